@@ -1,0 +1,1 @@
+"""Pydantic models: the event, the settings, step payloads, the ledger."""

@@ -1,0 +1,71 @@
+"""`call.processed` v1: the SQS message body (INTERFACES.md §1)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+
+InsightValue = str | int | float | list[str]
+
+
+class _Model(BaseModel):
+    # Unknown extra fields are ignored (forward compatible).
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Participant(_Model):
+    email: str = Field(min_length=1)
+    name: str | None = None
+    company: str | None = None
+
+    @property
+    def email_key(self) -> str:
+        """Emails compare case-insensitively everywhere."""
+        return self.email.strip().lower()
+
+
+class ActionItem(_Model):
+    text: str = Field(min_length=1)
+    assignee_email: str | None = None
+    due_date: date | None = None
+
+
+class Company(_Model):
+    name: str | None = None
+    domain: str | None = None
+    url: AnyUrl | None = None
+
+
+class CallProcessed(_Model):
+    """One processed call. A missing required field or a wrong type rejects the message."""
+
+    schema_version: Literal[1]
+    org_id: str = Field(min_length=1)
+    call_id: str = Field(min_length=1)
+    revision: Annotated[StrictInt, Field(ge=1)] = 1
+    title: str
+    started_at: AwareDatetime
+    duration_seconds: Annotated[StrictInt, Field(ge=0)]
+    medium: Literal["telephony", "video", "upload"]
+    source: str | None = None
+    host_email: str = Field(min_length=1)
+    participants: list[Participant]
+    call_type: str | None = None
+    summary: str
+    key_points: list[str] = Field(default_factory=list)
+    insights: dict[str, InsightValue] = Field(default_factory=dict)
+    action_items: list[ActionItem] = Field(default_factory=list)
+    notes: str | None = None
+    call_url: AnyUrl
+    company: Company | None = None
+
+    @property
+    def started_at_utc(self) -> datetime:
+        return self.started_at.astimezone(UTC)
+
+    @property
+    def call_key(self) -> str:
+        """org/call/revision: the unit of idempotency."""
+        return f"{self.org_id}#{self.call_id}#{self.revision}"

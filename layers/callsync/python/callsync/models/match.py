@@ -1,0 +1,72 @@
+"""What MatchOpportunity and CreateContacts hand to later steps.
+
+Owned by the matching work (issue 4); later steps read these fields, so add
+fields freely but do not rename or drop them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from callsync.models.ledger import StepReport
+
+
+class Person(BaseModel):
+    """A call participant resolved to a Salesforce record (or not)."""
+
+    email: str  # lower-cased
+    name: str | None = None
+    company: str | None = None
+    object: Literal["Contact", "Lead", "User"] | None = None
+    id: str | None = None
+    account_id: str | None = None  # Contacts only
+    created: bool = False  # created by callsync for this call
+
+
+class AccountInfo(BaseModel):
+    id: str
+    name: str | None = None
+    website: str | None = None
+    owner_id: str | None = None
+
+
+class OpportunityInfo(BaseModel):
+    id: str
+    name: str | None = None
+    account_id: str | None = None
+    owner_id: str | None = None
+    stage_name: str | None = None
+    is_closed: bool = False
+    is_won: bool = False
+    created_date: datetime | None = None
+    close_date: str | None = None
+
+
+class MatchResult(BaseModel):
+    internal: list[Person] = Field(default_factory=list)  # host included; Users resolved when they exist
+    external: list[Person] = Field(default_factory=list)  # every valid external participant, resolved or not
+    skipped_emails: list[str] = Field(default_factory=list)  # malformed, with a ledger warning
+    host_user_id: str | None = None
+    opportunity: OpportunityInfo | None = None
+    account: AccountInfo | None = None
+    primary_contact: Person | None = None
+    contacts: list[Person] = Field(default_factory=list)  # other external Contacts (not the primary)
+    leads: list[Person] = Field(default_factory=list)
+    unknown: list[Person] = Field(default_factory=list)  # external, found neither as Contact nor Lead
+    accounts_seen: list[AccountInfo] = Field(default_factory=list)  # for contact creation's Account match
+    reason: str = ""
+    # Read ahead for later steps so they need not query again:
+    # record id -> {field API name: current value} for the mapped fields of the matched records.
+    current_values: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Existing Tasks/Events that may already represent this call (None = not fetched).
+    activity_candidates: list[dict[str, Any]] | None = None
+    report: StepReport = Field(default_factory=lambda: StepReport(step="MatchOpportunity"))
+
+
+class ContactsResult(BaseModel):
+    created: list[Person] = Field(default_factory=list)  # new Contacts/Leads
+    reused: list[Person] = Field(default_factory=list)  # found through DUPLICATES_DETECTED or a claim
+    report: StepReport = Field(default_factory=lambda: StepReport(step="CreateContacts"))

@@ -1,0 +1,118 @@
+"""Ports: what services need from the outside world.
+
+Adapters in ``callsync.adapters`` implement them against AWS and Salesforce;
+tests implement them with ``Fake*`` doubles. Services never build adapters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from callsync.models.describe import ObjectDescribe, OrgMetadata
+from callsync.models.ledger import Outcome, StepReport
+from callsync.models.settings import OrgSettings
+
+
+class SettingsStore(Protocol):
+    def get(self, org_id: str) -> OrgSettings:
+        """The org's settings.
+
+        Raises:
+            SettingsNotFound: no item for ``org_id``.
+            InvalidSettings: the item does not validate (the message names the field).
+        """
+
+    def put(self, settings: OrgSettings) -> None: ...
+
+
+class TokenStore(Protocol):
+    """The org's OAuth tokens in Secrets Manager (one secret per org)."""
+
+    def get(self, org_id: str) -> dict[str, Any]:
+        """``{"instance_url", "access_token", "refresh_token", "issued_at", "id", ...}``.
+
+        Raises:
+            OrgDisconnected: no secret, or the org was marked disconnected.
+        """
+
+    def put(self, org_id: str, tokens: dict[str, Any], *, expected_version: str | None = None) -> None:
+        """Store tokens; with ``expected_version``, only if nobody wrote since (else ConcurrentUpdate)."""
+
+
+class Ledger(Protocol):
+    """Per call (``CallProcessed.call_key``): what each step changed, and how the run ended.
+
+    Writes are keyed by (call_key, step): a retried step overwrites its own entry.
+    """
+
+    def record_step(self, call_key: str, report: StepReport) -> None: ...
+
+    def record_outcome(self, call_key: str, outcome: Outcome) -> None: ...
+
+    def entries(self, call_key: str) -> list[dict[str, Any]]: ...
+
+
+class Claims(Protocol):
+    """Org-wide first-writer-wins claims (e.g. "org#email" before creating a Contact)."""
+
+    def claim(self, key: str, owner: str, *, ttl_seconds: int = 3600) -> str:
+        """Claim ``key`` for ``owner``; returns the owner that holds it (ours or the earlier one)."""
+
+    def resolve(self, key: str, value: str) -> None:
+        """Attach the outcome (e.g. the created record id) to a claim we hold."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+
+class SalesforceApi(Protocol):
+    """The low-level Salesforce REST client every Salesforce adapter is built on.
+
+    Every method counts its requests the way Salesforce counts them against
+    the daily allocation (a composite or collections request is one; each query
+    page is one) in ``api_requests``. Vendor errors come out as
+    ``RetryableError`` / ``PermanentError`` subclasses (``callsync.errors``).
+    """
+
+    instance_url: str
+    api_requests: int
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        """All records of a query, following ``nextRecordsUrl``."""
+
+    def composite(
+        self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False
+    ) -> list[dict[str, Any]]:
+        """POST composite (≤25 subrequests): one ``{body, httpStatusCode, referenceId, httpHeaders}`` each.
+
+        Subrequest errors are returned, not raised; use ``raise_for_subresponse``
+        from the adapter module to turn one into the error tree.
+        """
+
+    def create_records(
+        self, records: list[dict[str, Any]], *, all_or_none: bool = False
+    ) -> list[dict[str, Any]]:
+        """POST composite/sobjects (≤200 per request; chunks beyond): ``{id, success, errors}`` each."""
+
+    def update_records(
+        self, records: list[dict[str, Any]], *, all_or_none: bool = False
+    ) -> list[dict[str, Any]]:
+        """PATCH composite/sobjects: ``{id, success, errors}`` each."""
+
+    def describe(self, object_name: str, *, if_modified_since: str | None = None) -> dict[str, Any] | None:
+        """sObject describe; None on 304 Not Modified."""
+
+    def describe_global(self) -> dict[str, Any]: ...
+
+
+class DescribeSource(Protocol):
+    """Object metadata, cached (DynamoDB, TTL) and revalidated with If-Modified-Since."""
+
+    def describe(self, object_names: Iterable[str]) -> dict[str, ObjectDescribe | None]:
+        """Describes by object name; None for an object the integration user cannot see.
+
+        Cold: one composite request for every missing describe; warm: no request.
+        """
+
+    def org_metadata(self) -> OrgMetadata:
+        """Global describe facts (Shared Activities), cached like describes."""
