@@ -1,0 +1,211 @@
+"""In-memory ``Fake*`` doubles for the ports (``callsync.ports``), for unit tests.
+
+They behave like the real adapters where callers can tell the difference:
+the same errors (``SettingsNotFound``, ``InvalidSettings``, ``OrgDisconnected``,
+``ConcurrentUpdate``), the same ledger entry shape as ``DynamoDbLedger.entries``,
+first-writer-wins claims, ``None`` for an object the integration user cannot see.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from copy import deepcopy
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from callsync.errors import ConcurrentUpdate, InvalidSettings, OrgDisconnected, SettingsNotFound
+from callsync.models.describe import ObjectDescribe, OrgMetadata
+from callsync.models.ledger import Outcome, StepReport
+from callsync.models.settings import OrgSettings
+
+__all__ = [
+    "FakeClaims",
+    "FakeDescribeSource",
+    "FakeLedger",
+    "FakeSettingsStore",
+    "FakeTokenStore",
+    "invalid_settings_error",
+    "ledger_outcome_entry",
+    "ledger_step_entry",
+]
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def invalid_settings_error(org_id: str, error: ValidationError) -> InvalidSettings:
+    """The ``InvalidSettings`` both settings stores raise: it names the org and the failing field(s)."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in item['loc']) or '(item)'}: {item['msg']}" for item in error.errors()
+    )
+    return InvalidSettings(f"settings for org {org_id} are invalid: {problems}")
+
+
+class FakeSettingsStore:
+    """Settings by org id. ``put_raw`` stores an unvalidated item, as a hand-edited table would."""
+
+    def __init__(self, settings: Iterable[OrgSettings] = ()) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        for item in settings:
+            self.put(item)
+
+    def get(self, org_id: str) -> OrgSettings:
+        raw = self.items.get(org_id)
+        if raw is None:
+            raise SettingsNotFound(f"no settings for org {org_id}")
+        try:
+            return OrgSettings.model_validate(raw)
+        except ValidationError as e:
+            raise invalid_settings_error(org_id, e) from e
+
+    def put(self, settings: OrgSettings) -> None:
+        self.items[settings.org_id] = settings.model_dump(mode="json")
+
+    def put_raw(self, org_id: str, item: dict[str, Any]) -> None:
+        self.items[org_id] = {**deepcopy(item), "org_id": org_id}
+
+
+def ledger_step_entry(call_key: str, report: StepReport) -> dict[str, Any]:
+    """The ledger entry for one step, as ``Ledger.entries`` returns it."""
+    return {
+        "call_key": call_key,
+        "sk": f"step#{report.step}",
+        "kind": "step",
+        "recorded_at": _now_iso(),
+        **report.model_dump(mode="json"),
+    }
+
+
+def ledger_outcome_entry(call_key: str, outcome: Outcome) -> dict[str, Any]:
+    """The ledger entry for a run's outcome, as ``Ledger.entries`` returns it."""
+    return {
+        "call_key": call_key,
+        "sk": "outcome",
+        "kind": "outcome",
+        "recorded_at": _now_iso(),
+        **outcome.model_dump(mode="json"),
+    }
+
+
+class FakeLedger:
+    """Entries by (call_key, sk); a retried step overwrites its own entry, like the table."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def record_step(self, call_key: str, report: StepReport) -> None:
+        entry = ledger_step_entry(call_key, report)
+        self.items[(call_key, entry["sk"])] = entry
+
+    def record_outcome(self, call_key: str, outcome: Outcome) -> None:
+        entry = ledger_outcome_entry(call_key, outcome)
+        self.items[(call_key, entry["sk"])] = entry
+
+    def entries(self, call_key: str) -> list[dict[str, Any]]:
+        """Entries of one call, sorted by ``sk`` (the table's sort order)."""
+        return [deepcopy(v) for (ck, sk), v in sorted(self.items.items()) if ck == call_key]
+
+    def all_entries(self) -> list[dict[str, Any]]:
+        return [deepcopy(v) for _, v in sorted(self.items.items())]
+
+
+class FakeTokenStore:
+    """Tokens by org id with a version per write, like the Secrets Manager store.
+
+    ``get`` returns the stored dict plus ``"_version"`` (not stored); ``put`` with
+    ``expected_version`` raises ``ConcurrentUpdate`` if someone wrote since.
+    """
+
+    def __init__(self, tokens: Mapping[str, dict[str, Any]] | None = None) -> None:
+        self.secrets: dict[str, dict[str, Any]] = {}
+        self.versions: dict[str, str] = {}
+        self.writes = 0
+        for org_id, value in (tokens or {}).items():
+            self.put(org_id, value)
+
+    def get(self, org_id: str) -> dict[str, Any]:
+        value = self.secrets.get(org_id)
+        if value is None:
+            raise OrgDisconnected(
+                f"org {org_id} is not connected: connect it with `callsync connect --org-id {org_id}`"
+            )
+        if value.get("disconnected"):
+            reason = value["disconnected"].get("reason", "disconnected")
+            raise OrgDisconnected(
+                f"org {org_id} is disconnected ({reason}): "
+                f"reconnect with `callsync connect --org-id {org_id}`"
+            )
+        return {**deepcopy(value), "_version": self.versions[org_id]}
+
+    def put(self, org_id: str, tokens: dict[str, Any], *, expected_version: str | None = None) -> None:
+        if expected_version is not None and self.versions.get(org_id) != expected_version:
+            raise ConcurrentUpdate(f"tokens of org {org_id} changed since version {expected_version}")
+        self.writes += 1
+        self.secrets[org_id] = {k: deepcopy(v) for k, v in tokens.items() if not k.startswith("_")}
+        self.versions[org_id] = f"v{self.writes}"
+
+
+class FakeClaims:
+    """First-writer-wins claims with expiry; ``clock`` lets tests move time."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def claim(self, key: str, owner: str, *, ttl_seconds: int = 3600) -> str:
+        held = self.items.get(key)
+        if held is not None and held["expires_at"] > self.clock():
+            return str(held["owner"])
+        self.items[key] = {"pk": key, "owner": owner, "expires_at": int(self.clock()) + ttl_seconds}
+        return owner
+
+    def resolve(self, key: str, value: str) -> None:
+        held = self.items.get(key)
+        if held is None:
+            raise ConcurrentUpdate(f"claim {key} is not held")
+        held["value"] = value
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        held = self.items.get(key)
+        if held is None or held["expires_at"] <= self.clock():
+            return None
+        return deepcopy(held)
+
+
+class FakeDescribeSource:
+    """Describes from a dict; a name that is absent is an object the user cannot see (``None``).
+
+    Values may be ``ObjectDescribe`` or raw Salesforce describe JSON. ``calls``
+    records each requested batch of names.
+    """
+
+    def __init__(
+        self,
+        describes: Mapping[str, ObjectDescribe | dict[str, Any]],
+        *,
+        objects: Iterable[str] | None = None,
+        shared_activities: bool = True,
+    ) -> None:
+        self.describes: dict[str, ObjectDescribe] = {
+            name: d if isinstance(d, ObjectDescribe) else ObjectDescribe.from_salesforce(d)
+            for name, d in describes.items()
+        }
+        names = list(objects) if objects is not None else list(self.describes)
+        if shared_activities and "TaskRelation" not in names:
+            names.append("TaskRelation")
+        if not shared_activities:
+            names = [n for n in names if n not in {"TaskRelation", "TaskWhoRelation", "EventWhoRelation"}]
+        self.metadata = OrgMetadata(objects=names)
+        self.calls: list[list[str]] = []
+
+    def describe(self, object_names: Iterable[str]) -> dict[str, ObjectDescribe | None]:
+        names = list(dict.fromkeys(object_names))
+        self.calls.append(names)
+        return {name: self.describes.get(name) for name in names}
+
+    def org_metadata(self) -> OrgMetadata:
+        return self.metadata
