@@ -1,0 +1,151 @@
+"""Resolving field paths (``Email``, ``Account.Name``, ``What.Name``) against a Catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import errors, nodes
+from .catalog import Catalog, FieldInfo, ObjectInfo
+from .errors import INVALID_FIELD, INVALID_TYPE, SoqlError
+
+Row = Mapping[str, Any]
+Getter = Callable[[Row], Any]
+
+ID_TYPES = frozenset({"id", "reference"})
+NUMBER_TYPES = frozenset({"int", "long", "double", "currency", "percent"})
+MAX_RELATIONSHIP_HOPS = 5
+
+
+def category(info: FieldInfo) -> str:
+    """How values of a field compare: id, string, multipicklist, number, boolean, date, datetime."""
+    kind = info.type.lower()
+    if kind in ID_TYPES:
+        return "id"
+    if kind in NUMBER_TYPES:
+        return "number"
+    if kind in ("multipicklist", "boolean", "date", "datetime"):
+        return kind
+    return "string"
+
+
+def normalize_id(value: str) -> str:
+    """Ids compare on their 15-character case-insensitive form (18-char ids append a checksum)."""
+    return value[:15].lower() if len(value) == 18 else value.lower()
+
+
+@dataclass(frozen=True)
+class BoundField:
+    """A field path resolved against the schema.
+
+    ``path`` is the canonical spelling (relationship names then the field name), ``hops`` the
+    reference fields followed, ``info`` the leaf field, ``getter`` reads the value from a row.
+    """
+
+    path: tuple[str, ...]
+    hops: tuple[str, ...]
+    info: FieldInfo
+    getter: Getter
+    position: nodes.Position
+    type_of_parent: bool = False  # ``What.Type``: the sObject type of a polymorphic parent
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.path)
+
+    @property
+    def category(self) -> str:
+        return category(self.info)
+
+
+class Resolver:
+    """Schema look-ups and parent fetches for one query run (parents are cached by id)."""
+
+    def __init__(self, catalog: Catalog, text: str) -> None:
+        self.catalog = catalog
+        self.text = text
+        self._parents: dict[str, tuple[str, Row] | None] = {}
+
+    def error(self, code: str, detail: str, position: nodes.Position | None) -> SoqlError:
+        return SoqlError(code, detail, text=self.text, position=position)
+
+    def object(self, name: str, position: nodes.Position) -> ObjectInfo:
+        info = self.catalog.object_info(name)
+        if info is None:
+            raise self.error(INVALID_TYPE, errors.unsupported_object(name), position)
+        return info
+
+    def fetch(self, record_id: Any) -> tuple[str, Row] | None:
+        """(object name, row) of a parent record, or None for a dangling or unreadable id."""
+        key = str(record_id)
+        if key not in self._parents:
+            hit = self.catalog.by_id(key)
+            if hit is not None and self.catalog.object_info(hit[0]) is None:
+                hit = None  # the integration user cannot read that object
+            self._parents[key] = hit
+        return self._parents[key]
+
+    def parent_object(self, owner: ObjectInfo, relationship: str,
+                      position: nodes.Position) -> tuple[FieldInfo, ObjectInfo, bool]:
+        """The reference field behind ``relationship`` and the object it points at.
+
+        A polymorphic reference (``What``, ``Who``) points at a merged "Name" object holding the fields of
+        every readable target, plus ``Type`` (the parent's sObject type). Returns (field, object, polymorphic).
+        """
+        ref = owner.parent(relationship)
+        if ref is None or not ref.reference_to:
+            raise self.error(INVALID_FIELD, errors.bad_relationship(relationship), position)
+        targets = [t for t in (self.catalog.object_info(n) for n in ref.reference_to) if t is not None]
+        if not targets:
+            raise self.error(INVALID_FIELD, errors.bad_relationship(relationship), position)
+        if len(ref.reference_to) == 1:
+            return ref, targets[0], False
+        merged: dict[str, FieldInfo] = {}
+        for target in reversed(targets):
+            merged.update(target.fields)
+        merged["type"] = FieldInfo("Type", "string")
+        return ref, ObjectInfo("Name", merged), True
+
+    def field(self, owner: ObjectInfo, path: nodes.FieldPath) -> BoundField:
+        parts = list(path.parts)
+        if len(parts) > 1 and parts[0].lower() == owner.name.lower() and owner.parent(parts[0]) is None:
+            parts = parts[1:]  # "Contact.Email" in a query on Contact
+        if len(parts) - 1 > MAX_RELATIONSHIP_HOPS:
+            raise self.error(INVALID_FIELD, errors.bad_relationship(parts[-2]), path.position)
+        obj = owner
+        canonical: list[str] = []
+        hops: list[str] = []
+        polymorphic = False
+        for relationship in parts[:-1]:
+            ref, obj, polymorphic = self.parent_object(obj, relationship, path.position)
+            canonical.append(ref.relationship_name or relationship)
+            hops.append(ref.name)
+        leaf = obj.field(parts[-1])
+        if leaf is None:
+            raise self.error(INVALID_FIELD, errors.no_such_column(parts[-1], obj.name), path.position)
+        type_of_parent = polymorphic and leaf.name == "Type"
+        canonical.append(leaf.name)
+        return BoundField(tuple(canonical), tuple(hops), leaf,
+                          self._getter(tuple(hops), leaf.name, type_of_parent), path.position, type_of_parent)
+
+    def _getter(self, hops: tuple[str, ...], leaf: str, type_of_parent: bool) -> Getter:
+        if not hops:
+            def plain(row: Row) -> Any:
+                return row.get(leaf)
+            return plain
+        fetch = self.fetch
+
+        def through_parents(row: Row) -> Any:
+            object_name = ""
+            for hop in hops:
+                ref = row.get(hop)
+                if ref is None:
+                    return None
+                hit = fetch(ref)
+                if hit is None:
+                    return None
+                object_name, row = hit
+            return object_name if type_of_parent else row.get(leaf)
+
+        return through_parents

@@ -1,0 +1,250 @@
+"""Compiling a WHERE condition into one Python predicate over rows (done once per query run)."""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from . import nodes
+from .catalog import ObjectInfo
+from .errors import INVALID_FIELD, MALFORMED_QUERY
+from .fields import BoundField, Resolver, Row, normalize_id
+from .literals import date_range
+
+Predicate = Callable[[Row], bool]
+SemiJoin = Callable[[nodes.Query, nodes.Position], frozenset[str]]
+
+_ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+_TYPE_WORDS = {"id": "id", "string": "string", "multipicklist": "string", "boolean": "boolean",
+               "date": "date", "datetime": "dateTime"}
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _multi(value: Any) -> frozenset[str]:
+    return frozenset(p.strip().lower() for p in str(value).split(";") if p.strip())
+
+
+def _utc_day(value: Any) -> date:
+    return value.astimezone(UTC).date() if isinstance(value, datetime) else value
+
+
+def normalizer(field: BoundField) -> Callable[[Any], Any]:
+    """Maps a stored value to the form it compares in (strings lower-cased, ids 15-char)."""
+    cat = field.category
+    if cat == "id":
+        return lambda v: normalize_id(v) if isinstance(v, str) else v
+    if cat == "string":
+        return _lower
+    if cat == "multipicklist":
+        return _multi
+    return lambda v: v
+
+
+class WhereCompiler:
+    """Turns a :class:`nodes.Condition` on one object into a predicate; checks types like Salesforce."""
+
+    def __init__(self, resolver: Resolver, owner: ObjectInfo, today: date, semi_join: SemiJoin) -> None:
+        self.resolver = resolver
+        self.owner = owner
+        self.today = today
+        self.semi_join = semi_join
+
+    # ---- structure
+    def compile(self, condition: nodes.Condition) -> Predicate:
+        if isinstance(condition, nodes.And):
+            parts = tuple(self.compile(c) for c in condition.items)
+            return lambda row: all(p(row) for p in parts)
+        if isinstance(condition, nodes.Or):
+            parts = tuple(self.compile(c) for c in condition.items)
+            return lambda row: any(p(row) for p in parts)
+        if isinstance(condition, nodes.Not):
+            inner = self.compile(condition.item)
+            return lambda row: not inner(row)
+        if isinstance(condition, nodes.InList):
+            return self._in_list(condition)
+        if isinstance(condition, nodes.InSubquery):
+            return self._in_subquery(condition)
+        return self._comparison(condition)
+
+    def bind(self, path: nodes.FieldPath) -> BoundField:
+        field = self.resolver.field(self.owner, path)
+        if not field.info.filterable:
+            raise self.resolver.error(
+                INVALID_FIELD, f"field '{field.info.name}' can not be filtered in a query call", path.position
+            )
+        return field
+
+    # ---- values
+    def _type_error(self, field: BoundField, position: nodes.Position) -> Exception:
+        cat = field.category
+        word = _TYPE_WORDS.get(cat) or ("int" if field.info.type.lower() in ("int", "long") else "double")
+        quotes = "should be enclosed in quotes" if cat in ("id", "string", "multipicklist") \
+            else "should not be enclosed in quotes"
+        return self.resolver.error(
+            INVALID_FIELD, f"value of filter criterion for field '{field.info.name}' must be of type {word} "
+            f"and {quotes}", position)
+
+    def _value(self, field: BoundField, literal: nodes.Literal) -> Any:
+        """The literal in the field's compare form; None for null; (first, last) days for date ranges."""
+        if literal.kind == "null":
+            return None
+        cat = field.category
+        accepted = {
+            "id": ("string",), "string": ("string",), "multipicklist": ("string",), "number": ("number",),
+            "boolean": ("boolean",), "date": ("date", "date_range"), "datetime": ("datetime", "date_range"),
+        }[cat]
+        if literal.kind not in accepted:
+            raise self._type_error(field, field.position)
+        if literal.kind == "date_range":
+            name, n = literal.value
+            return date_range(name, n, self.today)
+        return normalizer(field)(literal.value)
+
+    # ---- comparisons
+    def _comparison(self, node: nodes.Comparison) -> Predicate:
+        field = self.bind(node.field)
+        if node.op in ("INCLUDES", "EXCLUDES"):
+            return self._includes(field, node)
+        assert isinstance(node.value, nodes.Literal)
+        if node.op == "LIKE":
+            return self._like(field, node.value)
+        value = self._value(field, node.value)
+        get = field.getter
+        if node.value.kind == "date_range":
+            return self._in_range(field, node.op, value)
+        if value is None:
+            if node.op == "=":
+                return lambda row: get(row) is None
+            if node.op == "!=":
+                return lambda row: get(row) is not None
+            return lambda row: False
+        if node.op in _ORDERING and field.category in ("boolean", "multipicklist"):
+            raise self.resolver.error(
+                INVALID_FIELD, f"invalid operator '{node.op}' on field '{field.info.name}' of type "
+                f"{field.info.type}", field.position)
+        if node.op in ("=", "!="):
+            return self._equality(field, frozenset([value]), include_null=False, negated=node.op == "!=")
+        compare = _ORDERING[node.op]
+        norm = normalizer(field)
+        return lambda row: (v := get(row)) is not None and compare(norm(v), value)
+
+    def _equality(self, field: BoundField, values: frozenset[Any], *, include_null: bool,
+                  negated: bool) -> Predicate:
+        """Membership in a set of normalized values; the hot path of ``Email IN (...)``."""
+        get = field.getter
+        if field.category == "string" and not field.hops:
+            name = field.info.name
+            if negated:
+                return lambda row: ((v := row.get(name)) is None and not include_null) or (
+                    v is not None and v.lower() not in values)
+            return lambda row: ((v := row.get(name)) is None and include_null) or (
+                v is not None and v.lower() in values)
+        norm = normalizer(field)
+        if negated:
+            return lambda row: ((v := get(row)) is None and not include_null) or (
+                v is not None and norm(v) not in values)
+        return lambda row: ((v := get(row)) is None and include_null) or (v is not None and norm(v) in values)
+
+    def _in_range(self, field: BoundField, op: str, bounds: tuple[date, date]) -> Predicate:
+        first, last = bounds
+        get = field.getter
+        tests: dict[str, Callable[[date], bool]] = {
+            "=": lambda d: first <= d <= last,
+            "!=": lambda d: not first <= d <= last,
+            "<": lambda d: d < first,
+            "<=": lambda d: d <= last,
+            ">": lambda d: d > last,
+            ">=": lambda d: d >= first,
+        }
+        test = tests[op]
+        if op == "!=":
+            return lambda row: (v := get(row)) is None or test(_utc_day(v))
+        return lambda row: (v := get(row)) is not None and test(_utc_day(v))
+
+    def _like(self, field: BoundField, literal: nodes.Literal) -> Predicate:
+        if literal.kind != "like" or field.category not in ("string", "id"):
+            if literal.kind == "like":
+                raise self.resolver.error(
+                    INVALID_FIELD, f"invalid operator LIKE on field '{field.info.name}' of type "
+                    f"{field.info.type}", field.position)
+            raise self._type_error(field, field.position)
+        match = re.compile(literal.value, re.IGNORECASE | re.DOTALL).fullmatch
+        get = field.getter
+        return lambda row: (v := get(row)) is not None and match(str(v)) is not None
+
+    def _includes(self, field: BoundField, node: nodes.Comparison) -> Predicate:
+        if field.category != "multipicklist":
+            raise self.resolver.error(
+                INVALID_FIELD, f"includes or excludes operator only valid on multipicklist field: "
+                f"{field.info.name}", field.position)
+        assert isinstance(node.value, tuple)
+        wanted = [self._value(field, v) for v in node.value]
+        sets = tuple(w for w in wanted if w is not None)
+        get = field.getter
+
+        def includes(row: Row) -> bool:
+            v = get(row)
+            if v is None:
+                return False
+            have = _multi(v)
+            return any(s <= have for s in sets)
+
+        if node.op == "INCLUDES":
+            return includes
+        return lambda row: not includes(row)
+
+    def _in_list(self, node: nodes.InList) -> Predicate:
+        field = self.bind(node.field)
+        if any(v.kind == "date_range" for v in node.values):
+            ranges = [self._in_range(field, "=", self._value(field, v)) for v in node.values]
+            matched: Predicate = lambda row: any(p(row) for p in ranges)  # noqa: E731
+            return (lambda row: not matched(row)) if node.negated else matched
+        values = [self._value(field, v) for v in node.values]
+        include_null = any(v is None for v in values)
+        present = frozenset(v for v in values if v is not None)
+        return self._equality(field, present, include_null=include_null, negated=node.negated)
+
+    def _in_subquery(self, node: nodes.InSubquery) -> Predicate:
+        field = self.bind(node.field)
+        if field.category != "id":
+            raise self.resolver.error(
+                MALFORMED_QUERY, f"semi join sub-selects are only allowed on Id or reference fields, not "
+                f"'{field.info.name}'", field.position)
+        ids = self.semi_join(node.query, node.field.position)
+        return self._equality(field, ids, include_null=False, negated=node.negated)
+
+
+def index_candidate(condition: nodes.Condition | None, compiler: WhereCompiler) -> tuple[str, list[str]] | None:
+    """A top-level ``Field = 'x'`` or ``Field IN (...)`` a catalog index could answer.
+
+    Returns (canonical field name, lower-cased values) for a plain string-like field, else None. The
+    full predicate still runs on what the index returns, so an index only narrows the scan.
+    """
+    conjuncts: Iterable[nodes.Condition]
+    if condition is None:
+        return None
+    conjuncts = condition.items if isinstance(condition, nodes.And) else (condition,)
+    for item in conjuncts:
+        if isinstance(item, nodes.InList) and not item.negated:
+            path, literals = item.field, item.values
+        elif isinstance(item, nodes.Comparison) and item.op == "=" and isinstance(item.value, nodes.Literal):
+            path, literals = item.field, (item.value,)
+        else:
+            continue
+        if len(path.parts) != 1 or any(v.kind != "string" for v in literals):
+            continue
+        info = compiler.owner.field(path.parts[0])
+        if info is None or not info.filterable:
+            continue
+        cat = compiler.bind(path).category
+        values = [str(v.value).lower() for v in literals]
+        if cat == "string" or (cat == "id" and all(len(v) == 18 for v in values)):
+            return info.name, values
+    return None
