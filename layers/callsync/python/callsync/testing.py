@@ -11,12 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from callsync.errors import ConcurrentUpdate, InvalidSettings, OrgDisconnected, SettingsNotFound
+from callsync.adapters.dynamodb_ledger import outcome_entry as ledger_outcome_entry
+from callsync.adapters.dynamodb_ledger import step_entry as ledger_step_entry
+from callsync.adapters.dynamodb_settings import invalid_settings_error
+from callsync.errors import ConcurrentUpdate, OrgDisconnected, SettingsNotFound
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.ledger import Outcome, StepReport
 from callsync.models.settings import OrgSettings
@@ -31,18 +33,6 @@ __all__ = [
     "ledger_outcome_entry",
     "ledger_step_entry",
 ]
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def invalid_settings_error(org_id: str, error: ValidationError) -> InvalidSettings:
-    """The ``InvalidSettings`` both settings stores raise: it names the org and the failing field(s)."""
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in item['loc']) or '(item)'}: {item['msg']}" for item in error.errors()
-    )
-    return InvalidSettings(f"settings for org {org_id} are invalid: {problems}")
 
 
 class FakeSettingsStore:
@@ -67,28 +57,6 @@ class FakeSettingsStore:
 
     def put_raw(self, org_id: str, item: dict[str, Any]) -> None:
         self.items[org_id] = {**deepcopy(item), "org_id": org_id}
-
-
-def ledger_step_entry(call_key: str, report: StepReport) -> dict[str, Any]:
-    """The ledger entry for one step, as ``Ledger.entries`` returns it."""
-    return {
-        "call_key": call_key,
-        "sk": f"step#{report.step}",
-        "kind": "step",
-        "recorded_at": _now_iso(),
-        **report.model_dump(mode="json"),
-    }
-
-
-def ledger_outcome_entry(call_key: str, outcome: Outcome) -> dict[str, Any]:
-    """The ledger entry for a run's outcome, as ``Ledger.entries`` returns it."""
-    return {
-        "call_key": call_key,
-        "sk": "outcome",
-        "kind": "outcome",
-        "recorded_at": _now_iso(),
-        **outcome.model_dump(mode="json"),
-    }
 
 
 class FakeLedger:
@@ -136,10 +104,13 @@ class FakeTokenStore:
         if value.get("disconnected"):
             reason = value["disconnected"].get("reason", "disconnected")
             raise OrgDisconnected(
-                f"org {org_id} is disconnected ({reason}): "
-                f"reconnect with `callsync connect --org-id {org_id}`"
+                f"org {org_id} is disconnected ({reason}): reconnect with `callsync connect --org-id {org_id}`"
             )
         return {**deepcopy(value), "_version": self.versions[org_id]}
+
+    def get_fresh(self, org_id: str) -> dict[str, Any]:
+        """Same as ``get`` (no cache here); the refresher calls it."""
+        return self.get(org_id)
 
     def put(self, org_id: str, tokens: dict[str, Any], *, expected_version: str | None = None) -> None:
         if expected_version is not None and self.versions.get(org_id) != expected_version:
@@ -158,7 +129,7 @@ class FakeClaims:
 
     def claim(self, key: str, owner: str, *, ttl_seconds: int = 3600) -> str:
         held = self.items.get(key)
-        if held is not None and held["expires_at"] > self.clock():
+        if held is not None and held["expires_at"] >= self.clock():
             return str(held["owner"])
         self.items[key] = {"pk": key, "owner": owner, "expires_at": int(self.clock()) + ttl_seconds}
         return owner
@@ -171,7 +142,7 @@ class FakeClaims:
 
     def get(self, key: str) -> dict[str, Any] | None:
         held = self.items.get(key)
-        if held is None or held["expires_at"] <= self.clock():
+        if held is None or held["expires_at"] < self.clock():
             return None
         return deepcopy(held)
 

@@ -1,0 +1,259 @@
+"""``ports.SalesforceApi`` on simple-salesforce 1.12.10, counting requests like Salesforce does.
+
+One ``SimpleSalesforceApi`` per org per invocation (``Dependencies.salesforce``);
+the HTTP session, the token store cache and the refresher are shared.
+
+- Counting: every REST request that gets an answer counts one (a query page,
+  a composite, a collections chunk of ≤200 records, a describe), except a 401
+  (an unauthenticated request is not charged to the org); OAuth token requests
+  are not REST API requests and never count.
+- Errors: simple-salesforce and requests exceptions go through
+  ``salesforce_errors`` (``raise ... from e``).
+- Expired session: one refresh (``TokenRefresher``) and one retry of the same
+  request; a second 401 is ``SalesforceSessionExpired``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
+
+from callsync.adapters.salesforce_errors import (
+    WRITE_METHODS,
+    from_requests_exception,
+    from_salesforce_exception,
+)
+from callsync.adapters.secrets_tokens import VERSION_KEY
+from callsync.adapters.token_refresh import RefreshableTokenStore, TokenRefresher
+from callsync.errors import SalesforceSessionExpired
+
+T = TypeVar("T")
+
+MAX_COMPOSITE_SUBREQUESTS = 25
+MAX_COLLECTION_RECORDS = 200
+DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 60.0)  # connect, read (lock waits run up to 10 s)
+
+
+def make_session(ca_bundle: str | None = None) -> requests.Session:
+    """The shared HTTP session; with a private CA (local emulator) it ignores REQUESTS_CA_BUNDLE."""
+    session = requests.Session()
+    if ca_bundle:
+        session.verify = ca_bundle
+        session.trust_env = False
+    return session
+
+
+class _CountingSalesforce(Salesforce):
+    """simple-salesforce client that reports each answered REST request to ``on_request``."""
+
+    on_request: Callable[[], None] = staticmethod(lambda: None)
+
+    def _call_salesforce(  # type: ignore[override]
+        self, method: str, url: str, name: str = "", retries: int = 0, max_retries: int = 3, **kwargs: Any
+    ) -> requests.Response:
+        try:
+            result = super()._call_salesforce(method, url, name, retries, max_retries, **kwargs)
+        except SalesforceError as e:
+            if e.status != 401:
+                self.on_request()
+            raise
+        self.on_request()
+        return result
+
+
+class SimpleSalesforceApi:
+    """The Salesforce REST gateway of one org (see module doc)."""
+
+    def __init__(
+        self,
+        org_id: str,
+        *,
+        tokens: RefreshableTokenStore,
+        refresher: TokenRefresher,
+        session: requests.Session,
+        api_version: str,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.org_id = org_id
+        self.api_requests = 0
+        self.api_version = api_version
+        self._tokens = tokens
+        self._refresher = refresher
+        self._session = session
+        self._timeout = timeout
+        self._sf: _CountingSalesforce | None = None
+        self._instance_url: str | None = None
+
+    # -- connection ---------------------------------------------------------------------------
+
+    @property
+    def instance_url(self) -> str:
+        """``https://...`` of the org (read from its secret on first use)."""
+        self._client()
+        assert self._instance_url is not None
+        return self._instance_url
+
+    @property
+    def data_path(self) -> str:
+        """``/services/data/vXX.X/``: the prefix of composite subrequest URLs."""
+        return f"/services/data/v{self.api_version}/"
+
+    def _count(self) -> None:
+        self.api_requests += 1
+
+    def _client(self) -> _CountingSalesforce:
+        if self._sf is None:
+            self._connect(self._tokens.get(self.org_id))
+        assert self._sf is not None
+        return self._sf
+
+    def _connect(self, tokens: dict[str, Any]) -> None:
+        instance_url = str(tokens["instance_url"]).rstrip("/")
+        if "://" not in instance_url:
+            instance_url = f"https://{instance_url}"
+        sf = _CountingSalesforce(
+            instance_url=instance_url,
+            session_id=str(tokens["access_token"]),
+            session=self._session,
+            version=self.api_version,
+        )
+        sf.on_request = self._count  # type: ignore[method-assign]
+        self._sf = sf
+        self._instance_url = instance_url
+        self._token_version = tokens.get(VERSION_KEY)
+
+    def _call(self, context: str, fn: Callable[[Salesforce], T], *, write: bool | None = None) -> T:
+        """Run one REST request; on an expired session refresh once and retry once."""
+        sf = self._client()
+        try:
+            try:
+                return fn(sf)
+            except SalesforceExpiredSession:
+                self._connect(self._refresher.refresh(self.org_id, failed_access_token=sf.session_id))
+            try:
+                return fn(self._client())
+            except SalesforceExpiredSession as e:
+                raise SalesforceSessionExpired(
+                    f"Salesforce session expired for {context} of org {self.org_id} even after a token refresh",
+                    code="INVALID_SESSION_ID",
+                ) from e
+        except SalesforceError as e:
+            raise from_salesforce_exception(e, context, write=write) from e
+        except requests.RequestException as e:
+            raise from_requests_exception(e, context) from e
+
+    # -- ports.SalesforceApi ------------------------------------------------------------------
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        """All records of ``soql``; each page is one request. Escape values with ``format_soql``."""
+        context = "query" + _query_object(soql)
+        page = self._call(context, lambda sf: sf.query(soql, timeout=self._timeout))
+        records: list[dict[str, Any]] = list(page.get("records") or [])
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            next_url = str(page["nextRecordsUrl"])
+            page = self._call(
+                context,
+                lambda sf, u=next_url: sf.query_more(u, identifier_is_url=True, timeout=self._timeout),
+            )
+            records.extend(page.get("records") or [])
+        return records
+
+    def composite(self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
+        """POST composite: one request for ≤25 subrequests.
+
+        A subrequest ``url`` not starting with ``/`` is taken relative to
+        ``/services/data/vXX.X/`` (e.g. ``"sobjects/Contact/describe"``,
+        ``"query/?q=" + quote(soql)``). Sub-response errors are returned, not
+        raised: see ``salesforce_errors.raise_for_subresponse``.
+        """
+        if not subrequests:
+            return []
+        if len(subrequests) > MAX_COMPOSITE_SUBREQUESTS:
+            raise ValueError(f"a composite request takes at most 25 subrequests, got {len(subrequests)}")
+        body = {
+            "allOrNone": all_or_none,
+            "compositeRequest": [{**sub, "url": self._absolute(str(sub["url"]))} for sub in subrequests],
+        }
+        write = any(str(s.get("method", "GET")).upper() in WRITE_METHODS for s in subrequests)
+        answer = self._call(
+            "composite request",
+            lambda sf: sf.restful("composite", method="POST", json=body, timeout=self._timeout),
+            write=write,
+        )
+        return list((answer or {}).get("compositeResponse") or [])
+
+    def create_records(self, records: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
+        """POST composite/sobjects in chunks of 200 (one request each); ``allOrNone`` holds per chunk.
+
+        Each record needs ``"attributes": {"type": "Contact"}``.
+        """
+        return self._collections("POST", records, all_or_none)
+
+    def update_records(self, records: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
+        """PATCH composite/sobjects in chunks of 200; each record needs ``attributes.type`` and ``Id``."""
+        for record in records:
+            if not record.get("Id"):
+                raise ValueError("update_records: every record needs an Id")
+        return self._collections("PATCH", records, all_or_none)
+
+    def _collections(self, method: str, records: list[dict[str, Any]], all_or_none: bool) -> list[dict[str, Any]]:
+        for record in records:
+            if not (record.get("attributes") or {}).get("type"):
+                raise ValueError("sObject Collections records need attributes.type")
+        results: list[dict[str, Any]] = []
+        for start in range(0, len(records), MAX_COLLECTION_RECORDS):
+            chunk = records[start : start + MAX_COLLECTION_RECORDS]
+            types = sorted({str(r["attributes"]["type"]) for r in chunk})
+            body = {"allOrNone": all_or_none, "records": chunk}
+            answer = self._call(
+                f"{'create' if method == 'POST' else 'update'} of {', '.join(types)} records",
+                lambda sf, b=body: sf.restful("composite/sobjects", method=method, json=b, timeout=self._timeout),
+                write=True,
+            )
+            results.extend(answer or [])
+        return results
+
+    def describe(self, object_name: str, *, if_modified_since: str | None = None) -> dict[str, Any] | None:
+        """GET sobjects/{name}/describe; ``None`` on 304 Not Modified."""
+        headers = {"If-Modified-Since": if_modified_since} if if_modified_since else {}
+
+        def call(sf: Salesforce) -> dict[str, Any] | None:
+            try:
+                answer = sf.restful(f"sobjects/{object_name}/describe", headers=headers, timeout=self._timeout)
+            except SalesforceError as e:
+                if e.status == 304:  # simple-salesforce treats every status >= 300 as an error
+                    return None
+                raise
+            return dict(answer) if answer else None
+
+        return self._call(f"describe of {object_name}", call)
+
+    def describe_global(self) -> dict[str, Any]:
+        """GET sobjects (the global describe)."""
+        answer = self._call("global describe", lambda sf: sf.restful("sobjects", timeout=self._timeout))
+        return dict(answer or {})
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _absolute(self, url: str) -> str:
+        return url if url.startswith("/") else self.data_path + url
+
+    def query_url(self, soql: str) -> str:
+        """A composite subrequest URL for ``soql`` (already escaped with ``format_soql``)."""
+        return f"{self.data_path}query/?q={quote(soql, safe='')}"
+
+
+def _query_object(soql: str) -> str:
+    """`` of Contact`` for a SOQL statement (for messages; never the values)."""
+    words = soql.split()
+    depth = 0
+    for i, word in enumerate(words):
+        depth += word.count("(") - word.count(")")
+        if depth == 0 and word.upper() == "FROM" and i + 1 < len(words):
+            return f" of {words[i + 1].rstrip(')')}"
+    return ""
