@@ -16,10 +16,25 @@ from .literals import decode_string, like_regex, parse_date, parse_datetime
 MAX_QUERY_LENGTH = 100_000
 
 
+# SOQL's reserved words can never be names (``SELECT FROM Contact`` fails on FROM).
+RESERVED = frozenset({
+    "AND", "ASC", "DESC", "EXCLUDES", "FIRST", "FROM", "GROUP", "HAVING", "IN", "INCLUDES", "LAST",
+    "LIKE", "LIMIT", "NOT", "NULL", "NULLS", "OR", "SELECT", "WHERE", "WITH",
+})
+
+
+def _reserved_is_not_a_name(token: Token) -> Token:
+    """Re-type a NAME that is a reserved word so the parser rejects it as an unexpected token."""
+    if token.upper() in RESERVED:
+        token.type = "RESERVED_WORD"
+    return token
+
+
 @functools.cache
 def _lark() -> Lark:
     grammar = resources.files(__package__).joinpath("soql.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False,
+                lexer_callbacks={"NAME": _reserved_is_not_a_name})
 
 
 def _pos(token: Token) -> nodes.Position:
