@@ -24,6 +24,7 @@ class Person(BaseModel):
     id: str | None = None
     account_id: str | None = None  # Contacts only
     created: bool = False  # created by callsync for this call
+    is_host: bool = False
 
 
 class AccountInfo(BaseModel):
@@ -43,6 +44,9 @@ class OpportunityInfo(BaseModel):
     is_won: bool = False
     created_date: datetime | None = None
     close_date: str | None = None
+    last_activity_date: str | None = None
+    last_modified_date: datetime | None = None
+    account: AccountInfo | None = None  # its Account's parent fields, as read with it
 
 
 class MatchResult(BaseModel):
@@ -58,6 +62,12 @@ class MatchResult(BaseModel):
     unknown: list[Person] = Field(default_factory=list)  # external, found neither as Contact nor Lead
     accounts_seen: list[AccountInfo] = Field(default_factory=list)  # for contact creation's Account match
     reason: str = ""
+    # How the Opportunity was chosen: link is primary | role | account; tier is 1 (open before the
+    # call), 2 (closed on the call's day), 3 (created within 14 days after); candidates = how many
+    # Opportunities were considered.
+    link: Literal["primary", "role", "account"] | None = None
+    tier: int | None = None
+    candidates: int = 0
     # Read ahead for later steps so they need not query again:
     # record id -> {field API name: current value} for the mapped fields of the matched records.
     current_values: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -69,4 +79,11 @@ class MatchResult(BaseModel):
 class ContactsResult(BaseModel):
     created: list[Person] = Field(default_factory=list)  # new Contacts/Leads
     reused: list[Person] = Field(default_factory=list)  # found through DUPLICATES_DETECTED or a claim
+    failed: list[Person] = Field(default_factory=list)  # Salesforce refused them (see the report)
+    enabled: bool = True  # contact_creation.enabled
+
+    @property
+    def people(self) -> list[Person]:
+        """Every Contact/Lead this step resolved, to be linked to the activity."""
+        return [*self.created, *self.reused]
     report: StepReport = Field(default_factory=lambda: StepReport(step="CreateContacts"))
