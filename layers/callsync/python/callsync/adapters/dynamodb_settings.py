@@ -9,14 +9,12 @@ from pydantic import ValidationError
 from callsync.adapters.dynamodb_items import from_item, to_item
 from callsync.errors import InvalidSettings, SettingsNotFound
 from callsync.models.settings import OrgSettings
+from callsync.models.validation import explain
 
 
 def invalid_settings_error(org_id: str, error: ValidationError) -> InvalidSettings:
-    """``InvalidSettings`` naming the org and every failing field (``field_sync.mappings.0.field: ...``)."""
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in item['loc']) or '(item)'}: {item['msg']}" for item in error.errors()
-    )
-    return InvalidSettings(f"settings for org {org_id} are invalid: {problems}")
+    """``InvalidSettings`` naming the org and every failing field (``field_sync.mappings[0].field: ...``)."""
+    return InvalidSettings(f"settings of org {org_id} are invalid: {explain(error)}")
 
 
 class DynamoDbSettingsStore:
