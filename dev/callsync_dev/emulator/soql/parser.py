@@ -184,7 +184,8 @@ def _syntax_error(text: str, error: UnexpectedInput) -> SoqlError:
             return SoqlError(MALFORMED_QUERY, "unexpected token: <EOF>", text=text, position=position)
         return SoqlError(MALFORMED_QUERY, f"unexpected token: '{token}'", text=text, position=position)
     if isinstance(error, UnexpectedCharacters):
-        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
+        offset = error.pos_in_stream or 0
+        char = text[offset] if offset < len(text) else ""
         return SoqlError(
             MALFORMED_QUERY, f"line {position[0]}:{position[1] - 1} no viable alternative at character '{char}'"
         )
