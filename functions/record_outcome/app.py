@@ -1,0 +1,22 @@
+"""PostCallSync's last task: record SUCCEEDED, or FAILED with the error name and cause, in the ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callsync.composition import Dependencies, get_dependencies
+from callsync.observability import logger, tracer
+from callsync.services.record_outcome import OutcomeInput, RecordOutcome
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
+    deps = deps or get_dependencies()
+    data = OutcomeInput.model_validate(event)
+    logger.append_keys(org_id=data.call.org_id, call_id=data.call.call_id, revision=data.call.revision,
+                       execution_arn=data.execution_arn)
+    outcome = RecordOutcome(deps.ledger).run(data)
+    log = logger.warning if outcome.status == "FAILED" else logger.info
+    log(f"run {outcome.status}", extra={"error": outcome.error, "cause": outcome.cause})
+    return outcome.model_dump(mode="json")

@@ -1,0 +1,58 @@
+"""The state machine's last task: write how the run ended to the ledger."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from callsync.models.event import CallProcessed
+from callsync.models.ledger import Outcome
+from callsync.ports import Ledger
+
+
+class OutcomeInput(BaseModel):
+    """What RecordSuccess / RecordFailure pass (see statemachine/post_call_sync.asl.json).
+
+    ``error`` is the Catch result ``{"Error": name, "Cause": text}``; for a Lambda error the
+    cause is the JSON ``{"errorMessage", "errorType", ...}`` the runtime produced.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["SUCCEEDED", "FAILED"]
+    call: CallProcessed
+    error: dict[str, Any] | None = None
+    execution_arn: str | None = None
+
+
+def failure_cause(error: dict[str, Any] | None) -> str | None:
+    """The readable cause: the Lambda ``errorMessage`` when the Cause is a Lambda error document."""
+    if not error:
+        return None
+    cause = error.get("Cause")
+    if isinstance(cause, str):
+        try:
+            parsed = json.loads(cause)
+        except json.JSONDecodeError:
+            return cause
+        if isinstance(parsed, dict) and "errorMessage" in parsed:
+            return str(parsed["errorMessage"])
+        return cause
+    return None if cause is None else json.dumps(cause)
+
+
+class RecordOutcome:
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    def run(self, data: OutcomeInput) -> Outcome:
+        outcome = Outcome(
+            status=data.status,
+            error=(data.error or {}).get("Error") if data.status == "FAILED" else None,
+            cause=failure_cause(data.error) if data.status == "FAILED" else None,
+            execution_arn=data.execution_arn,
+        )
+        self._ledger.record_outcome(data.call.call_key, outcome)
+        return outcome

@@ -1,0 +1,313 @@
+"""The SQS consumer's use case: one ``call.processed`` message → one PostCallSync execution, or a reason why not.
+
+Decisions, in order (each one is recorded in the ledger, so nothing is lost):
+
+- the body is not JSON or not a valid v1 event → ``REJECTED``: sent to the DLQ at once with the
+  reason as a message attribute, and the message is acknowledged (retrying cannot help);
+- the org has no (valid) settings → ``REJECTED`` the same way, the reason names the org;
+- ``autosync: false`` → ``SKIPPED``;
+- an execution named after org, call and revision already exists → ``DUPLICATE`` (nothing starts);
+- otherwise → ``STARTED``.
+
+Transient failures (DynamoDB, Step Functions or SQS errors) propagate: the batch reports the message
+as failed and SQS redelivers it, up to the queue's ``maxReceiveCount``, then moves it to the DLQ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import ValidationError
+
+from callsync.errors import InvalidEvent, InvalidSettings, PermanentError, SettingsNotFound
+from callsync.models.event import CallProcessed
+from callsync.models.ledger import StepReport
+from callsync.ports import Ledger, SettingsStore
+
+ConsumerStatus = Literal["STARTED", "SKIPPED", "DUPLICATE", "REJECTED"]
+
+EXECUTION_NAME_MAX = 80
+_READABLE_ORG = re.compile(r"^[A-Za-z0-9_]+$")
+_READABLE_CALL = re.compile(r"^[A-Za-z0-9_-]+$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+REJECT_REASON_MAX = 1000  # SQS attribute values may be 256 KiB; keep the reason readable
+
+
+class ExecutionAlreadyExists(Exception):
+    """An execution with this name exists (running with other input, or closed)."""
+
+    def __init__(self, execution_arn: str) -> None:
+        super().__init__(execution_arn)
+        self.execution_arn = execution_arn
+
+
+class Executions(Protocol):
+    """Starts PostCallSync executions."""
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        """Start an execution; returns its ARN.
+
+        Raises:
+            ExecutionAlreadyExists: the name is taken (redelivered or duplicate message).
+        """
+
+
+class DeadLetters(Protocol):
+    """The dead-letter queue, for messages no retry can fix."""
+
+    def send(self, body: str, *, reason: str, error_type: str, message_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Message:
+    """One SQS message as the consumer sees it."""
+
+    message_id: str
+    body: str
+    receive_count: int = 1
+
+
+class DeliveryReport(StepReport):
+    """The consumer's ledger entry for one delivered message (``step = "delivery#<message_id>"``)."""
+
+    status: ConsumerStatus
+    message_id: str
+    reason: str | None = None
+    error_type: str | None = None
+    execution_name: str | None = None
+    execution_arn: str | None = None
+    org_id: str | None = None
+    call_id: str | None = None
+    revision: int | None = None
+    receive_count: int = 1
+    received_at: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: ConsumerStatus
+    call_key: str
+    report: DeliveryReport
+
+
+def execution_name(org_id: str, call_id: str, revision: int) -> str:
+    """A legal, unique Step Functions execution name for (org, call, revision).
+
+    Readable ``{org}-{call}-{revision}`` when the org id has no ``-``, both ids use only
+    ``[A-Za-z0-9_-]`` and it fits in 80 characters (then it splits back unambiguously);
+    otherwise a sanitised prefix plus ``-h`` and a SHA-256 digest of the exact triple. A
+    readable name always ends in ``-<digits>`` and a hashed one in ``-h<hex>``, so the two
+    forms never collide.
+    """
+    readable = f"{org_id}-{call_id}-{revision}"
+    if (
+        _READABLE_ORG.match(org_id)
+        and _READABLE_CALL.match(call_id)
+        and len(readable) <= EXECUTION_NAME_MAX
+    ):
+        return readable
+    digest = hashlib.sha256(json.dumps([org_id, call_id, revision]).encode()).hexdigest()[:24]
+    suffix = f"-h{digest}"
+    prefix = _UNSAFE.sub("_", f"{org_id}-{call_id}")[: EXECUTION_NAME_MAX - len(suffix)]
+    return f"{prefix}{suffix}"
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """``field: problem`` for each failing field, the way an upstream producer can act on it."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in item['loc']) or '(body)'}: {item['msg']}" for item in error.errors()
+    )
+
+
+def parse_event(body: str) -> CallProcessed:
+    """The message body as a v1 event.
+
+    Raises:
+        InvalidEvent: not JSON, not an object, or not a valid ``call.processed`` v1 event.
+    """
+    try:
+        raw = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InvalidEvent(f"body is not JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
+    if not isinstance(raw, dict):
+        raise InvalidEvent(f"body is not a JSON object (got {type(raw).__name__})")
+    try:
+        return CallProcessed.model_validate(raw)
+    except ValidationError as e:
+        raise InvalidEvent(f"not a valid call.processed v1 event: {describe_validation_error(e)}") from e
+
+
+def _identity_of(body: str) -> tuple[str | None, str | None, int | None]:
+    """Best-effort org/call/revision of a message that did not validate (for the ledger key)."""
+    try:
+        raw = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None, None, None
+    if not isinstance(raw, dict):
+        return None, None, None
+    org, call, rev = raw.get("org_id"), raw.get("call_id"), raw.get("revision", 1)
+    return (
+        org if isinstance(org, str) and org else None,
+        call if isinstance(call, str) and call else None,
+        rev if isinstance(rev, int) and not isinstance(rev, bool) else None,
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class StartSync:
+    """validate → settings → autosync? → StartExecution(name = org-call-revision)."""
+
+    def __init__(
+        self,
+        *,
+        settings: SettingsStore,
+        ledger: Ledger,
+        executions: Executions,
+        dead_letters: DeadLetters,
+    ) -> None:
+        self._settings = settings
+        self._ledger = ledger
+        self._executions = executions
+        self._dead_letters = dead_letters
+
+    def handle(self, message: Message) -> Decision:
+        """Decide what happens to one message and record it.
+
+        Raises:
+            Exception: anything transient (AWS errors); the message is then redelivered.
+        """
+        try:
+            call = parse_event(message.body)
+        except InvalidEvent as e:
+            org, call_id, rev = _identity_of(message.body)
+            return self._reject(message, e, org_id=org, call_id=call_id, revision=rev)
+        try:
+            settings = self._settings.get(call.org_id)
+        except (SettingsNotFound, InvalidSettings) as e:
+            return self._reject(message, e, org_id=call.org_id, call_id=call.call_id, revision=call.revision)
+
+        name = execution_name(call.org_id, call.call_id, call.revision)
+        base: dict[str, Any] = {
+            "message_id": message.message_id,
+            "org_id": call.org_id,
+            "call_id": call.call_id,
+            "revision": call.revision,
+            "receive_count": message.receive_count,
+            "execution_name": name,
+        }
+        if not settings.autosync:
+            return self._record(
+                call.call_key, status="SKIPPED", reason=f"autosync is off for org {call.org_id}", **base
+            )
+        payload = {
+            "call": call.model_dump(mode="json"),
+            "settings": settings.model_dump(mode="json"),
+            # Part of the input so that a second, distinct message for the same call is refused
+            # (ExecutionAlreadyExists) even while the first execution still runs; the same SQS
+            # message redelivered carries the same input and gets the running execution back.
+            "message_id": message.message_id,
+        }
+        try:
+            arn = self._executions.start(name, payload)
+        except ExecutionAlreadyExists as e:
+            return self._record(
+                call.call_key,
+                status="DUPLICATE",
+                reason=f"{call.call_key} was already accepted (execution {name})",
+                execution_arn=e.execution_arn,
+                **base,
+            )
+        return self._record(call.call_key, status="STARTED", execution_arn=arn, **base)
+
+    def _reject(
+        self,
+        message: Message,
+        error: PermanentError,
+        *,
+        org_id: str | None,
+        call_id: str | None,
+        revision: int | None,
+    ) -> Decision:
+        reason = str(error)[:REJECT_REASON_MAX]
+        error_type = type(error).__name__
+        self._dead_letters.send(
+            message.body, reason=reason, error_type=error_type, message_id=message.message_id
+        )
+        if org_id and call_id and revision:
+            call_key = f"{org_id}#{call_id}#{revision}"
+        else:
+            call_key = f"rejected#{message.message_id}"
+        return self._record(
+            call_key,
+            status="REJECTED",
+            reason=reason,
+            error_type=error_type,
+            message_id=message.message_id,
+            org_id=org_id,
+            call_id=call_id,
+            revision=revision,
+            receive_count=message.receive_count,
+        )
+
+    def _record(self, call_key: str, *, status: ConsumerStatus, message_id: str, **fields: Any) -> Decision:
+        report = DeliveryReport(
+            step=f"delivery#{message_id}",
+            status=status,
+            message_id=message_id,
+            received_at=_now(),
+            **fields,
+        )
+        self._ledger.record_step(call_key, report)
+        return Decision(status=status, call_key=call_key, report=report)
+
+
+class StepFunctionsExecutions:
+    """``Executions`` over a boto3 Step Functions client."""
+
+    def __init__(self, client: Any, state_machine_arn: str) -> None:
+        self._client = client
+        self._arn = state_machine_arn
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        try:
+            response = self._client.start_execution(
+                stateMachineArn=self._arn, name=name, input=json.dumps(payload, separators=(",", ":"))
+            )
+        except self._client.exceptions.ExecutionAlreadyExists as e:
+            raise ExecutionAlreadyExists(self.execution_arn(name)) from e
+        return str(response["executionArn"])
+
+    def execution_arn(self, name: str) -> str:
+        """``arn:…:stateMachine:<sm>`` → ``arn:…:execution:<sm>:<name>``."""
+        head, _, sm_name = self._arn.rpartition(":")
+        return f"{head.replace(':stateMachine', ':execution')}:{sm_name}:{name}"
+
+
+class SqsDeadLetters:
+    """``DeadLetters`` over a boto3 SQS client: the reason travels as message attributes."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def send(self, body: str, *, reason: str, error_type: str, message_id: str) -> None:
+        def attr(value: str) -> dict[str, str]:
+            return {"DataType": "String", "StringValue": value or "-"}
+
+        self._client.send_message(
+            QueueUrl=self._url,
+            MessageBody=body if body else "(empty body)",
+            MessageAttributes={
+                "reject_reason": attr(reason),
+                "error_type": attr(error_type),
+                "source_message_id": attr(message_id),
+            },
+        )
