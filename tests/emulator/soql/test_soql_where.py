@@ -193,3 +193,14 @@ def test_operator_misuse_is_refused() -> None:
 ])
 def test_multipicklist_operators(where: str, expected: set[str]) -> None:
     assert contacts(where) == expected
+
+
+def test_in_list_mixing_date_ranges_and_dates() -> None:
+    assert contacts("Birthdate IN (TODAY, 1990-12-10)") == {ADA, CARA}
+    assert contacts("Birthdate NOT IN (TODAY, 1990-12-10)") == {BOB, DAN}
+
+
+def test_three_way_and_or() -> None:
+    assert contacts("Email != null AND HasOptedOutOfEmail = false AND NumberOfCalls__c < 5") == {ADA, DAN}
+    assert contacts("FirstName = 'Ada' OR FirstName = 'Bob' OR FirstName = 'Cara' OR LastName = 'x'") == {
+        ADA, BOB, CARA}

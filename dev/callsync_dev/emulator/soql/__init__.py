@@ -9,6 +9,7 @@ them); ``total_size`` is their number (the count for ``COUNT()``, with no record
 Salesforce-shaped ``message``.
 """
 
+from . import nodes
 from .catalog import Catalog, ChildRelationship, FieldInfo, ObjectInfo
 from .engine import QueryResult, run_query
 from .errors import SoqlError
@@ -23,6 +24,7 @@ __all__ = [
     "Query",
     "QueryResult",
     "SoqlError",
+    "nodes",
     "parse",
     "run_query",
 ]

@@ -31,8 +31,43 @@ def _multi(value: Any) -> frozenset[str]:
     return frozenset(p.strip().lower() for p in str(value).split(";") if p.strip())
 
 
+def _aware(value: Any) -> Any:
+    """Datetimes compare as UTC instants; a naive one from a lax catalog is taken as UTC."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
 def _utc_day(value: Any) -> date:
-    return value.astimezone(UTC).date() if isinstance(value, datetime) else value
+    return _aware(value).astimezone(UTC).date() if isinstance(value, datetime) else value
+
+
+def _all(parts: tuple[Predicate, ...]) -> Predicate:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda row: first(row) and second(row)
+
+    def every(row: Row) -> bool:
+        for part in parts:  # noqa: SIM110 - a loop, not all(), spares a generator per row
+            if not part(row):
+                return False
+        return True
+
+    return every
+
+
+def _any(parts: tuple[Predicate, ...]) -> Predicate:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda row: first(row) or second(row)
+
+    def some(row: Row) -> bool:
+        for part in parts:  # noqa: SIM110 - a loop, not any(), spares a generator per row
+            if part(row):
+                return True
+        return False
+
+    return some
 
 
 def normalizer(field: BoundField) -> Callable[[Any], Any]:
@@ -44,6 +79,8 @@ def normalizer(field: BoundField) -> Callable[[Any], Any]:
         return _lower
     if cat == "multipicklist":
         return _multi
+    if cat == "datetime":
+        return _aware
     return lambda v: v
 
 
@@ -59,11 +96,9 @@ class WhereCompiler:
     # ---- structure
     def compile(self, condition: nodes.Condition) -> Predicate:
         if isinstance(condition, nodes.And):
-            parts = tuple(self.compile(c) for c in condition.items)
-            return lambda row: all(p(row) for p in parts)
+            return _all(tuple(self.compile(c) for c in condition.items))
         if isinstance(condition, nodes.Or):
-            parts = tuple(self.compile(c) for c in condition.items)
-            return lambda row: any(p(row) for p in parts)
+            return _any(tuple(self.compile(c) for c in condition.items))
         if isinstance(condition, nodes.Not):
             inner = self.compile(condition.item)
             return lambda row: not inner(row)
@@ -202,9 +237,8 @@ class WhereCompiler:
 
     def _in_list(self, node: nodes.InList) -> Predicate:
         field = self.bind(node.field)
-        if any(v.kind == "date_range" for v in node.values):
-            ranges = [self._in_range(field, "=", self._value(field, v)) for v in node.values]
-            matched: Predicate = lambda row: any(p(row) for p in ranges)  # noqa: E731
+        if any(v.kind == "date_range" for v in node.values):  # IN (TODAY, 2026-11-20, ...): OR of equalities
+            matched = _any(tuple(self._comparison(nodes.Comparison(node.field, "=", v)) for v in node.values))
             return (lambda row: not matched(row)) if node.negated else matched
         values = [self._value(field, v) for v in node.values]
         include_null = any(v is None for v in values)
