@@ -91,7 +91,7 @@ class SecretsManagerTokenStore:
     def _read(self, org_id: str) -> dict[str, Any]:
         name = self.secret_name(org_id)
         try:
-            answer = self._client.get_secret_value(SecretId=name)
+            answer = self._client.get_secret_value(SecretId=name, VersionStage="AWSCURRENT")
         except ClientError as e:
             if _error_code(e) == "ResourceNotFoundException":
                 raise OrgDisconnected(

@@ -1,0 +1,91 @@
+"""Settings, ledger and claims against moto DynamoDB tables with the template's key schemas."""
+
+from __future__ import annotations
+
+import pytest
+from callsync.adapters.dynamodb_claims import DynamoDbClaims
+from callsync.adapters.dynamodb_ledger import DynamoDbLedger
+from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
+from callsync.errors import ConcurrentUpdate, InvalidSettings, SettingsNotFound
+from callsync.models.ledger import FieldChange, Outcome, RecordChange, StepReport
+from callsync.models.settings import OrgSettings
+
+pytestmark = pytest.mark.integration
+
+
+def test_settings_round_trip(aws, config):
+    # Given settings with nested mappings stored
+    store = DynamoDbSettingsStore(aws.resource("dynamodb").Table(config.settings_table))
+    settings = OrgSettings.model_validate({
+        "org_id": "acme", "internal_domains": ["ourco.com"],
+        "field_sync": {"enabled": True, "mappings": [{"insight": "pain", "object": "Opportunity",
+                                                      "field": "Pain__c"}]},
+        "email_context": {"enabled": True, "days": 30, "max": 5},
+    })
+    store.put(settings)
+    # When read back / Then it is equal
+    assert store.get("acme") == settings
+
+
+def test_missing_settings_name_the_org(aws, config):
+    store = DynamoDbSettingsStore(aws.resource("dynamodb").Table(config.settings_table))
+    with pytest.raises(SettingsNotFound, match="acme"):
+        store.get("acme")
+
+
+def test_invalid_settings_name_the_org_and_field(aws, config):
+    # Given a hand-edited item with a bad policy
+    store = DynamoDbSettingsStore(aws.resource("dynamodb").Table(config.settings_table))
+    store.put_raw("acme", {"field_sync": {"enabled": True, "mappings": [
+        {"insight": "pain", "object": "Opportunity", "field": "Pain__c", "policy": "sometimes"}]}})
+    # When read / Then the error names org and field path
+    with pytest.raises(InvalidSettings) as caught:
+        store.get("acme")
+    assert "acme" in str(caught.value) and "field_sync.mappings[0].policy" in str(caught.value)
+
+
+def test_ledger_entries_per_call_with_floats_and_overwrite_on_retry(aws, config):
+    # Given a ledger and a step report carrying a float value
+    ledger = DynamoDbLedger(aws.resource("dynamodb").Table(config.ledger_table))
+    change = RecordChange(action="updated", object="Opportunity", id="006A",
+                          fields=[FieldChange(field="Amount", before=1000.5, after=2500.25, policy="overwrite")])
+    ledger.record_step("acme#c1#1", StepReport(step="SyncFields", changes=[change], api_requests=1))
+    # When the step is retried and records again, and the run ends
+    ledger.record_step("acme#c1#1", StepReport(step="SyncFields", changes=[change], api_requests=2))
+    ledger.record_outcome("acme#c1#1", Outcome(status="SUCCEEDED", execution_arn="arn:x"))
+    ledger.record_step("acme#c2#1", StepReport(step="MatchOpportunity"))
+    # Then the call has one entry per step plus its outcome, floats and ints come back as such
+    entries = ledger.entries("acme#c1#1")
+    assert [e["sk"] for e in entries] == ["outcome", "step#SyncFields"]
+    step = entries[1]
+    assert step["kind"] == "step" and step["api_requests"] == 2
+    assert step["changes"][0]["fields"][0]["before"] == 1000.5
+    assert entries[0]["status"] == "SUCCEEDED"
+    assert StepReport.model_validate(step).changes[0].fields[0].after == 2500.25
+    # and the scan sees every call
+    assert [(e["call_key"], e["sk"]) for e in ledger.all_entries()] == [
+        ("acme#c1#1", "outcome"), ("acme#c1#1", "step#SyncFields"), ("acme#c2#1", "step#MatchOpportunity")]
+
+
+def test_claims_first_writer_wins_until_expiry(aws, config):
+    now = [1_000_000.0]
+    claims = DynamoDbClaims(aws.resource("dynamodb").Table(config.claims_table), clock=lambda: now[0])
+    # Given A claimed a key
+    assert claims.claim("acme#bob@globex.com", "exec-A", ttl_seconds=60) == "exec-A"
+    # When B claims it / Then A still holds it
+    assert claims.claim("acme#bob@globex.com", "exec-B", ttl_seconds=60) == "exec-A"
+    # When A resolves it / Then the value is visible
+    claims.resolve("acme#bob@globex.com", "003XYZ")
+    held = claims.get("acme#bob@globex.com")
+    assert held is not None and held["owner"] == "exec-A" and held["value"] == "003XYZ"
+    assert held["expires_at"] == 1_000_060
+    # When the claim expired (TTL not yet applied by DynamoDB) / Then B can take it
+    now[0] += 61
+    assert claims.get("acme#bob@globex.com") is None
+    assert claims.claim("acme#bob@globex.com", "exec-B", ttl_seconds=60) == "exec-B"
+
+
+def test_resolving_an_unknown_claim_is_a_concurrent_update(aws, config):
+    claims = DynamoDbClaims(aws.resource("dynamodb").Table(config.claims_table))
+    with pytest.raises(ConcurrentUpdate):
+        claims.resolve("acme#nobody", "003")
