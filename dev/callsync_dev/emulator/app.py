@@ -1,0 +1,359 @@
+"""The emulated Salesforce REST API, independent of the HTTP transport.
+
+``App.handle`` takes one HTTP request and answers it: OAuth endpoints, then for data endpoints
+faults, session check, the API allocation, and routing. ``App.dispatch`` answers one data request
+without counting or authenticating it; composite subrequests go through it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import secrets
+import threading
+import urllib.parse
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+from callsync_dev.emulator import collections as sobject_collections
+from callsync_dev.emulator import composite
+from callsync_dev.emulator.errors import ApiError, not_found
+from callsync_dev.emulator.fixture import OrgSettings
+from callsync_dev.emulator.limits import ApiMeter, FaultInjector
+from callsync_dev.emulator.oauth import OAuthError, TokenBook
+from callsync_dev.emulator.soql import SoqlError, nodes, parse, run_query
+from callsync_dev.emulator.store import OrgStore
+from callsync_dev.emulator.values import dumps
+
+PAGE_SIZE = 2000
+API_VERSIONS = [f"{v}.0" for v in range(31, 65)]
+_RELEASES = {62: "Winter '25", 63: "Spring '25", 64: "Summer '25", 61: "Summer '24", 60: "Spring '24",
+             59: "Winter '24"}
+CDL_RESTRICTION = ("Implementation restriction: ContentDocumentLink requires a filter by a single Id on "
+                   "ContentDocumentId or LinkedEntityId using the equals operator or multiple Id's using the IN "
+                   "operator.")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # without the query string
+    query: dict[str, list[str]] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """A data endpoint's answer before serialization (also a composite subresponse)."""
+
+    status: int
+    payload: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class App:
+    def __init__(self, store: OrgStore, settings: OrgSettings, *, auto_approve: bool = True) -> None:
+        self.store = store
+        self.settings = settings
+        self.auto_approve = auto_approve
+        self.instance_url = "https://127.0.0.1"
+        self.meter = ApiMeter(settings.api_limit)
+        self.faults = FaultInjector(settings.faults)
+        self.tokens = TokenBook(store.org_id, session_expires_after=settings.session_expires_after,
+                                refresh_token_revoked=settings.refresh_token_revoked,
+                                rotate_refresh_tokens=settings.rotate_refresh_tokens)
+        self.schema_modified = datetime.now(UTC).replace(microsecond=0)
+        self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()
+        self._cursor_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ top level -----------------
+    def handle(self, request: Request) -> Response:
+        path = request.path
+        fault = self.faults.check(request.method, path)
+        if fault is not None:
+            return self._error_response(fault)
+        if path.startswith("/services/oauth2/"):
+            return self._oauth(request)
+        if path.startswith("/id/"):
+            return self._identity(request)
+        if path.rstrip("/") == "/services/data":
+            if request.method != "GET":
+                return self._error_response(_method_not_allowed(request.method, "GET"))
+            return self._json(200, [{"label": _RELEASES.get(int(float(v)), f"v{v}"), "url": f"/services/data/v{v}",
+                                     "version": v} for v in API_VERSIONS])
+        if not path.startswith("/services/data/v"):
+            return self._error_response(not_found())
+        token = _bearer(request.headers.get("authorization"))
+        if not self.tokens.use_access_token(token):
+            return self._error_response(ApiError(401, "INVALID_SESSION_ID", "Session expired or invalid"))
+        try:
+            self.meter.charge()
+        except ApiError as exc:
+            return self._error_response(exc)
+        version, _, rest = path[len("/services/data/v"):].partition("/")
+        try:
+            body = _parse_body(request)
+            if version not in API_VERSIONS:
+                raise not_found()
+            result = self.dispatch(request.method, rest.rstrip("/"), version, request.query, request.headers,
+                                   body)
+        except ApiError as exc:
+            result = Result(exc.status, exc.body())
+        return self._result_response(result)
+
+    def _result_response(self, result: Result) -> Response:
+        headers = {"Sforce-Limit-Info": self.meter.header(), **result.headers}
+        if result.payload is None:
+            return Response(result.status, b"", headers)
+        headers["Content-Type"] = "application/json;charset=UTF-8"
+        return Response(result.status, dumps(result.payload), headers)
+
+    def _error_response(self, exc: ApiError) -> Response:
+        headers = {"Content-Type": "application/json;charset=UTF-8", "Sforce-Limit-Info": self.meter.header()}
+        return Response(exc.status, dumps(exc.body()), headers)
+
+    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+        return Response(status, dumps(payload), {"Content-Type": "application/json;charset=UTF-8", **(headers or {})})
+
+    # ------------------------------------------------------------------ routing -------------------
+    def dispatch(self, method: str, rest: str, version: str, query: dict[str, list[str]],
+                 headers: dict[str, str], body: Any) -> Result:
+        """Answer one data request (path relative to ``/services/data/vXX.X/``). Raises ApiError."""
+        parts = [urllib.parse.unquote(p) for p in rest.split("/")] if rest else []
+        method = method.upper()
+        if not parts:
+            _allow(method, "GET")
+            return Result(200, {name: f"/services/data/v{version}/{name}" for name in
+                                ("sobjects", "query", "queryAll", "composite", "limits", "search", "tooling")})
+        head = parts[0]
+        if head == "sobjects":
+            return self._sobjects(method, parts[1:], version, query, headers, body)
+        if head in ("query", "queryAll") and len(parts) <= 2:
+            _allow(method, "GET")
+            if len(parts) == 2:
+                return self._next_page(parts[1], version)
+            text = (query.get("q") or [""])[0]
+            return self._query(text, version, include_deleted=head == "queryAll")
+        if head == "composite" and len(parts) == 1:
+            _allow(method, "POST")
+            return composite.run(self, version, body)
+        if head == "composite" and len(parts) >= 2 and parts[1] == "sobjects" and len(parts) <= 3:
+            return sobject_collections.run(self, method, parts[2:], version, query, body)
+        if head == "limits" and len(parts) == 1:
+            _allow(method, "GET")
+            return Result(200, self._limits())
+        raise not_found()
+
+    def _sobjects(self, method: str, parts: list[str], version: str, query: dict[str, list[str]],
+                  headers: dict[str, str], body: Any) -> Result:
+        store = self.store
+        if not parts:
+            _allow(method, "GET")
+            return self._if_modified(headers, lambda: store.schema.global_describe(version))
+        od = store.schema.visible(parts[0])
+        if od is None:
+            raise not_found()
+        if len(parts) == 1:
+            if method == "GET":
+                describe = store.schema.describe(od.name, version)
+                return Result(200, {"objectDescribe": {k: v for k, v in describe.items()
+                                                       if k not in ("fields", "childRelationships")},
+                                    "recentItems": []})
+            _allow(method, "GET", "POST")
+            record_id = store.create(od.name, _object_body(body))
+            return Result(201, {"id": record_id, "success": True, "errors": []},
+                          {"Location": f"/services/data/v{version}/sobjects/{od.name}/{record_id}"})
+        if len(parts) == 2 and parts[1] == "describe":
+            _allow(method, "GET")
+            return self._if_modified(headers, lambda: store.schema.describe(od.name, version))
+        if len(parts) == 2:
+            record_id = parts[1]
+            if method == "GET":
+                fields_param = (query.get("fields") or [""])[0]
+                fields = [f.strip() for f in fields_param.split(",") if f.strip()] or None
+                with store.lock:
+                    return Result(200, store.get_record(od.name, record_id, fields, version))
+            if method == "PATCH":
+                store.update(od.name, record_id, _object_body(body))
+                return Result(204)
+            if method == "DELETE":
+                store.delete(od.name, record_id)
+                return Result(204)
+            raise _method_not_allowed(method, "GET", "PATCH", "DELETE")
+        raise not_found()
+
+    def _if_modified(self, headers: dict[str, str], build: Any) -> Result:
+        last_modified = format_datetime(self.schema_modified, usegmt=True)
+        since = headers.get("if-modified-since")
+        if since:
+            try:
+                when = parsedate_to_datetime(since)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None and when.tzinfo is not None and when >= self.schema_modified:
+                return Result(304, None, {"Last-Modified": last_modified})
+        with self.store.lock:
+            return Result(200, build(), {"Last-Modified": last_modified})
+
+    # ------------------------------------------------------------------ query ---------------------
+    def _query(self, text: str, version: str, *, include_deleted: bool) -> Result:
+        if not text.strip():
+            raise ApiError(400, "MALFORMED_QUERY", "unexpected token: <EOF>")
+        try:
+            parsed = parse(text)
+            if parsed.object_name.lower() == "contentdocumentlink" and not _filters_cdl(parsed.where):
+                raise ApiError(400, "MALFORMED_QUERY", CDL_RESTRICTION)
+            with self.store.lock:
+                result = run_query(text, self.store, include_deleted=include_deleted, api_version=version)
+        except SoqlError as exc:
+            raise ApiError(400, exc.error_code, exc.message) from None
+        return Result(200, self._page(result.records, result.total_size, 0, version, None))
+
+    def _page(self, records: list[dict[str, Any]], total: int, start: int, version: str,
+              locator: str | None) -> dict[str, Any]:
+        page = records[start:start + PAGE_SIZE]
+        done = start + PAGE_SIZE >= len(records)
+        out: dict[str, Any] = {"totalSize": total, "done": done, "records": page}
+        if not done:
+            with self._cursor_lock:
+                if locator is None:
+                    locator = "01g" + secrets.token_hex(8)
+                    self._cursors[locator] = (records, total)
+                    while len(self._cursors) > 200:
+                        self._cursors.popitem(last=False)
+            out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{start + PAGE_SIZE}"
+        return out
+
+    def _next_page(self, token: str, version: str) -> Result:
+        locator, _, offset = token.rpartition("-")
+        with self._cursor_lock:
+            cursor = self._cursors.get(locator)
+        if cursor is None or not offset.isdigit():
+            raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        records, total = cursor
+        return Result(200, self._page(records, total, int(offset), version, locator))
+
+    def _limits(self) -> dict[str, Any]:
+        remaining = max(self.meter.limit - self.meter.used, 0)
+        return {
+            "DailyApiRequests": {"Max": self.meter.limit, "Remaining": remaining},
+            "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},
+            "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
+            "DataStorageMB": {"Max": 5, "Remaining": 5},
+            "FileStorageMB": {"Max": 20, "Remaining": 20},
+            "HourlyODataCallout": {"Max": 10000, "Remaining": 10000},
+            "SingleEmail": {"Max": 15, "Remaining": 15},
+        }
+
+    # ------------------------------------------------------------------ OAuth ---------------------
+    def _oauth(self, request: Request) -> Response:
+        endpoint = request.path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            if endpoint == "token":
+                if request.method != "POST":
+                    raise OAuthError("invalid_request", "must use HTTP POST")
+                form = _form(request.body)
+                payload = self.tokens.token(form, self.instance_url, self.store.integration_user_id)
+                return self._json(200, payload)
+            if endpoint == "authorize":
+                return self._authorize(request)
+            if endpoint == "revoke":
+                token = _form(request.body).get("token") or request.param("token") or ""
+                self.tokens.revoke(token)
+                return Response(200)
+            if endpoint == "userinfo":
+                return self._identity(request)
+        except OAuthError as exc:
+            return self._json(exc.status, {"error": exc.error, "error_description": exc.description})
+        return self._error_response(not_found())
+
+    def _authorize(self, request: Request) -> Response:
+        params = {k: v[0] for k, v in request.query.items()}
+        if request.method == "POST":
+            params.update(_form(request.body))
+        if self.auto_approve or (request.method == "POST" and params.get("approve") == "1"):
+            location = self.tokens.authorize(params)
+            return Response(302, b"", {"Location": location})
+        hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                         for k, v in params.items())
+        page = (f"<!doctype html><title>Allow Access?</title><form method=post>{hidden}"
+                '<input type="hidden" name="approve" value="1"><button>Allow</button></form>')
+        return Response(200, page.encode(), {"Content-Type": "text/html;charset=UTF-8"})
+
+    def _identity(self, request: Request) -> Response:
+        if not self.tokens.is_valid(_bearer(request.headers.get("authorization"))):
+            return Response(403, b"Bad_OAuth_Token", {"Content-Type": "text/plain"})
+        user = self.store.tables["User"].get(self.store.integration_user_id, {})
+        return self._json(200, {"id": f"{self.instance_url}/id/{self.store.org_id}/{user.get('Id')}",
+                                "user_id": user.get("Id"), "organization_id": self.store.org_id,
+                                "username": user.get("Username"), "email": user.get("Email"),
+                                "display_name": user.get("Name"), "active": True,
+                                "urls": {"rest": f"{self.instance_url}/services/data/v{{version}}/"}})
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() in ("bearer", "oauth") else None
+
+
+def _form(body: bytes) -> dict[str, str]:
+    return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace")).items()}
+
+
+def _parse_body(request: Request) -> Any:
+    if not request.body or request.method in ("GET", "DELETE", "HEAD"):
+        return None
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}") from None
+
+
+def _object_body(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "JSON_PARSER_ERROR",
+                       "Cannot deserialize instance of sObject from a value that is not a JSON object")
+    return body
+
+
+def _allow(method: str, *allowed: str) -> None:
+    if method not in allowed:
+        raise _method_not_allowed(method, *allowed)
+
+
+def _method_not_allowed(method: str, *allowed: str) -> ApiError:
+    return ApiError(405, "METHOD_NOT_ALLOWED",
+                    f"HTTP Method '{method}' not allowed. Allowed are {','.join(allowed)}")
+
+
+def _filters_cdl(condition: Any) -> bool:
+    """True when a ContentDocumentLink WHERE pins ContentDocumentId or LinkedEntityId with = or IN."""
+    if condition is None:
+        return False
+    items = condition.items if isinstance(condition, nodes.And) else (condition,)
+    for item in items:
+        if isinstance(item, nodes.Comparison | nodes.InList | nodes.InSubquery):
+            if isinstance(item, nodes.Comparison) and item.op != "=":
+                continue
+            if getattr(item, "negated", False):
+                continue
+            if item.field.parts[-1].lower() in ("contentdocumentid", "linkedentityid") and len(item.field.parts) == 1:
+                return True
+    return False

@@ -1,0 +1,244 @@
+"""Org fixtures (INTERFACES.md §3): load one into a store, dump a store back into the same shape."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pathlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from callsync_dev.emulator.errors import ApiError
+from callsync_dev.emulator.ids import IdFactory, is_id, to18
+from callsync_dev.emulator.schema import STANDARD_STAGES, Permissions, Schema, build_objects
+from callsync_dev.emulator.store import OrgStore, derive_fields, now_ms
+from callsync_dev.emulator.values import coerce, to_fixture
+
+FixtureSource = dict[str, Any] | str | pathlib.Path | None
+TOP_LEVEL_KEYS = {"shared_activities", "api_limit", "schema", "hidden_fields", "read_only_fields",
+                  "object_permissions", "records", "faults", "session_expires_after", "refresh_token_revoked",
+                  "rotate_refresh_tokens", "integration_user_id"}
+DEFAULT_API_LIMIT = 15000
+
+
+class FixtureError(ValueError):
+    """The fixture cannot be loaded; the message names the object, record and field."""
+
+
+@dataclass
+class OrgSettings:
+    """The fixture's org-level switches (everything but schema and records)."""
+
+    shared_activities: bool = True
+    api_limit: int = DEFAULT_API_LIMIT
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    session_expires_after: int | None = None
+    refresh_token_revoked: bool = False
+    rotate_refresh_tokens: bool = False
+    schema: dict[str, Any] = field(default_factory=dict)
+    hidden_fields: list[str] = field(default_factory=list)
+    read_only_fields: list[str] = field(default_factory=list)
+    object_permissions: dict[str, str] = field(default_factory=dict)
+
+
+def read_fixture(source: FixtureSource) -> dict[str, Any]:
+    """A fixture dict from a dict, a JSON text, or a path to a JSON file (None: an empty org)."""
+    if source is None:
+        return {}
+    if isinstance(source, dict):
+        return copy.deepcopy(source)
+    if isinstance(source, str) and source.lstrip().startswith("{"):
+        return dict(json.loads(source))
+    return dict(json.loads(pathlib.Path(source).read_text(encoding="utf-8")))
+
+
+def build_org(source: FixtureSource) -> tuple[OrgStore, OrgSettings]:
+    fixture = read_fixture(source)
+    unknown = set(fixture) - TOP_LEVEL_KEYS
+    if unknown:
+        raise FixtureError(f"fixture: unknown top-level keys {sorted(unknown)}")
+    settings = OrgSettings(
+        shared_activities=bool(fixture.get("shared_activities", True)),
+        api_limit=int(fixture.get("api_limit") or DEFAULT_API_LIMIT),
+        faults=list(fixture.get("faults") or []),
+        session_expires_after=fixture.get("session_expires_after"),
+        refresh_token_revoked=bool(fixture.get("refresh_token_revoked", False)),
+        rotate_refresh_tokens=bool(fixture.get("rotate_refresh_tokens", False)),
+        schema=dict(fixture.get("schema") or {}),
+        hidden_fields=list(fixture.get("hidden_fields") or []),
+        read_only_fields=list(fixture.get("read_only_fields") or []),
+        object_permissions=dict(fixture.get("object_permissions") or {}),
+    )
+    for perm in settings.object_permissions.values():
+        if perm not in ("none", "read", "edit"):
+            raise FixtureError(f"fixture: object permission must be none, read or edit, not {perm!r}")
+    try:
+        objects = build_objects(settings.schema)
+    except ValueError as exc:
+        raise FixtureError(f"fixture schema: {exc}") from exc
+    permissions = Permissions(
+        hidden_fields={f.lower() for f in settings.hidden_fields},
+        read_only_fields={f.lower() for f in settings.read_only_fields},
+        object_permissions={k.lower(): v for k, v in settings.object_permissions.items()},
+    )
+    schema = Schema(objects, permissions, settings.shared_activities)
+    store = OrgStore(schema, IdFactory())
+    _load_records(store, fixture.get("records") or {}, fixture.get("integration_user_id"))
+    return store, settings
+
+
+def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], user_id: str | None) -> None:
+    schema = store.schema
+    canonical: dict[str, list[dict[str, Any]]] = {}
+    for obj_name, rows in records.items():
+        od = schema.exists(obj_name)
+        if od is None:
+            raise FixtureError(f"fixture records: unknown object {obj_name}")
+        if od.name in ("TaskWhoRelation", "EventWhoRelation"):
+            continue
+        canonical.setdefault(od.name, []).extend(rows or [])
+    if not canonical.get("OpportunityStage"):
+        canonical["OpportunityStage"] = [
+            {"MasterLabel": label, "ApiName": label, "IsActive": True, "SortOrder": i + 1, "IsClosed": closed,
+             "IsWon": won, "ForecastCategoryName": forecast, "DefaultProbability": probability}
+            for i, (label, probability, closed, won, forecast) in enumerate(STANDARD_STAGES)
+        ]
+    symbolic: dict[str, str] = {}
+    for obj_name, rows in canonical.items():
+        od = schema.objects[obj_name]
+        for row in rows:
+            rid = row.get("Id")
+            if is_id(rid):
+                store.ids.reserve(to18(rid))
+            elif rid is not None and obj_name not in ("ContentDocument",):
+                symbolic[str(rid)] = ""
+    for obj_name, rows in canonical.items():
+        od = schema.objects[obj_name]
+        for row in rows:
+            rid = row.get("Id")
+            if rid is not None and not is_id(rid) and not symbolic.get(str(rid)):
+                symbolic[str(rid)] = store.ids.new(od.prefix)
+    store.integration_user_id = _integration_user(store, canonical, symbolic, user_id)
+    stamp = now_ms()
+    loaded: list[tuple[str, dict[str, Any]]] = []
+    for obj_name, rows in canonical.items():
+        od = schema.objects[obj_name]
+        for index, given in enumerate(rows):
+            row: dict[str, Any] = {f.name: None for f in od.fields.values()}
+            for fdef in od.fields.values():
+                if fdef.defaulted and fdef.default is not None:
+                    row[fdef.name] = fdef.default
+            for key, value in given.items():
+                if key == "attributes":
+                    continue
+                fdef = od.field(key)
+                if fdef is None:
+                    raise FixtureError(f"fixture records: {od.name}[{index}] has no field {key!r}")
+                if fdef.type in ("id", "reference") and isinstance(value, str):
+                    value = symbolic.get(value) or (to18(value) if is_id(value) else value)
+                try:
+                    row[fdef.name] = coerce(fdef, value, od.name) if fdef.type != "base64" else value
+                except ApiError as exc:
+                    raise FixtureError(f"fixture records: {od.name}[{index}].{key}: {exc.message}") from None
+            if od.name == "ContentDocument" and row["Id"] in store.tables["ContentDocument"]:
+                continue
+            row["Id"] = row["Id"] or store.ids.new(od.prefix)
+            row["IsDeleted"] = bool(row.get("IsDeleted"))
+            for system in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
+                if system in row and row[system] is None:
+                    row[system] = stamp
+            for system in ("CreatedById", "LastModifiedById", "OwnerId"):
+                if system in row and row[system] is None:
+                    row[system] = store.integration_user_id
+            store._insert(od.name, row)
+            loaded.append((od.name, row))
+    _refresh_stages(store)
+    for obj_name, row in loaded:
+        od = schema.objects[obj_name]
+        if obj_name == "Event" and row.get("StartDateTime") is not None:
+            try:
+                store._event_times(row, None, {k: v for k, v in row.items() if v is not None})
+            except ApiError as exc:
+                raise FixtureError(f"fixture records: Event {row['Id']}: {exc.message}") from None
+        if od.custom and od.fields["name"].auto_number and row.get("Name") is None:
+            count = store._autonumber.get(od.name, 0) + 1
+            store._autonumber[od.name] = count
+            row["Name"] = f"{''.join(w[0] for w in od.label.split())[:3].upper()}-{count:05d}"
+        derive_fields(store, od, row)
+    for obj_name, row in loaded:
+        if obj_name == "ContentNote" and row["Id"] not in store.tables["ContentDocument"]:
+            store._sync_note_document(row, creating=True)
+        elif obj_name in ("Task", "Event") and schema.shared_activities and not row["IsDeleted"]:
+            store._sync_activity_relations(obj_name, row, None)
+
+
+def _integration_user(store: OrgStore, canonical: dict[str, list[dict[str, Any]]], symbolic: dict[str, str],
+                      wanted: str | None) -> str:
+    users = canonical.setdefault("User", [])
+    if wanted:
+        return symbolic.get(wanted) or to18(wanted)
+    for user in users:
+        text = " ".join(str(user.get(k) or "") for k in ("Username", "Email", "Name")).lower()
+        if "integration" in text and user.get("Id"):
+            return symbolic.get(user["Id"]) or to18(user["Id"])
+    user_id = store.ids.new("005")
+    users.append({"Id": user_id, "Username": "integration@callsync.invalid", "FirstName": "Callsync",
+                  "LastName": "Integration", "Email": "integration@callsync.invalid", "Alias": "csync",
+                  "IsActive": True, "UserType": "Standard"})
+    return user_id
+
+
+def _refresh_stages(store: OrgStore) -> None:
+    """Opportunity.StageName's values and the IsClosed/IsWon table come from OpportunityStage."""
+    stages = sorted((r for r in store.tables["OpportunityStage"].values() if r.get("IsActive", True)),
+                    key=lambda r: r.get("SortOrder") or 0)
+    store.stage_info = {str(r["ApiName"] or r["MasterLabel"]): {
+        "IsClosed": bool(r.get("IsClosed")), "IsWon": bool(r.get("IsWon")),
+        "ForecastCategoryName": r.get("ForecastCategoryName") or ("Closed" if r.get("IsWon") else "Pipeline"),
+        "DefaultProbability": r.get("DefaultProbability")} for r in stages}
+    stage_field = store.schema.objects["Opportunity"].fields["stagename"]
+    if stage_field.values == [s[0] for s in STANDARD_STAGES]:
+        stage_field.values = list(store.stage_info)
+        return
+    for value in stage_field.values or []:  # the fixture overrode the picklist: infer what it does not say
+        if value not in store.stage_info:
+            closed = value.lower().startswith("closed")
+            won = closed and "won" in value.lower()
+            store.stage_info[value] = {"IsClosed": closed, "IsWon": won, "DefaultProbability": 100 if won else
+                                       (0 if closed else 50),
+                                       "ForecastCategoryName": "Closed" if won else ("Omitted" if closed else
+                                                                                     "Pipeline")}
+
+
+def dump_org(store: OrgStore, settings: OrgSettings, *, include_deleted: bool = False) -> dict[str, Any]:
+    """The store as a fixture: every stored record with every field, system fields included."""
+    with store.lock:
+        records: dict[str, list[dict[str, Any]]] = {}
+        for obj_name, table in store.tables.items():
+            if obj_name in ("TaskWhoRelation", "EventWhoRelation"):
+                continue
+            records[obj_name] = [{k: to_fixture(v) for k, v in row.items()}
+                                 for row in table.values() if include_deleted or not row["IsDeleted"]]
+        return {
+            "shared_activities": settings.shared_activities,
+            "api_limit": settings.api_limit,
+            "schema": copy.deepcopy(settings.schema),
+            "hidden_fields": list(settings.hidden_fields),
+            "read_only_fields": list(settings.read_only_fields),
+            "object_permissions": dict(settings.object_permissions),
+            "integration_user_id": store.integration_user_id,
+            "records": records,
+            "faults": copy.deepcopy(settings.faults),
+            "session_expires_after": settings.session_expires_after,
+            "refresh_token_revoked": settings.refresh_token_revoked,
+            "rotate_refresh_tokens": settings.rotate_refresh_tokens,
+        }
+
+
+def fixture_rows(store: OrgStore, object_name: str) -> list[dict[str, Any]]:
+    od = store.schema.exists(object_name)
+    if od is None:
+        raise KeyError(object_name)
+    with store.lock:
+        return [{k: to_fixture(v) for k, v in row.items()} for row in store.tables[od.name].values()
+                if not row["IsDeleted"]]

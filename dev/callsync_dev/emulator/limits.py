@@ -1,0 +1,74 @@
+"""The daily API allocation as Salesforce counts it, and injected faults."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from callsync_dev.emulator.errors import ApiError
+
+
+class ApiMeter:
+    """Counts API requests (composite = 1, collections = 1, each query page = 1, OAuth = 0)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def charge(self) -> None:
+        """Count one request, or refuse it with 403 REQUEST_LIMIT_EXCEEDED when the allocation is spent."""
+        with self._lock:
+            if self.used >= self.limit:
+                raise ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+            self.used += 1
+
+    def header(self) -> str:
+        return f"api-usage={self.used}/{self.limit}"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.used = 0
+
+
+@dataclass
+class Fault:
+    """One fixture fault: the first ``skip`` matching requests pass, the next ``times`` fail."""
+
+    path: re.Pattern[str]
+    method: str | None
+    skip: int
+    times: int
+    status: int
+    error_code: str
+    message: str
+    seen: int = 0
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> Fault:
+        return cls(path=re.compile(str(spec.get("path", ""))), method=(spec.get("method") or None),
+                   skip=int(spec.get("skip", 0)), times=int(spec.get("times", 1)),
+                   status=int(spec.get("status", 503)), error_code=str(spec.get("errorCode", "SERVER_UNAVAILABLE")),
+                   message=str(spec.get("message", "Server unavailable")), spec=dict(spec))
+
+
+class FaultInjector:
+    def __init__(self, specs: list[dict[str, Any]]) -> None:
+        self.faults = [Fault.from_spec(s) for s in specs]
+        self._lock = threading.Lock()
+
+    def check(self, method: str, path: str) -> ApiError | None:
+        """The error to answer with for this request, if a fault fires."""
+        with self._lock:
+            for fault in self.faults:
+                if fault.method and fault.method.upper() != method.upper():
+                    continue
+                if not fault.path.search(path):
+                    continue
+                fault.seen += 1
+                if fault.skip < fault.seen <= fault.skip + fault.times:
+                    return ApiError(fault.status, fault.error_code, fault.message)
+            return None
