@@ -2,9 +2,13 @@
 
 Run: ``python -m callsync_dev.emulator.soql.bench``. Not a test; the budget is < 50 ms per query.
 
-Figures (Python 3.11, this dev machine, best of 20, parse cache warm):
+Figures (Python 3.11.7, 2-vCPU dev VM, best of 20, 2026-11-25):
 
-    FIGURES_PLACEHOLDER
+    parse, uncached   :    0.44 ms   (once per distinct text; then lru_cache)
+    full scan         :    9.26 ms   (MemoryCatalog without index: compiled predicate over 100,000 rows)
+    with lookup index :    0.06 ms   (MemoryCatalog.lookup on Email: 20 candidate rows)
+
+Building the lark parser itself costs ~90 ms once per process (first query).
 """
 
 from __future__ import annotations
