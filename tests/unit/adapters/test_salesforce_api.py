@@ -6,6 +6,7 @@ import pytest
 import requests
 from callsync.errors import (
     OrgDisconnected,
+    SalesforceRateLimited,
     SalesforceRejected,
     SalesforceSessionExpired,
     SalesforceUnavailable,
@@ -194,6 +195,19 @@ def test_server_errors_are_counted_and_mapped_with_the_vendor_cause(gateway):
     assert caught.value.code == "SERVER_UNAVAILABLE"
     assert "query of Opportunity" in str(caught.value)
     assert type(caught.value.__cause__).__name__ == "SalesforceGeneralError"
+    assert g.api.api_requests == 0  # a 5xx is not served, so not charged
+
+
+def test_rejected_and_limit_answers_count_as_salesforce_charges_them(gateway):
+    # Given a 400 (charged) and a REQUEST_LIMIT_EXCEEDED 403 (refused for the limit, not charged)
+    answers = iter([(400, [{"errorCode": "INVALID_FIELD", "message": "No such column"}]),
+                    (403, [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}])])
+    g = gateway(lambda seen: next(answers))
+    # When both are tried / Then only the 400 counted
+    with pytest.raises(SalesforceRejected):
+        g.api.query("SELECT Foo__c FROM Contact")
+    with pytest.raises(SalesforceRateLimited):
+        g.api.query("SELECT Id FROM Contact")
     assert g.api.api_requests == 1
 
 

@@ -4,9 +4,9 @@ One ``SimpleSalesforceApi`` per org per invocation (``Dependencies.salesforce``)
 the HTTP session, the token store cache and the refresher are shared.
 
 - Counting: every REST request that gets an answer counts one (a query page,
-  a composite, a collections chunk of ≤200 records, a describe), except a 401
-  (an unauthenticated request is not charged to the org); OAuth token requests
-  are not REST API requests and never count.
+  a composite, a collections chunk of ≤200 records, a describe), except 401
+  (unauthenticated), 5xx (not served) and REQUEST_LIMIT_EXCEEDED; OAuth token
+  requests are not REST API requests and never count (``is_charged``).
 - Errors: simple-salesforce and requests exceptions go through
   ``salesforce_errors`` (``raise ... from e``).
 - Expired session: one refresh (``TokenRefresher``) and one retry of the same
@@ -25,6 +25,7 @@ from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSessi
 
 from callsync.adapters.salesforce_errors import (
     WRITE_METHODS,
+    error_items,
     from_requests_exception,
     from_salesforce_exception,
 )
@@ -59,11 +60,22 @@ class _CountingSalesforce(Salesforce):
         try:
             result = super()._call_salesforce(method, url, name, retries, max_retries, **kwargs)
         except SalesforceError as e:
-            if e.status != 401:
+            if is_charged(e.status, e.content):
                 self.on_request()
             raise
         self.on_request()
         return result
+
+
+def is_charged(status: int, content: Any) -> bool:
+    """Whether Salesforce charges an answered request to the daily allocation.
+
+    Not charged: 401 (unauthenticated), 5xx (not served) and REQUEST_LIMIT_EXCEEDED
+    (refused for the limit itself); every other answer, errors included, is.
+    """
+    if status == 401 or status >= 500:
+        return False
+    return not any(i.get("errorCode") == "REQUEST_LIMIT_EXCEEDED" for i in error_items(content))
 
 
 class SimpleSalesforceApi:

@@ -1,0 +1,255 @@
+"""``MatchReader`` over ``ports.SalesforceApi``: one composite of independent queries per 20 emails.
+
+Real SOQL forbids a semi-join inside OR and nested semi-joins, and a composite takes
+at most 5 queries. The plan per chunk of ≤20 participant emails (docs/matching.md):
+
+1. ``User``: active Users with any of the emails (internal by User, and the Users behind
+   internal participants).
+2. ``Contact`` by the external-looking emails, with the Account's fields (Name, Website,
+   OwnerId, mapped Account fields), the mapped Contact fields, and a child subquery of the
+   Contact's OpportunityContactRoles carrying the Opportunity's fields (and its Account's).
+   This finds the Opportunities tied through a contact role on *any* Account without a
+   semi-join.
+3. ``Lead`` by the external-looking emails, not converted.
+4. ``Opportunity`` of those Contacts' Accounts (``AccountId IN (SELECT AccountId FROM Contact
+   WHERE Email IN ...)``), pre-filtered to the ones that can be eligible by timing; the
+   fallback pool when no tied Opportunity is eligible.
+5. Candidate activities for LogActivity's dedupe (first chunk only; skipped when activity
+   sync is off): ``Task``/``Event`` on the call's date with one of the candidate subjects.
+
+Every value goes through ``format_soql``; field names come from describe (canonical names).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import TypeAdapter
+from simple_salesforce import format_soql
+
+from callsync.adapters.salesforce_errors import raise_for_subresponses
+from callsync.domain.matching import NEW_DEAL_WINDOW, ContactRow, LeadRow, MatchInput, RoleRow, UserRow
+from callsync.models.match import AccountInfo, OpportunityInfo
+from callsync.ports import SalesforceApi
+from callsync.services.match_opportunity import MatchQuery, MatchRead
+
+CHUNK = 20  # participant emails per composite (keeps each query URI far below 16 KB)
+ACCOUNT_OPPORTUNITY_LIMIT = 200
+_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+OPPORTUNITY_BASE = (
+    "Id", "Name", "AccountId", "OwnerId", "StageName", "IsClosed", "IsWon",
+    "CreatedDate", "CloseDate", "LastActivityDate", "LastModifiedDate",
+)  # fmt: skip
+ACCOUNT_BASE = ("Id", "Name", "Website", "OwnerId")
+CONTACT_BASE = ("Id", "Name", "Email", "AccountId", "LastModifiedDate")
+
+
+def chunks(items: Sequence[str], size: int = CHUNK) -> list[list[str]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _extra(base: Iterable[str], wanted: Iterable[str]) -> list[str]:
+    """Mapped fields not already selected (SOQL rejects a field selected twice).
+
+    Only plain API names get into a SELECT (they come from describe); anything else is refused,
+    so no settings value can change a statement's shape.
+    """
+    seen = {b.lower() for b in base}
+    out: list[str] = []
+    for name in wanted:
+        if not _API_NAME.fullmatch(name):
+            raise ValueError(f"not a Salesforce field API name: {name!r}")
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            out.append(name)
+    return out
+
+
+def _soql_datetime(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SalesforceMatchReader:
+    """Builds and runs the match composite(s); parses the answers into ``MatchRead``."""
+
+    def __init__(self, api: SalesforceApi) -> None:
+        self._api = api
+
+    # ---- SOQL ---------------------------------------------------------------------------------
+
+    def account_fields(self, query: MatchQuery, prefix: str) -> list[str]:
+        return [f"{prefix}{f}" for f in (*ACCOUNT_BASE, *_extra(ACCOUNT_BASE, query.fields.account))]
+
+    def opportunity_fields(self, query: MatchQuery, prefix: str = "") -> list[str]:
+        own = [*OPPORTUNITY_BASE, *_extra(OPPORTUNITY_BASE, query.fields.opportunity)]
+        return [f"{prefix}{f}" for f in own] + self.account_fields(query, f"{prefix}Account.")
+
+    def users_soql(self, emails: Sequence[str]) -> str:
+        return format_soql("SELECT Id, Name, Email FROM User WHERE IsActive = true AND Email IN {}", list(emails))
+
+    def contacts_soql(self, query: MatchQuery, emails: Sequence[str]) -> str:
+        roles = ", ".join(["Id", "OpportunityId", "ContactId", "IsPrimary", "Role",
+                           *self.opportunity_fields(query, "Opportunity.")])  # fmt: skip
+        select = ", ".join([
+            *CONTACT_BASE, *_extra(CONTACT_BASE, query.fields.contact), *self.account_fields(query, "Account."),
+            f"(SELECT {roles} FROM OpportunityContactRoles)",  # noqa: S608 (API names only, see _extra)
+        ])  # fmt: skip
+        return format_soql(f"SELECT {select} FROM Contact WHERE Email IN {{}}", list(emails))  # noqa: S608
+
+    def leads_soql(self, emails: Sequence[str]) -> str:
+        return format_soql(
+            "SELECT Id, Name, Email, Company, LastModifiedDate FROM Lead WHERE IsConverted = false AND Email IN {}",
+            list(emails),
+        )
+
+    def account_opportunities_soql(self, query: MatchQuery, emails: Sequence[str]) -> str:
+        """Opportunities of the Contacts' Accounts that can be eligible by timing (the rules re-check)."""
+        start = query.started_at
+        select = ", ".join(self.opportunity_fields(query))
+        return format_soql(
+            f"SELECT {select} FROM Opportunity"  # noqa: S608 (API names only, values via format_soql)
+            " WHERE AccountId IN (SELECT AccountId FROM Contact WHERE Email IN {emails})"
+            " AND CreatedDate <= {upper:literal}"
+            " AND (IsClosed = false OR CloseDate = {day} OR CreatedDate > {start:literal})"
+            " ORDER BY LastActivityDate DESC NULLS LAST, LastModifiedDate DESC"
+            f" LIMIT {ACCOUNT_OPPORTUNITY_LIMIT}",
+            emails=list(emails),
+            upper=_soql_datetime(start + NEW_DEAL_WINDOW),  # generated, not input
+            day=start.astimezone(UTC).date(),
+            start=_soql_datetime(start),
+        )
+
+    def activities_soql(self, query: MatchQuery) -> str | None:
+        if query.activity_object not in ("Task", "Event") or not query.activity_subjects:
+            return None
+        select = "Id, Subject, ActivityDate, WhoId, WhatId, OwnerId, Type"
+        if query.activity_object == "Event":
+            select += ", StartDateTime, EndDateTime"
+        return format_soql(
+            f"SELECT {select} FROM {query.activity_object} WHERE ActivityDate = {{}} AND Subject IN {{}}",  # noqa: S608
+            query.started_at.astimezone(UTC).date(),
+            list(query.activity_subjects),
+        )
+
+    def plan(self, query: MatchQuery) -> list[list[tuple[str, str]]]:
+        """Composites to send: per chunk of emails, (referenceId, soql) pairs; ≤5 queries each."""
+        external = set(query.external_emails)
+        composites: list[list[tuple[str, str]]] = []
+        activities = self.activities_soql(query)
+        for n, chunk in enumerate(chunks(list(query.emails)) or [[]]):
+            subs: list[tuple[str, str]] = []
+            if chunk:
+                subs.append((f"users{n}", self.users_soql(chunk)))
+            ext = [e for e in chunk if e in external]
+            if ext:
+                subs.append((f"contacts{n}", self.contacts_soql(query, ext)))
+                subs.append((f"leads{n}", self.leads_soql(ext)))
+                subs.append((f"opportunities{n}", self.account_opportunities_soql(query, ext)))
+            if n == 0 and activities:
+                subs.append(("activities", activities))
+            if subs:
+                composites.append(subs)
+        return composites
+
+    # ---- run ----------------------------------------------------------------------------------
+
+    def read(self, query: MatchQuery) -> MatchRead:
+        data = MatchInput(started_at=query.started_at)
+        read = MatchRead(data=data, activities=[] if self.activities_soql(query) else None)
+        for composite in self.plan(query):
+            subrequests = [
+                {"method": "GET", "url": "query/?q=" + quote(soql, safe=""), "referenceId": ref}
+                for ref, soql in composite
+            ]
+            answers = self._api.composite(subrequests)
+            raise_for_subresponses(answers)
+            soql_of = dict(composite)
+            for answer in answers:
+                ref = str(answer.get("referenceId"))
+                records = self._records(answer.get("body") or {}, soql_of[ref])
+                self._parse(ref, records, query, read)
+        return read
+
+    def _records(self, body: dict[str, Any], soql: str) -> list[dict[str, Any]]:
+        """A query answer's records; a second page (rare: >2,000 rows) is fetched by re-running the query."""
+        if body.get("done", True):
+            return list(body.get("records") or [])
+        return self._api.query(soql)
+
+    def _parse(self, ref: str, records: list[dict[str, Any]], query: MatchQuery, read: MatchRead) -> None:
+        data = read.data
+        if ref.startswith("users"):
+            data.users += [UserRow(id=r["Id"], email=str(r.get("Email") or ""), name=r.get("Name")) for r in records]
+        elif ref.startswith("contacts"):
+            for r in records:
+                account = _account(r.get("Account"), query, read)
+                data.contacts.append(
+                    ContactRow(id=r["Id"], email=str(r.get("Email") or ""), name=r.get("Name"), account=account,
+                               last_modified_date=_dt(r.get("LastModifiedDate")))
+                )  # fmt: skip
+                if query.fields.contact:
+                    read.values[r["Id"]] = {f: r.get(f) for f in query.fields.contact}
+                for role in _children(r.get("OpportunityContactRoles")):
+                    data.roles.append(
+                        RoleRow(opportunity_id=role["OpportunityId"], contact_id=role.get("ContactId") or r["Id"],
+                                is_primary=bool(role.get("IsPrimary")), role=role.get("Role"))
+                    )  # fmt: skip
+                    if role.get("Opportunity"):
+                        data.opportunities.append(_opportunity(role["Opportunity"], query, read))
+        elif ref.startswith("leads"):
+            data.leads += [
+                LeadRow(id=r["Id"], email=str(r.get("Email") or ""), name=r.get("Name"), company=r.get("Company"),
+                        last_modified_date=_dt(r.get("LastModifiedDate")))
+                for r in records
+            ]  # fmt: skip
+        elif ref.startswith("opportunities"):
+            data.opportunities += [_opportunity(r, query, read) for r in records]
+        elif ref == "activities" and read.activities is not None:
+            read.activities += [{k: v for k, v in r.items() if k != "attributes"} for r in records]
+
+
+def _children(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, dict):
+        return []
+    return list(value.get("records") or [])
+
+
+def _dt(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return _DATETIME.validate_python(value)
+
+
+def _account(raw: Any, query: MatchQuery, read: MatchRead) -> AccountInfo | None:
+    if not isinstance(raw, dict) or not raw.get("Id"):
+        return None
+    if query.fields.account:
+        read.values[raw["Id"]] = {f: raw.get(f) for f in query.fields.account}
+    return AccountInfo(id=raw["Id"], name=raw.get("Name"), website=raw.get("Website"), owner_id=raw.get("OwnerId"))
+
+
+def _opportunity(raw: dict[str, Any], query: MatchQuery, read: MatchRead) -> OpportunityInfo:
+    if query.fields.opportunity:
+        read.values[raw["Id"]] = {f: raw.get(f) for f in query.fields.opportunity}
+    return OpportunityInfo(
+        id=raw["Id"],
+        name=raw.get("Name"),
+        account_id=raw.get("AccountId"),
+        owner_id=raw.get("OwnerId"),
+        stage_name=raw.get("StageName"),
+        is_closed=bool(raw.get("IsClosed")),
+        is_won=bool(raw.get("IsWon")),
+        created_date=_dt(raw.get("CreatedDate")),
+        close_date=raw.get("CloseDate"),
+        last_activity_date=raw.get("LastActivityDate"),
+        last_modified_date=_dt(raw.get("LastModifiedDate")),
+        account=_account(raw.get("Account"), query, read),
+    )

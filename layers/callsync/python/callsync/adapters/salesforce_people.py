@@ -1,0 +1,120 @@
+"""``PeopleWriter`` over ``ports.SalesforceApi``: Account lookup, people lookup, Contact/Lead creation.
+
+- ``create``: one sObject Collections request (``allOrNone: false``) for every new Contact
+  and Lead. A record refused by a duplicate rule comes back with DUPLICATES_DETECTED and
+  the matching records under ``duplicateResult`` (``duplicateResut`` in real captures:
+  both are read) → ``matchResults[].matchRecords[].record.Id``.
+- ``find_accounts``: one query, ``Website LIKE '%domain%'`` or ``Name IN (...)``; the exact
+  domain/name comparison is done by ``domain.contact_plan`` on what comes back.
+- ``find_people``: one composite (Contacts and unconverted Leads by email), used only when a
+  retried step must learn whether its earlier attempt created someone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from simple_salesforce import format_soql
+
+from callsync.adapters.salesforce_errors import classify, error_items, raise_for_subresponses
+from callsync.domain.contact_plan import NewRecord
+from callsync.errors import RetryableError
+from callsync.models.match import AccountInfo
+from callsync.ports import SalesforceApi
+from callsync.services.create_contacts import SaveOutcome
+
+LOOKUP_TERMS = 20  # domains + names per Account query (URI far below 16 KB)
+_ID_OBJECTS = {"003": "Contact", "00Q": "Lead", "001": "Account"}
+
+
+def duplicate_of(error: dict[str, Any], default_object: str) -> tuple[str, str] | None:
+    """(object, id) of the first existing record a DUPLICATES_DETECTED error names, if any."""
+    detail = error.get("duplicateResult") or error.get("duplicateResut")
+    if not isinstance(detail, dict):
+        return None
+    for match in detail.get("matchResults") or []:
+        entity = match.get("entityType")
+        for candidate in match.get("matchRecords") or []:
+            record = candidate.get("record") or {}
+            record_id = record.get("Id")
+            if record_id:
+                obj = entity or (record.get("attributes") or {}).get("type")
+                obj = obj or _ID_OBJECTS.get(str(record_id)[:3], default_object)
+                return str(obj), str(record_id)
+    return None
+
+
+def interpret(result: dict[str, Any], object_name: str) -> SaveOutcome:
+    """One collections save result as a ``SaveOutcome``."""
+    if result.get("success"):
+        return SaveOutcome(success=True, id=result.get("id"))
+    raw_errors = [e for e in result.get("errors") or [] if isinstance(e, dict)]
+    items = error_items(raw_errors)
+    first = items[0] if items else {"errorCode": None, "message": "no detail"}
+    code, message = first.get("errorCode"), str(first.get("message") or "")
+    for raw in raw_errors:
+        if (raw.get("statusCode") or raw.get("errorCode")) == "DUPLICATES_DETECTED":
+            found = duplicate_of(raw, object_name)
+            if found is not None:
+                message = str(raw.get("message") or "")
+                return SaveOutcome(False, error_code="DUPLICATES_DETECTED", message=message, duplicate_of=found)
+    cls = classify(code, None, message, write=True)
+    if issubclass(cls, RetryableError):
+        error = cls(f"create of {object_name} failed: {code}: {message}", code=code)
+        return SaveOutcome(success=False, error_code=code, message=message, retryable=True, error=error)
+    return SaveOutcome(success=False, error_code=code, message=message)
+
+
+class SalesforcePeopleWriter:
+    def __init__(self, api: SalesforceApi) -> None:
+        self._api = api
+
+    def accounts_soql(self, domains: list[str], names: list[str]) -> str:
+        conditions = [format_soql("Website LIKE '%{:like}%'", d) for d in domains]
+        if names:
+            conditions.append(format_soql("Name IN {}", names))
+        where = " OR ".join(conditions)
+        return (
+            f"SELECT Id, Name, Website, OwnerId FROM Account WHERE {where} ORDER BY CreatedDate ASC, Id ASC LIMIT 200"  # noqa: S608
+        )
+
+    def find_accounts(self, domains: list[str], names: list[str]) -> list[AccountInfo]:
+        terms = [("d", d) for d in domains] + [("n", n) for n in names]
+        accounts: dict[str, AccountInfo] = {}
+        for start in range(0, len(terms), LOOKUP_TERMS):
+            chunk = terms[start : start + LOOKUP_TERMS]
+            soql = self.accounts_soql([v for k, v in chunk if k == "d"], [v for k, v in chunk if k == "n"])
+            for r in self._api.query(soql):
+                accounts.setdefault(r["Id"], AccountInfo(id=r["Id"], name=r.get("Name"), website=r.get("Website"),
+                                                         owner_id=r.get("OwnerId")))  # fmt: skip
+        return list(accounts.values())
+
+    def find_people(self, emails: list[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(emails), LOOKUP_TERMS):
+            chunk = emails[start : start + LOOKUP_TERMS]
+            queries = {
+                "contacts": format_soql("SELECT Id, Email FROM Contact WHERE Email IN {}", chunk),
+                "leads": format_soql("SELECT Id, Email FROM Lead WHERE IsConverted = false AND Email IN {}", chunk),
+            }
+            answers = self._api.composite(
+                [
+                    {"method": "GET", "url": "query/?q=" + quote(q, safe=""), "referenceId": ref}
+                    for ref, q in queries.items()
+                ]
+            )
+            raise_for_subresponses(answers)
+            by_ref = {a.get("referenceId"): (a.get("body") or {}).get("records") or [] for a in answers}
+            for ref, obj in (("contacts", "Contact"), ("leads", "Lead")):  # Contacts win over Leads
+                for r in sorted(by_ref.get(ref, []), key=lambda r: r["Id"]):
+                    email = str(r.get("Email") or "").lower()
+                    if email:
+                        found.setdefault(email, (obj, r["Id"]))
+        return found
+
+    def create(self, records: list[NewRecord]) -> list[SaveOutcome]:
+        if not records:
+            return []
+        results = self._api.create_records([r.payload() for r in records], all_or_none=False)
+        return [interpret(result, record.object) for record, result in zip(records, results, strict=True)]
