@@ -1,0 +1,112 @@
+"""``callsync`` — the project's command line (INTERFACES.md §4).
+
+    callsync run EVENT.json [EVENT.json ...] [--org ORG.json] [--settings SETTINGS.json] [--out RESULT.json] [--dry-run]
+    callsync demo [--out RESULT.json] [--dry-run]
+    callsync emulator serve [--org ORG.json] [--port N]
+
+Exit codes: 0 when every run is SUCCEEDED, SKIPPED or DUPLICATE; 1 when any is FAILED or
+REJECTED; 2 on a usage error. The report goes to stdout; logs go to stderr (warnings only,
+unless ``--verbose``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_USAGE = 2
+
+# Commands other modules add with ``register_cli(subparsers)`` (dispatch through ``args.handler(args)``).
+_REGISTRARS = ("callsync_dev.emulator.cli", "callsync_dev.connect", "callsync_dev.doctor")
+
+
+def _add_run_options(parser: argparse.ArgumentParser, *, with_inputs: bool) -> None:
+    if with_inputs:
+        parser.add_argument("events", nargs="+", metavar="EVENT.json",
+                            help="call.processed v1 event files; each one becomes one SQS message, in order")
+        parser.add_argument("--org", metavar="ORG.json", help="org fixture for the emulator (default: the demo org)")
+        parser.add_argument("--settings", metavar="SETTINGS.json",
+                            help="org settings item, or a list of them (default: the demo settings)")
+    parser.add_argument("--out", metavar="RESULT.json", help="write runs, org dump, api_requests, ledger and dlq")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="run against a throwaway copy of the org and report what would change; "
+                             "the org written to --out is the one before the run")
+    parser.add_argument("--verbose", "-v", action="store_true", help="INFO logs of every function on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callsync", description="Post-call CRM automation for Salesforce.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run events through the local stack (SQS -> Step Functions -> emulator)")
+    _add_run_options(run, with_inputs=True)
+    run.set_defaults(handler=_run_command)
+    demo = commands.add_parser("demo", help="callsync run on the bundled demo event, org and settings")
+    _add_run_options(demo, with_inputs=False)
+    demo.set_defaults(handler=_demo_command)
+    for module_name in _REGISTRARS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name != module_name:
+                raise
+            continue
+        module.register_cli(commands)
+    return parser
+
+
+def _quiet_function_logs(verbose: bool) -> None:
+    """Function logs (Powertools JSON) go to stderr so stdout carries only the report."""
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if verbose else "WARNING")
+    from callsync.observability import logger
+
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    for handler in logger.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
+
+
+def _execute(events: Sequence[str], args: argparse.Namespace) -> int:
+    from callsync_dev.report import render
+    from callsync_dev.runner import UsageError, run
+
+    _quiet_function_logs(args.verbose)
+    try:
+        result = run(events, org=getattr(args, "org", None), settings=getattr(args, "settings", None),
+                     dry_run=args.dry_run)
+    except UsageError as e:
+        print(f"callsync: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(render(result))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result.to_json(), indent=2, default=str) + "\n", encoding="utf-8")
+        print(f"Result written to {args.out}")
+    return result.exit_code
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    return _execute(args.events, args)
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, DEMO_SETTINGS
+
+    args.org, args.settings = str(DEMO_ORG), str(DEMO_SETTINGS)
+    return _execute([str(DEMO_EVENT)], args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on a usage error
+    handler: Any = args.handler
+    return int(handler(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

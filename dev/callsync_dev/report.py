@@ -1,0 +1,167 @@
+"""The readable report ``callsync run`` prints: per call, the match and its reason, every record
+created or updated with its field changes (before → after), warnings, and the API requests used.
+
+Sources: the runs, the ledger (the consumer's delivery entries, each step's ``StepReport``, the
+outcome) and, for the match, the execution's output (``SyncState.match``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from callsync_dev.runner import RunResult
+
+STEP_ORDER = ("MatchOpportunity", "CreateContacts", "SyncFields", "LogActivity")
+_SYMBOL = {"created": "+", "updated": "~", "unchanged": "=", "reused": "=", "skipped": "-", "failed": "!"}
+_WOULD = {"created": "would create", "updated": "would update"}
+MAX_VALUE = 90
+
+
+def render(result: RunResult) -> str:
+    lines: list[str] = []
+    title = f"callsync run - {len(result.runs)} message(s)"
+    lines.append(title)
+    if result.dry_run:
+        lines.append("DRY RUN: the emulated org was a throwaway copy; its writes were discarded (nothing saved).")
+    lines.append("")
+    entries_by_call: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in result.ledger:
+        entries_by_call[entry["call_key"]].append(entry)
+
+    reported: set[str] = set()
+    for index, run in enumerate(result.runs, start=1):
+        head = f"[{index}] {run['event_file']}  ->  {run['status']}"
+        lines.append(head)
+        if run["status"] == "DUPLICATE":
+            lines.append(f"    {run['call_key']} was already accepted: nothing started "
+                         f"(execution {run['execution_arn']})")
+            lines.append("")
+            continue
+        if run["status"] in ("REJECTED", "SKIPPED") or run.get("call_key") is None:
+            reason = run.get("error") or _delivery_reason(entries_by_call.get(run.get("call_key") or "", []),
+                                                          run["message_id"])
+            where = " - in the DLQ with this reason" if run["status"] == "REJECTED" else ""
+            lines.append(f"    reason: {reason}{where}")
+            lines.append("")
+            continue
+        if run["call_key"] in reported:
+            lines.append("    (see above)")
+            lines.append("")
+            continue
+        reported.add(run["call_key"])
+        lines.extend(_call_section(run, entries_by_call.get(run["call_key"], []), result))
+        lines.append("")
+
+    counts: dict[str, int] = defaultdict(int)
+    for run in result.runs:
+        counts[run["status"]] += 1
+    summary = ", ".join(f"{status} {counts[status]}" for status in
+                        ("SUCCEEDED", "FAILED", "REJECTED", "SKIPPED", "DUPLICATE") if counts[status])
+    lines.append(f"Runs: {summary}")
+    lines.append(f"Salesforce API requests used: {result.api_requests} "
+                 "(counted as against the daily limit; OAuth token requests excluded)")
+    if result.dlq:
+        lines.append(f"Dead-letter queue: {len(result.dlq)} message(s)")
+    lines.append(f"Wall time: {result.wall_seconds:.1f} s")
+    return "\n".join(lines) + "\n"
+
+
+def _delivery_reason(entries: list[dict[str, Any]], message_id: str) -> str:
+    for entry in entries:
+        if entry.get("message_id") == message_id and entry.get("reason"):
+            return str(entry["reason"])
+    return "-"
+
+
+def _call_section(run: dict[str, Any], entries: list[dict[str, Any]], result: RunResult) -> list[str]:
+    lines = [f"    call {run['call_key']}"]
+    if run.get("execution_arn"):
+        lines.append(f"    execution {run['execution_arn']}")
+    state = _execution_state(result, run.get("execution_arn"))
+    lines.extend(_match_lines(state.get("match") if state else None))
+    steps = {str(e["step"]): e for e in entries if e.get("kind") == "step" and e.get("step") in STEP_ORDER}
+    total = 0
+    for name in STEP_ORDER:
+        entry = steps.get(name)
+        if entry is None:
+            continue
+        requests = int(entry.get("api_requests") or 0)
+        total += requests
+        lines.append(f"    {name}: {requests} API request(s)")
+        for change in entry.get("changes") or []:
+            lines.extend(_change_lines(change, result.dry_run))
+        for warning in entry.get("warnings") or []:
+            lines.append(f"      warning: {warning}")
+    outcome = next((e for e in entries if e.get("kind") == "outcome"), None)
+    if outcome and outcome.get("status") == "FAILED":
+        lines.append(f"    FAILED: {outcome.get('error')}: {outcome.get('cause')}")
+        lines.append("    (the ledger above lists what was written before the failure; replay the message "
+                     "to finish - every step is idempotent)")
+    elif run["status"] == "FAILED":
+        lines.append(f"    FAILED: {run.get('error')}")
+    lines.append(f"    API requests (steps' own count): {total}")
+    return lines
+
+
+def _execution_state(result: RunResult, arn: str | None) -> dict[str, Any] | None:
+    described = result.executions.get(arn or "")
+    if not described or not described.get("output"):
+        return None
+    try:
+        state = json.loads(described["output"])
+    except json.JSONDecodeError:
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def _match_lines(match: dict[str, Any] | None) -> list[str]:
+    if not match:
+        return ["    match: (not available)"]
+    opp = match.get("opportunity")
+    account = match.get("account")
+    if opp:
+        text = f"Opportunity {opp.get('name')!r} ({opp.get('id')})"
+        if opp.get("stage_name"):
+            text += f", {opp['stage_name']}"
+    elif account:
+        text = f"no Opportunity; Account {account.get('name')!r} ({account.get('id')})"
+    else:
+        text = "no Opportunity or Account"
+    lines = [f"    match: {text}"]
+    if opp and account:
+        lines.append(f"           on Account {account.get('name')!r} ({account.get('id')})")
+    if match.get("reason"):
+        lines.append(f"    reason: {match['reason']}")
+    primary = match.get("primary_contact")
+    if primary:
+        lines.append(f"    primary contact: {primary.get('name') or ''} <{primary.get('email')}> ({primary.get('id')})")
+    return lines
+
+
+def _change_lines(change: dict[str, Any], dry_run: bool) -> list[str]:
+    action = str(change.get("action"))
+    verb = _WOULD.get(action, action) if dry_run else action
+    label = change.get("label") or ""
+    ident = change.get("id") or ""
+    head = f"      {_SYMBOL.get(action, '*')} {verb} {change.get('object')} {label!r} {ident}".rstrip()
+    if change.get("note"):
+        head += f"  ({change['note']})"
+    lines = [head]
+    if change.get("url"):
+        lines.append(f"          {change['url']}")
+    for fc in change.get("fields") or []:
+        policy = f"  [{fc['policy']}]" if fc.get("policy") else ""
+        note = f"  ({fc['note']})" if fc.get("note") else ""
+        lines.append(f"          {fc.get('field')}: {_short(fc.get('before'))} -> {_short(fc.get('after'))}"
+                     f"{policy}{note}")
+    return lines
+
+
+def _short(value: Any) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    text = value if isinstance(value, str) else json.dumps(value)
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
