@@ -1,13 +1,31 @@
-"""Placeholder handler: passes data through until its step's issue lands (owned by that step's engineer)."""
+"""CreateContacts: a Contact or Lead for each unknown external participant (one collections request)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from callsync.models.match import ContactsResult
+from callsync.adapters.salesforce_people import SalesforcePeopleWriter
+from callsync.composition import Dependencies, get_dependencies
 from callsync.models.state import SyncState
+from callsync.observability import logger, tracer
+from callsync.services.create_contacts import CreateContacts
 
 
-def handler(event: dict[str, Any], context: Any, deps: Any = None) -> dict[str, Any]:
-    SyncState.model_validate(event)
-    return ContactsResult().model_dump(mode="json")
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
+    deps = deps or get_dependencies()
+    state = SyncState.model_validate(event)
+    logger.append_keys(org_id=state.call.org_id, call_id=state.call.call_id, revision=state.call.revision)
+    api = deps.salesforce(state.call.org_id)
+    service = CreateContacts(
+        SalesforcePeopleWriter(api),
+        deps.claims,
+        deps.ledger,
+        instance_url=lambda: api.instance_url,
+        api_requests=lambda: api.api_requests,
+    )
+    result = service.run(state)
+    logger.info("contacts", extra={"created": len(result.created), "reused": len(result.reused),
+                                   "failed": len(result.failed), "api_requests": result.report.api_requests})
+    return result.model_dump(mode="json")

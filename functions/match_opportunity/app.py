@@ -1,13 +1,30 @@
-"""Placeholder handler: passes data through until its step's issue lands (owned by that step's engineer)."""
+"""MatchOpportunity: the call's Opportunity, Account, Contacts, Leads and Users (one composite request)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from callsync.models.match import MatchResult
+from callsync.adapters.salesforce_match import SalesforceMatchReader
+from callsync.composition import Dependencies, get_dependencies
 from callsync.models.state import SyncState
+from callsync.observability import logger, tracer
+from callsync.services.match_opportunity import MatchOpportunity
 
 
-def handler(event: dict[str, Any], context: Any, deps: Any = None) -> dict[str, Any]:
-    SyncState.model_validate(event)
-    return MatchResult().model_dump(mode="json")
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
+    deps = deps or get_dependencies()
+    state = SyncState.model_validate(event)
+    logger.append_keys(org_id=state.call.org_id, call_id=state.call.call_id, revision=state.call.revision)
+    api = deps.salesforce(state.call.org_id)
+    service = MatchOpportunity(
+        SalesforceMatchReader(api),
+        deps.ledger,
+        describes=deps.describes(state.call.org_id, api),
+        instance_url=lambda: api.instance_url,
+        api_requests=lambda: api.api_requests,
+    )
+    result = service.run(state)
+    logger.info("matched", extra={"reason": result.reason, "api_requests": result.report.api_requests})
+    return result.model_dump(mode="json")

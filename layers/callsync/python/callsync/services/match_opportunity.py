@@ -1,0 +1,171 @@
+"""MatchOpportunity: which Opportunity, Account, Contacts, Leads and Users a call belongs to.
+
+One Salesforce request for up to 20 participants (one composite of independent
+queries, see ``adapters.salesforce_match``); it also reads ahead what later steps
+need: current values of the mapped fields and candidate activities for the dedupe.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from callsync.domain.activity_kind import activity_kind, candidate_subjects
+from callsync.domain.matching import MatchInput, match_call
+from callsync.domain.participants import build_roster, looks_internal
+from callsync.models.ledger import RecordChange, StepReport, record_url
+from callsync.models.match import MatchResult
+from callsync.models.state import SyncState
+from callsync.ports import DescribeSource, Ledger
+
+MATCHED_OBJECTS = ("Opportunity", "Account", "Contact")
+_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class MappedFields:
+    """Visible mapped fields per object (canonical API names), read along with the records."""
+
+    opportunity: tuple[str, ...] = ()
+    account: tuple[str, ...] = ()
+    contact: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MatchQuery:
+    """What to read for one call."""
+
+    emails: tuple[str, ...]  # every valid participant (Users are looked up for all)
+    external_emails: tuple[str, ...]  # the ones that do not look internal (Contacts/Leads/Opportunities)
+    started_at: datetime
+    fields: MappedFields = MappedFields()
+    activity_object: str | None = None  # Task | Event | None (activity sync off: no candidates)
+    activity_subjects: tuple[str, ...] = ()
+
+
+@dataclass
+class MatchRead:
+    """What the reader found: rule input, current field values by record id, activity candidates."""
+
+    data: MatchInput
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    activities: list[dict[str, Any]] | None = None
+
+
+class MatchReader(Protocol):
+    def read(self, query: MatchQuery) -> MatchRead:
+        """Read everything in as few requests as possible (one composite per 20 emails).
+
+        Raises:
+            RetryableError / PermanentError: from the Salesforce gateway.
+        """
+
+
+def visible_mapped_fields(state: SyncState, describes: DescribeSource | None) -> tuple[MappedFields, list[str]]:
+    """Mapped fields of Opportunity/Account/Contact that the integration user can see.
+
+    Hidden ones are left out (they would make the SOQL fail with INVALID_FIELD); SyncFields
+    reports them. The Account link field counts as an Account field. Returns (fields, notes).
+    """
+    settings = state.settings
+    wanted: dict[str, list[str]] = {name: [] for name in MATCHED_OBJECTS}
+    if settings.field_sync.enabled:
+        for name in MATCHED_OBJECTS:
+            wanted[name].extend(settings.mapped_fields(name))
+    if settings.account_link_field:
+        wanted["Account"].append(settings.account_link_field)
+    if describes is None or not any(wanted.values()):
+        return MappedFields(), []
+    found = describes.describe([n for n in MATCHED_OBJECTS if wanted[n]])
+    visible: dict[str, tuple[str, ...]] = {}
+    notes: list[str] = []
+    for name in MATCHED_OBJECTS:
+        describe = found.get(name)
+        names: dict[str, None] = {}
+        for wanted_name in wanted[name]:
+            info = describe.field(wanted_name) if describe is not None else None
+            if info is None or not _API_NAME.fullmatch(info.name):
+                notes.append(f"{name}.{wanted_name} is not visible: its current value was not read")
+                continue
+            names.setdefault(info.name, None)
+        visible[name] = tuple(names)
+    return MappedFields(visible["Opportunity"], visible["Account"], visible["Contact"]), notes
+
+
+class MatchOpportunity:
+    """The MatchOpportunity step (see module doc)."""
+
+    def __init__(
+        self,
+        reader: MatchReader,
+        ledger: Ledger,
+        *,
+        describes: DescribeSource | None = None,
+        instance_url: str | Callable[[], str] = "",
+        api_requests: Callable[[], int] = lambda: 0,
+    ) -> None:
+        self._reader = reader
+        self._ledger = ledger
+        self._describes = describes
+        self._instance_url = instance_url
+        self._api_requests = api_requests
+
+    def run(self, state: SyncState) -> MatchResult:
+        call, settings = state.call, state.settings
+        roster = build_roster(call)
+        domains = settings.internal_domain_set
+        fields, _hidden = visible_mapped_fields(state, self._describes)
+        kind = activity_kind(settings, call)
+        query = MatchQuery(
+            emails=tuple(roster.emails),
+            external_emails=tuple(a.email for a in roster.attendees if not looks_internal(a, domains)),
+            started_at=call.started_at_utc,
+            fields=fields,
+            activity_object=kind,
+            activity_subjects=tuple(candidate_subjects(settings, call)) if kind else (),
+        )
+        read = self._reader.read(query)
+        result = match_call(roster, domains, read.data)
+        result.current_values = _current_values(result, read.values)
+        result.activity_candidates = read.activities
+        result.report = self._report(result, roster.warnings)
+        self._ledger.record_step(call.call_key, result.report)
+        return result
+
+    def _report(self, result: MatchResult, warnings: Iterable[str]) -> StepReport:
+        report = StepReport(step="MatchOpportunity", warnings=list(warnings))
+        target = result.opportunity or result.account
+        if target is not None:
+            obj = "Opportunity" if result.opportunity is not None else "Account"
+            url = self._url(obj, target.id)
+            report.changes.append(
+                RecordChange(
+                    action="unchanged",
+                    object=obj,
+                    id=target.id,
+                    url=url,
+                    label=target.name,
+                    note=f"matched: {result.reason}",
+                )
+            )
+        else:
+            report.changes.append(RecordChange(action="skipped", object="Opportunity", note=result.reason))
+        report.api_requests = self._api_requests()
+        return report
+
+    def _url(self, obj: str, record_id: str) -> str | None:
+        base = self._instance_url() if callable(self._instance_url) else self._instance_url
+        return record_url(base, obj, record_id) if base else None
+
+
+def _current_values(result: MatchResult, values: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Values of the matched Opportunity, its Account and the call's Contacts (what SyncFields targets)."""
+    ids = [
+        result.opportunity.id if result.opportunity else None,
+        result.account.id if result.account else None,
+        *(p.id for p in ([result.primary_contact] if result.primary_contact else []) + result.contacts),
+    ]
+    return {i: dict(values[i]) for i in ids if i and i in values}
