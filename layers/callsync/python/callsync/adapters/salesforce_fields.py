@@ -1,0 +1,125 @@
+"""``FieldStore`` over ``ports.SalesforceApi``: SyncFields' reads and writes, one composite each.
+
+- ``read``: one composite of queries (≤5 per composite, as Salesforce allows):
+  ``SELECT Id, <fields> FROM X WHERE Id = '<id>'`` for a matched record, and
+  ``SELECT Id, <fields> FROM X WHERE <via> = '<parent>' ORDER BY LastModifiedDate
+  DESC LIMIT 1`` for a via-object.
+- ``write``: one composite (``allOrNone: false``, ≤25 subrequests) of
+  ``PATCH sobjects/X/<id>`` updates and ``POST sobjects/X/`` creates; each
+  sub-response becomes a ``WriteOutcome`` (errors through ``salesforce_errors``).
+
+Identifiers (object and field names) come from describe and are checked to be
+plain API names; every value goes through ``format_soql``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from simple_salesforce import format_soql
+
+from callsync.adapters.salesforce_errors import raise_for_subresponse
+from callsync.errors import CallsyncError, SalesforceUnavailable
+from callsync.models.fields import ReadOutcome, RecordRead, RecordWrite, WriteOutcome
+from callsync.ports import SalesforceApi
+
+MAX_QUERIES_PER_COMPOSITE = 5
+MAX_SUBREQUESTS = 25
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+class SalesforceFieldStore:
+    """SyncFields' ``FieldStore`` (see ``callsync.services.sync_fields``)."""
+
+    def __init__(self, api: SalesforceApi) -> None:
+        self._api = api
+
+    @property
+    def instance_url(self) -> str:
+        return self._api.instance_url
+
+    @property
+    def api_requests(self) -> int:
+        return self._api.api_requests
+
+    def read(self, reads: Sequence[RecordRead]) -> dict[str, ReadOutcome]:
+        outcomes: dict[str, ReadOutcome] = {}
+        for start in range(0, len(reads), MAX_QUERIES_PER_COMPOSITE):
+            chunk = list(reads[start : start + MAX_QUERIES_PER_COMPOSITE])
+            subrequests = [
+                {"method": "GET", "url": "query/?q=" + quote(read_soql(read), safe=""), "referenceId": f"r{i}"}
+                for i, read in enumerate(chunk)
+            ]
+            answers = {str(s.get("referenceId")): s for s in self._api.composite(subrequests)}
+            for i, read in enumerate(chunk):
+                outcomes[read.key] = _read_outcome(answers.get(f"r{i}"))
+        return outcomes
+
+    def write(self, writes: Sequence[RecordWrite]) -> dict[str, WriteOutcome]:
+        outcomes: dict[str, WriteOutcome] = {}
+        for start in range(0, len(writes), MAX_SUBREQUESTS):
+            chunk = list(writes[start : start + MAX_SUBREQUESTS])
+            subrequests = [_write_subrequest(w, f"w{i}") for i, w in enumerate(chunk)]
+            answers = {str(s.get("referenceId")): s for s in self._api.composite(subrequests, all_or_none=False)}
+            for i, write in enumerate(chunk):
+                outcomes[write.key] = _write_outcome(write, answers.get(f"w{i}"), subrequests[i]["method"])
+        return outcomes
+
+
+def api_name(name: str) -> str:
+    """``name`` if it is a plain API name (letters, digits, underscores); else ValueError."""
+    if not _API_NAME.match(name):
+        raise ValueError(f"not a Salesforce API name: {name!r}")
+    return name
+
+
+def read_soql(read: RecordRead) -> str:
+    """The query for one ``RecordRead`` (values escaped with ``format_soql``)."""
+    names = ["Id", *dict.fromkeys(api_name(f) for f in read.fields if f.lower() != "id")]
+    head = f"SELECT {', '.join(names)} FROM {api_name(read.object)}"  # noqa: S608 - API names checked
+    if read.record_id is not None:
+        return head + format_soql(" WHERE Id = {}", read.record_id)
+    if read.via is None or read.parent_id is None:
+        raise ValueError(f"read {read.key} needs a record_id or via and parent_id")
+    return head + format_soql(f" WHERE {api_name(read.via)} = {{}} ORDER BY LastModifiedDate DESC LIMIT 1",
+                              read.parent_id)
+
+
+def _write_subrequest(write: RecordWrite, reference: str) -> dict[str, Any]:
+    obj = api_name(write.object)
+    if write.record_id is None:
+        return {"method": "POST", "url": f"sobjects/{obj}/", "referenceId": reference, "body": write.values}
+    return {"method": "PATCH", "url": f"sobjects/{obj}/{quote(write.record_id, safe='')}",
+            "referenceId": reference, "body": write.values}
+
+
+def _failed(sub: dict[str, Any] | None, method: str) -> CallsyncError | None:
+    if sub is None:
+        return SalesforceUnavailable("Salesforce answered no sub-response for a subrequest")
+    try:
+        raise_for_subresponse(sub, method=method)
+    except CallsyncError as e:
+        return e
+    return None
+
+
+def _read_outcome(sub: dict[str, Any] | None) -> ReadOutcome:
+    error = _failed(sub, "GET")
+    if error is not None or sub is None:
+        return ReadOutcome(error=error)
+    records = (sub.get("body") or {}).get("records") or []
+    if not records:
+        return ReadOutcome(record=None)
+    return ReadOutcome(record={k: v for k, v in records[0].items() if k != "attributes"})
+
+
+def _write_outcome(write: RecordWrite, sub: dict[str, Any] | None, method: str) -> WriteOutcome:
+    error = _failed(sub, method)
+    if error is not None or sub is None:
+        return WriteOutcome(error=error)
+    body = sub.get("body") or {}
+    created = body.get("id") if isinstance(body, dict) else None
+    return WriteOutcome(record_id=str(created) if created else write.record_id)
