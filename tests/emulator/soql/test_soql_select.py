@@ -206,3 +206,21 @@ def test_object_name_prefix_on_own_fields_is_allowed() -> None:
     result = run(f"SELECT Contact.Email FROM Contact WHERE Contact.Id = '{CARA}'")
     assert result.records[0]["Email"] is None
     assert run(f"SELECT Id FROM Account WHERE Id = '{GLOBEX}'").total_size == 1
+
+
+def test_children_through_a_polymorphic_lookup() -> None:
+    # Given tasks whose WhatId points at an opportunity
+    records = by_id(run("SELECT Id, (SELECT Subject, Who.Name FROM Tasks) FROM Opportunity"))
+    # Then the opportunity lists them as children
+    tasks = records[BIG_DEAL]["Tasks"]
+    assert tasks["totalSize"] == 1
+    assert tasks["records"][0]["Subject"] == "Call Ada"
+    assert tasks["records"][0]["Who"]["Name"] == "Ada Lovelace"
+
+
+def test_child_subquery_errors_are_checked_against_the_child_object() -> None:
+    error = error_of("SELECT Id, (SELECT Foo FROM OpportunityContactRoles) FROM Contact")
+    assert error.error_code == "INVALID_FIELD"
+    assert error.detail.startswith("No such column 'Foo' on entity 'OpportunityContactRole'.")
+    assert error_of("SELECT Id, (SELECT COUNT() FROM OpportunityContactRoles) FROM Contact").error_code == \
+        "MALFORMED_QUERY"

@@ -204,3 +204,14 @@ def test_three_way_and_or() -> None:
     assert contacts("Email != null AND HasOptedOutOfEmail = false AND NumberOfCalls__c < 5") == {ADA, DAN}
     assert contacts("FirstName = 'Ada' OR FirstName = 'Bob' OR FirstName = 'Cara' OR LastName = 'x'") == {
         ADA, BOB, CARA}
+
+
+@pytest.mark.parametrize("where", ["Id = 'not-an-id'", "AccountId IN ('001000000000001AAA', 'abc')"])
+def test_malformed_id_values_are_refused_like_salesforce(where: str) -> None:
+    error = error_of(f"SELECT Id FROM Contact WHERE {where}")
+    assert error.error_code == "INVALID_QUERY_FILTER_OPERATOR"
+    assert error.detail.startswith("invalid ID field: ")
+
+
+def test_empty_id_value_matches_nothing() -> None:
+    assert contacts("AccountId = ''") == set()

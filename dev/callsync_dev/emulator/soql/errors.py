@@ -5,6 +5,7 @@ from __future__ import annotations
 MALFORMED_QUERY = "MALFORMED_QUERY"
 INVALID_FIELD = "INVALID_FIELD"
 INVALID_TYPE = "INVALID_TYPE"
+INVALID_QUERY_FILTER_OPERATOR = "INVALID_QUERY_FILTER_OPERATOR"  # e.g. "invalid ID field: abc"
 
 _CUSTOM_FIELD_HINT = (
     "If you are attempting to use a custom field, be sure to append the '__c' after the custom field "
@@ -23,8 +24,9 @@ _CUSTOM_OBJECT_HINT = (
 class SoqlError(Exception):
     """A query Salesforce would refuse with HTTP 400.
 
-    ``error_code`` is the Salesforce errorCode. ``message`` is shaped like Salesforce's: when the
-    offending token's position is known it starts with the query line, a caret and
+    ``error_code`` is the Salesforce errorCode: MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE, or
+    INVALID_QUERY_FILTER_OPERATOR (an Id filter value that is not an id). ``message`` is shaped like
+    Salesforce's: when the offending token's position is known it starts with the query line, a caret and
     ``ERROR at Row:r:Column:c``, then the ``detail`` (the bare sentence, also kept on its own).
     """
 

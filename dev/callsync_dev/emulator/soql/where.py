@@ -10,13 +10,14 @@ from typing import Any
 
 from . import nodes
 from .catalog import ObjectInfo
-from .errors import INVALID_FIELD, MALFORMED_QUERY
+from .errors import INVALID_FIELD, INVALID_QUERY_FILTER_OPERATOR, MALFORMED_QUERY
 from .fields import BoundField, Resolver, Row, normalize_id
 from .literals import date_range
 
 Predicate = Callable[[Row], bool]
 SemiJoin = Callable[[nodes.Query, nodes.Position], frozenset[str]]
 
+_ID_SHAPE = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
 _ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 _TYPE_WORDS = {"id": "id", "string": "string", "multipicklist": "string", "boolean": "boolean",
@@ -140,6 +141,9 @@ class WhereCompiler:
         if literal.kind == "date_range":
             name, n = literal.value
             return date_range(name, n, self.today)
+        if cat == "id" and literal.value and not _ID_SHAPE.fullmatch(literal.value):
+            raise self.resolver.error(INVALID_QUERY_FILTER_OPERATOR, f"invalid ID field: {literal.value}",
+                                      field.position)
         return normalizer(field)(literal.value)
 
     # ---- comparisons
