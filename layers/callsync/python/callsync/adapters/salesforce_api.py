@@ -110,6 +110,11 @@ class SimpleSalesforceApi:
         assert self._instance_url is not None
         return self._instance_url
 
+    @instance_url.setter
+    def instance_url(self, value: str) -> None:
+        """Settable only to satisfy ``ports.SalesforceApi``; the org's secret decides it."""
+        self._instance_url = value
+
     @property
     def data_path(self) -> str:
         """``/services/data/vXX.X/``: the prefix of composite subrequest URLs."""
@@ -164,14 +169,15 @@ class SimpleSalesforceApi:
     def query(self, soql: str) -> list[dict[str, Any]]:
         """All records of ``soql``; each page is one request. Escape values with ``format_soql``."""
         context = "query" + _query_object(soql)
-        page = self._call(context, lambda sf: sf.query(soql, timeout=self._timeout))
+        page: dict[str, Any] = self._call(context, lambda sf: sf.query(soql, timeout=self._timeout))
         records: list[dict[str, Any]] = list(page.get("records") or [])
         while not page.get("done", True) and page.get("nextRecordsUrl"):
             next_url = str(page["nextRecordsUrl"])
-            page = self._call(
-                context,
-                lambda sf, u=next_url: sf.query_more(u, identifier_is_url=True, timeout=self._timeout),
-            )
+
+            def more(sf: Salesforce, url: str = next_url) -> dict[str, Any]:
+                return dict(sf.query_more(url, identifier_is_url=True, timeout=self._timeout))
+
+            page = self._call(context, more)
             records.extend(page.get("records") or [])
         return records
 
@@ -222,10 +228,12 @@ class SimpleSalesforceApi:
             chunk = records[start : start + MAX_COLLECTION_RECORDS]
             types = sorted({str(r["attributes"]["type"]) for r in chunk})
             body = {"allOrNone": all_or_none, "records": chunk}
+
+            def send(sf: Salesforce, payload: dict[str, Any] = body) -> list[dict[str, Any]]:
+                return list(sf.restful("composite/sobjects", method=method, json=payload, timeout=self._timeout) or [])
+
             answer = self._call(
-                f"{'create' if method == 'POST' else 'update'} of {', '.join(types)} records",
-                lambda sf, b=body: sf.restful("composite/sobjects", method=method, json=b, timeout=self._timeout),
-                write=True,
+                f"{'create' if method == 'POST' else 'update'} of {', '.join(types)} records", send, write=True
             )
             results.extend(answer or [])
         return results
