@@ -101,3 +101,10 @@ def test_email_in_list_over_100k_contacts_is_fast() -> None:
         # Then all 20 are found within budget
         assert result.total_size == 20
         assert elapsed_ms < budget_ms, (indexed, elapsed_ms)
+
+
+def test_aliased_equality_uses_the_index() -> None:
+    catalog = make_catalog(indexed={"Contact": ["Email"]})
+    result = run_query("SELECT Id FROM Contact c WHERE c.Email = 'bob@acme.com'", catalog)
+    assert [r["Id"] for r in result.records] == [BOB]
+    assert catalog.lookups == 1

@@ -224,3 +224,23 @@ def test_child_subquery_errors_are_checked_against_the_child_object() -> None:
     assert error.detail.startswith("No such column 'Foo' on entity 'OpportunityContactRole'.")
     assert error_of("SELECT Id, (SELECT COUNT() FROM OpportunityContactRoles) FROM Contact").error_code == \
         "MALFORMED_QUERY"
+
+
+def test_from_alias_may_prefix_field_paths() -> None:
+    # Given an aliased object
+    result = run("SELECT c.Id, c.Account.Name, Email FROM Contact c WHERE c.Email LIKE '%acme%' "
+                 "ORDER BY c.LastName DESC")
+    # Then the alias is dropped from output keys and paths resolve on Contact
+    assert [list(r) for r in result.records] == [["attributes", "Id", "Account", "Email"]] * 2
+    assert [r["Id"] for r in result.records] == [BOB, ADA]
+    assert result.records[0]["Account"]["Name"] == "Acme"
+
+
+@pytest.mark.parametrize(("text", "token"), [
+    ("SELECT AccountId FROM Contact GROUP BY AccountId", "GROUP"),
+    ("SELECT Id FROM Contact WITH SECURITY_ENFORCED", "WITH"),
+])
+def test_unsupported_clauses_are_unexpected_tokens(text: str, token: str) -> None:
+    error = error_of(text)
+    assert error.error_code == "MALFORMED_QUERY"
+    assert error.detail == f"unexpected token: '{token}'"

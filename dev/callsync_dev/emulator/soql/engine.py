@@ -83,15 +83,15 @@ class _Run:
                 plan.children.append(child)
                 plan.shape.add_child(child.key)
             else:
-                bound = self.resolver.field(obj, item)
+                bound = self.resolver.field(obj, item, query.alias)
                 self._unique(seen, bound.name, item.position)
                 plan.shape.add_field(bound)
-        compiler = WhereCompiler(self.resolver, obj, self.today, self.semi_join)
+        compiler = WhereCompiler(self.resolver, obj, self.today, self.semi_join, query.alias)
         if query.where is not None:
             plan.predicate = compiler.compile(query.where)
             plan.index = index_candidate(query.where, compiler)
         for key in query.order_by:
-            bound = self.resolver.field(obj, key.field)
+            bound = self.resolver.field(obj, key.field, query.alias)
             if not bound.info.filterable:
                 raise self.resolver.error(INVALID_FIELD, f"field '{bound.info.name}' can not be sorted in a "
                                           "query call", key.field.position)
@@ -119,7 +119,7 @@ class _Run:
         if len(fields) != 1 or len(query.select) != 1:
             raise self.resolver.error(MALFORMED_QUERY, "a semi join or anti join sub-select must select exactly "
                                       "one Id or reference field", query.object_position)
-        bound = self.resolver.field(obj, fields[0])
+        bound = self.resolver.field(obj, fields[0], query.alias)
         if bound.category != "id":
             raise self.resolver.error(MALFORMED_QUERY, f"semi join sub-select field '{bound.name}' must be an "
                                       "Id or reference field", fields[0].position)

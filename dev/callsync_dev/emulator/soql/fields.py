@@ -107,10 +107,12 @@ class Resolver:
         merged["type"] = FieldInfo("Type", "string")
         return ref, ObjectInfo("Name", merged), True
 
-    def field(self, owner: ObjectInfo, path: nodes.FieldPath) -> BoundField:
+    def field(self, owner: ObjectInfo, path: nodes.FieldPath, alias: str | None = None) -> BoundField:
+        """Resolve ``path`` on ``owner``; a leading object name or FROM alias (``c.Email``) is dropped."""
         parts = list(path.parts)
-        if len(parts) > 1 and parts[0].lower() == owner.name.lower() and owner.parent(parts[0]) is None:
-            parts = parts[1:]  # "Contact.Email" in a query on Contact
+        prefixes = {owner.name.lower(), (alias or owner.name).lower()}
+        if len(parts) > 1 and parts[0].lower() in prefixes and owner.parent(parts[0]) is None:
+            parts = parts[1:]
         if len(parts) - 1 > MAX_RELATIONSHIP_HOPS:
             raise self.error(INVALID_FIELD, errors.bad_relationship(parts[-2]), path.position)
         obj = owner

@@ -118,6 +118,7 @@ class Query:
     select: tuple[SelectItem, ...]
     object_name: str
     object_position: Position
+    alias: str | None = None  # FROM Contact c: "c." may prefix field paths
     where: Condition | None = None
     order_by: tuple[OrderKey, ...] = ()
     limit: int | None = None

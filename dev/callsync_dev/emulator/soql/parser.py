@@ -59,6 +59,9 @@ class _ToAst(Transformer[Token, nodes.Query]):
         parts: dict[str, Any] = dict(clauses)
         return nodes.Query(select=select, object_name=str(name), object_position=_pos(name), **parts)
 
+    def alias(self, name: Token) -> tuple[str, str]:
+        return ("alias", str(name))
+
     def select_list(self, *items: nodes.SelectItem) -> tuple[nodes.SelectItem, ...]:
         return items
 

@@ -88,8 +88,10 @@ def normalizer(field: BoundField) -> Callable[[Any], Any]:
 class WhereCompiler:
     """Turns a :class:`nodes.Condition` on one object into a predicate; checks types like Salesforce."""
 
-    def __init__(self, resolver: Resolver, owner: ObjectInfo, today: date, semi_join: SemiJoin) -> None:
+    def __init__(self, resolver: Resolver, owner: ObjectInfo, today: date, semi_join: SemiJoin,
+                 alias: str | None = None) -> None:
         self.resolver = resolver
+        self.alias = alias
         self.owner = owner
         self.today = today
         self.semi_join = semi_join
@@ -110,7 +112,7 @@ class WhereCompiler:
         return self._comparison(condition)
 
     def bind(self, path: nodes.FieldPath) -> BoundField:
-        field = self.resolver.field(self.owner, path)
+        field = self.resolver.field(self.owner, path, self.alias)
         if not field.info.filterable:
             raise self.resolver.error(
                 INVALID_FIELD, f"field '{field.info.name}' can not be filtered in a query call", path.position
@@ -276,13 +278,12 @@ def index_candidate(condition: nodes.Condition | None, compiler: WhereCompiler) 
             path, literals = item.field, (item.value,)
         else:
             continue
-        if len(path.parts) != 1 or any(v.kind != "string" for v in literals):
+        if any(v.kind != "string" for v in literals):
             continue
-        info = compiler.owner.field(path.parts[0])
-        if info is None or not info.filterable:
+        field = compiler.bind(path)  # already checked by compile(); cannot fail here
+        if field.hops:
             continue
-        cat = compiler.bind(path).category
         values = [str(v.value).lower() for v in literals]
-        if cat == "string" or (cat == "id" and all(len(v) == 18 for v in values)):
-            return info.name, values
+        if field.category == "string" or (field.category == "id" and all(len(v) == 18 for v in values)):
+            return field.info.name, values
     return None
