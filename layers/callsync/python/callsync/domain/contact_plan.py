@@ -127,10 +127,15 @@ class NewRecord:
         return {"attributes": {"type": self.object}, **self.fields}
 
 
+def unmatched(people: Iterable[Person], accounts: Iterable[AccountInfo], event_company: Company | None) -> list[Person]:
+    """The new people whose domain/company matches none of the Accounts already known."""
+    known = list(accounts)
+    return [p for p in people if find_account(p, company_name(p, event_company), known) is None]
+
+
 def needs_lookup(people: Iterable[Person], accounts: Iterable[AccountInfo], event_company: Company | None) -> bool:
     """True when some new person's domain/company matches none of the Accounts already known."""
-    known = list(accounts)
-    return any(find_account(p, company_name(p, event_company), known) is None for p in people)
+    return bool(unmatched(people, accounts, event_company))
 
 
 def lookup_terms(people: Iterable[Person], event_company: Company | None) -> tuple[list[str], list[str]]:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from callsync.domain.contact_plan import NewRecord, lookup_terms, needs_lookup, plan_records
+from callsync.domain.contact_plan import NewRecord, lookup_terms, plan_records, unmatched
 from callsync.errors import ConcurrentUpdate, RetryableError
 from callsync.models.ledger import FieldChange, RecordChange, record_url
 from callsync.models.match import AccountInfo, ContactsResult, MatchResult, Person
@@ -140,8 +140,9 @@ class CreateContacts:
     def _create(self, state: SyncState, match: MatchResult, people: list[Person], result: ContactsResult) -> None:
         call = state.call
         accounts = [a for a in [match.account, *match.accounts_seen] if a is not None]
-        if needs_lookup(people, accounts, call.company):
-            domains, names = lookup_terms(people, call.company)
+        missing = unmatched(people, accounts, call.company)
+        if missing:
+            domains, names = lookup_terms(missing, call.company)
             if domains or names:
                 accounts += self._writer.find_accounts(domains, names)
         plan = plan_records(people, accounts, call.company)

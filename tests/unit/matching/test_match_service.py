@@ -1,0 +1,119 @@
+"""MatchOpportunity service with a fake reader: the query it asks for, what it hands on, the ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callsync.domain.matching import ContactRow, MatchInput, RoleRow
+from callsync.models.match import AccountInfo
+from callsync.models.state import SyncState
+from callsync.services.match_opportunity import MatchOpportunity, MatchQuery, MatchRead
+from callsync.testing import FakeDescribeSource, FakeLedger
+from matching_builders import CALL_START, make_call, make_settings, opp
+
+GLOBEX = AccountInfo(id="001A", name="Globex", website="globex.com")
+
+
+class FakeMatchReader:
+    """Answers with fixed rows and remembers the query it was given."""
+
+    def __init__(
+        self,
+        data: MatchInput,
+        values: dict[str, dict[str, Any]] | None = None,
+        activities: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.data, self.values, self.activities = data, values or {}, activities
+        self.queries: list[MatchQuery] = []
+
+    def read(self, query: MatchQuery) -> MatchRead:
+        self.queries.append(query)
+        return MatchRead(self.data, dict(self.values), self.activities if query.activity_object else None)
+
+
+def describe(name: str, *fields: str) -> dict[str, Any]:
+    return {"name": name, "fields": [{"name": f, "type": "string"} for f in ("Id", "Name", *fields)]}
+
+
+def state(**settings: Any) -> SyncState:
+    call = make_call(
+        [{"email": "alice@ourco.com"}, {"email": "Jane@Globex.com", "name": "Jane Doe"}, {"email": "bad email"}],
+        company={"name": "Globex", "url": "https://globex.com"},
+    )
+    return SyncState(call=call, settings=make_settings(**settings))
+
+
+def data() -> MatchInput:
+    return MatchInput(
+        started_at=CALL_START,
+        contacts=[ContactRow(id="003J", email="jane@globex.com", name="Jane Doe", account=GLOBEX)],
+        roles=[RoleRow("006E", "003J", is_primary=True)],
+        opportunities=[opp("006E", name="Globex - Expansion")],
+    )
+
+
+def test_query_has_visible_mapped_fields_and_activity_subjects() -> None:
+    # Given mappings on all three objects, one of them hidden, plus the Account link field
+    settings = {
+        "field_sync": {"enabled": True, "mappings": [
+            {"insight": "pain", "object": "Opportunity", "field": "pain__c"},
+            {"insight": "secret", "object": "Opportunity", "field": "Secret__c"},
+            {"insight": "size", "object": "Account", "field": "Size__c"},
+            {"insight": "role", "object": "Contact", "field": "Title"},
+        ]},
+        "account_link_field": "Airspeed_Link__c",
+        "activity_sync": {"enabled": True, "mode": "smart"},
+        "subject_prefix": "[Airspeed]",
+    }  # fmt: skip
+    reader = FakeMatchReader(data())
+    describes = FakeDescribeSource({
+        "Opportunity": describe("Opportunity", "Pain__c"),
+        "Account": describe("Account", "Size__c", "Airspeed_Link__c"),
+        "Contact": describe("Contact", "Title"),
+    })  # fmt: skip
+    # When the step runs
+    MatchOpportunity(reader, FakeLedger(), describes=describes).run(state(**settings))
+    # Then the reader is asked for the visible fields by canonical name, the hidden one left out
+    query = reader.queries[0]
+    assert query.fields.opportunity == ("Pain__c",)
+    assert query.fields.account == ("Size__c", "Airspeed_Link__c")
+    assert query.fields.contact == ("Title",)
+    # And for Event candidates (video call, smart mode) with and without the prefix
+    assert query.activity_object == "Event"
+    assert query.activity_subjects == ("[Airspeed] Globex weekly", "Globex weekly")
+    # And emails are normalized; the host is not among the external ones
+    assert query.emails == ("alice@ourco.com", "jane@globex.com")
+    assert query.external_emails == ("jane@globex.com",)
+
+
+def test_no_describe_and_no_activity_query_when_not_needed() -> None:
+    # Given field sync and activity sync off
+    reader = FakeMatchReader(data())
+    describes = FakeDescribeSource({})
+    MatchOpportunity(reader, FakeLedger(), describes=describes).run(
+        state(activity_sync={"enabled": False}, field_sync={"enabled": False})
+    )
+    # Then no describe is asked for and no activity candidates are read
+    assert describes.calls == []
+    assert reader.queries[0].activity_object is None
+
+
+def test_result_carries_current_values_candidates_and_reason_and_goes_to_the_ledger() -> None:
+    # Given values read for the opp, its account, the contact and an unrelated record
+    values = {"006E": {"Pain__c": "slow"}, "001A": {"Size__c": "big"}, "003J": {"Title": "CTO"}, "006Z": {"x": 1}}
+    reader = FakeMatchReader(data(), values, activities=[{"Id": "00U1", "Subject": "Globex weekly"}])
+    ledger = FakeLedger()
+    # When the step runs
+    result = MatchOpportunity(reader, ledger, instance_url="https://org.example", api_requests=lambda: 1).run(state())
+    # Then the matched records' values and the candidates are handed on
+    assert result.current_values == {"006E": {"Pain__c": "slow"}, "001A": {"Size__c": "big"}, "003J": {"Title": "CTO"}}
+    assert result.activity_candidates == [{"Id": "00U1", "Subject": "Globex weekly"}]
+    assert result.reason == "Globex - Expansion: Jane Doe is its primary contact; open before the call"
+    assert result.skipped_emails == ["bad email"]
+    # And the ledger has the reason, the request count and the malformed-email warning
+    [entry] = ledger.entries("acme#c1#1")
+    assert entry["sk"] == "step#MatchOpportunity"
+    assert entry["api_requests"] == 1
+    assert entry["changes"][0]["note"] == f"matched: {result.reason}"
+    assert entry["changes"][0]["url"] == "https://org.example/lightning/r/Opportunity/006E/view"
+    assert any("bad email" in w for w in entry["warnings"])
