@@ -1,13 +1,32 @@
-"""Placeholder handler: passes data through until its step's issue lands (owned by that step's engineer)."""
+"""LogActivity: log the call as a Task/Event with its note and follow-ups (one composite write)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from callsync.models.activity import ActivityResult
+from callsync.adapters.salesforce_activity import SalesforceActivityStore
+from callsync.composition import Dependencies, get_dependencies
 from callsync.models.state import SyncState
+from callsync.observability import logger, tracer
+from callsync.services.log_activity import LogActivity
 
 
-def handler(event: dict[str, Any], context: Any, deps: Any = None) -> dict[str, Any]:
-    SyncState.model_validate(event)
-    return ActivityResult().model_dump(mode="json")
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
+    deps = deps or get_dependencies()
+    state = SyncState.model_validate(event)
+    logger.append_keys(org_id=state.call.org_id, call_id=state.call.call_id, revision=state.call.revision)
+    api = deps.salesforce(state.call.org_id)
+    service = LogActivity(SalesforceActivityStore(api), deps.describes(state.call.org_id, api), deps.ledger)
+    result = service.run(state)
+    logger.info(
+        "activity logged",
+        extra={
+            "kind": result.kind,
+            "action": result.action,
+            "follow_ups": len(result.follow_up_task_ids),
+            "api_requests": result.report.api_requests,
+        },
+    )
+    return result.model_dump(mode="json")

@@ -1,0 +1,261 @@
+"""``services.log_activity.ActivityStore`` over ``ports.SalesforceApi``.
+
+- ``lookup``: one composite of ≤5 queries (existing activities, follow-up
+  Tasks by subject, note links by title); more only if the subject lists must
+  be chunked. Every value goes through ``format_soql``.
+- ``write``: one composite with references and ``allOrNone``: the activity,
+  its relations (one sObject Collections subrequest, ``allOrNone`` false so an
+  already-attached or refused contact does not undo the call), the note, its
+  ContentDocumentLinks and the follow-up Tasks (single subrequests while they
+  fit in 25; one collection beyond).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote
+
+from simple_salesforce import format_soql
+
+from callsync.adapters.salesforce_errors import error_items, raise_for_save_results, raise_for_subresponses
+from callsync.ports import SalesforceApi
+from callsync.services.log_activity import (
+    LookupRequest,
+    LookupResult,
+    RecordWrite,
+    SaveResult,
+    StaleRecord,
+    WriteOutcome,
+    WritePlan,
+)
+
+MAX_SUBREQUESTS = 25
+MAX_HEAVY = 5  # queries + collections per composite
+MAX_QUERY_CHARS = 12_000  # encoded SOQL per GET (URIs stay < 16 KB)
+GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND"})
+_REFERENCE_OPEN = "@{"
+_REFERENCE_SAFE = "@\u200b{"  # composite bodies resolve @{ref}: text must never look like one
+
+
+def _safe(value: Any) -> Any:
+    """Text from the call cannot be taken for a composite reference."""
+    return value.replace(_REFERENCE_OPEN, _REFERENCE_SAFE) if isinstance(value, str) else value
+
+
+def _body(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: _safe(v) for k, v in fields.items()}
+
+
+def _chunks(values: list[str], template: str, *args: Any) -> Iterable[list[str]]:
+    """Split ``values`` so that each formatted query stays under MAX_QUERY_CHARS once encoded."""
+    chunk: list[str] = []
+    for value in values:
+        trial = [*chunk, value]
+        if chunk and len(quote(format_soql(template, trial, *args), safe="")) > MAX_QUERY_CHARS:
+            yield chunk
+            trial = [value]
+        chunk = trial
+    if chunk:
+        yield chunk
+
+
+class SalesforceActivityStore:
+    """LogActivity's reads and writes, each one composite request."""
+
+    def __init__(self, api: SalesforceApi, *, api_version: str = "62.0") -> None:
+        self.api = api
+        self.data_path = f"/services/data/v{getattr(api, 'api_version', api_version)}/"
+
+    @property
+    def instance_url(self) -> str:
+        return self.api.instance_url
+
+    @property
+    def api_requests(self) -> int:
+        return self.api.api_requests
+
+    # -- lookup -------------------------------------------------------------------------------
+
+    def activity_queries(self, request: LookupRequest) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        if not request.subjects:
+            return out
+        related = request.related_ids
+        for kind in request.activity_kinds:
+            if kind not in ("Task", "Event"):  # names below are ours, values all go through format_soql
+                raise ValueError(f"not an activity object: {kind!r}")
+            children = ""
+            if request.shared_activities:
+                children = f", (SELECT RelationId FROM {kind}Relations)"  # noqa: S608
+            fields = "Id, Subject, WhoId, WhatId, AccountId, OwnerId, Type, Description, CreatedDate"
+            if kind == "Task":
+                fields += ", ActivityDate, Status"
+                when = format_soql("ActivityDate IN {}", list(request.dates))
+            else:
+                fields += ", ActivityDate, StartDateTime, EndDateTime"
+                start, end = request.window or (None, None)
+                when = format_soql("StartDateTime >= {} AND StartDateTime <= {}", start, end)
+            where = format_soql("Subject IN {}", request.subjects) + f" AND {when}"
+            if related:
+                where += format_soql(" AND (WhatId IN {ids} OR WhoId IN {ids} OR AccountId IN {ids})", ids=related)
+            out.append((f"activities{kind}", f"SELECT {fields}{children} FROM {kind} WHERE {where} "  # noqa: S608
+                                             "ORDER BY CreatedDate ASC LIMIT 50"))
+        return out
+
+    def follow_up_queries(self, request: LookupRequest) -> list[tuple[str, str]]:
+        template = ("SELECT Id, Subject, Description, Status, ActivityDate, OwnerId FROM Task "
+                    "WHERE Subject IN {} ORDER BY CreatedDate DESC LIMIT 200")
+        return [(f"followups{i}", format_soql(template, chunk))
+                for i, chunk in enumerate(_chunks(request.follow_up_subjects, template))]
+
+    def note_queries(self, request: LookupRequest) -> list[tuple[str, str]]:
+        if not request.note_title or not request.note_entities:
+            return []
+        soql = format_soql(
+            "SELECT ContentDocumentId, LinkedEntityId FROM ContentDocumentLink "
+            "WHERE LinkedEntityId IN {} AND ContentDocument.Title = {}",
+            request.note_entities, request.note_title)
+        return [("notes", soql)]
+
+    def lookup(self, request: LookupRequest) -> LookupResult:
+        queries = self.activity_queries(request) + self.follow_up_queries(request) + self.note_queries(request)
+        result = LookupResult(activities_queried=bool(request.activity_kinds and request.subjects))
+        for start in range(0, len(queries), MAX_HEAVY):
+            batch = queries[start : start + MAX_HEAVY]
+            subs = [{"method": "GET", "url": f"{self.data_path}query/?q={quote(q, safe='')}", "referenceId": ref}
+                    for ref, q in batch]
+            responses = self.api.composite(subs)
+            raise_for_subresponses(responses, methods={ref: "GET" for ref, _ in batch})
+            for response in responses:
+                ref = str(response.get("referenceId"))
+                records = list((response.get("body") or {}).get("records") or [])
+                if ref.startswith("activities"):
+                    result.activities += records
+                elif ref.startswith("followups"):
+                    result.follow_ups += records
+                elif ref == "notes":
+                    result.note_links += records
+        return result
+
+    # -- write --------------------------------------------------------------------------------
+
+    def subrequests(self, plan: WritePlan) -> list[dict[str, Any]]:
+        """The composite's subrequests, in dependency order."""
+        subs: list[dict[str, Any]] = []
+        activity_ref: str | None = None
+        if plan.activity is not None:
+            subs.append(self._save("activity", plan.activity))
+            activity_ref = plan.activity.id or "@{activity.id}"
+        if plan.relations:
+            kind = plan.activity.object if plan.activity else None
+            if kind is None or activity_ref is None:
+                raise ValueError("relations need the activity in the same plan")
+            parent = "EventId" if kind == "Event" else "TaskId"
+            records = []
+            for contact_id in plan.relations:
+                record: dict[str, Any] = {"attributes": {"type": f"{kind}Relation"}, parent: activity_ref,
+                                          "RelationId": contact_id}
+                if kind == "Event":
+                    record.update(IsParent=True, IsInvitee=False)
+                records.append(record)
+            subs.append({"method": "POST", "url": f"{self.data_path}composite/sobjects", "referenceId": "relations",
+                         "body": {"allOrNone": False, "records": records}})
+        note_ref: str | None = None
+        if plan.note is not None:
+            subs.append(self._save("note", plan.note))
+            note_ref = plan.note.id or "@{note.id}"
+        for i, entity_id in enumerate(plan.note_links):
+            if note_ref is None:
+                raise ValueError("note links need the note in the same plan")
+            subs.append({"method": "POST", "url": f"{self.data_path}sobjects/ContentDocumentLink",
+                         "referenceId": f"link{i}",
+                         "body": {"ContentDocumentId": note_ref, "LinkedEntityId": entity_id, "ShareType": "V"}})
+        if len(subs) + len(plan.follow_ups) <= MAX_SUBREQUESTS:
+            subs += [self._save(f"followup{i}", w) for i, w in enumerate(plan.follow_ups)]
+        else:
+            subs += self._follow_up_collections(plan.follow_ups)
+        return subs
+
+    def _save(self, ref: str, write: RecordWrite) -> dict[str, Any]:
+        if write.id:
+            return {"method": "PATCH", "url": f"{self.data_path}sobjects/{write.object}/{write.id}",
+                    "referenceId": ref, "body": _body(write.fields)}
+        return {"method": "POST", "url": f"{self.data_path}sobjects/{write.object}", "referenceId": ref,
+                "body": _body(write.fields)}
+
+    def _follow_up_collections(self, writes: list[RecordWrite]) -> list[dict[str, Any]]:
+        subs = []
+        for method, ref, group in (("POST", "followups_new", [w for w in writes if not w.id]),
+                                   ("PATCH", "followups_upd", [w for w in writes if w.id])):
+            for n in range(0, len(group), 200):
+                records = [{"attributes": {"type": "Task"}, **({"Id": w.id} if w.id else {}), **_body(w.fields)}
+                           for w in group[n : n + 200]]
+                subs.append({"method": method, "url": f"{self.data_path}composite/sobjects",
+                             "referenceId": f"{ref}{n // 200}", "body": {"allOrNone": True, "records": records}})
+        return subs
+
+    def write(self, plan: WritePlan) -> WriteOutcome:
+        subs = self.subrequests(plan)
+        responses = self.api.composite(subs, all_or_none=True)
+        by_ref = {str(r.get("referenceId")): r for r in responses}
+        self._raise_for(subs, by_ref)
+        outcome = WriteOutcome()
+        if plan.activity is not None:
+            outcome.activity_id = plan.activity.id or _created_id(by_ref.get("activity"))
+        if plan.relations:
+            results = list((by_ref.get("relations") or {}).get("body") or [])
+            for contact_id, saved in zip(plan.relations, results, strict=False):
+                outcome.relations[contact_id] = _save_result(saved)
+        if plan.note is not None:
+            outcome.note_id = plan.note.id or _created_id(by_ref.get("note"))
+        for i, entity_id in enumerate(plan.note_links):
+            response = by_ref.get(f"link{i}") or {}
+            outcome.note_links[entity_id] = SaveResult(_created_id(response), True)
+        single = any(s["referenceId"].startswith("followup") and not s["referenceId"].startswith("followups")
+                     for s in subs)
+        if single:
+            for i, w in enumerate(plan.follow_ups):
+                outcome.follow_ups[str(w.key)] = w.id or str(_created_id(by_ref.get(f"followup{i}")))
+        else:
+            self._collection_ids(plan, by_ref, outcome)
+        return outcome
+
+    def _collection_ids(self, plan: WritePlan, by_ref: dict[str, Any], outcome: WriteOutcome) -> None:
+        for method_ref, group in (("followups_new", [w for w in plan.follow_ups if not w.id]),
+                                  ("followups_upd", [w for w in plan.follow_ups if w.id])):
+            results: list[dict[str, Any]] = []
+            for n in range(0, len(group), 200):
+                results += list((by_ref.get(f"{method_ref}{n // 200}") or {}).get("body") or [])
+            raise_for_save_results(results, ["Task"] * len(results))
+            for w, saved in zip(group, results, strict=False):
+                outcome.follow_ups[str(w.key)] = w.id or str(saved.get("id"))
+
+    def _raise_for(self, subs: list[dict[str, Any]], by_ref: dict[str, Any]) -> None:
+        """A deleted update target is ``StaleRecord`` (allOrNone: nothing was written); else the error tree.
+
+        Follow-ups written as a collection (more than fit as single subrequests) are not
+        rolled back by the composite's allOrNone; their failures are raised after the
+        fact, and the pending ledger entry makes the retry look the records up.
+        """
+        failed = [s for s in subs if int((by_ref.get(s["referenceId"]) or {}).get("httpStatusCode") or 0) >= 300]
+        for sub in failed:
+            codes = {i.get("errorCode") for i in error_items((by_ref.get(sub["referenceId"]) or {}).get("body"))}
+            if sub["method"] == "PATCH" and codes & GONE_CODES and "/sobjects/" in sub["url"]:
+                raise StaleRecord(sub["url"].rstrip("/").rsplit("/", 1)[-1])
+        if failed:
+            raise_for_subresponses([by_ref[s["referenceId"]] for s in failed],
+                                   methods={s["referenceId"]: s["method"] for s in subs})
+
+
+def _created_id(response: dict[str, Any] | None) -> str | None:
+    body = (response or {}).get("body")
+    return str(body["id"]) if isinstance(body, dict) and body.get("id") else None
+
+
+def _save_result(saved: dict[str, Any]) -> SaveResult:
+    if saved.get("success"):
+        return SaveResult(str(saved.get("id")), True)
+    items = error_items(saved.get("errors") or [])
+    detail = "; ".join(f"{i.get('errorCode')}: {i.get('message')}" for i in items) or "refused"
+    return SaveResult(saved.get("id"), False, detail)

@@ -1,0 +1,655 @@
+"""LogActivity: log the call as a Task or Event, with its note and follow-up Tasks — once.
+
+Idempotency (docs/activity-sync.md):
+
+- The ledger is read first (DynamoDB, no Salesforce request): the latest
+  finished LogActivity entry of this call (this revision or an earlier one)
+  names the activity, note, links, relations and follow-ups already written.
+  Only what is missing is written; a finished entry of this very revision
+  means nothing is left to write.
+- Right before writing, the step records a *pending* entry; the write is one
+  composite with ``allOrNone``; then the finished entry replaces it. A pending
+  entry seen later means an attempt may have written without recording it:
+  the step then looks the records up in Salesforce (one composite of queries)
+  by the deterministic subject/title/marker instead of trusting the ledger.
+- The activity itself is always deduplicated against Salesforce (same date,
+  same subject with or without the prefix, same related records): the match
+  step's read-ahead candidates when they are fresh, else the same lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from callsync.domain.activity_kind import activity_kind, activity_subject, candidate_subjects
+from callsync.domain.activity_plan import (
+    Relations,
+    activity_description,
+    call_date,
+    call_dates,
+    call_ref,
+    choose_owner,
+    completed_status,
+    event_times,
+    existing_relation_ids,
+    one_line,
+    pick_existing_activity,
+    picklist_match,
+    record_kind,
+    relations,
+    split_shared_contacts,
+)
+from callsync.domain.follow_ups import FollowUp, plan_follow_ups
+from callsync.domain.notes_html import note_content, note_title
+from callsync.errors import SalesforceRejected
+from callsync.models.activity import ActivityResult
+from callsync.models.describe import ObjectDescribe
+from callsync.models.event import CallProcessed
+from callsync.models.ledger import FieldChange, RecordChange, StepReport, record_url
+from callsync.models.match import ContactsResult, MatchResult
+from callsync.models.state import SyncState
+from callsync.ports import DescribeSource, Ledger
+
+STEP = "LogActivity"
+PENDING = "in progress: an attempt started writing to Salesforce and has not finished"
+ACTIVITY_NOTE = "the logged call"
+FOLLOW_UP_NOTE = "follow-up "  # + key
+NOTE_NOTE = "call notes"
+REVISIONS_BACK = 10
+PREVIEW = 300
+EVENT_WINDOW = timedelta(hours=18)
+
+
+# ------------------------------------------------------------------ the port
+
+
+@dataclass
+class RecordWrite:
+    """One record to create (``id`` None) or update."""
+
+    object: str
+    fields: dict[str, Any]
+    id: str | None = None
+    key: str | None = None  # follow-up key
+
+
+@dataclass
+class LookupRequest:
+    """What to look for in Salesforce, in one composite of ≤5 queries."""
+
+    activity_kinds: list[str] = field(default_factory=list)  # Task / Event; empty: no activity query
+    subjects: list[str] = field(default_factory=list)
+    dates: list[date] = field(default_factory=list)  # Task ActivityDate
+    window: tuple[datetime, datetime] | None = None  # Event StartDateTime
+    related_ids: list[str] = field(default_factory=list)
+    shared_activities: bool = False  # read Task/EventRelations with the candidates
+    follow_up_subjects: list[str] = field(default_factory=list)
+    note_title: str | None = None
+    note_entities: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LookupResult:
+    activities: list[dict[str, Any]] = field(default_factory=list)
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)  # Task: Id, Subject, Description
+    note_links: list[dict[str, Any]] = field(default_factory=list)  # ContentDocumentLink: ContentDocumentId, ...
+    activities_queried: bool = False  # False: ``activities`` says nothing (not looked up)
+
+
+@dataclass
+class WritePlan:
+    activity: RecordWrite | None = None
+    relations: list[str] = field(default_factory=list)  # contact ids to attach to the activity
+    note: RecordWrite | None = None
+    note_links: list[str] = field(default_factory=list)  # entity ids to link the note to
+    follow_ups: list[RecordWrite] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.activity or self.relations or self.note or self.note_links or self.follow_ups)
+
+
+@dataclass
+class SaveResult:
+    id: str | None
+    ok: bool
+    error: str | None = None  # "CODE: message"
+
+
+@dataclass
+class WriteOutcome:
+    activity_id: str | None = None
+    relations: dict[str, SaveResult] = field(default_factory=dict)  # contact id -> relation record
+    note_id: str | None = None
+    note_links: dict[str, SaveResult] = field(default_factory=dict)  # entity id -> link record
+    follow_ups: dict[str, str] = field(default_factory=dict)  # key -> Task id
+
+
+class StaleRecord(Exception):
+    """An update targeted a record that no longer exists (deleted since an earlier sync)."""
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__(f"record {record_id} no longer exists")
+        self.record_id = record_id
+
+
+class ActivityStore(Protocol):
+    """Salesforce as LogActivity needs it (``adapters.salesforce_activity``)."""
+
+    @property
+    def instance_url(self) -> str: ...
+
+    @property
+    def api_requests(self) -> int: ...
+
+    def lookup(self, request: LookupRequest) -> LookupResult:
+        """Existing activities, follow-ups and note links: one composite request."""
+
+    def write(self, plan: WritePlan) -> WriteOutcome:
+        """Everything in one composite request with references, ``allOrNone``.
+
+        Raises:
+            StaleRecord: an update hit a deleted record (nothing was written).
+            RetryableError / PermanentError: anything else (nothing was written).
+        """
+
+
+# ------------------------------------------------------------------ what earlier attempts wrote
+
+
+@dataclass
+class PriorWrites:
+    """What the ledger says earlier attempts for this call wrote."""
+
+    revision: int | None = None  # revision of the latest finished entry
+    pending: bool = False  # a later attempt started and did not finish
+    activity: tuple[str, str] | None = None  # (object, id)
+    relations: set[str] = field(default_factory=set)  # contact ids attached by relation records
+    note_id: str | None = None
+    note_links: set[str] = field(default_factory=set)
+    follow_ups: dict[str, str] = field(default_factory=dict)  # key -> Task id
+    report: dict[str, Any] | None = None
+
+    @classmethod
+    def from_ledger(cls, ledger: Ledger, call: CallProcessed) -> PriorWrites:
+        prior = cls()
+        for revision in range(call.revision, max(0, call.revision - REVISIONS_BACK), -1):
+            key = f"{call.org_id}#{call.call_id}#{revision}"
+            entry = next((e for e in ledger.entries(key) if e.get("sk") == f"step#{STEP}"), None)
+            if entry is None:
+                continue
+            if PENDING in (entry.get("warnings") or []):
+                prior.pending = True  # may have written; its snapshot is what was known before it
+                if not entry.get("changes"):
+                    continue
+            else:
+                prior.revision = revision
+            prior.report = entry
+            prior._read(entry.get("changes") or [])
+            break
+        return prior
+
+    def without(self, gone: set[str]) -> PriorWrites:
+        """The same knowledge minus records found deleted."""
+        return PriorWrites(
+            revision=self.revision, pending=self.pending,
+            activity=self.activity if self.activity and self.activity[1] not in gone else None,
+            relations=set(self.relations), note_id=self.note_id if self.note_id not in gone else None,
+            note_links=set(self.note_links) if self.note_id not in gone else set(),
+            follow_ups={k: v for k, v in self.follow_ups.items() if v not in gone}, report=self.report)
+
+    def _read(self, changes: list[dict[str, Any]]) -> None:
+        for change in changes:
+            if change.get("action") in ("failed", "skipped"):
+                continue
+            obj, rid, note = change.get("object"), str(change.get("id") or ""), str(change.get("note") or "")
+            after = {f.get("field"): f.get("after") for f in change.get("fields") or []}
+            if not rid and obj not in ("ContentDocumentLink", "TaskRelation", "EventRelation"):
+                continue
+            if note.startswith(ACTIVITY_NOTE) and obj in ("Task", "Event"):
+                self.activity = (str(obj), rid)
+            elif note.startswith(FOLLOW_UP_NOTE) and obj == "Task":
+                self.follow_ups[note[len(FOLLOW_UP_NOTE) :].split()[0]] = rid
+            elif obj == "ContentNote":
+                self.note_id = rid
+            elif obj == "ContentDocumentLink" and after.get("LinkedEntityId"):
+                self.note_links.add(str(after["LinkedEntityId"]))
+            elif obj in ("TaskRelation", "EventRelation") and after.get("RelationId"):
+                self.relations.add(str(after["RelationId"]))
+
+
+# ------------------------------------------------------------------ the service
+
+
+@dataclass
+class _Context:
+    call: CallProcessed
+    state: SyncState
+    match: MatchResult
+    contacts: ContactsResult | None
+    kind: str | None
+    notes_on: bool
+    follow_ups: list[FollowUp]
+    rel: Relations
+    report: StepReport
+    describes: dict[str, ObjectDescribe | None] = field(default_factory=dict)
+    shared: bool = False
+    owner_reason: str = "unchanged"
+
+
+def _stub(obj: str, record_id: str) -> dict[str, Any]:
+    return {"Id": record_id, "attributes": {"type": obj}}
+
+
+def _lookup_without(lookup: LookupResult | None, gone: set[str]) -> LookupResult | None:
+    if lookup is None or not gone:
+        return lookup
+    return LookupResult(
+        activities=[r for r in lookup.activities if str(r.get("Id")) not in gone],
+        follow_ups=[r for r in lookup.follow_ups if str(r.get("Id")) not in gone],
+        note_links=[r for r in lookup.note_links if str(r.get("ContentDocumentId")) not in gone],
+        activities_queried=lookup.activities_queried)
+
+
+def _preview(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > PREVIEW:
+        return f"{value[:PREVIEW]}… ({len(value)} characters)"
+    return value
+
+
+class LogActivity:
+    """The LogActivity step (issue #6)."""
+
+    def __init__(
+        self,
+        store: ActivityStore,
+        describes: DescribeSource,
+        ledger: Ledger,
+    ) -> None:
+        self.store = store
+        self.describes = describes
+        self.ledger = ledger
+
+    # -- entry point ------------------------------------------------------------------------
+
+    def run(self, state: SyncState) -> ActivityResult:
+        call = state.call
+        settings = state.settings
+        match = state.match or MatchResult()
+        kind = activity_kind(settings, call)
+        follow_ups = plan_follow_ups(call, match) if settings.task_sync.enabled else []
+        ctx = _Context(
+            call=call, state=state, match=match, contacts=state.contacts, kind=kind,
+            notes_on=settings.notes_sync.enabled, follow_ups=follow_ups,
+            rel=relations(match, state.contacts), report=StepReport(step=STEP),
+        )
+        if kind is None and not ctx.notes_on and not follow_ups:
+            ctx.report.warnings.append("Call Activity Sync, Notes sync and Task Sync are off: nothing to log")
+            return self._finish(ctx, ActivityResult(action="disabled"), record=True)
+        start = self.store.api_requests
+        self._load_metadata(ctx)
+        base_warnings = list(ctx.report.warnings)
+        prior = PriorWrites.from_ledger(self.ledger, call)
+        lookup = self._lookup(ctx, prior)
+        gone: set[str] = set()
+        while True:
+            ctx.report = StepReport(step=STEP, warnings=[
+                *base_warnings, *(f"record {g} was deleted in Salesforce: written anew" for g in sorted(gone))])
+            known = prior.without(gone)
+            plan, result = self._plan(ctx, known, _lookup_without(lookup, gone), gone)
+            if plan.empty:
+                result.action = result.action or ("unchanged" if ctx.kind else "skipped")
+                self._carry_over(ctx, known, plan, result)
+                ctx.report.api_requests = self.store.api_requests - start
+                return self._finish(ctx, result, record=prior.revision != call.revision or prior.pending)
+            snapshot = [c for c in (prior.report or {}).get("changes") or []]
+            self.ledger.record_step(call.call_key, StepReport.model_validate(
+                {"step": STEP, "warnings": [PENDING], "changes": snapshot}))
+            try:
+                outcome = self.store.write(plan)
+            except StaleRecord as stale:
+                if stale.record_id in gone or len(gone) >= 5:
+                    raise SalesforceRejected(f"LogActivity: {stale}") from stale
+                gone.add(stale.record_id)
+                continue
+            break
+        self._account(ctx, plan, outcome, result)
+        self._carry_over(ctx, known, plan, result)
+        ctx.report.api_requests = self.store.api_requests - start
+        return self._finish(ctx, result, record=True)
+
+    def _finish(self, ctx: _Context, result: ActivityResult, *, record: bool) -> ActivityResult:
+        result.report = ctx.report
+        if record:
+            self.ledger.record_step(ctx.call.call_key, ctx.report)
+        return result
+
+    # -- metadata -----------------------------------------------------------------------------
+
+    def _load_metadata(self, ctx: _Context) -> None:
+        names = [n for n in (ctx.kind, "Task" if ctx.follow_ups else None,
+                             "ContentNote" if ctx.notes_on else None) if n]
+        ctx.describes = self.describes.describe(names)
+        if ctx.kind and ctx.rel.other_contact_ids:
+            ctx.shared = self.describes.org_metadata().shared_activities
+        for name in names:
+            if ctx.describes.get(name) is None:
+                ctx.report.warnings.append(f"{name} is not accessible to the integration user: skipped")
+        if ctx.kind and ctx.describes.get(ctx.kind) is None:
+            ctx.kind = None
+        if ctx.follow_ups and ctx.describes.get("Task") is None:
+            ctx.follow_ups = []
+        if ctx.notes_on and not (ctx.describes.get("ContentNote") or ObjectDescribe(name="x")).createable:
+            if ctx.describes.get("ContentNote") is not None:
+                ctx.report.warnings.append("ContentNote is not createable by the integration user: notes skipped")
+            ctx.notes_on = False
+
+    # -- lookup -------------------------------------------------------------------------------
+
+    def _lookup(self, ctx: _Context, prior: PriorWrites) -> LookupResult | None:
+        """One composite of queries, only when the ledger and the match step cannot tell."""
+        call, settings = ctx.call, ctx.state.settings
+        candidates = ctx.match.activity_candidates
+        finished_before = prior.revision is not None and not prior.pending
+        need_activity = bool(ctx.kind) and (candidates is None or prior.pending) and not (
+            finished_before and prior.activity)
+        ours_in_salesforce = False
+        if candidates and not prior.revision:
+            found = pick_existing_activity(candidates, call, subjects=candidate_subjects(settings, call),
+                                           related_ids=self._related(ctx), prefer_kind=ctx.kind)
+            ours_in_salesforce = found is not None and self._is_ours(ctx, found)
+        # Notes and follow-ups: the ledger knows, unless an attempt did not finish, the ledger has
+        # nothing while Salesforce shows our activity, or there is no activity to tell by.
+        unknown = prior.pending or (prior.revision is None and (ours_in_salesforce or need_activity or not ctx.kind))
+        need_notes = ctx.notes_on and unknown and bool(self._note_entities(ctx))
+        need_follow_ups = bool(ctx.follow_ups) and unknown
+        if not (need_activity or need_notes or need_follow_ups):
+            return None
+        request = LookupRequest()
+        if need_activity and ctx.kind:
+            request.activity_kinds = [ctx.kind]
+            request.subjects = candidate_subjects(settings, call)
+            request.dates = sorted(call_dates(call))
+            request.window = (call.started_at_utc - EVENT_WINDOW, call.started_at_utc + EVENT_WINDOW)
+            request.related_ids = self._related(ctx)
+            request.shared_activities = self.describes.org_metadata().shared_activities
+        if need_follow_ups:
+            request.follow_up_subjects = list(dict.fromkeys(f.subject for f in ctx.follow_ups))
+        if need_notes:
+            request.note_title = note_title(settings, call)
+            request.note_entities = self._note_entities(ctx)
+        if need_activity and not request.related_ids:
+            request.activity_kinds = []  # nothing to relate to: only our ledger can tell
+        if request.activity_kinds or request.follow_up_subjects or request.note_title:
+            return self.store.lookup(request)
+        return None
+
+    @staticmethod
+    def _related(ctx: _Context) -> list[str]:
+        ids = list(ctx.rel.entity_ids)
+        if ctx.match.account is not None:
+            ids.append(ctx.match.account.id)
+        return list(dict.fromkeys(ids))
+
+    @staticmethod
+    def _note_entities(ctx: _Context) -> list[str]:
+        ids = [ctx.rel.what_id, ctx.rel.who_id if ctx.rel.who_object == "Contact" else None]
+        return list(dict.fromkeys(i for i in ids if i))
+
+    @staticmethod
+    def _is_ours(ctx: _Context, record: dict[str, Any]) -> bool:
+        subject = one_line(str(record.get("Subject") or "")).casefold()
+        ours = activity_subject(ctx.state.settings, ctx.call).casefold()
+        return call_ref(ctx.call) in str(record.get("Description") or "").splitlines() or subject == ours
+
+    # -- plan ---------------------------------------------------------------------------------
+
+    def _plan(self, ctx: _Context, prior: PriorWrites, lookup: LookupResult | None,
+              gone: set[str]) -> tuple[WritePlan, ActivityResult]:
+        plan = WritePlan()
+        result = ActivityResult(kind=ctx.kind)  # type: ignore[arg-type]
+        same_revision_done = prior.revision == ctx.call.revision and not prior.pending
+        if ctx.kind:
+            self._plan_activity(ctx, prior, lookup, plan, result, same_revision_done, gone)
+        if ctx.notes_on:
+            self._plan_note(ctx, prior, lookup, plan, result, same_revision_done)
+        if ctx.follow_ups:
+            self._plan_follow_ups(ctx, prior, lookup, plan, result, same_revision_done)
+        return plan, result
+
+    def _plan_activity(self, ctx: _Context, prior: PriorWrites, lookup: LookupResult | None, plan: WritePlan,
+                       result: ActivityResult, done: bool, gone: set[str]) -> None:
+        call, settings, kind = ctx.call, ctx.state.settings, str(ctx.kind)
+        existing: dict[str, Any] | None = None
+        ours = True
+        if prior.activity and not prior.pending:
+            existing, result.deduped_with = _stub(*prior.activity), "ledger"
+        else:
+            queried = lookup is not None and lookup.activities_queried
+            pool = lookup.activities if lookup is not None and queried else ctx.match.activity_candidates or []
+            pool = [r for r in pool if str(r.get("Id")) not in gone]
+            found = pick_existing_activity(pool, call, subjects=candidate_subjects(settings, call),
+                                           related_ids=self._related(ctx), prefer_kind=kind)
+            if found is not None:
+                existing, ours = found, self._is_ours(ctx, found)
+                result.deduped_with = "lookup" if queried else "candidates"
+            elif prior.activity:
+                existing, result.deduped_with = _stub(*prior.activity), "ledger"
+        target_kind = record_kind(existing) if existing else kind
+        describe = ctx.describes.get(target_kind or kind)
+        if describe is None:  # an existing record of the other kind
+            describe = self.describes.describe([str(target_kind)]).get(str(target_kind))
+            ctx.describes[str(target_kind)] = describe
+        result.kind = target_kind  # type: ignore[assignment]
+        linked = existing_relation_ids(existing) if existing else set()
+        linked |= prior.relations
+        attach, unlinked = split_shared_contacts(ctx.rel, shared_activities=ctx.shared)
+        result.unlinked_contacts = [*unlinked, *ctx.rel.unlinkable]
+        if unlinked and not ctx.shared:
+            ctx.report.warnings.append(
+                f"Shared Activities is off: only the primary contact is linked; {len(unlinked)} other contact(s) "
+                f"stay unlinked: {', '.join(unlinked)}")
+        elif unlinked:
+            ctx.report.warnings.append(
+                f"an activity takes at most 50 contacts: {len(unlinked)} stay unlinked: {', '.join(unlinked)}")
+        if ctx.rel.unlinkable:
+            ctx.report.warnings.append(f"lead(s) cannot be attached to the activity: {', '.join(ctx.rel.unlinkable)}")
+        result.linked_contact_ids = [i for i in [ctx.rel.who_id, *attach] if i]
+        if existing is not None and ours and done:
+            result.action, result.activity_id = "unchanged", str(existing["Id"])
+            self._unchanged(ctx, target_kind or kind, str(existing["Id"]), ACTIVITY_NOTE)
+            plan.relations = [c for c in attach if c not in linked]
+            return
+        fields = self._activity_fields(ctx, str(target_kind), describe, existing, ours)
+        plan.activity = RecordWrite(str(target_kind), fields, id=str(existing["Id"]) if existing else None)
+        plan.relations = [c for c in attach if c not in linked]
+        result.action = "updated" if existing else "created"
+
+    def _activity_fields(self, ctx: _Context, kind: str, describe: ObjectDescribe | None,
+                         existing: dict[str, Any] | None, ours: bool) -> dict[str, Any]:
+        call, settings = ctx.call, ctx.state.settings
+        description, truncated = activity_description(call)
+        if truncated:
+            ctx.report.warnings.append("the description was longer than 32,000 characters: cut, with a note")
+        owner = choose_owner(call, ctx.match)
+        wanted: dict[str, Any] = {}
+        full = existing is None or ours
+        if full:
+            wanted["Subject"] = activity_subject(settings, call)
+        wanted["Description"] = description
+        if full and kind == "Task":
+            wanted["ActivityDate"] = call_date(call).isoformat()
+            status_field = describe.field("Status") if describe else None
+            status = completed_status(status_field.picklist_values) if status_field else None
+            if status:
+                wanted["Status"] = status
+            else:
+                ctx.report.warnings.append("no completed Task Status in this org: Status left at its default")
+            if existing is None:
+                subtype = describe.field("TaskSubtype") if describe else None
+                if subtype is not None and picklist_match("Call", subtype.picklist_values):
+                    wanted["TaskSubtype"] = picklist_match("Call", subtype.picklist_values)
+            wanted["CallDurationInSeconds"] = call.duration_seconds
+        if full and kind == "Event":
+            wanted.update(event_times(call))
+        if call.call_type:
+            type_field = describe.field("Type") if describe else None
+            value = picklist_match(call.call_type, type_field.picklist_values) if type_field else None
+            if value:
+                wanted["Type"] = value
+            else:
+                ctx.report.warnings.append(f"call type {call.call_type!r} is not a {kind}.Type value: Type left blank")
+        if owner.user_id:
+            wanted["OwnerId"] = owner.user_id
+        if ctx.rel.what_id:
+            wanted["WhatId"] = ctx.rel.what_id
+        if ctx.rel.who_id and not (ctx.rel.who_object == "Lead" and existing and existing.get("WhatId")):
+            wanted["WhoId"] = ctx.rel.who_id
+        ctx.owner_reason = owner.reason
+        return self._writable(ctx, kind, describe, wanted, create=existing is None)
+
+    def _writable(self, ctx: _Context, obj: str, describe: ObjectDescribe | None, wanted: dict[str, Any],
+                  *, create: bool) -> dict[str, Any]:
+        """The fields the integration user may write; the others are reported, never sent."""
+        if describe is None:
+            return wanted
+        kept: dict[str, Any] = {}
+        for name, value in wanted.items():
+            info = describe.field(name)
+            if info is None:
+                ctx.report.warnings.append(f"{obj}.{name} is not visible to the integration user: not written")
+            elif not (info.createable if create else info.updateable):
+                if create or name != "TaskSubtype":
+                    ctx.report.warnings.append(f"{obj}.{name} is read-only for the integration user: not written")
+            else:
+                kept[info.name] = value
+        return kept
+
+    def _plan_note(self, ctx: _Context, prior: PriorWrites, lookup: LookupResult | None, plan: WritePlan,
+                   result: ActivityResult, done: bool) -> None:
+        note_id, linked = (prior.note_id, set(prior.note_links)) if not prior.pending else (None, set())
+        if lookup is not None and lookup.note_links:
+            note_id = str(lookup.note_links[0]["ContentDocumentId"])
+            linked = {str(r["LinkedEntityId"]) for r in lookup.note_links if r["ContentDocumentId"] == note_id}
+        if note_id is None and prior.note_id:
+            note_id, linked = prior.note_id, set(prior.note_links)
+        entities = [e for e in self._note_entities(ctx) if e not in linked]
+        result.note_id = note_id
+        if note_id and done and not prior.pending:
+            self._unchanged(ctx, "ContentNote", note_id, NOTE_NOTE)
+        else:
+            fields = {"Title": note_title(ctx.state.settings, ctx.call), "Content": note_content(ctx.call)}
+            plan.note = RecordWrite("ContentNote", fields, id=note_id)
+        plan.note_links = entities
+        if not self._note_entities(ctx):
+            ctx.report.warnings.append("no Opportunity, Account or Contact matched: the note is not linked")
+
+    def _plan_follow_ups(self, ctx: _Context, prior: PriorWrites, lookup: LookupResult | None, plan: WritePlan,
+                         result: ActivityResult, done: bool) -> None:
+        known = dict(prior.follow_ups)
+        if lookup is not None:
+            for task in lookup.follow_ups:
+                lines = str(task.get("Description") or "").splitlines()
+                for item in ctx.follow_ups:
+                    if call_ref(ctx.call, item.key) in lines:
+                        known[item.key] = str(task["Id"])
+        describe = ctx.describes.get("Task")
+        for item in ctx.follow_ups:
+            task_id = known.get(item.key)
+            if task_id and done and item.key in prior.follow_ups:
+                result.follow_up_task_ids.append(task_id)
+                self._unchanged(ctx, "Task", task_id, FOLLOW_UP_NOTE + item.key, label=item.subject)
+                continue
+            wanted: dict[str, Any] = {"Subject": item.subject, "Description": item.description}
+            if item.due_date:
+                wanted["ActivityDate"] = item.due_date.isoformat()
+            if task_id is None:  # a follow-up is open: Status/Priority keep the org's defaults
+                if item.owner_id:
+                    wanted["OwnerId"] = item.owner_id
+                if ctx.rel.what_id:
+                    wanted["WhatId"] = ctx.rel.what_id
+                if ctx.rel.who_id:
+                    wanted["WhoId"] = ctx.rel.who_id
+            fields = self._writable(ctx, "Task", describe, wanted, create=task_id is None)
+            plan.follow_ups.append(RecordWrite("Task", fields, id=task_id, key=item.key))
+
+    def _unchanged(self, ctx: _Context, obj: str, rid: str, note: str, label: str | None = None) -> None:
+        ctx.report.changes.append(RecordChange(
+            action="unchanged", object=obj, id=rid, url=record_url(self.store.instance_url, obj, rid),
+            label=label, note=note))
+
+    # -- report -------------------------------------------------------------------------------
+
+    def _account(self, ctx: _Context, plan: WritePlan, outcome: WriteOutcome, result: ActivityResult) -> None:
+        url = self.store.instance_url
+        changes = ctx.report.changes
+        if plan.activity is not None:
+            act = plan.activity
+            rid = outcome.activity_id or act.id
+            result.activity_id, result.kind = rid, act.object  # type: ignore[assignment]
+            changes.append(RecordChange(
+                action="updated" if act.id else "created", object=act.object, id=rid,
+                url=record_url(url, act.object, str(rid)), label=act.fields.get("Subject"),
+                fields=[FieldChange(field=k, after=_preview(v)) for k, v in act.fields.items()],
+                note=f"{ACTIVITY_NOTE}; owner: {ctx.owner_reason}"))
+        rel_obj = "EventRelation" if result.kind == "Event" else "TaskRelation"
+        parent_field = "EventId" if rel_obj == "EventRelation" else "TaskId"
+        for contact_id, saved in outcome.relations.items():
+            changes.append(RecordChange(
+                action="created" if saved.ok else "failed", object=rel_obj, id=saved.id,
+                url=record_url(url, rel_obj, saved.id) if saved.id else None,
+                label=ctx.rel.contact_emails.get(contact_id),
+                fields=[FieldChange(field=parent_field, after=result.activity_id),
+                        FieldChange(field="RelationId", after=contact_id)], note=saved.error))
+            if not saved.ok:
+                ctx.report.warnings.append(f"contact {contact_id} could not be attached: {saved.error}")
+                result.linked_contact_ids = [i for i in result.linked_contact_ids if i != contact_id]
+        if plan.note is not None:
+            rid = outcome.note_id or plan.note.id
+            result.note_id = rid
+            changes.append(RecordChange(
+                action="updated" if plan.note.id else "created", object="ContentNote", id=rid,
+                url=record_url(url, "ContentNote", str(rid)), label=plan.note.fields["Title"],
+                fields=[FieldChange(field="Title", after=plan.note.fields["Title"]),
+                        FieldChange(field="Content", after=f"HTML, {len(plan.note.fields['Content'])} base64 chars")],
+                note=NOTE_NOTE))
+        for entity_id, saved in outcome.note_links.items():
+            changes.append(RecordChange(
+                action="created" if saved.ok else "failed", object="ContentDocumentLink", id=saved.id,
+                fields=[FieldChange(field="ContentDocumentId", after=result.note_id),
+                        FieldChange(field="LinkedEntityId", after=entity_id),
+                        FieldChange(field="ShareType", after="V")], note=saved.error))
+        for write in plan.follow_ups:
+            rid = outcome.follow_ups.get(str(write.key)) or write.id
+            if rid:
+                result.follow_up_task_ids.append(rid)
+            changes.append(RecordChange(
+                action="updated" if write.id else "created", object="Task", id=rid,
+                url=record_url(url, "Task", str(rid)), label=write.fields.get("Subject"),
+                fields=[FieldChange(field=k, after=_preview(v)) for k, v in write.fields.items()],
+                note=f"{FOLLOW_UP_NOTE}{write.key}"))
+
+    def _carry_over(self, ctx: _Context, prior: PriorWrites, plan: WritePlan, result: ActivityResult) -> None:
+        """Relations, links and follow-ups of earlier attempts stay in the ledger's picture of the call."""
+        url = self.store.instance_url
+        written = {(c.object, str(c.id)) for c in ctx.report.changes}
+        attached = {f.after for c in ctx.report.changes for f in c.fields if f.field == "RelationId"}
+        rel_obj = "EventRelation" if result.kind == "Event" else "TaskRelation"
+        for contact_id in sorted(prior.relations - attached - set(plan.relations)):
+            ctx.report.changes.append(RecordChange(
+                action="unchanged", object=rel_obj, label=ctx.rel.contact_emails.get(contact_id),
+                fields=[FieldChange(field="RelationId", after=contact_id)]))
+        linked = {f.after for c in ctx.report.changes for f in c.fields if f.field == "LinkedEntityId"}
+        if result.note_id and result.note_id == prior.note_id:
+            for entity_id in sorted(prior.note_links - linked):
+                ctx.report.changes.append(RecordChange(
+                    action="unchanged", object="ContentDocumentLink",
+                    fields=[FieldChange(field="ContentDocumentId", after=result.note_id),
+                            FieldChange(field="LinkedEntityId", after=entity_id)]))
+        for key, task_id in prior.follow_ups.items():
+            if ("Task", task_id) not in written:
+                ctx.report.changes.append(RecordChange(
+                    action="unchanged", object="Task", id=task_id, url=record_url(url, "Task", task_id),
+                    note=f"{FOLLOW_UP_NOTE}{key} (no longer among the action items)"))
