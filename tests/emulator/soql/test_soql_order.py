@@ -53,3 +53,22 @@ def test_limit_and_offset_apply_after_ordering(tail: str, expected: list[str]) -
 def test_total_size_counts_rows_after_limit() -> None:
     result = run_query("SELECT Id FROM Contact ORDER BY Id LIMIT 3", make_catalog())
     assert result.total_size == 3 == len(result.records)
+
+
+def test_limit_without_order_stops_reading_rows_early() -> None:
+    # Given a catalog that counts the rows the engine reads
+    catalog = make_catalog()
+    read: list[str] = []
+    all_rows = catalog.rows
+
+    def counting_rows(object_name: str, *, include_deleted: bool = False):  # type: ignore[no-untyped-def]
+        for row in all_rows(object_name, include_deleted=include_deleted):
+            read.append(row["Id"])
+            yield row
+
+    catalog.rows = counting_rows  # type: ignore[method-assign]
+    # When only the first match is wanted
+    result = run_query("SELECT Id FROM Contact WHERE Email != null LIMIT 1", catalog)
+    # Then it is the first stored match, and no row after it was read
+    assert [r["Id"] for r in result.records] == [ADA]
+    assert read == [ADA]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,12 +141,15 @@ class _Run:
     def select(self, plan: _Plan, rows: Iterable[Row]) -> list[Row]:
         """Filter, sort, then OFFSET and LIMIT."""
         predicate = plan.predicate
-        matched = [r for r in rows if predicate(r)] if predicate else list(rows)
-        for key in reversed(plan.order):
-            matched.sort(key=_sort_key(key), reverse=key.descending)
         start = plan.query.offset or 0
         stop = None if plan.query.limit is None else start + plan.query.limit
-        return matched[start:stop] if start or stop is not None else matched
+        filtered = filter(predicate, rows) if predicate else iter(rows)
+        if not plan.order:  # no sort: stop reading rows once OFFSET + LIMIT have matched
+            return list(itertools.islice(filtered, start, stop))
+        matched = list(filtered)
+        for key in reversed(plan.order):
+            matched.sort(key=_sort_key(key), reverse=key.descending)
+        return matched[start:stop]
 
     def materialize(self, plan: _Plan, rows: list[Row]) -> list[dict[str, Any]]:
         assert plan.build is not None
