@@ -97,7 +97,7 @@ def test_a_read_only_mapped_field_fails_as_not_updateable() -> None:
     assert (problem.feature, problem.subject, problem.need) == (
         Feature.ACCOUNT_LINK,
         "Account.Airspeed_Link__c",
-        "updateable",
+        "visible, updateable",
     )
     assert "clear Read-Only" in (problem.fix or "")
 
@@ -137,7 +137,7 @@ def test_a_via_object_needs_its_lookup_createable() -> None:
     # When the checks run
     problems = failed(permission_checks(ALL_ON, describes, SHARED))
     # Then field sync fails: a Deal Review cannot be created for the opportunity
-    assert [(c.subject, c.need) for c in problems] == [("Deal_Review__c.Opportunity__c", "createable")]
+    assert [(c.subject, c.need) for c in problems] == [("Deal_Review__c.Opportunity__c", "visible, createable")]
 
 
 def test_missing_shared_activities_degrades_events_but_blocks_nothing() -> None:

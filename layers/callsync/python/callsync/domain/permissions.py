@@ -170,7 +170,7 @@ def check_field(
     return Check(
         feature=feature,
         subject=subject,
-        need=", ".join(_FIELD_NEEDS[a] for a in writes) if writes else "visible",
+        need=", ".join(_FIELD_NEEDS[a] for a in wanted),
         ok=problem is None,
         problem=problem,
         fix=None if problem is None else field_permission_fix(object_name, name, writes[-1] if writes else "read"),

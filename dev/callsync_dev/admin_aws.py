@@ -1,0 +1,57 @@
+"""An embedded AWS (moto, in-process) for the admin commands' local mode.
+
+The tables get the key schemas of ``template.yaml`` under the names ``Config`` uses,
+so the adapters run exactly as they do against DynamoDB. Nothing outlives the
+context unless the caller saves it (``callsync settings`` keeps its table in a file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+from callsync.config import Config
+from moto import mock_aws
+
+from callsync_dev.cfn import load_template, resources_of_type
+
+# template.yaml logical id → the Config field holding the table's name
+TABLE_CONFIG_FIELDS = {
+    "SettingsTable": "settings_table",
+    "LedgerTable": "ledger_table",
+    "DescribeCacheTable": "describe_cache_table",
+    "ClaimsTable": "claims_table",
+}
+REGION = "us-east-1"
+
+
+def create_tables(session: Any, config: Config) -> None:
+    """Create the template's four tables (same keys) under ``config``'s names."""
+    client = session.client("dynamodb")
+    tables = resources_of_type(load_template(), "AWS::DynamoDB::Table")
+    for logical_id, field_name in TABLE_CONFIG_FIELDS.items():
+        props = tables[logical_id]["Properties"]
+        client.create_table(
+            TableName=getattr(config, field_name),
+            KeySchema=props["KeySchema"],
+            AttributeDefinitions=props["AttributeDefinitions"],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+
+@contextlib.contextmanager
+def local_aws(config: Config | None = None) -> Iterator[Any]:
+    """A moto AWS with the tables; yields a boto3 Session (fake credentials, never real AWS)."""
+    with mock_aws():
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION  # noqa: S106
+        )
+        create_tables(session, config or Config())
+        yield session
+
+
+def has_aws_credentials() -> bool:
+    """True when boto3 finds credentials (then the admin commands use real AWS)."""
+    return boto3.session.Session().get_credentials() is not None
