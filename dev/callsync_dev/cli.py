@@ -67,6 +67,8 @@ def _quiet_function_logs(verbose: bool) -> None:
     from callsync.observability import logger
 
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    # moto's ASL interpreter logs every failed state at ERROR (with the whole cause); the report says it.
+    logging.getLogger("moto").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
     for handler in logger.handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(sys.stderr)

@@ -1,0 +1,75 @@
+"""The ASL retries every retryable error class by name, and catches everything else (errors.py docstring)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from callsync.errors import all_retryable_names
+
+ASL = Path(__file__).resolve().parents[2] / "statemachine" / "post_call_sync.asl.json"
+STEPS = ("MatchOpportunity", "CreateContacts", "SyncFields", "LogActivity")
+LAMBDA_SERVICE_ERRORS = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                         "Lambda.TooManyRequestsException"}
+
+
+def states() -> dict[str, Any]:
+    return dict(json.loads(ASL.read_text())["States"])
+
+
+def retried_names(state: dict[str, Any]) -> set[str]:
+    return {name for retrier in state.get("Retry", []) for name in retrier["ErrorEquals"]}
+
+
+def test_every_retryable_class_name_is_retried_by_every_step() -> None:
+    # Given the retryable classes of callsync.errors, subclasses of subclasses included
+    names = all_retryable_names()
+    assert "SalesforceUnavailable" in names  # the tree is really read
+    # Then each step's Retry lists each of them, and the Lambda service errors
+    for step in STEPS:
+        missing = (names | LAMBDA_SERVICE_ERRORS) - retried_names(states()[step])
+        assert not missing, f"{step} does not retry {sorted(missing)}"
+
+
+def test_retries_back_off_exponentially_with_jitter() -> None:
+    for step in STEPS:
+        for retrier in states()[step]["Retry"]:
+            assert retrier["BackoffRate"] > 1
+            assert retrier["JitterStrategy"] == "FULL"
+            assert retrier["MaxAttempts"] >= 2
+            assert retrier.get("MaxDelaySeconds", 0) > retrier["IntervalSeconds"]
+
+
+def test_no_retrier_retries_a_permanent_error_or_everything() -> None:
+    from callsync import errors
+
+    permanent = {cls.__name__ for cls in vars(errors).values()
+                 if isinstance(cls, type) and issubclass(cls, errors.PermanentError)}
+    for name, state in states().items():
+        retried = retried_names(state)
+        assert not retried & permanent, name
+        assert "States.ALL" not in retried, name
+
+
+def test_every_step_catches_everything_into_record_failure_then_fails() -> None:
+    all_states = states()
+    for step in STEPS:
+        (catcher,) = all_states[step]["Catch"]
+        assert catcher["ErrorEquals"] == ["States.ALL"]
+        assert catcher["Next"] == "RecordFailure"
+        assert catcher["ResultPath"] == "$.error"  # keeps the call in the state for RecordFailure
+    failure = all_states["RecordFailure"]
+    assert failure["Parameters"]["status"] == "FAILED"
+    assert failure["Parameters"]["error.$"] == "$.error"
+    assert all_states[failure["Next"]]["Type"] == "Fail"
+
+
+def test_steps_run_in_order_and_end_by_recording_success() -> None:
+    all_states = states()
+    order = [json.loads(ASL.read_text())["StartAt"]]
+    while all_states[order[-1]].get("Next"):
+        order.append(all_states[order[-1]]["Next"])
+    assert order == [*STEPS, "RecordSuccess", "Done"]
+    assert [all_states[s]["ResultPath"] for s in STEPS] == ["$.match", "$.contacts", "$.fields", "$.activity"]
+    assert all_states["RecordSuccess"]["Parameters"]["status"] == "SUCCEEDED"
