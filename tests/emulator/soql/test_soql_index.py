@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
@@ -87,20 +86,18 @@ def _big_catalog(n: int, *, indexed: bool) -> MemoryCatalog:
                          indexed={"Contact": ["Email"]} if indexed else None)
 
 
-def test_email_in_list_over_100k_contacts_is_fast() -> None:
+def test_email_in_list_over_100k_contacts_finds_all_twenty_with_and_without_index() -> None:
+    """Correctness at scale; the speed figures live in the benchmark (soql/bench.py), not in a timed test."""
     # Given 100,000 contacts and the adapter's 20-address query
     emails = [f"PERSON{i * 4999}@example.com" for i in range(20)]
     text = format_soql("SELECT Id, Email FROM Contact WHERE Email IN {}", emails)
-    for indexed, budget_ms in ((True, 50), (False, 250)):  # the scan gets slack for slow CI machines
+    for indexed in (True, False):
         catalog = _big_catalog(100_000, indexed=indexed)
-        run_query(text, catalog)  # warm the parse cache
         # When it runs
-        start = time.perf_counter()
         result = run_query(text, catalog)
-        elapsed_ms = (time.perf_counter() - start) * 1000
-        # Then all 20 are found within budget
+        # Then all 20 are found, case-insensitively
         assert result.total_size == 20
-        assert elapsed_ms < budget_ms, (indexed, elapsed_ms)
+        assert {r["Email"] for r in result.records} == {e.lower() for e in emails}
 
 
 def test_aliased_equality_uses_the_index() -> None:
