@@ -26,6 +26,6 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
         api_requests=lambda: api.api_requests,
     )
     result = service.run(state)
-    logger.info("contacts", extra={"created": len(result.created), "reused": len(result.reused),
-                                   "failed": len(result.failed), "api_requests": result.report.api_requests})
+    logger.info("contacts", extra={"records_created": len(result.created), "records_reused": len(result.reused),
+                                   "records_failed": len(result.failed), "api_requests": result.report.api_requests})
     return result.model_dump(mode="json")
