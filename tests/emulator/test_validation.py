@@ -266,3 +266,26 @@ def test_custom_object_and_reverse_relationship(sf: simple_salesforce.Salesforce
     assert result["records"][0]["Deal_Reviews__r"]["records"][0]["Metrics__c"] == "3x ROI"
     parent = sf.query("SELECT Opportunity__r.Name FROM Deal_Review__c")["records"][0]
     assert parent["Opportunity__r"]["Name"] == "Globex expansion"
+
+
+def test_all_day_event(sf: simple_salesforce.Salesforce) -> None:
+    # When an all-day event is created from its date alone
+    event = sf.Event.get(sf.Event.create({"Subject": "Offsite", "IsAllDayEvent": True,
+                                          "ActivityDate": "2026-11-20"})["id"])
+    # Then it spans the day
+    assert event["DurationInMinutes"] == 1440 and event["StartDateTime"] == "2026-11-20T00:00:00.000+0000"
+
+
+def test_lead_activities_cannot_have_a_what_or_a_second_who(sf: simple_salesforce.Salesforce,
+                                                           emulator: Emulator) -> None:
+    lead_id = emulator.records("Lead")[0]["Id"]
+    opp_id = emulator.records("Opportunity")[0]["Id"]
+    contact_id = emulator.records("Contact")[0]["Id"]
+    # When a task names a lead and an opportunity
+    error = error_of(lambda: sf.Task.create({"Subject": "x", "WhoId": lead_id, "WhatId": opp_id}))
+    # Then Salesforce's field integrity rule refuses it
+    assert error["errorCode"] == "FIELD_INTEGRITY_EXCEPTION" and error["fields"] == ["WhatId"]
+    # And a lead cannot join a task that already has a contact
+    task_id = sf.Task.create({"Subject": "x", "WhoId": contact_id})["id"]
+    assert error_of(lambda: sf.TaskRelation.create({"TaskId": task_id, "RelationId": lead_id}))[
+        "errorCode"] == "FIELD_INTEGRITY_EXCEPTION"

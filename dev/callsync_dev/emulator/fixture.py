@@ -165,6 +165,8 @@ def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], use
             store._autonumber[od.name] = count
             row["Name"] = f"{''.join(w[0] for w in od.label.split())[:3].upper()}-{count:05d}"
         derive_fields(store, od, row)
+    for obj_name in ("Contact", "Lead", "User"):  # build the Email indexes now, not on the first query
+        store._index(obj_name, "Email")
     for obj_name, row in loaded:
         if obj_name == "ContentNote" and row["Id"] not in store.tables["ContentDocument"]:
             store._sync_note_document(row, creating=True)

@@ -401,8 +401,12 @@ class OrgStore:
     def _before_write(self, od: ObjectDef, row: dict[str, Any], before: dict[str, Any] | None,
                       values: dict[str, Any]) -> None:
         """Object-specific rules that may reject the write or fill fields."""
+        if od.name in ("Task", "Event"):
+            self._check_lead_what(row)
         if od.name == "Event":
             self._event_times(row, before, values)
+        elif od.name in ("TaskRelation", "EventRelation") and before is None:
+            self._check_relation(od.name, row, values)
         elif od.name == "ContentNote" and "Content" in values and values["Content"] is not None:
             row["Content"] = self._note_content(values["Content"])
         elif od.name == "ContentDocumentLink" and before is None:
@@ -420,6 +424,39 @@ class OrgStore:
             count = self._autonumber.get(od.name, len(self.tables[od.name])) + 1
             self._autonumber[od.name] = count
             row["Name"] = f"{''.join(w[0] for w in od.label.split())[:3].upper()}-{count:05d}"
+
+    @staticmethod
+    def _check_lead_what(row: Mapping[str, Any]) -> None:
+        if str(row.get("WhoId") or "").startswith("00Q") and row.get("WhatId"):
+            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
+                           "Related To ID: You can't associate a lead with a record in the Related To field.",
+                           ["WhatId"])
+
+    def _check_relation(self, rel_obj: str, row: dict[str, Any], values: Mapping[str, Any]) -> None:
+        """Shared Activities: up to 50 contacts or one lead per activity; invitee flags default sensibly."""
+        relation = str(row.get("RelationId") or "")
+        is_who = relation.startswith(WHO_PREFIXES)
+        if rel_obj == "EventRelation":
+            if not is_who and not relation.startswith("005"):
+                row["IsParent"], row["IsInvitee"] = True, False
+            elif "IsInvitee" not in values:
+                row["IsInvitee"] = not row.get("IsParent")
+        parent_field = "TaskId" if rel_obj == "TaskRelation" else "EventId"
+        if not is_who or (rel_obj == "EventRelation" and not row.get("IsParent")):
+            return
+        whos = [r["RelationId"] for r in self.tables[rel_obj].values()
+                if r[parent_field] == row[parent_field] and not r["IsDeleted"] and not r["IsWhat"]
+                and (rel_obj == "TaskRelation" or r.get("IsParent"))]
+        if relation in whos:
+            raise ApiError(400, "DUPLICATE_VALUE", f"duplicate value found: RelationId duplicates value on record "
+                                                   f"with id: {relation}", ["RelationId"])
+        leads = [w for w in [*whos, relation] if w.startswith("00Q")]
+        if leads and len(whos) >= 1:
+            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
+                           "You can relate an activity to up to 50 contacts or one lead.", ["RelationId"])
+        if len(whos) >= 50:
+            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
+                           "You can relate an activity to up to 50 contacts or one lead.", ["RelationId"])
 
     def _note_content(self, encoded: str) -> str:
         try:
