@@ -93,7 +93,7 @@ def _write_one(app: App, verb: str, record: Any, record_id: str | None) -> str:
         return str(found[1]["Id"])
     if not isinstance(record, dict):
         raise ApiError(400, "JSON_PARSER_ERROR", "Each record must be a JSON object")
-    obj = (record.get("attributes") or {}).get("type")
+    obj = str((record.get("attributes") or {}).get("type") or "")
     if not obj:
         raise ApiError(400, "INVALID_TYPE", "Must specify a type in attributes")
     if store.schema.visible(obj) is None:

@@ -106,16 +106,16 @@ def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], use
     symbolic: dict[str, str] = {}
     for obj_name, rows in canonical.items():
         od = schema.objects[obj_name]
-        for row in rows:
-            rid = row.get("Id")
-            if is_id(rid):
+        for given_row in rows:
+            rid = given_row.get("Id")
+            if isinstance(rid, str) and is_id(rid):
                 store.ids.reserve(to18(rid))
             elif rid is not None and obj_name not in ("ContentDocument",):
                 symbolic[str(rid)] = ""
     for obj_name, rows in canonical.items():
         od = schema.objects[obj_name]
-        for row in rows:
-            rid = row.get("Id")
+        for given_row in rows:
+            rid = given_row.get("Id")
             if rid is not None and not is_id(rid) and not symbolic.get(str(rid)):
                 symbolic[str(rid)] = store.ids.new(od.prefix)
     store.integration_user_id = _integration_user(store, canonical, symbolic, user_id)
@@ -131,9 +131,10 @@ def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], use
             for key, value in given.items():
                 if key == "attributes":
                     continue
-                fdef = od.field(key)
-                if fdef is None:
+                found = od.field(key)
+                if found is None:
                     raise FixtureError(f"fixture records: {od.name}[{index}] has no field {key!r}")
+                fdef = found
                 if fdef.type in ("id", "reference") and isinstance(value, str):
                     value = symbolic.get(value) or (to18(value) if is_id(value) else value)
                 try:

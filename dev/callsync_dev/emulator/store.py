@@ -481,9 +481,9 @@ class OrgStore:
             days = max(1, (row.get("DurationInMinutes") or 1440) // 1440)
             if "EndDateTime" in values and values["EndDateTime"] is not None:
                 days = max(1, (values["EndDateTime"].date() - day).days + 1)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            row.update(StartDateTime=start, DurationInMinutes=days * 1440, ActivityDate=day,
-                       EndDateTime=start + timedelta(days=days - 1), ActivityDateTime=None)
+            midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            row.update(StartDateTime=midnight, DurationInMinutes=days * 1440, ActivityDate=day,
+                       EndDateTime=midnight + timedelta(days=days - 1), ActivityDateTime=None)
             return
         if values.get("ActivityDateTime") is not None and "StartDateTime" not in values:
             row["StartDateTime"] = values["ActivityDateTime"]
@@ -557,11 +557,11 @@ class OrgStore:
         if creating:
             version_id = self.ids.new("068")
             note["LatestPublishedVersionId"] = version_id
-            doc = {f.name: None for f in self.schema.objects["ContentDocument"].fields.values()}
+            doc: dict[str, Any] = {f.name: None for f in self.schema.objects["ContentDocument"].fields.values()}
             doc.update(doc_fields, Id=note["Id"], IsDeleted=False, CreatedDate=note["CreatedDate"],
                        CreatedById=note["CreatedById"], LatestPublishedVersionId=version_id)
             self._insert("ContentDocument", doc)
-            link = {f.name: None for f in self.schema.objects["ContentDocumentLink"].fields.values()}
+            link: dict[str, Any] = {f.name: None for f in self.schema.objects["ContentDocumentLink"].fields.values()}
             link.update(Id=self.ids.new("06A"), IsDeleted=False, ContentDocumentId=note["Id"],
                         LinkedEntityId=note["OwnerId"], ShareType="I", Visibility="AllUsers",
                         SystemModstamp=note["SystemModstamp"])
@@ -587,7 +587,7 @@ class OrgStore:
     def _new_relation(self, rel_obj: str, parent_field: str, parent_id: str, relation_id: str,
                       is_what: bool) -> None:
         od = self.schema.objects[rel_obj]
-        rel = {f.name: None for f in od.fields.values()}
+        rel: dict[str, Any] = {f.name: None for f in od.fields.values()}
         rel.update({parent_field: parent_id, "RelationId": relation_id, "IsWhat": is_what})
         if rel_obj == "EventRelation":
             rel.update(IsParent=True, IsInvitee=False, Status="New")
