@@ -1,0 +1,110 @@
+"""Matching and contact creation through `callsync run`: WhatId/WhoId on the logged call, created records,
+the reason in the report, one record for a person two calls create at once."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from callsync_dev.report import render
+from callsync_dev.runner import DEMO_EVENT, RunResult, run
+
+pytestmark = pytest.mark.e2e
+
+ROLLOUT = "Globex - Sales call automation (120 seats)"
+
+
+def load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def write_event(tmp_path: Path, name: str, **changes: Any) -> Path:
+    event = load(DEMO_EVENT)
+    event.update(copy.deepcopy(changes))
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(event))
+    return path
+
+
+def records(result: RunResult, object_name: str) -> list[dict[str, Any]]:
+    return list(result.org["records"].get(object_name) or [])
+
+
+def one(result: RunResult, object_name: str, **where: Any) -> dict[str, Any]:
+    found = [r for r in records(result, object_name) if all(r.get(k) == v for k, v in where.items())]
+    assert len(found) == 1, f"{object_name} {where}: {len(found)} found"
+    return found[0]
+
+
+def activity_of(result: RunResult, subject_title: str) -> dict[str, Any]:
+    return one(result, "Event", Subject=f"[callsync] {subject_title}")
+
+
+def test_demo_call_links_the_opportunity_and_primary_contact_and_creates_sam(tmp_path: Path) -> None:
+    # Given the demo org: Jane is the primary contact of the open rollout deal; Sam is not in Salesforce
+    # When the demo call runs
+    result = run([DEMO_EVENT])
+    # Then it succeeded and the Event is related to the rollout Opportunity, named for Jane
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
+    rollout = one(result, "Opportunity", Name=ROLLOUT)
+    jane = one(result, "Contact", Email="jane.doe@globex.com")
+    event = activity_of(result, "Globex x Acme - rollout scoping")
+    assert (event["WhatId"], event["WhoId"]) == (rollout["Id"], jane["Id"])
+    # And Sam was created once, as a Contact under Globex, and linked to the Event
+    globex = one(result, "Account", Name="Globex")
+    sam = one(result, "Contact", Email="sam.lee@globex.com")
+    assert (sam["FirstName"], sam["LastName"], sam["AccountId"]) == ("Sam", "Lee", globex["Id"])
+    relations = {r["RelationId"] for r in records(result, "EventRelation") if r.get("EventId") == event["Id"]}
+    assert sam["Id"] in relations
+    # And the report prints the reason of the match
+    text = render(result)
+    assert f"reason: {ROLLOUT}: Jane Doe is its primary contact; open before the call" in text
+    # And the match took one composite (+ one describe composite, cold) and contacts one collections request
+    steps = {e["sk"]: e for e in result.ledger if e.get("kind") == "step"}
+    assert steps["step#MatchOpportunity"]["api_requests"] <= 2
+    assert steps["step#CreateContacts"]["api_requests"] == 1
+
+
+def test_account_only_call_and_lead_for_a_stranger(tmp_path: Path) -> None:
+    # Given a call with Peter (Initech has no opportunity) and a stranger on gmail with no company
+    event = write_event(
+        tmp_path, "initech", call_id="initech-1", title="Initech intro",
+        participants=[
+            {"email": "alice.rep@acme.io", "name": "Alice Rep"},
+            {"email": "peter@initech.example", "name": "Peter Gibbons"},
+            {"email": "milton.w@gmail.com", "name": "Milton Waddams"},
+        ],
+        company={"name": "Initech", "domain": "initech.example"},
+    )  # fmt: skip
+    # When it runs
+    result = run([event])
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
+    # Then the Event is related to Initech, named for Peter, and Milton became a Lead with his domain as company
+    initech = one(result, "Account", Name="Initech")
+    peter = one(result, "Contact", Email="peter@initech.example")
+    logged = activity_of(result, "Initech intro")
+    assert (logged["WhatId"], logged["WhoId"]) == (initech["Id"], peter["Id"])
+    milton = one(result, "Lead", Email="milton.w@gmail.com")
+    assert (milton["FirstName"], milton["LastName"], milton["Company"]) == ("Milton", "Waddams", "gmail.com")
+    assert "reason: No opportunity: the participants' Contacts have no opportunity; account Initech" in render(result)
+
+
+def test_two_calls_with_the_same_new_person_create_one_contact(tmp_path: Path) -> None:
+    # Given two different calls, delivered together, both with Sam (not in Salesforce) in different case
+    first = write_event(tmp_path, "a", call_id="call-a")
+    participants = load(DEMO_EVENT)["participants"]
+    participants[-1] = {**participants[-1], "email": "SAM.LEE@globex.com"}
+    second = write_event(tmp_path, "b", call_id="call-b", participants=participants)
+    # When both run
+    result = run([first, second])
+    # Then both succeeded and there is exactly one Sam
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED", "SUCCEEDED"]
+    sam = one(result, "Contact", Email="sam.lee@globex.com")
+    # And the call that did not create Sam reused the same record
+    contacts_steps = [e for e in result.ledger if e.get("sk") == "step#CreateContacts"]
+    actions = sorted(c["action"] for e in contacts_steps for c in e["changes"])
+    assert actions == ["created", "reused"]
+    assert {c["id"] for e in contacts_steps for c in e["changes"]} == {sam["Id"]}
