@@ -187,3 +187,24 @@ def _client_from(conn: dict[str, str]) -> simple_salesforce.Salesforce:
     from callsync_dev.emulator.testing import salesforce_client
 
     return salesforce_client(conn)
+
+
+def test_internal_error_is_a_salesforce_shaped_500(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a handler that crashes
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(emulator.app, "dispatch", boom)
+    # When a request reaches it
+    response = raw(emulator, "GET", "/services/data/v62.0/limits")
+    # Then a JSON 500 without the traceback or the message
+    assert response.status_code == 500 and response.json()[0]["errorCode"] == "UNKNOWN_EXCEPTION"
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+
+
+def test_deleting_an_account_deletes_its_contacts(sf: simple_salesforce.Salesforce, emulator: Emulator) -> None:
+    # When the fixture account is deleted
+    sf.Account.delete(emulator.records("Account")[0]["Id"])
+    # Then its contacts, opportunities and their roles are gone too
+    assert emulator.records("Contact") == [] and emulator.records("Opportunity") == []
+    assert emulator.records("OpportunityContactRole") == []

@@ -94,6 +94,8 @@ def _one(app: App, sub: dict[str, Any], results: dict[str, Any]) -> dict[str, An
         if match is None:
             raise ApiError(400, "INVALID_BATCH_REQUEST", f"The URL {url} must start with /services/data/vXX.X")
         version, rest = match.group(1), (match.group(2) or "").rstrip("/")
+        if rest == "composite" or rest.startswith(("composite/batch", "composite/tree", "composite/graph")):
+            raise ApiError(400, "INVALID_BATCH_REQUEST", f"The URL {url} is not supported in a composite request")
         headers = {str(k).lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}
         query = urllib.parse.parse_qs(parsed.query)
         if body is not None and not isinstance(body, dict | list):

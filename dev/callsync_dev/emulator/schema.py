@@ -609,7 +609,7 @@ class Schema:
             "idLookup": f.name == "Id" or (f.name == "Email" and od.name in ("Contact", "Lead", "User")),
             "filterable": f.filterable, "sortable": f.filterable, "groupable": f.filterable,
             "caseSensitive": False, "htmlFormatted": False, "restrictedPicklist": f.restricted,
-            "dependentPicklist": False, "defaultValue": f.default,
+            "dependentPicklist": False, "defaultValue": f.default if f.type == "boolean" else None,
             "picklistValues": [
                 {"value": v, "label": v, "active": True, "defaultValue": v == default_value, "validFor": None}
                 for v in values

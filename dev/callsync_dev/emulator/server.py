@@ -70,12 +70,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         parsed = urllib.parse.urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        request = Request(method=self.command, path=parsed.path,
-                          query=urllib.parse.parse_qs(parsed.query, keep_blank_values=True),
-                          headers={k.lower(): v for k, v in self.headers.items()}, body=body)
         try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            request = Request(method=self.command, path=parsed.path,
+                              query=urllib.parse.parse_qs(parsed.query, keep_blank_values=True),
+                              headers={k.lower(): v for k, v in self.headers.items()}, body=body)
             response = self.server.app.handle(request)
         except Exception:
             log.exception("emulator: unexpected error on %s %s", self.command, parsed.path)

@@ -320,6 +320,8 @@ class OrgStore:
         self._set(obj, row, {"IsDeleted": True, "SystemModstamp": now_ms()})
         rid = row["Id"]
         cascades: list[tuple[str, str]] = {
+            "Account": [("Contact", "AccountId"), ("Opportunity", "AccountId"),
+                        ("ContentDocumentLink", "LinkedEntityId")],
             "Opportunity": [("OpportunityContactRole", "OpportunityId"), ("ContentDocumentLink", "LinkedEntityId")],
             "Contact": [("OpportunityContactRole", "ContactId"), ("ContentDocumentLink", "LinkedEntityId"),
                         ("TaskRelation", "RelationId"), ("EventRelation", "RelationId")],
