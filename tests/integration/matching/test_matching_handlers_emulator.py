@@ -112,3 +112,29 @@ def test_contact_creation_off_creates_nothing(emulator, connect, lambda_context)
     emu.reset_api_requests()
     contacts = create_contacts({**state, "match": match}, lambda_context, deps=deps)
     assert emu.api_requests == 0 and contacts["created"] == [] and contacts["enabled"] is False
+
+
+def test_200_participants_with_repeats_quotes_and_apostrophes(emulator, connect, lambda_context):
+    # Given 200 participant entries: Jane, 150 new people on 30 domains (some listed twice in another case),
+    # names with quotes and apostrophes, and a host missing from the list
+    emu = emulator()
+    deps = connect(emu)
+    people = [{"email": "jane@globex.com", "name": "Jane Doe"}]
+    for i in range(150):
+        people.append({"email": f"p{i}.o'neil@d{i % 30}.example", "name": f'Pat "P{i}" O\'Neil'})
+    people += [{"email": p["email"].upper()} for p in people[1:50]]
+    assert len(people) == 200
+    state = event(people, field_sync={"enabled": False}, activity_sync={"enabled": False})
+    state["call"]["host_email"] = "host@ourco.com"
+    # When matched / Then the 152 distinct emails (host included) cost 8 composites of 20, Jane is matched
+    match = match_opportunity(state, lambda_context, deps=deps)
+    assert match["report"]["api_requests"] == emu.api_requests == 8
+    assert match["primary_contact"]["id"] == JANE and len(match["unknown"]) == 150
+    assert any("host@ourco.com was not listed" in w for w in match["report"]["warnings"])
+    # When contacts are created / Then one Account lookup and one collections request create 150 Leads
+    emu.reset_api_requests()
+    contacts = create_contacts({**state, "match": match}, lambda_context, deps=deps)
+    assert emu.api_requests == contacts["report"]["api_requests"] == 2
+    assert len(contacts["created"]) == 150
+    lead = next(r for r in emu.records("Lead") if r["Email"] == "p7.o'neil@d7.example")
+    assert (lead["FirstName"], lead["LastName"], lead["Company"]) == ('Pat "P7"', "O'Neil", "d7.example")

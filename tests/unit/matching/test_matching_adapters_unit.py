@@ -91,3 +91,17 @@ def test_other_errors_are_failed_or_retryable() -> None:
     assert locked.retryable and isinstance(locked.error, SalesforceRowLocked)
     ok = interpret({"success": True, "id": "003X", "errors": []}, "Contact")
     assert ok.success and ok.id == "003X"
+
+
+def test_account_lookup_is_one_query_for_200_new_people_and_splits_only_when_too_long() -> None:
+    writer = SalesforcePeopleWriter(None)  # type: ignore[arg-type]
+    # Given 150 distinct domains and 50 company names (200 new people)
+    domains = [f"company{i}.example" for i in range(150)]
+    names = [f"Company {i}" for i in range(50)]
+    statements = writer.lookup_statements(domains, names)
+    # Then they fit in few statements, each short enough for a GET URI, and none is lost
+    assert all(len(s) <= 6000 for s in statements)
+    joined = " ".join(statements)
+    assert all(f"'%{d}%'" in joined for d in domains) and all(f"'{n}'" in joined for n in names)
+    # Given an ordinary call's handful of terms / Then exactly one statement
+    assert len(writer.lookup_statements(["globex.com", "initech.com"], ["Globex"])) == 1

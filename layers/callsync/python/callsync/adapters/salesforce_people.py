@@ -24,7 +24,8 @@ from callsync.models.match import AccountInfo
 from callsync.ports import SalesforceApi
 from callsync.services.create_contacts import SaveOutcome
 
-LOOKUP_TERMS = 20  # domains + names per Account query (URI far below 16 KB)
+LOOKUP_TERMS = 20  # emails per people-lookup query
+LOOKUP_SOQL_CHARS = 6000  # an Account lookup statement stays below this (its URI far below 16 KB)
 _ID_OBJECTS = {"003": "Contact", "00Q": "Lead", "001": "Account"}
 
 
@@ -79,12 +80,25 @@ class SalesforcePeopleWriter:
             f"SELECT Id, Name, Website, OwnerId FROM Account WHERE {where} ORDER BY CreatedDate ASC, Id ASC LIMIT 200"  # noqa: S608
         )
 
+    def lookup_statements(self, domains: list[str], names: list[str]) -> list[str]:
+        """As few Account queries as the URI limit allows (one for any ordinary call)."""
+        statements: list[str] = []
+        chunk_domains: list[str] = []
+        chunk_names: list[str] = []
+        for kind, value in [("d", d) for d in domains] + [("n", n) for n in names]:
+            trial_d = [*chunk_domains, value] if kind == "d" else chunk_domains
+            trial_n = [*chunk_names, value] if kind == "n" else chunk_names
+            if (chunk_domains or chunk_names) and len(self.accounts_soql(trial_d, trial_n)) > LOOKUP_SOQL_CHARS:
+                statements.append(self.accounts_soql(chunk_domains, chunk_names))
+                trial_d, trial_n = ([value], []) if kind == "d" else ([], [value])
+            chunk_domains, chunk_names = trial_d, trial_n
+        if chunk_domains or chunk_names:
+            statements.append(self.accounts_soql(chunk_domains, chunk_names))
+        return statements
+
     def find_accounts(self, domains: list[str], names: list[str]) -> list[AccountInfo]:
-        terms = [("d", d) for d in domains] + [("n", n) for n in names]
         accounts: dict[str, AccountInfo] = {}
-        for start in range(0, len(terms), LOOKUP_TERMS):
-            chunk = terms[start : start + LOOKUP_TERMS]
-            soql = self.accounts_soql([v for k, v in chunk if k == "d"], [v for k, v in chunk if k == "n"])
+        for soql in self.lookup_statements(domains, names):
             for r in self._api.query(soql):
                 accounts.setdefault(r["Id"], AccountInfo(id=r["Id"], name=r.get("Name"), website=r.get("Website"),
                                                          owner_id=r.get("OwnerId")))  # fmt: skip
