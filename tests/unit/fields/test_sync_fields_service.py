@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from callsync.errors import SalesforceRejected, SalesforceRowLocked
+from callsync.errors import ConcurrentUpdate, SalesforceRejected, SalesforceRowLocked
 from callsync.models.match import ContactsResult, Person
 from callsync.services.sync_fields import SyncFields
-from callsync.testing import FakeDescribeSource, FakeLedger
+from callsync.testing import FakeClaims, FakeDescribeSource, FakeLedger
 from fields_support import (
     ACC,
     CON,
@@ -323,3 +323,34 @@ def test_invalid_and_over_long_values_are_dropped_or_truncated_and_recorded():
     next_step = store.record("Opportunity", OPP)["NextStep"]
     assert len(next_step) == 255 and next_step.endswith("…")
     assert "truncated" in field_change(opp, "NextStep").note
+
+
+def test_a_record_another_call_is_writing_makes_the_step_retry_without_writing():
+    # Given another call claimed the Opportunity and has not finished writing it
+    store = FakeFieldStore(org_records())
+    claims = FakeClaims()
+    claims.claim(f"acme#fields#{OPP}", "acme#other#1")
+    sync = SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), claims)
+    # When SyncFields runs, Then it raises ConcurrentUpdate (retryable) and wrote nothing
+    with pytest.raises(ConcurrentUpdate):
+        sync.run(state(match_result=match(read_ahead(store))))
+    assert store.writes == [] and store.reads == []
+
+
+def test_a_record_another_call_wrote_recently_is_read_afresh():
+    # Given our read-ahead values, then another call appended its entry and finished
+    store = FakeFieldStore(org_records())
+    stale = read_ahead(store)
+    store.record("Opportunity", OPP)["Pain__c"] = "Rep: slow month-end\n\n[2026-11-19] Other call's entry"
+    claims = FakeClaims()
+    claims.claim(f"acme#fields#{OPP}", "acme#other#1")
+    claims.resolve(f"acme#fields#{OPP}", "written")
+    sync = SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), claims)
+    # When SyncFields runs with the stale read-ahead
+    sync.run(state(match_result=match(stale)))
+    # Then it re-read the Opportunity and appended after the other call's entry instead of overwriting it
+    assert any(r.object == "Opportunity" for r in store.reads[0])
+    assert store.record("Opportunity", OPP)["Pain__c"] == (
+        "Rep: slow month-end\n\n[2026-11-19] Other call's entry\n\n[2026-11-20] Reporting takes two days")
+    # And our own claims are marked written for the next call
+    assert claims.get(f"acme#fields#{CON}")["value"] == "written"

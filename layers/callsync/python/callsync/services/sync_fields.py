@@ -14,7 +14,13 @@ Flow (see docs/field-sync.md):
    fix (Object.Field, field-level security); everything else still syncs.
 4. Current values: from the match step's read-ahead (``MatchResult.current_values``);
    what is missing — and every via-object lookup — in one ``FieldStore.read``.
-   A retried attempt (this step's ledger entry exists) reads everything afresh.
+   The read-ahead is not trusted (everything is read afresh) when an earlier
+   attempt of this step recorded itself (a retry or replay), or when another call
+   wrote the same record recently: each record is claimed (``Claims``, first
+   writer wins, ``WRITE_CLAIM_SECONDS``); a claim held by another call that is
+   still writing raises ``ConcurrentUpdate`` (retried shortly), one whose writer
+   has finished means "read afresh". This keeps two calls on one deal from
+   overwriting each other's appended entries, and from creating two via-records.
 5. Coerce (``domain.value_coercion``) and decide (``domain.field_policies``).
 6. One ``FieldStore.write``: updates and via-object creates. A failed write fails
    its target only; a retryable one (lock, 5xx) raises after the ledger entry is
@@ -31,15 +37,16 @@ from typing import Any, Protocol
 from callsync.domain.field_policies import Decision, decide
 from callsync.domain.field_targets import Target, Unresolved, field_fix, object_fix, resolve_target, target_key
 from callsync.domain.value_coercion import coerce_value
-from callsync.errors import RetryableError
+from callsync.errors import ConcurrentUpdate, RetryableError
 from callsync.models.describe import FieldDescribe, ObjectDescribe
 from callsync.models.fields import FieldSyncResult, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
 from callsync.models.ledger import FieldChange, RecordChange, StepReport, record_url
 from callsync.models.state import SyncState
-from callsync.ports import DescribeSource, Ledger
+from callsync.ports import Claims, DescribeSource, Ledger
 
 STEP = "SyncFields"
 ACCOUNT_LINK_SOURCE = "company.url"
+WRITE_CLAIM_SECONDS = 600  # another call's write within this window makes our read-ahead suspect
 
 
 class FieldStore(Protocol):
@@ -91,21 +98,26 @@ class _Plan:
     values: dict[str, Any] = field(default_factory=dict)
     failure: str | None = None
     creating: bool = False
+    contended: bool = False  # another call wrote this record recently: read it afresh
 
 
 class SyncFields:
     """The SyncFields step. ``run`` returns the step's result and records it in the ledger."""
 
-    def __init__(self, store: FieldStore, describes: DescribeSource, ledger: Ledger) -> None:
+    def __init__(
+        self, store: FieldStore, describes: DescribeSource, ledger: Ledger, claims: Claims | None = None
+    ) -> None:
         self.store = store
         self.describes = describes
         self.ledger = ledger
+        self.claims = claims
 
     def run(self, state: SyncState) -> FieldSyncResult:
         """Sync the mapped fields of one call.
 
         Raises:
             RetryableError: Salesforce failed transiently (after the ledger entry is written).
+            ConcurrentUpdate: another call is writing one of the same records right now.
         """
         report = StepReport(step=STEP)
         result = FieldSyncResult(report=report)
@@ -125,13 +137,58 @@ class SyncFields:
             if plan is not None:
                 plans.append(plan)
 
-        self._load_current(state, plans)
-        call_date = state.call.started_at.date()
-        for plan in plans:
-            if plan.failure is None:
-                self._decide(plan, call_date, state, result)
-        self._write(state, plans, result)
+        owned = self._claim_records(state, plans)
+        try:
+            self._load_current(state, plans)
+            call_date = state.call.started_at.date()
+            for plan in plans:
+                if plan.failure is None:
+                    self._decide(plan, call_date, state, result)
+            self._write(state, plans, result)
+        finally:
+            for key in owned:
+                self._release(key)
         return self._finish(state, result)
+
+    # -- concurrency -----------------------------------------------------------------------------------
+
+    def _claim_records(self, state: SyncState, plans: list[_Plan]) -> list[str]:
+        """Claim every record this call may write; the keys we hold (to mark written afterwards).
+
+        Raises:
+            ConcurrentUpdate: another call holds a record's claim and has not finished writing.
+        """
+        if self.claims is None:
+            return []
+        owner = state.call.call_key
+        owned: list[str] = []
+        for plan in plans:
+            if plan.failure is not None or not plan.jobs:
+                continue
+            target = plan.target
+            record = target.record_id or f"{target.object}:{target.via}:{target.parent_id}"
+            key = f"{state.call.org_id}#fields#{record}"
+            holder = self.claims.claim(key, owner, ttl_seconds=WRITE_CLAIM_SECONDS)
+            if holder == owner:
+                owned.append(key)
+                continue
+            held = self.claims.get(key) or {}
+            if held and held.get("owner") == holder and held.get("value") is None:
+                for mine in owned:
+                    self._release(mine)
+                raise ConcurrentUpdate(
+                    f"another call ({holder}) is writing fields of {target.object} {record} right now; retry"
+                )
+            plan.contended = True
+        return owned
+
+    def _release(self, key: str) -> None:
+        """Mark our claim as finished: later calls read the record afresh instead of waiting."""
+        if self.claims is not None:
+            try:
+                self.claims.resolve(key, "written")
+            except ConcurrentUpdate:
+                pass  # the claim expired meanwhile: nobody waits on it any more
 
     # -- 1. jobs ---------------------------------------------------------------------------------------
 
@@ -222,10 +279,11 @@ class SyncFields:
                 reads.append(RecordRead(target.key, target.object, tuple(names), via=target.via,
                                         parent_id=target.parent_id))
                 continue
-            if target.created_by_call and not retried:
+            if target.created_by_call and not (retried or plan.contended):
                 plan.current = {n.lower(): None for n in names}  # created moments ago by this call
                 continue
-            known = {k.lower(): v for k, v in (known_by_id.get(target.record_id or "") or {}).items()}
+            known_values = {} if plan.contended else known_by_id.get(target.record_id or "") or {}
+            known = {k.lower(): v for k, v in known_values.items()}
             plan.current = known
             missing = tuple(n for n in names if n.lower() not in known)
             if missing:
