@@ -100,7 +100,12 @@ def test_no_describe_and_no_activity_query_when_not_needed() -> None:
 
 def test_result_carries_current_values_candidates_and_reason_and_goes_to_the_ledger() -> None:
     # Given values read for the opp, its account, the contact and an unrelated record
-    values = {"006E": {"Pain__c": "slow"}, "001A": {"Size__c": "big"}, "003J": {"Title": "CTO"}, "006Z": {"x": 1}}
+    values: dict[str, dict[str, Any]] = {
+        "006E": {"Pain__c": "slow"},
+        "001A": {"Size__c": "big"},
+        "003J": {"Title": "CTO"},
+        "006Z": {"x": 1},
+    }
     reader = FakeMatchReader(data(), values, activities=[{"Id": "00U1", "Subject": "Globex weekly"}])
     ledger = FakeLedger()
     # When the step runs

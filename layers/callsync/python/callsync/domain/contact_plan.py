@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from callsync.domain.participants import email_domain, email_local_part
@@ -122,7 +123,7 @@ class NewRecord:
     fields: dict[str, str]
     account: AccountInfo | None = None
 
-    def payload(self) -> dict[str, object]:
+    def payload(self) -> dict[str, Any]:
         """The sObject Collections record."""
         return {"attributes": {"type": self.object}, **self.fields}
 
