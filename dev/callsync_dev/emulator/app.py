@@ -80,6 +80,7 @@ class App:
         self.schema_modified = datetime.now(UTC).replace(microsecond=0)
         self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()
         self._cursor_lock = threading.Lock()
+        parse("SELECT Id FROM User")  # builds the SOQL parser now, not during the first API request
 
     # ------------------------------------------------------------------ top level -----------------
     def handle(self, request: Request) -> Response:
