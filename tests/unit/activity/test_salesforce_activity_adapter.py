@@ -1,0 +1,135 @@
+"""The adapter's composite requests: references, limits, escaping, error mapping."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from callsync.adapters.salesforce_activity import SalesforceActivityStore
+from callsync.errors import SalesforceRejected
+from callsync.services.log_activity import LookupRequest, RecordWrite, StaleRecord, WritePlan
+
+
+class RecordingApi:
+    """ports.SalesforceApi that records composites and answers with canned sub-responses."""
+
+    instance_url = "https://acme.my.salesforce.com"
+    api_version = "62.0"
+
+    def __init__(self, answer: Any = None) -> None:
+        self.api_requests = 0
+        self.composites: list[tuple[list[dict[str, Any]], bool]] = []
+        self.answer = answer
+
+    def composite(self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
+        self.api_requests += 1
+        self.composites.append((subrequests, all_or_none))
+        if self.answer is not None:
+            return self.answer(subrequests)
+        out = []
+        for i, sub in enumerate(subrequests):
+            if sub["method"] == "GET":
+                body: Any = {"records": []}
+            elif "composite/sobjects" in sub["url"]:
+                body = [{"id": f"0RE{i}{n}", "success": True, "errors": []} for n in range(len(sub["body"]["records"]))]
+            else:
+                body = {"id": f"ID{i}", "success": True} if sub["method"] == "POST" else None
+            out.append({"referenceId": sub["referenceId"], "httpStatusCode": 200 if body else 204, "body": body})
+        return out
+
+
+def plan(follow_ups: int = 2, relations: int = 3) -> WritePlan:
+    return WritePlan(
+        activity=RecordWrite("Event", {"Subject": "s", "Description": "see @{activity.id}"}),
+        relations=[f"003{i:015d}" for i in range(relations)],
+        note=RecordWrite("ContentNote", {"Title": "t", "Content": "PHA+"}),
+        note_links=["006A", "003A"],
+        follow_ups=[RecordWrite("Task", {"Subject": f"f{i}"}, key=f"k{i}") for i in range(follow_ups)],
+    )
+
+
+def test_one_all_or_none_composite_with_references() -> None:
+    # Given a full plan / When written
+    api = RecordingApi()
+    outcome = SalesforceActivityStore(api).write(plan())
+    subs, all_or_none = api.composites[0]
+    # Then one request, allOrNone, relations and links point at the new records by reference
+    assert api.api_requests == 1 and all_or_none
+    relations = next(s for s in subs if s["referenceId"] == "relations")
+    assert relations["body"]["allOrNone"] is False
+    assert {r["EventId"] for r in relations["body"]["records"]} == {"@{activity.id}"}
+    links = [s for s in subs if s["referenceId"].startswith("link")]
+    assert [s["body"]["ContentDocumentId"] for s in links] == ["@{note.id}", "@{note.id}"]
+    assert all(s["body"]["ShareType"] == "V" for s in links)
+    # And text that looks like a reference is defused
+    activity = next(s for s in subs if s["referenceId"] == "activity")
+    assert "@{activity.id}" not in activity["body"]["Description"]
+    assert outcome.activity_id == "ID0" and len(outcome.relations) == 3 and set(outcome.follow_ups) == {"k0", "k1"}
+
+
+def test_many_follow_ups_go_through_a_collection_within_limits() -> None:
+    # Given 49 relations and 30 follow-ups / Then still one composite within 25 subrequests and 5 collections
+    api = RecordingApi()
+    outcome = SalesforceActivityStore(api).write(plan(follow_ups=30, relations=49))
+    subs, _ = api.composites[0]
+    assert len(subs) <= 25
+    assert sum("composite/sobjects" in s["url"] for s in subs) <= 5
+    assert len(outcome.follow_ups) == 30
+
+
+def test_update_of_deleted_record_is_stale() -> None:
+    # Given Salesforce says the record to update is deleted
+    def answer(subs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"referenceId": s["referenceId"], "httpStatusCode": 404,
+                 "body": [{"errorCode": "ENTITY_IS_DELETED", "message": "entity is deleted"}]}
+                if s["method"] == "PATCH" else
+                {"referenceId": s["referenceId"], "httpStatusCode": 400,
+                 "body": [{"errorCode": "PROCESSING_HALTED", "message": "rolled back"}]} for s in subs]
+
+    write = WritePlan(activity=RecordWrite("Task", {"Description": "d"}, id="00TGONE"))
+    with pytest.raises(StaleRecord) as gone:
+        SalesforceActivityStore(RecordingApi(answer)).write(write)
+    assert gone.value.record_id == "00TGONE"
+
+
+def test_other_failures_are_the_error_tree() -> None:
+    # Given a validation rule rejects the activity / Then SalesforceRejected names the code
+    def answer(subs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"referenceId": s["referenceId"], "httpStatusCode": 400,
+                 "body": [{"errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "no"}]} for s in subs]
+
+    with pytest.raises(SalesforceRejected) as error:
+        SalesforceActivityStore(RecordingApi(answer)).write(WritePlan(activity=RecordWrite("Task", {"Subject": "s"})))
+    assert error.value.code == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+
+
+def test_lookup_is_one_composite_of_escaped_queries() -> None:
+    # Given subjects with quotes and a backslash, related ids, follow-ups and a note title
+    api = RecordingApi()
+    request = LookupRequest(
+        activity_kinds=["Event"], subjects=["[A] It's \"q\" \\ x"], dates=[date(2026, 11, 20)],
+        window=(datetime(2026, 11, 19, 21, tzinfo=UTC), datetime(2026, 11, 21, 9, tzinfo=UTC)),
+        related_ids=["006A", "003A"], shared_activities=True, follow_up_subjects=["Send 'pricing'"],
+        note_title="[A] It's (2026-11-20)", note_entities=["006A", "003A"])
+    result = SalesforceActivityStore(api).lookup(request)
+    subs, _ = api.composites[0]
+    queries = [unquote(s["url"].split("?q=", 1)[1]) for s in subs]
+    # Then one request with three queries, every value escaped, relations read with the events
+    assert api.api_requests == 1 and len(queries) == 3
+    assert "Subject IN ('[A] It\\'s \\\"q\\\" \\\\ x')" in queries[0]
+    assert "(SELECT RelationId FROM EventRelations)" in queries[0]
+    assert "Subject IN ('Send \\'pricing\\'')" in queries[1]
+    assert "ContentDocument.Title = '[A] It\\'s (2026-11-20)'" in queries[2]
+    assert result.activities_queried
+
+
+def test_long_follow_up_subject_lists_are_chunked() -> None:
+    # Given 60 subjects of 250 characters / Then several queries, each URI well under 16 KB
+    api = RecordingApi()
+    subjects = [f"{i:03d}" + "é" * 247 for i in range(60)]
+    SalesforceActivityStore(api).lookup(LookupRequest(follow_up_subjects=subjects))
+    urls = [s["url"] for subs, _ in api.composites for s in subs]
+    assert len(urls) > 1 and all(len(u) < 16_000 for u in urls)
+    assert all(len(subs) <= 5 for subs, _ in api.composites)
