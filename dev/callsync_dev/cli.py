@@ -61,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the time (it may be replaced, e.g. by test capture)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _quiet_function_logs(verbose: bool) -> None:
     """Function logs (Powertools JSON) go to stderr so stdout carries only the report."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO" if verbose else "WARNING")
@@ -70,8 +80,8 @@ def _quiet_function_logs(verbose: bool) -> None:
     # moto's ASL interpreter logs every failed state at ERROR (with the whole cause); the report says it.
     logging.getLogger("moto").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
     for handler in logger.handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sys.stderr)
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler.stream, _CurrentStderr):
+            handler.stream = _CurrentStderr()
 
 
 def _execute(events: Sequence[str], args: argparse.Namespace) -> int:
