@@ -74,11 +74,6 @@ class SalesforceRejected(PermanentError):
     """Salesforce refused a record or request (validation, required field, bad query)."""
 
 
-RETRYABLE_ERROR_NAMES: tuple[str, ...] = tuple(
-    cls.__name__ for cls in (RetryableError, *RetryableError.__subclasses__())
-)
-
-
 def all_retryable_names() -> set[str]:
     """Every RetryableError class name, subclasses of subclasses included."""
     seen: set[str] = set()
