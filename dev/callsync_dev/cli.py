@@ -24,7 +24,12 @@ from typing import Any
 EXIT_USAGE = 2
 
 # Commands other modules add with ``register_cli(subparsers)`` (dispatch through ``args.handler(args)``).
-_REGISTRARS = ("callsync_dev.emulator.cli", "callsync_dev.connect", "callsync_dev.doctor")
+_REGISTRARS = (
+    "callsync_dev.emulator.cli",
+    "callsync_dev.connect",
+    "callsync_dev.doctor_cli",
+    "callsync_dev.settings_cli",
+)
 
 
 def _add_run_options(parser: argparse.ArgumentParser, *, with_inputs: bool) -> None:

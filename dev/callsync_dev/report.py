@@ -145,7 +145,8 @@ def _change_lines(change: dict[str, Any], dry_run: bool) -> list[str]:
     verb = _WOULD.get(action, action) if dry_run else action
     label = change.get("label") or ""
     ident = change.get("id") or ""
-    head = f"      {_SYMBOL.get(action, '*')} {verb} {change.get('object')} {label!r} {ident}".rstrip()
+    shown = f" {label!r}" if label else ""
+    head = f"      {_SYMBOL.get(action, '*')} {verb} {change.get('object')}{shown} {ident}".rstrip()
     if change.get("note"):
         head += f"  ({change['note']})"
     lines = [head]
@@ -154,14 +155,22 @@ def _change_lines(change: dict[str, Any], dry_run: bool) -> list[str]:
     for fc in change.get("fields") or []:
         policy = f"  [{fc['policy']}]" if fc.get("policy") else ""
         note = f"  ({fc['note']})" if fc.get("note") else ""
-        lines.append(f"          {fc.get('field')}: {_short(fc.get('before'))} -> {_short(fc.get('after'))}"
-                     f"{policy}{note}")
+        lines.append(f"          {fc.get('field')}: {_transition(fc.get('before'), fc.get('after'))}{policy}{note}")
     return lines
 
 
-def _short(value: Any) -> str:
+def _transition(before: Any, after: Any) -> str:
+    """``before -> after``; for appended text, the old value shortened and ``+ the added part``."""
+    if isinstance(before, str) and isinstance(after, str) and before and after.startswith(before):
+        added = after[len(before):]
+        if added.strip():
+            return f"{_short(before, 40)} -> (kept) + {_short(added)}"
+    return f"{_short(before)} -> {_short(after)}"
+
+
+def _short(value: Any, limit: int = MAX_VALUE) -> str:
     if value is None or value == "":
         return "(empty)"
     text = value if isinstance(value, str) else json.dumps(value)
     text = " ".join(text.split())
-    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -19,6 +19,7 @@ writes are discarded.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ DEMO_EVENT = DEMO_DIR / "demo_event.json"
 FINAL_STATUSES = ("SUCCEEDED", "FAILED", "REJECTED", "SKIPPED", "DUPLICATE")
 OK_STATUSES = frozenset({"SUCCEEDED", "SKIPPED", "DUPLICATE"})
 SETTLE_TIMEOUT_SECONDS = 600.0
+RETRY_WAIT_SCALE_ENV = "CALLSYNC_RETRY_WAIT_SCALE"  # multiplies the ASL's retry waits locally (default 0.01)
 
 
 class UsageError(Exception):
@@ -143,8 +145,9 @@ def run(
         before = emulator.dump() if dry_run else None
         connection = emulator.connection
         stack_kwargs: dict[str, Any] = {"extra_env": {"SALESFORCE_CA_BUNDLE": connection["ca_file"]}}
-        if retry_wait_scale is not None:
-            stack_kwargs["retry_wait_scale"] = retry_wait_scale
+        scale = retry_wait_scale if retry_wait_scale is not None else _env_scale()
+        if scale is not None:
+            stack_kwargs["retry_wait_scale"] = scale
         with LocalStack(**stack_kwargs) as stack:
             _seed(stack, items, connection)
             message_ids = _send(stack, events)
@@ -158,6 +161,19 @@ def run(
         emulator.stop()
     result.wall_seconds = time.monotonic() - started
     return result
+
+
+def _env_scale() -> float | None:
+    raw = os.environ.get(RETRY_WAIT_SCALE_ENV)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError as e:
+        raise UsageError(f"{RETRY_WAIT_SCALE_ENV} must be a number, not {raw!r}") from e
+    if value < 0:
+        raise UsageError(f"{RETRY_WAIT_SCALE_ENV} must be >= 0")
+    return value
 
 
 def _seed(stack: LocalStack, items: list[dict[str, Any]], connection: dict[str, str]) -> None:
