@@ -182,8 +182,9 @@ def test_tied_opportunity_wins_over_account_opportunity_even_when_less_active() 
     assert result.primary_contact is not None and result.primary_contact.id == "003J"
 
 
-def test_tied_but_ineligible_falls_back_to_account_opportunities() -> None:
+def test_a_tied_but_ineligible_deal_still_keeps_account_deals_out() -> None:
     # Given Jane's only role is on a deal closed last year, and Globex has a new deal created after the call
+    # (the rule: account opportunities are candidates only when no opportunity is tied at all)
     data = MatchInput(
         started_at=CALL_START,
         contacts=contacts(),
@@ -195,10 +196,9 @@ def test_tied_but_ineligible_falls_back_to_account_opportunities() -> None:
     )
     # When matched
     result = run(data)
-    # Then the account's new deal is chosen (tier 3)
-    assert result.opportunity is not None and result.opportunity.id == "006N"
-    assert (result.link, result.tier) == ("account", 3)
-    assert result.reason.endswith("created within 14 days after the call (chosen over 1 other candidate)")
+    # Then nothing is matched: the tied deal is not eligible, and the untied one is not a candidate
+    assert result.opportunity is None
+    assert result.reason.startswith("No opportunity: none of the 1 candidate(s) is open")
 
 
 def test_tied_opportunity_on_another_account_and_its_account() -> None:

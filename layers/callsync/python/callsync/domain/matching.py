@@ -5,9 +5,10 @@ Pure rules over what MatchOpportunity read from Salesforce (docs/matching.md):
 1. The external participants' emails are matched to Contacts (then Leads).
 2. Candidates are the Opportunities tied to those Contacts through an
    OpportunityContactRole: linked as ``primary`` when a participant is the role's
-   Primary contact, else ``role``. Only when no tied Opportunity is *eligible*
-   (step 3) do the Opportunities of those Contacts' Accounts become candidates
-   (linked as ``account``).
+   Primary contact, else ``role``. Only when no Opportunity at all is tied to
+   them do the Opportunities of those Contacts' Accounts become candidates
+   (linked as ``account``): a contact role, even on an old closed deal, says
+   which deals the person belongs to, so an untied deal is not guessed instead.
 3. Timing tiers, highest first: 1 = existed before the call and open; 2 = existed
    before the call and closed on the call's day (UTC); 3 = created within 14 days
    after the call. Anything else is not eligible.
@@ -212,7 +213,7 @@ def match_call(roster: Roster, internal_domains: Iterable[str], data: MatchInput
     chosen = best_candidate(tied_candidates)
     pool = tied_candidates
     account_ids = {row.account_id for rows in external_contacts.values() for row in rows if row.account_id}
-    if chosen is None:
+    if not tied_candidates:
         account_candidates = [
             Candidate(o, "account", timing_tier(o, data.started_at))
             for o in opportunities.values()
