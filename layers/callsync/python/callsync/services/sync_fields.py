@@ -29,6 +29,7 @@ Flow (see docs/field-sync.md):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,7 +41,7 @@ from callsync.domain.value_coercion import coerce_value
 from callsync.errors import ConcurrentUpdate, RetryableError
 from callsync.models.describe import FieldDescribe, ObjectDescribe
 from callsync.models.fields import FieldSyncResult, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
-from callsync.models.ledger import FieldChange, RecordChange, StepReport, record_url
+from callsync.models.ledger import FieldChange, RecordAction, RecordChange, StepReport, record_url
 from callsync.models.state import SyncState
 from callsync.ports import Claims, DescribeSource, Ledger
 
@@ -185,10 +186,8 @@ class SyncFields:
     def _release(self, key: str) -> None:
         """Mark our claim as finished: later calls read the record afresh instead of waiting."""
         if self.claims is not None:
-            try:
+            with contextlib.suppress(ConcurrentUpdate):  # expired meanwhile: nobody waits on it any more
                 self.claims.resolve(key, "written")
-            except ConcurrentUpdate:
-                pass  # the claim expired meanwhile: nobody waits on it any more
 
     # -- 1. jobs ---------------------------------------------------------------------------------------
 
@@ -218,7 +217,7 @@ class SyncFields:
 
     def _unresolved(self, target: Unresolved, jobs: list[_Job], result: FieldSyncResult) -> None:
         fields = [FieldChange(field=j.field, policy=j.policy, note=f"not written: {target.reason}") for j in jobs]
-        action = "failed" if target.failed else "skipped"
+        action: RecordAction = "failed" if target.failed else "skipped"
         change = RecordChange(action=action, object=target.object, fields=fields, note=target.reason)
         result.report.changes.append(change)
         if target.failed:
@@ -406,7 +405,7 @@ class SyncFields:
                                 label=target.label, fields=plan.changes, note=plan.failure)
         if outcome is None:
             note = f"no {target.object} linked through {target.via}; nothing to create" if plan.creating else None
-            action = "skipped" if plan.creating else "unchanged"
+            action: RecordAction = "skipped" if plan.creating else "unchanged"
             return RecordChange(action=action, object=target.object, id=plan.record_id, url=url,
                                 label=target.label, fields=plan.changes, note=note)
         if plan.creating:
