@@ -132,7 +132,7 @@ def parse_event(body: str) -> CallProcessed:
     """
     try:
         raw = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except json.JSONDecodeError as e:
         raise InvalidEvent(f"body is not JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
     if not isinstance(raw, dict):
         raise InvalidEvent(f"body is not a JSON object (got {type(raw).__name__})")
@@ -146,7 +146,7 @@ def _identity_of(body: str) -> tuple[str | None, str | None, int | None]:
     """Best-effort org/call/revision of a message that did not validate (for the ledger key)."""
     try:
         raw = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except json.JSONDecodeError:
         return None, None, None
     if not isinstance(raw, dict):
         return None, None, None
