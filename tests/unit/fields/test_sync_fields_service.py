@@ -354,3 +354,17 @@ def test_a_record_another_call_wrote_recently_is_read_afresh():
         "Rep: slow month-end\n\n[2026-11-19] Other call's entry\n\n[2026-11-20] Reporting takes two days")
     # And our own claims are marked written for the next call
     assert claims.get(f"acme#fields#{CON}")["value"] == "written"
+
+
+def test_an_unfinished_claim_left_by_a_crashed_call_stops_blocking():
+    # Given another call claimed the Opportunity long ago and never finished (its Lambda died)
+    now = [1_000_000.0]
+    store = FakeFieldStore(org_records())
+    claims = FakeClaims(clock=lambda: now[0])
+    claims.claim(f"acme#fields#{OPP}", "acme#crashed#1", ttl_seconds=600)
+    now[0] += 121
+    sync = SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), claims, clock=lambda: now[0])
+    # When SyncFields runs, Then it does not wait: it reads the Opportunity afresh and writes
+    sync.run(state(match_result=match(read_ahead(store))))
+    assert any(r.object == "Opportunity" for r in store.reads[0])
+    assert store.record("Opportunity", OPP)["Forecast__c"] == "Hot"

@@ -30,7 +30,8 @@ Flow (see docs/field-sync.md):
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -48,6 +49,7 @@ from callsync.ports import Claims, DescribeSource, Ledger
 STEP = "SyncFields"
 ACCOUNT_LINK_SOURCE = "company.url"
 WRITE_CLAIM_SECONDS = 600  # another call's write within this window makes our read-ahead suspect
+WRITER_GONE_SECONDS = 120  # an unfinished claim older than this was left by a crashed attempt: stop waiting
 
 
 class FieldStore(Protocol):
@@ -106,12 +108,19 @@ class SyncFields:
     """The SyncFields step. ``run`` returns the step's result and records it in the ledger."""
 
     def __init__(
-        self, store: FieldStore, describes: DescribeSource, ledger: Ledger, claims: Claims | None = None
+        self,
+        store: FieldStore,
+        describes: DescribeSource,
+        ledger: Ledger,
+        claims: Claims | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.describes = describes
         self.ledger = ledger
         self.claims = claims
+        self.clock = clock
 
     def run(self, state: SyncState) -> FieldSyncResult:
         """Sync the mapped fields of one call.
@@ -174,7 +183,7 @@ class SyncFields:
                 owned.append(key)
                 continue
             held = self.claims.get(key) or {}
-            if held and held.get("owner") == holder and held.get("value") is None:
+            if held and held.get("value") is None and not self._abandoned(held):
                 for mine in owned:
                     self._release(mine)
                 raise ConcurrentUpdate(
@@ -182,6 +191,11 @@ class SyncFields:
                 )
             plan.contended = True
         return owned
+
+    def _abandoned(self, held: dict[str, Any]) -> bool:
+        """An unfinished claim taken so long ago that its writer cannot still be running."""
+        claimed_at = float(held.get("expires_at", 0)) - WRITE_CLAIM_SECONDS
+        return self.clock() - claimed_at > WRITER_GONE_SECONDS
 
     def _release(self, key: str) -> None:
         """Mark our claim as finished: later calls read the record afresh instead of waiting."""
