@@ -1,0 +1,29 @@
+"""Deal context for prep sheets and summaries (synchronous Lambda invoke by the upstream app)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callsync.adapters.read_side_wiring import context_service
+from callsync.composition import Dependencies, get_dependencies
+from callsync.errors import InvalidEvent
+from callsync.models.read_side import DealContextRequest
+from callsync.models.validation import explain
+from callsync.observability import logger, tracer
+from pydantic import ValidationError
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
+    try:
+        request = DealContextRequest.model_validate(event)
+    except ValidationError as e:
+        raise InvalidEvent(f"invalid deal context request: {explain(e)}") from e
+    deps = deps or get_dependencies()
+    logger.append_keys(org_id=request.org_id)
+    result = context_service(deps, request.org_id).run(request)
+    logger.info("deal context", extra={"opportunity_id": result.opportunity.id if result.opportunity else None,
+                                       "emails": len(result.emails), "api_requests": result.api_requests,
+                                       "warnings": len(result.warnings)})  # fmt: skip
+    return result.model_dump(mode="json")

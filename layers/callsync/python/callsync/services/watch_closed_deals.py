@@ -1,0 +1,285 @@
+"""WatchClosedDeals: one ``deal.closed`` event per close of an Opportunity, exactly once.
+
+Per org with ``win_loss.enabled`` (docs/read-side.md, "Closed deals"):
+
+1. Read the Opportunities modified in the window (``domain.closed_deals.scan_window``),
+   oldest first, every page (one request per 2,000 rows).
+2. For each, ``judge`` it against what we remember (``WatchState.deal``).
+3. A new close is *claimed* (``ports.Claims``, key ``deal-closed#org#opp#generation``,
+   lease ``LEASE_SECONDS``) before publishing. A claim held by another run that already
+   published (the claim carries a value) is a duplicate; one still in flight is left for
+   the next cycle (the watermark stays at its stamp).
+4. One composite reads the calls callsync logged on the new closes (Task/Event whose
+   Subject starts with ``subject_prefix``; call ids from the ``callsync-ref:`` marker).
+5. Publish (EventBridge, ≤10 per PutEvents), then resolve each claim with the event's
+   ``close_id`` and remember the generation; finally advance the watermark.
+
+Exactly once: a retried or overlapping run finds either the remembered generation or the
+claim. Only a crash between a successful PutEvents and the claim's resolve can publish a
+close twice (after the lease expires); the event's ``close_id`` lets consumers drop it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from callsync.domain.closed_deals import (
+    DealState,
+    OpportunityChange,
+    Verdict,
+    Window,
+    claim_key,
+    close_id,
+    judge,
+    next_watermark,
+    scan_window,
+)
+from callsync.domain.permissions import Feature, check_field, check_object
+from callsync.errors import CallsyncError, MissingPermission
+from callsync.models.ledger import record_url
+from callsync.models.read_side import DealClosed, LoggedCall, OrgCycle, RecordRef, WatchResult
+from callsync.ports import Claims, DescribeSource, SettingsStore
+
+LEASE_SECONDS = 20 * 60  # longer than the function's timeout: a claim outlives the run that took it
+PUBLISH_BATCH = 10  # PutEvents takes at most 10 entries
+
+
+@dataclass(frozen=True)
+class ChangeQuery:
+    window: Window
+    only_closed: bool
+    loss_reason_field: str | None = None  # canonical API name, visible
+    with_amount: bool = True
+    with_account_name: bool = True
+
+
+class ClosedDealReader(Protocol):
+    def changes(self, query: ChangeQuery) -> list[OpportunityChange]:
+        """Opportunities with ``window.start < SystemModstamp <= window.end``, every page, oldest first.
+
+        Raises:
+            RetryableError / PermanentError: from the Salesforce gateway.
+        """
+
+    def logged_calls(
+        self, opportunity_ids: Sequence[str], subject_prefix: str, objects: Sequence[str]
+    ) -> dict[str, list[LoggedCall]]:
+        """Tasks/Events (``objects``) on these Opportunities whose Subject starts with ``subject_prefix``."""
+
+
+class WatchState(Protocol):
+    """Watermarks and per-Opportunity close generations (DynamoDB)."""
+
+    def watermark(self, org_id: str) -> datetime | None: ...
+
+    def advance_watermark(self, org_id: str, value: datetime) -> None:
+        """Move the org's watermark to ``value`` unless it is already later (never backwards)."""
+
+    def deal(self, org_id: str, opportunity_id: str) -> DealState | None: ...
+
+    def remember(self, org_id: str, opportunity_id: str, state: DealState) -> None: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[DealClosed]) -> None:
+        """Put ``deal.closed`` events (≤10).
+
+        Raises:
+            RetryableError: the bus refused one or more entries (none is lost silently).
+        """
+
+
+class OrgDirectory(Protocol):
+    def win_loss_orgs(self) -> list[str]:
+        """Org ids whose settings have ``win_loss.enabled``."""
+
+
+@dataclass
+class OrgSalesforce:
+    """What one org's cycle needs from Salesforce (built per org, per invocation)."""
+
+    reader: ClosedDealReader
+    describes: DescribeSource
+    instance_url: Callable[[], str]
+    api_requests: Callable[[], int] = lambda: 0
+
+
+@dataclass
+class _Pending:
+    change: OpportunityChange
+    verdict: Verdict
+    key: str
+
+
+@dataclass
+class WatchClosedDeals:
+    settings: SettingsStore
+    state: WatchState
+    claims: Claims
+    publisher: EventPublisher
+    connect: Callable[[str], OrgSalesforce]
+    directory: OrgDirectory | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    run_id: str = field(default_factory=lambda: f"watch-{uuid.uuid4().hex[:12]}-{int(time.time())}")
+
+    def run(self, org_ids: Iterable[str] | None = None) -> WatchResult:
+        """One cycle for ``org_ids`` (default: every org with win/loss enabled); an org's failure
+        is reported in its ``OrgCycle`` and does not stop the others."""
+        if org_ids is None:
+            if self.directory is None:
+                raise ValueError("no org ids and no OrgDirectory to list them")
+            org_ids = self.directory.win_loss_orgs()
+        result = WatchResult()
+        for org_id in org_ids:
+            try:
+                result.orgs.append(self.cycle(org_id))
+            except CallsyncError as e:
+                result.orgs.append(OrgCycle(org_id=org_id, status="FAILED", error=f"{type(e).__name__}: {e}"))
+        return result
+
+    def cycle(self, org_id: str) -> OrgCycle:
+        """One watch cycle of one org (see module doc)."""
+        settings = self.settings.get(org_id)
+        if not settings.win_loss.enabled:
+            return OrgCycle(org_id=org_id, status="SKIPPED", warnings=["win_loss.enabled is false"])
+        sf = self.connect(org_id)
+        query_fields, warnings = self._fields(settings.win_loss.loss_reason_field, sf.describes)
+        current = self.state.watermark(org_id)
+        window = scan_window(self.clock(), current, settings.win_loss.lookback_days)
+        cycle = OrgCycle(org_id=org_id, status="OK", window_start=window.start, window_end=window.end)
+        cycle.warnings += warnings
+        changes = sf.reader.changes(
+            ChangeQuery(window=window, only_closed=window.first_run, **query_fields)  # type: ignore[arg-type]
+        )
+        changes.sort(key=lambda c: (c.system_modstamp, c.id))
+        cycle.seen = len(changes)
+        pending: list[_Pending] = []
+        blocked_at: datetime | None = None
+        for change in changes:
+            verdict = judge(change, self.state.deal(org_id, change.id))
+            if verdict.action == "ignore":
+                continue
+            if verdict.action == "duplicate":
+                cycle.duplicates += 1
+                continue
+            if verdict.action == "reopen":
+                assert verdict.state_after is not None
+                self.state.remember(org_id, change.id, verdict.state_after)
+                cycle.reopened += 1
+                continue
+            key = claim_key(org_id, change.id, verdict.generation)
+            if self.claims.claim(key, self.run_id, ttl_seconds=LEASE_SECONDS) != self.run_id:
+                held = self.claims.get(key) or {}
+                if held.get("value"):  # another run published it; it may not have remembered it yet
+                    assert verdict.state_after is not None
+                    self.state.remember(org_id, change.id, verdict.state_after)
+                    cycle.duplicates += 1
+                else:  # in flight elsewhere (or died before publishing): read it again next cycle
+                    cycle.deferred += 1
+                    blocked_at = blocked_at or change.system_modstamp
+                continue
+            pending.append(_Pending(change, verdict, key))
+        if pending:
+            calls, call_warnings = self._logged_calls(sf, [p.change.id for p in pending], settings.subject_prefix)
+            cycle.warnings += call_warnings
+            events = [self._event(org_id, p, sf, settings.win_loss.loss_reason_field, query_fields, calls)
+                      for p in pending]  # fmt: skip
+            for start in range(0, len(events), PUBLISH_BATCH):
+                batch = list(zip(pending[start : start + PUBLISH_BATCH], events[start : start + PUBLISH_BATCH],
+                                 strict=True))  # fmt: skip
+                self.publisher.publish([e for _, e in batch])
+                for item, event in batch:
+                    self.claims.resolve(item.key, event.close_id)
+                    assert item.verdict.state_after is not None
+                    self.state.remember(org_id, item.change.id, item.verdict.state_after)
+                    cycle.published.append(event)
+        cycle.watermark = next_watermark(window, current, blocked_at)
+        self.state.advance_watermark(org_id, cycle.watermark)
+        if cycle.deferred:
+            cycle.status = "PARTIAL"
+        cycle.api_requests = sf.api_requests()
+        return cycle
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _fields(self, loss_reason_field: str | None, describes: DescribeSource) -> tuple[dict[str, object], list[str]]:
+        """Which optional fields the reader may select; a hidden one is left out with a warning."""
+        found = describes.describe(["Opportunity", "Account"])
+        opportunity = found.get("Opportunity")
+        readable = check_object(Feature.WIN_LOSS, "Opportunity", opportunity, "read")
+        if not readable.ok or opportunity is None:
+            raise MissingPermission(readable.message, code="INSUFFICIENT_ACCESS")
+        warnings: list[str] = []
+        fields: dict[str, object] = {"with_amount": True, "with_account_name": True, "loss_reason_field": None}
+        amount = check_field(Feature.WIN_LOSS, "Opportunity", opportunity, "Amount", "read", blocking=False,
+                             consequence="the events carry no amount")  # fmt: skip
+        if not amount.ok:
+            fields["with_amount"] = False
+            warnings.append(amount.message)
+        account = check_object(Feature.WIN_LOSS, "Account", found.get("Account"), "read", blocking=False)
+        if not account.ok:
+            fields["with_account_name"] = False
+            warnings.append(account.message)
+        if loss_reason_field:
+            check = check_field(Feature.WIN_LOSS, "Opportunity", opportunity, loss_reason_field, "read",
+                                blocking=False, consequence="the events carry no loss reason")  # fmt: skip
+            if check.ok:
+                info = opportunity.field(loss_reason_field)
+                fields["loss_reason_field"] = info.name if info else loss_reason_field
+            else:
+                warnings.append(check.message)
+        return fields, warnings
+
+    def _logged_calls(
+        self, sf: OrgSalesforce, opportunity_ids: list[str], prefix: str
+    ) -> tuple[dict[str, list[LoggedCall]], list[str]]:
+        found = sf.describes.describe(["Task", "Event"])
+        objects: list[str] = []
+        warnings: list[str] = []
+        for name in ("Task", "Event"):
+            check = check_object(Feature.WIN_LOSS, name, found.get(name), "read", blocking=False)
+            if check.ok:
+                objects.append(name)
+            else:
+                warnings.append(f"{check.message} (calls logged as {name} are not listed)")
+        if not objects or not prefix.strip():
+            if not prefix.strip():
+                warnings.append("subject_prefix is empty: the calls callsync logged cannot be told apart")
+            return {}, warnings
+        return sf.reader.logged_calls(opportunity_ids, prefix.strip(), objects), warnings
+
+    def _event(
+        self,
+        org_id: str,
+        pending: _Pending,
+        sf: OrgSalesforce,
+        configured_loss_field: str | None,
+        query_fields: dict[str, object],
+        calls: dict[str, list[LoggedCall]],
+    ) -> DealClosed:
+        change, generation = pending.change, pending.verdict.generation
+        base = sf.instance_url()
+        logged = calls.get(change.id, [])
+        loss_field = query_fields.get("loss_reason_field")
+        return DealClosed(
+            close_id=close_id(org_id, change.id, generation),
+            org_id=org_id,
+            opportunity=RecordRef(id=change.id, name=change.name, url=record_url(base, "Opportunity", change.id)),
+            account=RecordRef(id=change.account_id, name=change.account_name,
+                              url=record_url(base, "Account", change.account_id)) if change.account_id else None,
+            is_won=change.is_won,
+            stage_name=change.stage_name,
+            close_date=change.close_date,
+            amount=change.amount,
+            loss_reason_field=str(loss_field) if loss_field else configured_loss_field,
+            loss_reason=change.loss_reason if loss_field else None,
+            generation=generation,
+            system_modstamp=change.system_modstamp,
+            call_ids=list(dict.fromkeys(c.call_id for c in logged if c.call_id)),
+            activity_ids=[c.activity_id for c in logged],
+        )  # fmt: skip
