@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import logging
 import os
 import sys
 import time
@@ -144,6 +145,26 @@ def local_read_side(org_fixture: Any, settings: list[dict[str, Any]]) -> Iterato
 # ---- commands ------------------------------------------------------------------------------------
 
 
+class _Stderr:
+    """Writes to whatever ``sys.stderr`` is at the time (tests replace it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def _quiet_logs(verbose: bool) -> None:
+    """Function logs (Powertools JSON) go to stderr, INFO only with --verbose: stdout is the JSON answer."""
+    from callsync.observability import logger
+
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    for handler in logger.handlers:
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler.stream, _Stderr):
+            handler.stream = _Stderr()
+
+
 def _inputs(args: argparse.Namespace) -> tuple[Any, list[dict[str, Any]]]:
     org = read_json_file(args.org or DEMO_ORG, "org fixture")
     settings = settings_items(read_json_file(args.settings or DEMO_SETTINGS, "settings"))
@@ -160,6 +181,7 @@ def _org_id(args: argparse.Namespace, settings: list[dict[str, Any]]) -> str:
 
 def context_command(args: argparse.Namespace) -> int:
     """Print the deal context of ``--email`` participants (JSON)."""
+    _quiet_logs(args.verbose)
     try:
         org, settings = _inputs(args)
         request: dict[str, Any] = {
@@ -182,6 +204,7 @@ def context_command(args: argparse.Namespace) -> int:
 
 def closed_deals_command(args: argparse.Namespace) -> int:
     """Run one watch cycle (``--cycles`` N for more) and print the deal.closed events that reached the bus."""
+    _quiet_logs(args.verbose)
     try:
         org, settings = _inputs(args)
         org_ids = [_org_id(args, settings)] if args.org_id else None
@@ -210,10 +233,12 @@ def register_cli(subparsers: Any) -> None:
     context.add_argument("--opportunity-id", dest="opportunity_id", help="use this Opportunity (skip the rules)")
     context.add_argument("--account-id", dest="account_id", help="use this Account")
     context.add_argument("--host-email", dest="host_email", help="the meeting host (internal)")
+    context.add_argument("--verbose", "-v", action="store_true", help="INFO logs of the function on stderr")
     context.set_defaults(handler=context_command)
     closed = subparsers.add_parser("closed-deals", help="run one closed-deals watch cycle locally, print the events")
     closed.add_argument("--org", metavar="ORG.json", help="org fixture (default: the demo org)")
     closed.add_argument("--settings", metavar="SETTINGS.json", help="settings item or list (default: demo)")
     closed.add_argument("--org-id", help="only this org (default: every org with win_loss.enabled)")
     closed.add_argument("--cycles", type=int, default=1, help="run N cycles back to back (shows exactly-once)")
+    closed.add_argument("--verbose", "-v", action="store_true", help="INFO logs of the function on stderr")
     closed.set_defaults(handler=closed_deals_command)

@@ -189,6 +189,8 @@ class WatchClosedDeals:
             cycle.warnings += call_warnings
             events = [self._event(org_id, p, sf, settings.win_loss.loss_reason_field, query_fields, calls)
                       for p in pending]  # fmt: skip
+            for event in events:
+                event.warnings = list(cycle.warnings)
             for start in range(0, len(events), PUBLISH_BATCH):
                 batch = list(zip(pending[start : start + PUBLISH_BATCH], events[start : start + PUBLISH_BATCH],
                                  strict=True))  # fmt: skip
@@ -209,7 +211,7 @@ class WatchClosedDeals:
 
     def _fields(self, loss_reason_field: str | None, describes: DescribeSource) -> tuple[dict[str, object], list[str]]:
         """Which optional fields the reader may select; a hidden one is left out with a warning."""
-        found = describes.describe(["Opportunity", "Account"])
+        found = describes.describe(["Opportunity", "Account", "Task", "Event"])  # one composite when cold
         opportunity = found.get("Opportunity")
         readable = check_object(Feature.WIN_LOSS, "Opportunity", opportunity, "read")
         if not readable.ok or opportunity is None:
