@@ -97,3 +97,18 @@ def test_invalid_query_locator(sf: simple_salesforce.Salesforce) -> None:
         sf.query_more("01gdeadbeef-2000")
     # Then INVALID_QUERY_LOCATOR
     assert info.value.content[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+
+
+def test_request_uris_over_16_kb_are_refused(sf: simple_salesforce.Salesforce) -> None:
+    # Given an IN list too long for one GET
+    emails = [f"someone{i}@a-rather-long-domain-name.example" for i in range(600)]
+    text = format_soql("SELECT Id FROM Contact WHERE Email IN {}", emails)
+    # When it is sent as one query, directly or as a composite subrequest
+    with pytest.raises(simple_salesforce.exceptions.SalesforceGeneralError) as info:
+        sf.query(text)
+    sub = sf.restful("composite", method="POST", json={"compositeRequest": [
+        {"method": "GET", "url": "/services/data/v62.0/query/?q=" + text.replace(" ", "+"), "referenceId": "q"}]})
+    # Then 414, while half the list passes
+    assert info.value.status == 414
+    assert sub["compositeResponse"][0]["httpStatusCode"] == 414
+    assert sf.query(format_soql("SELECT Id FROM Contact WHERE Email IN {}", emails[:200]))["totalSize"] == 0

@@ -29,6 +29,7 @@ from callsync_dev.emulator.store import OrgStore
 from callsync_dev.emulator.values import dumps
 
 PAGE_SIZE = 2000
+MAX_URI_BYTES = 16_384  # Salesforce refuses longer request URIs (long SOQL IN lists must be chunked)
 API_VERSIONS = [f"{v}.0" for v in range(31, 65)]
 _RELEASES = {62: "Winter '25", 63: "Spring '25", 64: "Summer '25", 61: "Summer '24", 60: "Spring '24",
              59: "Winter '24"}
@@ -44,6 +45,7 @@ class Request:
     query: dict[str, list[str]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
+    target_length: int = 0  # bytes of the request target (path and query string) as sent
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -85,6 +87,8 @@ class App:
     # ------------------------------------------------------------------ top level -----------------
     def handle(self, request: Request) -> Response:
         path = request.path
+        if request.target_length > MAX_URI_BYTES:
+            return self._error_response(uri_too_long())
         fault = self.faults.check(request.method, path)
         if fault is not None:
             return self._error_response(fault)
@@ -305,6 +309,11 @@ class App:
                                 "username": user.get("Username"), "email": user.get("Email"),
                                 "display_name": user.get("Name"), "active": True,
                                 "urls": {"rest": f"{self.instance_url}/services/data/v{{version}}/"}})
+
+
+def uri_too_long() -> ApiError:
+    return ApiError(414, "URI_TOO_LONG", f"The request URI is too long (more than {MAX_URI_BYTES:,} bytes); "
+                                         "split long IN lists into several queries")
 
 
 def _bearer(header: str | None) -> str | None:

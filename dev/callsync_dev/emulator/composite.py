@@ -12,6 +12,8 @@ from callsync_dev.emulator.errors import ApiError
 if TYPE_CHECKING:
     from callsync_dev.emulator.app import App, Result
 
+MAX_URI_BYTES = 16_384
+
 MAX_SUBREQUESTS = 25
 MAX_QUERIES_AND_COLLECTIONS = 5
 _REF_RE = re.compile(r"@\{([A-Za-z0-9_]+)((?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
@@ -76,6 +78,12 @@ def run(app: App, version: str, body: Any) -> Result:
     return Result(200, {"compositeResponse": responses})
 
 
+def uri_too_long() -> ApiError:
+    from callsync_dev.emulator.app import uri_too_long as build
+
+    return build()
+
+
 def _halted(reference_id: str, message: str) -> dict[str, Any]:
     return {"body": [{"errorCode": "PROCESSING_HALTED", "message": message}], "httpHeaders": {},
             "httpStatusCode": 400, "referenceId": reference_id}
@@ -91,6 +99,8 @@ def _one(app: App, sub: dict[str, Any], results: dict[str, Any]) -> dict[str, An
     parsed = urllib.parse.urlsplit(url)
     match = _URL_RE.match(parsed.path)
     try:
+        if len(url.encode()) > MAX_URI_BYTES:
+            raise uri_too_long()
         if match is None:
             raise ApiError(400, "INVALID_BATCH_REQUEST", f"The URL {url} must start with /services/data/vXX.X")
         version, rest = match.group(1), (match.group(2) or "").rstrip("/")

@@ -75,7 +75,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.rfile.read(length) if length > 0 else b""
             request = Request(method=self.command, path=parsed.path,
                               query=urllib.parse.parse_qs(parsed.query, keep_blank_values=True),
-                              headers={k.lower(): v for k, v in self.headers.items()}, body=body)
+                              headers={k.lower(): v for k, v in self.headers.items()}, body=body,
+                              target_length=len(self.path.encode()))
             response = self.server.app.handle(request)
         except Exception:
             log.exception("emulator: unexpected error on %s %s", self.command, parsed.path)
