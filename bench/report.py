@@ -1,0 +1,216 @@
+"""Renders the benchmark's figures as Markdown (printed, and written to docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+from bench.api_budget import TARGETS, Budget
+from bench.cost import allocation_share, per_thousand, total_dollars
+from bench.harness import STEP_NAMES
+from bench.suite import Results
+
+IMPORT_TARGET_MS = 350
+LAYER_TARGET_BYTES = 25 * 1024 * 1024
+STEPS = [STEP_NAMES[k] for k in ("match", "contacts", "fields", "activity")]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _ok(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def targets(r: Results) -> list[tuple[str, str, bool, str]]:
+    """(target, measured, met, why) for every target of issue #8."""
+    out = []
+    by_shape = {b.shape: b for b in r.budgets}
+    for (shape, which), limit in TARGETS.items():
+        b = by_shape[shape]
+        measure = b.cold if which == "cold" else b.warm
+        why = ", ".join(f"{s.step} {s.emulator_requests}" for s in measure.steps if s.emulator_requests)
+        out.append((f"{shape} {which} ≤ {limit} requests", str(measure.api_requests),
+                    measure.api_requests <= limit, why))
+    for imp in r.imports:
+        why = ", ".join(f"{name} {ms:.0f} ms" for name, ms in imp.heaviest[:4])
+        out.append((f"import {imp.function} ≤ {IMPORT_TARGET_MS} ms", f"{imp.milliseconds:.0f} ms",
+                    imp.milliseconds <= IMPORT_TARGET_MS, why))
+    if r.layer is not None and r.layer.error is None:
+        why = ", ".join(f"{name} {_mb(size)}" for name, size in r.layer.packages[:5])
+        out.append(("layer ≤ 25 MB unzipped", _mb(r.layer.unzipped_bytes),
+                    r.layer.unzipped_bytes <= LAYER_TARGET_BYTES, why))
+    if len(r.scale) == 2:
+        small, big = r.scale
+        flat = big.p50 <= max(small.p50 * 2, small.p50 + 0.005)
+        out.append(("matching flat from small to big org", f"{_ms(small.p50)} → {_ms(big.p50)} ms p50", flat,
+                    f"{small.api_requests} → {big.api_requests} requests per match"))
+    return out
+
+
+def _budget_rows(budgets: list[Budget]) -> list[list[object]]:
+    rows = []
+    for b in budgets:
+        rows.append([b.shape, b.cold.api_requests, b.warm.api_requests, b.warm_same_deal.api_requests,
+                     b.naive, b.floor,
+                     "; ".join(f"{which} ≤ {limit}" for (shape, which), limit in TARGETS.items() if shape == b.shape)])
+    return rows
+
+
+def _step_rows(budgets: list[Budget]) -> list[list[object]]:
+    rows = []
+    for step in [*STEPS, STEP_NAMES["record"]]:
+        row: list[object] = [step]
+        for b in budgets:
+            for which in ("cold", "warm", "warm_same_deal"):
+                row.append(b.per_step(which).get(step, 0))
+        rows.append(row)
+    return rows
+
+
+def render(r: Results) -> str:
+    m = r.machine
+    lines = ["# Benchmarks", ""]
+    if r.mode.smoke:
+        lines += ["> **Smoke run** (`--smoke`): 3 calls, no layer build — the figures are not meaningful.", ""]
+    lines += [
+        "Correctness and thrift with the customer's API allocation, measured side by side (issue #8).",
+        "Regenerate with `make bench` (or `scripts/bench`); `make bench-smoke` is the CI version.",
+        "Everything runs on one machine: moto built from `template.yaml`, the handlers in-process, the",
+        "Salesforce emulator (`callsync_dev.emulator`) counting requests the way Salesforce does.",
+        "",
+        *_table(["machine", ""], [["date", m["date"]], ["host", m["host"]], ["cpu", m["cpu"]],
+                                   ["python", m["python"]], ["load average at the end (1/5/15 min)", m["load"]],
+                                   ["benchmark wall time", f"{r.seconds:.0f} s"]]),
+        "",
+        "## Targets",
+        "",
+        *_table(["target", "measured", "status", "where it goes"],
+                [[t, v, _ok(ok), why] for t, v, ok, why in targets(r)]),
+        "",
+        "## 1. Salesforce API requests per call (counted by the emulator)",
+        "",
+        "*Cold*: first call of a fresh process (empty describe cache). *Warm*: the next call of the same",
+        "org, on another deal. *Same deal again*: a third call on the first call's deal, a moment later.",
+        "*Naive*: `bench/naive_sync.py` (one query per participant, one insert per record, one update per",
+        "field, simple-salesforce object calls) on the same org and call. *Floor*: one read, one write.",
+        "",
+        "Typical: 2 internal + 3 external participants (1 new), 6 mapped fields (5 Opportunity, 1 Contact),",
+        "notes, 1 action item, an Event with Shared Activities. Large: 40 participants (4 internal, 5 new),",
+        "20 mapped fields (14 Opportunity, 3 Account, 3 Contact), 10 action items.",
+        "",
+        *_table(["call", "cold", "warm", "same deal again", "naive", "floor", "target"], _budget_rows(r.budgets)),
+        "",
+        "Per step (emulator count; each step's own `StepReport.api_requests` "
+        + ("agrees)." if not any(b.mismatches for b in r.budgets) else "differs, see below)."),
+        "",
+        *_table(["step", *[f"{b.shape} {w}" for b in r.budgets for w in ("cold", "warm", "same deal")]],
+                _step_rows(r.budgets)),
+        "",
+    ]
+    for b in r.budgets:
+        lines += [f"- mismatch: {m}" for m in b.mismatches]
+    s = r.steps
+    lines += [
+        f"## 2. Compute per call (typical, {s.calls} warm calls, in-process against the emulator)",
+        "",
+        "Each step handler invoked in sequence with real `Dependencies` over moto + the emulator over HTTPS",
+        "on loopback (no Step Functions interpreter). Milliseconds:",
+        "",
+        *_table(["step", "p50", "p95", "mean"],
+                [[step, _ms(s.p(step, 50)), _ms(s.p(step, 95)), _ms(s.mean(step))] for step in s.seconds]
+                + [["**whole call**", _ms(s.total(50)), _ms(s.total(95)), ""]]),
+        "",
+    ]
+    t = r.throughput
+    runs = [t.small] + ([t.large] if t.large else [])
+    lines += [
+        "Whole local stack (`callsync run`: SQS → consumer → moto's ASL interpreter → handlers → emulator;",
+        "start-up of moto, the template and the emulator included in the wall time):",
+        "",
+        *_table(["calls", "wall", "calls/min", "statuses", "Salesforce requests per call"],
+                [[run.calls, f"{run.wall_seconds:.1f} s", f"{run.calls_per_minute:.0f}",
+                  ", ".join(f"{k} {v}" for k, v in sorted(run.statuses.items())),
+                  f"{run.api_requests / run.calls:.2f}"] for run in runs]),
+        "",
+    ]
+    if t.marginal_calls_per_minute:
+        lines += [f"Marginal throughput (start-up excluded): **{t.marginal_calls_per_minute:.0f} calls/min**.", ""]
+    lines += [
+        f"## 3. Cold-start proxies (target: import ≤ {IMPORT_TARGET_MS} ms, layer ≤ 25 MB unzipped)",
+        "",
+        "`python -X importtime -c 'import app'` in each `functions/<dir>`, the layer on `PYTHONPATH`,",
+        f"fresh interpreter, median of {r.mode.import_runs} after a run that writes the bytecode caches"
+        " (this venv's Python, see the machine table).",
+        "",
+        *_table(["handler", "import (ms, median)", "fastest", "status", "heaviest imports (cumulative ms)"],
+                [[i.function, f"{i.milliseconds:.0f}", f"{i.fastest:.0f}", _ok(i.milliseconds <= IMPORT_TARGET_MS),
+                  ", ".join(f"{n} {ms:.0f}" for n, ms in i.heaviest)] for i in r.imports]),
+        "",
+    ]
+    if r.layer is None:
+        lines += ["Layer: not built in this run (`--smoke` / `--no-layer`).", ""]
+    elif r.layer.error:
+        lines += [f"Layer: the build failed: {r.layer.error}", ""]
+    else:
+        ly = r.layer
+        lines += [
+            "Layer built with `pip install --platform manylinux2014_aarch64 --python-version 3.13 --implementation cp",
+            "--only-binary=:all: -r layers/callsync/requirements.txt` + the callsync package; boto3/botocore/",
+            "s3transfer removed (in the Lambda runtime).",
+            "",
+            f"- unzipped: **{_mb(ly.unzipped_bytes)}** ({_ok(ly.unzipped_bytes <= LAYER_TARGET_BYTES)}); zipped:"
+            f" {_mb(ly.zipped_bytes)}",
+            f"- without simple-salesforce's SOAP/JWT dependencies (zeep, lxml, cryptography, cffi, …), which"
+            f" callsync never calls but `simple_salesforce` imports: {_mb(ly.without_unused_bytes)}",
+            "- largest: " + ", ".join(f"{n} {_mb(size)}" for n, size in ly.packages[:10]),
+            "",
+        ]
+    lines += [
+        "## 4. Scale: matching time by org size",
+        "",
+        "Warm MatchOpportunity handler (typical call), milliseconds; the org's other records sit on 1,000",
+        "unrelated Accounts. Emulator load time is the emulator's, not callsync's.",
+        "",
+        *_table(["Contacts", "Opportunities", "p50", "p95", "requests", "org load (s)"],
+                [[f"{p.contacts:,}", f"{p.opportunities:,}", _ms(p.p50), _ms(p.p95), p.api_requests,
+                  f"{p.load_seconds:.1f}"] for p in r.scale]),
+        "",
+    ]
+    costs = per_thousand(r.counts)
+    c = r.counts
+    warm = r.budgets[0].warm.api_requests
+    lines += [
+        "## 5. Cost on paper (per 1,000 typical calls, us-east-1 list prices, free tiers ignored)",
+        "",
+        f"Per call, measured: {c.state_transitions:.2f} state transitions, {c.lambda_invocations:.2f} Lambda"
+        f" invocations, {c.compute_seconds * 1000:.0f} ms handler compute, {c.salesforce_requests:.0f} Salesforce"
+        f" requests, {c.dynamodb_requests:.1f} DynamoDB requests (~{c.dynamodb_wru:.1f} WRU,"
+        f" {c.dynamodb_rru:.1f} RRU), {c.secrets_calls:.2f} Secrets Manager calls (upper bound"
+        f" {c.secrets_calls_upper:.0f}: one per Salesforce step when each container's 60 s cache is cold).",
+        "Lambda is billed on wall time, which on AWS is mostly waiting for Salesforce: the second GB-s line",
+        "assumes the latencies shown (not measured here).",
+        "",
+        *_table(["item", "quantity / 1,000 calls", "USD / 1,000 calls"],
+                [[x.label, f"{x.quantity:,.1f}", f"{x.dollars:.4f}"] for x in costs]
+                + [["**total** (pessimistic lines)", "", f"**{total_dollars(costs):.4f}**"]]),
+        "",
+        "Daily API allocation of a 100-seat Enterprise org (100,000 + 1,000 per seat = 200,000 requests / 24 h) at",
+        "20 calls per seat per day (2,000 calls):",
+        "",
+        *_table(["implementation", "requests / call", "requests / day", "share of allocation"],
+                [[name, n, f"{n * 2000:,}", f"{allocation_share(n):.1%}"] for name, n in
+                 [("callsync warm", warm), ("callsync cold (every call)", r.budgets[0].cold.api_requests),
+                  ("naive", r.budgets[0].naive), ("floor", 2)]]),
+        "",
+    ]
+    lines += [f"- {n}" for n in r.notes]
+    return "\n".join(lines).rstrip() + "\n"

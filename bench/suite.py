@@ -1,0 +1,128 @@
+"""Runs every measure of the benchmark and gathers the figures (``bench.report`` renders them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.api_budget import Budget, measure_budget
+from bench.cold_start import ImportTime, LayerSize, build_layer_size, handler_dirs, import_time
+from bench.compute import StepTimes, time_steps
+from bench.cost import CallCounts
+from bench.fixtures import LARGE, TYPICAL
+from bench.scale import ScalePoint, match_time
+from bench.throughput import Throughput, measure_throughput
+
+MEMORY_GB = 0.5  # template.yaml Globals.Function.MemorySize
+
+
+@dataclass
+class Mode:
+    """How much to measure. ``smoke``: seconds, for CI (figures are not meaningful)."""
+
+    smoke: bool
+    timed_calls: int
+    stack_calls: int
+    import_runs: int
+    build_layer: bool
+    scale: list[tuple[int, int]]
+    scale_repeats: int
+
+    @classmethod
+    def full(cls) -> Mode:
+        return cls(False, 200, 60, 5, True, [(1_000, 200), (100_000, 20_000)], 50)
+
+    @classmethod
+    def smoke_mode(cls) -> Mode:
+        return cls(True, 3, 3, 1, False, [(200, 20), (2_000, 200)], 3)
+
+
+@dataclass
+class Results:
+    mode: Mode
+    machine: dict[str, str]
+    budgets: list[Budget]
+    steps: StepTimes
+    throughput: Throughput
+    imports: list[ImportTime]
+    layer: LayerSize | None
+    scale: list[ScalePoint]
+    counts: CallCounts
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "host": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "cpu": f"{cpu}, {os.cpu_count()} logical CPUs",
+        "python": f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})",
+        "load": load,
+    }
+
+
+def call_counts(steps: StepTimes, throughput: Throughput, budget: Budget) -> CallCounts:
+    """Per call: AWS figures from the whole-stack run (consumer included), times from the warm step loop."""
+    run = throughput.large or throughput.small
+    per = 1 / run.calls
+    step_functions = sum(n for fn, n in run.invocations.items() if fn != "StartSyncFunction")
+    aws = run.aws_calls
+    dynamodb = sum(n for k, n in aws.items() if k.startswith("dynamodb.") and k not in ("dynamodb.WRU", "dynamodb.RRU"))
+    start_sync_seconds = run.handler_seconds["StartSyncFunction"] / max(1, run.invocations["StartSyncFunction"])
+    compute = sum(steps.mean(s) for s in steps.seconds) + start_sync_seconds
+    salesforce_steps = sum(1 for s in budget.warm.steps if s.reported_requests is not None)
+    return CallCounts(
+        state_transitions=(step_functions + run.calls) * per,  # every Task entered, + the Succeed state
+        lambda_invocations=(step_functions + run.invocations["StartSyncFunction"]) * per,
+        compute_seconds=compute,
+        salesforce_requests=budget.warm.api_requests,
+        dynamodb_wru=aws["dynamodb.WRU"] * per,
+        dynamodb_rru=aws["dynamodb.RRU"] * per,
+        dynamodb_requests=dynamodb * per,
+        secrets_calls=aws["secretsmanager.GetSecretValue"] * per,
+        secrets_calls_upper=float(salesforce_steps),
+        memory_gb=MEMORY_GB,
+    )
+
+
+def run_suite(mode: Mode, progress: bool = True) -> Results:
+    started = time.perf_counter()
+
+    def say(message: str) -> None:
+        if progress:
+            print(f"[bench {time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    say("API requests per call (typical, large; cold, warm; naive)")
+    budgets = [measure_budget(TYPICAL), measure_budget(LARGE)]
+    say(f"step times over {mode.timed_calls} warm calls")
+    steps = time_steps(mode.timed_calls)
+    say(f"whole local stack: {mode.stack_calls} calls through callsync run")
+    throughput = measure_throughput(mode.stack_calls)
+    say("handler import times")
+    imports = [import_time(d, runs=mode.import_runs) for d in handler_dirs()]
+    layer = None
+    if mode.build_layer:
+        say("building the layer for manylinux2014_aarch64 / cp313")
+        layer = build_layer_size()
+    scale = []
+    for contacts, opportunities in mode.scale:
+        say(f"matching in an org of {contacts:,} Contacts and {opportunities:,} Opportunities")
+        scale.append(match_time(contacts, opportunities, mode.scale_repeats))
+    counts = call_counts(steps, throughput, budgets[0])
+    results = Results(mode, machine(), budgets, steps, throughput, imports, layer, scale, counts)
+    results.seconds = time.perf_counter() - started
+    return results
