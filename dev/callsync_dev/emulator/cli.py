@@ -35,24 +35,23 @@ def serve_command(args: argparse.Namespace, *, stop: threading.Event | None = No
     except (OSError, ValueError, FixtureError) as exc:
         print(f"callsync emulator: cannot load org: {exc}", file=sys.stderr)
         return 2
-    stop = stop or threading.Event()
-    emulator.start(args.port)
+    stopping = stop or threading.Event()
+    previous = None
+    if threading.current_thread() is threading.main_thread():  # before the line: a caller may stop us at once
+        previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        line = json.dumps(emulator.connection)
-        (out or (lambda text: print(text, flush=True)))(line)
-        previous = None
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        emulator.start(args.port)
         try:
-            while not stop.wait(0.5):
+            (out or (lambda text: print(text, flush=True)))(json.dumps(emulator.connection))
+            while not stopping.wait(0.5):
                 pass
         except KeyboardInterrupt:
             pass
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+            emulator.stop()
     finally:
-        emulator.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
 
 

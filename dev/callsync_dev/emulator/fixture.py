@@ -17,7 +17,7 @@ from callsync_dev.emulator.values import coerce, to_fixture
 FixtureSource = dict[str, Any] | str | pathlib.Path | None
 TOP_LEVEL_KEYS = {"shared_activities", "api_limit", "schema", "hidden_fields", "read_only_fields",
                   "object_permissions", "records", "faults", "session_expires_after", "refresh_token_revoked",
-                  "rotate_refresh_tokens", "integration_user_id"}
+                  "rotate_refresh_tokens", "integration_user_id", "duplicate_rules"}
 DEFAULT_API_LIMIT = 15000
 
 
@@ -39,6 +39,7 @@ class OrgSettings:
     hidden_fields: list[str] = field(default_factory=list)
     read_only_fields: list[str] = field(default_factory=list)
     object_permissions: dict[str, str] = field(default_factory=dict)
+    duplicate_rules: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_fixture(source: FixtureSource) -> dict[str, Any]:
@@ -68,6 +69,7 @@ def build_org(source: FixtureSource) -> tuple[OrgStore, OrgSettings]:
         hidden_fields=list(fixture.get("hidden_fields") or []),
         read_only_fields=list(fixture.get("read_only_fields") or []),
         object_permissions=dict(fixture.get("object_permissions") or {}),
+        duplicate_rules=list(fixture.get("duplicate_rules") or []),
     )
     for perm in settings.object_permissions.values():
         if perm not in ("none", "read", "edit"):
@@ -83,6 +85,7 @@ def build_org(source: FixtureSource) -> tuple[OrgStore, OrgSettings]:
     )
     schema = Schema(objects, permissions, settings.shared_activities)
     store = OrgStore(schema, IdFactory())
+    store.duplicate_rules = settings.duplicate_rules
     _load_records(store, fixture.get("records") or {}, fixture.get("integration_user_id"))
     return store, settings
 
@@ -235,6 +238,7 @@ def dump_org(store: OrgStore, settings: OrgSettings, *, include_deleted: bool = 
             "session_expires_after": settings.session_expires_after,
             "refresh_token_revoked": settings.refresh_token_revoked,
             "rotate_refresh_tokens": settings.rotate_refresh_tokens,
+            **({"duplicate_rules": copy.deepcopy(settings.duplicate_rules)} if settings.duplicate_rules else {}),
         }
 
 

@@ -92,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         if response.body and self.command != "HEAD":
             self.wfile.write(response.body)
 
-    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _serve
+    do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = do_OPTIONS = _serve
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("emulator: " + format, *args)

@@ -57,6 +57,8 @@ class OrgStore:
         self.integration_user_id = ""
         self.org_id = "00D5g000004SyNcEAK"
         self.stage_info: dict[str, dict[str, Any]] = {}
+        self.duplicate_rules: list[dict[str, Any]] = []  # [{"object", "fields", "name"?}] blocking rules
+        self.api_version = "62.0"
 
     # ------------------------------------------------------------------ Catalog -------------------
     def object_info(self, name: str) -> ObjectInfo | None:
@@ -282,6 +284,7 @@ class OrgStore:
                                    f"Required fields are missing: [{', '.join(missing)}]", missing)
                 self._stamp(od, row, creating=True)
                 self._derive(od, row, None, values)
+                self._check_duplicates(od, row)
                 self._insert(od.name, row)
                 self._after_write(od, row, None, values)
             return str(row["Id"])
@@ -459,6 +462,35 @@ class OrgStore:
         if len(whos) >= 50:
             raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
                            "You can relate an activity to up to 50 contacts or one lead.", ["RelationId"])
+
+    def _check_duplicates(self, od: ObjectDef, row: Mapping[str, Any]) -> None:
+        """Blocking duplicate rules from the fixture: DUPLICATES_DETECTED naming the existing records."""
+        for rule in self.duplicate_rules:
+            if str(rule.get("object", "")).lower() != od.name.lower():
+                continue
+            fields = [od.fields[f.lower()].name for f in rule.get("fields", []) if f.lower() in od.fields]
+            wanted = [row.get(f) for f in fields]
+            if not fields or any(v in (None, "") for v in wanted):
+                continue
+            keys = [str(v).lower() for v in wanted]
+            candidates = self.lookup(od.name, fields[0], [keys[0]]) or []
+            matches = [c for c in candidates if c["Id"] != row.get("Id")
+                       and all(str(c.get(f) or "").lower() == k for f, k in zip(fields, keys, strict=True))]
+            if not matches:
+                continue
+            message = "You're creating a duplicate record. We recommend you use an existing record instead."
+            url = f"/services/data/v{self.api_version}/sobjects/{od.name}/"
+            detail = {
+                "allowSave": False, "duplicateRule": rule.get("name") or f"Standard_{od.name}_Duplicate_Rule",
+                "duplicateRuleEntityType": od.name, "errorMessage": message,
+                "matchResults": [{
+                    "entityType": od.name, "errors": [], "matchEngine": "ExactMatchEngine",
+                    "matchRecords": [{"additionalInformation": [], "fieldDiffs": [], "matchConfidence": 100.0,
+                                      "record": {"attributes": {"type": od.name, "url": url + m["Id"]},
+                                                 "Id": m["Id"]}} for m in matches],
+                    "rule": f"Standard_{od.name}_Match_Rule_v1_1", "size": len(matches), "success": True}],
+            }
+            raise ApiError(400, "DUPLICATES_DETECTED", message, [], {"duplicateResut": detail})
 
     def _note_content(self, encoded: str) -> str:
         try:

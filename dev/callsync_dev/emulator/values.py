@@ -119,7 +119,7 @@ def coerce(fdef: FieldDef, value: Any, label_object: str) -> Any:
         if isinstance(value, bool):
             raise _deserialize_error(value, "double")
         if isinstance(value, int | float):
-            return value
+            return float(value)  # Salesforce answers doubles: 50000 comes back as 50000.0
         try:
             return float(value)
         except (TypeError, ValueError):
