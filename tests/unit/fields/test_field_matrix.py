@@ -26,7 +26,7 @@ TYPES: dict[str, tuple[Any, Any, Any, Any]] = {
     "date": ("2026-12-01", "2026-12-01", "2026-11-01", "soon"),
     "datetime": ("2026-12-01T09:00:00Z", "2026-12-01T09:00:00Z", "2026-11-01T09:00:00.000+0000", "later"),
 }
-DEFAULT_KEEPS = {"email", "url", "phone", "picklist", "int", "double", "currency", "percent", "boolean", "date",
+DEFAULT_KEEPS = {"email", "picklist", "int", "double", "currency", "percent", "boolean", "date",
                  "datetime"}
 
 

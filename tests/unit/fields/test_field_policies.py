@@ -37,16 +37,19 @@ CASES = [
     ("string", "overwrite", "Bob", "Alice", True, "Alice", "overwrite"),
     ("string", "fill_empty", "Bob", "Alice", False, "Bob", "keep"),
     ("string", "skip", "Bob", "Alice", False, "Bob", "skip"),
-    # single-value text (email, url, phone): filled plainly, then kept
+    # single-value text: filled plainly; url and phone then append a dated entry; an email (one address only) keeps
     ("email", "default", None, "b@y.com", True, "b@y.com", "fill"),
     ("email", "default", "a@x.com", "b@y.com", False, "a@x.com", "keep"),
     ("email", "append", "a@x.com", "b@y.com", False, "a@x.com", "keep"),
     ("email", "overwrite", "a@x.com", "b@y.com", True, "b@y.com", "overwrite"),
     ("url", "default", None, "https://a.io", True, "https://a.io", "fill"),
-    ("url", "default", "https://x.io", "https://a.io", False, "https://x.io", "keep"),
+    ("url", "default", "https://x.io", "https://a.io", True, "https://x.io | [2026-11-20] https://a.io", "append"),
+    ("url", "default", "https://x.io | [2026-11-20] https://a.io", "https://a.io", False,
+     "https://x.io | [2026-11-20] https://a.io", "append"),
+    ("url", "default", "https://a.io", "https://a.io", False, "https://a.io", "append"),
     ("url", "overwrite", "https://x.io", "https://a.io", True, "https://a.io", "overwrite"),
     ("phone", "default", None, "+1 555 0100", True, "+1 555 0100", "fill"),
-    ("phone", "default", "+1 555 0199", "+1 555 0100", False, "+1 555 0199", "keep"),
+    ("phone", "default", "+1 555 0199", "+1 555 0100", True, "+1 555 0199 | [2026-11-20] +1 555 0100", "append"),
     # picklist: keep by default
     ("picklist", "default", None, "Hot", True, "Hot", "fill"),
     ("picklist", "default", "Cold", "Hot", False, "Cold", "keep"),
@@ -106,7 +109,8 @@ def test_default_rule_per_type():
     # Given the documented defaults, When asked per type, Then text appends, multipicklists union, the rest keep
     assert [default_rule(t) for t in ("string", "textarea", "multipicklist", "picklist", "int", "double",
                                       "currency", "percent", "boolean", "date", "email", "url", "phone")] == [
-        "append", "append", "union", "keep", "keep", "keep", "keep", "keep", "keep", "keep", "keep", "keep", "keep"]
+        "append", "append", "union", "keep", "keep", "keep", "keep", "keep", "keep", "keep", "append", "append",
+        "append"]
 
 
 def test_append_twice_adds_the_entry_once():

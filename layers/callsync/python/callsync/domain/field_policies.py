@@ -9,11 +9,14 @@ Rules:
 
 - ``skip``: never written.
 - An empty field (None, blank, no values) is always filled.
-- ``default`` when the field has a value, by type: text (string, textarea)
-  → ``append``; picklist, numbers and every other type → ``keep``;
-  multipicklist → ``union``. Single-value text types (email, url, phone) keep
-  their value: two addresses, links or numbers in one field are none of them
-  (Salesforce rejects an appended email field outright).
+- ``default`` when the field has a value, by type: text (string, textarea,
+  url, phone) → ``append``; picklist, numbers and every other type → ``keep``;
+  multipicklist → ``union``. An email field is text too, but Salesforce
+  rejects anything but one address in it, so an appended email would be a
+  value Salesforce rejects: it is never sent, the address is kept and the
+  ledger says so. url and phone fields are filled with the plain value when
+  empty (a link stays clickable) and get a dated entry after the old value
+  otherwise; an entry that does not fit whole is dropped, never cut.
 - ``append``: text gets this call's entry ``[YYYY-MM-DD] text`` (the call's
   date) after the old text, separated by a blank line (``"\\n\\n"``; ``" | "`` in
   single-line fields). An empty field receives the entry alone. A
@@ -47,8 +50,8 @@ ELLIPSIS = "…"
 MIN_ENTRY_TEXT = 20  # fewer characters of a call's text than this are not worth appending
 PARAGRAPH = "\n\n"
 INLINE = " | "
-APPENDABLE_TYPES = frozenset({"string", "textarea"})
-SINGLE_VALUE_TEXT_TYPES = frozenset({"url", "email", "phone"})  # one address/link/number per field
+APPENDABLE_TYPES = frozenset({"string", "textarea", "url", "phone"})
+SINGLE_VALUE_TEXT_TYPES = frozenset({"url", "email", "phone"})  # filled plain; never cut
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class Decision:
 
 def default_rule(field_type: str) -> str:
     """What ``default`` means for a field that already has a value."""
-    if field_type in APPENDABLE_TYPES:
+    if field_type in APPENDABLE_TYPES or field_type == "email":
         return "append"
     if field_type == "multipicklist":
         return "union"
@@ -120,6 +123,9 @@ def decide(
         return _overwrite(field, before, new)
     if rule == "append" and field.type in APPENDABLE_TYPES:
         return _append(field, str(before), str(new), call_date=call_date)
+    if rule == "append" and field.type == "email":
+        return Decision(False, before, "keep", (
+            "an email field holds one address (Salesforce rejects an appended one); the existing value was kept",))
     if rule in ("append", "union") and field.type == "multipicklist":
         return _union(before, new)
     reason = f"a {field.type} field holds one value" if field.type in SINGLE_VALUE_TEXT_TYPES else (
@@ -129,7 +135,7 @@ def decide(
 
 
 def _fill(field: FieldDescribe, before: Any, new: Any, *, rule: str, call_date: date) -> Decision:
-    if field.type in APPENDABLE_TYPES and rule in ("append", "union"):
+    if field.type in APPENDABLE_TYPES and field.type not in SINGLE_VALUE_TEXT_TYPES and rule in ("append", "union"):
         entry, notes = fit_entry(entry_for(str(new), call_date), field.length or None)
         if entry is None:
             return Decision(False, before, "fill", notes)
@@ -151,12 +157,14 @@ def _overwrite(field: FieldDescribe, before: Any, new: Any) -> Decision:
 
 def _append(field: FieldDescribe, before: str, text: str, *, call_date: date) -> Decision:
     entry = entry_for(text, call_date)
-    if contains_entry(before, entry):
+    if contains_entry(before, entry) or (field.type in SINGLE_VALUE_TEXT_TYPES and text in before):
         return Decision(False, before, "append", ("this call's entry is already there",))
     sep = separator_for(field)
     limit = field.length or None
     room = None if limit is None else limit - len(before) - len(sep)
     fitted, notes = fit_entry(entry, room)
+    if fitted != entry and field.type in SINGLE_VALUE_TEXT_TYPES:
+        fitted = None
     if fitted is None:
         full = f"the field holds {len(before)} of {limit} characters; the existing text was kept"
         return Decision(False, before, "append", (f"dropped this call's entry: {full}",))
