@@ -141,7 +141,7 @@ def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], use
                 if fdef.type in ("id", "reference") and isinstance(value, str):
                     value = symbolic.get(value) or (to18(value) if is_id(value) else value)
                 try:
-                    row[fdef.name] = coerce(fdef, value, od.name) if fdef.type != "base64" else value
+                    row[fdef.name] = coerce(fdef, value) if fdef.type != "base64" else value
                 except ApiError as exc:
                     raise FixtureError(f"fixture records: {od.name}[{index}].{key}: {exc.message}") from None
             if od.name == "ContentDocument" and row["Id"] in store.tables["ContentDocument"]:

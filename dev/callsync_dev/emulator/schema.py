@@ -321,7 +321,7 @@ def standard_objects() -> dict[str, ObjectDef]:
             _f("Title", "string", nillable=False), _f("Content", "base64", length=0),
             _readonly(_f("TextPreview", "string")), _readonly(_f("FileType", "string", length=20)),
             _readonly(_f("FileExtension", "string", length=40)), _readonly(_f("ContentSize", "int")),
-            _readonly(_ref("LatestPublishedVersionId", [], None)), _owner(),
+            _readonly(_f("LatestPublishedVersionId", "string", length=18)), _owner(),
         ], label="Note"),
         _obj("ContentDocumentLink", "06A", [
             _ref("ContentDocumentId", ["ContentDocument"], "ContentDocument", nillable=False, updateable=False),
@@ -333,8 +333,6 @@ def standard_objects() -> dict[str, ObjectDef]:
         ], audit=False, label="Content Document Link"),
     ]
     by_name = {o.name: o for o in objs}
-    by_name["ContentNote"].fields["latestpublishedversionid"].reference_to = ()
-    by_name["User"].fields["userType".lower()].nillable = False
     return by_name
 
 

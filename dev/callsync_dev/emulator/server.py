@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import pathlib
-import socket
 import ssl
-import sys
 import tempfile
 import threading
 import urllib.parse
@@ -117,10 +115,3 @@ class HttpsServer:
         self.thread.join(timeout=5)
         self.tls.cleanup()
 
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-__all__ = ["HttpsServer", "TlsMaterial", "port_is_free", "sys"]

@@ -283,7 +283,7 @@ class OrgStore:
                     raise ApiError(400, "REQUIRED_FIELD_MISSING",
                                    f"Required fields are missing: [{', '.join(missing)}]", missing)
                 self._stamp(od, row, creating=True)
-                self._derive(od, row, None, values)
+                derive_fields(self, od, row)
                 self._check_duplicates(od, row)
                 self._insert(od.name, row)
                 self._after_write(od, row, None, values)
@@ -304,7 +304,7 @@ class OrgStore:
                     raise ApiError(400, "REQUIRED_FIELD_MISSING",
                                    f"Required fields are missing: [{', '.join(missing)}]", missing)
                 self._stamp(od, new_row, creating=False)
-                self._derive(od, new_row, before, values)
+                derive_fields(self, od, new_row)
                 self._set(od.name, row, new_row)
                 self._after_write(od, row, before, values)
 
@@ -359,7 +359,7 @@ class OrgStore:
             if not allowed:
                 locked.append(fdef.name)
                 continue
-            values[fdef.name] = coerce(fdef, raw, od.name)
+            values[fdef.name] = coerce(fdef, raw)
         if locked:
             raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
                            f"Unable to create/update fields: {', '.join(locked)}. Please check the security "
@@ -559,11 +559,6 @@ class OrgStore:
             row["LastModifiedDate"] = stamp
             row["LastModifiedById"] = self.integration_user_id
         row["SystemModstamp"] = stamp
-
-    def _derive(self, od: ObjectDef, row: dict[str, Any], before: dict[str, Any] | None,
-                values: Mapping[str, Any]) -> None:
-        """Fields Salesforce computes: names, closed/won flags, activity links."""
-        derive_fields(self, od, row)
 
     def _after_write(self, od: ObjectDef, row: dict[str, Any], before: dict[str, Any] | None,
                      values: Mapping[str, Any]) -> None:

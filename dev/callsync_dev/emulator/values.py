@@ -84,7 +84,7 @@ def _deserialize_error(value: Any, type_name: str) -> ApiError:
                     "or request may be missing a required field")
 
 
-def coerce(fdef: FieldDef, value: Any, label_object: str) -> Any:
+def coerce(fdef: FieldDef, value: Any) -> Any:
     """Validate one input value against its field type; return the stored form."""
     if value is None:
         return None
