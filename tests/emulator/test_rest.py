@@ -208,3 +208,35 @@ def test_deleting_an_account_deletes_its_contacts(sf: simple_salesforce.Salesfor
     # Then its contacts, opportunities and their roles are gone too
     assert emulator.records("Contact") == [] and emulator.records("Opportunity") == []
     assert emulator.records("OpportunityContactRole") == []
+
+
+def test_resource_directory_basic_info_and_identity(sf: simple_salesforce.Salesforce, emulator: Emulator) -> None:
+    # When the resource directory, an object's basic info and the identity URL are read
+    directory = raw(emulator, "GET", "/services/data/v62.0/").json()
+    basic = sf.Contact.metadata()
+    identity = raw(emulator, "GET", f"/id/{emulator.store.org_id}/{emulator.integration_user_id}").json()
+    # Then each has Salesforce's shape
+    assert directory["query"] == "/services/data/v62.0/query"
+    assert basic["objectDescribe"]["keyPrefix"] == "003" and basic["recentItems"] == []
+    assert identity["user_id"] == emulator.integration_user_id
+
+
+def test_collections_retrieve(sf: simple_salesforce.Salesforce, emulator: Emulator) -> None:
+    contact_id = emulator.records("Contact")[0]["Id"]
+    # When records are fetched by ids through a collection, one of them missing
+    records = sf.restful("composite/sobjects/Contact", params={"ids": f"{contact_id},003000000000000AAA",
+                                                                "fields": "Name,Email"})
+    # Then found ones come back with the asked fields and the missing one is null
+    assert records[0]["Name"] == "Hank Scorpio" and records[1] is None
+
+
+def test_revoked_access_token_is_dead(emulator: Emulator) -> None:
+    conn = emulator.connection
+    session = requests.Session()
+    session.trust_env = False
+    # When the access token is revoked
+    response = session.post(conn["instance_url"] + "/services/oauth2/revoke", data={"token": conn["access_token"]},
+                            verify=conn["ca_file"])
+    # Then the API refuses it
+    assert response.status_code == 200
+    assert raw(emulator, "GET", "/services/data/v62.0/limits").status_code == 401
