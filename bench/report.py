@@ -212,5 +212,38 @@ def render(r: Results) -> str:
                   ("naive", r.budgets[0].naive), ("floor", 2)]]),
         "",
     ]
+    lines += ["## Reading the misses", "", *_analysis(r), ""]
     lines += [f"- {n}" for n in r.notes]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _analysis(r: Results) -> list[str]:
+    """Why the figures are what they are (what each request is for; what the misses come from)."""
+    typical = r.budgets[0]
+    out = [
+        "- **Requests.** Warm, each step spends one request: MatchOpportunity one composite of ≤5 queries per",
+        "  20 participant emails (hence 2 for 40 people), CreateContacts one sObject Collections insert,",
+        "  SyncFields one composite write, LogActivity one composite write (Event, relations, note, links,",
+        "  follow-ups). Cold adds describes: MatchOpportunity one describe composite, LogActivity one describe",
+        "  composite *and* a separate global describe (`GET sobjects`). Describes are cached in DynamoDB for",
+        "  24 h per org, so on AWS 'cold' is an org's first call of the day, not a Lambda cold start.",
+        f"- **Same deal again** ({typical.warm_same_deal.api_requests} for the typical call): SyncFields re-reads"
+        " the record because another call's write claim on it was resolved less than 10 minutes ago, although",
+        "  MatchOpportunity's read-ahead was taken after that write.",
+        "- **Whole stack** requests per call exceed the warm figure because the first executions of a batch",
+        "  run concurrently with an empty describe cache, and each fetches the describes.",
+    ]
+    if any(i.milliseconds > IMPORT_TARGET_MS for i in r.imports):
+        out += [
+            "- **Import time.** Every Salesforce step imports `simple_salesforce`, whose `api` module imports",
+            "  `zeep`/`lxml` (SOAP metadata API) and `jwt` with `cryptography` (JWT login) — callsync uses",
+            "  neither. `callsync.observability` builds a Powertools `Tracer`, which imports `aws_xray_sdk`.",
+            "  `callsync.composition` imports every adapter (and boto3) for every handler. Lambda at 512 MB gets",
+            "  about a third of a vCPU, so these figures are a lower bound there.",
+        ]
+    if r.layer is not None and r.layer.unzipped_bytes > LAYER_TARGET_BYTES:
+        out += [
+            "- **Layer size.** `cryptography` and `lxml` (with zeep, cffi, …) come from simple-salesforce's",
+            f"  dependencies; without them the layer is {_mb(r.layer.without_unused_bytes)}.",
+        ]
+    return out

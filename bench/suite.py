@@ -82,7 +82,7 @@ def call_counts(steps: StepTimes, throughput: Throughput, budget: Budget) -> Cal
     step_functions = sum(n for fn, n in run.invocations.items() if fn != "StartSyncFunction")
     aws = run.aws_calls
     dynamodb = sum(n for k, n in aws.items() if k.startswith("dynamodb.") and k not in ("dynamodb.WRU", "dynamodb.RRU"))
-    start_sync_seconds = run.handler_seconds["StartSyncFunction"] / max(1, run.invocations["StartSyncFunction"])
+    start_sync_seconds = run.handler_seconds["StartSyncFunction"] * per  # one batch serves up to 10 calls
     compute = sum(steps.mean(s) for s in steps.seconds) + start_sync_seconds
     salesforce_steps = sum(1 for s in budget.warm.steps if s.reported_requests is not None)
     return CallCounts(
