@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import pathlib
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import callsync_dev
 from callsync_dev.emulator import Emulator, FixtureError
+
+DEMO_ORG = pathlib.Path(callsync_dev.__file__).parent / "demo" / "demo_org.json"
 
 
 def register_cli(subparsers: Any) -> argparse.ArgumentParser:
@@ -19,7 +23,7 @@ def register_cli(subparsers: Any) -> argparse.ArgumentParser:
         "emulator", help="a local Salesforce org emulator over HTTPS")
     commands = parser.add_subparsers(dest="emulator_command", required=True)
     serve = commands.add_parser("serve", help="serve an org until interrupted; prints one JSON line to connect")
-    serve.add_argument("--org", metavar="ORG.json", help="org fixture (default: an empty org)")
+    serve.add_argument("--org", metavar="ORG.json", help="org fixture (default: the bundled demo org)")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     serve.add_argument("--manual-approve", action="store_true",
                        help="show an approval page on /services/oauth2/authorize instead of redirecting at once")
@@ -31,7 +35,8 @@ def serve_command(args: argparse.Namespace, *, stop: threading.Event | None = No
                   out: Callable[[str], None] | None = None) -> int:
     """Start the emulator, print its connection as one JSON line, serve until interrupted (or ``stop``)."""
     try:
-        emulator = Emulator.from_fixture(args.org, auto_approve=not args.manual_approve)
+        org = args.org if args.org is not None else (DEMO_ORG if DEMO_ORG.is_file() else None)
+        emulator = Emulator.from_fixture(org, auto_approve=not args.manual_approve)
     except (OSError, ValueError, FixtureError) as exc:
         print(f"callsync emulator: cannot load org: {exc}", file=sys.stderr)
         return 2
