@@ -177,3 +177,16 @@ def test_usage_header_on_every_data_response(sf: simple_salesforce.Salesforce, e
     # Then it carries Sforce-Limit-Info
     assert response.headers["Sforce-Limit-Info"] == "api-usage=1/15000"
     assert isinstance(sf, simple_salesforce.Salesforce)
+
+
+def test_faults_added_at_run_time(sf: simple_salesforce.Salesforce, emulator: Emulator) -> None:
+    # Given a fault added to a running emulator
+    emulator.add_faults({"path": r"/sobjects/Contact", "times": 1, "status": 500,
+                         "errorCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access"})
+    # When contacts are created twice
+    with pytest.raises(SalesforceGeneralError) as info:
+        sf.Contact.create({"LastName": "Locked"})
+    # Then the first gets the fault and the second succeeds
+    assert info.value.content[0]["errorCode"] == "UNABLE_TO_LOCK_ROW"
+    assert sf.Contact.create({"LastName": "Free"})["success"] is True
+    assert emulator.dump()["faults"][0]["errorCode"] == "UNABLE_TO_LOCK_ROW"

@@ -74,6 +74,12 @@ class Emulator:
     def integration_user_id(self) -> str:
         return self.store.integration_user_id
 
+    def add_faults(self, *faults: dict[str, Any]) -> None:
+        """Add fixture-style faults (§3: method, path regex, skip, times, status, errorCode, message) at run time."""
+        for spec in faults:
+            self.app.faults.add(spec)
+            self.app.settings.faults.append(dict(spec))
+
     def dump(self) -> dict[str, Any]:
         """The org as a fixture: every stored record with every field (ContentNote.Content decoded)."""
         return dump_org(self.store, self.app.settings)

@@ -60,6 +60,10 @@ class FaultInjector:
         self.faults = [Fault.from_spec(s) for s in specs]
         self._lock = threading.Lock()
 
+    def add(self, spec: dict[str, Any]) -> None:
+        with self._lock:
+            self.faults.append(Fault.from_spec(spec))
+
     def check(self, method: str, path: str) -> ApiError | None:
         """The error to answer with for this request, if a fault fires."""
         with self._lock:
