@@ -47,7 +47,7 @@ def read_fixture(source: FixtureSource) -> dict[str, Any]:
     if source is None:
         return {}
     if isinstance(source, dict):
-        return copy.deepcopy(source)
+        return dict(source)  # records are only read; the small mutable sections are deep-copied below
     if isinstance(source, str) and source.lstrip().startswith("{"):
         return dict(json.loads(source))
     return dict(json.loads(pathlib.Path(source).read_text(encoding="utf-8")))
@@ -61,15 +61,15 @@ def build_org(source: FixtureSource) -> tuple[OrgStore, OrgSettings]:
     settings = OrgSettings(
         shared_activities=bool(fixture.get("shared_activities", True)),
         api_limit=int(fixture.get("api_limit") or DEFAULT_API_LIMIT),
-        faults=list(fixture.get("faults") or []),
+        faults=copy.deepcopy(list(fixture.get("faults") or [])),
         session_expires_after=fixture.get("session_expires_after"),
         refresh_token_revoked=bool(fixture.get("refresh_token_revoked", False)),
         rotate_refresh_tokens=bool(fixture.get("rotate_refresh_tokens", False)),
-        schema=dict(fixture.get("schema") or {}),
+        schema=copy.deepcopy(dict(fixture.get("schema") or {})),
         hidden_fields=list(fixture.get("hidden_fields") or []),
         read_only_fields=list(fixture.get("read_only_fields") or []),
         object_permissions=dict(fixture.get("object_permissions") or {}),
-        duplicate_rules=list(fixture.get("duplicate_rules") or []),
+        duplicate_rules=copy.deepcopy(list(fixture.get("duplicate_rules") or [])),
     )
     for perm in settings.object_permissions.values():
         if perm not in ("none", "read", "edit"):
