@@ -18,7 +18,9 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
     state = SyncState.model_validate(event)
     logger.append_keys(org_id=state.call.org_id, call_id=state.call.call_id, revision=state.call.revision)
     api = deps.salesforce(state.call.org_id)
-    service = LogActivity(SalesforceActivityStore(api), deps.describes(state.call.org_id, api), deps.ledger)
+    service = LogActivity(
+        SalesforceActivityStore(api), deps.describes(state.call.org_id, api), deps.ledger, deps.claims
+    )
     result = service.run(state)
     logger.info(
         "activity logged",

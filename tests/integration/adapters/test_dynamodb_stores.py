@@ -89,3 +89,15 @@ def test_resolving_an_unknown_claim_is_a_concurrent_update(aws, config):
     claims = DynamoDbClaims(aws.resource("dynamodb").Table(config.claims_table))
     with pytest.raises(ConcurrentUpdate):
         claims.resolve("acme#nobody", "003")
+
+
+def test_a_lease_is_released_only_by_its_holder(aws, config):
+    claims = DynamoDbClaims(aws.resource("dynamodb").Table(config.claims_table))
+    # Given A holds the lease
+    assert claims.claim("log-activity#acme#c1", "acme#c1#1", ttl_seconds=300) == "acme#c1#1"
+    # When B tries to release it / Then A still holds it
+    claims.release("log-activity#acme#c1", "acme#c1#2")
+    assert claims.get("log-activity#acme#c1")["owner"] == "acme#c1#1"
+    # When A releases it / Then B can take it at once
+    claims.release("log-activity#acme#c1", "acme#c1#1")
+    assert claims.claim("log-activity#acme#c1", "acme#c1#2", ttl_seconds=300) == "acme#c1#2"

@@ -249,3 +249,38 @@ def test_account_only_and_no_contacts_relates_to_account() -> None:
     _, store, _ = run(make_state(match=match))
     event = store.of("Event")[0]
     assert event["WhatId"] == ACCOUNT and "WhoId" not in event
+
+
+def test_a_revision_waits_while_another_revision_of_the_call_holds_the_lease() -> None:
+    # Given revision 1 of the call is being logged right now (it holds the call's lease)
+    from callsync.errors import ConcurrentUpdate
+    from callsync.testing import FakeClaims
+
+    claims = FakeClaims()
+    first = full_state(others=2)
+    claims.claim(f"log-activity#{first.call.org_id}#{first.call.call_id}", first.call.call_key)
+    store, ledger = FakeActivityStore(), FakeLedger()
+    second = full_state(revision=2, others=2)
+    # When revision 2 reaches LogActivity
+    with pytest.raises(ConcurrentUpdate, match="is logging this call now"):
+        LogActivity(store, describes(), ledger, claims).run(second)  # type: ignore[arg-type]
+    # Then it wrote nothing and made no request (the state machine retries it)
+    assert store.api_requests == 0 and counts(store)["Event"] == 0
+    # When revision 1 finishes and gives the lease back, and revision 2 is retried
+    LogActivity(store, describes(), ledger, claims).run(first)  # type: ignore[arg-type]
+    result = LogActivity(store, describes(), ledger, claims).run(second)  # type: ignore[arg-type]
+    # Then revision 2 updates revision 1's Event instead of creating a second one, and the lease is free again
+    assert counts(store)["Event"] == 1 and result.action == "updated"
+    assert claims.get(f"log-activity#{first.call.org_id}#{first.call.call_id}") is None
+
+
+def test_an_older_revision_arriving_after_a_newer_one_changes_nothing() -> None:
+    # Given revision 2 of the call was logged
+    _, store, ledger = run(full_state(revision=2, others=2))
+    before = counts(store)
+    # When revision 1 arrives late (it waited for the lease, or was redelivered after revision 2)
+    result, store, ledger = run(full_state(revision=1, others=2), store, ledger)
+    # Then it writes nothing, makes no request, and says why
+    assert counts(store) == before and store.api_requests == 1
+    assert result.action == "skipped" and result.report.api_requests == 0
+    assert any("revision 2 of this call is already logged" in w for w in result.report.warnings)

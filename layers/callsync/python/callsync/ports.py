@@ -64,6 +64,9 @@ class Claims(Protocol):
 
     def get(self, key: str) -> dict[str, Any] | None: ...
 
+    def release(self, key: str, owner: str) -> None:
+        """Drop ``key`` if ``owner`` holds it (a lease given back); a no-op otherwise."""
+
 
 class SalesforceApi(Protocol):
     """The low-level Salesforce REST client every Salesforce adapter is built on.

@@ -146,6 +146,11 @@ class FakeClaims:
             return None
         return deepcopy(held)
 
+    def release(self, key: str, owner: str) -> None:
+        held = self.items.get(key)
+        if held is not None and held["owner"] == owner:
+            del self.items[key]
+
 
 class FakeDescribeSource:
     """Describes from a dict; a name that is absent is an object the user cannot see (``None``).

@@ -65,6 +65,19 @@ class DynamoDbClaims:
                 raise ConcurrentUpdate(f"claim {key} is not held", code="claim") from e
             raise
 
+    def release(self, key: str, owner: str) -> None:
+        """Delete the claim if ``owner`` still holds it (a lease given back early)."""
+        try:
+            self._table.delete_item(
+                Key={"pk": key},
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":owner": owner},
+            )
+        except ClientError as e:
+            if not _conditional_failed(e):
+                raise
+
     def get(self, key: str) -> dict[str, Any] | None:
         """The live claim on ``key`` (None when absent or expired)."""
         item = self._table.get_item(Key={"pk": key}, ConsistentRead=True).get("Item")

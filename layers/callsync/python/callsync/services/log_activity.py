@@ -43,14 +43,14 @@ from callsync.domain.activity_plan import (
 )
 from callsync.domain.follow_ups import FollowUp, plan_follow_ups
 from callsync.domain.notes_html import note_content, note_title
-from callsync.errors import SalesforceRejected
+from callsync.errors import ConcurrentUpdate, SalesforceRejected
 from callsync.models.activity import ActivityResult
 from callsync.models.describe import ObjectDescribe
 from callsync.models.event import CallProcessed
 from callsync.models.ledger import FieldChange, RecordChange, StepReport, record_url
 from callsync.models.match import ContactsResult, MatchResult
 from callsync.models.state import SyncState
-from callsync.ports import DescribeSource, Ledger
+from callsync.ports import Claims, DescribeSource, Ledger
 
 STEP = "LogActivity"
 PENDING = "in progress: an attempt started writing to Salesforce and has not finished"
@@ -58,8 +58,10 @@ ACTIVITY_NOTE = "the logged call"
 FOLLOW_UP_NOTE = "follow-up "  # + key
 NOTE_NOTE = "call notes"
 REVISIONS_BACK = 10
+REVISIONS_AHEAD = 3  # later revisions looked for in the ledger: an older revision never overwrites a newer one
 PREVIEW = 300
 EVENT_WINDOW = timedelta(hours=18)
+LOCK_SECONDS = 300  # longer than the function's timeout: a crashed holder's lease runs out
 
 
 # ------------------------------------------------------------------ the port
@@ -267,14 +269,42 @@ class LogActivity:
         store: ActivityStore,
         describes: DescribeSource,
         ledger: Ledger,
+        claims: Claims | None = None,
     ) -> None:
         self.store = store
         self.describes = describes
         self.ledger = ledger
+        self.claims = claims
 
     # -- entry point ------------------------------------------------------------------------
 
     def run(self, state: SyncState) -> ActivityResult:
+        """Log the call, holding the call's lease so two revisions never write at once.
+
+        Two revisions of one call may run at the same time (a re-sync sent while
+        the first is still in flight). Both would read the same "nothing logged
+        yet" and create two activities; the lease makes the second wait (its
+        ``ConcurrentUpdate`` is retried by the state machine) and then find, in
+        the ledger, what the first one wrote.
+
+        Raises:
+            ConcurrentUpdate: another revision of this call holds the lease.
+        """
+        call = state.call
+        if self.claims is None:
+            return self._run(state)
+        lease = f"log-activity#{call.org_id}#{call.call_id}"
+        holder = self.claims.claim(lease, call.call_key, ttl_seconds=LOCK_SECONDS)
+        if holder != call.call_key:
+            raise ConcurrentUpdate(
+                f"call {call.call_id} revision {call.revision} waits: {holder} is logging this call now",
+                code="lease")
+        try:
+            return self._run(state)
+        finally:
+            self.claims.release(lease, call.call_key)
+
+    def _run(self, state: SyncState) -> ActivityResult:
         call = state.call
         settings = state.settings
         match = state.match or MatchResult()
@@ -288,6 +318,12 @@ class LogActivity:
         if kind is None and not ctx.notes_on and not follow_ups:
             ctx.report.warnings.append("Call Activity Sync, Notes sync and Task Sync are off: nothing to log")
             return self._finish(ctx, ActivityResult(action="disabled"), record=True)
+        newer = self._newer_revision_logged(call)
+        if newer is not None:
+            ctx.report.warnings.append(
+                f"revision {newer} of this call is already logged: revision {call.revision} is older and changes "
+                "nothing (its summary would overwrite a newer one)")
+            return self._finish(ctx, ActivityResult(kind=kind, action="skipped"), record=True)
         start = self.store.api_requests
         self._load_metadata(ctx)
         base_warnings = list(ctx.report.warnings)
@@ -319,6 +355,15 @@ class LogActivity:
         self._carry_over(ctx, known, plan, result)
         ctx.report.api_requests = self.store.api_requests - start
         return self._finish(ctx, result, record=True)
+
+    def _newer_revision_logged(self, call: CallProcessed) -> int | None:
+        """A later revision of this call whose LogActivity finished (the ledger; no Salesforce request)."""
+        for revision in range(call.revision + 1, call.revision + 1 + REVISIONS_AHEAD):
+            key = f"{call.org_id}#{call.call_id}#{revision}"
+            entry = next((e for e in self.ledger.entries(key) if e.get("sk") == f"step#{STEP}"), None)
+            if entry is not None and PENDING not in (entry.get("warnings") or []):
+                return revision
+        return None
 
     def _finish(self, ctx: _Context, result: ActivityResult, *, record: bool) -> ActivityResult:
         result.report = ctx.report
