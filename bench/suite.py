@@ -118,10 +118,13 @@ def run_suite(mode: Mode, progress: bool = True) -> Results:
     if mode.build_layer:
         say("building the layer for manylinux2014_aarch64 / cp313")
         layer = build_layer_size()
-    scale = []
-    for contacts, opportunities in mode.scale:
-        say(f"matching in an org of {contacts:,} Contacts and {opportunities:,} Opportunities")
-        scale.append(match_time(contacts, opportunities, mode.scale_repeats))
+    # Alternating passes; the quicker of the two per size (other load on the machine only adds time).
+    passes: dict[tuple[int, int], list[ScalePoint]] = {size: [] for size in mode.scale}
+    for _ in range(1 if mode.smoke else 2):
+        for contacts, opportunities in mode.scale:
+            say(f"matching in an org of {contacts:,} Contacts and {opportunities:,} Opportunities")
+            passes[(contacts, opportunities)].append(match_time(contacts, opportunities, mode.scale_repeats))
+    scale = [min(points, key=lambda p: p.p50) for points in passes.values()]
     counts = call_counts(steps, throughput, budgets[0])
     results = Results(mode, machine(), budgets, steps, throughput, imports, layer, scale, counts)
     results.seconds = time.perf_counter() - started
