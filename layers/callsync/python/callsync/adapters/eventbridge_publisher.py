@@ -34,7 +34,6 @@ class EventBridgePublisher:
                 "DetailType": DETAIL_TYPE,
                 "Detail": event.model_dump_json(),
                 "EventBusName": self._bus,
-                "Resources": [event.opportunity.url] if event.opportunity.url else [],
             }
             for event in events
         ]
