@@ -45,14 +45,19 @@ class FakeClock:
 class FakeWatchState:
     def __init__(self) -> None:
         self.watermarks: dict[str, datetime] = {}
+        self.baselines: dict[str, datetime] = {}
         self.deals: dict[tuple[str, str], DealState] = {}
 
     def watermark(self, org_id: str) -> datetime | None:
         return self.watermarks.get(org_id)
 
-    def advance_watermark(self, org_id: str, value: datetime) -> None:
+    def advance_watermark(self, org_id: str, value: datetime, *, baseline: datetime | None = None) -> None:
         if org_id not in self.watermarks or self.watermarks[org_id] < value:
             self.watermarks[org_id] = value
+            self.baselines.setdefault(org_id, baseline or value)
+
+    def baseline(self, org_id: str) -> datetime | None:
+        return self.baselines.get(org_id)
 
     def deal(self, org_id: str, opportunity_id: str) -> DealState | None:
         return self.deals.get((org_id, opportunity_id))
@@ -117,10 +122,10 @@ def at(minutes: float, base: datetime = datetime(2026, 11, 25, 12, 0, tzinfo=UTC
 
 
 def opp(id_: str, minutes: float, *, closed: bool = True, won: bool = False, stage: str | None = None,
-        reason: str | None = "Price") -> OpportunityChange:  # fmt: skip
+        reason: str | None = "Price", close_date: str = "2026-11-25") -> OpportunityChange:  # fmt: skip
     return OpportunityChange(
         id=id_, system_modstamp=at(minutes), is_closed=closed, is_won=won,
         stage_name=stage or ("Closed Won" if won else "Closed Lost" if closed else "Negotiation"),
-        name=f"Deal {id_}", close_date="2026-11-25", amount=1000.0, account_id="001A", account_name="Globex",
+        name=f"Deal {id_}", close_date=close_date, amount=1000.0, account_id="001A", account_name="Globex",
         loss_reason=reason,
     )  # fmt: skip

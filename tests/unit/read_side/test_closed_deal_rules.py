@@ -15,6 +15,7 @@ from callsync.domain.closed_deals import (
     judge,
     next_watermark,
     scan_window,
+    stale_before,
 )
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
@@ -49,6 +50,19 @@ def test_judge_decides_each_close_once(row, state, action, generation, after):
     # Given a modified Opportunity and what we remember / When judged / Then the verdict
     verdict = judge(row, state)
     assert (verdict.action, verdict.generation, verdict.state_after) == (action, generation, after)
+
+
+def test_a_close_dated_before_the_baseline_with_nothing_remembered_is_history():
+    # Given the org's first cycle started on Nov 18 (grace: 30 days → Oct 19)
+    cutoff = stale_before(datetime(2026, 11, 18, 12, 0, tzinfo=UTC))
+    old = OpportunityChange(id="006A", system_modstamp=T0, is_closed=True, close_date="2024-03-31")
+    lapsed = OpportunityChange(id="006B", system_modstamp=T0, is_closed=True, close_date="2026-10-25")
+    # Then an old deal edited now is stale, a deal closed with a lapsed close date is still announced
+    assert cutoff == datetime(2026, 10, 19).date()
+    assert judge(old, None, cutoff).action == "stale"
+    assert judge(lapsed, None, cutoff).action == "publish"
+    assert judge(old, DealState(1, False, LOST), cutoff).action == "publish"  # reopened after the baseline
+    assert stale_before(None) is None
 
 
 def test_signature_is_outcome_and_stage():

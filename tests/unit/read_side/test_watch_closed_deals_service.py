@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -293,3 +294,18 @@ def test_lookback_is_configurable(lookback: int):
     world.run()
     window = world.reader().queries[0].window
     assert (window.end - window.start).days == lookback
+
+
+def test_old_deals_edited_after_the_first_cycle_are_not_announced():
+    # Given a first cycle today, and a deal closed two years ago that is edited an hour later
+    world = World()
+    world.clock.now = at(10)
+    world.run()
+    world.clock.advance(minutes=60)
+    world.reader().put(opp("006OLD", 65, close_date="2024-11-01"))
+    world.reader().put(opp("006NEW", 66, close_date="2026-11-01"))  # closed now, with a lapsed close date
+    result = world.run()
+    # Then the old one is history, the new one is announced
+    assert result.orgs[0].stale == 1
+    assert [e.opportunity.id for e in world.bus.events] == ["006NEW"]
+    assert world.state.baseline(ORG) == at(10) - timedelta(days=7)

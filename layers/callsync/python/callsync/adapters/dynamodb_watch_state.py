@@ -2,12 +2,13 @@
 
 Items live in the claims table (partition key ``pk`` only, TTL attribute ``expires_at``):
 
-- ``watermark#<org>``: ``{"pk", "org_id", "watermark": RFC 3339 UTC}`` — no TTL. Advanced with a
+- ``watermark#<org>``: ``{"pk", "org_id", "watermark": RFC 3339 UTC, "baseline": RFC 3339 UTC}`` —
+  no TTL; ``baseline`` (the first window's start) is written once. Advanced with a
   conditional update (``attribute_not_exists(watermark) OR watermark < :new``; RFC 3339 UTC
   strings of one format compare like times), so overlapping runs never move it back.
-- ``deal#<org>#<opportunity>``: ``{"generation", "closed", "signature", "expires_at"}`` — the
-  last close published for that Opportunity and whether it is closed now; kept
-  ``DEAL_STATE_TTL_DAYS`` after the last change.
+- ``deal#<org>#<opportunity>``: ``{"generation", "closed", "signature"}`` — the last close
+  published for that Opportunity and whether it is closed now. No TTL: forgetting a close would
+  announce it again when the deal is edited (one small item per closed deal).
 
 ``DynamoDbOrgDirectory`` lists the orgs with win/loss on from the settings table (one item per
 org: a small table, read with a projected scan once per cycle).
@@ -25,8 +26,6 @@ from botocore.exceptions import ClientError
 from callsync.adapters.dynamodb_items import from_item
 from callsync.domain.closed_deals import DealState
 
-DEAL_STATE_TTL_DAYS = 400
-
 
 def _stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -37,19 +36,26 @@ class DynamoDbWatchState:
         self._table = table
         self._clock = clock
 
-    def watermark(self, org_id: str) -> datetime | None:
+    def _read(self, org_id: str, name: str) -> datetime | None:
         item = self._table.get_item(Key={"pk": f"watermark#{org_id}"}, ConsistentRead=True).get("Item")
-        if not item or not item.get("watermark"):
+        if not item or not item.get(name):
             return None
-        return datetime.fromisoformat(str(item["watermark"]).replace("Z", "+00:00"))
+        return datetime.fromisoformat(str(item[name]).replace("Z", "+00:00"))
 
-    def advance_watermark(self, org_id: str, value: datetime) -> None:
+    def watermark(self, org_id: str) -> datetime | None:
+        return self._read(org_id, "watermark")
+
+    def baseline(self, org_id: str) -> datetime | None:
+        return self._read(org_id, "baseline")
+
+    def advance_watermark(self, org_id: str, value: datetime, *, baseline: datetime | None = None) -> None:
+        values = {":w": _stamp(value), ":o": org_id, ":b": _stamp(baseline or value)}
         try:
             self._table.update_item(
                 Key={"pk": f"watermark#{org_id}"},
-                UpdateExpression="SET watermark = :w, org_id = :o",
+                UpdateExpression="SET watermark = :w, org_id = :o, baseline = if_not_exists(baseline, :b)",
                 ConditionExpression="attribute_not_exists(watermark) OR watermark < :w",
-                ExpressionAttributeValues={":w": _stamp(value), ":o": org_id},
+                ExpressionAttributeValues=values,
             )
         except ClientError as e:
             if e.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -71,7 +77,7 @@ class DynamoDbWatchState:
                 "generation": state.generation,
                 "closed": state.closed,
                 "signature": state.signature,
-                "expires_at": int(self._clock()) + DEAL_STATE_TTL_DAYS * 86400,
+                "updated_at": int(self._clock()),
             }
         )
 

@@ -279,7 +279,8 @@ class SalesforceClosedDealReader:
                 for record in records:
                     refs = call_ids_in(record.get("Description"))
                     found.setdefault(str(record.get("WhatId")), []).append(
-                        LoggedCall(activity_id=record["Id"], object=name, call_id=refs[0] if refs else None)
+                        LoggedCall(activity_id=record["Id"], object=name,  # type: ignore[arg-type]  # Task|Event
+                                   call_id=refs[0] if refs else None)
                     )
         return found
 

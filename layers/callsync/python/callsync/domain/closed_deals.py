@@ -11,6 +11,10 @@ docs/read-side.md, "Closed deals":
   +1 when it closes again after we saw it open (reopened), or when its outcome changes while
   closed (Closed Lost → Closed Won). Editing a closed Opportunity (amount, close date, next
   step) is the same generation: no new event.
+- An Opportunity closed *before* the org's first cycle and edited later is not a new close: with
+  nothing remembered, a close whose ``CloseDate`` is more than ``STALE_CLOSE_GRACE`` before the
+  org's *baseline* (the start of its first window) is ``stale``. Closes after the baseline are all
+  remembered, so this only guards against announcing history.
 - One ``deal.closed`` per (org, Opportunity, generation): the service claims that key
   before publishing (``ports.Claims``) and records the generation after.
 """
@@ -19,10 +23,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 OVERLAP = timedelta(minutes=5)
+STALE_CLOSE_GRACE = timedelta(days=30)
 MARKER = re.compile(r"^callsync-ref: (?P<ref>\S.*?)\s*$")
 
 
@@ -52,7 +57,7 @@ class DealState:
     signature: str = ""
 
 
-Action = Literal["publish", "duplicate", "reopen", "ignore"]
+Action = Literal["publish", "duplicate", "reopen", "ignore", "stale"]
 
 
 @dataclass(frozen=True)
@@ -67,11 +72,17 @@ def close_signature(change: OpportunityChange) -> str:
     return f"{'won' if change.is_won else 'lost'}|{change.stage_name or ''}"
 
 
-def judge(change: OpportunityChange, state: DealState | None) -> Verdict:
+def stale_before(baseline: datetime | None) -> date | None:
+    """Closes dated before this day, with nothing remembered, predate the org's first cycle."""
+    return (baseline.astimezone(UTC) - STALE_CLOSE_GRACE).date() if baseline else None
+
+
+def judge(change: OpportunityChange, state: DealState | None, stale_before: date | None = None) -> Verdict:
     """What to do with one modified Opportunity given what we remember about it.
 
     - open, remembered closed → ``reopen`` (the next close is a new generation);
     - open otherwise → ``ignore``;
+    - closed, nothing remembered, ``CloseDate`` before ``stale_before`` → ``stale`` (history);
     - closed, nothing remembered → ``publish`` generation 1;
     - closed, remembered closed with the same outcome → ``duplicate``;
     - closed, remembered open (reopened) or another outcome → ``publish`` the next generation.
@@ -82,6 +93,8 @@ def judge(change: OpportunityChange, state: DealState | None) -> Verdict:
         return Verdict("ignore", state.generation if state else 0, None)
     signature = close_signature(change)
     if state is None:
+        if stale_before is not None and change.close_date and change.close_date < stale_before.isoformat():
+            return Verdict("stale", 0, None)
         return Verdict("publish", 1, DealState(1, True, signature))
     if state.closed and state.signature == signature:
         return Verdict("duplicate", state.generation, None)

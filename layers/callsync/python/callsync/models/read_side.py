@@ -153,6 +153,7 @@ class OrgCycle(BaseModel):
     published: list[DealClosed] = Field(default_factory=list)
     duplicates: int = 0  # closes already published (retry, overlap, edit after close)
     reopened: int = 0
+    stale: int = 0  # closed before the org's first cycle (history), edited now: not announced
     deferred: int = 0  # claimed by another run still in flight: left for the next cycle
     warnings: list[str] = Field(default_factory=list)
     error: str | None = None

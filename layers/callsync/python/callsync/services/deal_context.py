@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import TypeAdapter
 
@@ -136,7 +136,7 @@ class DealContextService:
         if request.account_id and not request.opportunity_id:
             data.opportunities = [o for o in data.opportunities if o.account_id == request.account_id]
         result = match_call(roster, domains, data)
-        how = "rules"
+        how: Literal["rules", "given"] = "rules"
         if request.opportunity_id or request.account_id:
             how = "given"
             self._apply_given(request, result, read, warnings)

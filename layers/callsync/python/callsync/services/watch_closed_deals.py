@@ -38,6 +38,7 @@ from callsync.domain.closed_deals import (
     judge,
     next_watermark,
     scan_window,
+    stale_before,
 )
 from callsync.domain.permissions import Feature, check_field, check_object
 from callsync.errors import CallsyncError, MissingPermission
@@ -77,8 +78,12 @@ class WatchState(Protocol):
 
     def watermark(self, org_id: str) -> datetime | None: ...
 
-    def advance_watermark(self, org_id: str, value: datetime) -> None:
-        """Move the org's watermark to ``value`` unless it is already later (never backwards)."""
+    def advance_watermark(self, org_id: str, value: datetime, *, baseline: datetime | None = None) -> None:
+        """Move the org's watermark to ``value`` unless it is already later (never backwards);
+        ``baseline`` (the first window's start) is stored once and never changed."""
+
+    def baseline(self, org_id: str) -> datetime | None:
+        """Start of the org's first window (None before its first cycle)."""
 
     def deal(self, org_id: str, opportunity_id: str) -> DealState | None: ...
 
@@ -151,6 +156,7 @@ class WatchClosedDeals:
         query_fields, warnings = self._fields(settings.win_loss.loss_reason_field, sf.describes)
         current = self.state.watermark(org_id)
         window = scan_window(self.clock(), current, settings.win_loss.lookback_days)
+        stale = stale_before(window.start if window.first_run else self.state.baseline(org_id))
         cycle = OrgCycle(org_id=org_id, status="OK", window_start=window.start, window_end=window.end)
         cycle.warnings += warnings
         changes = sf.reader.changes(
@@ -161,8 +167,11 @@ class WatchClosedDeals:
         pending: list[_Pending] = []
         blocked_at: datetime | None = None
         for change in changes:
-            verdict = judge(change, self.state.deal(org_id, change.id))
+            verdict = judge(change, self.state.deal(org_id, change.id), stale)
             if verdict.action == "ignore":
+                continue
+            if verdict.action == "stale":
+                cycle.stale += 1
                 continue
             if verdict.action == "duplicate":
                 cycle.duplicates += 1
@@ -201,7 +210,7 @@ class WatchClosedDeals:
                     self.state.remember(org_id, item.change.id, item.verdict.state_after)
                     cycle.published.append(event)
         cycle.watermark = next_watermark(window, current, blocked_at)
-        self.state.advance_watermark(org_id, cycle.watermark)
+        self.state.advance_watermark(org_id, cycle.watermark, baseline=window.start if window.first_run else None)
         if cycle.deferred:
             cycle.status = "PARTIAL"
         cycle.api_requests = sf.api_requests()
