@@ -9,7 +9,7 @@ from callsync.observability import logger, tracer
 from callsync.services.record_outcome import OutcomeInput, RecordOutcome
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
     deps = deps or get_dependencies()

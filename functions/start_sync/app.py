@@ -18,7 +18,7 @@ _METRIC = {"STARTED": "MessagesStarted", "SKIPPED": "MessagesSkipped", "DUPLICAT
            "REJECTED": "MessagesRejected"}
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
