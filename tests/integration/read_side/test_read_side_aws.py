@@ -64,9 +64,20 @@ class RefusingClient:
         return {"FailedEntryCount": 1, "Entries": [{"EventId": "1"}, {"ErrorCode": "ThrottlingException"}]}
 
 
-def test_a_refused_entry_is_a_retryable_error_naming_the_close():
-    with pytest.raises(RetryableError, match=r"acme#0062#1 \(ThrottlingException\)"):
-        EventBridgePublisher(RefusingClient(), "bus").publish([event(1), event(2)])
+def test_refused_entries_are_returned_by_close_id():
+    assert EventBridgePublisher(RefusingClient(), "bus").publish([event(1), event(2)]) == ["acme#0062#1"]
+
+
+class FailingClient:
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        from botocore.exceptions import EndpointConnectionError
+
+        raise EndpointConnectionError(endpoint_url="https://events")
+
+
+def test_a_failed_request_is_retryable():
+    with pytest.raises(RetryableError, match="EndpointConnectionError"):
+        EventBridgePublisher(FailingClient(), "bus").publish([event(1)])
 
 
 def test_more_than_ten_events_is_a_programming_error():

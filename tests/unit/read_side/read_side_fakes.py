@@ -98,15 +98,19 @@ class FakePublisher:
     def __init__(self) -> None:
         self.events: list[DealClosed] = []
         self.batches: list[int] = []
-        self.fail_next = 0
+        self.fail_next = 0  # whole PutEvents requests to fail
+        self.refuse: set[str] = set()  # opportunity ids whose entries the bus refuses (once each)
 
-    def publish(self, events: Sequence[DealClosed]) -> None:
+    def publish(self, events: Sequence[DealClosed]) -> list[str]:
         assert len(events) <= 10
         if self.fail_next:
             self.fail_next -= 1
-            raise RetryableError("EventBridge refused 1 deal.closed event(s)")
+            raise RetryableError("EventBridge PutEvents failed: EndpointConnectionError")
         self.batches.append(len(events))
-        self.events.extend(events)
+        refused = [e for e in events if e.opportunity.id in self.refuse]
+        self.refuse -= {e.opportunity.id for e in refused}
+        self.events.extend(e for e in events if e not in refused)
+        return [e.close_id for e in refused]
 
 
 class FakeOrgDirectory:

@@ -189,20 +189,50 @@ def test_a_run_that_died_before_publishing_is_taken_over_after_the_lease():
     assert [e.close_id for e in world.bus.events] == ["acme#006A#1"]
 
 
-def test_a_failed_publish_leaves_nothing_half_done_and_the_close_goes_out_later():
-    # Given the bus refuses the first PutEvents
+def test_a_failed_publish_leaves_nothing_half_done_and_the_next_cycle_publishes():
+    # Given 12 closes and a PutEvents that fails on the second batch
+    world = World()
+    world.clock.now = at(30)
+    for i in range(12):
+        world.reader().put(opp(f"006{i:02d}", i + 1))
+    original = world.bus.publish
+    calls = {"n": 0}
+
+    def second_fails(events):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            world.bus.fail_next = 1
+        return original(events)
+
+    world.bus.publish = second_fails  # type: ignore[method-assign]
+    failed = world.run()
+    # Then the org's cycle failed, only the first batch is remembered, the watermark did not move
+    assert failed.orgs[0].status == "FAILED" and "RetryableError" in (failed.orgs[0].error or "")
+    assert len(world.bus.events) == 10 and world.state.deal(ORG, "00610") is None
+    assert world.state.watermark(ORG) is None
+    # And the unpublished claims were given back: the next cycle publishes the rest at once, once
+    world.clock.advance(minutes=1)
+    world.run()
+    assert sorted(e.opportunity.id for e in world.bus.events) == [f"006{i:02d}" for i in range(12)]
+
+
+def test_entries_refused_by_the_bus_go_out_with_the_next_cycle():
+    # Given the bus refuses one entry of a batch
     world = World()
     world.clock.now = at(10)
-    world.reader().put(opp("006A", 5))
-    world.bus.fail_next = 1
-    failed = world.run()
-    # Then the org's cycle failed, the generation is not remembered, the watermark did not move
-    assert failed.orgs[0].status == "FAILED" and "RetryableError" in (failed.orgs[0].error or "")
-    assert world.state.deal(ORG, "006A") is None and world.state.watermark(ORG) is None
-    # When the next cycle runs after our own lease expired
-    world.clock.advance(seconds=LEASE_SECONDS + 1)
+    world.reader().put(opp("006A", 3))
+    world.reader().put(opp("006B", 5))
+    world.reader().put(opp("006C", 7))
+    world.bus.refuse = {"006B"}
+    first = world.run()
+    # Then the others are published, the cycle is partial and the watermark waits at the refused one
+    assert [e.opportunity.id for e in world.bus.events] == ["006A", "006C"]
+    assert (first.orgs[0].status, first.orgs[0].refused) == ("PARTIAL", 1)
+    assert world.state.watermark(ORG) == at(5)
+    # When the next cycle runs
+    world.clock.advance(minutes=15)
     world.run()
-    assert [e.close_id for e in world.bus.events] == ["acme#006A#1"]
+    assert [e.opportunity.id for e in world.bus.events] == ["006A", "006C", "006B"]
 
 
 def test_thousands_of_closes_are_published_in_batches_of_ten_in_stamp_order():

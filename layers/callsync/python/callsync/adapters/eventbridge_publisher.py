@@ -2,9 +2,9 @@
 
 One entry per close: ``Source`` = ``callsync``, ``DetailType`` = ``deal.closed``, ``Detail`` =
 ``DealClosed`` JSON, on the bus named by ``EVENT_BUS_NAME``. ``PutEvents`` answers 200 even
-when some entries fail: any ``FailedEntryCount`` (throttling, internal errors) is raised as a
-``RetryableError`` naming the closes, so the claims stay unresolved and the next cycle
-publishes them again after the lease.
+when some entries fail (throttling, internal errors): those are returned by close id (the
+entries answer in request order), the service gives their claims back and the next cycle
+publishes them. A failed request is a ``RetryableError``.
 """
 
 from __future__ import annotations
@@ -38,25 +38,23 @@ class EventBridgePublisher:
             for event in events
         ]
 
-    def publish(self, events: Sequence[DealClosed]) -> None:
-        """Put ≤10 events in one request.
+    def publish(self, events: Sequence[DealClosed]) -> list[str]:
+        """Put ≤10 events in one request; the close ids of the refused entries.
 
         Raises:
-            RetryableError: the request failed or some entries were refused.
+            RetryableError: the request failed (nothing was delivered).
         """
         if not events:
-            return
+            return []
         if len(events) > MAX_ENTRIES:
             raise ValueError(f"PutEvents takes at most {MAX_ENTRIES} entries, got {len(events)}")
         try:
             answer = self._client.put_events(Entries=self.entries(events))
         except (ClientError, BotoCoreError) as e:
             raise RetryableError(f"EventBridge PutEvents failed: {type(e).__name__}", code="PutEvents") from e
-        if answer.get("FailedEntryCount"):
-            failed = [
-                f"{event.close_id} ({entry.get('ErrorCode')})"
-                for event, entry in zip(events, answer.get("Entries") or [], strict=False)
-                if entry.get("ErrorCode")
-            ]
-            raise RetryableError(f"EventBridge refused {answer['FailedEntryCount']} deal.closed event(s): "
-                                 f"{', '.join(failed)}", code="FailedEntry")  # fmt: skip
+        if not answer.get("FailedEntryCount"):
+            return []
+        entries = list(answer.get("Entries") or [])
+        if len(entries) != len(events):  # cannot tell which ones went out: treat the request as failed
+            raise RetryableError("EventBridge PutEvents answered an unexpected number of entries", code="PutEvents")
+        return [event.close_id for event, entry in zip(events, entries, strict=True) if entry.get("ErrorCode")]

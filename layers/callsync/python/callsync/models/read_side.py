@@ -155,6 +155,7 @@ class OrgCycle(BaseModel):
     reopened: int = 0
     stale: int = 0  # closed before the org's first cycle (history), edited now: not announced
     deferred: int = 0  # claimed by another run still in flight: left for the next cycle
+    refused: int = 0  # refused by the bus: left for the next cycle
     warnings: list[str] = Field(default_factory=list)
     error: str | None = None
     api_requests: int = 0

@@ -12,7 +12,9 @@ Per org with ``win_loss.enabled`` (docs/read-side.md, "Closed deals"):
 4. One composite reads the calls callsync logged on the new closes (Task/Event whose
    Subject starts with ``subject_prefix``; call ids from the ``callsync-ref:`` marker).
 5. Publish (EventBridge, ≤10 per PutEvents), then resolve each claim with the event's
-   ``close_id`` and remember the generation; finally advance the watermark.
+   ``close_id`` and remember the generation; finally advance the watermark. An entry the bus
+   refuses, or a PutEvents that fails, gives its claims back (``Claims.release``) and keeps the
+   watermark before it: the next cycle publishes it.
 
 Exactly once: a retried or overlapping run finds either the remembered generation or the
 claim. Only a crash between a successful PutEvents and the claim's resolve can publish a
@@ -91,11 +93,12 @@ class WatchState(Protocol):
 
 
 class EventPublisher(Protocol):
-    def publish(self, events: Sequence[DealClosed]) -> None:
-        """Put ``deal.closed`` events (≤10).
+    def publish(self, events: Sequence[DealClosed]) -> list[str]:
+        """Put ``deal.closed`` events (≤10); returns the ``close_id`` of every entry the bus refused
+        (the others were delivered).
 
         Raises:
-            RetryableError: the bus refused one or more entries (none is lost silently).
+            RetryableError: the request itself failed (nothing was delivered).
         """
 
 
@@ -200,18 +203,34 @@ class WatchClosedDeals:
                       for p in pending]  # fmt: skip
             for event in events:
                 event.warnings = list(cycle.warnings)
+            refused_stamps: list[datetime] = []
             for start in range(0, len(events), PUBLISH_BATCH):
                 batch = list(zip(pending[start : start + PUBLISH_BATCH], events[start : start + PUBLISH_BATCH],
                                  strict=True))  # fmt: skip
-                self.publisher.publish([e for _, e in batch])
+                try:
+                    refused = set(self.publisher.publish([e for _, e in batch]))
+                except CallsyncError:
+                    for item in pending[start:]:  # never published: give the claims back for the next cycle
+                        self.claims.release(item.key, self.run_id)
+                    raise
                 for item, event in batch:
+                    if event.close_id in refused:
+                        self.claims.release(item.key, self.run_id)
+                        refused_stamps.append(item.change.system_modstamp)
+                        continue
                     self.claims.resolve(item.key, event.close_id)
                     assert item.verdict.state_after is not None
                     self.state.remember(org_id, item.change.id, item.verdict.state_after)
                     cycle.published.append(event)
+            if refused_stamps:
+                cycle.refused = len(refused_stamps)
+                cycle.warnings.append(f"EventBridge refused {len(refused_stamps)} deal.closed event(s): "
+                                      "they are published by the next cycle")  # fmt: skip
+                first = min(refused_stamps)
+                blocked_at = first if blocked_at is None else min(blocked_at, first)
         cycle.watermark = next_watermark(window, current, blocked_at)
         self.state.advance_watermark(org_id, cycle.watermark, baseline=window.start if window.first_run else None)
-        if cycle.deferred:
+        if cycle.deferred or cycle.refused:
             cycle.status = "PARTIAL"
         cycle.api_requests = sf.api_requests()
         return cycle
