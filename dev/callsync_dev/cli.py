@@ -29,6 +29,7 @@ _REGISTRARS = (
     "callsync_dev.connect",
     "callsync_dev.doctor_cli",
     "callsync_dev.settings_cli",
+    "callsync_dev.read_side_cli",
 )
 
 
@@ -56,13 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(demo, with_inputs=False)
     demo.set_defaults(handler=_demo_command)
     for module_name in _REGISTRARS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as e:
-            if e.name != module_name:
-                raise
-            continue
-        module.register_cli(commands)
+        importlib.import_module(module_name).register_cli(commands)
     return parser
 
 

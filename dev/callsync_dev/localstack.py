@@ -183,6 +183,7 @@ class LocalStack:
             self._assign_physical_ids()
             self._create_tables()
             self._create_queues()
+            self._create_event_buses()
             self._create_functions()
             self._create_state_machines()
         except BaseException:
@@ -286,6 +287,11 @@ class LocalStack:
             res.attrs[(logical, "Arn")] = res.refs[logical]
         for logical in resources_of_type(self.template, "AWS::Serverless::LayerVersion"):
             res.refs[logical] = f"{arn_prefix.format('lambda')}:layer:{self._physical_name(logical)}:1"
+        for logical, spec in resources_of_type(self.template, "AWS::Events::EventBus").items():
+            name = str(res.resolve(spec.get("Properties", {}).get("Name", self._physical_name(logical))))
+            res.refs[logical] = name
+            res.attrs[(logical, "Name")] = name
+            res.attrs[(logical, "Arn")] = f"{arn_prefix.format('events')}:event-bus/{name}"
 
     def _create_tables(self) -> None:
         ddb = self.client("dynamodb")
@@ -326,6 +332,11 @@ class LocalStack:
                                    Attributes=attributes)["QueueUrl"]
             self.queues[logical] = url
             self.resolver.refs[logical] = url
+
+    def _create_event_buses(self) -> None:
+        events = self.client("events")
+        for logical in resources_of_type(self.template, "AWS::Events::EventBus"):
+            events.create_event_bus(Name=self.resolver.refs[logical])
 
     def _create_functions(self) -> None:
         globals_fn = (self.template.get("Globals") or {}).get("Function") or {}
