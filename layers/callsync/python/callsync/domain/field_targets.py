@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from callsync.domain.permissions import field_permission_fix, object_permission_fix
 from callsync.models.describe import ObjectDescribe
 from callsync.models.match import ContactsResult, MatchResult, Person
 
@@ -143,17 +144,10 @@ def _via_target(
 
 
 def field_fix(object_name: str, field_name: str) -> str:
-    """How an admin lets the integration user see and edit a field."""
-    return (
-        f"in Setup → Object Manager → {object_name} → Fields & Relationships → {field_name} → "
-        "Set Field-Level Security, make it Visible (not Read-Only) for the integration user's profile, "
-        "or grant it in a permission set"
-    )
+    """How an admin lets the integration user see and edit a field (the one text doctor prints too)."""
+    return field_permission_fix(object_name, field_name, "edit")
 
 
 def object_fix(object_name: str) -> str:
-    """How an admin lets the integration user read and edit an object."""
-    return (
-        f"give the integration user's profile or a permission set Read and Edit on {object_name} "
-        f"(Setup → Permission Sets → Object Settings → {object_name})"
-    )
+    """How an admin lets the integration user read and edit an object (the one text doctor prints too)."""
+    return object_permission_fix(object_name, "edit")
