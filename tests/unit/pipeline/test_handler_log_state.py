@@ -57,6 +57,8 @@ def invoke_all(*invocations: tuple[ModuleType, dict[str, Any]]) -> list[list[dic
     capture = logging.StreamHandler(stream)
     capture.setFormatter(logger.registered_formatter)
     logger.addHandler(capture)
+    level = logger.log_level  # the CLI tests lower it to WARNING in this process
+    logger.setLevel(logging.INFO)
     per_invocation: list[list[dict[str, Any]]] = []
     try:
         for n, (module, event) in enumerate(invocations, start=1):
@@ -64,6 +66,7 @@ def invoke_all(*invocations: tuple[ModuleType, dict[str, Any]]) -> list[list[dic
             module.handler(event, FakeLambdaContext(f"req-{n}"), deps=deps())
             per_invocation.append([json.loads(line) for line in stream.getvalue().splitlines()[start:]])
     finally:
+        logger.setLevel(level)
         logger.removeHandler(capture)
     return per_invocation
 

@@ -3,26 +3,28 @@
 Handlers do ``deps = deps or get_dependencies()``; tests pass their own
 ``Dependencies`` (with ``callsync.testing`` fakes or adapters built under moto)
 instead of patching globals. Nothing here touches AWS at import time.
+
+Imports are lazy: importing this module loads neither boto3 nor any adapter, and
+the Salesforce pieces (``simple_salesforce``, the HTTP session, the token refresher)
+are built on the first ``salesforce()`` call, so handlers that never talk to
+Salesforce (StartSync, RecordOutcome) never import them.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-import requests
-
-from callsync.adapters.describe_cache import CachedDescribeSource, DescribeMemory
-from callsync.adapters.dynamodb_claims import DynamoDbClaims
-from callsync.adapters.dynamodb_ledger import DynamoDbLedger
-from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
-from callsync.adapters.salesforce_api import SimpleSalesforceApi, make_session
-from callsync.adapters.secrets_tokens import SecretsManagerAppCredentials, SecretsManagerTokenStore
-from callsync.adapters.token_refresh import TokenRefresher
 from callsync.config import Config, load_config
 from callsync.ports import Claims, DescribeSource, Ledger, SalesforceApi, SettingsStore, TokenStore
+
+if TYPE_CHECKING:
+    import requests
+
+    from callsync.adapters.describe_cache import DescribeMemory
+    from callsync.adapters.token_refresh import TokenRefresher
 
 
 @dataclass
@@ -30,7 +32,9 @@ class Dependencies:
     """Everything a handler's service needs, built once per process.
 
     ``salesforce(org_id)`` gives a fresh client per invocation (its ``api_requests``
-    starts at 0) sharing the HTTP session, the token cache and the refresher.
+    starts at 0) sharing the HTTP session, the token cache and the refresher. Built by
+    ``build_dependencies``, the session and the refresher come from ``salesforce_factory``
+    on first use; built by hand (tests), pass ``session`` and ``refresher`` directly.
     """
 
     config: Config
@@ -41,20 +45,22 @@ class Dependencies:
     session: requests.Session | None = field(default=None, repr=False)
     refresher: TokenRefresher | None = field(default=None, repr=False)
     describe_table: Any = field(default=None, repr=False)
-    describe_memory: DescribeMemory = field(default_factory=DescribeMemory, repr=False)
+    describe_memory: DescribeMemory | None = field(default=None, repr=False)  # created on first describes()
     boto_session: Any = field(default=None, repr=False)
+    salesforce_factory: Callable[[], tuple[requests.Session, TokenRefresher]] | None = field(default=None, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def salesforce(self, org_id: str) -> SalesforceApi:
         """A new counting Salesforce client for ``org_id`` (one per invocation)."""
-        if self.session is None or self.refresher is None:
-            raise RuntimeError("these Dependencies have no Salesforce session: build them with build_dependencies")
+        from callsync.adapters.salesforce_api import SimpleSalesforceApi
+
+        session, refresher = self._salesforce_session()
         return SimpleSalesforceApi(
             org_id,
             tokens=self.tokens,  # type: ignore[arg-type]
-            refresher=self.refresher,
-            session=self.session,
+            refresher=refresher,
+            session=session,
             api_version=self.config.salesforce_api_version,
         )
 
@@ -62,18 +68,36 @@ class Dependencies:
         """Describes of ``org_id`` through ``api`` (its requests count on ``api``)."""
         if self.describe_table is None:
             raise RuntimeError("these Dependencies have no describe cache table: build them with build_dependencies")
+        from callsync.adapters.describe_cache import CachedDescribeSource, DescribeMemory
+
+        with self._lock:
+            if self.describe_memory is None:
+                self.describe_memory = DescribeMemory()
+            memory = self.describe_memory
         return CachedDescribeSource(
             org_id,
             api,
             self.describe_table,
             ttl_seconds=self.config.describe_ttl_seconds,
-            memory=self.describe_memory,
+            memory=memory,
         )
+
+    def _salesforce_session(self) -> tuple[requests.Session, TokenRefresher]:
+        with self._lock:
+            if (self.session is None or self.refresher is None) and self.salesforce_factory is not None:
+                self.session, self.refresher = self.salesforce_factory()
+            if self.session is None or self.refresher is None:
+                raise RuntimeError("these Dependencies have no Salesforce session: build them with build_dependencies")
+            return self.session, self.refresher
 
     def _client(self, name: str) -> Any:
         with self._lock:
             if name not in self._clients:
-                self._clients[name] = (self.boto_session or boto3.session.Session()).client(name)
+                if self.boto_session is None:
+                    import boto3
+
+                    self.boto_session = boto3.session.Session()
+                self._clients[name] = self.boto_session.client(name)
             return self._clients[name]
 
     def sqs(self) -> Any:
@@ -86,24 +110,37 @@ class Dependencies:
 
 
 def build_dependencies(config: Config | None = None, *, boto_session: Any = None) -> Dependencies:
-    """The real adapters: DynamoDB tables, Secrets Manager, one HTTP session."""
+    """The real adapters: DynamoDB tables, Secrets Manager; one HTTP session on first Salesforce use."""
+    import boto3
+
+    from callsync.adapters.dynamodb_claims import DynamoDbClaims
+    from callsync.adapters.dynamodb_ledger import DynamoDbLedger
+    from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
+    from callsync.adapters.secrets_tokens import SecretsManagerTokenStore
+
     config = config or load_config()
     aws = boto_session or boto3.session.Session()
     dynamodb = aws.resource("dynamodb")
     secrets = aws.client("secretsmanager")
     tokens = SecretsManagerTokenStore(secrets, prefix=config.secret_prefix, cache_seconds=config.secret_cache_seconds)
-    session = make_session(config.salesforce_ca_bundle)
-    refresher = TokenRefresher(tokens, SecretsManagerAppCredentials(secrets, config.app_secret_name), session)
+
+    def salesforce_session() -> tuple[requests.Session, TokenRefresher]:
+        from callsync.adapters.salesforce_api import make_session
+        from callsync.adapters.secrets_tokens import SecretsManagerAppCredentials
+        from callsync.adapters.token_refresh import TokenRefresher
+
+        session = make_session(config.salesforce_ca_bundle)
+        return session, TokenRefresher(tokens, SecretsManagerAppCredentials(secrets, config.app_secret_name), session)
+
     return Dependencies(
         config=config,
         settings=DynamoDbSettingsStore(dynamodb.Table(config.settings_table)),
         ledger=DynamoDbLedger(dynamodb.Table(config.ledger_table)),
         tokens=tokens,
         claims=DynamoDbClaims(dynamodb.Table(config.claims_table)),
-        session=session,
-        refresher=refresher,
         describe_table=dynamodb.Table(config.describe_cache_table),
         boto_session=aws,
+        salesforce_factory=salesforce_session,
         _clients={"secretsmanager": secrets},
     )
 
