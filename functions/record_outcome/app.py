@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from callsync.composition import Dependencies, get_dependencies
-from callsync.observability import logger, tracer
+from callsync.observability import logger, metrics, tracer
 from callsync.services.record_outcome import OutcomeInput, RecordOutcome
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
     deps = deps or get_dependencies()
     data = OutcomeInput.model_validate(event)
     logger.append_keys(org_id=data.call.org_id, call_id=data.call.call_id, revision=data.call.revision,
                        execution_arn=data.execution_arn)
-    outcome = RecordOutcome(deps.ledger).run(data)
+    outcome, summary = RecordOutcome(deps.ledger).run(data)
+    metrics.add_metric(name="CallsSucceeded" if outcome.status == "SUCCEEDED" else "CallsFailed",
+                       unit=MetricUnit.Count, value=1)
+    if outcome.error == "OrgDisconnected":
+        metrics.add_metric(name="OrgDisconnected", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="SalesforceApiRequests", unit=MetricUnit.Count, value=summary.api_requests)
+    metrics.add_metric(name="RecordsWritten", unit=MetricUnit.Count, value=summary.records_written)
     log = logger.warning if outcome.status == "FAILED" else logger.info
-    log(f"run {outcome.status}", extra={"error": outcome.error, "cause": outcome.cause})
+    log(f"run {outcome.status}", extra={"error": outcome.error, "cause": outcome.cause,
+                                        "api_requests": summary.api_requests,
+                                        "records_written": summary.records_written})
     return outcome.model_dump(mode="json")

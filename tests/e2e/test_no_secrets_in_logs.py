@@ -141,3 +141,7 @@ def test_a_failed_refresh_reports_without_the_refresh_token(
              json.dumps(result["ledger"], default=str)]
     for text in texts:
         assert issued.found_in(text) == []
+    # And the run failed as OrgDisconnected, with the reconnect hint
+    assert result["runs"][0]["error"].startswith("OrgDisconnected: org acme is disconnected (invalid_grant)")
+    outcome = next(e for e in result["ledger"] if e.get("sk") == "outcome")
+    assert "callsync connect --org-id acme" in outcome["cause"]

@@ -14,7 +14,7 @@ ARN = "arn:aws:states:us-east-1:123456789012:execution:PostCallSync:acme-zoom-88
 
 def test_success_is_recorded_under_the_call_key() -> None:
     ledger = FakeLedger()
-    outcome = RecordOutcome(ledger).run(OutcomeInput(status="SUCCEEDED", call=CALL, execution_arn=ARN))
+    outcome, _ = RecordOutcome(ledger).run(OutcomeInput(status="SUCCEEDED", call=CALL, execution_arn=ARN))
     (entry,) = ledger.entries("acme#zoom-8841-2026-06-03#1")
     assert entry["status"] == "SUCCEEDED" and entry["execution_arn"] == ARN
     assert outcome.error is None and outcome.cause is None
@@ -38,3 +38,21 @@ def test_non_lambda_causes_are_kept_as_text() -> None:
     assert failure_cause({"Error": "States.Timeout", "Cause": "Task timed out"}) == "Task timed out"
     assert failure_cause({"Error": "States.Runtime", "Cause": '"quoted"'}) == '"quoted"'
     assert failure_cause(None) is None
+
+
+def test_the_run_totals_come_from_the_steps_ledger_entries() -> None:
+    # Given two steps recorded what they wrote and what it cost
+    from callsync.models.ledger import RecordChange, StepReport
+
+    ledger = FakeLedger()
+    key = "acme#zoom-8841-2026-06-03#1"
+    ledger.record_step(key, StepReport(step="MatchOpportunity", api_requests=2, changes=[
+        RecordChange(action="unchanged", object="Opportunity", id="006A")]))
+    ledger.record_step(key, StepReport(step="LogActivity", api_requests=1, changes=[
+        RecordChange(action="created", object="Event", id="00UA"),
+        RecordChange(action="updated", object="Task", id="00TA"),
+        RecordChange(action="skipped", object="EventRelation")]))
+    # When the run's outcome is recorded
+    _, summary = RecordOutcome(ledger).run(OutcomeInput(status="SUCCEEDED", call=CALL, execution_arn=ARN))
+    # Then the totals for the metrics are the steps' requests and the records created or updated
+    assert (summary.api_requests, summary.records_written) == (3, 2)

@@ -43,11 +43,32 @@ def failure_cause(error: dict[str, Any] | None) -> str | None:
     return None if cause is None else json.dumps(cause)
 
 
+WRITES = frozenset({"created", "updated"})
+
+
+class RunSummary(BaseModel):
+    """What the whole run cost and changed, summed from the steps' ledger entries (for metrics)."""
+
+    api_requests: int = 0
+    records_written: int = 0
+
+
+def summarize(entries: list[dict[str, Any]]) -> RunSummary:
+    summary = RunSummary()
+    for entry in entries:
+        if not str(entry.get("sk", "")).startswith("step#") or "changes" not in entry:
+            continue
+        summary.api_requests += int(entry.get("api_requests") or 0)
+        summary.records_written += sum(1 for c in entry.get("changes") or [] if c.get("action") in WRITES)
+    return summary
+
+
 class RecordOutcome:
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
 
-    def run(self, data: OutcomeInput) -> Outcome:
+    def run(self, data: OutcomeInput) -> tuple[Outcome, RunSummary]:
+        """Write the outcome; return it with the run's totals read back from the ledger."""
         outcome = Outcome(
             status=data.status,
             error=(data.error or {}).get("Error") if data.status == "FAILED" else None,
@@ -55,4 +76,4 @@ class RecordOutcome:
             execution_arn=data.execution_arn,
         )
         self._ledger.record_outcome(data.call.call_key, outcome)
-        return outcome
+        return outcome, summarize(self._ledger.entries(data.call.call_key))
