@@ -169,7 +169,7 @@ def test_a_connected_org_is_checked_with_its_stored_settings(
     assert code == 1
     assert conn["instance_url"] in out
     assert "✗ Opportunity.Pain__c" in out
-    assert emu.api_requests == 2  # describes of the required objects + the global describe, one composite each
+    assert emu.api_requests == 1  # describes of the required objects with the global describe riding along
 
 
 def test_an_org_without_settings_is_reported(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -87,15 +87,45 @@ def test_query_has_visible_mapped_fields_and_activity_subjects() -> None:
 
 
 def test_no_describe_and_no_activity_query_when_not_needed() -> None:
-    # Given field sync and activity sync off
+    # Given field sync, activity sync, task sync and notes sync off (no later step describes anything)
     reader = FakeMatchReader(data())
     describes = FakeDescribeSource({})
     MatchOpportunity(reader, FakeLedger(), describes=describes).run(
-        state(activity_sync={"enabled": False}, field_sync={"enabled": False})
+        state(activity_sync={"enabled": False}, field_sync={"enabled": False}, task_sync={"enabled": False},
+              notes_sync={"enabled": False})
     )
     # Then no describe is asked for and no activity candidates are read
     assert describes.calls == []
     assert reader.queries[0].activity_object is None
+
+
+def test_one_describe_batch_covers_the_later_steps() -> None:
+    # Given field sync with a custom via-object, the Account link field, Event logging, follow-ups and notes
+    settings = {
+        "field_sync": {"enabled": True, "mappings": [
+            {"insight": "pain", "object": "Opportunity", "field": "Pain__c"},
+            {"insight": "summary", "object": "Call_Note__c", "field": "Summary__c", "via": "Opportunity__c"},
+        ]},
+        "account_link_field": "Link__c",
+        "activity_sync": {"enabled": True, "mode": "events"},
+        "task_sync": {"enabled": True},
+        "notes_sync": {"enabled": True},
+    }  # fmt: skip
+    describes = FakeDescribeSource({"Opportunity": describe("Opportunity", "Pain__c")})
+    # When the step runs
+    MatchOpportunity(FakeMatchReader(data()), FakeLedger(), describes=describes).run(state(**settings))
+    # Then one batch asked for its own objects and every object SyncFields and LogActivity will describe
+    assert describes.calls == [["Opportunity", "Account", "Call_Note__c", "Event", "Task", "ContentNote"]]
+
+
+def test_later_steps_alone_still_get_their_describes_prefetched() -> None:
+    # Given no mapped fields, activity sync on (smart mode, a video call: an Event), tasks and notes off
+    describes = FakeDescribeSource({})
+    MatchOpportunity(FakeMatchReader(data()), FakeLedger(), describes=describes).run(
+        state(field_sync={"enabled": False}, activity_sync={"enabled": True, "mode": "smart"},
+              task_sync={"enabled": False}, notes_sync={"enabled": False}))
+    # Then the Event describe is asked for now, in the match step's batch
+    assert describes.calls == [["Event"]]
 
 
 def test_result_carries_current_values_candidates_and_reason_and_goes_to_the_ledger() -> None:

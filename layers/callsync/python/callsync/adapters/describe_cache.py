@@ -15,6 +15,10 @@ for the global describe). Item::
   ``NEGATIVE_TTL_SECONDS``.
 - Stale: revalidated in that same composite with ``httpHeaders: {"If-Modified-Since":
   fetched_at}``; 304 → only ``fresh_until``/``expires_at`` move.
+- Global describe riding along: whenever a composite goes out anyway and the global
+  describe (``GET sobjects``) is missing or stale, it is fetched (or revalidated) in that
+  same composite, if there is room, so a later ``org_metadata()`` costs no request. A
+  failed ride-along answer is not an error of the describes asked for: it is not cached.
 - ``fresh_until`` = now + ``describe_ttl_seconds``; ``expires_at`` (DynamoDB TTL) =
   now + ``KEEP_FACTOR`` times that, so a stale item usually survives to be
   revalidated with a 304 instead of being downloaded again.
@@ -26,7 +30,7 @@ import json
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -124,11 +128,28 @@ class CachedDescribeSource:
             else:
                 stale[name] = stored
         todo = list(stale)
+        optional: set[str] = set()
+        if todo and GLOBAL not in todo and len(todo) % MAX_SUBREQUESTS:  # room in the last composite
+            needed, stored = self._global_needed(now)
+            if needed:
+                stale[GLOBAL], optional = stored, {GLOBAL}
+                todo.append(GLOBAL)
         for start in range(0, len(todo), MAX_SUBREQUESTS):
-            found.update(self._fetch({n: stale[n] for n in todo[start : start + MAX_SUBREQUESTS]}))
-        return found
+            found.update(self._fetch({n: stale[n] for n in todo[start : start + MAX_SUBREQUESTS]}, optional))
+        return {n: found[n] for n in names}
 
-    def _fetch(self, wanted: dict[str, _Entry | None]) -> dict[str, _Entry]:
+    def _global_needed(self, now: float) -> tuple[bool, _Entry | None]:
+        """Whether the global describe is missing or stale (memory, then DynamoDB), and its stored entry."""
+        if self._memory.fresh(self._pk(GLOBAL), now) is not None:
+            return False, None
+        stored = self._read(GLOBAL)
+        if stored is not None and stored.fresh_until > now:
+            self._memory.store(self._pk(GLOBAL), stored)
+            return False, stored
+        return True, stored
+
+    def _fetch(self, wanted: dict[str, _Entry | None], optional: Collection[str] = ()) -> dict[str, _Entry]:
+        """One composite for ``wanted``; an error answer for a name in ``optional`` is skipped, not raised."""
         subrequests = []
         for i, (name, cached) in enumerate(wanted.items()):
             sub: dict[str, Any] = {
@@ -145,6 +166,8 @@ class CachedDescribeSource:
         for i, (name, cached) in enumerate(wanted.items()):
             answer = answers.get(f"describe{i}") or {"httpStatusCode": 0, "referenceId": f"describe{i}"}
             status = int(answer.get("httpStatusCode") or 0)
+            if name in optional and not (200 <= status < 300 or (status == 304 and cached is not None)):
+                continue
             if status == 304 and cached is not None:
                 entry = _Entry(cached.value, cached.fetched_at, now + self._ttl)
                 self._touch(name, entry, now)

@@ -64,11 +64,37 @@ class MatchReader(Protocol):
         """
 
 
-def visible_mapped_fields(state: SyncState, describes: DescribeSource | None) -> tuple[MappedFields, list[str]]:
+def later_step_objects(state: SyncState) -> list[str]:
+    """Objects whose describes SyncFields and LogActivity will ask for on this call.
+
+    SyncFields: every mapping's object (custom via-objects included) and Account for the
+    link field; LogActivity: the activity object, Task for follow-ups, ContentNote for notes.
+    (The global describe rides along in the describe source's composite when it is stale.)
+    """
+    settings = state.settings
+    names: list[str] = []
+    if settings.field_sync.enabled:
+        names.extend(m.object for m in settings.field_sync.mappings)
+    if settings.account_link_field:
+        names.append("Account")
+    kind = activity_kind(settings, state.call)
+    if kind:
+        names.append(kind)
+    if settings.task_sync.enabled:
+        names.append("Task")
+    if settings.notes_sync.enabled:
+        names.append("ContentNote")
+    return list(dict.fromkeys(names))
+
+
+def visible_mapped_fields(
+    state: SyncState, describes: DescribeSource | None, prefetch: Iterable[str] = ()
+) -> tuple[MappedFields, list[str]]:
     """Mapped fields of Opportunity/Account/Contact that the integration user can see.
 
     Hidden ones are left out (they would make the SOQL fail with INVALID_FIELD); SyncFields
     reports them. The Account link field counts as an Account field. Returns (fields, notes).
+    ``prefetch``: more objects to describe in the same (cold: one composite) request, for later steps.
     """
     settings = state.settings
     wanted: dict[str, list[str]] = {name: [] for name in MATCHED_OBJECTS}
@@ -77,9 +103,10 @@ def visible_mapped_fields(state: SyncState, describes: DescribeSource | None) ->
             wanted[name].extend(settings.mapped_fields(name))
     if settings.account_link_field:
         wanted["Account"].append(settings.account_link_field)
-    if describes is None or not any(wanted.values()):
+    prefetch = list(prefetch)
+    if describes is None or not (any(wanted.values()) or prefetch):
         return MappedFields(), []
-    found = describes.describe([n for n in MATCHED_OBJECTS if wanted[n]])
+    found = describes.describe([*(n for n in MATCHED_OBJECTS if wanted[n]), *prefetch])
     visible: dict[str, tuple[str, ...]] = {}
     notes: list[str] = []
     for name in MATCHED_OBJECTS:
@@ -117,7 +144,8 @@ class MatchOpportunity:
         call, settings = state.call, state.settings
         roster = build_roster(call)
         domains = settings.internal_domain_set
-        fields, _hidden = visible_mapped_fields(state, self._describes)
+        # Cold describes of this step and the later ones in one request (DescribeSource caches them).
+        fields, _hidden = visible_mapped_fields(state, self._describes, later_step_objects(state))
         kind = activity_kind(settings, call)
         query = MatchQuery(
             emails=tuple(roster.emails),
