@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from callsync.errors import ConcurrentUpdate, SalesforceRejected, SalesforceRowLocked
 from callsync.models.match import ContactsResult, Person
@@ -352,8 +354,56 @@ def test_a_record_another_call_wrote_recently_is_read_afresh():
     assert any(r.object == "Opportunity" for r in store.reads[0])
     assert store.record("Opportunity", OPP)["Pain__c"] == (
         "Rep: slow month-end\n\n[2026-11-19] Other call's entry\n\n[2026-11-20] Reporting takes two days")
-    # And our own claims are marked written for the next call
-    assert claims.get(f"acme#fields#{CON}")["value"] == "written"
+    # And our own claims are stamped written (with the time) for the next call, the other call's one too
+    assert claims.get(f"acme#fields#{CON}")["value"].startswith("written@")
+    assert claims.get(f"acme#fields#{OPP}")["value"].startswith("written@")
+
+
+def other_call_wrote_opportunity_at(claims: FakeClaims, written_at: float) -> None:
+    claims.claim(f"acme#fields#{OPP}", "acme#other#1")
+    claims.resolve(f"acme#fields#{OPP}", f"written@{written_at:.3f}")
+
+
+def test_a_read_ahead_taken_after_another_calls_write_is_trusted():
+    # Given another call finished writing the Opportunity at t=1000, and our match step read it at t=1005
+    now = [1_010.0]
+    store = FakeFieldStore(org_records())
+    claims = FakeClaims(clock=lambda: now[0])
+    other_call_wrote_opportunity_at(claims, 1_000.0)
+    sync = SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), claims, clock=lambda: now[0])
+    read = match(read_ahead(store))
+    read.read_at = datetime.fromtimestamp(1_005.0, UTC)
+    # When SyncFields runs
+    sync.run(state(match_result=read))
+    # Then it did not read the Opportunity afresh (the read-ahead already shows that write) and wrote
+    assert not any(r.object == "Opportunity" for reads in store.reads for r in reads)
+    assert store.record("Opportunity", OPP)["Forecast__c"] == "Hot"
+    # And it stamped the other call's claim with its own write time, for the calls after it
+    assert claims.get(f"acme#fields#{OPP}")["value"] == "written@1010.000"
+
+
+@pytest.mark.parametrize(
+    ("read_at", "claim_value"),
+    [
+        (999.0, "written@1000.000"),  # our read came before the other call's write
+        (1_000.05, "written@1000.000"),  # within the clock-skew margin
+        (1_005.0, "written"),  # a claim stamped by an older version: no time
+        (None, "written@1000.000"),  # a match result without a read time
+    ],
+)
+def test_a_read_ahead_not_known_to_be_newer_than_the_write_is_read_afresh(read_at, claim_value):
+    # Given another call finished writing the Opportunity, and a read-ahead not known to be newer
+    now = [1_010.0]
+    store = FakeFieldStore(org_records())
+    claims = FakeClaims(clock=lambda: now[0])
+    claims.claim(f"acme#fields#{OPP}", "acme#other#1")
+    claims.resolve(f"acme#fields#{OPP}", claim_value)
+    sync = SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), claims, clock=lambda: now[0])
+    read = match(read_ahead(store))
+    read.read_at = datetime.fromtimestamp(read_at, UTC) if read_at is not None else None
+    # When SyncFields runs / Then it reads the Opportunity afresh before writing
+    sync.run(state(match_result=read))
+    assert any(r.object == "Opportunity" for r in store.reads[0])
 
 
 def test_an_unfinished_claim_left_by_a_crashed_call_stops_blocking():

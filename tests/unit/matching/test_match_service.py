@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from callsync.domain.matching import ContactRow, MatchInput, RoleRow
-from callsync.models.match import AccountInfo
+from callsync.models.match import AccountInfo, MatchResult
 from callsync.models.state import SyncState
 from callsync.services.match_opportunity import MatchOpportunity, MatchQuery, MatchRead
 from callsync.testing import FakeDescribeSource, FakeLedger
@@ -126,6 +127,27 @@ def test_later_steps_alone_still_get_their_describes_prefetched() -> None:
               task_sync={"enabled": False}, notes_sync={"enabled": False}))
     # Then the Event describe is asked for now, in the match step's batch
     assert describes.calls == [["Event"]]
+
+
+def test_the_result_says_when_the_read_ahead_was_taken() -> None:
+    # Given a clock, and a reader that notes when it is asked
+    events: list[str] = []
+    at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    class NotingReader(FakeMatchReader):
+        def read(self, query: MatchQuery) -> MatchRead:
+            events.append("read")
+            return super().read(query)
+
+    def clock() -> datetime:
+        events.append("clock")
+        return at
+
+    # When the step runs
+    result = MatchOpportunity(NotingReader(data()), FakeLedger(), clock=clock).run(state())
+    # Then the result carries the time taken just before the read's request (SyncFields compares write stamps to it)
+    assert result.read_at == at and events == ["clock", "read"]
+    assert MatchResult.model_validate(result.model_dump(mode="json")).read_at == at
 
 
 def test_result_carries_current_values_candidates_and_reason_and_goes_to_the_ledger() -> None:

@@ -73,6 +73,8 @@ class MatchResult(BaseModel):
     current_values: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Existing Tasks/Events that may already represent this call (None = not fetched).
     activity_candidates: list[dict[str, Any]] | None = None
+    # When the read-ahead's request went out (UTC); None when nothing was read (older payloads too).
+    read_at: datetime | None = None
     report: StepReport = Field(default_factory=lambda: StepReport(step="MatchOpportunity"))
 
 

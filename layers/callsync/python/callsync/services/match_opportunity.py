@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from callsync.domain.activity_kind import activity_kind, candidate_subjects
@@ -133,8 +133,10 @@ class MatchOpportunity:
         describes: DescribeSource | None = None,
         instance_url: str | Callable[[], str] = "",
         api_requests: Callable[[], int] = lambda: 0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._reader = reader
+        self._clock = clock
         self._ledger = ledger
         self._describes = describes
         self._instance_url = instance_url
@@ -155,8 +157,10 @@ class MatchOpportunity:
             activity_object=kind,
             activity_subjects=tuple(candidate_subjects(settings, call)) if kind else (),
         )
+        read_at = self._clock()  # before the request: anything written before this is in the read
         read = self._reader.read(query)
         result = match_call(roster, domains, read.data)
+        result.read_at = read_at
         result.current_values = _current_values(result, read.values)
         result.activity_candidates = read.activities
         result.report = self._report(result, roster.warnings)

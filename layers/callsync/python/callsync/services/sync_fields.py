@@ -16,11 +16,16 @@ Flow (see docs/field-sync.md):
    what is missing — and every via-object lookup — in one ``FieldStore.read``.
    The read-ahead is not trusted (everything is read afresh) when an earlier
    attempt of this step recorded itself (a retry or replay), or when another call
-   wrote the same record recently: each record is claimed (``Claims``, first
-   writer wins, ``WRITE_CLAIM_SECONDS``); a claim held by another call that is
-   still writing raises ``ConcurrentUpdate`` (retried shortly), one whose writer
-   has finished means "read afresh". This keeps two calls on one deal from
-   overwriting each other's appended entries, and from creating two via-records.
+   wrote the same record after the match step read it: each record is claimed
+   (``Claims``, first writer wins, ``WRITE_CLAIM_SECONDS``); a claim held by another
+   call that is still writing raises ``ConcurrentUpdate`` (retried shortly). A finished
+   writer leaves ``"written@<epoch seconds>"`` on the claim (taken after its write
+   returned; a call that wrote a record whose claim another call holds stamps that
+   claim too): when ``MatchResult.read_at`` (taken before the read-ahead's request)
+   is later than that stamp by ``CLOCK_SKEW_SECONDS``, the read-ahead already shows
+   the write and is trusted; otherwise (older, unstamped or unknown) the record is
+   read afresh. This keeps two calls on one deal from overwriting each other's
+   appended entries, and from creating two via-records.
 5. Coerce (``domain.value_coercion``) and decide (``domain.field_policies``).
 6. One ``FieldStore.write``: updates and via-object creates. A failed write fails
    its target only; a retryable one (lock, 5xx) raises after the ledger entry is
@@ -33,7 +38,7 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from callsync.domain.field_policies import Decision, decide
@@ -50,6 +55,8 @@ STEP = "SyncFields"
 ACCOUNT_LINK_SOURCE = "company.url"
 WRITE_CLAIM_SECONDS = 600  # another call's write within this window makes our read-ahead suspect
 WRITER_GONE_SECONDS = 120  # an unfinished claim older than this was left by a crashed attempt: stop waiting
+WRITTEN = "written"  # claim value prefix once the writer has finished: "written@<epoch seconds>"
+CLOCK_SKEW_SECONDS = 0.1  # margin between the writer's clock (stamp) and the match step's (read_at)
 
 
 class FieldStore(Protocol):
@@ -101,7 +108,9 @@ class _Plan:
     values: dict[str, Any] = field(default_factory=dict)
     failure: str | None = None
     creating: bool = False
-    contended: bool = False  # another call wrote this record recently: read it afresh
+    contended: bool = False  # another call wrote this record after the read-ahead: read it afresh
+    claim_key: str | None = None  # the record's write claim (ours or another call's)
+    shared: bool = False  # the claim is another call's: we stamp it after our write
 
 
 class SyncFields:
@@ -156,7 +165,7 @@ class SyncFields:
                     self._decide(plan, call_date, state, result)
             self._write(state, plans, result)
         finally:
-            for key in owned:
+            for key in [*owned, *(p.claim_key for p in plans if p.shared and p.claim_key)]:
                 self._release(key)
         return self._finish(state, result)
 
@@ -178,6 +187,7 @@ class SyncFields:
             target = plan.target
             record = target.record_id or f"{target.object}:{target.via}:{target.parent_id}"
             key = f"{state.call.org_id}#fields#{record}"
+            plan.claim_key = key
             holder = self.claims.claim(key, owner, ttl_seconds=WRITE_CLAIM_SECONDS)
             if holder == owner:
                 owned.append(key)
@@ -189,7 +199,8 @@ class SyncFields:
                 raise ConcurrentUpdate(
                     f"another call ({holder}) is writing fields of {target.object} {record} right now; retry"
                 )
-            plan.contended = True
+            plan.shared = bool(held)
+            plan.contended = not _read_after(state.match.read_at if state.match else None, held.get("value"))
         return owned
 
     def _abandoned(self, held: dict[str, Any]) -> bool:
@@ -198,10 +209,10 @@ class SyncFields:
         return self.clock() - claimed_at > WRITER_GONE_SECONDS
 
     def _release(self, key: str) -> None:
-        """Mark our claim as finished: later calls read the record afresh instead of waiting."""
+        """Stamp the claim "written@<now>": later calls stop waiting, and re-read unless they read after now."""
         if self.claims is not None:
             with contextlib.suppress(ConcurrentUpdate):  # expired meanwhile: nobody waits on it any more
-                self.claims.resolve(key, "written")
+                self.claims.resolve(key, f"{WRITTEN}@{self.clock():.3f}")
 
     # -- 1. jobs ---------------------------------------------------------------------------------------
 
@@ -435,6 +446,17 @@ class SyncFields:
         result.report.api_requests = self.store.api_requests
         self.ledger.record_step(state.call.call_key, result.report)
         return result
+
+
+def _read_after(read_at: datetime | None, claim_value: Any) -> bool:
+    """Whether a read taken at ``read_at`` already shows the write a claim's ``"written@<epoch>"`` stamps."""
+    if read_at is None or not isinstance(claim_value, str) or not claim_value.startswith(f"{WRITTEN}@"):
+        return False
+    try:
+        written_at = float(claim_value.removeprefix(f"{WRITTEN}@"))
+    except ValueError:
+        return False
+    return read_at.timestamp() > written_at + CLOCK_SKEW_SECONDS
 
 
 def _insight(insights: dict[str, Any], name: str) -> Any:
