@@ -224,12 +224,21 @@ def _analysis(r: Results) -> list[str]:
         "- **Requests.** Warm, each step spends one request: MatchOpportunity one composite of ≤5 queries per",
         "  20 participant emails (hence 2 for 40 people), CreateContacts one sObject Collections insert,",
         "  SyncFields one composite write, LogActivity one composite write (Event, relations, note, links,",
-        "  follow-ups). Cold adds describes: MatchOpportunity one describe composite, LogActivity one describe",
-        "  composite *and* a separate global describe (`GET sobjects`). Describes are cached in DynamoDB for",
-        "  24 h per org, so on AWS 'cold' is an org's first call of the day, not a Lambda cold start.",
-        f"- **Same deal again** ({typical.warm_same_deal.api_requests} for the typical call): SyncFields re-reads"
-        " the record because another call's write claim on it was resolved less than 10 minutes ago, although",
-        "  MatchOpportunity's read-ahead was taken after that write.",
+        "  follow-ups). Cold adds one describe composite, sent by MatchOpportunity: it describes its own objects",
+        "  and every object the later steps will describe (mapped objects and via-objects, the activity object,",
+        "  Task for follow-ups, ContentNote for notes); the global describe (`GET sobjects`, Shared Activities)",
+        "  rides along in any describe composite when it is missing or stale. Describes are cached in DynamoDB",
+        "  for 24 h per org, so on AWS 'cold' is an org's first call of the day, not a Lambda cold start.",
+        *(
+            [f"- **Same deal again** ({typical.warm_same_deal.api_requests} for the typical call, as warm): "
+             "SyncFields trusts MatchOpportunity's",
+             "  read-ahead because it was taken (`MatchResult.read_at`) after the earlier call's write, which its",
+             "  claim stamps (`written@<epoch>`); a read-ahead older than another call's write is read afresh."]
+            if typical.warm_same_deal.api_requests <= typical.warm.api_requests else
+            [f"- **Same deal again** ({typical.warm_same_deal.api_requests} for the typical call): SyncFields "
+             "re-reads a record another call",
+             "  wrote after MatchOpportunity's read-ahead (claims stamped `written@<epoch>` vs `MatchResult.read_at`)."]
+        ),
         "- **Whole stack** requests per call exceed the warm figure because the first executions of a batch",
         "  run concurrently with an empty describe cache, and each fetches the describes.",
     ]
@@ -237,10 +246,15 @@ def _analysis(r: Results) -> list[str]:
         out += [
             "- **Import time.** Every Salesforce step imports `simple_salesforce`, whose `api` module imports",
             "  `zeep`/`lxml` (SOAP metadata API) and `jwt` with `cryptography` (JWT login) — callsync uses",
-            "  neither. `callsync.observability` builds a Powertools `Tracer`, which imports `aws_xray_sdk`.",
-            "  `callsync.composition` imports every adapter (and boto3) for every handler. Lambda at 512 MB gets",
-            "  about a third of a vCPU, so these figures are a lower bound there.",
+            "  neither. Lambda at 512 MB gets about a third of a vCPU, so these figures are a lower bound there.",
         ]
+    out += [
+        "- **What import time leaves out.** `callsync.composition` imports boto3 and the adapters when it builds",
+        "  them (the first invocation), not at import; StartSync and RecordOutcome never import",
+        "  `simple_salesforce`. With tracing off (`POWERTOOLS_TRACE_DISABLED`, or outside Lambda as here) the",
+        "  Tracer has a no-op provider and `aws_xray_sdk` is not imported; with X-Ray tracing on (the template's",
+        "  `Tracing: Active`) the Tracer imports and patches it at import, as before.",
+    ]
     if r.layer is not None and r.layer.unzipped_bytes > LAYER_TARGET_BYTES:
         out += [
             "- **Layer size.** `cryptography` and `lxml` (with zeep, cffi, …) come from simple-salesforce's",
