@@ -41,9 +41,12 @@ def import_time(code_dir: Path, runs: int = 3, python: str = sys.executable) -> 
     """``python -X importtime -c 'import app'`` in the handler's directory, layer on PYTHONPATH; median of runs.
 
     A first run (not counted) writes the bytecode caches, as a deployed package has them.
+    ``LAMBDA_TASK_ROOT`` is set as in Lambda, so tracing is on as the template deploys it
+    (``Tracing: Active``): the X-Ray SDK is imported and counted.
     """
     env = {**os.environ, "PYTHONPATH": str(LAYER_SRC), "POWERTOOLS_SERVICE_NAME": "callsync",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+           "AWS_DEFAULT_REGION": "us-east-1", "LAMBDA_TASK_ROOT": str(code_dir)}
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
     samples: list[float] = []
     heaviest: list[tuple[str, float]] = []
     for i in range(runs + 1):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from callsync.adapters.read_side_wiring import context_service
 from callsync.composition import Dependencies, get_dependencies
 from callsync.errors import InvalidEvent
 from callsync.models.read_side import DealContextRequest
@@ -22,7 +21,7 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
         raise InvalidEvent(f"invalid deal context request: {explain(e)}") from e
     deps = deps or get_dependencies()
     logger.append_keys(org_id=request.org_id)
-    result = context_service(deps, request.org_id).run(request)
+    result = deps.deal_context_service(request.org_id).run(request)
     logger.info("deal context", extra={"opportunity_id": result.opportunity.id if result.opportunity else None,
                                        "emails": len(result.emails), "api_requests": result.api_requests,
                                        "warnings": len(result.warnings)})  # fmt: skip

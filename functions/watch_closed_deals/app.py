@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from callsync.adapters.read_side_wiring import watch_service
 from callsync.composition import Dependencies, get_dependencies
 from callsync.observability import logger, metrics, tracer
 
@@ -16,7 +15,7 @@ from callsync.observability import logger, metrics, tracer
 def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
     deps = deps or get_dependencies()
     org_ids = (event.get("detail") or {}).get("org_ids") or event.get("org_ids")  # optional: a manual run
-    result = watch_service(deps).run(org_ids)
+    result = deps.watch_closed_deals_service().run(org_ids)
     for org in result.orgs:
         log = logger.error if org.status == "FAILED" else logger.info
         log("closed deals cycle", extra={"org_id": org.org_id, "status": org.status, "published": len(org.published),

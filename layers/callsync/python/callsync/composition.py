@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
     from callsync.adapters.describe_cache import DescribeMemory
     from callsync.adapters.token_refresh import TokenRefresher
+    from callsync.services.deal_context import DealContextService
+    from callsync.services.watch_closed_deals import WatchClosedDeals
 
 
 @dataclass
@@ -107,6 +109,53 @@ class Dependencies:
     def stepfunctions(self) -> Any:
         """boto3 Step Functions client (created on first use)."""
         return self._client("stepfunctions")
+
+    def _dynamodb_table(self, name: str) -> Any:
+        with self._lock:
+            if self.boto_session is None:
+                import boto3
+
+                self.boto_session = boto3.session.Session()
+            return self.boto_session.resource("dynamodb").Table(name)
+
+    def deal_context_service(self, org_id: str) -> DealContextService:
+        """The read side's deal context over a fresh counting Salesforce client of ``org_id``."""
+        from callsync.adapters.salesforce_context import SalesforceContextReader
+        from callsync.services.deal_context import DealContextService
+
+        api = self.salesforce(org_id)
+        return DealContextService(
+            settings=self.settings,
+            reader=SalesforceContextReader(api),
+            describes=self.describes(org_id, api),
+            instance_url=lambda: api.instance_url,
+            api_requests=lambda: api.api_requests,
+        )
+
+    def watch_closed_deals_service(self, *, bus_name: str | None = None) -> WatchClosedDeals:
+        """The closed-deals watcher: claims table (watermarks, deal states), settings table, the deal bus."""
+        from callsync.adapters.dynamodb_watch_state import DynamoDbOrgDirectory, DynamoDbWatchState
+        from callsync.adapters.eventbridge_publisher import EventBridgePublisher
+        from callsync.adapters.salesforce_context import SalesforceClosedDealReader
+        from callsync.services.watch_closed_deals import OrgSalesforce, WatchClosedDeals
+
+        def connect(org_id: str) -> OrgSalesforce:
+            api = self.salesforce(org_id)
+            return OrgSalesforce(
+                reader=SalesforceClosedDealReader(api),
+                describes=self.describes(org_id, api),
+                instance_url=lambda: api.instance_url,
+                api_requests=lambda: api.api_requests,
+            )
+
+        return WatchClosedDeals(
+            settings=self.settings,
+            state=DynamoDbWatchState(self._dynamodb_table(self.config.claims_table)),
+            claims=self.claims,
+            publisher=EventBridgePublisher(self._client("events"), bus_name or self.config.event_bus_name),
+            connect=connect,
+            directory=DynamoDbOrgDirectory(self._dynamodb_table(self.config.settings_table)),
+        )
 
 
 def build_dependencies(config: Config | None = None, *, boto_session: Any = None) -> Dependencies:

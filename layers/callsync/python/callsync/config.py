@@ -19,6 +19,7 @@ class Config(BaseModel):
     app_secret_name: str = Field(default="callsync/app")  # OAuth client id/secret of the connected app
     state_machine_arn: str = Field(default="")
     dlq_url: str = Field(default="")
+    event_bus_name: str = Field(default="callsync-events")  # deal.closed events (read side)
     salesforce_api_version: str = Field(default="62.0")
     describe_ttl_seconds: int = Field(default=86400)
     secret_cache_seconds: int = Field(default=60)
