@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The shared fixtures (aws, emulator_for, deps_for, lambda_context): see tests/support/stack.py.
+pytest_plugins = ["tests.support.stack"]
+
 # Any boto3 client a test builds outside moto must fail rather than reach a real account.
 for _key, _value in {
     "AWS_ACCESS_KEY_ID": "testing",

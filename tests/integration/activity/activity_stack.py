@@ -1,16 +1,10 @@
-"""The emulator org and names for the LogActivity integration tests (fixtures: conftest.py)."""
+"""The emulator org and names for the LogActivity integration tests (fixtures: tests/support/stack.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 ORG = "acme"
-TABLES = {
-    "callsync-settings": [("org_id", "HASH")],
-    "callsync-ledger": [("call_key", "HASH"), ("sk", "RANGE")],
-    "callsync-describe-cache": [("pk", "HASH")],
-    "callsync-claims": [("pk", "HASH")],
-}
 ALICE, BOB_REP = "005000000000001AAA", "005000000000002AAA"
 GLOBEX = "001000000000001AAA"
 JANE, RAJ, SAM = "003000000000001AAA", "003000000000002AAA", "003000000000003AAA"

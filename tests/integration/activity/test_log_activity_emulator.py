@@ -52,10 +52,10 @@ def live(emu: Any, obj: str) -> list[dict[str, Any]]:
     return [r for r in emu.records(obj) if not r.get("IsDeleted")]
 
 
-def test_logs_event_relations_note_links_and_follow_ups(emulator, connect, lambda_context):
+def test_logs_event_relations_note_links_and_follow_ups(emulator_for, deps_for, lambda_context):
     # Given the org with Shared Activities, and a call read ahead by the match step (no candidates)
-    emu = emulator()
-    deps = connect(emu)
+    emu = emulator_for(org_fixture())
+    deps = deps_for(emu)
     # When LogActivity runs
     result = handler(state(candidates=[]), lambda_context, deps=deps)
     # Then one Event, owned by the opportunity owner who attended, Type in the org's case
@@ -94,12 +94,12 @@ def test_logs_event_relations_note_links_and_follow_ups(emulator, connect, lambd
     assert len([r for r in live(emu, "EventRelation") if r["EventId"] == event["Id"]]) == len(relation_ids)
 
 
-def test_calendar_event_found_by_lookup_and_updated(emulator, connect, lambda_context):
+def test_calendar_event_found_by_lookup_and_updated(emulator_for, deps_for, lambda_context):
     # Given the calendar integration's event (no prefix, other case) with Jane, and no read-ahead
     calendar = {"Subject": 'globex "WEEKLY" <b>sync</b>', "StartDateTime": "2026-11-20T15:02:00Z",
                 "EndDateTime": "2026-11-20T15:30:00Z", "WhoId": JANE, "Description": "invite"}
-    emu = emulator(org_fixture(events=[calendar]))
-    deps = connect(emu)
+    emu = emulator_for(org_fixture(events=[calendar]))
+    deps = deps_for(emu)
     api = deps.salesforce(ORG)
     deps.describes(ORG, api).describe(["Event", "Task", "ContentNote"])  # warm the describe cache
     deps.describes(ORG, api).org_metadata()
@@ -115,10 +115,10 @@ def test_calendar_event_found_by_lookup_and_updated(emulator, connect, lambda_co
     assert (events[0]["Type"], events[0]["OwnerId"], events[0]["WhatId"]) == ("Discovery", BOB_REP, DEAL)
 
 
-def test_retry_after_crash_between_write_and_ledger(emulator, connect):
+def test_retry_after_crash_between_write_and_ledger(emulator_for, deps_for):
     # Given a write that Salesforce committed but whose function died before the ledger was finished
-    emu = emulator()
-    deps = connect(emu)
+    emu = emulator_for(org_fixture())
+    deps = deps_for(emu)
     api = deps.salesforce(ORG)
     store = SalesforceActivityStore(api)
 
@@ -139,10 +139,10 @@ def test_retry_after_crash_between_write_and_ledger(emulator, connect):
                                                          for r in live(emu, "ContentDocumentLink")})
 
 
-def test_without_shared_activities_only_the_primary_contact(emulator, connect, lambda_context):
+def test_without_shared_activities_only_the_primary_contact(emulator_for, deps_for, lambda_context):
     # Given an org without Shared Activities
-    emu = emulator(org_fixture(shared_activities=False))
-    deps = connect(emu)
+    emu = emulator_for(org_fixture(shared_activities=False))
+    deps = deps_for(emu)
     # When LogActivity runs
     result = handler(state(candidates=[]), lambda_context, deps=deps)
     # Then the Event names Jane only; Raj and Sam are reported unlinked
@@ -150,10 +150,10 @@ def test_without_shared_activities_only_the_primary_contact(emulator, connect, l
     assert sorted(result["unlinked_contacts"]) == ["raj@globex.com", "sam@globex.com"]
 
 
-def test_phone_call_is_a_completed_call_task(emulator, connect, lambda_context):
+def test_phone_call_is_a_completed_call_task(emulator_for, deps_for, lambda_context):
     # Given a telephony call with an unknown call type
-    emu = emulator()
-    deps = connect(emu)
+    emu = emulator_for(org_fixture())
+    deps = deps_for(emu)
     body = state(candidates=[], medium="telephony", call_type="Negotiation", action_items=[])
     body["settings"]["notes_sync"] = {"enabled": False}
     result = handler(body, lambda_context, deps=deps)

@@ -10,7 +10,7 @@ from callsync.domain.matching import match_call
 from callsync.domain.participants import build_roster
 from callsync.models.event import CallProcessed
 from callsync.services.match_opportunity import MappedFields, MatchQuery
-from conftest import BOB, EXPANSION, GLOBEX, JANE, OBRIEN, ORG, PARTNER_DEAL, RENEWAL
+from matching_org import BOB, EXPANSION, GLOBEX, JANE, OBRIEN, ORG, PARTNER_DEAL, RENEWAL, org_fixture
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -24,10 +24,10 @@ def make_call(participants: list[dict], host: str = "alice@ourco.com") -> CallPr
     })  # fmt: skip
 
 
-def test_one_composite_reads_users_contacts_roles_leads_opportunities_and_candidates(emulator, connect):
+def test_one_composite_reads_users_contacts_roles_leads_opportunities_and_candidates(emulator_for, deps_for):
     # Given the org and a call with the host, a contractor User, Jane, Bob, O'Brien, a Lead and a converted Lead
-    emu = emulator()
-    api = connect(emu).salesforce(ORG)
+    emu = emulator_for(org_fixture())
+    api = deps_for(emu).salesforce(ORG)
     emails = ["alice@ourco.com", "carl@contractor.io", "jane@globex.com", "bob@globex.com",
               "o'brien@globex.com", "lee@startup.io", "conv@startup.io", "gone@old.io"]  # fmt: skip
     query = MatchQuery(
@@ -56,10 +56,10 @@ def test_one_composite_reads_users_contacts_roles_leads_opportunities_and_candid
     assert [a["Subject"] for a in read.activities or []] == ["[Airspeed] Globex weekly"]
 
 
-def test_match_rules_on_emulator_rows(emulator, connect):
+def test_match_rules_on_emulator_rows(emulator_for, deps_for):
     # Given Jane (primary on the open Expansion) and Bob (primary on Renewal, closed on the call's day)
-    emu = emulator()
-    api = connect(emu).salesforce(ORG)
+    emu = emulator_for(org_fixture())
+    api = deps_for(emu).salesforce(ORG)
     call = make_call([{"email": "Alice@OurCo.com"}, {"email": "BOB@globex.com"}, {"email": "jane@globex.com"},
                       {"email": "carl@contractor.io"}])  # fmt: skip
     roster = build_roster(call)
@@ -77,10 +77,10 @@ def test_match_rules_on_emulator_rows(emulator, connect):
     )
 
 
-def test_apostrophes_and_injection_shaped_emails_are_plain_values(emulator, connect):
+def test_apostrophes_and_injection_shaped_emails_are_plain_values(emulator_for, deps_for):
     # Given O'Brien, and an address shaped to break out of the string literal
-    emu = emulator()
-    api = connect(emu).salesforce(ORG)
+    emu = emulator_for(org_fixture())
+    api = deps_for(emu).salesforce(ORG)
     evil = "x'or'1'='1@globex.com"
     query = MatchQuery(
         emails=("o'brien@globex.com", evil),
@@ -95,10 +95,10 @@ def test_apostrophes_and_injection_shaped_emails_are_plain_values(emulator, conn
     assert read.activities == []
 
 
-def test_more_than_20_participants_take_one_request_per_20(emulator, connect):
+def test_more_than_20_participants_take_one_request_per_20(emulator_for, deps_for):
     # Given 45 participants
-    emu = emulator()
-    api = connect(emu).salesforce(ORG)
+    emu = emulator_for(org_fixture())
+    api = deps_for(emu).salesforce(ORG)
     emails = tuple(["jane@globex.com"] + [f"p{i}@nowhere.io" for i in range(44)])
     # When read
     read = SalesforceMatchReader(api).read(MatchQuery(emails=emails, external_emails=emails, started_at=START))

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from callsync.models.state import SyncState
-from conftest import EXPANSION, GLOBEX, JANE, ORG
+from matching_org import EXPANSION, GLOBEX, JANE, ORG, org_fixture
 
 from functions.create_contacts.app import handler as create_contacts
 from functions.match_opportunity.app import handler as match_opportunity
@@ -41,10 +41,10 @@ PARTICIPANTS = [
 ]
 
 
-def test_match_then_create_contacts_within_budget(emulator, connect, lambda_context):
+def test_match_then_create_contacts_within_budget(emulator_for, deps_for, lambda_context):
     # Given the org, wired dependencies and a call with Jane, a Globex newcomer and a gmail stranger
-    emu = emulator()
-    deps = connect(emu)
+    emu = emulator_for(org_fixture())
+    deps = deps_for(emu)
     state = event(PARTICIPANTS)
     # When MatchOpportunity runs (cold: describes fetched once)
     match = match_opportunity(state, lambda_context, deps=deps)
@@ -87,10 +87,10 @@ def test_match_then_create_contacts_within_budget(emulator, connect, lambda_cont
     assert len([c for c in emu.records("Contact") if c["Email"] == "new.person@globex.com"]) == 1
 
 
-def test_account_lookup_for_an_unseen_company(emulator, connect, lambda_context):
+def test_account_lookup_for_an_unseen_company(emulator_for, deps_for, lambda_context):
     # Given an Initech person on a call with no known Contact
-    emu = emulator()
-    deps = connect(emu)
+    emu = emulator_for(org_fixture())
+    deps = deps_for(emu)
     state = event([{"email": "alice@ourco.com"}, {"email": "pat@initech.com", "name": "Pat Lee"}],
                   field_sync={"enabled": False})  # fmt: skip
     match = match_opportunity(state, lambda_context, deps=deps)
@@ -104,9 +104,9 @@ def test_account_lookup_for_an_unseen_company(emulator, connect, lambda_context)
     assert contacts["created"][0]["account_id"] == "001000000000003AAA"
 
 
-def test_contact_creation_off_creates_nothing(emulator, connect, lambda_context):
-    emu = emulator()
-    deps = connect(emu)
+def test_contact_creation_off_creates_nothing(emulator_for, deps_for, lambda_context):
+    emu = emulator_for(org_fixture())
+    deps = deps_for(emu)
     state = event(PARTICIPANTS, contact_creation={"enabled": False})
     match = match_opportunity(state, lambda_context, deps=deps)
     emu.reset_api_requests()
@@ -114,11 +114,11 @@ def test_contact_creation_off_creates_nothing(emulator, connect, lambda_context)
     assert emu.api_requests == 0 and contacts["created"] == [] and contacts["enabled"] is False
 
 
-def test_200_participants_with_repeats_quotes_and_apostrophes(emulator, connect, lambda_context):
+def test_200_participants_with_repeats_quotes_and_apostrophes(emulator_for, deps_for, lambda_context):
     # Given 200 participant entries: Jane, 150 new people on 30 domains (some listed twice in another case),
     # names with quotes and apostrophes, and a host missing from the list
-    emu = emulator()
-    deps = connect(emu)
+    emu = emulator_for(org_fixture())
+    deps = deps_for(emu)
     people = [{"email": "jane@globex.com", "name": "Jane Doe"}]
     for i in range(150):
         people.append({"email": f"p{i}.o'neil@d{i % 30}.example", "name": f'Pat "P{i}" O\'Neil'})
