@@ -3,60 +3,24 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any
+from functools import partial
 
 import pytest
 from callsync.adapters.describe_cache import CachedDescribeSource, DescribeMemory
 from callsync.adapters.salesforce_errors import raise_for_save_results
-from callsync.composition import Dependencies, build_dependencies
-from callsync.config import Config
+from callsync.composition import Dependencies
 from callsync.errors import OrgDisconnected, SalesforceRejected, SalesforceUnavailable
-from callsync_dev.emulator import Emulator
 from simple_salesforce import format_soql
-
-from .conftest import put_secret
 
 pytestmark = pytest.mark.integration
 
 ORG = "acme"
 
 
-@pytest.fixture
-def emulator() -> Iterator[Callable[..., Emulator]]:
-    started: list[Emulator] = []
-
-    def start(**fixture: Any) -> Emulator:
-        emu = Emulator.from_fixture({"records": {}, **fixture}).start()
-        started.append(emu)
-        return emu
-
-    yield start
-    for emu in started:
-        emu.stop()
-
-
-@pytest.fixture
-def connect(aws) -> Callable[[Emulator], Callable[[], Dependencies]]:
-    """Stores the emulator's tokens and app credentials; returns a factory of Dependencies (one per 'process')."""
-
-    def wire(emu: Emulator) -> Callable[[], Dependencies]:
-        conn = emu.connection
-        config = Config(salesforce_ca_bundle=conn["ca_file"])
-        put_secret(aws, config.app_secret_name, {"client_id": conn["client_id"],
-                                                 "client_secret": conn["client_secret"]})
-        put_secret(aws, config.secret_prefix + ORG, {
-            "instance_url": conn["instance_url"], "access_token": conn["access_token"],
-            "refresh_token": conn["refresh_token"], "issued_at": "0", "id": "x"})
-        return lambda: build_dependencies(config, boto_session=aws)
-
-    return wire
-
-
-def test_query_composite_and_collections_count_like_the_emulator(emulator, connect):
+def test_query_composite_and_collections_count_like_the_emulator(emulator_for, deps_for):
     # Given an org and a client
-    emu = emulator()
-    deps = connect(emu)()
+    emu = emulator_for()
+    deps = deps_for(emu)
     api = deps.salesforce(ORG)
     # When contacts are created in one collections request, read in one query and one composite
     results = api.create_records([{"attributes": {"type": "Contact"}, "LastName": f"Doe{i}",
@@ -77,20 +41,20 @@ def test_query_composite_and_collections_count_like_the_emulator(emulator, conne
     assert api.instance_url == emu.connection["instance_url"]
 
 
-def test_a_fresh_client_per_invocation_starts_counting_at_zero(emulator, connect):
-    emu = emulator()
-    deps = connect(emu)()
+def test_a_fresh_client_per_invocation_starts_counting_at_zero(emulator_for, deps_for):
+    emu = emulator_for()
+    deps = deps_for(emu)
     first = deps.salesforce(ORG)
     first.query("SELECT Id FROM User")
     second = deps.salesforce(ORG)
     assert (first.api_requests, second.api_requests) == (1, 0)
 
 
-def test_rejection_and_fault_mapping_through_the_emulator(emulator, connect):
+def test_rejection_and_fault_mapping_through_the_emulator(emulator_for, deps_for):
     # Given a fault on the next composite request
-    emu = emulator(faults=[{"method": "POST", "path": "composite$", "times": 1, "status": 503,
+    emu = emulator_for(faults=[{"method": "POST", "path": "composite$", "times": 1, "status": 503,
                             "errorCode": "SERVER_UNAVAILABLE", "message": "try later"}])
-    api = connect(emu)().salesforce(ORG)
+    api = deps_for(emu).salesforce(ORG)
     # When a bad query runs / Then it is rejected with the code
     with pytest.raises(SalesforceRejected) as caught:
         api.query("SELECT Nope__c FROM Contact")
@@ -101,10 +65,10 @@ def test_rejection_and_fault_mapping_through_the_emulator(emulator, connect):
     assert api.api_requests == emu.api_requests
 
 
-def test_describe_cache_cold_warm_and_revalidated(emulator, connect, aws):
+def test_describe_cache_cold_warm_and_revalidated(emulator_for, deps_for, aws):
     # Given an empty describe cache and a clock we control
-    emu = emulator()
-    deps = connect(emu)()
+    emu = emulator_for()
+    deps = deps_for(emu)
     now = [1_000_000.0]
     memory = DescribeMemory()
 
@@ -141,10 +105,10 @@ def test_describe_cache_cold_warm_and_revalidated(emulator, connect, aws):
     assert int(global_item["fresh_until"]) == int(now[0]) + 3600
 
 
-def test_expired_session_is_refreshed_and_persisted(emulator, connect, aws):
+def test_expired_session_is_refreshed_and_persisted(emulator_for, deps_for, aws):
     # Given access tokens that die after 1 request
-    emu = emulator(session_expires_after=1)
-    deps = connect(emu)()
+    emu = emulator_for(session_expires_after=1)
+    deps = deps_for(emu)
     api = deps.salesforce(ORG)
     # When two requests are made
     api.query("SELECT Id FROM User")
@@ -157,10 +121,10 @@ def test_expired_session_is_refreshed_and_persisted(emulator, connect, aws):
 
 
 @pytest.mark.parametrize("rotate", [False, True])
-def test_two_processes_refreshing_at_once_end_with_one_working_token(emulator, connect, aws, rotate):
+def test_two_processes_refreshing_at_once_end_with_one_working_token(emulator_for, deps_for, aws, rotate):
     # Given two 'processes' (own caches and locks) whose access token is used up (3 requests per token)
-    emu = emulator(session_expires_after=3, rotate_refresh_tokens=rotate)
-    factory = connect(emu)
+    emu = emulator_for(session_expires_after=3, rotate_refresh_tokens=rotate)
+    factory = partial(deps_for, emu)
     first, second = factory(), factory()
     for _ in range(3):
         first.salesforce(ORG).query("SELECT Id FROM User")
@@ -189,10 +153,10 @@ def test_two_processes_refreshing_at_once_end_with_one_working_token(emulator, c
     assert factory().salesforce(ORG).query("SELECT Id FROM User")
 
 
-def test_invalid_grant_disconnects_the_org(emulator, connect, aws):
+def test_invalid_grant_disconnects_the_org(emulator_for, deps_for, aws):
     # Given a revoked refresh token and an expired session
-    emu = emulator(session_expires_after=0, refresh_token_revoked=True)
-    factory = connect(emu)
+    emu = emulator_for(session_expires_after=0, refresh_token_revoked=True)
+    factory = partial(deps_for, emu)
     deps = factory()
     # When a request is made / Then OrgDisconnected tells how to reconnect
     with pytest.raises(OrgDisconnected, match=r"reconnect with `callsync connect --org-id acme`"):

@@ -6,7 +6,7 @@ import pytest
 from callsync.adapters.secrets_tokens import SecretsManagerAppCredentials, SecretsManagerTokenStore
 from callsync.errors import ConcurrentUpdate, OrgDisconnected, PermanentError
 
-from .conftest import put_secret
+from tests.support.stack import put_secret
 
 pytestmark = pytest.mark.integration
 
