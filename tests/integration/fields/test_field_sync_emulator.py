@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from callsync.adapters.salesforce_fields import SalesforceFieldStore
-from callsync.composition import Dependencies, build_dependencies
-from callsync.config import Config
+from callsync.composition import Dependencies
 from callsync.errors import SalesforceUnavailable
 from callsync.models.fields import FieldSyncResult
 from callsync.models.match import AccountInfo, MatchResult, OpportunityInfo, Person
@@ -21,19 +19,14 @@ from callsync.services.sync_fields import SyncFields
 from callsync_dev.emulator import Emulator
 from callsync_dev.emulator.limits import FaultInjector
 from callsync_dev.localstack import LocalLambdaContext
-from moto import mock_aws
+
+from tests.support.stack import StartEmulator, WireDependencies
 
 pytestmark = pytest.mark.integration
 
 ORG = "acme"
 OPP, ACC, CON = "006000000000001AAA", "001000000000001AAA", "003000000000001AAA"
 REPO = Path(__file__).resolve().parents[3]
-TABLES = {
-    "callsync-settings": [("org_id", "HASH")],
-    "callsync-ledger": [("call_key", "HASH"), ("sk", "RANGE")],
-    "callsync-describe-cache": [("pk", "HASH")],
-    "callsync-claims": [("pk", "HASH")],
-}
 
 FIXTURE: dict[str, Any] = {
     "schema": {
@@ -76,42 +69,14 @@ MAPPINGS = [
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        session = boto3.session.Session(region_name="us-east-1")
-        client = session.client("dynamodb")
-        for name, keys in TABLES.items():
-            client.create_table(
-                TableName=name,
-                KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in keys],
-                AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
-                BillingMode="PAY_PER_REQUEST",
-            )
-        yield session
+def emulator(emulator_for: StartEmulator) -> Emulator:
+    return emulator_for(FIXTURE)
 
 
 @pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = Emulator.from_fixture(json.loads(json.dumps(FIXTURE))).start()
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture
-def new_process(aws: Any, emulator: Emulator) -> Callable[[], Dependencies]:
+def new_process(deps_for: WireDependencies, emulator: Emulator) -> Callable[[], Dependencies]:
     """A factory of Dependencies, one per simulated Lambda process, wired to the emulator."""
-    conn = emulator.connection
-    config = Config(salesforce_ca_bundle=conn["ca_file"])
-    secrets = aws.client("secretsmanager")
-    secrets.create_secret(Name=config.app_secret_name, SecretString=json.dumps(
-        {"client_id": conn["client_id"], "client_secret": conn["client_secret"]}))
-    secrets.create_secret(Name=config.secret_prefix + ORG, SecretString=json.dumps({
-        "instance_url": conn["instance_url"], "access_token": conn["access_token"],
-        "refresh_token": conn["refresh_token"], "issued_at": "0", "id": "x"}))
-    return lambda: build_dependencies(config, boto_session=aws)
+    return partial(deps_for, emulator)
 
 
 def sync_state(current_values: dict[str, dict[str, Any]] | None = None, **call: Any) -> SyncState:

@@ -1,38 +1,22 @@
-"""EventBridge publisher and DynamoDB watch state against moto."""
+"""EventBridge publisher and DynamoDB watch state against moto (the shared `aws` fixture)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from callsync.adapters.dynamodb_watch_state import DynamoDbOrgDirectory, DynamoDbWatchState
 from callsync.adapters.eventbridge_publisher import EventBridgePublisher
+from callsync.config import Config
 from callsync.domain.closed_deals import DealState
 from callsync.errors import RetryableError
 from callsync.models.read_side import DealClosed, RecordRef
-from moto import mock_aws
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        session = boto3.session.Session(region_name="us-east-1")
-        db = session.client("dynamodb")
-        for name, key in (("claims", "pk"), ("settings", "org_id")):
-            db.create_table(TableName=name, KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                            BillingMode="PAY_PER_REQUEST")
-        yield session
+TABLES = Config()  # the shared `aws` fixture holds the template's tables under these names
 
 
 def event(n: int) -> DealClosed:
@@ -86,7 +70,7 @@ def test_more_than_ten_events_is_a_programming_error():
 
 
 def test_the_watermark_only_moves_forward(aws):
-    state = DynamoDbWatchState(aws.resource("dynamodb").Table("claims"))
+    state = DynamoDbWatchState(aws.resource("dynamodb").Table(TABLES.claims_table))
     assert state.watermark("acme") is None and state.baseline("acme") is None
     state.advance_watermark("acme", T0, baseline=T0 - timedelta(days=7))
     state.advance_watermark("acme", T0 - timedelta(minutes=5))  # an overlapping, older run
@@ -97,7 +81,7 @@ def test_the_watermark_only_moves_forward(aws):
 
 
 def test_deal_states_round_trip_with_a_ttl(aws):
-    table = aws.resource("dynamodb").Table("claims")
+    table = aws.resource("dynamodb").Table(TABLES.claims_table)
     state = DynamoDbWatchState(table, clock=lambda: 1_000_000.0)
     state.remember("acme", "006A", DealState(2, False, "won|Closed Won"))
     assert state.deal("acme", "006A") == DealState(2, False, "won|Closed Won")
@@ -106,7 +90,7 @@ def test_deal_states_round_trip_with_a_ttl(aws):
 
 
 def test_the_directory_lists_orgs_with_win_loss_enabled(aws):
-    table = aws.resource("dynamodb").Table("settings")
+    table = aws.resource("dynamodb").Table(TABLES.settings_table)
     table.put_item(Item={"org_id": "acme", "win_loss": {"enabled": True}})
     table.put_item(Item={"org_id": "umbrella", "win_loss": {"enabled": False}})
     table.put_item(Item={"org_id": "globex"})
