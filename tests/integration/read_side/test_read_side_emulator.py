@@ -178,14 +178,19 @@ def test_an_edit_after_the_close_publishes_nothing(stack):
     assert cycle(side)["duplicates"] == 1 and side.bus_events() == []
 
 
-def test_thousands_of_closes_are_read_page_by_page(stack):
-    # Given 2,100 deals closed today besides the fixture's (two query pages of 2,000)
+def with_closed_deals(count: int) -> dict[str, Any]:
+    """The fixture org plus ``count`` deals closed won on 2026-11-24."""
     org = copy.deepcopy(ORG_FIXTURE)
     org["records"]["Opportunity"] += [
         {"Name": f"Bulk {i}", "AccountId": "acct-initech", "StageName": "Closed Won", "CloseDate": "2026-11-24"}
-        for i in range(2_100)
+        for i in range(count)
     ]
-    side = stack(org=org)
+    return org
+
+
+def test_thousands_of_closes_are_read_page_by_page(stack):
+    # Given 2,100 deals closed today besides the fixture's (two query pages of 2,000)
+    side = stack(org=with_closed_deals(2_100))
     api = side.dependencies().salesforce("acme")
     now = datetime.now(UTC) + timedelta(seconds=1)
     window = Window(start=now - timedelta(days=7), end=now, first_run=True)
@@ -199,12 +204,7 @@ def test_thousands_of_closes_are_read_page_by_page(stack):
 
 def test_many_closes_in_one_cycle_are_published_once_each(stack):
     # Given 25 deals closed today besides the fixture's (3 PutEvents batches)
-    org = copy.deepcopy(ORG_FIXTURE)
-    org["records"]["Opportunity"] += [
-        {"Name": f"Bulk {i}", "AccountId": "acct-initech", "StageName": "Closed Won", "CloseDate": "2026-11-24"}
-        for i in range(25)
-    ]
-    side = stack(org=org)
+    side = stack(org=with_closed_deals(25))
     result = cycle(side)
     assert len(result["published"]) == 26 and result["api_requests"] == 3  # describes, window, logged calls
     events = side.bus_events()
