@@ -15,6 +15,8 @@ from callsync.config import Config
 from callsync_dev import connect
 from callsync_dev.emulator import Emulator
 
+from tests.support.stack import StartEmulator, put_secret
+
 pytestmark = pytest.mark.integration
 
 ORG: dict[str, Any] = {
@@ -54,8 +56,13 @@ def args_for(emu: Emulator, *extra: str) -> list[str]:
     ]
 
 
+def client_flags(conn: dict[str, Any], client_secret: str | None = None) -> list[str]:
+    """The connected app's credentials as connect's flags (the emulator's own secret unless given)."""
+    return ["--client-id", conn["client_id"], "--client-secret", client_secret or conn["client_secret"]]
+
+
 def test_connect_stores_working_tokens_and_prints_no_secret(
-    aws: Any, emulator_for: Callable[[dict[str, Any]], Emulator], capsys: pytest.CaptureFixture[str]
+    aws: Any, emulator_for: StartEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given an emulated org and the connected app's credentials as flags
     emu = emulator_for(ORG)
@@ -63,7 +70,7 @@ def test_connect_stores_working_tokens_and_prints_no_secret(
     browser = Browser(conn["ca_file"])
     # When the admin runs connect and approves in the browser
     code = connect.main(
-        args_for(emu, "--client-id", conn["client_id"], "--client-secret", conn["client_secret"]),
+        args_for(emu, *client_flags(conn)),
         open_url=browser,
         boto_session=aws,
     )
@@ -95,12 +102,12 @@ def test_connect_stores_working_tokens_and_prints_no_secret(
 
 
 def test_the_pipeline_refreshes_with_what_connect_stored(
-    aws: Any, emulator_for: Callable[[dict[str, Any]], Emulator]
+    aws: Any, emulator_for: StartEmulator
 ) -> None:
     # Given an org whose sessions die after 2 API requests, connected with connect
     emu = emulator_for({**ORG, "session_expires_after": 2})
     conn = emu.connection
-    flags = ["--client-id", conn["client_id"], "--client-secret", conn["client_secret"]]
+    flags = client_flags(conn)
     assert connect.main(args_for(emu, *flags), open_url=Browser(conn["ca_file"]), boto_session=aws) == 0
     before = secret(aws, "callsync/org/acme")
     # When the pipeline's gateway makes more requests than a session lives
@@ -115,15 +122,12 @@ def test_the_pipeline_refreshes_with_what_connect_stored(
 
 
 def test_the_app_secret_is_used_when_no_flags_are_given(
-    aws: Any, emulator_for: Callable[[dict[str, Any]], Emulator]
+    aws: Any, emulator_for: StartEmulator
 ) -> None:
     # Given the connected app's credentials in callsync/app
     emu = emulator_for(ORG)
     conn = emu.connection
-    aws.client("secretsmanager").create_secret(
-        Name="callsync/app",
-        SecretString=json.dumps({"client_id": conn["client_id"], "client_secret": conn["client_secret"]}),
-    )
+    put_secret(aws, "callsync/app", {"client_id": conn["client_id"], "client_secret": conn["client_secret"]})
     # When connect runs without client flags
     code = connect.main(args_for(emu), open_url=Browser(conn["ca_file"]), boto_session=aws)
     # Then it connects
@@ -132,7 +136,7 @@ def test_the_app_secret_is_used_when_no_flags_are_given(
 
 
 def test_without_any_client_connect_fails_before_opening_a_browser(
-    aws: Any, emulator_for: Callable[[dict[str, Any]], Emulator], capsys: pytest.CaptureFixture[str]
+    aws: Any, emulator_for: StartEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given no app secret and no flags
     emu = emulator_for(ORG)
@@ -146,16 +150,14 @@ def test_without_any_client_connect_fails_before_opening_a_browser(
 
 
 def test_flags_that_differ_from_the_app_secret_are_refused(
-    aws: Any, emulator_for: Callable[[dict[str, Any]], Emulator], capsys: pytest.CaptureFixture[str]
+    aws: Any, emulator_for: StartEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given another connected app in callsync/app
     emu = emulator_for(ORG)
     conn = emu.connection
-    aws.client("secretsmanager").create_secret(
-        Name="callsync/app", SecretString=json.dumps({"client_id": "other", "client_secret": "other-secret"})
-    )
+    put_secret(aws, "callsync/app", {"client_id": "other", "client_secret": "other-secret"})
     # When connect runs with this app's flags
-    flags = ["--client-id", conn["client_id"], "--client-secret", conn["client_secret"]]
+    flags = client_flags(conn)
     code = connect.main(args_for(emu, *flags), open_url=Browser(conn["ca_file"]), boto_session=aws)
     # Then it refuses (refreshes would use the other app), unless told to replace it
     assert code == 1 and "--save-app-secret" in capsys.readouterr().err
@@ -167,7 +169,7 @@ def test_flags_that_differ_from_the_app_secret_are_refused(
 
 
 def test_a_wrong_client_secret_fails_the_exchange_and_stores_nothing(
-    aws: Any, emulator_for: Callable[[dict[str, Any]], Emulator], capsys: pytest.CaptureFixture[str]
+    aws: Any, emulator_for: StartEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a wrong consumer secret
     emu = emulator_for(ORG)
@@ -175,7 +177,7 @@ def test_a_wrong_client_secret_fails_the_exchange_and_stores_nothing(
     browser = Browser(conn["ca_file"])
     # When connect runs
     code = connect.main(
-        args_for(emu, "--client-id", conn["client_id"], "--client-secret", "WRONG-SECRET-123"),
+        args_for(emu, *client_flags(conn, "WRONG-SECRET-123")),
         open_url=browser,
         boto_session=aws,
     )
@@ -209,7 +211,7 @@ def forged_redirect(params: dict[str, str]) -> Callable[[str], None]:
 )
 def test_a_bad_redirect_is_refused(
     aws: Any,
-    emulator_for: Callable[[dict[str, Any]], Emulator],
+    emulator_for: StartEmulator,
     capsys: pytest.CaptureFixture[str],
     params: dict[str, str],
     expected: str,
@@ -217,7 +219,7 @@ def test_a_bad_redirect_is_refused(
     # Given a redirect with a forged state, a denial, or no code
     emu = emulator_for(ORG)
     conn = emu.connection
-    flags = ["--client-id", conn["client_id"], "--client-secret", conn["client_secret"]]
+    flags = client_flags(conn)
     # When connect receives it
     code = connect.main(args_for(emu, *flags), open_url=forged_redirect(params), boto_session=aws)
     # Then it fails, saying why, and stores no tokens
@@ -226,12 +228,12 @@ def test_a_bad_redirect_is_refused(
     assert "callsync/org/acme" not in names
 
 
-def test_no_redirect_times_out(aws: Any, emulator_for: Callable[[dict[str, Any]], Emulator],
+def test_no_redirect_times_out(aws: Any, emulator_for: StartEmulator,
                                capsys: pytest.CaptureFixture[str]) -> None:
     # Given a browser that never comes back
     emu = emulator_for(ORG)
     conn = emu.connection
-    flags = ["--client-id", conn["client_id"], "--client-secret", conn["client_secret"]]
+    flags = client_flags(conn)
     # When connect waits one second
     argv = [*args_for(emu, *flags), "--timeout", "1"]
     code = connect.main(argv, open_url=lambda url: None, boto_session=aws)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,7 +12,8 @@ from callsync.config import Config
 from callsync.domain.permissions import field_permission_fix, object_permission_fix, shared_activities_fix
 from callsync.models.settings import OrgSettings
 from callsync_dev import doctor_cli
-from callsync_dev.emulator import Emulator
+
+from tests.support.stack import StartEmulator, WireDependencies
 
 pytestmark = pytest.mark.integration
 
@@ -145,22 +145,13 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_connected_org_is_checked_with_its_stored_settings(
-    aws: Any, emulator_for: Callable[[dict[str, Any]], Emulator], capsys: pytest.CaptureFixture[str]
+    emulator_for: StartEmulator, deps_for: WireDependencies, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a connected org (tokens and app secret in Secrets Manager) whose settings are in the table,
     # with Pain__c hidden
     emu = emulator_for({**ORG, "hidden_fields": ["Opportunity.Pain__c"]})
     conn = emu.connection
-    sm = aws.client("secretsmanager")
-    sm.create_secret(
-        Name="callsync/app",
-        SecretString=json.dumps({"client_id": conn["client_id"], "client_secret": conn["client_secret"]}),
-    )
-    sm.create_secret(Name="callsync/org/acme", SecretString=json.dumps({
-        "instance_url": conn["instance_url"], "access_token": conn["access_token"],
-        "refresh_token": conn["refresh_token"], "issued_at": "0", "id": f"{conn['instance_url']}/id/x/y",
-    }))
-    deps = build_dependencies(Config(salesforce_ca_bundle=conn["ca_file"]), boto_session=aws)
+    deps = deps_for(emu)
     deps.settings.put(OrgSettings.model_validate(SETTINGS))
     # When doctor runs for the org id
     code = doctor_cli.main(["--org-id", "acme"], deps=deps)
