@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from callsync_dev.runner import DEMO_EVENT, RunResult, run
 
+from tests.support.demo import live, load, write_event
+
 pytestmark = pytest.mark.e2e
 
 SUBJECT = "[callsync] Globex x Acme - rollout scoping"
-
-
-def load(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text())
-
-
-def write_event(tmp_path: Path, name: str, **changes: Any) -> Path:
-    body = {**load(DEMO_EVENT), **changes}
-    path = tmp_path / name
-    path.write_text(json.dumps(body))
-    return path
-
-
-def live(result: RunResult, obj: str) -> list[dict[str, Any]]:
-    return [r for r in result.org["records"].get(obj, []) if not r.get("IsDeleted")]
 
 
 def ours(result: RunResult) -> dict[str, list[dict[str, Any]]]:
@@ -48,8 +34,8 @@ def ours(result: RunResult) -> dict[str, list[dict[str, Any]]]:
 
 def test_demo_call_logged_once_across_duplicates_revisions_and_a_lost_ledger(tmp_path: Path) -> None:
     # Given the demo call, delivered twice, then re-synced as revision 2
-    first = write_event(tmp_path, "r1.json")
-    second = write_event(tmp_path, "r2.json", revision=2)
+    first = write_event(tmp_path, "r1")
+    second = write_event(tmp_path, "r2", revision=2)
     # When `callsync run` processes them
     result = run([first, first, second], retry_wait_scale=0.01)
     # Then every run settled as expected
@@ -82,7 +68,7 @@ def test_bad_input_is_logged_safely(tmp_path: Path) -> None:
     body = load(DEMO_EVENT)
     externals = [{"email": f"person{i}@globex.com", "name": f"Person {i}"} for i in range(57)]
     event = write_event(
-        tmp_path, "bad.json", call_id="bad-1", title='Globex "Q3" <b>plan</b> & more',
+        tmp_path, "bad", call_id="bad-1", title='Globex "Q3" <b>plan</b> & more',
         notes="<script>alert('x')</script> Tom & Jerry", summary="lorem ipsum " * 3400,
         participants=body["participants"] + externals, call_type="dIsCoVeRy",
         action_items=[{"text": "Follow up with everyone"}, {"text": "Share the deck", "due_date": "2026-06-10"}])

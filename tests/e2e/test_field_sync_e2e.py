@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import copy
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, DEMO_SETTINGS, RunResult, run
 
+from tests.support.demo import load, records, write_event
+
 pytestmark = pytest.mark.e2e
 
 OPP_NAME = "Globex - Sales call automation (120 seats)"
 REP_PAIN = "2026-05-12: Call notes never reach Salesforce; forecast calls rely on memory."
-
-
-def load(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text())
 
 
 def org_fixture() -> dict[str, Any]:
@@ -48,17 +43,11 @@ def settings() -> dict[str, Any]:
     return body
 
 
-def write_event(tmp_path: Path, name: str, **changes: Any) -> Path:
+def field_event() -> dict[str, Any]:
+    """The demo event with a picklist insight and a multi-select one (one value the org does not allow)."""
     event = load(DEMO_EVENT)
     event["insights"] = {**event["insights"], "forecast": "warm", "competition": ["chorus", "Nope"]}
-    event.update(copy.deepcopy(changes))
-    path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps(event))
-    return path
-
-
-def records(result: RunResult, object_name: str) -> list[dict[str, Any]]:
-    return result.org["records"].get(object_name, [])
+    return event
 
 
 def opportunity(result: RunResult) -> dict[str, Any]:
@@ -71,7 +60,7 @@ def sync_fields_entries(result: RunResult) -> list[dict[str, Any]]:
 
 def test_a_call_lands_in_the_mapped_fields(tmp_path):
     # Given the demo org with extra mappings, and one call
-    event = write_event(tmp_path, "call")
+    event = write_event(tmp_path, "call", field_event())
     # When `callsync run` processes it
     result = run([event], org=org_fixture(), settings=settings())
     # Then the run succeeds and the dump shows each policy's result
@@ -103,11 +92,11 @@ def test_a_call_lands_in_the_mapped_fields(tmp_path):
 
 def test_redelivery_and_replay_never_append_twice(tmp_path):
     # Given a call delivered twice
-    first = write_event(tmp_path, "call")
+    first = write_event(tmp_path, "call", field_event())
     result = run([first, first], org=org_fixture(), settings=settings())
     assert [r["status"] for r in result.runs] == ["SUCCEEDED", "DUPLICATE"]
     # When the call is replayed later as revision 2 with the same insights, against the org as it is now
-    replay = write_event(tmp_path, "call-r2", revision=2)
+    replay = write_event(tmp_path, "call-r2", field_event(), revision=2)
     again = run([replay], org=result.org, settings=settings())
     # Then the replay finds its own entries and writes no field
     assert [r["status"] for r in again.runs] == ["SUCCEEDED"]
@@ -122,8 +111,8 @@ def test_redelivery_and_replay_never_append_twice(tmp_path):
 
 def test_a_later_call_appends_after_the_earlier_entry(tmp_path):
     # Given a call synced, then a different call on the same deal a week later
-    first = write_event(tmp_path, "call")
-    later = write_event(tmp_path, "later", call_id="zoom-9000", started_at="2026-06-10T15:00:00Z",
+    first = write_event(tmp_path, "call", field_event())
+    later = write_event(tmp_path, "later", field_event(), call_id="zoom-9000", started_at="2026-06-10T15:00:00Z",
                         insights={"pain": "Managers still rebuild the forecast by hand.", "forecast": "Hot"})
     result = run([first], org=org_fixture(), settings=settings())
     # When the later call runs against the org as the first left it
@@ -141,8 +130,8 @@ def test_a_later_call_appends_after_the_earlier_entry(tmp_path):
 
 def test_two_calls_on_one_deal_at_once_keep_both_entries(tmp_path):
     # Given two different calls on the same deal delivered together (processed concurrently)
-    first = write_event(tmp_path, "call")
-    other = write_event(tmp_path, "other", call_id="zoom-9000", started_at="2026-06-10T15:00:00Z",
+    first = write_event(tmp_path, "call", field_event())
+    other = write_event(tmp_path, "other", field_event(), call_id="zoom-9000", started_at="2026-06-10T15:00:00Z",
                         insights={"pain": "Managers still rebuild the forecast by hand.",
                                   "decision_process": "CFO signs after the pilot"})
     # When both run

@@ -3,8 +3,6 @@ the reason in the report, one record for a person two calls create at once."""
 
 from __future__ import annotations
 
-import copy
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,25 +10,11 @@ import pytest
 from callsync_dev.report import render
 from callsync_dev.runner import DEMO_EVENT, RunResult, run
 
+from tests.support.demo import load, records, write_event
+
 pytestmark = pytest.mark.e2e
 
 ROLLOUT = "Globex - Sales call automation (120 seats)"
-
-
-def load(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text())
-
-
-def write_event(tmp_path: Path, name: str, **changes: Any) -> Path:
-    event = load(DEMO_EVENT)
-    event.update(copy.deepcopy(changes))
-    path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps(event))
-    return path
-
-
-def records(result: RunResult, object_name: str) -> list[dict[str, Any]]:
-    return list(result.org["records"].get(object_name) or [])
 
 
 def one(result: RunResult, object_name: str, **where: Any) -> dict[str, Any]:

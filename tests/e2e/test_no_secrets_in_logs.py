@@ -72,6 +72,19 @@ def _query(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query))
 
 
+def run_demo(tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture, **org_settings: Any) -> tuple[int, Any]:
+    """``callsync run --verbose`` of the demo event against the demo org with ``org_settings``, every INFO log
+    (and callsync's DEBUG ones) captured; returns the exit code and the result document."""
+    org_path = tmp_path / "org.json"
+    org_path.write_text(json.dumps(json.loads(DEMO_ORG.read_text()) | org_settings))
+    out = tmp_path / "result.json"
+    caplog.set_level(logging.DEBUG, logger="callsync")
+    caplog.set_level(logging.INFO)
+    code = cli.main(["run", str(DEMO_EVENT), "--org", str(org_path), "--settings", str(DEMO_SETTINGS),
+                     "--out", str(out), "--verbose"])
+    return code, json.loads(out.read_text())
+
+
 def test_a_full_run_with_refreshes_logs_no_secret(
     tmp_path: pathlib.Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -80,20 +93,10 @@ def test_a_full_run_with_refreshes_logs_no_secret(
 ) -> None:
     # Given the demo org whose sessions expire after 2 API requests, with rotating refresh tokens
     issued = IssuedSecrets(monkeypatch)
-    org = json.loads(DEMO_ORG.read_text()) | {"session_expires_after": 2, "rotate_refresh_tokens": True}
-    org_path = tmp_path / "org.json"
-    org_path.write_text(json.dumps(org))
-    out = tmp_path / "result.json"
-    caplog.set_level(logging.DEBUG, logger="callsync")
-    caplog.set_level(logging.INFO)
     # When the demo event runs through the local stack with every function's INFO logs on
-    code = cli.main(
-        ["run", str(DEMO_EVENT), "--org", str(org_path), "--settings", str(DEMO_SETTINGS), "--out", str(out),
-         "--verbose"]
-    )
+    code, result = run_demo(tmp_path, caplog, session_expires_after=2, rotate_refresh_tokens=True)
     # Then the run succeeded, refreshing tokens on the way
     printed = capsys.readouterr()
-    result = json.loads(out.read_text())
     assert code == 0, printed.out[-2000:]
     assert issued.refreshes >= 2
     assert len(issued.values) >= 4  # client secret, first tokens, and the refreshed ones
@@ -121,20 +124,10 @@ def test_a_failed_refresh_reports_without_the_refresh_token(
 ) -> None:
     # Given an org whose refresh token was revoked and whose session dies after 1 request
     issued = IssuedSecrets(monkeypatch)
-    org = json.loads(DEMO_ORG.read_text()) | {"session_expires_after": 1, "refresh_token_revoked": True}
-    org_path = tmp_path / "org.json"
-    org_path.write_text(json.dumps(org))
-    out = tmp_path / "result.json"
-    caplog.set_level(logging.DEBUG, logger="callsync")
-    caplog.set_level(logging.INFO)
     # When the demo event runs
-    code = cli.main(
-        ["run", str(DEMO_EVENT), "--org", str(org_path), "--settings", str(DEMO_SETTINGS), "--out", str(out),
-         "--verbose"]
-    )
+    code, result = run_demo(tmp_path, caplog, session_expires_after=1, refresh_token_revoked=True)
     # Then the run fails (the org must be reconnected) and the error names no token
     printed = capsys.readouterr()
-    result = json.loads(out.read_text())
     assert code == 1
     assert result["runs"][0]["status"] == "FAILED"
     texts = [printed.out, printed.err, "\n".join(r.getMessage() for r in caplog.records), json.dumps(result["runs"]),
