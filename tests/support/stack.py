@@ -30,6 +30,8 @@ from callsync_dev.emulator import Emulator
 from callsync_dev.localstack import LocalLambdaContext
 from moto import mock_aws
 
+from tests.support.lambdas import lambda_context
+
 ORG_ID = "acme"
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -102,11 +104,7 @@ def deps_for(aws: Any) -> WireDependencies:
     return wire
 
 
-@pytest.fixture
-def lambda_context() -> LocalLambdaContext:
-    """The Lambda context a handler is invoked with."""
-    return LocalLambdaContext(
-        function_name="callsync-test",
-        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:callsync-test",
-        aws_request_id="req-1",
-    )
+@pytest.fixture(name="lambda_context")
+def lambda_context_fixture() -> LocalLambdaContext:
+    """The Lambda context a handler is invoked with (see tests/support/lambdas.py)."""
+    return lambda_context()

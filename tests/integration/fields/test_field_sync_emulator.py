@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,15 +16,14 @@ from callsync.models.state import SyncState
 from callsync.services.sync_fields import SyncFields
 from callsync_dev.emulator import Emulator
 from callsync_dev.emulator.limits import FaultInjector
-from callsync_dev.localstack import LocalLambdaContext
 
+from tests.support.lambdas import lambda_context, load_function
 from tests.support.stack import StartEmulator, WireDependencies
 
 pytestmark = pytest.mark.integration
 
 ORG = "acme"
 OPP, ACC, CON = "006000000000001AAA", "001000000000001AAA", "003000000000001AAA"
-REPO = Path(__file__).resolve().parents[3]
 
 FIXTURE: dict[str, Any] = {
     "schema": {
@@ -187,12 +184,8 @@ def test_a_5xx_on_the_write_raises_retryable_and_the_retry_completes(emulator, n
 
 def test_the_handler_returns_the_step_result(emulator, new_process):
     # Given the Lambda handler module, loaded the way the local stack loads it
-    path = REPO / "functions" / "sync_fields" / "app.py"
-    spec = importlib.util.spec_from_file_location("callsync_fn_sync_fields_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    context = LocalLambdaContext(function_name="SyncFields", invoked_function_arn="arn:aws:lambda:x")
+    module = load_function("sync_fields")
+    context = lambda_context("SyncFields")
     # When it is invoked with the state machine's input
     output = module.handler(sync_state().model_dump(mode="json"), context, deps=new_process())
     # Then it returns the FieldSyncResult as JSON and the ledger holds the same report

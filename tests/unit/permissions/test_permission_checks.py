@@ -18,27 +18,10 @@ from callsync.domain.permissions import (
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.settings import OrgSettings
 
+from tests.support.org_settings import CONTRACT_EXAMPLE
 from tests.unit.permissions.describe_builders import STANDARD_FIELDS, Describes, full_access_describes, make_describe
 
-ALL_ON = OrgSettings.model_validate(
-    {
-        "org_id": "acme",
-        "field_sync": {
-            "enabled": True,
-            "mappings": [
-                {"insight": "pain", "object": "Opportunity", "field": "Pain__c"},
-                {"insight": "budget", "object": "Opportunity", "field": "Amount", "policy": "overwrite"},
-                {"insight": "champion", "object": "Contact", "field": "Champion_Notes__c"},
-                {"insight": "metrics", "object": "Deal_Review__c", "field": "Metrics__c", "via": "Opportunity__c"},
-            ],
-        },
-        "activity_sync": {"enabled": True, "mode": "smart"},
-        "contact_creation": {"enabled": True},
-        "notes_sync": {"enabled": True},
-        "task_sync": {"enabled": True},
-        "account_link_field": "Airspeed_Link__c",
-    }
-)
+ALL_ON = OrgSettings.model_validate(CONTRACT_EXAMPLE)  # every feature on
 SHARED = OrgMetadata(objects=[*STANDARD_FIELDS, "TaskRelation"])
 NOT_SHARED = OrgMetadata(objects=list(STANDARD_FIELDS))
 

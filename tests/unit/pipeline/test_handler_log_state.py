@@ -6,11 +6,9 @@ until cleared. Every handler passes ``clear_state=True`` to ``inject_lambda_cont
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
@@ -21,27 +19,11 @@ from callsync.config import Config
 from callsync.observability import logger
 from callsync.testing import FakeClaims, FakeLedger, FakeSettingsStore, FakeTokenStore
 
+from tests.support.lambdas import lambda_context, load_function
+
 ROOT = Path(__file__).resolve().parents[3]
 CALL = json.loads((ROOT / "events/demo_event.json").read_text())
 ARN = "arn:aws:states:us-east-1:123456789012:execution:PostCallSync:acme-zoom-8841-2026-06-03-1"
-
-
-@dataclass
-class FakeLambdaContext:
-    """What Powertools' inject_lambda_context reads from a Lambda context."""
-
-    aws_request_id: str
-    function_name: str = "record-outcome"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:record-outcome"
-
-
-def load_handler(function: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"{function}_app_log_state", ROOT / "functions" / function / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def deps() -> Dependencies:
@@ -63,7 +45,7 @@ def invoke_all(*invocations: tuple[ModuleType, dict[str, Any]]) -> list[list[dic
     try:
         for n, (module, event) in enumerate(invocations, start=1):
             start = len(stream.getvalue().splitlines())
-            module.handler(event, FakeLambdaContext(f"req-{n}"), deps=deps())
+            module.handler(event, lambda_context("record-outcome", f"req-{n}"), deps=deps())
             per_invocation.append([json.loads(line) for line in stream.getvalue().splitlines()[start:]])
     finally:
         logger.setLevel(level)
@@ -80,7 +62,7 @@ def test_a_step_does_not_carry_the_execution_arn_of_the_previous_invocation() ->
     other["call"] = {**other["call"], "org_id": "globex", "call_id": "other-call-7"}
     other["settings"] = {**other["settings"], "org_id": "globex", "field_sync": {"enabled": False},
                          "account_link_field": None}
-    first, second = invoke_all((load_handler("record_outcome"), first_event), (load_handler("sync_fields"), other))
+    first, second = invoke_all((load_function("record_outcome"), first_event), (load_function("sync_fields"), other))
 
     # Then RecordOutcome's lines carry its keys
     assert first and all(line.get("execution_arn") == ARN and line.get("org_id") == "acme" for line in first)
@@ -94,7 +76,7 @@ def test_a_step_does_not_carry_the_execution_arn_of_the_previous_invocation() ->
 
 def test_the_same_handler_twice_logs_only_the_second_calls_keys() -> None:
     # Given RecordOutcome invoked for a call with an execution ARN
-    handler = load_handler("record_outcome")
+    handler = load_function("record_outcome")
     other_call = {**CALL, "org_id": "globex", "call_id": "other-call-7"}
     # When the same process handles another org's call, without an execution ARN
     first, second = invoke_all((handler, {"status": "SUCCEEDED", "call": CALL, "execution_arn": ARN}),

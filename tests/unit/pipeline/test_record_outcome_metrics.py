@@ -9,7 +9,9 @@ import json
 from typing import Any
 
 import pytest
-from test_handler_log_state import ARN, CALL, FakeLambdaContext, deps, load_handler
+from test_handler_log_state import ARN, CALL, deps
+
+from tests.support.lambdas import lambda_context, load_function
 
 
 def emitted(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
@@ -29,9 +31,9 @@ def test_a_disconnected_org_is_counted_for_its_alarm(metrics_on: None, capsys: p
         "errorMessage": "org acme is disconnected (invalid_grant): reconnect with `callsync connect --org-id acme`",
         "errorType": "OrgDisconnected"})}
     # When RecordFailure runs
-    load_handler("record_outcome").handler(
-        {"status": "FAILED", "call": CALL, "error": error, "execution_arn": ARN}, FakeLambdaContext("req-1"),
-        deps=deps())
+    load_function("record_outcome").handler(
+        {"status": "FAILED", "call": CALL, "error": error, "execution_arn": ARN},
+        lambda_context("record-outcome", "req-1"), deps=deps())
     # Then the metrics say a call failed and an org is disconnected
     doc = emitted(capsys)
     names = {m["Name"] for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
@@ -41,8 +43,9 @@ def test_a_disconnected_org_is_counted_for_its_alarm(metrics_on: None, capsys: p
 
 
 def test_a_success_is_counted_without_disconnect(metrics_on: None, capsys: pytest.CaptureFixture[str]) -> None:
-    load_handler("record_outcome").handler(
-        {"status": "SUCCEEDED", "call": CALL, "execution_arn": ARN}, FakeLambdaContext("req-2"), deps=deps())
+    load_function("record_outcome").handler(
+        {"status": "SUCCEEDED", "call": CALL, "execution_arn": ARN}, lambda_context("record-outcome", "req-2"),
+        deps=deps())
     doc = emitted(capsys)
     names = {m["Name"] for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert "CallsSucceeded" in names and "OrgDisconnected" not in names

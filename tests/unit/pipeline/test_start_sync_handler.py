@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from callsync.composition import Dependencies
@@ -14,27 +11,12 @@ from callsync.config import Config
 from callsync.models.settings import OrgSettings
 from callsync.testing import FakeClaims, FakeLedger, FakeSettingsStore, FakeTokenStore
 
+from tests.support.lambdas import lambda_context, load_function
 from tests.unit.pipeline.consumer_doubles import FakeSqsClient, FakeStepFunctionsClient
 
 ROOT = Path(__file__).resolve().parents[3]
 STATE_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:PostCallSync"
 DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/dlq"
-
-
-def load_handler() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("start_sync_app_under_test", ROOT / "functions/start_sync/app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass
-class Context:
-    function_name: str = "start-sync"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:start-sync"
-    aws_request_id: str = "req-1"
 
 
 def record(message_id: str, body: str) -> dict[str, Any]:
@@ -63,7 +45,8 @@ def test_only_transiently_failed_messages_are_reported_back_to_sqs() -> None:
     batch = {"Records": [record("ok", event_body("good")), record("bad", "{not json"),
                          record("slow", event_body("throttled"))]}
     # When the consumer handles the batch
-    response = load_handler().handler(batch, Context(), deps=make_deps(sfn, sqs, ledger))
+    handler = load_function("start_sync").handler
+    response = handler(batch, lambda_context("start-sync"), deps=make_deps(sfn, sqs, ledger))
     # Then only the throttled message is a batch item failure (SQS redelivers it)
     assert response == {"batchItemFailures": [{"itemIdentifier": "slow"}]}
     # And the good one started, the malformed one went to the DLQ with its reason as attributes
@@ -78,11 +61,11 @@ def test_only_transiently_failed_messages_are_reported_back_to_sqs() -> None:
 def test_redelivered_message_after_completion_is_duplicate() -> None:
     # Given a call whose first message was handled
     sfn, sqs, ledger = FakeStepFunctionsClient(), FakeSqsClient(), FakeLedger()
-    handler = load_handler().handler
+    handler = load_function("start_sync").handler
     deps = make_deps(sfn, sqs, ledger)
-    handler({"Records": [record("first", event_body("c1"))]}, Context(), deps=deps)
+    handler({"Records": [record("first", event_body("c1"))]}, lambda_context("start-sync"), deps=deps)
     # When another message carries the same call
-    response = handler({"Records": [record("second", event_body("c1"))]}, Context(), deps=deps)
+    response = handler({"Records": [record("second", event_body("c1"))]}, lambda_context("start-sync"), deps=deps)
     # Then it succeeds as a message (not retried) and the ledger says DUPLICATE
     assert response == {"batchItemFailures": []}
     statuses = {e["message_id"]: e["status"] for e in ledger.all_entries()}
