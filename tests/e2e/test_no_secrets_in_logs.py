@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import pathlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,24 +28,20 @@ class IssuedSecrets:
         self.values: set[str] = set()
         self.refreshes = 0
         spy = self
-        original_init = TokenBook.__init__
-        original_access, original_refresh = TokenBook._new_access, TokenBook._new_refresh
-        original_grant = TokenBook._refresh_grant
+        original_init, original_grant = TokenBook.__init__, TokenBook._refresh_grant
         original_authorize = TokenBook.authorize
 
         def init(book: TokenBook, *args: Any, **kwargs: Any) -> None:
             original_init(book, *args, **kwargs)
             spy.values.add(book.client_secret)
 
-        def new_access(book: TokenBook) -> str:
-            token = original_access(book)
-            spy.values.add(token)
-            return token
+        def remembering(original: Callable[[TokenBook], str]) -> Callable[[TokenBook], str]:
+            def issue(book: TokenBook) -> str:
+                token = original(book)
+                spy.values.add(token)
+                return token
 
-        def new_refresh(book: TokenBook) -> str:
-            token = original_refresh(book)
-            spy.values.add(token)
-            return token
+            return issue
 
         def refresh_grant(book: TokenBook, *args: Any, **kwargs: Any) -> dict[str, Any]:
             spy.refreshes += 1
@@ -56,8 +53,8 @@ class IssuedSecrets:
             return location
 
         monkeypatch.setattr(TokenBook, "__init__", init)
-        monkeypatch.setattr(TokenBook, "_new_access", new_access)
-        monkeypatch.setattr(TokenBook, "_new_refresh", new_refresh)
+        monkeypatch.setattr(TokenBook, "_new_access", remembering(TokenBook._new_access))
+        monkeypatch.setattr(TokenBook, "_new_refresh", remembering(TokenBook._new_refresh))
         monkeypatch.setattr(TokenBook, "_refresh_grant", refresh_grant)
         monkeypatch.setattr(TokenBook, "authorize", authorize)
 
@@ -72,29 +69,40 @@ def _query(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query))
 
 
-def run_demo(tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture, **org_settings: Any) -> tuple[int, Any]:
-    """``callsync run --verbose`` of the demo event against the demo org with ``org_settings``, every INFO log
-    (and callsync's DEBUG ones) captured; returns the exit code and the result document."""
-    org_path = tmp_path / "org.json"
-    org_path.write_text(json.dumps(json.loads(DEMO_ORG.read_text()) | org_settings))
-    out = tmp_path / "result.json"
-    caplog.set_level(logging.DEBUG, logger="callsync")
-    caplog.set_level(logging.INFO)
-    code = cli.main(["run", str(DEMO_EVENT), "--org", str(org_path), "--settings", str(DEMO_SETTINGS),
-                     "--out", str(out), "--verbose"])
-    return code, json.loads(out.read_text())
+@pytest.fixture
+def issued(monkeypatch: pytest.MonkeyPatch) -> IssuedSecrets:
+    """Every secret value the emulator hands out during the test."""
+    return IssuedSecrets(monkeypatch)
+
+
+RunDemo = Callable[..., tuple[int, Any]]
+
+
+@pytest.fixture
+def run_demo(tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture) -> RunDemo:
+    """``callsync run --verbose`` of the demo event against the demo org with the given org settings, every
+    INFO log (and callsync's DEBUG ones) captured; returns the exit code and the result document."""
+
+    def run(**org_settings: Any) -> tuple[int, Any]:
+        org_path = tmp_path / "org.json"
+        org_path.write_text(json.dumps(json.loads(DEMO_ORG.read_text()) | org_settings))
+        out = tmp_path / "result.json"
+        caplog.set_level(logging.DEBUG, logger="callsync")
+        caplog.set_level(logging.INFO)
+        code = cli.main(["run", str(DEMO_EVENT), "--org", str(org_path), "--settings", str(DEMO_SETTINGS),
+                         "--out", str(out), "--verbose"])
+        return code, json.loads(out.read_text())
+
+    return run
 
 
 def test_a_full_run_with_refreshes_logs_no_secret(
-    tmp_path: pathlib.Path,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    capsys: pytest.CaptureFixture[str],
+    issued: IssuedSecrets, run_demo: RunDemo, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given the demo org whose sessions expire after 2 API requests, with rotating refresh tokens
-    issued = IssuedSecrets(monkeypatch)
+    org = {"session_expires_after": 2, "rotate_refresh_tokens": True}
     # When the demo event runs through the local stack with every function's INFO logs on
-    code, result = run_demo(tmp_path, caplog, session_expires_after=2, rotate_refresh_tokens=True)
+    code, result = run_demo(**org)
     # Then the run succeeded, refreshing tokens on the way
     printed = capsys.readouterr()
     assert code == 0, printed.out[-2000:]
@@ -117,15 +125,12 @@ def test_a_full_run_with_refreshes_logs_no_secret(
 
 
 def test_a_failed_refresh_reports_without_the_refresh_token(
-    tmp_path: pathlib.Path,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    capsys: pytest.CaptureFixture[str],
+    issued: IssuedSecrets, run_demo: RunDemo, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given an org whose refresh token was revoked and whose session dies after 1 request
-    issued = IssuedSecrets(monkeypatch)
+    org = {"session_expires_after": 1, "refresh_token_revoked": True}
     # When the demo event runs
-    code, result = run_demo(tmp_path, caplog, session_expires_after=1, refresh_token_revoked=True)
+    code, result = run_demo(**org)
     # Then the run fails (the org must be reconnected) and the error names no token
     printed = capsys.readouterr()
     assert code == 1
