@@ -61,6 +61,13 @@ def client_flags(conn: dict[str, Any], client_secret: str | None = None) -> list
     return ["--client-id", conn["client_id"], "--client-secret", client_secret or conn["client_secret"]]
 
 
+def run_connect(aws: Any, emu: Emulator, *extra: str, open_url: Callable[[str], None] | None = None) -> int:
+    """``callsync connect`` for org acme against the emulator; the admin approves in a Browser unless
+    ``open_url`` plays the browser."""
+    browser = open_url or Browser(emu.connection["ca_file"])
+    return connect.main(args_for(emu, *extra), open_url=browser, boto_session=aws)
+
+
 def test_connect_stores_working_tokens_and_prints_no_secret(
     aws: Any, emulator_for: StartEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -69,11 +76,7 @@ def test_connect_stores_working_tokens_and_prints_no_secret(
     conn = emu.connection
     browser = Browser(conn["ca_file"])
     # When the admin runs connect and approves in the browser
-    code = connect.main(
-        args_for(emu, *client_flags(conn)),
-        open_url=browser,
-        boto_session=aws,
-    )
+    code = run_connect(aws, emu, *client_flags(conn), open_url=browser)
     # Then the org's secret holds the tokens, in the contract's shape
     assert code == 0
     stored = secret(aws, "callsync/org/acme")
@@ -108,7 +111,7 @@ def test_the_pipeline_refreshes_with_what_connect_stored(
     emu = emulator_for({**ORG, "session_expires_after": 2})
     conn = emu.connection
     flags = client_flags(conn)
-    assert connect.main(args_for(emu, *flags), open_url=Browser(conn["ca_file"]), boto_session=aws) == 0
+    assert run_connect(aws, emu, *flags) == 0
     before = secret(aws, "callsync/org/acme")
     # When the pipeline's gateway makes more requests than a session lives
     deps = build_dependencies(Config(salesforce_ca_bundle=conn["ca_file"], secret_cache_seconds=0), boto_session=aws)
@@ -129,7 +132,7 @@ def test_the_app_secret_is_used_when_no_flags_are_given(
     conn = emu.connection
     put_secret(aws, "callsync/app", {"client_id": conn["client_id"], "client_secret": conn["client_secret"]})
     # When connect runs without client flags
-    code = connect.main(args_for(emu), open_url=Browser(conn["ca_file"]), boto_session=aws)
+    code = run_connect(aws, emu)
     # Then it connects
     assert code == 0
     assert secret(aws, "callsync/org/acme")["instance_url"] == conn["instance_url"]
@@ -142,7 +145,7 @@ def test_without_any_client_connect_fails_before_opening_a_browser(
     emu = emulator_for(ORG)
     browser = Browser(emu.connection["ca_file"])
     # When connect runs
-    code = connect.main(args_for(emu), open_url=browser, boto_session=aws)
+    code = run_connect(aws, emu, open_url=browser)
     # Then it fails, saying what to pass, and no browser opened
     assert code == 1
     assert "--client-id" in capsys.readouterr().err
@@ -158,12 +161,10 @@ def test_flags_that_differ_from_the_app_secret_are_refused(
     put_secret(aws, "callsync/app", {"client_id": "other", "client_secret": "other-secret"})
     # When connect runs with this app's flags
     flags = client_flags(conn)
-    code = connect.main(args_for(emu, *flags), open_url=Browser(conn["ca_file"]), boto_session=aws)
+    code = run_connect(aws, emu, *flags)
     # Then it refuses (refreshes would use the other app), unless told to replace it
     assert code == 1 and "--save-app-secret" in capsys.readouterr().err
-    code = connect.main(
-        args_for(emu, *flags, "--save-app-secret"), open_url=Browser(conn["ca_file"]), boto_session=aws
-    )
+    code = run_connect(aws, emu, *flags, "--save-app-secret")
     assert code == 0
     assert secret(aws, "callsync/app")["client_id"] == conn["client_id"]
 
@@ -176,11 +177,7 @@ def test_a_wrong_client_secret_fails_the_exchange_and_stores_nothing(
     conn = emu.connection
     browser = Browser(conn["ca_file"])
     # When connect runs
-    code = connect.main(
-        args_for(emu, *client_flags(conn, "WRONG-SECRET-123")),
-        open_url=browser,
-        boto_session=aws,
-    )
+    code = run_connect(aws, emu, *client_flags(conn, "WRONG-SECRET-123"), open_url=browser)
     # Then the exchange is refused with Salesforce's error, no org secret exists, and the code is not printed
     err = capsys.readouterr().err
     assert code == 1 and "invalid_client" in err
@@ -221,7 +218,7 @@ def test_a_bad_redirect_is_refused(
     conn = emu.connection
     flags = client_flags(conn)
     # When connect receives it
-    code = connect.main(args_for(emu, *flags), open_url=forged_redirect(params), boto_session=aws)
+    code = run_connect(aws, emu, *flags, open_url=forged_redirect(params))
     # Then it fails, saying why, and stores no tokens
     assert code == 1 and expected in capsys.readouterr().err
     names = [s["Name"] for s in aws.client("secretsmanager").list_secrets()["SecretList"]]
@@ -235,7 +232,6 @@ def test_no_redirect_times_out(aws: Any, emulator_for: StartEmulator,
     conn = emu.connection
     flags = client_flags(conn)
     # When connect waits one second
-    argv = [*args_for(emu, *flags), "--timeout", "1"]
-    code = connect.main(argv, open_url=lambda url: None, boto_session=aws)
+    code = run_connect(aws, emu, *flags, "--timeout", "1", open_url=lambda url: None)
     # Then it gives up with a clear message
     assert code == 1 and "no answer from Salesforce" in capsys.readouterr().err
