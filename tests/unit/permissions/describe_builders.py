@@ -50,3 +50,13 @@ Describes = dict[str, ObjectDescribe | None]
 def full_access_describes() -> Describes:
     """A fresh dict of describes where everything is allowed."""
     return {name: make_describe(name, fields) for name, fields in STANDARD_FIELDS.items()}
+
+
+def hiding(path: str) -> Describes:
+    """Full-access describes with the field ``Object.Field`` hidden, as field-level security hides it."""
+    object_name, field_name = path.split(".")
+    describes = full_access_describes()
+    describe = describes[object_name]
+    assert describe is not None
+    del describe.fields[field_name]
+    return describes

@@ -19,7 +19,13 @@ from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.settings import OrgSettings
 
 from tests.support.org_settings import CONTRACT_EXAMPLE
-from tests.unit.permissions.describe_builders import STANDARD_FIELDS, Describes, full_access_describes, make_describe
+from tests.unit.permissions.describe_builders import (
+    STANDARD_FIELDS,
+    Describes,
+    full_access_describes,
+    hiding,
+    make_describe,
+)
 
 ALL_ON = OrgSettings.model_validate(CONTRACT_EXAMPLE)  # every feature on
 SHARED = OrgMetadata(objects=[*STANDARD_FIELDS, "TaskRelation"])
@@ -49,10 +55,7 @@ def test_an_org_with_every_permission_passes_every_check() -> None:
 
 def test_a_hidden_mapped_field_fails_field_sync_only_with_the_fls_fix() -> None:
     # Given Opportunity.Pain__c hidden by field-level security
-    describes = full_access_describes()
-    opp = describes["Opportunity"]
-    assert opp is not None
-    del opp.fields["Pain__c"]
+    describes = hiding("Opportunity.Pain__c")
     # When the checks run
     checks = permission_checks(ALL_ON, describes, SHARED)
     # Then field sync fails on that field, with the Field-Level Security path, and nothing else fails
@@ -163,10 +166,7 @@ def test_no_event_permission_fails_call_activity_in_smart_mode() -> None:
 
 def test_a_hidden_task_type_degrades_call_activity_without_blocking_it() -> None:
     # Given Task.Type hidden
-    describes = full_access_describes()
-    task = describes["Task"]
-    assert task is not None
-    del task.fields["Type"]
+    describes = hiding("Task.Type")
     # When the checks run
     checks = permission_checks(ALL_ON, describes, SHARED)
     # Then a non-blocking failure explains the consequence
