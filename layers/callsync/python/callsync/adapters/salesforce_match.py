@@ -133,6 +133,8 @@ class SalesforceMatchReader:
         select = "Id, Subject, ActivityDate, WhoId, WhatId, OwnerId, Type"
         if query.activity_object == "Event":
             select += ", StartDateTime, EndDateTime"
+        if query.activity_relations:  # the contacts the activity already has (object name checked above)
+            select += f", (SELECT RelationId FROM {query.activity_object}Relations)"  # noqa: S608
         return format_soql(
             f"SELECT {select} FROM {query.activity_object} WHERE ActivityDate = {{}} AND Subject IN {{}}",  # noqa: S608
             query.started_at.astimezone(UTC).date(),

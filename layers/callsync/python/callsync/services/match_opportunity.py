@@ -44,6 +44,9 @@ class MatchQuery:
     fields: MappedFields = MappedFields()
     activity_object: str | None = None  # Task | Event | None (activity sync off: no candidates)
     activity_subjects: tuple[str, ...] = ()
+    # Shared Activities on: read each candidate's Task/EventRelations too, so LogActivity does not
+    # attach a contact the existing activity already has (DUPLICATE_VALUE).
+    activity_relations: bool = False
 
 
 @dataclass
@@ -156,6 +159,7 @@ class MatchOpportunity:
             fields=fields,
             activity_object=kind,
             activity_subjects=tuple(candidate_subjects(settings, call)) if kind else (),
+            activity_relations=bool(kind) and self._shared_activities(),
         )
         read_at = self._clock()  # before the request: anything written before this is in the read
         read = self._reader.read(query)
@@ -166,6 +170,10 @@ class MatchOpportunity:
         result.report = self._report(result, roster.warnings)
         self._ledger.record_step(call.call_key, result.report)
         return result
+
+    def _shared_activities(self) -> bool:
+        """From the cached global describe (it rode along with the describes above: no extra request)."""
+        return self._describes is not None and self._describes.org_metadata().shared_activities
 
     def _report(self, result: MatchResult, warnings: Iterable[str]) -> StepReport:
         report = StepReport(step="MatchOpportunity", warnings=list(warnings))
