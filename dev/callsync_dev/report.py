@@ -80,8 +80,9 @@ def _call_section(run: dict[str, Any], entries: list[dict[str, Any]], result: Ru
     if run.get("execution_arn"):
         lines.append(f"    execution {run['execution_arn']}")
     state = _execution_state(result, run.get("execution_arn"))
-    lines.extend(_match_lines(state.get("match") if state else None))
     steps = {str(e["step"]): e for e in entries if e.get("kind") == "step" and e.get("step") in STEP_ORDER}
+    match = state.get("match") if state else None
+    lines.extend(_match_lines(match) if match else _match_from_ledger(steps.get("MatchOpportunity")))
     total = 0
     for name in STEP_ORDER:
         entry = steps.get(name)
@@ -116,9 +117,20 @@ def _execution_state(result: RunResult, arn: str | None) -> dict[str, Any] | Non
     return state if isinstance(state, dict) else None
 
 
-def _match_lines(match: dict[str, Any] | None) -> list[str]:
-    if not match:
-        return ["    match: (not available)"]
+def _match_from_ledger(entry: dict[str, Any] | None) -> list[str]:
+    """The match as MatchOpportunity recorded it, for runs whose execution has no output (FAILED)."""
+    for change in (entry or {}).get("changes") or []:
+        note = str(change.get("note") or "")
+        if change.get("object") != "Opportunity" or not note:
+            continue
+        if change.get("id"):
+            head = f"Opportunity {change.get('label')!r} ({change.get('id')})"
+            return [f"    match: {head}", f"    reason: {note.removeprefix('matched: ')}"]
+        return ["    match: no Opportunity", f"    reason: {note}"]
+    return ["    match: (not available: MatchOpportunity did not finish)"]
+
+
+def _match_lines(match: dict[str, Any]) -> list[str]:
     opp = match.get("opportunity")
     account = match.get("account")
     if opp:

@@ -107,6 +107,22 @@ def test_exhausted_retries_fail_the_run_with_the_error_in_the_ledger(
     assert "FAILED" in report
 
 
+def test_a_run_that_fails_after_matching_still_reports_the_match(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given an org whose collections endpoint (CreateContacts' write) always answers 503
+    org = read(DEMO / "demo_org.json")
+    org["faults"] = [{"method": "POST", "path": "composite/sobjects", "skip": 0, "times": 1000, "status": 503,
+                      "errorCode": "SERVER_UNAVAILABLE", "message": "try later"}]
+    (tmp_path / "org.json").write_text(json.dumps(org))
+    # When the demo event runs
+    code, report = run_cli(capsys, "run", str(EVENTS / "demo_event.json"), "--org", str(tmp_path / "org.json"))
+    # Then the run FAILED, yet the report shows the match MatchOpportunity recorded, with its reason
+    assert code == 1 and "FAILED" in report
+    assert "match: Opportunity 'Globex - Sales call automation (120 seats)'" in report
+    assert "reason: Globex - Sales call automation (120 seats): Jane Doe is its primary contact" in report
+
+
 def test_dry_run_reports_but_the_org_written_out_is_unchanged(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
