@@ -15,13 +15,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LAYER_SRC = REPO / "layers" / "callsync" / "python"
-REQUIREMENTS = REPO / "layers" / "callsync" / "requirements.txt"
-# In the Lambda Python runtime already: not shipped in the layer.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
-# simple-salesforce's dependencies for SOAP metadata (zeep, lxml) and JWT login (pyjwt[crypto]):
-# callsync uses neither, but simple_salesforce imports them.
-UNUSED_BY_CALLSYNC = ("zeep", "lxml", "cryptography", "cffi", "_cffi_backend", "pycparser", "isodate", "attrs",
-                      "attr", "platformdirs", "requests_file", "requests_toolbelt")
+# simple-salesforce's dependencies for SOAP metadata (zeep, lxml): callsync never calls it, but
+# simple_salesforce imports it, so the layer ships them (the Makefile already leaves out cryptography).
+UNUSED_BY_CALLSYNC = ("zeep", "lxml", "isodate", "attrs", "attr", "platformdirs", "requests_file", "requests_toolbelt")
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
@@ -80,19 +76,14 @@ def _tree_size(path: Path) -> int:
 
 
 def build_layer_size(python: str = sys.executable) -> LayerSize:
-    """pip-install the layer for manylinux2014_aarch64 / cp313 into a temp dir, add callsync, measure."""
+    """Build the layer exactly as ``sam build`` does (layers/callsync/Makefile: arm64 / cp313 wheels, minus
+    what the Lambda runtime provides and what callsync never imports) into a temp dir, and measure it."""
     with tempfile.TemporaryDirectory(prefix="callsync-layer-") as tmp:
         target = Path(tmp) / "python"
-        command = [python, "-m", "pip", "install", "--quiet", "--platform", "manylinux2014_aarch64",
-                   "--python-version", "3.13", "--implementation", "cp", "--only-binary=:all:",
-                   "--target", str(target), "-r", str(REQUIREMENTS)]
+        command = ["make", "--silent", "-C", str(LAYER_SRC.parent), "build-CallsyncLayer", f"ARTIFACTS_DIR={tmp}"]
         done = subprocess.run(command, capture_output=True, text=True)  # noqa: S603
         if done.returncode != 0:
-            return LayerSize(0, 0, [], 0, error=(done.stderr.strip().splitlines() or ["pip failed"])[-1])
-        for name in RUNTIME_PROVIDED:
-            shutil.rmtree(target / name, ignore_errors=True)
-        shutil.copytree(LAYER_SRC / "callsync", target / "callsync",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            return LayerSize(0, 0, [], 0, error=(done.stderr.strip().splitlines() or ["make failed"])[-1])
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts: not importable, not needed
         sizes = {}
         for entry in target.iterdir():
