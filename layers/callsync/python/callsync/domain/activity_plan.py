@@ -17,6 +17,7 @@ from callsync.models.match import ContactsResult, MatchResult, Person
 
 DESCRIPTION_MAX = 32_000
 MAX_SHARED_CONTACTS = 50  # Shared Activities: up to 50 contacts per activity, WhoId included
+CONTACT_KEY_PREFIX = "003"
 KNOWN_COMPLETED = ("completed",)
 COMPLETED_HINTS = ("complet", "done", "closed")
 
@@ -133,18 +134,31 @@ def relations(match: MatchResult, contacts: ContactsResult | None) -> Relations:
 
 
 def split_shared_contacts(
-    rel: Relations, *, shared_activities: bool, limit: int = MAX_SHARED_CONTACTS
+    rel: Relations, *, shared_activities: bool, limit: int = MAX_SHARED_CONTACTS,
+    already: Iterable[str] = (),
 ) -> tuple[list[str], list[str]]:
-    """(contact ids to attach as Task/EventRelation, emails left unlinked).
+    """(the call's other contacts the activity carries, emails left unlinked).
 
     Without Shared Activities only WhoId links a contact; with it, up to
-    ``limit`` contacts per activity, WhoId included.
+    ``limit`` contacts per activity, WhoId included. ``already``: the contacts
+    an existing activity holds (its WhoId and relations, whoever they are);
+    they count against the limit, and those of the call stay linked. The
+    others fill the room that is left, in call order.
     """
     if not shared_activities:
         return [], [rel.contact_emails.get(i, i) for i in rel.other_contact_ids]
-    room = max(0, limit - (1 if rel.who_object == "Contact" else 0))
-    attach = rel.other_contact_ids[:room]
-    left = rel.other_contact_ids[room:]
+    held = set(already) | ({rel.who_id} if rel.who_object == "Contact" and rel.who_id else set())
+    room = max(0, limit - len(held))
+    attach: list[str] = []
+    left: list[str] = []
+    for contact_id in rel.other_contact_ids:
+        if contact_id in held:
+            attach.append(contact_id)
+        elif room > 0:
+            attach.append(contact_id)
+            room -= 1
+        else:
+            left.append(contact_id)
     return attach, [rel.contact_emails.get(i, i) for i in left]
 
 
@@ -284,6 +298,17 @@ def existing_relation_ids(record: dict[str, Any]) -> set[str]:
     ids.update(_child_ids(record, "TaskRelations"))
     ids.update(_child_ids(record, "EventRelations"))
     return ids
+
+
+def existing_contact_ids(record: dict[str, Any], call_contacts: Iterable[str]) -> set[str]:
+    """The contacts an existing Task/Event holds: its WhoId and relations that are Contacts.
+
+    A relation is a Contact when it is one of the call's contacts or carries the
+    Contact key prefix (``003``); the WhatId, Users (invitees) and Leads are not.
+    """
+    known = {str(i) for i in call_contacts if i}
+    return {i for i in existing_relation_ids(record) - {str(record.get("WhatId"))}
+            if i in known or i.startswith(CONTACT_KEY_PREFIX)}
 
 
 def record_kind(record: dict[str, Any]) -> str | None:

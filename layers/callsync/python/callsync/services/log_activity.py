@@ -33,6 +33,7 @@ from callsync.domain.activity_plan import (
     choose_owner,
     completed_status,
     event_times,
+    existing_contact_ids,
     existing_relation_ids,
     one_line,
     pick_existing_activity,
@@ -490,7 +491,9 @@ class LogActivity:
         result.kind = target_kind  # type: ignore[assignment]
         linked = existing_relation_ids(existing) if existing else set()
         linked |= prior.relations
-        attach, unlinked = split_shared_contacts(ctx.rel, shared_activities=ctx.shared)
+        call_contacts = [ctx.rel.who_id or "", *ctx.rel.other_contact_ids]
+        held = (existing_contact_ids(existing, call_contacts) if existing else set()) | prior.relations
+        attach, unlinked = split_shared_contacts(ctx.rel, shared_activities=ctx.shared, already=held)
         result.unlinked_contacts = [*unlinked, *ctx.rel.unlinkable]
         if unlinked and not ctx.shared:
             ctx.report.warnings.append(
