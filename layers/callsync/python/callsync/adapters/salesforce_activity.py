@@ -93,7 +93,7 @@ class SalesforceActivityStore:
                 fields += ", ActivityDate, Status"
                 when = format_soql("ActivityDate IN {}", list(request.dates))
             else:
-                fields += ", ActivityDate, StartDateTime, EndDateTime"
+                fields += ", ActivityDate, StartDateTime, EndDateTime, DurationInMinutes"
                 start, end = request.window or (None, None)
                 when = format_soql("StartDateTime >= {} AND StartDateTime <= {}", start, end)
             where = format_soql("Subject IN {}", request.subjects) + f" AND {when}"

@@ -130,9 +130,10 @@ class SalesforceMatchReader:
     def activities_soql(self, query: MatchQuery) -> str | None:
         if query.activity_object not in ("Task", "Event") or not query.activity_subjects:
             return None
-        select = "Id, Subject, ActivityDate, WhoId, WhatId, OwnerId, Type"
-        if query.activity_object == "Event":
-            select += ", StartDateTime, EndDateTime"
+        # Description: the invite's text is LogActivity's "before", and our marker; Status / DurationInMinutes:
+        # the other values LogActivity writes (CallDurationInSeconds may be hidden: not selected)
+        select = "Id, Subject, ActivityDate, WhoId, WhatId, OwnerId, Type, Description"
+        select += ", StartDateTime, EndDateTime, DurationInMinutes" if query.activity_object == "Event" else ", Status"
         if query.activity_relations:  # the contacts the activity already has (object name checked above)
             select += f", (SELECT RelationId FROM {query.activity_object}Relations)"  # noqa: S608
         return format_soql(

@@ -282,6 +282,34 @@ def parse_sf_date(value: Any) -> date | None:
         return None
 
 
+def same_value(field_name: str, before: Any, after: Any) -> bool:
+    """Whether a record's value read from Salesforce already is the value callsync would write.
+
+    Empty is empty (None or ""); numbers compare as numbers; datetimes as
+    instants (``…000+0000`` and ``…Z`` alike); ids (fields ending in ``Id``)
+    in their 15-character form; text with its line ends normalised.
+    """
+    if before in (None, "") or after in (None, ""):
+        return before in (None, "") and after in (None, "")
+    if isinstance(after, bool) or isinstance(before, bool):
+        return bool(before == after)
+    if isinstance(after, int | float):
+        try:
+            return float(before) == float(after)
+        except (TypeError, ValueError):
+            return False
+    old, new = str(before).replace("\r\n", "\n"), str(after).replace("\r\n", "\n")
+    if old == new:
+        return True
+    if field_name.endswith("Id") and len(old) in (15, 18) and len(new) in (15, 18):
+        return old[:15] == new[:15]
+    if "T" in old and "T" in new:
+        then, now = parse_sf_datetime(old), parse_sf_datetime(new)
+        return then is not None and now is not None and then.tzinfo is not None and now.tzinfo is not None \
+            and then == now
+    return False
+
+
 # ---------------------------------------------------------------- dedupe
 
 

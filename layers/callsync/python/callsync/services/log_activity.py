@@ -40,6 +40,7 @@ from callsync.domain.activity_plan import (
     picklist_match,
     record_kind,
     relations,
+    same_value,
     split_shared_contacts,
 )
 from callsync.domain.follow_ups import FollowUp, plan_follow_ups
@@ -240,6 +241,8 @@ class _Context:
     describes: dict[str, ObjectDescribe | None] = field(default_factory=dict)
     shared: bool = False
     owner_reason: str = "unchanged"
+    before: dict[str, Any] | None = None  # the existing activity as read (candidates/lookup): the report's before
+    follow_up_rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # Task id -> looked-up follow-up
 
 
 def _stub(obj: str, record_id: str) -> dict[str, Any]:
@@ -260,6 +263,36 @@ def _preview(value: Any) -> Any:
     if isinstance(value, str) and len(value) > PREVIEW:
         return f"{value[:PREVIEW]}… ({len(value)} characters)"
     return value
+
+
+NOT_READ = "its value before was not read"
+
+
+def _field_changes(fields: dict[str, Any], before: dict[str, Any] | None, *, update: bool) -> list[FieldChange]:
+    """Each written field as before → after; an update leaves out the fields that keep their value.
+
+    ``before``: the record as a query read it (a field missing from it was not
+    selected: its before is unknown and said so).
+    """
+    if not update:
+        return [FieldChange(field=k, after=_preview(v)) for k, v in fields.items()]
+    read = {str(k).lower(): v for k, v in (before or {}).items()}
+    out: list[FieldChange] = []
+    for name, value in fields.items():
+        if name.lower() not in read:
+            out.append(FieldChange(field=name, after=_preview(value), note=NOT_READ))
+        elif not same_value(name, read[name.lower()], value):
+            out.append(FieldChange(field=name, before=_preview(read[name.lower()]), after=_preview(value)))
+    return out
+
+
+def _same_id(a: Any, b: Any) -> bool:
+    return bool(a) and bool(b) and str(a)[:15] == str(b)[:15]
+
+
+def _read_row(stub: dict[str, Any], pool: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The row a query read for the record the ledger names, if any (same request, no extra one)."""
+    return next((r for r in pool if _same_id(r.get("Id"), stub["Id"])), None)
 
 
 class LogActivity:
@@ -470,19 +503,24 @@ class LogActivity:
         call, settings, kind = ctx.call, ctx.state.settings, str(ctx.kind)
         existing: dict[str, Any] | None = None
         ours = True
+        queried = lookup is not None and lookup.activities_queried
+        pool = lookup.activities if lookup is not None and queried else ctx.match.activity_candidates or []
+        pool = [r for r in pool if str(r.get("Id")) not in gone]
+        ctx.before = None
         if prior.activity and not prior.pending:
             existing, result.deduped_with = _stub(*prior.activity), "ledger"
         else:
-            queried = lookup is not None and lookup.activities_queried
-            pool = lookup.activities if lookup is not None and queried else ctx.match.activity_candidates or []
-            pool = [r for r in pool if str(r.get("Id")) not in gone]
             found = pick_existing_activity(pool, call, subjects=candidate_subjects(settings, call),
                                            related_ids=self._related(ctx), prefer_kind=kind)
             if found is not None:
                 existing, ours = found, self._is_ours(ctx, found)
                 result.deduped_with = "lookup" if queried else "candidates"
+                ctx.before = found
             elif prior.activity:
                 existing, result.deduped_with = _stub(*prior.activity), "ledger"
+        if existing is not None and ctx.before is None:  # known from the ledger: the read-ahead may hold its values
+            ctx.before = _read_row(existing, pool)
+            existing = {**ctx.before, **existing} if ctx.before else existing
         target_kind = record_kind(existing) if existing else kind
         describe = ctx.describes.get(target_kind or kind)
         if describe is None:  # an existing record of the other kind
@@ -603,6 +641,7 @@ class LogActivity:
                 for item in ctx.follow_ups:
                     if call_ref(ctx.call, item.key) in lines:
                         known[item.key] = str(task["Id"])
+                        ctx.follow_up_rows[str(task["Id"])] = task
         describe = ctx.describes.get("Task")
         for item in ctx.follow_ups:
             task_id = known.get(item.key)
@@ -639,8 +678,9 @@ class LogActivity:
             result.activity_id, result.kind = rid, act.object  # type: ignore[assignment]
             changes.append(RecordChange(
                 action="updated" if act.id else "created", object=act.object, id=rid,
-                url=record_url(url, act.object, str(rid)), label=act.fields.get("Subject"),
-                fields=[FieldChange(field=k, after=_preview(v)) for k, v in act.fields.items()],
+                url=record_url(url, act.object, str(rid)),
+                label=act.fields.get("Subject") or (ctx.before or {}).get("Subject"),
+                fields=_field_changes(act.fields, ctx.before if act.id else None, update=bool(act.id)),
                 note=f"{ACTIVITY_NOTE}; owner: {ctx.owner_reason}"))
         rel_obj = "EventRelation" if result.kind == "Event" else "TaskRelation"
         parent_field = "EventId" if rel_obj == "EventRelation" else "TaskId"
@@ -676,7 +716,7 @@ class LogActivity:
             changes.append(RecordChange(
                 action="updated" if write.id else "created", object="Task", id=rid,
                 url=record_url(url, "Task", str(rid)), label=write.fields.get("Subject"),
-                fields=[FieldChange(field=k, after=_preview(v)) for k, v in write.fields.items()],
+                fields=_field_changes(write.fields, ctx.follow_up_rows.get(str(write.id)), update=bool(write.id)),
                 note=f"{FOLLOW_UP_NOTE}{write.key}"))
 
     def _carry_over(self, ctx: _Context, prior: PriorWrites, plan: WritePlan, result: ActivityResult) -> None:
