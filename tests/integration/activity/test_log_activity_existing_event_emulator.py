@@ -51,3 +51,17 @@ def test_event_holding_50_contacts_gets_no_relation_and_the_rest_are_unlinked(em
     assert sorted(result["unlinked_contacts"]) == ["raj@globex.com", "sam@globex.com"]
     contacts = [r for r in live(emu, "EventRelation") if r["EventId"] == event["Id"] and not r.get("IsWhat")]
     assert len(contacts) == 50
+
+
+def test_call_matching_no_record_writes_no_orphan_note(emulator_for, deps_for, lambda_context):
+    # Given a call for which the match step found no Opportunity, Account or Contact (notes sync on)
+    emu = emulator_for(org_fixture())
+    deps = deps_for(emu)
+    body = state(candidates=[])
+    body["match"].update(opportunity=None, account=None, primary_contact=None, contacts=[])
+    # When LogActivity runs
+    result = handler(body, lambda_context, deps=deps)
+    # Then the Event and follow-ups are logged, no ContentNote exists, and the report says why
+    assert live(emu, "ContentNote") == [] and result["note_id"] is None
+    assert len(live(emu, "Event")) == 1 and result["action"] == "created"
+    assert any("no record to attach the note to" in w for w in result["report"]["warnings"])

@@ -59,6 +59,7 @@ PENDING = "in progress: an attempt started writing to Salesforce and has not fin
 ACTIVITY_NOTE = "the logged call"
 FOLLOW_UP_NOTE = "follow-up "  # + key
 NOTE_NOTE = "call notes"
+NO_NOTE_TARGET = "no Opportunity, Account or Contact matched: no record to attach the note to, the note is not written"
 REVISIONS_BACK = 10
 REVISIONS_AHEAD = 3  # later revisions looked for in the ledger: an older revision never overwrites a newer one
 PREVIEW = 300
@@ -621,6 +622,9 @@ class LogActivity:
             linked = {str(r["LinkedEntityId"]) for r in lookup.note_links if r["ContentDocumentId"] == note_id}
         if note_id is None and prior.note_id:
             note_id, linked = prior.note_id, set(prior.note_links)
+        if note_id is None and not self._note_entities(ctx):
+            ctx.report.warnings.append(NO_NOTE_TARGET)  # an unlinked note is an orphan nobody can find
+            return
         entities = [e for e in self._note_entities(ctx) if e not in linked]
         result.note_id = note_id
         if note_id and done and not prior.pending:
@@ -630,7 +634,7 @@ class LogActivity:
             plan.note = RecordWrite("ContentNote", fields, id=note_id)
         plan.note_links = entities
         if not self._note_entities(ctx):
-            ctx.report.warnings.append("no Opportunity, Account or Contact matched: the note is not linked")
+            ctx.report.warnings.append("no Opportunity, Account or Contact matched: the note keeps its earlier links")
 
     def _plan_follow_ups(self, ctx: _Context, prior: PriorWrites, lookup: LookupResult | None, plan: WritePlan,
                          result: ActivityResult, done: bool) -> None:
