@@ -30,9 +30,27 @@ def category(info: FieldInfo) -> str:
     return "string"
 
 
+_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
 def normalize_id(value: str) -> str:
-    """Ids compare on their 15-character case-insensitive form (18-char ids append a checksum)."""
-    return value[:15].lower() if len(value) == 18 else value.lower()
+    """The case-sensitive 15-character id that ``value`` names; ids compare in this form.
+
+    A 15-character id is case-sensitive (``...00b`` and ``...00B`` are two records). An 18-character
+    id is case-insensitive: its last three characters say which of the first 15 are upper case, so
+    the case is restored from them. Anything else (not an id) is returned as it is.
+    """
+    if len(value) != 18:
+        return value
+    chars = list(value[:15].lower())
+    for chunk, flag_char in enumerate(value[15:].upper()):
+        flags = _SUFFIX_ALPHABET.find(flag_char)
+        if flags < 0:  # not a checksum: compare the 15 characters as given
+            return value[:15]
+        for bit in range(5):
+            if flags & (1 << bit):
+                chars[chunk * 5 + bit] = chars[chunk * 5 + bit].upper()
+    return "".join(chars)
 
 
 @dataclass(frozen=True)
