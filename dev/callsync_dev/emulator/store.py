@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -52,6 +53,8 @@ class OrgStore:
         self.tables: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in schema.objects}
         self._by_id: dict[str, tuple[str, dict[str, Any]]] = {}
         self._indexes: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self._position: dict[str, int] = {}  # insertion rank of every id: index hits come back in scan order
+        self._inserted = itertools.count()
         self._autonumber: dict[str, int] = {}
         self._journal: list[tuple[str, str, str, dict[str, Any] | None]] | None = None
         self.integration_user_id = ""
@@ -90,7 +93,8 @@ class OrgStore:
         """Rows whose ``field_name`` equals (case-insensitively) one of the values, via an index.
 
         Returns None when the field is not indexable (the engine then scans ``rows``). Deleted rows
-        are excluded. Id-like values may be 15 or 18 characters.
+        are excluded. Id-like values may be 15 or 18 characters. The rows come in the order ``rows``
+        yields them, so a LIMIT without ORDER BY, and ties under ORDER BY, pick what a scan picks.
         """
         od = self.schema.exists(object_name)
         if od is None or od.name in ("TaskWhoRelation", "EventWhoRelation", "ContentNote"):
@@ -114,6 +118,9 @@ class OrgStore:
                     if row is not None and rid not in seen and not row["IsDeleted"]:
                         seen.add(rid)
                         out.append(row)
+        if len(out) > 1:
+            position = self._position
+            out.sort(key=lambda row: position[row["Id"]])
         return out
 
     def _index(self, obj: str, field_name: str) -> dict[str, set[str]]:
@@ -201,6 +208,7 @@ class OrgStore:
     def _insert(self, obj: str, row: dict[str, Any]) -> None:
         rid = row["Id"]
         self.tables[obj][rid] = row
+        self._position[rid] = next(self._inserted)
         if obj != "ContentNote":
             self._by_id[rid] = (obj, row)
         self._reindex(obj, row, add=True)

@@ -9,7 +9,8 @@ from callsync_dev.emulator.soql import run_query
 from callsync_dev.emulator.soql.catalog import FieldInfo
 from callsync_dev.emulator.soql.memory import MemoryCatalog, object_info
 from simple_salesforce import format_soql
-from soql_org import ADA, BOB, CARA, EVE, make_catalog
+from soql_org import ADA, BOB, CARA, EVE, NOW, make_catalog, objects
+from soql_org import rows as soql_rows
 
 QUERIES = [
     "SELECT Id FROM Contact WHERE Email = 'ADA@acme.com'",
@@ -17,6 +18,9 @@ QUERIES = [
     "SELECT Id FROM Contact WHERE Email IN ('bob@acme.com', 'ada@acme.com') AND HasOptedOutOfEmail = false",
     f"SELECT Id FROM Contact WHERE Id IN ('{ADA}', '{CARA}')",
     "SELECT Id, (SELECT Id FROM OpportunityContactRoles) FROM Contact",
+    "SELECT Id FROM Opportunity WHERE AccountId IN (SELECT AccountId FROM Contact WHERE Email = 'ADA@acme.com')",
+    "SELECT Name FROM Opportunity WHERE IsClosed = false AND AccountId IN (SELECT Id FROM Account) ORDER BY Name",
+    "SELECT Id FROM Contact WHERE Id IN (SELECT ContactId FROM OpportunityContactRole) LIMIT 2",
 ]
 
 
@@ -24,7 +28,8 @@ QUERIES = [
 def test_index_gives_the_same_answer_as_a_scan(text: str) -> None:
     # Given the same org with and without indexes
     plain = make_catalog()
-    indexed = make_catalog(indexed={"Contact": ["Email", "Id"], "OpportunityContactRole": ["ContactId"]})
+    indexed = make_catalog(indexed={"Contact": ["Email", "Id"], "OpportunityContactRole": ["ContactId"],
+                                    "Opportunity": ["AccountId"]})
     # When the query runs on both
     scanned = run_query(text, plain)
     looked_up = run_query(text, indexed)
@@ -49,9 +54,11 @@ def test_index_candidates_are_still_filtered() -> None:
     "SELECT Id FROM Contact WHERE Email LIKE 'ada%'",
     "SELECT Id FROM Contact WHERE Email != 'ada@acme.com'",
     f"SELECT Id FROM Contact WHERE Id = '{ADA[:15]}'",  # 15-char id: the index holds 18-char ids
+    "SELECT Id FROM Contact WHERE AccountId NOT IN (SELECT Id FROM Account WHERE Type = 'Customer')",  # anti-join
+    "SELECT Id FROM Contact WHERE AccountId IN (SELECT Id FROM Account) OR Email = 'x@y.z'",  # under OR
 ])
 def test_index_is_not_used_when_it_cannot_answer(text: str) -> None:
-    catalog = make_catalog(indexed={"Contact": ["Email", "Id"]})
+    catalog = make_catalog(indexed={"Contact": ["Email", "Id", "AccountId"]})
     result = run_query(text, catalog)
     assert catalog.lookups == 0
     assert result.total_size == run_query(text, make_catalog()).total_size
@@ -105,3 +112,39 @@ def test_aliased_equality_uses_the_index() -> None:
     result = run_query("SELECT Id FROM Contact c WHERE c.Email = 'bob@acme.com'", catalog)
     assert [r["Id"] for r in result.records] == [BOB]
     assert catalog.lookups == 1
+
+
+def test_semi_join_runs_its_body_then_reads_the_outer_rows_through_the_index() -> None:
+    # Given Contacts indexed by Email and Opportunities by AccountId
+    catalog = make_catalog(indexed={"Contact": ["Email"], "Opportunity": ["AccountId"]})
+    # When deals are selected by their Account's contacts' addresses
+    result = run_query("SELECT Name FROM Opportunity WHERE AccountId IN "
+                       "(SELECT AccountId FROM Contact WHERE Email IN ('bob@acme.com', 'dan@example.com'))", catalog)
+    # Then both indexes answered (the body's, then the outer query's), and Acme's deal is found
+    assert [r["Name"] for r in result.records] == ["Big deal"]
+    assert catalog.lookups == 2
+
+
+def test_semi_join_selecting_15_character_ids_scans_the_outer_object() -> None:
+    # Given a semi-join body whose ids are stored in their 15-character form
+    rows = soql_rows()
+    for contact in rows["Contact"]:
+        contact["AccountId"] = contact["AccountId"] and contact["AccountId"][:15]
+    catalog = MemoryCatalog(objects(), rows, now=NOW, indexed={"Opportunity": ["AccountId"]})
+    # When deals are selected through it
+    result = run_query("SELECT Name FROM Opportunity WHERE AccountId IN "
+                       "(SELECT AccountId FROM Contact WHERE LastName = 'Lovelace')", catalog)
+    # Then the index (18-character ids only) is not asked, and the scan still finds Acme's deal
+    assert [r["Name"] for r in result.records] == ["Big deal"]
+    assert catalog.lookups == 0
+
+
+def test_index_hits_come_back_in_scan_order() -> None:
+    # Given an index whose values are asked in another order than the rows are stored
+    catalog = make_catalog(indexed={"Contact": ["Email"]})
+    text = "SELECT Id FROM Contact WHERE Email IN ('dan@example.com', 'bob@acme.com', 'ada@acme.com') LIMIT 2"
+    # When a LIMIT without ORDER BY picks from them
+    result = run_query(text, catalog)
+    # Then it picks what a scan picks
+    assert [r["Id"] for r in result.records] == [r["Id"] for r in run_query(text, make_catalog()).records]
+    assert [r["Id"] for r in result.records] == [ADA, BOB]

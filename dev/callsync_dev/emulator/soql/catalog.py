@@ -85,9 +85,11 @@ def today_of(catalog: Catalog) -> date:
 #     def lookup(self, object_name: str, field_name: str, values_lowercased: list[str]
 #                ) -> Iterable[Mapping[str, Any]] | None: ...
 #
-# An index on a string-like field. The engine calls it for a top-level ``Field = 'x'`` or
-# ``Field IN ('x', ...)`` (also as one conjunct of a top-level AND) on a plain field of the queried
-# object, and to find the children of a child subquery (Id fields: only with 18-character ids).
+# An index on a string-like field. The engine calls it for a top-level ``Field = 'x'``,
+# ``Field IN ('x', ...)`` or ``Field IN (SELECT ...)`` (also as one conjunct of a top-level AND) on a
+# plain field of the queried object (for a semi-join: with the ids its body selected, which it runs
+# first), and to find the children of a child subquery (Id fields: only with 18-character ids).
 # Return the live (not deleted) rows whose value, lower-cased, is one of ``values_lowercased``
-# (a superset is fine: the engine still applies the whole WHERE), or None when there is no index on
-# that field (the engine then scans ``rows``). Never called for queryAll (include_deleted).
+# (a superset is fine: the engine still applies the whole WHERE), in the order ``rows`` yields them
+# (so LIMIT without ORDER BY, and ties under ORDER BY, pick what a scan picks), or None when there is
+# no index on that field (the engine then scans ``rows``). Never called for queryAll (include_deleted).

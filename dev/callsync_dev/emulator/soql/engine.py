@@ -13,7 +13,7 @@ from .errors import INVALID_FIELD, INVALID_TYPE, MALFORMED_QUERY, SoqlError, bad
 from .fields import BoundField, Getter, Resolver, Row, normalize_id
 from .parser import parse
 from .records import Shape, record_builder
-from .where import Predicate, WhereCompiler, index_candidate, normalizer
+from .where import Predicate, SemiJoinIds, WhereCompiler, index_candidate, normalizer
 
 
 @dataclass
@@ -113,8 +113,8 @@ class _Run:
                                       query.object_position)
         return _Child(relationship.name, relationship, self.plan(query, child_obj, nested=True))
 
-    def semi_join(self, query: nodes.Query, position: nodes.Position) -> frozenset[str]:
-        """The normalized ids a semi-join or anti-join body selects."""
+    def semi_join(self, query: nodes.Query, position: nodes.Position) -> SemiJoinIds:
+        """The ids a semi-join or anti-join body selects (compare form, and index keys when all are 18 chars)."""
         obj = self.resolver.object(query.object_name, query.object_position)
         fields = [i for i in query.select if isinstance(i, nodes.FieldPath)]
         if len(fields) != 1 or len(query.select) != 1:
@@ -126,7 +126,9 @@ class _Run:
                                       "Id or reference field", fields[0].position)
         plan = self.plan(query, obj, nested=True)
         rows = self.select(plan, self.candidates(plan))
-        return frozenset(normalize_id(v) for v in (bound.getter(r) for r in rows) if isinstance(v, str))
+        ids = {v for v in (bound.getter(r) for r in rows) if isinstance(v, str)}
+        keys = tuple(sorted({v.lower() for v in ids})) if all(len(v) == 18 for v in ids) else None
+        return SemiJoinIds(frozenset(normalize_id(v) for v in ids), keys)
 
     # ---- execution
     def candidates(self, plan: _Plan) -> Iterable[Row]:

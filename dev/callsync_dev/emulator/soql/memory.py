@@ -1,6 +1,7 @@
 """An in-memory :class:`~.catalog.Catalog` built from plain dicts, for tests and the benchmark.
 
-It implements the optional ``lookup`` index for the fields named in ``indexed``.
+It implements the optional ``lookup`` index for the fields named in ``indexed``; its hits come back in
+the order ``rows`` yields them, as the org store's do.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class MemoryCatalog:
             for row in records:
                 self._by_id[str(row["Id"])] = (name, row)
         self._indexes: dict[tuple[str, str], dict[str, list[Mapping[str, Any]]]] = {}
+        self._position = {id(row): n for records in self._rows.values() for n, row in enumerate(records)}
         for obj, fields in (indexed or {}).items():
             for field_name in fields:
                 index: dict[str, list[Mapping[str, Any]]] = {}
@@ -68,4 +70,5 @@ class MemoryCatalog:
                 if id(row) not in seen:
                     seen.add(id(row))
                     out.append(row)
+        out.sort(key=lambda row: self._position[id(row)])
         return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,7 +16,22 @@ from .fields import BoundField, Resolver, Row, normalize_id
 from .literals import date_range
 
 Predicate = Callable[[Row], bool]
-SemiJoin = Callable[[nodes.Query, nodes.Position], frozenset[str]]
+
+
+@dataclass(frozen=True)
+class SemiJoinIds:
+    """What a semi-join body selected.
+
+    ``normalized``: the ids in compare form (what the predicate tests). ``index_keys``: the same ids
+    lower-cased in their 18-character form, for a catalog index on the outer field; None when some
+    selected id is not 18 characters (an index holds 18-character ids only).
+    """
+
+    normalized: frozenset[str]
+    index_keys: tuple[str, ...] | None
+
+
+SemiJoin = Callable[[nodes.Query, nodes.Position], SemiJoinIds]
 
 _ID_SHAPE = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
 _ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -95,6 +111,8 @@ class WhereCompiler:
         self.owner = owner
         self.today = today
         self.semi_join = semi_join
+        # index keys of each top-level-eligible ``Field IN (SELECT ...)`` compiled, by id() of its node
+        self.semi_join_keys: dict[int, tuple[str, ...]] = {}
 
     # ---- structure
     def compile(self, condition: nodes.Condition) -> Predicate:
@@ -257,21 +275,31 @@ class WhereCompiler:
             raise self.resolver.error(
                 MALFORMED_QUERY, f"semi join sub-selects are only allowed on Id or reference fields, not "
                 f"'{field.info.name}'", field.position)
-        ids = self.semi_join(node.query, node.field.position)
-        return self._equality(field, ids, include_null=False, negated=node.negated)
+        selected = self.semi_join(node.query, node.field.position)
+        if not node.negated and not field.hops and selected.index_keys is not None:
+            self.semi_join_keys[id(node)] = selected.index_keys
+        return self._equality(field, selected.normalized, include_null=False, negated=node.negated)
 
 
 def index_candidate(condition: nodes.Condition | None, compiler: WhereCompiler) -> tuple[str, list[str]] | None:
-    """A top-level ``Field = 'x'`` or ``Field IN (...)`` a catalog index could answer.
+    """A top-level ``Field = 'x'``, ``Field IN (...)`` or ``Field IN (SELECT ...)`` an index could answer.
 
-    Returns (canonical field name, lower-cased values) for a plain string-like field, else None. The
-    full predicate still runs on what the index returns, so an index only narrows the scan.
+    Returns (canonical field name, lower-cased values) for a plain string-like field, else None. For a
+    semi-join the values are the ids its body selected (run when the WHERE was compiled), so the outer
+    query reads only the rows the index holds for them, as a database drives a semi-join from its
+    inner side. The full predicate still runs on what the index returns, so an index only narrows the
+    scan. Call after ``compiler.compile(condition)``.
     """
     conjuncts: Iterable[nodes.Condition]
     if condition is None:
         return None
     conjuncts = condition.items if isinstance(condition, nodes.And) else (condition,)
     for item in conjuncts:
+        if isinstance(item, nodes.InSubquery):
+            keys = compiler.semi_join_keys.get(id(item))
+            if keys is not None:
+                return compiler.bind(item.field).info.name, list(keys)
+            continue
         if isinstance(item, nodes.InList) and not item.negated:
             path, literals = item.field, item.values
         elif isinstance(item, nodes.Comparison) and item.op == "=" and isinstance(item.value, nodes.Literal):
