@@ -92,6 +92,8 @@ def _call_section(run: dict[str, Any], entries: list[dict[str, Any]], result: Ru
         total += requests
         lines.append(f"    {name}: {requests} API request(s)")
         for change in entry.get("changes") or []:
+            if str(change.get("note") or "").startswith("matched: "):
+                change = {**change, "note": None}  # the reason is printed once, in the match lines above
             lines.extend(_change_lines(change, result.dry_run))
         for warning in entry.get("warnings") or []:
             lines.append(f"      warning: {warning}")
