@@ -74,6 +74,22 @@ class SalesforceRejected(PermanentError):
     """Salesforce refused a record or request (validation, required field, bad query)."""
 
 
+# AWS SDK errors that are transient (after botocore's own retries), by the class name Lambda reports as
+# errorType. The state machine retries them like RetryableError; everything else an AWS call raises
+# (AccessDenied, validation) is permanent and caught.
+AWS_TRANSIENT_ERROR_NAMES: tuple[str, ...] = (
+    "ProvisionedThroughputExceededException",  # DynamoDB
+    "RequestLimitExceeded",  # DynamoDB
+    "ThrottlingException",
+    "InternalServerError",  # DynamoDB
+    "InternalServiceError",  # Secrets Manager
+    "ServiceUnavailable",
+    "ConnectTimeoutError",  # botocore
+    "ReadTimeoutError",  # botocore
+    "EndpointConnectionError",  # botocore
+)
+
+
 def all_retryable_names() -> set[str]:
     """Every RetryableError class name, subclasses of subclasses included."""
     seen: set[str] = set()
