@@ -225,14 +225,21 @@ def test_no_access_to_notes_is_a_warning_not_a_failure() -> None:
     result, store, _ = run(full_state(), note=False)
     # Then the call and follow-ups are logged, the note is skipped with a warning
     assert counts(store)["ContentNote"] == 0 and counts(store)["Event"] == 1
-    assert any("ContentNote" in w for w in result.report.warnings)
+    # And the warning carries the same fix `callsync doctor` prints
+    from callsync.domain.permissions import object_permission_fix
+
+    assert any("ContentNote" in w and object_permission_fix("ContentNote", "all") in w
+               for w in result.report.warnings)
 
 
 def test_hidden_field_is_reported_not_sent() -> None:
     # Given Event.Type hidden from the integration user
     result, store, _ = run(make_state(), hidden=("Type",))
     assert "Type" not in store.of("Event")[0]
-    assert any("Event.Type" in w for w in result.report.warnings)
+    # And the warning names the field and the fix `callsync doctor` prints for it
+    from callsync.domain.permissions import field_permission_fix
+
+    assert any("Event.Type" in w and field_permission_fix("Event", "Type") in w for w in result.report.warnings)
 
 
 def test_everything_off_is_disabled_without_requests() -> None:

@@ -45,6 +45,7 @@ from callsync.domain.activity_plan import (
 )
 from callsync.domain.follow_ups import FollowUp, plan_follow_ups
 from callsync.domain.notes_html import note_content, note_title
+from callsync.domain.permissions import field_permission_fix, object_permission_fix
 from callsync.errors import ConcurrentUpdate, SalesforceRejected
 from callsync.models.activity import ActivityResult
 from callsync.models.describe import ObjectDescribe
@@ -416,14 +417,16 @@ class LogActivity:
             ctx.shared = self.describes.org_metadata().shared_activities
         for name in names:
             if ctx.describes.get(name) is None:
-                ctx.report.warnings.append(f"{name} is not accessible to the integration user: skipped")
+                ctx.report.warnings.append(f"{name} is not accessible to the integration user: skipped. "
+                                           f"Fix: {object_permission_fix(name, 'all')}")
         if ctx.kind and ctx.describes.get(ctx.kind) is None:
             ctx.kind = None
         if ctx.follow_ups and ctx.describes.get("Task") is None:
             ctx.follow_ups = []
         if ctx.notes_on and not (ctx.describes.get("ContentNote") or ObjectDescribe(name="x")).createable:
             if ctx.describes.get("ContentNote") is not None:
-                ctx.report.warnings.append("ContentNote is not createable by the integration user: notes skipped")
+                ctx.report.warnings.append("ContentNote is not createable by the integration user: notes skipped. "
+                                           f"Fix: {object_permission_fix('ContentNote', 'create')}")
             ctx.notes_on = False
 
     # -- lookup -------------------------------------------------------------------------------
@@ -606,10 +609,12 @@ class LogActivity:
         for name, value in wanted.items():
             info = describe.field(name)
             if info is None:
-                ctx.report.warnings.append(f"{obj}.{name} is not visible to the integration user: not written")
+                ctx.report.warnings.append(f"{obj}.{name} is not visible to the integration user: not written. "
+                                           f"Fix: {field_permission_fix(obj, name)}")
             elif not (info.createable if create else info.updateable):
                 if create or name != "TaskSubtype":
-                    ctx.report.warnings.append(f"{obj}.{name} is read-only for the integration user: not written")
+                    ctx.report.warnings.append(f"{obj}.{name} is read-only for the integration user: not written. "
+                                               f"Fix: {field_permission_fix(obj, name)}")
             else:
                 kept[info.name] = value
         return kept
