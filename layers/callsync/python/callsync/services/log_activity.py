@@ -589,6 +589,9 @@ class LogActivity:
             value = picklist_match(call.call_type, type_field.picklist_values) if type_field else None
             if value:
                 wanted["Type"] = value
+            elif describe is not None and type_field is None:
+                ctx.report.warnings.append(f"{kind}.Type is not visible to the integration user: Type left blank. "
+                                           f"Fix: {field_permission_fix(kind, 'Type')}")
             else:
                 ctx.report.warnings.append(f"call type {call.call_type!r} is not a {kind}.Type value: Type left blank")
         if owner.user_id:
