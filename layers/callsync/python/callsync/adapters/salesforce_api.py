@@ -29,7 +29,6 @@ from callsync.adapters.salesforce_errors import (
     from_requests_exception,
     from_salesforce_exception,
 )
-from callsync.adapters.secrets_tokens import VERSION_KEY
 from callsync.adapters.token_refresh import RefreshableTokenStore, TokenRefresher
 from callsync.errors import SalesforceSessionExpired
 
@@ -142,7 +141,6 @@ class SimpleSalesforceApi:
         sf.on_request = self._count  # type: ignore[method-assign]
         self._sf = sf
         self._instance_url = instance_url
-        self._token_version = tokens.get(VERSION_KEY)
 
     def _call(self, context: str, fn: Callable[[Salesforce], T], *, write: bool | None = None) -> T:
         """Run one REST request; on an expired session refresh once and retry once."""

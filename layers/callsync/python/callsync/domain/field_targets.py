@@ -25,8 +25,6 @@ from callsync.domain.permissions import field_permission_fix, object_permission_
 from callsync.models.describe import ObjectDescribe
 from callsync.models.match import ContactsResult, MatchResult, Person
 
-STANDARD_OBJECTS = ("Opportunity", "Account", "Contact")
-
 
 @dataclass(frozen=True)
 class Target:
