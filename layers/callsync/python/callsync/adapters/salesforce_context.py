@@ -27,7 +27,13 @@ from urllib.parse import quote
 from simple_salesforce import format_soql
 
 from callsync.adapters.salesforce_errors import raise_for_subresponses
-from callsync.adapters.salesforce_match import ACCOUNT_OPPORTUNITY_LIMIT, SalesforceMatchReader, _extra, chunks
+from callsync.adapters.salesforce_match import (
+    ACCOUNT_OPPORTUNITY_LIMIT,
+    SalesforceMatchReader,
+    _extra,
+    chunks,
+    soql_datetime,
+)
 from callsync.domain.closed_deals import OpportunityChange, call_ids_in
 from callsync.domain.matching import NEW_DEAL_WINDOW, MatchInput
 from callsync.models.read_side import LoggedCall
@@ -41,11 +47,6 @@ EMAIL_FIELDS = ("Id", "Subject", "FromAddress", "FromName", "ToAddress", "CcAddr
 ACCOUNT_FIELDS = ("Id", "Name", "Website", "OwnerId")
 IDS_PER_QUERY = 100  # 18-char ids: ~2.5 KB of URI per 100, far below 16 KB
 QUERIES_PER_COMPOSITE = 5
-
-
-def soql_datetime(value: datetime) -> str:
-    """A SOQL datetime literal (UTC, whole seconds); generated, never input."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class SalesforceContextReader(SalesforceMatchReader):

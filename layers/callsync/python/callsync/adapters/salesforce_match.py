@@ -73,7 +73,8 @@ def _extra(base: Iterable[str], wanted: Iterable[str]) -> list[str]:
     return out
 
 
-def _soql_datetime(value: datetime) -> str:
+def soql_datetime(value: datetime) -> str:
+    """A SOQL datetime literal (UTC, whole seconds); generated, never input."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -122,9 +123,9 @@ class SalesforceMatchReader:
             " ORDER BY LastActivityDate DESC NULLS LAST, LastModifiedDate DESC"
             f" LIMIT {ACCOUNT_OPPORTUNITY_LIMIT}",
             emails=list(emails),
-            upper=_soql_datetime(start + NEW_DEAL_WINDOW),  # generated, not input
+            upper=soql_datetime(start + NEW_DEAL_WINDOW),  # generated, not input
             day=start.astimezone(UTC).date(),
-            start=_soql_datetime(start),
+            start=soql_datetime(start),
         )
 
     def activities_soql(self, query: MatchQuery) -> str | None:
