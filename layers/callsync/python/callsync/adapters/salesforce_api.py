@@ -29,7 +29,7 @@ from callsync.adapters.salesforce_errors import (
     from_requests_exception,
     from_salesforce_exception,
 )
-from callsync.adapters.token_refresh import RefreshableTokenStore, TokenRefresher
+from callsync.adapters.token_refresh import RefreshableTokenStore, TokenRefresher, https_instance_url
 from callsync.errors import SalesforceSessionExpired
 
 T = TypeVar("T")
@@ -129,9 +129,7 @@ class SimpleSalesforceApi:
         return self._sf
 
     def _connect(self, tokens: dict[str, Any]) -> None:
-        instance_url = str(tokens["instance_url"]).rstrip("/")
-        if "://" not in instance_url:
-            instance_url = f"https://{instance_url}"
+        instance_url = https_instance_url(str(tokens["instance_url"]))
         sf = _CountingSalesforce(
             instance_url=instance_url,
             session_id=str(tokens["access_token"]),

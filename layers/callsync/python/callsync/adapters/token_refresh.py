@@ -50,7 +50,8 @@ class _PermanentGrantError(Exception):
         self.error = error
 
 
-def _https(instance_url: str) -> str:
+def https_instance_url(instance_url: str) -> str:
+    """The org's base URL as stored in its secret, without a trailing slash and with a scheme."""
     url = instance_url.rstrip("/")
     return url if "://" in url else f"https://{url}"
 
@@ -119,7 +120,7 @@ class TokenRefresher:
 
     def _grant(self, org_id: str, current: dict[str, Any]) -> dict[str, Any]:
         app = self._app_credentials()
-        url = f"{_https(str(current['instance_url']))}/services/oauth2/token"
+        url = f"{https_instance_url(str(current['instance_url']))}/services/oauth2/token"
         data = {
             "grant_type": "refresh_token",
             "refresh_token": current.get("refresh_token", ""),
