@@ -10,6 +10,11 @@ from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, Strict
 InsightValue = str | int | float | list[str]
 
 
+def call_key(org_id: str, call_id: str, revision: int) -> str:
+    """The ledger key of one revision of a call: ``{org_id}#{call_id}#{revision}``."""
+    return f"{org_id}#{call_id}#{revision}"
+
+
 class _Model(BaseModel):
     # Unknown extra fields are ignored (forward compatible).
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -68,4 +73,4 @@ class CallProcessed(_Model):
     @property
     def call_key(self) -> str:
         """org/call/revision: the unit of idempotency."""
-        return f"{self.org_id}#{self.call_id}#{self.revision}"
+        return call_key(self.org_id, self.call_id, self.revision)

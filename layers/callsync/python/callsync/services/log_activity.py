@@ -49,7 +49,7 @@ from callsync.domain.permissions import field_permission_fix, object_permission_
 from callsync.errors import ConcurrentUpdate, SalesforceRejected
 from callsync.models.activity import ActivityResult
 from callsync.models.describe import ObjectDescribe
-from callsync.models.event import CallProcessed
+from callsync.models.event import CallProcessed, call_key
 from callsync.models.ledger import FieldChange, RecordChange, StepReport, record_url
 from callsync.models.match import ContactsResult, MatchResult
 from callsync.models.state import SyncState
@@ -182,7 +182,7 @@ class PriorWrites:
     def from_ledger(cls, ledger: Ledger, call: CallProcessed) -> PriorWrites:
         prior = cls()
         for revision in range(call.revision, max(0, call.revision - REVISIONS_BACK), -1):
-            key = f"{call.org_id}#{call.call_id}#{revision}"
+            key = call_key(call.org_id, call.call_id, revision)
             entry = next((e for e in ledger.entries(key) if e.get("sk") == f"step#{STEP}"), None)
             if entry is None:
                 continue
@@ -395,7 +395,7 @@ class LogActivity:
     def _newer_revision_logged(self, call: CallProcessed) -> int | None:
         """A later revision of this call whose LogActivity finished (the ledger; no Salesforce request)."""
         for revision in range(call.revision + 1, call.revision + 1 + REVISIONS_AHEAD):
-            key = f"{call.org_id}#{call.call_id}#{revision}"
+            key = call_key(call.org_id, call.call_id, revision)
             entry = next((e for e in self.ledger.entries(key) if e.get("sk") == f"step#{STEP}"), None)
             if entry is not None and PENDING not in (entry.get("warnings") or []):
                 return revision

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from callsync.errors import InvalidEvent, InvalidSettings, PermanentError, SettingsNotFound
 from callsync.models.event import CallProcessed
+from callsync.models.event import call_key as event_call_key
 from callsync.models.ledger import StepReport
 from callsync.ports import Ledger, SettingsStore
 
@@ -242,7 +243,7 @@ class StartSync:
             message.body, reason=reason, error_type=error_type, message_id=message.message_id
         )
         if org_id and call_id and revision:
-            call_key = f"{org_id}#{call_id}#{revision}"
+            call_key = event_call_key(org_id, call_id, revision)
         else:
             call_key = f"rejected#{message.message_id}"
         return self._record(
