@@ -264,6 +264,11 @@ class SimpleSalesforceApi:
         return f"{self.data_path}query/?q={quote(soql, safe='')}"
 
 
+def query_subrequest(reference: str, soql: str) -> dict[str, Any]:
+    """A composite GET subrequest running ``soql`` (values already escaped with ``format_soql``)."""
+    return {"method": "GET", "url": "query/?q=" + quote(soql, safe=""), "referenceId": reference}
+
+
 def _query_object(soql: str) -> str:
     """`` of Contact`` for a SOQL statement (for messages; never the values)."""
     words = soql.split()

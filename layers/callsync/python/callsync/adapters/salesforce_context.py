@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from simple_salesforce import format_soql
 
+from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponses
 from callsync.adapters.salesforce_match import (
     ACCOUNT_OPPORTUNITY_LIMIT,
@@ -269,8 +269,7 @@ class SalesforceClosedDealReader:
         for start in range(0, len(queries), QUERIES_PER_COMPOSITE):
             batch = queries[start : start + QUERIES_PER_COMPOSITE]
             answers = self._api.composite(
-                [{"method": "GET", "url": "query/?q=" + quote(soql, safe=""), "referenceId": ref}
-                 for ref, _, soql in batch]
+                [query_subrequest(ref, soql) for ref, _, soql in batch]
             )  # fmt: skip
             raise_for_subresponses(answers)
             by_ref = {str(a.get("referenceId")): a for a in answers}

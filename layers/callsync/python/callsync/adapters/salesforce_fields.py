@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from simple_salesforce import format_soql
 
+from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponse
 from callsync.errors import CallsyncError, SalesforceUnavailable
 from callsync.models.fields import ReadOutcome, RecordRead, RecordWrite, WriteOutcome
@@ -50,7 +51,7 @@ class SalesforceFieldStore:
         for start in range(0, len(reads), MAX_QUERIES_PER_COMPOSITE):
             chunk = list(reads[start : start + MAX_QUERIES_PER_COMPOSITE])
             subrequests = [
-                {"method": "GET", "url": "query/?q=" + quote(read_soql(read), safe=""), "referenceId": f"r{i}"}
+                query_subrequest(f"r{i}", read_soql(read))
                 for i, read in enumerate(chunk)
             ]
             answers = {str(s.get("referenceId")): s for s in self._api.composite(subrequests)}

@@ -26,11 +26,11 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from pydantic import TypeAdapter
 from simple_salesforce import format_soql
 
+from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponses
 from callsync.domain.matching import NEW_DEAL_WINDOW, ContactRow, LeadRow, MatchInput, RoleRow, UserRow
 from callsync.models.match import AccountInfo, OpportunityInfo
@@ -169,10 +169,7 @@ class SalesforceMatchReader:
         data = MatchInput(started_at=query.started_at)
         read = MatchRead(data=data, activities=[] if self.activities_soql(query) else None)
         for composite in self.plan(query):
-            subrequests = [
-                {"method": "GET", "url": "query/?q=" + quote(soql, safe=""), "referenceId": ref}
-                for ref, soql in composite
-            ]
+            subrequests = [query_subrequest(ref, soql) for ref, soql in composite]
             answers = self._api.composite(subrequests)
             raise_for_subresponses(answers)
             soql_of = dict(composite)

@@ -13,10 +13,10 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from simple_salesforce import format_soql
 
+from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import classify, error_items, raise_for_subresponses
 from callsync.domain.contact_plan import NewRecord
 from callsync.errors import RetryableError
@@ -112,12 +112,7 @@ class SalesforcePeopleWriter:
                 "contacts": format_soql("SELECT Id, Email FROM Contact WHERE Email IN {}", chunk),
                 "leads": format_soql("SELECT Id, Email FROM Lead WHERE IsConverted = false AND Email IN {}", chunk),
             }
-            answers = self._api.composite(
-                [
-                    {"method": "GET", "url": "query/?q=" + quote(q, safe=""), "referenceId": ref}
-                    for ref, q in queries.items()
-                ]
-            )
+            answers = self._api.composite([query_subrequest(ref, q) for ref, q in queries.items()])
             raise_for_subresponses(answers)
             by_ref = {a.get("referenceId"): (a.get("body") or {}).get("records") or [] for a in answers}
             for ref, obj in (("contacts", "Contact"), ("leads", "Lead")):  # Contacts win over Leads
