@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -45,3 +46,9 @@ class Outcome(BaseModel):
 
 def record_url(instance_url: str, object_name: str, record_id: str) -> str:
     return f"{instance_url.rstrip('/')}/lightning/r/{object_name}/{record_id}/view"
+
+
+def record_url_or_none(instance_url: str | Callable[[], str], object_name: str, record_id: str) -> str | None:
+    """``record_url`` from a URL or a getter of it; None when the instance URL is unknown (empty)."""
+    base = instance_url() if callable(instance_url) else instance_url
+    return record_url(base, object_name, record_id) if base else None

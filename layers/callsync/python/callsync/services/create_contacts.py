@@ -25,7 +25,7 @@ from typing import Protocol
 
 from callsync.domain.contact_plan import NewRecord, lookup_terms, plan_records, unmatched
 from callsync.errors import ConcurrentUpdate, RetryableError
-from callsync.models.ledger import FieldChange, RecordChange, record_url
+from callsync.models.ledger import FieldChange, RecordChange, record_url_or_none
 from callsync.models.match import AccountInfo, ContactsResult, MatchResult, Person
 from callsync.models.state import SyncState
 from callsync.ports import Claims, Ledger
@@ -185,8 +185,7 @@ class CreateContacts:
     # ---- results ------------------------------------------------------------------------------
 
     def _url(self, obj: str, record_id: str) -> str | None:
-        base = self._instance_url() if callable(self._instance_url) else self._instance_url
-        return record_url(base, obj, record_id) if base else None
+        return record_url_or_none(self._instance_url, obj, record_id)
 
     def _created(self, result: ContactsResult, record: NewRecord, record_id: str) -> None:
         person = record.person.model_copy(

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from callsync.domain.activity_kind import activity_kind, candidate_subjects
 from callsync.domain.matching import MatchInput, match_call
 from callsync.domain.participants import build_roster, looks_internal
-from callsync.models.ledger import RecordChange, StepReport, record_url
+from callsync.models.ledger import RecordChange, StepReport, record_url_or_none
 from callsync.models.match import MatchResult
 from callsync.models.state import SyncState
 from callsync.ports import DescribeSource, Ledger
@@ -197,8 +197,7 @@ class MatchOpportunity:
         return report
 
     def _url(self, obj: str, record_id: str) -> str | None:
-        base = self._instance_url() if callable(self._instance_url) else self._instance_url
-        return record_url(base, obj, record_id) if base else None
+        return record_url_or_none(self._instance_url, obj, record_id)
 
 
 def _current_values(result: MatchResult, values: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
