@@ -37,6 +37,14 @@ def test_read_soql_escapes_values_and_orders_via_lookups():
         read_soql(RecordRead("X", "Opportunity", ("Pain__c FROM User --",), record_id="1"))
 
 
+def test_a_field_name_with_a_trailing_newline_is_not_an_api_name():
+    # Given a field name that a `^...$` pattern would accept (its `$` matches before a final newline)
+    read = RecordRead("X", "Opportunity", ("Pain__c\n",), record_id="1")
+    # When its SOQL is built / Then it is refused like any other non-API name
+    with pytest.raises(ValueError, match="not a Salesforce API name"):
+        read_soql(read)
+
+
 def test_reads_go_in_one_composite_and_map_records_and_errors():
     # Given answers: a record, no record, and an INVALID_FIELD error
     api = FakeApi([[

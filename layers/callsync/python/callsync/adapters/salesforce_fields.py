@@ -14,7 +14,6 @@ plain API names; every value goes through ``format_soql``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -24,12 +23,12 @@ from simple_salesforce import format_soql
 from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponse
 from callsync.errors import CallsyncError, SalesforceUnavailable
+from callsync.models.describe import is_api_name
 from callsync.models.fields import ReadOutcome, RecordRead, RecordWrite, WriteOutcome
 from callsync.ports import SalesforceApi
 
 MAX_QUERIES_PER_COMPOSITE = 5
 MAX_SUBREQUESTS = 25
-_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 class SalesforceFieldStore:
@@ -72,7 +71,7 @@ class SalesforceFieldStore:
 
 def api_name(name: str) -> str:
     """``name`` if it is a plain API name (letters, digits, underscores); else ValueError."""
-    if not _API_NAME.match(name):
+    if not is_api_name(name):
         raise ValueError(f"not a Salesforce API name: {name!r}")
     return name
 

@@ -22,7 +22,6 @@ Every value goes through ``format_soql``; field names come from describe (canoni
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +32,7 @@ from simple_salesforce import format_soql
 from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponses
 from callsync.domain.matching import NEW_DEAL_WINDOW, ContactRow, LeadRow, MatchInput, RoleRow, UserRow
+from callsync.models.describe import is_api_name
 from callsync.models.match import AccountInfo, OpportunityInfo
 from callsync.ports import SalesforceApi
 from callsync.services.match_opportunity import MatchQuery, MatchRead
@@ -53,9 +53,6 @@ def chunks(items: Sequence[str], size: int = CHUNK) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-
-
 def _extra(base: Iterable[str], wanted: Iterable[str]) -> list[str]:
     """Mapped fields not already selected (SOQL rejects a field selected twice).
 
@@ -65,7 +62,7 @@ def _extra(base: Iterable[str], wanted: Iterable[str]) -> list[str]:
     seen = {b.lower() for b in base}
     out: list[str] = []
     for name in wanted:
-        if not _API_NAME.fullmatch(name):
+        if not is_api_name(name):
             raise ValueError(f"not a Salesforce field API name: {name!r}")
         if name.lower() not in seen:
             seen.add(name.lower())

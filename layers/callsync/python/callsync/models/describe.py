@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 TEXT_TYPES = frozenset({"string", "textarea", "url", "email", "phone"})
 NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
+_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def is_api_name(name: str) -> bool:
+    """A plain API name (a letter, then letters, digits, underscores): the only text put into SOQL unescaped."""
+    return _API_NAME.fullmatch(name) is not None
 
 
 class FieldDescribe(BaseModel):

@@ -7,7 +7,6 @@ need: current values of the mapped fields and candidate activities for the dedup
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,13 +15,13 @@ from typing import Any, Protocol
 from callsync.domain.activity_kind import activity_kind, candidate_subjects
 from callsync.domain.matching import MatchInput, match_call
 from callsync.domain.participants import build_roster, looks_internal
+from callsync.models.describe import is_api_name
 from callsync.models.ledger import RecordChange, StepReport, record_url_or_none
 from callsync.models.match import MatchResult
 from callsync.models.state import SyncState
 from callsync.ports import DescribeSource, Ledger
 
 MATCHED_OBJECTS = ("Opportunity", "Account", "Contact")
-_API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,7 @@ def visible_mapped_fields(
         names: dict[str, None] = {}
         for wanted_name in wanted[name]:
             info = describe.field(wanted_name) if describe is not None else None
-            if info is None or not _API_NAME.fullmatch(info.name):
+            if info is None or not is_api_name(info.name):
                 notes.append(f"{name}.{wanted_name} is not visible: its current value was not read")
                 continue
             names.setdefault(info.name, None)
