@@ -23,7 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from callsync.models.describe import ObjectDescribe, OrgMetadata
-from callsync.models.settings import OrgSettings
+from callsync.models.settings import MATCHED_OBJECTS, OrgSettings
 
 Access = Literal["read", "create", "edit"]
 
@@ -238,7 +238,6 @@ NOTE_CREATE_FIELDS: dict[str, list[str]] = {
     "ContentDocumentLink": ["ContentDocumentId", "LinkedEntityId", "ShareType"],
 }
 FOLLOW_UP_TASK_FIELDS = ["Subject", "Description", "ActivityDate", "Status", "WhoId", "WhatId", "OwnerId"]
-MATCHED_OBJECTS = frozenset({"Opportunity", "Account", "Contact"})
 
 
 def activity_objects(settings: OrgSettings) -> list[str]:

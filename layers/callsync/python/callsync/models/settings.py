@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Policy = Literal["default", "append", "overwrite", "fill_empty", "union", "skip"]
 ActivityMode = Literal["tasks", "events", "smart"]
+MATCHED_OBJECTS = ("Opportunity", "Account", "Contact")  # found by MatchOpportunity; other objects need a via
 
 
 class _Model(BaseModel):
@@ -29,7 +30,7 @@ class FieldMapping(_Model):
 
     @model_validator(mode="after")
     def _via_for_other_objects(self) -> FieldMapping:
-        if self.object not in {"Opportunity", "Account", "Contact"} and not self.via:
+        if self.object not in MATCHED_OBJECTS and not self.via:
             raise ValueError(
                 f"mapping for {self.object}.{self.field} needs 'via': the lookup field on {self.object} "
                 "that points at the matched Opportunity or Account"

@@ -18,10 +18,9 @@ from callsync.domain.participants import build_roster, looks_internal
 from callsync.models.describe import is_api_name
 from callsync.models.ledger import RecordChange, StepReport, record_url_or_none
 from callsync.models.match import MatchResult
+from callsync.models.settings import MATCHED_OBJECTS
 from callsync.models.state import SyncState
 from callsync.ports import DescribeSource, Ledger
-
-MATCHED_OBJECTS = ("Opportunity", "Account", "Contact")
 
 
 @dataclass(frozen=True)
