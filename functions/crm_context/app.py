@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from callsync.adapters.aws_errors import translating_aws_errors
 from callsync.composition import Dependencies, get_dependencies
 from callsync.errors import InvalidEvent
 from callsync.models.read_side import DealContextRequest
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
+@translating_aws_errors
 def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
     try:
         request = DealContextRequest.model_validate(event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from callsync.adapters.aws_errors import translating_aws_errors
 from callsync.composition import Dependencies, get_dependencies
 from callsync.observability import logger, metrics, tracer
 from callsync.services.record_outcome import OutcomeInput, RecordOutcome
@@ -13,6 +14,7 @@ from callsync.services.record_outcome import OutcomeInput, RecordOutcome
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@translating_aws_errors
 def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
     deps = deps or get_dependencies()
     data = OutcomeInput.model_validate(event)

@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from callsync.adapters.aws_errors import translating_aws_errors
 from callsync.composition import Dependencies, get_dependencies
 from callsync.observability import logger, metrics, tracer
 from callsync.services.start_sync import Message, SqsDeadLetters, StartSync, StepFunctionsExecutions
@@ -21,6 +22,7 @@ _METRIC = {"STARTED": "MessagesStarted", "SKIPPED": "MessagesSkipped", "DUPLICAT
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@translating_aws_errors
 def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
     deps = deps or get_dependencies()
     service = StartSync(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from callsync.adapters.aws_errors import translating_aws_errors
 from callsync.adapters.salesforce_fields import SalesforceFieldStore
 from callsync.composition import Dependencies, get_dependencies
 from callsync.models.state import SyncState
@@ -13,6 +14,7 @@ from callsync.services.sync_fields import SyncFields
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
+@translating_aws_errors
 def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
     deps = deps or get_dependencies()
     state = SyncState.model_validate(event)

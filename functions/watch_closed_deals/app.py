@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from callsync.adapters.aws_errors import translating_aws_errors
 from callsync.composition import Dependencies, get_dependencies
 from callsync.observability import logger, metrics, tracer
 
@@ -12,6 +13,7 @@ from callsync.observability import logger, metrics, tracer
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@translating_aws_errors
 def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
     deps = deps or get_dependencies()
     org_ids = (event.get("detail") or {}).get("org_ids") or event.get("org_ids")  # optional: a manual run

@@ -73,15 +73,3 @@ def test_steps_run_in_order_and_end_by_recording_success() -> None:
     assert order == [*STEPS, "RecordSuccess", "Done"]
     assert [all_states[s]["ResultPath"] for s in STEPS] == ["$.match", "$.contacts", "$.fields", "$.activity"]
     assert all_states["RecordSuccess"]["Parameters"]["status"] == "SUCCEEDED"
-
-
-def test_transient_aws_errors_are_retried_by_every_task() -> None:
-    # Given the AWS SDK error names callsync treats as transient (throttling, 5xx, timeouts)
-    from callsync.errors import AWS_TRANSIENT_ERROR_NAMES
-
-    # Then every Task state (the steps and the ledger writes) retries each of them
-    for name, state in states().items():
-        if state.get("Type") != "Task":
-            continue
-        missing = set(AWS_TRANSIENT_ERROR_NAMES) - retried_names(state)
-        assert not missing, f"{name} does not retry {sorted(missing)}"

@@ -42,6 +42,10 @@ class SalesforceSessionExpired(RetryableError):
     """INVALID_SESSION_ID still failing after one refresh-and-retry."""
 
 
+class AwsUnavailable(RetryableError):
+    """DynamoDB, Secrets Manager, SQS or Step Functions throttled or failed transiently."""
+
+
 class ConcurrentUpdate(RetryableError):
     """A conditional write lost a race (secret version, claim); try again."""
 
@@ -74,20 +78,19 @@ class SalesforceRejected(PermanentError):
     """Salesforce refused a record or request (validation, required field, bad query)."""
 
 
-# AWS SDK errors that are transient (after botocore's own retries), by the class name Lambda reports as
-# errorType. The state machine retries them like RetryableError; everything else an AWS call raises
-# (AccessDenied, validation) is permanent and caught.
-AWS_TRANSIENT_ERROR_NAMES: tuple[str, ...] = (
+# AWS SDK error codes that are transient (after botocore's own retries). ``adapters.aws_errors``
+# turns them into AwsUnavailable, which the state machine retries like every RetryableError.
+AWS_TRANSIENT_ERROR_CODES: frozenset[str] = frozenset({
     "ProvisionedThroughputExceededException",  # DynamoDB
     "RequestLimitExceeded",  # DynamoDB
     "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
     "InternalServerError",  # DynamoDB
     "InternalServiceError",  # Secrets Manager
+    "InternalFailure",
     "ServiceUnavailable",
-    "ConnectTimeoutError",  # botocore
-    "ReadTimeoutError",  # botocore
-    "EndpointConnectionError",  # botocore
-)
+})
 
 
 def all_retryable_names() -> set[str]:

@@ -22,7 +22,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from callsync.errors import AWS_TRANSIENT_ERROR_NAMES, ConcurrentUpdate, OrgDisconnected, PermanentError
+from callsync.adapters.aws_errors import transient_aws_error
+from callsync.errors import ConcurrentUpdate, OrgDisconnected, PermanentError
 
 VERSION_KEY = "_version"  # added by get(): the AWSCURRENT VersionId read; never stored
 
@@ -183,8 +184,8 @@ class SecretsManagerAppCredentials:
         try:
             raw = json.loads(self._client.get_secret_value(SecretId=self._name)["SecretString"])
         except ClientError as e:
-            if _error_code(e) in AWS_TRANSIENT_ERROR_NAMES:
-                raise  # the state machine retries it by name, like the org secret's read
+            if transient_aws_error(e):
+                raise  # the handler boundary turns it into AwsUnavailable, which the state machine retries
             raise PermanentError(f"app secret {self._name} cannot be read ({_error_code(e)})") from e
         except (KeyError, ValueError) as e:
             raise PermanentError(f"app secret {self._name} is not a JSON object") from e
