@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from callsync.adapters.aws_errors import translating_aws_errors
-from callsync.adapters.salesforce_people import SalesforcePeopleWriter
 from callsync.composition import Dependencies, get_dependencies
 from callsync.models.state import SyncState
 from callsync.observability import logger, tracer
-from callsync.services.create_contacts import CreateContacts
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -19,14 +17,7 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
     deps = deps or get_dependencies()
     state = SyncState.model_validate(event)
     logger.append_keys(org_id=state.call.org_id, call_id=state.call.call_id, revision=state.call.revision)
-    api = deps.salesforce(state.call.org_id)
-    service = CreateContacts(
-        SalesforcePeopleWriter(api),
-        deps.claims,
-        deps.ledger,
-        instance_url=lambda: api.instance_url,
-        api_requests=lambda: api.api_requests,
-    )
+    service = deps.create_contacts_service(state.call.org_id)
     result = service.run(state)
     logger.info("contacts", extra={"records_created": len(result.created), "records_reused": len(result.reused),
                                    "records_failed": len(result.failed), "api_requests": result.report.api_requests})

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from callsync.adapters.aws_errors import translating_aws_errors
-from callsync.adapters.salesforce_match import SalesforceMatchReader
 from callsync.composition import Dependencies, get_dependencies
 from callsync.models.state import SyncState
 from callsync.observability import logger, tracer
-from callsync.services.match_opportunity import MatchOpportunity
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -19,14 +17,7 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
     deps = deps or get_dependencies()
     state = SyncState.model_validate(event)
     logger.append_keys(org_id=state.call.org_id, call_id=state.call.call_id, revision=state.call.revision)
-    api = deps.salesforce(state.call.org_id)
-    service = MatchOpportunity(
-        SalesforceMatchReader(api),
-        deps.ledger,
-        describes=deps.describes(state.call.org_id, api),
-        instance_url=lambda: api.instance_url,
-        api_requests=lambda: api.api_requests,
-    )
+    service = deps.match_opportunity_service(state.call.org_id)
     result = service.run(state)
     logger.info("matched", extra={"reason": result.reason, "api_requests": result.report.api_requests})
     return result.model_dump(mode="json")

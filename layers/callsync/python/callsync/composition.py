@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 
     from callsync.adapters.describe_cache import DescribeMemory
     from callsync.adapters.token_refresh import TokenRefresher
+    from callsync.services.create_contacts import CreateContacts
     from callsync.services.deal_context import DealContextService
+    from callsync.services.log_activity import LogActivity
+    from callsync.services.match_opportunity import MatchOpportunity
+    from callsync.services.sync_fields import SyncFields
     from callsync.services.watch_closed_deals import WatchClosedDeals
 
 
@@ -117,6 +121,50 @@ class Dependencies:
 
                 self.boto_session = boto3.session.Session()
             return self.boto_session.resource("dynamodb").Table(name)
+
+    # -- the write-side steps: each gets a fresh counting Salesforce client of the call's org ----------
+
+    def match_opportunity_service(self, org_id: str) -> MatchOpportunity:
+        from callsync.adapters.salesforce_match import SalesforceMatchReader
+        from callsync.services.match_opportunity import MatchOpportunity
+
+        api = self.salesforce(org_id)
+        return MatchOpportunity(
+            SalesforceMatchReader(api),
+            self.ledger,
+            describes=self.describes(org_id, api),
+            instance_url=lambda: api.instance_url,
+            api_requests=lambda: api.api_requests,
+        )
+
+    def create_contacts_service(self, org_id: str) -> CreateContacts:
+        from callsync.adapters.salesforce_people import SalesforcePeopleWriter
+        from callsync.services.create_contacts import CreateContacts
+
+        api = self.salesforce(org_id)
+        return CreateContacts(
+            SalesforcePeopleWriter(api),
+            self.claims,
+            self.ledger,
+            instance_url=lambda: api.instance_url,
+            api_requests=lambda: api.api_requests,
+        )
+
+    def sync_fields_service(self, org_id: str) -> SyncFields:
+        from callsync.adapters.salesforce_fields import SalesforceFieldStore
+        from callsync.services.sync_fields import SyncFields
+
+        api = self.salesforce(org_id)
+        return SyncFields(SalesforceFieldStore(api), self.describes(org_id, api), self.ledger, self.claims)
+
+    def log_activity_service(self, org_id: str) -> LogActivity:
+        from callsync.adapters.salesforce_activity import SalesforceActivityStore
+        from callsync.services.log_activity import LogActivity
+
+        api = self.salesforce(org_id)
+        return LogActivity(SalesforceActivityStore(api), self.describes(org_id, api), self.ledger, self.claims)
+
+    # -- the read side ----------------------------------------------------------------------------
 
     def deal_context_service(self, org_id: str) -> DealContextService:
         """The read side's deal context over a fresh counting Salesforce client of ``org_id``."""
