@@ -112,3 +112,48 @@ def test_request_uris_over_16_kb_are_refused(sf: simple_salesforce.Salesforce) -
     assert info.value.status == 414
     assert sub["compositeResponse"][0]["httpStatusCode"] == 414
     assert sf.query(format_soql("SELECT Id FROM Contact WHERE Email IN {}", emails[:200]))["totalSize"] == 0
+
+
+EMAIL_ORG = {"records": {
+    "Account": [{"Id": "globex", "Name": "Globex"}],
+    "Contact": [{"Id": "raj", "LastName": "Patel", "Email": "raj@globex.example", "AccountId": "globex"}],
+    "Lead": [{"Id": "lee", "LastName": "Lee", "Email": "lee@elsewhere.example", "Company": "Elsewhere"}],
+    "EmailMessage": [{"Id": "to-raj", "Subject": "SSO", "Status": "3", "MessageDate": "2026-11-15T11:00:00Z"},
+                     {"Id": "to-globex", "Subject": "Renewal", "Status": "3", "RelatedToId": "globex",
+                      "MessageDate": "2026-11-10T08:00:00Z"}],
+    "EmailMessageRelation": [{"EmailMessageId": "to-raj", "RelationId": "raj", "RelationType": "ToAddress"},
+                             {"EmailMessageId": "to-raj", "RelationId": "lee", "RelationType": "CcAddress"}],
+}}  # fmt: skip
+
+
+def test_emails_reach_people_through_email_message_relation_not_an_emails_relationship() -> None:
+    emu = Emulator.from_fixture(EMAIL_ORG).start()
+    try:
+        sf = salesforce_client(emu.connection)
+        # When Contact is asked for an Emails child relationship (RelatedToId never points at people)
+        with pytest.raises(SalesforceMalformedRequest) as info:
+            sf.query("SELECT Id, (SELECT Id FROM Emails) FROM Contact")
+        # Then the query is refused as a real org refuses it (an unknown child relationship is INVALID_TYPE)
+        error = info.value.content[0]
+        assert error["errorCode"] == "INVALID_TYPE" and "Didn't understand relationship 'Emails'" in error["message"]
+        # And an Account still has its Emails (EmailMessage.RelatedToId)
+        account = sf.query("SELECT Name, (SELECT Subject FROM Emails) FROM Account")["records"][0]
+        assert [e["Subject"] for e in account["Emails"]["records"]] == ["Renewal"]
+        # And the relations carry the derived object type and the person's address
+        rows = sf.query("SELECT RelationType, RelationAddress, RelationObjectType FROM EmailMessageRelation "
+                        "ORDER BY RelationType DESC")["records"]  # fmt: skip
+        assert [(r["RelationType"], r["RelationAddress"], r["RelationObjectType"]) for r in rows] == [
+            ("ToAddress", "raj@globex.example", "Contact"), ("CcAddress", "lee@elsewhere.example", "Lead")]
+        # And a Contact's emails are found with a semi-join on EmailMessageRelation, with their relations
+        found = sf.query(format_soql(
+            "SELECT Subject, (SELECT RelationId FROM EmailMessageRelations WHERE RelationObjectType = 'Contact')"
+            " FROM EmailMessage WHERE Id IN (SELECT EmailMessageId FROM EmailMessageRelation"
+            " WHERE RelationAddress IN {} AND RelationObjectType = 'Contact')", ["RAJ@globex.example"]))["records"]
+        assert [(e["Subject"], [r["RelationId"] for r in e["EmailMessageRelations"]["records"]]) for e in found] == [
+            ("SSO", [next(r["Id"] for r in emu.records("Contact"))])]
+        # And an EmailMessage cannot be related to a Contact
+        with pytest.raises(simple_salesforce.exceptions.SalesforceError) as created:
+            sf.EmailMessage.create({"Subject": "x", "Status": "3", "RelatedToId": emu.records("Contact")[0]["Id"]})
+        assert created.value.content[0]["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    finally:
+        emu.stop()

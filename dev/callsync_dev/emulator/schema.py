@@ -307,10 +307,20 @@ def standard_objects() -> dict[str, ObjectDef]:
             _f("CcAddress", "string", length=4000), _f("BccAddress", "string", length=4000),
             _f("TextBody", "textarea", length=131072), _f("HtmlBody", "textarea", length=131072),
             _f("MessageDate", "datetime"), _f("Incoming", "boolean", label="Is Incoming"),
-            _ref("RelatedToId", ["Account", "Opportunity", "Contact", "Lead"], "RelatedTo"),
+            # What-like records only (plus the fixture's custom objects): people are linked through
+            # EmailMessageRelation, as in Salesforce
+            _ref("RelatedToId", ["Account", "Opportunity"], "RelatedTo"),
             _ref("ActivityId", ["Task"], "Activity"),
             _pick("Status", ["0", "1", "2", "3", "4", "5"], nillable=False, restricted=True),
         ], label="Email Message"),
+        _obj("EmailMessageRelation", "0eR", [
+            _ref("EmailMessageId", ["EmailMessage"], "EmailMessage", nillable=False, updateable=False),
+            _ref("RelationId", ["Contact", "Lead", "User"], "Relation"),
+            _pick("RelationType", ["FromAddress", "ToAddress", "CcAddress", "BccAddress"], nillable=False,
+                  restricted=True),
+            _f("RelationAddress", "string", length=255),
+            _readonly(_f("RelationObjectType", "string", length=40)),
+        ], label="Email Message Relation"),
         _obj("ContentDocument", "069", [
             _f("Title", "string", nillable=False),
             _readonly(_f("FileType", "string", length=20)), _readonly(_f("FileExtension", "string", length=40)),
@@ -354,6 +364,7 @@ STANDARD_CHILD_RELATIONSHIPS = {
     ("ContentDocumentLink", "LinkedEntityId"): "ContentDocumentLinks",
     ("EmailMessage", "RelatedToId"): "Emails",
     ("EmailMessage", "ActivityId"): "EmailMessages",
+    ("EmailMessageRelation", "EmailMessageId"): "EmailMessageRelations",
     ("Account", "ParentId"): "ChildAccounts",
 }
 KNOWN_FIELD_KEYS = {"type", "label", "length", "values", "restricted", "referenceTo", "relationshipName",

@@ -340,6 +340,7 @@ class OrgStore:
             "Event": [("EventRelation", "EventId")],
             "ContentDocument": [("ContentDocumentLink", "ContentDocumentId")],
             "ContentNote": [("ContentDocumentLink", "ContentDocumentId")],
+            "EmailMessage": [("EmailMessageRelation", "EmailMessageId"), ("ContentDocumentLink", "LinkedEntityId")],
         }.get(obj, [("ContentDocumentLink", "LinkedEntityId")])
         for child_obj, child_field in cascades:
             for child in list(self.tables[child_obj].values()):
@@ -670,6 +671,11 @@ def derive_fields(store: OrgStore, od: ObjectDef, row: dict[str, Any]) -> None:
     elif name in ("TaskRelation", "EventRelation"):
         rel = row.get("RelationId") or ""
         row["IsWhat"] = not rel.startswith((*WHO_PREFIXES, "005"))
+    elif name == "EmailMessageRelation":
+        person = store._by_id.get(row.get("RelationId") or "")
+        row["RelationObjectType"] = person[0] if person is not None else None
+        if not row.get("RelationAddress") and person is not None:
+            row["RelationAddress"] = person[1].get("Email")  # auto-populated from RelationId
     elif name == "ContentNote":
         text = row.get("Content") or ""
         preview = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()

@@ -53,7 +53,7 @@ def context_event(*emails: str, **extra: Any) -> dict[str, Any]:
 # ---- deal context ----------------------------------------------------------------------------------
 
 
-def test_context_matches_reads_prep_fields_and_emails_in_one_composite_when_warm(stack):
+def test_context_matches_reads_prep_fields_and_emails_in_two_composites_when_warm(stack):
     # Given the org and a meeting with Jane, Raj and an internal rep
     side = stack()
     event = context_event("jane.doe@globex.com", "raj.patel@globex.com", "alice@acme.io")
@@ -61,9 +61,9 @@ def test_context_matches_reads_prep_fields_and_emails_in_one_composite_when_warm
     cold = side.invoke("crm_context", event)
     before = side.emulator.api_requests
     warm = side.invoke("crm_context", event)
-    # Then the warm call cost exactly one request (one composite), counted the same on both sides
-    assert cold["api_requests"] == 2
-    assert warm["api_requests"] == 1 and side.emulator.api_requests - before == 1
+    # Then the warm call cost two requests (six queries: ≤5 per composite), counted the same on both sides
+    assert cold["api_requests"] == 3
+    assert warm["api_requests"] == 2 and side.emulator.api_requests - before == 2
     # And the rules chose the open rollout through Jane's primary role
     opps = ids_by_name(side, "Opportunity")
     assert warm["opportunity"]["id"] == opps["Globex - Sales call automation (120 seats)"]
@@ -78,7 +78,8 @@ def test_context_matches_reads_prep_fields_and_emails_in_one_composite_when_warm
     assert {c["email"]: [f["value"] for f in c["fields"]] for c in warm["contacts"]}["jane.doe@globex.com"] == [
         "VP Sales Operations"]
     assert any("Secret_Score__c" in w and "Field-Level Security" in w for w in warm["warnings"])
-    # And the emails are the rollout's, Globex's and Raj's from the last 90 days, newest first
+    # And the emails are the rollout's, Globex's and Raj's (through EmailMessageRelation) from the last 90 days,
+    # newest first
     assert [(e["subject"], e["related_to"]) for e in warm["emails"]] == [
         ("Re: Pilot pricing for 120 seats", "opportunity"),
         ("Pilot pricing for 120 seats", "opportunity"),
@@ -107,13 +108,23 @@ def test_context_without_email_permission_still_answers_with_a_warning(stack):
     assert any("EmailMessage is not readable" in w for w in result["warnings"])
 
 
+def test_context_without_email_message_relation_keeps_one_composite_and_leaves_contact_emails_out(stack):
+    org = copy.deepcopy(ORG_FIXTURE)
+    org["object_permissions"] = {"EmailMessageRelation": "none"}
+    side = stack(org=org)
+    result = side.invoke("crm_context", context_event("jane.doe@globex.com", "raj.patel@globex.com"))
+    assert result["api_requests"] == 2  # cold describes + one composite of five queries
+    assert [e["related_to"] for e in result["emails"]] == ["opportunity", "opportunity", "account"]
+    assert any("EmailMessageRelation is not readable" in w for w in result["warnings"])
+
+
 def test_context_for_a_given_opportunity(stack):
     side = stack()
     pilot = ids_by_name(side, "Opportunity")["Globex - Pilot 2025"]
     result = side.invoke("crm_context", context_event("jane.doe@globex.com", opportunity_id=pilot))
     assert result["opportunity"]["id"] == pilot and result["match"]["how"] == "given"
     assert [e["subject"] for e in result["emails"] if e["related_to"] == "opportunity"] == ["Pilot 2025 wrap-up"]
-    assert result["api_requests"] == 2  # cold describes + the one composite
+    assert result["api_requests"] == 3  # cold describes + the two composites
 
 
 def test_context_command_prints_the_json(capsys, tmp_path):

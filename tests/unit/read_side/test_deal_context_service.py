@@ -37,6 +37,8 @@ DESCRIBES: dict[str, Any] = {
     "EmailMessage": describe("EmailMessage", "Id", "Subject", "FromAddress", "FromName", "ToAddress", "CcAddress",
                              ("MessageDate", "datetime", "Message Date"), ("Incoming", "boolean", "Is Incoming"),
                              ("TextBody", "textarea", "Text Body"), "RelatedToId"),
+    "EmailMessageRelation": describe("EmailMessageRelation", "Id", "EmailMessageId", "RelationId", "RelationAddress",
+                                     "RelationObjectType"),
 }  # fmt: skip
 
 
@@ -79,7 +81,8 @@ class FakeContextReader:
         return ContextRead(
             match=MatchRead(data=data, values=values),
             accounts=[{"Id": "001G", "Name": "Globex"}],
-            emails_by_parent={k: list(v) for k, v in self.emails_by_parent.items()} if plan.emails else {},
+            emails_by_parent={k: list(v) for k, v in self.emails_by_parent.items()
+                              if plan.contact_emails or not k.startswith("003")} if plan.emails else {},
             email_parents=set(self.email_parents) if plan.emails else set(),
         )
 
@@ -236,3 +239,27 @@ def test_a_given_account_limits_the_candidates_to_it():
     context = service.run(request(account_id="001G"))
     assert context.opportunity is None  # the open one belongs to another Account; the other is not eligible
     assert context.account is not None and context.account.id == "001G"
+
+
+def test_contacts_emails_come_through_email_message_relation_when_it_is_readable():
+    service, reader = make()
+    context = service.run(request())
+    assert reader.plans[0].contact_emails is True
+    assert ("e-con", "contact") in [(e.id, e.related_to) for e in context.emails]
+
+
+def test_unreadable_email_message_relation_leaves_the_contacts_emails_out_with_a_warning():
+    # Given EmailMessageRelation is not readable, or one of its fields is hidden
+    hidden = dict(DESCRIBES)
+    hidden["EmailMessageRelation"] = describe("EmailMessageRelation", "Id", "EmailMessageId", "RelationId",
+                                              "RelationObjectType")  # fmt: skip
+    for describes, expected in (({k: v for k, v in DESCRIBES.items() if k != "EmailMessageRelation"},
+                                 "EmailMessageRelation is not readable"),
+                                (hidden, "EmailMessageRelation.RelationAddress")):  # fmt: skip
+        service, reader = make(describes=describes)
+        # When the context is asked
+        context = service.run(request())
+        # Then the Contacts' emails are not read, the others are, and a warning says why
+        assert reader.plans[0].contact_emails is False
+        assert [e.related_to for e in context.emails] and "contact" not in [e.related_to for e in context.emails]
+        assert any(expected in w and "Contacts' emails are not read" in w for w in context.warnings), expected

@@ -49,30 +49,47 @@ def plan(emails: tuple[str, ...], **kwargs: Any) -> ContextReadPlan:
     return ContextReadPlan(query=query, emails=email_plan, **kwargs)
 
 
-def test_one_composite_of_five_queries_carries_emails_and_prep_fields():
+def test_six_queries_take_two_composites_and_contact_emails_come_through_email_message_relation():
     # Given two participants and email context on
     api = RecordingApi()
     # When the context is read
     SalesforceContextReader(api).read_context(plan(("al@ourco.com", "o'brien@globex.com")))
-    # Then one composite with users, contacts, leads, opportunities and accounts
-    assert api.api_requests == 1
-    q = soqls(api)
+    # Then users, contacts, leads, opportunities and accounts in one composite, the contact emails in a second
+    assert api.api_requests == 2
+    q, rest = soqls(api), soqls(api, 1)
     assert list(q) == ["users0", "contacts0", "leads0", "opportunities0", "accounts0"]
+    assert list(rest) == ["contact_emails0"]
     emails_sub = ("(SELECT Id, Subject, MessageDate FROM Emails WHERE MessageDate >= 2026-08-27T15:00:00Z "
                   "ORDER BY MessageDate DESC LIMIT 20)")  # fmt: skip
-    for ref in ("contacts0", "opportunities0", "accounts0"):
+    for ref in ("opportunities0", "accounts0"):
         assert emails_sub in q[ref], ref
+    # And the Contact query has no Emails subquery (EmailMessage.RelatedToId never points at people)
+    assert "FROM Emails" not in q["contacts0"]
     assert "'o\\'brien@globex.com'" in q["contacts0"] and "al@ourco.com" not in q["contacts0"]
     assert "Title" in q["contacts0"] and "Account.Industry" in q["contacts0"] and "NextStep" in q["opportunities0"]
     assert q["accounts0"].startswith("SELECT Id, Name, Website, OwnerId, Industry, (SELECT")
     assert "WHERE Id IN (SELECT AccountId FROM Contact WHERE Email IN ('o\\'brien@globex.com'))" in q["accounts0"]
+    assert rest["contact_emails0"] == (
+        "SELECT Id, Subject, MessageDate, (SELECT RelationId FROM EmailMessageRelations"
+        " WHERE RelationAddress IN ('o\\'brien@globex.com') AND RelationObjectType = 'Contact')"
+        " FROM EmailMessage WHERE Id IN (SELECT EmailMessageId FROM EmailMessageRelation"
+        " WHERE RelationAddress IN ('o\\'brien@globex.com') AND RelationObjectType = 'Contact')"
+        " AND MessageDate >= 2026-08-27T15:00:00Z ORDER BY MessageDate DESC LIMIT 20"
+    )
 
 
-def test_more_than_twenty_participants_take_one_composite_per_twenty():
+def test_without_email_message_relation_the_context_is_one_composite_of_five_queries():
+    api = RecordingApi()
+    SalesforceContextReader(api).read_context(plan(("al@ourco.com", "jane@globex.com"), contact_emails=False))
+    assert api.api_requests == 1 and list(soqls(api)) == ["users0", "contacts0", "leads0", "opportunities0",
+                                                          "accounts0"]  # fmt: skip
+
+
+def test_more_than_twenty_participants_take_two_composites_per_twenty():
     api = RecordingApi()
     emails = tuple(f"p{i}@globex.com" for i in range(45))
     SalesforceContextReader(api).read_context(plan(emails))
-    assert api.api_requests == 3 and all(len(c) <= 5 for c in api.composites)
+    assert api.api_requests == 6 and all(len(c) <= 5 for c in api.composites)
 
 
 def test_a_given_opportunity_is_read_by_id_and_its_account_through_it():
@@ -95,8 +112,10 @@ def test_email_children_and_account_rows_are_parsed_by_parent():
     answers = {
         "contacts0": [{"Id": "003J", "Email": "jane@globex.com", "Name": "Jane", "Title": "VP",
                        "Account": {"Id": "001G", "Name": "Globex", "Industry": "Energy"},
-                       "OpportunityContactRoles": None,
-                       "Emails": {"done": True, "records": [{"attributes": {}, "Id": "02sC", "Subject": "c"}]}}],
+                       "OpportunityContactRoles": None}],
+        "contact_emails0": [{"attributes": {}, "Id": "02sC", "Subject": "c", "EmailMessageRelations": {
+            "done": True, "records": [{"attributes": {}, "RelationId": "003J"}, {"RelationId": "003J"},
+                                      {"RelationId": None}]}}],
         "opportunities0": [{"Id": "006O", "Name": "Deal", "AccountId": "001G", "NextStep": "Demo", "Emails": None}],
         "accounts0": [{"Id": "001G", "Name": "Globex", "Industry": "Energy",
                        "Emails": {"done": True, "records": [{"Id": "02sA", "Subject": "a"}]}}],
@@ -104,7 +123,7 @@ def test_email_children_and_account_rows_are_parsed_by_parent():
     read = SalesforceContextReader(RecordingApi(answers)).read_context(plan(("jane@globex.com",)))
     assert read.emails_by_parent == {"003J": [{"Id": "02sC", "Subject": "c"}], "006O": [],
                                      "001G": [{"Id": "02sA", "Subject": "a"}]}  # fmt: skip
-    assert read.email_parents == {"003J", "006O", "001G"}
+    assert read.email_parents == {"006O", "001G"}
     assert read.match.values["003J"] == {"Title": "VP"} and read.match.values["006O"] == {"NextStep": "Demo"}
     assert read.match.values["001G"] == {"Industry": "Energy"}
     assert [c.id for c in read.match.data.contacts] == ["003J"] and read.accounts[0]["Name"] == "Globex"

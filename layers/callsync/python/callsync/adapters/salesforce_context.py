@@ -3,12 +3,22 @@
 ``SalesforceContextReader`` (deal context) extends the MatchOpportunity reader
 (``adapters.salesforce_match``): the same Users / Contacts (with their contact roles) /
 Leads / Account-Opportunities queries, so the same matching rules get the same input,
-plus, in the same composite (≤5 queries):
+plus:
 
-- ``(SELECT ... FROM Emails ...)`` child subqueries on the Contacts and the Opportunities
-  (EmailMessage.RelatedToId), newest first, ``MessageDate >= since``, ``LIMIT max``;
+- ``(SELECT ... FROM Emails ...)`` child subqueries on the Opportunities
+  (EmailMessage.RelatedToId: Accounts, Opportunities, never people), newest first,
+  ``MessageDate >= since``, ``LIMIT max``;
 - one Account query (``accounts``): the participants' Accounts (or the given one) with
-  their prep fields and their Emails.
+  their prep fields and their Emails;
+- one EmailMessage query (``contact_emails``): the emails whose EmailMessageRelation
+  names a participant's address as a Contact (``Id IN (SELECT EmailMessageId FROM
+  EmailMessageRelation WHERE RelationAddress IN ... AND RelationObjectType = 'Contact')``;
+  the Contact ids are not known before the Contact query answers, and semi-joins do not
+  nest), each with its relations so the emails land on the right Contact.
+
+The queries go in composites of ≤5 (Salesforce's limit on query subrequests): with
+users, contacts, leads, opportunities, accounts and contact emails all wanted, that is
+two requests per 20 participants.
 
 With ``opportunity_id`` given, the Opportunity query selects that record instead of the
 Account pool. The prep fields ride along as "mapped fields" (``MappedFields``).
@@ -70,10 +80,20 @@ class SalesforceContextReader(SalesforceMatchReader):
             f" ORDER BY MessageDate DESC LIMIT {int(plan.emails.max)})"
         )
 
-    def contacts_soql(self, query: MatchQuery, emails: Sequence[str]) -> str:
-        base = super().contacts_soql(query, emails)
-        sub = self.emails_subquery() if self._plan and self._plan.contact_emails else ""
-        return _insert_before_from(base, "Contact", sub)
+    def contact_emails_soql(self, emails: Sequence[str]) -> str:
+        """The participants' emails as Contacts (EmailMessageRelation), each with its matching relations."""
+        plan = self._plan
+        assert plan is not None and plan.emails is not None
+        select = ", ".join(_extra((), plan.emails.fields))
+        return format_soql(
+            f"SELECT {select}, (SELECT RelationId FROM EmailMessageRelations"  # noqa: S608 (API names only)
+            " WHERE RelationAddress IN {emails} AND RelationObjectType = 'Contact')"
+            " FROM EmailMessage WHERE Id IN (SELECT EmailMessageId FROM EmailMessageRelation"
+            " WHERE RelationAddress IN {emails} AND RelationObjectType = 'Contact')"
+            f" AND MessageDate >= {soql_datetime(plan.emails.since)}"
+            f" ORDER BY MessageDate DESC LIMIT {int(plan.emails.max)}",
+            emails=list(emails),
+        )
 
     def account_opportunities_soql(self, query: MatchQuery, emails: Sequence[str]) -> str:
         plan = self._plan
@@ -129,7 +149,10 @@ class SalesforceContextReader(SalesforceMatchReader):
         )
 
     def plan(self, query: MatchQuery) -> list[list[tuple[str, str]]]:
-        """Per chunk of ≤20 emails: users, contacts, leads, opportunities, accounts (≤5 queries)."""
+        """Per chunk of ≤20 emails: users, contacts, leads, opportunities, accounts, contact emails.
+
+        A chunk's queries go in composites of ≤5 (the sixth, the contact emails, in a second one).
+        """
         plan = self._plan
         assert plan is not None
         external = set(query.external_emails)
@@ -152,14 +175,16 @@ class SalesforceContextReader(SalesforceMatchReader):
                 accounts = self.accounts_soql(query, ext)
                 if accounts:
                     subs.append((f"accounts{n}", accounts))
-            if subs:
-                composites.append(subs)
+            if ext and plan.emails is not None and plan.contact_emails:
+                subs.append((f"contact_emails{n}", self.contact_emails_soql(ext)))
+            for start in range(0, len(subs), QUERIES_PER_COMPOSITE):
+                composites.append(subs[start : start + QUERIES_PER_COMPOSITE])
         return composites
 
     # ---- run ----------------------------------------------------------------------------------
 
     def read_context(self, plan: ContextReadPlan) -> ContextRead:
-        """One composite per 20 participants (usually one request)."""
+        """One composite per 20 participants (two when the contact emails make a sixth query)."""
         self._plan = plan
         self._read = ContextRead(match=MatchRead(data=MatchInput(started_at=plan.query.started_at)))
         self._read.match = self.read(plan.query)
@@ -170,15 +195,19 @@ class SalesforceContextReader(SalesforceMatchReader):
         self._plan = plan
         return [_plain(r) for r in self._api.query(self.opportunity_emails_soql(opportunity_id))]
 
-    def _contact_emails(self) -> bool:
-        return self._plan is not None and self._plan.contact_emails
-
     def _parse(self, ref: str, records: list[dict[str, Any]], query: MatchQuery, read: MatchRead) -> None:
         context = self._read
         assert context is not None
         with_emails = self._plan is not None and self._plan.emails is not None
-        carried = ref.startswith("opportunities") or (ref.startswith("contacts") and self._contact_emails())
-        if with_emails and carried:
+        if ref.startswith("contact_emails"):
+            for record in records:
+                email = {k: v for k, v in _plain(record).items() if k != "EmailMessageRelations"}
+                people = dict.fromkeys(r.get("RelationId") for r in _children(record.get("EmailMessageRelations")))
+                for person in people:
+                    if person:
+                        context.emails_by_parent.setdefault(person, []).append(email)
+            return
+        if with_emails and ref.startswith("opportunities"):
             for record in records:
                 context.email_parents.add(record["Id"])
                 context.emails_by_parent.setdefault(record["Id"], []).extend(

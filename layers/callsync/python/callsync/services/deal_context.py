@@ -6,7 +6,8 @@ or the ids given), the Contacts and Leads found, the ``prep_fields`` values with
 labels, and the recent EmailMessages related to the Opportunity, the Account or the
 Contacts (``email_context``).
 
-Budget: one composite request per 20 participants (warm describes); one more query only
+Budget: one composite request per 20 participants (warm describes), two with email context on
+(the Contacts' emails, through EmailMessageRelation, are a sixth query); one more query only
 when the chosen Opportunity was reached through a contact role outside the Account pool
 (its emails were not in the composite). Fields and objects the integration user cannot
 read are left out with a warning carrying the fix (``domain.permissions``).
@@ -42,10 +43,11 @@ from callsync.ports import DescribeSource, SettingsStore
 from callsync.services.match_opportunity import MappedFields, MatchQuery, MatchRead
 
 CORE_OBJECTS = ("Contact", "Opportunity", "OpportunityContactRole", "Account")
-OPTIONAL_OBJECTS = ("Lead", "User", "EmailMessage")
+OPTIONAL_OBJECTS = ("Lead", "User", "EmailMessage", "EmailMessageRelation")
 PREP_OBJECTS = ("Opportunity", "Account", "Contact")
 EMAIL_FIELDS = ("Id", "Subject", "FromAddress", "FromName", "ToAddress", "CcAddress", "MessageDate", "Incoming",
                 "TextBody", "RelatedToId")  # fmt: skip
+RELATION_FIELDS = ("EmailMessageId", "RelationId", "RelationAddress", "RelationObjectType")  # Contact emails
 _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
@@ -67,7 +69,7 @@ class ContextReadPlan:
     users: bool = True  # User readable
     leads: bool = True  # Lead readable
     accounts: bool = True
-    contact_emails: bool = True
+    contact_emails: bool = True  # EmailMessageRelation readable (how emails reach Contacts)
 
 
 @dataclass
@@ -80,7 +82,7 @@ class ContextRead:
 
 class ContextReader(Protocol):
     def read_context(self, plan: ContextReadPlan) -> ContextRead:
-        """Everything in one composite per 20 participants.
+        """Everything in one composite per 20 participants (two with the Contacts' emails: ≤5 queries each).
 
         Raises:
             RetryableError / PermanentError: from the Salesforce gateway.
@@ -130,6 +132,7 @@ class DealContextService:
             account_id=request.account_id,
             users=readable["User"].ok,
             leads=readable["Lead"].ok,
+            contact_emails=emails is not None and _relations_readable(found.get("EmailMessageRelation"), warnings),
         )
         read = self.reader.read_context(plan)
         data = read.match.data
@@ -267,6 +270,22 @@ class DealContextService:
                 )
             )  # fmt: skip
         return out
+
+
+def _relations_readable(describe: ObjectDescribe | None, warnings: list[str]) -> bool:
+    """EmailMessageRelation and its fields visible (else: no Contact emails, a warning, nothing fails)."""
+    consequence = "the Contacts' emails are not read"
+    check = check_object(Feature.CORE_READ, "EmailMessageRelation", describe, "read", blocking=False)
+    if not check.ok or describe is None:
+        warnings.append(f"{check.message} ({consequence})")
+        return False
+    ok = True
+    for name in RELATION_FIELDS:
+        if describe.field(name) is None:
+            warnings.append(check_field(Feature.CORE_READ, "EmailMessageRelation", describe, name, "read",
+                                        blocking=False, consequence=consequence).message)  # fmt: skip
+            ok = False
+    return ok
 
 
 def _roster(request: DealContextRequest, warnings: list[str]) -> Roster:
