@@ -1,12 +1,14 @@
-"""Settings, ledger and claims against moto DynamoDB tables with the template's key schemas."""
+"""Settings, ledger, claims and leases against moto DynamoDB tables with the template's key schemas."""
 
 from __future__ import annotations
 
 import pytest
 from callsync.adapters.dynamodb_claims import DynamoDbClaims
+from callsync.adapters.dynamodb_leases import DynamoDbLeases
 from callsync.adapters.dynamodb_ledger import DynamoDbLedger
 from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
 from callsync.errors import ConcurrentUpdate, InvalidSettings, SettingsNotFound
+from callsync.models.lease import LeaseGrant
 from callsync.models.ledger import FieldChange, Outcome, RecordChange, StepReport
 from callsync.models.settings import OrgSettings
 
@@ -101,3 +103,38 @@ def test_a_lease_is_released_only_by_its_holder(aws, config):
     # When A releases it / Then B can take it at once
     claims.release("log-activity#acme#c1", "acme#c1#1")
     assert claims.claim("log-activity#acme#c1", "acme#c1#2", ttl_seconds=300) == "acme#c1#2"
+
+
+def test_a_record_lease_has_one_holder_until_given_back_and_tells_the_next_one_when_it_was_written(aws, config):
+    # Given a lease on a record held by one call
+    now = [1_000.0]
+    leases = DynamoDbLeases(aws.resource("dynamodb").Table(config.claims_table), clock=lambda: now[0])
+    first = leases.acquire("acme#fields#006A", "acme#c1#1", ttl_seconds=90)
+    assert first == LeaseGrant(key="acme#fields#006A", last_written_at=None, taken_over=False)
+    # When another call asks for it / Then it is refused while held
+    assert leases.acquire("acme#fields#006A", "acme#c2#1", ttl_seconds=90) is None
+    # When the holder gives it back after writing at t=1005, and a stranger's release changes nothing
+    now[0] = 1_005.0
+    leases.release("acme#fields#006A", "acme#c2#1", written=False)
+    assert leases.acquire("acme#fields#006A", "acme#c3#1", ttl_seconds=90) is None
+    leases.release("acme#fields#006A", "acme#c1#1", written=True)
+    # Then the next call gets it, with the write time, and its earlier read is judged by it
+    grant = leases.acquire("acme#fields#006A", "acme#c2#1", ttl_seconds=90)
+    assert grant == LeaseGrant(key="acme#fields#006A", last_written_at=1_005.0, taken_over=False)
+    assert not grant.read_is_current(1_004.0, skew_seconds=1.0)
+    assert grant.read_is_current(1_006.5, skew_seconds=1.0)
+
+
+def test_a_lease_whose_holder_died_is_taken_over_after_its_ttl(aws, config):
+    # Given a holder that never gave its lease back
+    now = [1_000.0]
+    leases = DynamoDbLeases(aws.resource("dynamodb").Table(config.claims_table), clock=lambda: now[0])
+    leases.acquire("acme#fields#006A", "acme#dead#1", ttl_seconds=90)
+    # When another call asks before and after the TTL
+    now[0] = 1_089.0
+    assert leases.acquire("acme#fields#006A", "acme#c2#1", ttl_seconds=90) is None
+    now[0] = 1_091.0
+    grant = leases.acquire("acme#fields#006A", "acme#c2#1", ttl_seconds=90)
+    # Then the lease is taken over, and the new holder knows it (nothing read before can be trusted)
+    assert grant is not None and grant.taken_over
+    assert not grant.read_is_current(1_090.0, skew_seconds=1.0)

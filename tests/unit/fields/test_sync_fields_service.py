@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from unittest import mock
 
 import pytest
 from callsync.errors import ConcurrentUpdate, SalesforceRejected, SalesforceRowLocked
 from callsync.models.match import ContactsResult, Person
 from callsync.services.sync_fields import SyncFields
-from callsync.testing import FakeClaims, FakeDescribeSource, FakeLedger
+from callsync.testing import FakeDescribeSource, FakeLeases, FakeLedger
 from fields_support import (
     ACC,
     CON,
@@ -327,94 +329,130 @@ def test_invalid_and_over_long_values_are_dropped_or_truncated_and_recorded():
     assert "truncated" in field_change(opp, "NextStep").note
 
 
+def leased_sync(store: FakeFieldStore, leases: FakeLeases) -> SyncFields:
+    return SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), leases, lease_wait_seconds=0.0)
+
+
 def test_a_record_another_call_is_writing_makes_the_step_retry_without_writing():
-    # Given another call claimed the Opportunity and has not finished writing it
+    # Given another call holds the Opportunity's lease (it is between its read and its write)
     store = FakeFieldStore(org_records())
-    claims = FakeClaims()
-    claims.claim(f"acme#fields#{OPP}", "acme#other#1")
-    sync = SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), claims)
-    # When SyncFields runs, Then it raises ConcurrentUpdate (retryable) and wrote nothing
+    leases = FakeLeases()
+    leases.acquire(f"acme#fields#{OPP}", "acme#other#1", ttl_seconds=90)
+    # When SyncFields runs and the lease stays held for the whole wait
+    # Then it raises ConcurrentUpdate (retryable), read and wrote nothing, and gave back what it held
     with pytest.raises(ConcurrentUpdate):
-        sync.run(state(match_result=match(read_ahead(store))))
+        leased_sync(store, leases).run(state(match_result=match(read_ahead(store))))
     assert store.writes == [] and store.reads == []
+    assert "owner" not in leases.items[f"acme#fields#{CON}"]
 
 
-def test_a_record_another_call_wrote_recently_is_read_afresh():
-    # Given our read-ahead values, then another call appended its entry and finished
+def test_a_lease_given_back_during_the_wait_lets_the_step_go_on():
+    # Given another call holds the Opportunity's lease and gives it back after our first attempt
     store = FakeFieldStore(org_records())
-    stale = read_ahead(store)
+    leases = FakeLeases()
+    key = f"acme#fields#{OPP}"
+    leases.acquire(key, "acme#other#1", ttl_seconds=90)
+    sync = SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), leases, lease_wait_seconds=5.0)
+    pauses: list[float] = []
+
+    def other_call_finishes(_seconds: float) -> None:
+        pauses.append(_seconds)
+        leases.release(key, "acme#other#1", written=True)
+
+    # When SyncFields runs (its pause between attempts is when the other call finishes)
+    with mock.patch("callsync.services.record_leases.time.sleep", other_call_finishes):
+        sync.run(state(match_result=match(read_ahead(store))))
+    # Then it waited once, read the Opportunity afresh (a write was sent under the lease) and wrote
+    assert len(pauses) == 1
+    assert any(r.object == "Opportunity" for r in store.reads[0])
+    assert store.record("Opportunity", OPP)["Forecast__c"] == "Hot"
+
+
+def test_a_record_another_call_wrote_after_the_read_ahead_is_read_afresh():
+    # Given our read-ahead values, then another call appended its entry under the lease and gave it back
+    store = FakeFieldStore(org_records())
+    stale = match(read_ahead(store))
+    stale.read_at = datetime.fromtimestamp(time.time() - 30, UTC)
     store.record("Opportunity", OPP)["Pain__c"] = "Rep: slow month-end\n\n[2026-11-19] Other call's entry"
-    claims = FakeClaims()
-    claims.claim(f"acme#fields#{OPP}", "acme#other#1")
-    claims.resolve(f"acme#fields#{OPP}", "written")
-    sync = SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), claims)
+    leases = FakeLeases()
+    leases.acquire(f"acme#fields#{OPP}", "acme#other#1", ttl_seconds=90)
+    leases.release(f"acme#fields#{OPP}", "acme#other#1", written=True)
     # When SyncFields runs with the stale read-ahead
-    sync.run(state(match_result=match(stale)))
+    leased_sync(store, leases).run(state(match_result=stale))
     # Then it re-read the Opportunity and appended after the other call's entry instead of overwriting it
     assert any(r.object == "Opportunity" for r in store.reads[0])
     assert store.record("Opportunity", OPP)["Pain__c"] == (
         "Rep: slow month-end\n\n[2026-11-19] Other call's entry\n\n[2026-11-20] Reporting takes two days")
-    # And our own claims are stamped written (with the time) for the next call, the other call's one too
-    assert claims.get(f"acme#fields#{CON}")["value"].startswith("written@")
-    assert claims.get(f"acme#fields#{OPP}")["value"].startswith("written@")
+    # And it gave its leases back stamped, for the calls after it
+    for key in (f"acme#fields#{OPP}", f"acme#fields#{CON}"):
+        assert "owner" not in leases.items[key] and leases.items[key]["written_at"] > stale.read_at.timestamp()
 
 
-def other_call_wrote_opportunity_at(claims: FakeClaims, written_at: float) -> None:
-    claims.claim(f"acme#fields#{OPP}", "acme#other#1")
-    claims.resolve(f"acme#fields#{OPP}", f"written@{written_at:.3f}")
-
-
-def test_a_read_ahead_taken_after_another_calls_write_is_trusted():
-    # Given another call finished writing the Opportunity at t=1000, and our match step read it at t=1005
-    now = [1_010.0]
+def test_a_read_ahead_taken_after_the_last_leased_write_is_trusted():
+    # Given another call wrote the Opportunity under its lease at t=1000, and our match step read it at t=1005
+    now = [1_000.0]
     store = FakeFieldStore(org_records())
-    claims = FakeClaims(clock=lambda: now[0])
-    other_call_wrote_opportunity_at(claims, 1_000.0)
-    sync = SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), claims, clock=lambda: now[0])
+    leases = FakeLeases(clock=lambda: now[0])
+    leases.acquire(f"acme#fields#{OPP}", "acme#other#1", ttl_seconds=90)
+    leases.release(f"acme#fields#{OPP}", "acme#other#1", written=True)
+    now[0] = 1_010.0
     read = match(read_ahead(store))
     read.read_at = datetime.fromtimestamp(1_005.0, UTC)
     # When SyncFields runs
-    sync.run(state(match_result=read))
+    leased_sync(store, leases).run(state(match_result=read))
     # Then it did not read the Opportunity afresh (the read-ahead already shows that write) and wrote
     assert not any(r.object == "Opportunity" for reads in store.reads for r in reads)
     assert store.record("Opportunity", OPP)["Forecast__c"] == "Hot"
-    # And it stamped the other call's claim with its own write time, for the calls after it
-    assert claims.get(f"acme#fields#{OPP}")["value"] == "written@1010.000"
+    assert leases.items[f"acme#fields#{OPP}"]["written_at"] == 1_010.0
 
 
 @pytest.mark.parametrize(
-    ("read_at", "claim_value"),
+    "read_at",
     [
-        (999.0, "written@1000.000"),  # our read came before the other call's write
-        (1_000.05, "written@1000.000"),  # within the clock-skew margin
-        (1_005.0, "written"),  # a claim stamped by an older version: no time
-        (None, "written@1000.000"),  # a match result without a read time
+        999.0,  # our read came before the other call's write
+        1_000.5,  # within the clock-skew margin
+        None,  # a match result without a read time
     ],
 )
-def test_a_read_ahead_not_known_to_be_newer_than_the_write_is_read_afresh(read_at, claim_value):
-    # Given another call finished writing the Opportunity, and a read-ahead not known to be newer
-    now = [1_010.0]
+def test_a_read_ahead_not_known_to_be_newer_than_the_write_is_read_afresh(read_at):
+    # Given another call wrote the Opportunity under its lease at t=1000, and a read-ahead not known to be newer
+    now = [1_000.0]
     store = FakeFieldStore(org_records())
-    claims = FakeClaims(clock=lambda: now[0])
-    claims.claim(f"acme#fields#{OPP}", "acme#other#1")
-    claims.resolve(f"acme#fields#{OPP}", claim_value)
-    sync = SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), claims, clock=lambda: now[0])
+    leases = FakeLeases(clock=lambda: now[0])
+    leases.acquire(f"acme#fields#{OPP}", "acme#other#1", ttl_seconds=90)
+    leases.release(f"acme#fields#{OPP}", "acme#other#1", written=True)
+    now[0] = 1_010.0
     read = match(read_ahead(store))
     read.read_at = datetime.fromtimestamp(read_at, UTC) if read_at is not None else None
     # When SyncFields runs / Then it reads the Opportunity afresh before writing
-    sync.run(state(match_result=read))
+    leased_sync(store, leases).run(state(match_result=read))
     assert any(r.object == "Opportunity" for r in store.reads[0])
 
 
-def test_an_unfinished_claim_left_by_a_crashed_call_stops_blocking():
-    # Given another call claimed the Opportunity long ago and never finished (its Lambda died)
+def test_a_lease_left_by_a_crashed_call_is_taken_over_once_it_expires_and_the_record_read_afresh():
+    # Given another call leased the Opportunity and died without giving it back (no stamp, no release)
     now = [1_000_000.0]
     store = FakeFieldStore(org_records())
-    claims = FakeClaims(clock=lambda: now[0])
-    claims.claim(f"acme#fields#{OPP}", "acme#crashed#1", ttl_seconds=600)
-    now[0] += 121
-    sync = SyncFields(store, FakeDescribeSource(describes()), FakeLedger(), claims, clock=lambda: now[0])
-    # When SyncFields runs, Then it does not wait: it reads the Opportunity afresh and writes
-    sync.run(state(match_result=match(read_ahead(store))))
+    leases = FakeLeases(clock=lambda: now[0])
+    leases.acquire(f"acme#fields#{OPP}", "acme#crashed#1", ttl_seconds=90)
+    read = match(read_ahead(store))
+    read.read_at = datetime.fromtimestamp(now[0] + 1, UTC)
+    now[0] += 91
+    # When SyncFields runs after the lease ran out
+    leased_sync(store, leases).run(state(match_result=read))
+    # Then it took the lease over, distrusted the read-ahead (the dead holder may have written) and wrote
     assert any(r.object == "Opportunity" for r in store.reads[0])
     assert store.record("Opportunity", OPP)["Forecast__c"] == "Hot"
+
+
+def test_a_failed_write_gives_every_lease_back_stamped():
+    # Given Salesforce refuses both record writes with a row lock (retryable)
+    store = FakeFieldStore(org_records())
+    store.fail_next_write = {"Opportunity": SalesforceRowLocked("locked"), "Contact": SalesforceRowLocked("locked")}
+    leases = FakeLeases()
+    # When SyncFields runs, Then the error is raised for a retry
+    with pytest.raises(SalesforceRowLocked):
+        leased_sync(store, leases).run(state(match_result=match(read_ahead(store))))
+    # And no lease stays held (another call can go on), each stamped: the write may have landed
+    for key in (f"acme#fields#{OPP}", f"acme#fields#{CON}"):
+        assert "owner" not in leases.items[key] and "written_at" in leases.items[key]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from callsync.config import Config, load_config
-from callsync.ports import Claims, DescribeSource, Ledger, SalesforceApi, SettingsStore, TokenStore
+from callsync.ports import Claims, DescribeSource, Leases, Ledger, SalesforceApi, SettingsStore, TokenStore
 
 if TYPE_CHECKING:
     import requests
@@ -48,6 +48,7 @@ class Dependencies:
     ledger: Ledger
     tokens: TokenStore
     claims: Claims
+    leases: Leases | None = None  # record and call leases (the claims table); None: no leasing
     session: requests.Session | None = field(default=None, repr=False)
     refresher: TokenRefresher | None = field(default=None, repr=False)
     describe_table: Any = field(default=None, repr=False)
@@ -155,7 +156,7 @@ class Dependencies:
         from callsync.services.sync_fields import SyncFields
 
         api = self.salesforce(org_id)
-        return SyncFields(SalesforceFieldStore(api), self.describes(org_id, api), self.ledger, self.claims)
+        return SyncFields(SalesforceFieldStore(api), self.describes(org_id, api), self.ledger, self.leases)
 
     def log_activity_service(self, org_id: str) -> LogActivity:
         from callsync.adapters.salesforce_activity import SalesforceActivityStore
@@ -211,6 +212,7 @@ def build_dependencies(config: Config | None = None, *, boto_session: Any = None
     import boto3
 
     from callsync.adapters.dynamodb_claims import DynamoDbClaims
+    from callsync.adapters.dynamodb_leases import DynamoDbLeases
     from callsync.adapters.dynamodb_ledger import DynamoDbLedger
     from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
     from callsync.adapters.secrets_tokens import SecretsManagerTokenStore
@@ -235,6 +237,7 @@ def build_dependencies(config: Config | None = None, *, boto_session: Any = None
         ledger=DynamoDbLedger(dynamodb.Table(config.ledger_table)),
         tokens=tokens,
         claims=DynamoDbClaims(dynamodb.Table(config.claims_table)),
+        leases=DynamoDbLeases(dynamodb.Table(config.claims_table)),
         describe_table=dynamodb.Table(config.describe_cache_table),
         boto_session=aws,
         salesforce_factory=salesforce_session,

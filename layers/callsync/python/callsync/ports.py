@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from callsync.models.describe import ObjectDescribe, OrgMetadata
+from callsync.models.lease import LeaseGrant
 from callsync.models.ledger import Outcome, StepReport
 from callsync.models.settings import OrgSettings
 
@@ -66,6 +67,26 @@ class Claims(Protocol):
 
     def release(self, key: str, owner: str) -> None:
         """Drop ``key`` if ``owner`` holds it (a lease given back); a no-op otherwise."""
+
+
+class Leases(Protocol):
+    """Exclusive, expiring leases (one holder at a time), kept in the claims table.
+
+    A lease guards a read-modify-write: it is held from the read to the confirmed write and always given
+    back (``release``), on success and on failure. A holder that dies without giving it back blocks the key
+    until ``ttl_seconds`` pass (longer than a function can run); the next holder then learns that it took
+    the lease over. Giving a lease back after a write stamps the key with the time, so the next holder can
+    tell whether a read it took earlier already shows that write.
+    """
+
+    def acquire(self, key: str, owner: str, *, ttl_seconds: float) -> LeaseGrant | None:
+        """Take ``key`` for ``owner`` if nobody else holds it (or its holder's time ran out); else None.
+
+        Re-acquiring a lease the same owner holds succeeds (a retried attempt) and says ``taken_over``.
+        """
+
+    def release(self, key: str, owner: str, *, written: bool) -> None:
+        """Give ``key`` back if ``owner`` holds it; ``written``: a write was sent under it (stamp now)."""
 
 
 class SalesforceApi(Protocol):

@@ -8,6 +8,7 @@ first-writer-wins claims, ``None`` for an object the integration user cannot see
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
@@ -20,12 +21,14 @@ from callsync.adapters.dynamodb_ledger import step_entry as ledger_step_entry
 from callsync.adapters.dynamodb_settings import invalid_settings_error
 from callsync.errors import ConcurrentUpdate, OrgDisconnected, SettingsNotFound
 from callsync.models.describe import ObjectDescribe, OrgMetadata
+from callsync.models.lease import LeaseGrant
 from callsync.models.ledger import Outcome, StepReport
 from callsync.models.settings import OrgSettings
 
 __all__ = [
     "FakeClaims",
     "FakeDescribeSource",
+    "FakeLeases",
     "FakeLedger",
     "FakeSettingsStore",
     "FakeTokenStore",
@@ -150,6 +153,33 @@ class FakeClaims:
         held = self.items.get(key)
         if held is not None and held["owner"] == owner:
             del self.items[key]
+
+
+class FakeLeases:
+    """``ports.Leases`` in memory, with the DynamoDB adapter's semantics; ``clock`` lets tests move time."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.items: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, key: str, owner: str, *, ttl_seconds: float) -> LeaseGrant | None:
+        with self._lock:
+            now = self.clock()
+            item = self.items.get(key, {})
+            holder = item.get("owner")
+            if holder is not None and holder != owner and item["expires_at"] >= now:
+                return None
+            self.items[key] = {**item, "owner": owner, "expires_at": now + ttl_seconds}
+            return LeaseGrant(key=key, last_written_at=item.get("written_at"), taken_over=holder is not None)
+
+    def release(self, key: str, owner: str, *, written: bool) -> None:
+        with self._lock:
+            item = self.items.setdefault(key, {"expires_at": 0.0})
+            if written:
+                item["written_at"] = self.clock()
+            if item.get("owner") == owner:
+                del item["owner"]
 
 
 class FakeDescribeSource:

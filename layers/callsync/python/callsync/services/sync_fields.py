@@ -14,49 +14,39 @@ Flow (see docs/field-sync.md):
    fix (Object.Field, field-level security); everything else still syncs.
 4. Current values: from the match step's read-ahead (``MatchResult.current_values``);
    what is missing — and every via-object lookup — in one ``FieldStore.read``.
-   The read-ahead is not trusted (everything is read afresh) when an earlier
-   attempt of this step recorded itself (a retry or replay), or when another call
-   wrote the same record after the match step read it: each record is claimed
-   (``Claims``, first writer wins, ``WRITE_CLAIM_SECONDS``); a claim held by another
-   call that is still writing raises ``ConcurrentUpdate`` (retried shortly). A finished
-   writer leaves ``"written@<epoch seconds>"`` on the claim (taken after its write
-   returned; a call that wrote a record whose claim another call holds stamps that
-   claim too): when ``MatchResult.read_at`` (taken before the read-ahead's request)
-   is later than that stamp by ``CLOCK_SKEW_SECONDS``, the read-ahead already shows
-   the write and is trusted; otherwise (older, unstamped or unknown) the record is
-   read afresh. This keeps two calls on one deal from overwriting each other's
-   appended entries, and from creating two via-records.
+   Every record this call may write is leased (``ports.Leases``, ``services.record_leases``) from
+   this read to the confirmed write, so two calls never read-modify-write one record at once. The
+   read-ahead is trusted only when the lease says no write was sent under it since the read-ahead
+   was taken (``LeaseGrant.read_is_current``) and no earlier attempt of this step recorded itself
+   (a retry or replay); otherwise the record is read afresh under the lease.
 5. Coerce (``domain.value_coercion``) and decide (``domain.field_policies``).
 6. One ``FieldStore.write``: updates and via-object creates. A failed write fails
    its target only; a retryable one (lock, 5xx) raises after the ledger entry is
-   written, and the retry is idempotent (the policies see what was written).
+   written, and the retry is idempotent (the policies see what was written). The
+   leases are given back on every path, stamped when a write was sent.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Protocol
 
 from callsync.domain.field_policies import Decision, decide
 from callsync.domain.field_targets import Target, Unresolved, field_fix, object_fix, resolve_target, target_key
 from callsync.domain.value_coercion import coerce_value
-from callsync.errors import ConcurrentUpdate, RetryableError
+from callsync.errors import RetryableError
 from callsync.models.describe import FieldDescribe, ObjectDescribe
 from callsync.models.fields import FieldSyncResult, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
 from callsync.models.ledger import FieldChange, RecordAction, RecordChange, StepReport, record_url
 from callsync.models.state import SyncState
-from callsync.ports import Claims, DescribeSource, Ledger
+from callsync.ports import DescribeSource, Leases, Ledger
+from callsync.services.record_leases import WAIT_SECONDS, HeldLeases, holding
 
 STEP = "SyncFields"
 ACCOUNT_LINK_SOURCE = "company.url"
-WRITE_CLAIM_SECONDS = 600  # another call's write within this window makes our read-ahead suspect
-WRITER_GONE_SECONDS = 120  # an unfinished claim older than this was left by a crashed attempt: stop waiting
-WRITTEN = "written"  # claim value prefix once the writer has finished: "written@<epoch seconds>"
-CLOCK_SKEW_SECONDS = 0.1  # margin between the writer's clock (stamp) and the match step's (read_at)
+CLOCK_SKEW_SECONDS = 1.0  # margin between a writer's clock (its lease stamp) and the match step's (read_at)
 
 
 class FieldStore(Protocol):
@@ -108,9 +98,8 @@ class _Plan:
     values: dict[str, Any] = field(default_factory=dict)
     failure: str | None = None
     creating: bool = False
-    contended: bool = False  # another call wrote this record after the read-ahead: read it afresh
-    claim_key: str | None = None  # the record's write claim (ours or another call's)
-    shared: bool = False  # the claim is another call's: we stamp it after our write
+    contended: bool = False  # a write was sent under the lease after the read-ahead: read it afresh
+    lease_key: str | None = None  # the record's lease, held from the read to the confirmed write
 
 
 class SyncFields:
@@ -121,22 +110,22 @@ class SyncFields:
         store: FieldStore,
         describes: DescribeSource,
         ledger: Ledger,
-        claims: Claims | None = None,
+        leases: Leases | None = None,
         *,
-        clock: Callable[[], float] = time.time,
+        lease_wait_seconds: float = WAIT_SECONDS,
     ) -> None:
         self.store = store
         self.describes = describes
         self.ledger = ledger
-        self.claims = claims
-        self.clock = clock
+        self.leases = leases
+        self.lease_wait_seconds = lease_wait_seconds
 
     def run(self, state: SyncState) -> FieldSyncResult:
         """Sync the mapped fields of one call.
 
         Raises:
             RetryableError: Salesforce failed transiently (after the ledger entry is written).
-            ConcurrentUpdate: another call is writing one of the same records right now.
+            ConcurrentUpdate: another call kept one of the same records leased for the whole wait.
         """
         report = StepReport(step=STEP)
         result = FieldSyncResult(report=report)
@@ -156,63 +145,40 @@ class SyncFields:
             if plan is not None:
                 plans.append(plan)
 
-        owned = self._claim_records(state, plans)
-        try:
+        keys = [self._lease_key(state, plan) for plan in plans if plan.failure is None and plan.jobs]
+        with holding(self.leases, keys, state.call.call_key,
+                     wait_seconds=self.lease_wait_seconds) as held:
+            self._check_leases(state, plans, held)
             self._load_current(state, plans)
             call_date = state.call.started_at.date()
             for plan in plans:
                 if plan.failure is None:
                     self._decide(plan, call_date, state, result)
-            self._write(state, plans, result)
-        finally:
-            for key in [*owned, *(p.claim_key for p in plans if p.shared and p.claim_key)]:
-                self._release(key)
+            self._write(state, plans, result, held)
         return self._finish(state, result)
 
     # -- concurrency -----------------------------------------------------------------------------------
 
-    def _claim_records(self, state: SyncState, plans: list[_Plan]) -> list[str]:
-        """Claim every record this call may write; the keys we hold (to mark written afterwards).
+    @staticmethod
+    def _lease_key(state: SyncState, plan: _Plan) -> str:
+        """One lease per Salesforce record; a via-record by its parent (it may not exist yet)."""
+        target = plan.target
+        record = target.record_id or f"{target.object}:{target.via}:{target.parent_id}"
+        plan.lease_key = f"{state.call.org_id}#fields#{record}"
+        return plan.lease_key
 
-        Raises:
-            ConcurrentUpdate: another call holds a record's claim and has not finished writing.
-        """
-        if self.claims is None:
-            return []
-        owner = state.call.call_key
-        owned: list[str] = []
+    @staticmethod
+    def _check_leases(state: SyncState, plans: list[_Plan], held: HeldLeases) -> None:
+        """Mark the records whose read-ahead may miss a write sent under their lease since it was taken."""
+        read_at = state.match.read_at.timestamp() if state.match and state.match.read_at else None
         for plan in plans:
-            if plan.failure is not None or not plan.jobs:
+            grant = held.grants.get(plan.lease_key or "")
+            if grant is None:
                 continue
-            target = plan.target
-            record = target.record_id or f"{target.object}:{target.via}:{target.parent_id}"
-            key = f"{state.call.org_id}#fields#{record}"
-            plan.claim_key = key
-            holder = self.claims.claim(key, owner, ttl_seconds=WRITE_CLAIM_SECONDS)
-            if holder == owner:
-                owned.append(key)
-                continue
-            held = self.claims.get(key) or {}
-            if held and held.get("value") is None and not self._abandoned(held):
-                for mine in owned:
-                    self._release(mine)
-                raise ConcurrentUpdate(
-                    f"another call ({holder}) is writing fields of {target.object} {record} right now; retry"
-                )
-            plan.shared = bool(held)
-            plan.contended = not _read_after(state.match.read_at if state.match else None, held.get("value"))
-        return owned
-
-    def _abandoned(self, held: dict[str, Any]) -> bool:
-        """An unfinished claim taken so long ago that its writer cannot still be running."""
-        claimed_at = float(held.get("expires_at", 0)) - WRITE_CLAIM_SECONDS
-        return self.clock() - claimed_at > WRITER_GONE_SECONDS
-
-    def _release(self, key: str) -> None:
-        """Stamp the claim "written@<now>": later calls stop waiting, and re-read unless they read after now."""
-        if self.claims is not None:
-            with contextlib.suppress(ConcurrentUpdate):  # expired meanwhile: nobody waits on it any more
-                self.claims.resolve(key, f"{WRITTEN}@{self.clock():.3f}")
+            if plan.target.created_by_call:  # created moments ago by this call: any stamp is a later write
+                plan.contended = grant.taken_over or grant.last_written_at is not None
+            else:
+                plan.contended = not grant.read_is_current(read_at, skew_seconds=CLOCK_SKEW_SECONDS)
 
     # -- 1. jobs ---------------------------------------------------------------------------------------
 
@@ -398,12 +364,14 @@ class SyncFields:
 
     # -- 6. write --------------------------------------------------------------------------------------
 
-    def _write(self, state: SyncState, plans: list[_Plan], result: FieldSyncResult) -> None:
+    def _write(self, state: SyncState, plans: list[_Plan], result: FieldSyncResult, held: HeldLeases) -> None:
+        sending = [p for p in plans if p.failure is None and p.values]
         writes = [
             RecordWrite(p.target.key, p.target.object, dict(p.values), None if p.creating else p.record_id)
-            for p in plans
-            if p.failure is None and p.values
+            for p in sending
         ]
+        for plan in sending:  # whatever the answer, a write may have landed: the next holder reads afresh
+            held.mark_written(plan.lease_key or "")
         outcomes: dict[str, WriteOutcome] = self.store.write(writes) if writes else {}
         retry: RetryableError | None = None
         for plan in plans:
@@ -446,17 +414,6 @@ class SyncFields:
         result.report.api_requests = self.store.api_requests
         self.ledger.record_step(state.call.call_key, result.report)
         return result
-
-
-def _read_after(read_at: datetime | None, claim_value: Any) -> bool:
-    """Whether a read taken at ``read_at`` already shows the write a claim's ``"written@<epoch>"`` stamps."""
-    if read_at is None or not isinstance(claim_value, str) or not claim_value.startswith(f"{WRITTEN}@"):
-        return False
-    try:
-        written_at = float(claim_value.removeprefix(f"{WRITTEN}@"))
-    except ValueError:
-        return False
-    return read_at.timestamp() > written_at + CLOCK_SKEW_SECONDS
 
 
 def _insight(insights: dict[str, Any], name: str) -> Any:
