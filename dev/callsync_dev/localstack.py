@@ -18,6 +18,10 @@ class name, which is what the ASL's ``Retry``/``Catch`` match on.
 
 Retry waits are real sleeps in the interpreter; locally they are multiplied by
 ``retry_wait_scale`` (default 0.01: 3 s → 30 ms). The definition itself is not changed.
+
+DynamoDB writes are atomic per item in AWS (a condition is checked and the write applied as one
+operation); moto checks and writes in Python, where two handler threads can interleave. The local
+stack runs moto's item writes one at a time so conditional writes (claims, leases) keep that guarantee.
 """
 
 from __future__ import annotations
@@ -180,6 +184,7 @@ class LocalStack:
         try:
             self._patch_lambda_invoke()
             self._patch_retry_waits()
+            self._patch_dynamodb_atomic_writes()
             self._assign_physical_ids()
             self._create_tables()
             self._create_queues()
@@ -428,6 +433,22 @@ class LocalStack:
         patch = mock.patch.object(retrier_decl, "time", scaled_time)
         patch.start()
         self._patches.append(patch)
+
+
+    def _patch_dynamodb_atomic_writes(self) -> None:
+        from moto.dynamodb.models import DynamoDBBackend
+
+        lock = threading.RLock()
+        for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item"):
+            original = getattr(DynamoDBBackend, name)
+
+            def atomic(*args: Any, __original: Callable[..., Any] = original, **kwargs: Any) -> Any:
+                with lock:
+                    return __original(*args, **kwargs)
+
+            patch = mock.patch.object(DynamoDBBackend, name, atomic)
+            patch.start()
+            self._patches.append(patch)
 
 
 def lambda_error(error: BaseException) -> dict[str, Any]:

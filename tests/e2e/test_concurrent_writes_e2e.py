@@ -99,11 +99,11 @@ def test_twelve_concurrent_calls_on_one_deal_keep_every_contribution(tmp_path):
 
 def test_concurrent_calls_under_row_locks_and_outages_keep_every_contribution(tmp_path):
     # Given twelve calls on one deal, and Salesforce refusing writes for a while: row locks on the field
-    # writes, an outage on the contact creation and on a stretch of composite requests
+    # writes, a 6-request outage on the contact creation and 4 failed composite requests
     faults = [
         {"method": "PATCH", "path": "composite/sobjects", "skip": 2, "times": 4, "status": 400,
          "errorCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access to this record"},
-        {"method": "POST", "path": "composite/sobjects", "skip": 0, "times": 3, "status": 503,
+        {"method": "POST", "path": "composite/sobjects", "skip": 0, "times": 6, "status": 503,
          "errorCode": "SERVER_UNAVAILABLE", "message": "try later"},
         {"method": "POST", "path": "composite$", "skip": 5, "times": 4, "status": 503,
          "errorCode": "SERVER_UNAVAILABLE", "message": "try later"},
@@ -113,3 +113,23 @@ def test_concurrent_calls_under_row_locks_and_outages_keep_every_contribution(tm
     result = run(events, org=org_fixture(faults), settings=settings())
     # Then every call still succeeds and every contribution is in Salesforce exactly once
     assert_every_contribution_once(result, CALLS)
+
+
+def test_a_person_salesforce_refuses_fails_no_call_and_holds_up_no_other_call(tmp_path):
+    # Given a Contact field required by the org that no call fills: Salesforce refuses every create of the person
+    org = org_fixture()
+    org["schema"]["Contact"]["fields"]["Region__c"] = {"type": "string", "length": 40, "required": True}
+    events = [write_event(tmp_path, f"c{i}", call_event(i)) for i in range(10)]
+    # When ten calls with that person run together
+    result = run(events, org=org, settings=settings())
+    # Then every call succeeds: each reports the refusal, none waits on another's failed claim
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED"] * 10, [(r["call_id"], r["error"]) for r in result.runs]
+    assert NEW_PERSON not in [c.get("Email") for c in live(result, "Contact")]
+    contacts_steps = [e for e in result.ledger if e.get("sk") == "step#CreateContacts"]
+    assert len(contacts_steps) == 10
+    for entry in contacts_steps:
+        assert any(NEW_PERSON in w and "REQUIRED_FIELD_MISSING" in w for w in entry["warnings"]), entry["warnings"]
+    # And every other contribution still landed once
+    opp = opportunity(result)
+    for i in range(10):
+        assert opp["Pain__c"].count(f"Pain reported on call {i}.") == 1

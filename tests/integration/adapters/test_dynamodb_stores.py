@@ -8,7 +8,7 @@ from callsync.adapters.dynamodb_leases import DynamoDbLeases
 from callsync.adapters.dynamodb_ledger import DynamoDbLedger
 from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
 from callsync.errors import ConcurrentUpdate, InvalidSettings, SettingsNotFound
-from callsync.models.lease import LeaseGrant
+from callsync.models.lease import ClaimTaken, LeaseGrant
 from callsync.models.ledger import FieldChange, Outcome, RecordChange, StepReport
 from callsync.models.settings import OrgSettings
 
@@ -138,3 +138,20 @@ def test_a_lease_whose_holder_died_is_taken_over_after_its_ttl(aws, config):
     # Then the lease is taken over, and the new holder knows it (nothing read before can be trusted)
     assert grant is not None and grant.taken_over
     assert not grant.read_is_current(1_090.0, skew_seconds=1.0)
+
+
+def test_taking_a_claim_says_who_holds_it_and_what_it_replaced(aws, config):
+    # Given a person's claim taken by one call
+    now = [1_000.0]
+    claims = DynamoDbClaims(aws.resource("dynamodb").Table(config.claims_table), clock=lambda: now[0])
+    assert claims.take("person#acme#a@x.com", "acme#c1#1", ttl_seconds=90) == ClaimTaken(holder="acme#c1#1")
+    # When another call takes it while unresolved, then after it was resolved
+    assert claims.take("person#acme#a@x.com", "acme#c2#1", ttl_seconds=90) == ClaimTaken(holder="acme#c1#1")
+    claims.resolve("person#acme#a@x.com", "Contact:003A", ttl_seconds=3600)
+    now[0] += 600  # past the first hold, inside the resolved claim's life
+    # Then the other call learns the record instead of getting the claim
+    assert claims.take("person#acme#a@x.com", "acme#c2#1", ttl_seconds=90) == ClaimTaken(
+        holder="acme#c1#1", value="Contact:003A")
+    # And the first call's retried attempt gets its own claim back with what it had resolved
+    again = claims.take("person#acme#a@x.com", "acme#c1#1", ttl_seconds=90)
+    assert again == ClaimTaken(holder="acme#c1#1", previous_owner="acme#c1#1", previous_value="Contact:003A")

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from callsync.domain.contact_plan import NewRecord
-from callsync.errors import ConcurrentUpdate, SalesforceRowLocked
+from callsync.errors import ConcurrentUpdate, SalesforceRowLocked, SalesforceUnavailable
 from callsync.models.match import AccountInfo, MatchResult, Person
 from callsync.models.state import SyncState
-from callsync.services.create_contacts import CreateContacts, SaveOutcome, claim_key
+from callsync.services.create_contacts import CREATE_CLAIM_SECONDS, CreateContacts, SaveOutcome, claim_key
 from callsync.testing import FakeClaims, FakeLedger
 from matching_builders import make_call, make_settings
 
@@ -62,8 +62,11 @@ def make_state(unknown: list[Person], *, enabled: bool = True, call_id: str = "c
     return SyncState(call=call, settings=settings, match=match)
 
 
-def service(writer: FakePeopleWriter, claims: FakeClaims | None = None, ledger: FakeLedger | None = None):
-    return CreateContacts(writer, claims or FakeClaims(), ledger or FakeLedger(), api_requests=lambda: writer.requests)
+def service(writer: FakePeopleWriter, claims: FakeClaims | None = None, ledger: FakeLedger | None = None,
+            **waiting: Any):
+    waiting.setdefault("wait_seconds", 0.0)
+    return CreateContacts(writer, claims or FakeClaims(), ledger or FakeLedger(), api_requests=lambda: writer.requests,
+                          **waiting)
 
 
 NEW = Person(email="new@globex.com", name="New Person")
@@ -162,9 +165,10 @@ def test_concurrent_execution_reuses_the_record_created_by_the_first() -> None:
 def test_concurrent_execution_still_creating_makes_the_step_retry() -> None:
     # Given another call claimed the person and has not finished creating it
     claims = FakeClaims()
-    claims.claim(claim_key("acme", "new@globex.com"), "acme#other#1")
+    claims.take(claim_key("acme", "new@globex.com"), "acme#other#1", ttl_seconds=90)
     writer = FakePeopleWriter()
-    # When this call runs / Then it raises a retryable error and creates nothing
+    # When this call runs and the claim stays unresolved for the whole wait
+    # Then it raises a retryable error and creates nothing
     with pytest.raises(ConcurrentUpdate):
         service(writer, claims).run(make_state([NEW]))
     assert writer.created == []
@@ -174,7 +178,7 @@ def test_retried_step_finds_what_its_earlier_attempt_created() -> None:
     # Given an earlier attempt of this call claimed both people, created one, and died before resolving
     claims = FakeClaims()
     for p in (NEW, SOLO):
-        claims.claim(claim_key("acme", p.email), "acme#c1#1")
+        claims.take(claim_key("acme", p.email), "acme#c1#1", ttl_seconds=90)
     writer = FakePeopleWriter(existing={"new@globex.com": ("Contact", "003EARLIER")})
     # When the step runs again
     result = service(writer, claims).run(make_state([NEW, SOLO]))
@@ -214,3 +218,61 @@ def test_row_lock_on_one_record_raises_after_keeping_the_others() -> None:
     retry_writer = FakePeopleWriter()
     result = service(retry_writer, claims, ledger).run(make_state([NEW, SOLO]))
     assert [p.id for p in result.reused] == ["003NEW0"] and [p.email for p in result.created] == ["solo@gmail.com"]
+
+
+def test_a_refused_create_gives_the_claim_back_so_another_call_tries_for_itself() -> None:
+    # Given a validation rule refuses the person's Contact in the first call
+    refused = SaveOutcome(False, error_code="FIELD_CUSTOM_VALIDATION_EXCEPTION", message="Phone required")
+    claims = FakeClaims()
+    service(FakePeopleWriter(outcomes={"new@globex.com": refused}), claims).run(make_state([NEW], call_id="c1"))
+    # When a second call with that person runs (and Salesforce now accepts it)
+    writer = FakePeopleWriter()
+    result = service(writer, claims).run(make_state([NEW], call_id="c2"))
+    # Then the second call is not held up by the first one's failure: it creates the Contact itself
+    assert [p.email for p in result.created] == ["new@globex.com"]
+    assert claims.get(claim_key("acme", "new@globex.com"))["value"] == "Contact:003NEW0"
+
+
+def test_an_outage_during_the_create_gives_every_unresolved_claim_back() -> None:
+    # Given Salesforce fails the whole create request transiently
+    class Down(FakePeopleWriter):
+        def create(self, records: list[NewRecord]) -> list[SaveOutcome]:
+            raise SalesforceUnavailable("503")
+
+    claims = FakeClaims()
+    # When the step runs / Then it raises for a retry and holds no claim any more
+    with pytest.raises(SalesforceUnavailable):
+        service(Down(), claims).run(make_state([NEW, SOLO]))
+    assert claims.get(claim_key("acme", "new@globex.com")) is None
+    assert claims.get(claim_key("acme", "solo@gmail.com")) is None
+
+
+def test_a_waiting_call_takes_over_a_claim_given_back_and_looks_the_person_up_first() -> None:
+    # Given another call holds the person's claim, then gives it back (it failed) while this call waits;
+    # the other call's Contact did land in Salesforce before its failure
+    claims = FakeClaims()
+    key = claim_key("acme", "new@globex.com")
+    claims.take(key, "acme#other#1", ttl_seconds=90)
+    writer = FakePeopleWriter(existing={"new@globex.com": ("Contact", "003LANDED")})
+
+    def other_call_gives_up(_seconds: float) -> None:
+        claims.release(key, "acme#other#1")
+
+    # When this call runs (its pause between attempts is when the other call gives up)
+    result = service(writer, claims, wait_seconds=5.0, sleep=other_call_gives_up).run(make_state([NEW]))
+    # Then it took the claim over, found the landed Contact instead of creating a second one
+    assert writer.created == [] and [(p.email, p.id) for p in result.reused] == [("new@globex.com", "003LANDED")]
+    assert claims.get(key)["value"] == "Contact:003LANDED"
+
+
+def test_a_claim_left_by_a_dead_holder_is_taken_over_after_it_expires() -> None:
+    # Given a holder that died while creating the person (its claim never resolved nor given back)
+    now = [1_000.0]
+    claims = FakeClaims(clock=lambda: now[0])
+    claims.take(claim_key("acme", "new@globex.com"), "acme#dead#1", ttl_seconds=CREATE_CLAIM_SECONDS)
+    now[0] += CREATE_CLAIM_SECONDS + 1
+    writer = FakePeopleWriter()
+    # When another call runs after the claim's time ran out
+    result = service(writer, claims).run(make_state([NEW], call_id="c2"))
+    # Then it looks the person up first (the dead holder may have created it), then creates it
+    assert writer.requests == 2 and [p.email for p in result.created] == ["new@globex.com"]

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from callsync.models.describe import ObjectDescribe, OrgMetadata
-from callsync.models.lease import LeaseGrant
+from callsync.models.lease import ClaimTaken, LeaseGrant
 from callsync.models.ledger import Outcome, StepReport
 from callsync.models.settings import OrgSettings
 
@@ -60,8 +60,14 @@ class Claims(Protocol):
     def claim(self, key: str, owner: str, *, ttl_seconds: int = 3600) -> str:
         """Claim ``key`` for ``owner``; returns the owner that holds it (ours or the earlier one)."""
 
-    def resolve(self, key: str, value: str) -> None:
-        """Attach the outcome (e.g. the created record id) to a claim we hold."""
+    def take(self, key: str, owner: str, *, ttl_seconds: int) -> ClaimTaken:
+        """Claim ``key`` unless another owner holds it unexpired; says who holds it and what was there before.
+
+        Taking a claim the same owner holds succeeds again (a retried attempt) and clears its value.
+        """
+
+    def resolve(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None:
+        """Attach the outcome (e.g. the created record id) to a claim we hold; ``ttl_seconds`` extends it."""
 
     def get(self, key: str) -> dict[str, Any] | None: ...
 

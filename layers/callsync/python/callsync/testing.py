@@ -21,7 +21,7 @@ from callsync.adapters.dynamodb_ledger import step_entry as ledger_step_entry
 from callsync.adapters.dynamodb_settings import invalid_settings_error
 from callsync.errors import ConcurrentUpdate, OrgDisconnected, SettingsNotFound
 from callsync.models.describe import ObjectDescribe, OrgMetadata
-from callsync.models.lease import LeaseGrant
+from callsync.models.lease import ClaimTaken, LeaseGrant
 from callsync.models.ledger import Outcome, StepReport
 from callsync.models.settings import OrgSettings
 
@@ -137,11 +137,21 @@ class FakeClaims:
         self.items[key] = {"pk": key, "owner": owner, "expires_at": int(self.clock()) + ttl_seconds}
         return owner
 
-    def resolve(self, key: str, value: str) -> None:
+    def take(self, key: str, owner: str, *, ttl_seconds: int) -> ClaimTaken:
+        held = self.items.get(key)
+        if held is not None and held["owner"] != owner and held["expires_at"] >= self.clock():
+            return ClaimTaken(holder=str(held["owner"]), value=held.get("value"))
+        self.items[key] = {"pk": key, "owner": owner, "expires_at": int(self.clock()) + ttl_seconds}
+        return ClaimTaken(holder=owner, previous_owner=None if held is None else held["owner"],
+                          previous_value=None if held is None else held.get("value"))
+
+    def resolve(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None:
         held = self.items.get(key)
         if held is None:
             raise ConcurrentUpdate(f"claim {key} is not held")
         held["value"] = value
+        if ttl_seconds is not None:
+            held["expires_at"] = int(self.clock()) + ttl_seconds
 
     def get(self, key: str) -> dict[str, Any] | None:
         held = self.items.get(key)

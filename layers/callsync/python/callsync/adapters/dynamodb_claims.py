@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from callsync.adapters.dynamodb_items import from_item
 from callsync.errors import ConcurrentUpdate
+from callsync.models.lease import ClaimTaken
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -46,19 +47,54 @@ class DynamoDbClaims:
                 return str(held["owner"])
         raise ConcurrentUpdate(f"claim {key} keeps changing hands", code="claim")
 
-    def resolve(self, key: str, value: str) -> None:
-        """Attach ``value`` (e.g. the created record id) to the claim.
+    def take(self, key: str, owner: str, *, ttl_seconds: int) -> ClaimTaken:
+        """One conditional ``UpdateItem`` returning the item it replaced; a ``get`` when another owner holds it."""
+        for _ in range(3):
+            now = int(self._clock())
+            try:
+                answer = self._table.update_item(
+                    Key={"pk": key},
+                    UpdateExpression="SET #o = :o, claimed_at = :now, expires_at = :exp REMOVE #v",
+                    ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR #o = :o",
+                    ExpressionAttributeNames={"#o": "owner", "#v": "value"},
+                    ExpressionAttributeValues={":o": owner, ":now": now, ":exp": now + ttl_seconds},
+                    ReturnValues="ALL_OLD",
+                )
+            except ClientError as e:
+                if not _conditional_failed(e):
+                    raise
+                held = self.get(key)
+                if held is None:
+                    continue  # gone between the two requests: try again
+                value = held.get("value")
+                return ClaimTaken(holder=str(held["owner"]), value=None if value is None else str(value))
+            previous = from_item(answer.get("Attributes") or {})
+            old_value = previous.get("value")
+            return ClaimTaken(
+                holder=owner,
+                previous_owner=None if previous.get("owner") is None else str(previous["owner"]),
+                previous_value=None if old_value is None else str(old_value),
+            )
+        raise ConcurrentUpdate(f"claim {key} keeps changing hands", code="claim")
+
+    def resolve(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None:
+        """Attach ``value`` (e.g. the created record id) to the claim; ``ttl_seconds`` sets a new expiry.
 
         Raises:
             ConcurrentUpdate: the claim no longer exists.
         """
+        expression = "SET #v = :v"
+        values: dict[str, Any] = {":v": value}
+        if ttl_seconds is not None:
+            expression += ", expires_at = :exp"
+            values[":exp"] = int(self._clock()) + ttl_seconds
         try:
             self._table.update_item(
                 Key={"pk": key},
-                UpdateExpression="SET #v = :v",
+                UpdateExpression=expression,
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#v": "value"},
-                ExpressionAttributeValues={":v": value},
+                ExpressionAttributeValues=values,
             )
         except ClientError as e:
             if _conditional_failed(e):

@@ -27,3 +27,20 @@ class LeaseGrant(BaseModel):
         if self.last_written_at is None:
             return True
         return read_at is not None and read_at > self.last_written_at + skew_seconds
+
+
+class ClaimTaken(BaseModel):
+    """The answer to taking a claim: who holds it now, and what the previous item said.
+
+    ``holder`` is the owner now holding the claim (the caller when it got it). When the caller got it,
+    ``previous_owner``/``previous_value`` describe the item it replaced: an earlier attempt of its own (same
+    owner) or a holder whose time ran out. When another owner holds it, ``value`` is that holder's outcome
+    (e.g. ``"Contact:003..."``), or None while it is still working.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    holder: str
+    value: str | None = None
+    previous_owner: str | None = None
+    previous_value: str | None = None

@@ -1,24 +1,32 @@
 """CreateContacts: a Contact or Lead for each external participant Salesforce does not know.
 
-Rules in ``domain.contact_plan``; this use case adds what makes it safe to run twice:
+Rules in ``domain.contact_plan``; this use case adds what makes it safe to run twice and at once:
 
-- Claims: before creating, the email is claimed org-wide (``ports.Claims``, a DynamoDB
-  conditional write) by this call. Two executions with the same new person: the second
-  finds the claim and reuses the record the first created (or retries until it is known).
-  A retried step finds its own claims and first looks the people up, so it never creates
-  twice what its earlier attempt already created.
+- Claims: before creating, the email is claimed org-wide (``ports.Claims.take``, a DynamoDB
+  conditional write) by this call, for ``CREATE_CLAIM_SECONDS`` — longer than one attempt can run,
+  short enough that a holder that died blocks nobody for long. Once the record exists, the claim
+  holds its id (``"Contact:003..."``) for ``KNOWN_SECONDS``: other calls reuse it without a request.
+- A claim is never left behind by a failure: a refused create (validation rule, no permission) or
+  a transient error (outage, row lock) gives the claim back before the step reports or raises, so
+  another call with that person tries for itself instead of waiting on a call that gave up.
+- A call whose person is being created by another call waits (polling, up to ``WAIT_SECONDS``)
+  for the record id; a claim given back meanwhile is taken over. Whoever takes over a claim (from a
+  holder that gave it back or died, or from an earlier attempt of its own) first looks the people
+  up, so nothing is created twice.
 - Duplicate rules: a record Salesforce refuses with DUPLICATES_DETECTED is replaced by the
   existing record the rule names ("reused"); it never fails the call.
-- Other per-record refusals (validation rule, no create permission) are reported as
-  ``failed`` in the ledger with Salesforce's message, and the call goes on. Retryable
-  per-record errors (row lock) raise after recording what did succeed.
+- Other per-record refusals are reported as ``failed`` in the ledger with Salesforce's message,
+  and the call goes on. Retryable per-record errors (row lock) raise after recording what did succeed.
 
 Requests: none when nobody is new; otherwise one sObject Collections request, plus one
-Account query only when a new person's domain/company matches no Account Match saw.
+Account query only when a new person's domain/company matches no Account Match saw, plus one
+lookup of the people whose claim was taken over.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -30,8 +38,10 @@ from callsync.models.match import AccountInfo, ContactsResult, MatchResult, Pers
 from callsync.models.state import SyncState
 from callsync.ports import Claims, Ledger
 
-CLAIM_TTL_SECONDS = 3600
-FAILED = "failed"
+CREATE_CLAIM_SECONDS = 90  # one attempt's hold on a person; longer than a step function can run
+KNOWN_SECONDS = 3600  # how long a resolved claim answers "this person is Contact:003..." for other calls
+WAIT_SECONDS = 20.0  # how long a call waits for another call's create before the state machine retries it
+POLL_SECONDS = (0.05, 0.3)
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,7 @@ def claim_key(org_id: str, email: str) -> str:
 
 
 def _parse_claim_value(value: str | None) -> tuple[str, str] | None:
-    if not value or value == FAILED or ":" not in value:
+    if not value or ":" not in value:
         return None
     obj, record_id = value.split(":", 1)
     return obj, record_id
@@ -80,12 +90,18 @@ class CreateContacts:
         *,
         instance_url: str | Callable[[], str] = "",
         api_requests: Callable[[], int] = lambda: 0,
+        wait_seconds: float = WAIT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._writer = writer
         self._claims = claims
         self._ledger = ledger
         self._instance_url = instance_url
         self._api_requests = api_requests
+        self._wait_seconds = wait_seconds
+        self._clock = clock
+        self._sleep = sleep
 
     def run(self, state: SyncState) -> ContactsResult:
         call = state.call
@@ -101,43 +117,76 @@ class CreateContacts:
         if not people:
             return self._finish(state, result)
 
+        held: list[str] = []  # claims this attempt took and has not resolved: given back on any failure
+        try:
+            to_create, recheck = self._claim_people(call.call_key, call.org_id, people, result, held)
+            if recheck:  # a claim taken over: its earlier holder may have created them before it stopped
+                found = self._writer.find_people([p.email for p in recheck])
+                for person in recheck:
+                    if person.email in found:
+                        self._reused(result, person, found[person.email], "found: created by an earlier attempt")
+                        self._resolve(call.org_id, person.email, found[person.email], held)
+                    else:
+                        to_create.append(person)
+            if to_create:
+                self._create(state, match, to_create, result, held)
+        finally:
+            for key in held:  # failed, refused or interrupted: another call may try for itself
+                self._claims.release(key, call.call_key)
+        return self._finish(state, result)
+
+    def _claim_people(
+        self, owner: str, org_id: str, people: list[Person], result: ContactsResult, held: list[str]
+    ) -> tuple[list[Person], list[Person]]:
+        """Claim each person: (to create, to look up first); the others are reused from another call's claim.
+
+        Raises:
+            ConcurrentUpdate: another call kept creating one of them for the whole wait.
+        """
         to_create: list[Person] = []
         recheck: list[Person] = []
+        deadline = self._clock() + self._wait_seconds
         for person in people:
-            key = claim_key(call.org_id, person.email)
-            before = self._claims.get(key)
-            if before is not None and before.get("owner") != call.call_key:
-                self._reuse_or_wait(result, person, before)
-                continue
-            if before is not None and before.get("value"):
-                known = _parse_claim_value(str(before["value"]))
+            key = claim_key(org_id, person.email)
+            waited = False
+            while True:
+                taken = self._claims.take(key, owner, ttl_seconds=CREATE_CLAIM_SECONDS)
+                if taken.holder == owner:
+                    held.append(key)
+                    earlier = _parse_claim_value(taken.previous_value) if taken.previous_owner == owner else None
+                    if earlier is not None:
+                        self._reused(result, person, earlier, "created by an earlier attempt of this call")
+                        self._resolve(org_id, person.email, earlier, held)
+                    elif taken.previous_owner is not None or waited:
+                        recheck.append(person)
+                    else:
+                        to_create.append(person)
+                    break
+                known = _parse_claim_value(taken.value)
                 if known is not None:
-                    self._reused(result, person, known, "created by an earlier attempt of this call")
-                else:
-                    to_create.append(person)  # our earlier attempt failed for good: try again
-                continue
-            owner = self._claims.claim(key, call.call_key, ttl_seconds=CLAIM_TTL_SECONDS)
-            if owner != call.call_key:
-                self._reuse_or_wait(result, person, self._claims.get(key) or {})
-                continue
-            (recheck if before is not None else to_create).append(person)
+                    self._reused(result, person, known, "created by another call")
+                    break
+                if self._clock() >= deadline:
+                    raise ConcurrentUpdate(
+                        f"another call ({taken.holder}) is still creating the Contact/Lead for a participant; retry",
+                        code="claim",
+                    )
+                waited = True
+                self._sleep(random.uniform(*POLL_SECONDS))  # noqa: S311 (jitter, not security)
+        return to_create, recheck
 
-        if recheck:  # our earlier attempt claimed them and may have created them before failing
-            found = self._writer.find_people([p.email for p in recheck])
-            for person in recheck:
-                if person.email in found:
-                    self._reused(result, person, found[person.email], "found after a retried attempt")
-                    self._claims.resolve(claim_key(call.org_id, person.email), ":".join(found[person.email]))
-                else:
-                    to_create.append(person)
-
-        if to_create:
-            self._create(state, match, to_create, result)
-        return self._finish(state, result)
+    def _resolve(self, org_id: str, email: str, record: tuple[str, str], held: list[str]) -> None:
+        """The claim now names the record (for other calls), and is no longer ours to give back."""
+        key = claim_key(org_id, email)
+        self._claims.resolve(key, ":".join(record), ttl_seconds=KNOWN_SECONDS)
+        if key in held:
+            held.remove(key)
 
     # ---- steps --------------------------------------------------------------------------------
 
-    def _create(self, state: SyncState, match: MatchResult, people: list[Person], result: ContactsResult) -> None:
+    def _create(
+        self, state: SyncState, match: MatchResult, people: list[Person], result: ContactsResult, held: list[str]
+    ) -> None:
         call = state.call
         accounts = [a for a in [match.account, *match.accounts_seen] if a is not None]
         missing = unmatched(people, accounts, call.company)
@@ -149,38 +198,21 @@ class CreateContacts:
         outcomes = self._writer.create(plan)
         retry: Exception | None = None
         for record, outcome in zip(plan, outcomes, strict=True):
-            key = claim_key(call.org_id, record.person.email)
+            email = record.person.email
             if outcome.success and outcome.id:
-                self._claims.resolve(key, f"{record.object}:{outcome.id}")
+                self._resolve(call.org_id, email, (record.object, outcome.id), held)
                 self._created(result, record, outcome.id)
             elif outcome.duplicate_of is not None:
-                self._claims.resolve(key, ":".join(outcome.duplicate_of))
+                self._resolve(call.org_id, email, outcome.duplicate_of, held)
                 self._reused(result, record.person, outcome.duplicate_of,
                              f"Salesforce duplicate rule: {outcome.message}".strip())  # fmt: skip
             elif outcome.retryable:
                 retry = retry or outcome.error or RetryableError(outcome.message, code=outcome.error_code)
             else:
-                self._claims.resolve(key, FAILED)
-                self._failed(result, record, outcome)
+                self._failed(result, record, outcome)  # its claim is given back: other calls try for themselves
         if retry is not None:
             self._finish(state, result)  # the ledger shows what did get written before the retry
             raise retry
-
-    def _reuse_or_wait(self, result: ContactsResult, person: Person, held: dict[str, object]) -> None:
-        """Another execution holds the claim: reuse its record, or retry until it is known."""
-        value = held.get("value")
-        known = _parse_claim_value(str(value)) if value else None
-        if known is not None:
-            self._reused(result, person, known, "created by another call at the same time")
-            return
-        if value == FAILED:
-            result.report.warnings.append(f"{person.email}: another call could not create this person; not retried")
-            return
-        raise ConcurrentUpdate(
-            f"another call is creating the Contact/Lead for a participant right now (claim held by "
-            f"{held.get('owner', '?')}); retry",
-            code="claim",
-        )
 
     # ---- results ------------------------------------------------------------------------------
 
