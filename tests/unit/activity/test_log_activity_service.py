@@ -261,24 +261,30 @@ def test_account_only_and_no_contacts_relates_to_account() -> None:
 def test_a_revision_waits_while_another_revision_of_the_call_holds_the_lease() -> None:
     # Given revision 1 of the call is being logged right now (it holds the call's lease)
     from callsync.errors import ConcurrentUpdate
-    from callsync.testing import FakeClaims
+    from callsync.testing import FakeLeases
 
-    claims = FakeClaims()
+    leases = FakeLeases()
     first = full_state(others=2)
-    claims.claim(f"log-activity#{first.call.org_id}#{first.call.call_id}", first.call.call_key)
+    key = f"log-activity#{first.call.org_id}#{first.call.call_id}"
+    leases.acquire(key, first.call.call_key, ttl_seconds=90)
     store, ledger = FakeActivityStore(), FakeLedger()
     second = full_state(revision=2, others=2)
-    # When revision 2 reaches LogActivity
-    with pytest.raises(ConcurrentUpdate, match="is logging this call now"):
-        LogActivity(store, describes(), ledger, claims).run(second)  # type: ignore[arg-type]
+
+    def service() -> LogActivity:
+        return LogActivity(store, describes(), ledger, leases, lease_wait_seconds=0.0)  # type: ignore[arg-type]
+
+    # When revision 2 reaches LogActivity and the lease stays held for the whole wait
+    with pytest.raises(ConcurrentUpdate, match="held by another call"):
+        service().run(second)
     # Then it wrote nothing and made no request (the state machine retries it)
     assert store.api_requests == 0 and counts(store)["Event"] == 0
     # When revision 1 finishes and gives the lease back, and revision 2 is retried
-    LogActivity(store, describes(), ledger, claims).run(first)  # type: ignore[arg-type]
-    result = LogActivity(store, describes(), ledger, claims).run(second)  # type: ignore[arg-type]
+    leases.release(key, first.call.call_key, written=False)
+    service().run(first)
+    result = service().run(second)
     # Then revision 2 updates revision 1's Event instead of creating a second one, and the lease is free again
     assert counts(store)["Event"] == 1 and result.action == "updated"
-    assert claims.get(f"log-activity#{first.call.org_id}#{first.call.call_id}") is None
+    assert "owner" not in leases.items[key]
 
 
 def test_an_older_revision_arriving_after_a_newer_one_changes_nothing() -> None:

@@ -163,7 +163,7 @@ class Dependencies:
         from callsync.services.log_activity import LogActivity
 
         api = self.salesforce(org_id)
-        return LogActivity(SalesforceActivityStore(api), self.describes(org_id, api), self.ledger, self.claims)
+        return LogActivity(SalesforceActivityStore(api), self.describes(org_id, api), self.ledger, self.leases)
 
     # -- the read side ----------------------------------------------------------------------------
 

@@ -46,14 +46,15 @@ from callsync.domain.activity_plan import (
 from callsync.domain.follow_ups import FollowUp, plan_follow_ups
 from callsync.domain.notes_html import note_content, note_title
 from callsync.domain.permissions import field_permission_fix, object_permission_fix
-from callsync.errors import ConcurrentUpdate, SalesforceRejected
+from callsync.errors import SalesforceRejected
 from callsync.models.activity import ActivityResult
 from callsync.models.describe import ObjectDescribe
 from callsync.models.event import CallProcessed, call_key
 from callsync.models.ledger import FieldChange, RecordChange, StepReport, record_url
 from callsync.models.match import ContactsResult, MatchResult
 from callsync.models.state import SyncState
-from callsync.ports import Claims, DescribeSource, Ledger
+from callsync.ports import DescribeSource, Leases, Ledger
+from callsync.services.record_leases import WAIT_SECONDS, holding
 
 STEP = "LogActivity"
 PENDING = "in progress: an attempt started writing to Salesforce and has not finished"
@@ -65,7 +66,7 @@ REVISIONS_BACK = 10
 REVISIONS_AHEAD = 3  # later revisions looked for in the ledger: an older revision never overwrites a newer one
 PREVIEW = 300
 EVENT_WINDOW = timedelta(hours=18)
-LOCK_SECONDS = 300  # longer than the function's timeout: a crashed holder's lease runs out
+LOCK_SECONDS = 90  # longer than the function's timeout: a crashed holder's lease runs out
 
 
 # ------------------------------------------------------------------ the port
@@ -305,12 +306,15 @@ class LogActivity:
         store: ActivityStore,
         describes: DescribeSource,
         ledger: Ledger,
-        claims: Claims | None = None,
+        leases: Leases | None = None,
+        *,
+        lease_wait_seconds: float = WAIT_SECONDS,
     ) -> None:
         self.store = store
         self.describes = describes
         self.ledger = ledger
-        self.claims = claims
+        self.leases = leases
+        self.lease_wait_seconds = lease_wait_seconds
 
     # -- entry point ------------------------------------------------------------------------
 
@@ -319,26 +323,18 @@ class LogActivity:
 
         Two revisions of one call may run at the same time (a re-sync sent while
         the first is still in flight). Both would read the same "nothing logged
-        yet" and create two activities; the lease makes the second wait (its
-        ``ConcurrentUpdate`` is retried by the state machine) and then find, in
-        the ledger, what the first one wrote.
+        yet" and create two activities; the lease makes the second wait (polling,
+        then ``ConcurrentUpdate``, retried by the state machine) and then find, in
+        the ledger, what the first one wrote. The lease is given back on every path.
 
         Raises:
-            ConcurrentUpdate: another revision of this call holds the lease.
+            ConcurrentUpdate: another revision of this call kept the lease for the whole wait.
         """
         call = state.call
-        if self.claims is None:
-            return self._run(state)
         lease = f"log-activity#{call.org_id}#{call.call_id}"
-        holder = self.claims.claim(lease, call.call_key, ttl_seconds=LOCK_SECONDS)
-        if holder != call.call_key:
-            raise ConcurrentUpdate(
-                f"call {call.call_id} revision {call.revision} waits: {holder} is logging this call now",
-                code="lease")
-        try:
+        with holding(self.leases, [lease], call.call_key, ttl_seconds=LOCK_SECONDS,
+                     wait_seconds=self.lease_wait_seconds):
             return self._run(state)
-        finally:
-            self.claims.release(lease, call.call_key)
 
     def _run(self, state: SyncState) -> ActivityResult:
         call = state.call
