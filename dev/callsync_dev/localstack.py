@@ -260,6 +260,10 @@ class LocalStack:
                 return [_plain(i) for i in items]
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def table(self, logical_id: str) -> Any:
+        """The boto3 Table resource of the template's table ``logical_id`` (for adapters built on it)."""
+        return self._table_resource(logical_id)
+
     def _table_resource(self, logical_id: str) -> Any:
         import boto3
 

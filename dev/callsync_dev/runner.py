@@ -293,8 +293,16 @@ def _dlq_messages(stack: LocalStack) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def _ledger_entries(stack: LocalStack) -> list[dict[str, Any]]:
+    """Every ledger entry in the flat JSON shape of ``--out``, in table order (call, revision, step)."""
+    from callsync.adapters.dynamodb_ledger import entry_from_item
+
+    items = sorted(stack.scan_table("LedgerTable"), key=lambda i: (i["call_key"], i["sk"]))
+    return [entry_from_item(i).as_json() for i in items]
+
+
 def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]) -> RunResult:
-    ledger = sorted(stack.scan_table("LedgerTable"), key=lambda e: (e["call_key"], e["sk"]))
+    ledger = _ledger_entries(stack)
     deliveries: dict[str, dict[str, Any]] = {}
     for entry in ledger:
         if entry.get("kind") == "step" and str(entry.get("step", "")).startswith("delivery#"):
@@ -333,7 +341,7 @@ def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]
                 run["error"] = delivery.get("reason")
         runs.append(run)
     # Executions may still write to the ledger after the consumer's pass: read it again.
-    ledger = sorted(stack.scan_table("LedgerTable"), key=lambda e: (e["call_key"], e["sk"]))
+    ledger = _ledger_entries(stack)
     return RunResult(runs=runs, org={}, api_requests=0, ledger=ledger, dlq=[m["body"] for m in dlq],
                      dlq_messages=dlq, executions={k: _jsonable(v) for k, v in executions.items()})
 

@@ -56,17 +56,34 @@ def test_ledger_entries_per_call_with_floats_and_overwrite_on_retry(aws, config)
     ledger.record_step("acme#c1#1", StepReport(step="SyncFields", changes=[change], api_requests=2))
     ledger.record_outcome("acme#c1#1", Outcome(status="SUCCEEDED", execution_arn="arn:x"))
     ledger.record_step("acme#c2#1", StepReport(step="MatchOpportunity"))
-    # Then the call has one entry per step plus its outcome, floats and ints come back as such
+    # Then the revision has one typed entry per step plus its outcome, floats and ints come back as such
     entries = ledger.entries("acme#c1#1")
-    assert [e["sk"] for e in entries] == ["outcome", "step#SyncFields"]
-    step = entries[1]
-    assert step["kind"] == "step" and step["api_requests"] == 2
-    assert step["changes"][0]["fields"][0]["before"] == 1000.5
-    assert entries[0]["status"] == "SUCCEEDED"
-    assert StepReport.model_validate(step).changes[0].fields[0].after == 2500.25
-    # and the scan sees every call
-    assert [(e["call_key"], e["sk"]) for e in ledger.all_entries()] == [
+    assert [(e.kind, e.step) for e in entries] == [("outcome", None), ("step", "SyncFields")]
+    step = entries[1].report
+    assert step is not None and step.api_requests == 2 and step.progress == "finished"
+    assert step.changes[0].fields[0].before == 1000.5 and step.changes[0].fields[0].after == 2500.25
+    assert entries[0].outcome == Outcome(status="SUCCEEDED", execution_arn="arn:x")
+    # and the scan sees every call, in the flat shape `callsync run --out` lists
+    assert [(e["call_key"], e["sk"]) for e in (x.as_json() for x in ledger.all_entries())] == [
         ("acme#c1#1", "outcome"), ("acme#c1#1", "step#SyncFields"), ("acme#c2#1", "step#MatchOpportunity")]
+
+
+def test_one_query_gives_every_revision_and_attempt_of_a_call(aws, config):
+    # Given revisions 1 and 2 of a call (revision 2 still pending) and another call
+    ledger = DynamoDbLedger(aws.resource("dynamodb").Table(config.ledger_table))
+    activity = RecordChange(action="created", object="Event", id="00U1", role="activity")
+    ledger.record_step("acme#c1#1", StepReport(step="LogActivity", changes=[activity]))
+    ledger.record_outcome("acme#c1#1", Outcome(status="SUCCEEDED"))
+    ledger.record_step("acme#c1#2", StepReport(step="LogActivity", progress="pending", changes=[activity]))
+    ledger.record_step("acme#c10#1", StepReport(step="LogActivity"))
+    # When the call's history is read
+    history = ledger.history("acme", "c1")
+    # Then it holds both revisions of that call only, typed, with each step's progress and roles
+    assert history.revisions() == [1, 2]
+    assert {e.call_key for e in history.entries} == {"acme#c1#1", "acme#c1#2"}
+    first, second = history.step(1, "LogActivity"), history.step(2, "LogActivity")
+    assert first is not None and first.progress == "finished" and first.with_role("activity")[0].id == "00U1"
+    assert second is not None and second.progress == "pending"
 
 
 def test_claims_first_writer_wins_until_expiry(aws, config):

@@ -79,8 +79,10 @@ def test_state_machine_invokes_the_in_process_handlers_and_records_the_outcome(s
         time.sleep(0.05)
     # Then it failed through Catch -> RecordFailure, which wrote the error to the ledger
     assert described["status"] == "FAILED"
-    ledger = [e for e in stack.scan_table("LedgerTable") if e["call_key"] == "acme#zoom-8841-2026-06-03#1"]
-    (outcome,) = [e for e in ledger if e["sk"] == "outcome"]
-    assert outcome["status"] == "FAILED"
-    assert outcome["error"] == described["error"] == "OrgDisconnected"
-    assert outcome["execution_arn"] == arn
+    from callsync.adapters.dynamodb_ledger import DynamoDbLedger
+
+    ledger = DynamoDbLedger(stack.table("LedgerTable")).entries("acme#zoom-8841-2026-06-03#1")
+    (outcome,) = [e.outcome for e in ledger if e.outcome is not None]
+    assert outcome.status == "FAILED"
+    assert outcome.error == described["error"] == "OrgDisconnected"
+    assert outcome.execution_arn == arn

@@ -75,7 +75,7 @@ def test_match_then_create_contacts_within_budget(emulator_for, deps_for, lambda
     lead = next(r for r in emu.records("Lead") if r["Email"] == "solo@gmail.com")
     assert (lead["LastName"], lead["Company"]) == ("solo", "gmail.com")
     # And the ledger has both steps
-    steps = [e["sk"] for e in deps.ledger.entries(f"{ORG}#c1#1")]
+    steps = [e["sk"] for e in [e.as_json() for e in deps.ledger.entries(f"{ORG}#c1#1")]]
     assert steps == ["step#CreateContacts", "step#MatchOpportunity"]
     SyncState.model_validate({**state, "match": warm, "contacts": contacts})  # the next steps can read it
 

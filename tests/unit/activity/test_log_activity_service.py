@@ -18,6 +18,7 @@ from activity_builders import (
     unavailable,
 )
 from callsync.domain.activity_plan import call_ref
+from callsync.domain.follow_ups import plan_follow_ups
 from callsync.errors import SalesforceUnavailable
 from callsync.models.state import SyncState
 from callsync.services.log_activity import PENDING, LogActivity
@@ -57,7 +58,7 @@ def test_video_call_creates_event_with_fields_in_one_request() -> None:
     # And it cost exactly one request (no lookup: candidates came from the match step)
     assert store.api_requests == 1 and result.report.api_requests == 1 and not store.lookups
     # And the ledger has the finished report with the record's URL and fields
-    entry = ledger.entries(make_call().call_key)[0]
+    entry = ledger.entries(make_call().call_key)[0].as_json()
     assert PENDING not in entry["warnings"]
     change = entry["changes"][0]
     assert change["url"] == f"https://acme.my.salesforce.com/lightning/r/Event/{event['Id']}/view"
@@ -167,7 +168,7 @@ def test_crash_after_salesforce_write_does_not_duplicate() -> None:
     state = full_state(others=2)
     with pytest.raises(Crash):
         run(state, store, ledger)
-    assert PENDING in ledger.entries(state.call.call_key)[0]["warnings"]
+    assert PENDING in ledger.entries(state.call.call_key)[0].as_json()["warnings"]
     before = counts(store)
     # When Step Functions retries with the same (stale) input
     result, store, ledger = run(state, store, ledger)
@@ -175,7 +176,7 @@ def test_crash_after_salesforce_write_does_not_duplicate() -> None:
     assert len(store.lookups) == 1
     assert counts(store) == before
     assert result.action == "updated" and result.deduped_with == "lookup"
-    assert PENDING not in ledger.entries(state.call.call_key)[0]["warnings"]
+    assert PENDING not in ledger.entries(state.call.call_key)[0].as_json()["warnings"]
 
 
 def test_failed_write_is_raised_and_retry_is_idempotent() -> None:
@@ -247,7 +248,7 @@ def test_everything_off_is_disabled_without_requests() -> None:
     state = make_state(settings=make_settings(activity_sync={"enabled": False, "mode": "smart"}))
     result, store, ledger = run(state)
     assert result.action == "disabled" and store.api_requests == 0
-    assert ledger.entries(state.call.call_key)[0]["warnings"]
+    assert ledger.entries(state.call.call_key)[0].as_json()["warnings"]
 
 
 def test_account_only_and_no_contacts_relates_to_account() -> None:
@@ -297,3 +298,23 @@ def test_an_older_revision_arriving_after_a_newer_one_changes_nothing() -> None:
     assert counts(store) == before and store.api_requests == 1
     assert result.action == "skipped" and result.report.api_requests == 0
     assert any("revision 2 of this call is already logged" in w for w in result.report.warnings)
+
+
+def test_a_later_revision_finds_the_calls_records_by_their_role_not_by_the_reports_wording() -> None:
+    # Given revision 1 logged the Event, its note and follow-ups, and the ledger's human notes were reworded
+    store, ledger = FakeActivityStore(), FakeLedger()
+    run(full_state(others=2), store, ledger)
+    for entry in ledger.items.values():
+        for change in entry.report.changes if entry.report is not None else []:
+            change.note = "reworded for people"
+    created = counts(store)
+    # When revision 2 of the call is logged
+    result, store, ledger = run(full_state(revision=2, others=2), store, ledger)
+    # Then it updates revision 1's records (found by role and key in the typed ledger) and creates none
+    assert counts(store) == created
+    assert result.action == "updated"
+    report = ledger.entries(full_state(revision=2).call.call_key)[0].report
+    assert report is not None and report.progress == "finished"
+    state = full_state(revision=2)
+    assert sorted(c.key or "" for c in report.with_role("follow_up")) == sorted(
+        i.key for i in plan_follow_ups(state.call, state.match))

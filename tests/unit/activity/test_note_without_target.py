@@ -40,6 +40,6 @@ def test_notes_only_with_nothing_matched_spends_no_request() -> None:
     result = run(state, store, ledger)
     # Then nothing is written and no request is made; the ledger keeps the warning
     assert store.api_requests == 0 and store.records == {}
-    entry = ledger.entries(state.call.call_key)[0]
+    entry = ledger.entries(state.call.call_key)[0].as_json()
     assert any("no record to attach the note to" in w for w in entry["warnings"])
     assert result.action == "skipped"

@@ -69,7 +69,7 @@ def test_typical_call_writes_every_target_in_one_request():
     assert (amount.before, amount.after, amount.policy) == (10000.0, 10000.0, "keep")
     competitors = field_change(opp_change, "Competitors__c")
     assert competitors.policy == "union" and "dropped 'Nope'" in competitors.note
-    assert ledger.entries("acme#c1#1")[0]["changes"] == result.report.model_dump(mode="json")["changes"]
+    assert ledger.entries("acme#c1#1")[0].as_json()["changes"] == result.report.model_dump(mode="json")["changes"]
 
 
 def test_warm_call_without_via_objects_makes_one_request():
@@ -261,7 +261,7 @@ def test_a_rejected_write_fails_only_its_target():
     opp = change(result, "Opportunity")
     assert opp.action == "failed" and "Stage needs a Next Step" in opp.note
     assert result.records_failed == 1 and result.records_updated == 2 and result.records_created == 1
-    assert ledger.entries("acme#c1#1")[0]["changes"][0]["action"] in {"failed", "updated", "created"}
+    assert ledger.entries("acme#c1#1")[0].as_json()["changes"][0]["action"] in {"failed", "updated", "created"}
 
 
 def test_a_retryable_write_raises_after_the_ledger_and_the_retry_is_idempotent():
@@ -273,7 +273,7 @@ def test_a_retryable_write_raises_after_the_ledger_and_the_retry_is_idempotent()
     # When SyncFields runs, Then it raises the retryable error after recording what it wrote
     with pytest.raises(SalesforceRowLocked):
         sync.run(the_state)
-    entry = ledger.entries("acme#c1#1")[0]
+    entry = ledger.entries("acme#c1#1")[0].as_json()
     assert {c["object"]: c["action"] for c in entry["changes"]}["Opportunity"] == "failed"
     # When the state machine retries the step with the same input
     result = sync.run(the_state)

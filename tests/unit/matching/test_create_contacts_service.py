@@ -88,7 +88,7 @@ def test_contact_under_seen_account_and_lead_otherwise_in_one_request() -> None:
     ]
     assert writer.created[1]["Company"] == "gmail.com" and writer.created[1]["LastName"] == "solo"
     # And the ledger lists both with their fields and the request count
-    [entry] = ledger.entries("acme#c1#1")
+    [entry] = [e.as_json() for e in ledger.entries("acme#c1#1")]
     assert [c["action"] for c in entry["changes"]] == ["created", "created"]
     assert {"field": "AccountId", "before": None, "after": "001G", "policy": None, "note": None} in entry["changes"][0][
         "fields"
@@ -214,7 +214,7 @@ def test_row_lock_on_one_record_raises_after_keeping_the_others() -> None:
         service(writer, claims, ledger).run(make_state([NEW, SOLO]))
     # ...having recorded the Contact it did create, so the retry reuses it
     assert claims.get(claim_key("acme", "new@globex.com"))["value"] == "Contact:003NEW0"
-    assert ledger.entries("acme#c1#1")[0]["changes"][0]["action"] == "created"
+    assert ledger.entries("acme#c1#1")[0].as_json()["changes"][0]["action"] == "created"
     retry_writer = FakePeopleWriter()
     result = service(retry_writer, claims, ledger).run(make_state([NEW, SOLO]))
     assert [p.id for p in result.reused] == ["003NEW0"] and [p.email for p in result.created] == ["solo@gmail.com"]

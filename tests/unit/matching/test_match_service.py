@@ -168,7 +168,7 @@ def test_result_carries_current_values_candidates_and_reason_and_goes_to_the_led
     assert result.reason == "Globex - Expansion: Jane Doe is its primary contact; open before the call"
     assert result.skipped_emails == ["bad email"]
     # And the ledger has the reason, the request count and the malformed-email warning
-    [entry] = ledger.entries("acme#c1#1")
+    [entry] = [e.as_json() for e in ledger.entries("acme#c1#1")]
     assert entry["sk"] == "step#MatchOpportunity"
     assert entry["api_requests"] == 1
     assert entry["changes"][0]["note"] == f"matched: {result.reason}"

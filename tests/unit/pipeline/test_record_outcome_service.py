@@ -15,7 +15,7 @@ ARN = "arn:aws:states:us-east-1:123456789012:execution:PostCallSync:acme-zoom-88
 def test_success_is_recorded_under_the_call_key() -> None:
     ledger = FakeLedger()
     outcome, _ = RecordOutcome(ledger).run(OutcomeInput(status="SUCCEEDED", call=CALL, execution_arn=ARN))
-    (entry,) = ledger.entries("acme#zoom-8841-2026-06-03#1")
+    (entry,) = [e.as_json() for e in ledger.entries("acme#zoom-8841-2026-06-03#1")]
     assert entry["status"] == "SUCCEEDED" and entry["execution_arn"] == ARN
     assert outcome.error is None and outcome.cause is None
 
@@ -29,7 +29,7 @@ def test_failure_records_the_error_name_and_the_lambda_error_message_as_cause() 
     # When recorded
     RecordOutcome(ledger).run(OutcomeInput(status="FAILED", call=CALL, error=error, execution_arn=ARN))
     # Then the ledger has the error class name and the readable message
-    (entry,) = ledger.entries("acme#zoom-8841-2026-06-03#1")
+    (entry,) = [e.as_json() for e in ledger.entries("acme#zoom-8841-2026-06-03#1")]
     assert (entry["status"], entry["error"], entry["cause"]) == (
         "FAILED", "SalesforceUnavailable", "HTTP 503 SERVER_UNAVAILABLE")
 

@@ -68,6 +68,6 @@ def test_redelivered_message_after_completion_is_duplicate() -> None:
     response = handler({"Records": [record("second", event_body("c1"))]}, lambda_context("start-sync"), deps=deps)
     # Then it succeeds as a message (not retried) and the ledger says DUPLICATE
     assert response == {"batchItemFailures": []}
-    statuses = {e["message_id"]: e["status"] for e in ledger.all_entries()}
+    statuses = {e["message_id"]: e["status"] for e in [e.as_json() for e in ledger.all_entries()]}
     assert statuses == {"first": "STARTED", "second": "DUPLICATE"}
     assert len(sfn.inputs) == 1

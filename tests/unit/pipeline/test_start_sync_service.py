@@ -36,7 +36,7 @@ class Harness:
                                  dead_letters=self.dlq)
 
     def deliveries(self) -> list[dict[str, Any]]:
-        return [e for e in self.ledger.all_entries() if e["step"].startswith("delivery#")]
+        return [e for e in [e.as_json() for e in self.ledger.all_entries()] if e["step"].startswith("delivery#")]
 
 
 def test_valid_event_starts_one_execution_named_after_org_call_and_revision() -> None:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.lease import ClaimTaken, LeaseGrant
-from callsync.models.ledger import Outcome, StepReport
+from callsync.models.ledger import CallHistory, LedgerEntry, Outcome, StepReport
 from callsync.models.settings import OrgSettings
 
 
@@ -42,16 +42,21 @@ class TokenStore(Protocol):
 
 
 class Ledger(Protocol):
-    """Per call (``CallProcessed.call_key``): what each step changed, and how the run ended.
+    """Per call revision (``CallProcessed.call_key``): what each step changed, and how the run ended.
 
-    Writes are keyed by (call_key, step): a retried step overwrites its own entry.
+    Writes are keyed by (call_key, step): a retried step overwrites its own entry. Reads give models
+    (``LedgerEntry``, ``CallHistory``), never storage items.
     """
 
     def record_step(self, call_key: str, report: StepReport) -> None: ...
 
     def record_outcome(self, call_key: str, outcome: Outcome) -> None: ...
 
-    def entries(self, call_key: str) -> list[dict[str, Any]]: ...
+    def entries(self, call_key: str) -> list[LedgerEntry]:
+        """The entries of one revision of a call: one query."""
+
+    def history(self, org_id: str, call_id: str) -> CallHistory:
+        """The entries of every revision of a call (earlier attempts, other revisions): one query."""
 
 
 class Claims(Protocol):

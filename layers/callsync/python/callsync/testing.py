@@ -12,17 +12,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from copy import deepcopy
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from callsync.adapters.dynamodb_ledger import outcome_entry as ledger_outcome_entry
-from callsync.adapters.dynamodb_ledger import step_entry as ledger_step_entry
 from callsync.adapters.dynamodb_settings import invalid_settings_error
 from callsync.errors import ConcurrentUpdate, OrgDisconnected, SettingsNotFound
 from callsync.models.describe import ObjectDescribe, OrgMetadata
+from callsync.models.event import call_key, split_call_key
 from callsync.models.lease import ClaimTaken, LeaseGrant
-from callsync.models.ledger import Outcome, StepReport
+from callsync.models.ledger import CallHistory, DeliveryReport, LedgerEntry, Outcome, StepReport
 from callsync.models.settings import OrgSettings
 
 __all__ = [
@@ -33,8 +33,6 @@ __all__ = [
     "FakeSettingsStore",
     "FakeTokenStore",
     "invalid_settings_error",
-    "ledger_outcome_entry",
-    "ledger_step_entry",
 ]
 
 
@@ -63,25 +61,36 @@ class FakeSettingsStore:
 
 
 class FakeLedger:
-    """Entries by (call_key, sk); a retried step overwrites its own entry, like the table."""
+    """Typed entries in memory, in the table's order; a retried step overwrites its own entry, like the table."""
 
     def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.items: dict[tuple[str, int, str], LedgerEntry] = {}
+
+    def _put(self, call_key: str, sort: str, **body: Any) -> None:
+        partition, revision = split_call_key(call_key)
+        recorded_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        self.items[(partition, revision, sort)] = LedgerEntry(
+            call_key=call_key, revision=revision or None, recorded_at=recorded_at, **body)
 
     def record_step(self, call_key: str, report: StepReport) -> None:
-        entry = ledger_step_entry(call_key, report)
-        self.items[(call_key, entry["sk"])] = entry
+        body = "delivery" if isinstance(report, DeliveryReport) else "report"
+        self._put(call_key, f"step#{report.step}", **{body: report.model_copy(deep=True)})
 
     def record_outcome(self, call_key: str, outcome: Outcome) -> None:
-        entry = ledger_outcome_entry(call_key, outcome)
-        self.items[(call_key, entry["sk"])] = entry
+        self._put(call_key, "outcome", outcome=outcome.model_copy(deep=True))
 
-    def entries(self, call_key: str) -> list[dict[str, Any]]:
-        """Entries of one call, sorted by ``sk`` (the table's sort order)."""
-        return [deepcopy(v) for (ck, sk), v in sorted(self.items.items()) if ck == call_key]
+    def entries(self, call_key: str) -> list[LedgerEntry]:
+        """Entries of one revision of a call, in the table's order: the outcome, then steps by name."""
+        wanted = split_call_key(call_key)
+        return [v.model_copy(deep=True) for (p, r, _), v in sorted(self.items.items()) if (p, r) == wanted]
 
-    def all_entries(self) -> list[dict[str, Any]]:
-        return [deepcopy(v) for _, v in sorted(self.items.items())]
+    def history(self, org_id: str, call_id: str) -> CallHistory:
+        partition, _ = split_call_key(call_key(org_id, call_id, 1))
+        return CallHistory(entries=[v.model_copy(deep=True) for (p, _, _), v in sorted(self.items.items())
+                                    if p == partition])
+
+    def all_entries(self) -> list[LedgerEntry]:
+        return [v.model_copy(deep=True) for _, v in sorted(self.items.items())]
 
 
 class FakeTokenStore:

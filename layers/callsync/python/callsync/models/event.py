@@ -15,6 +15,14 @@ def call_key(org_id: str, call_id: str, revision: int) -> str:
     return f"{org_id}#{call_id}#{revision}"
 
 
+def split_call_key(key: str) -> tuple[str, int]:
+    """``org#call#revision`` → (``org#call``, revision); a key without a revision (``rejected#<id>``) → (key, 0)."""
+    head, _, tail = key.rpartition("#")
+    if head and tail.isdigit():
+        return head, int(tail)
+    return key, 0
+
+
 class _Model(BaseModel):
     # Unknown extra fields are ignored (forward compatible).
     model_config = ConfigDict(extra="ignore", frozen=True)

@@ -8,6 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 RecordAction = Literal["created", "updated", "unchanged", "reused", "skipped", "failed"]
+# What a record is to the call, so a later attempt or revision finds its own records without reading prose.
+RecordRole = Literal["activity", "follow_up", "note", "note_link", "relation", "fields", "person"]
+StepProgress = Literal["pending", "finished"]
+ConsumerStatus = Literal["STARTED", "SKIPPED", "DUPLICATE", "REJECTED"]
 
 
 class FieldChange(BaseModel):
@@ -25,16 +29,43 @@ class RecordChange(BaseModel):
     url: str | None = None  # {instance_url}/lightning/r/{Object}/{Id}/view
     label: str | None = None  # human name (Subject, Name, email)
     fields: list[FieldChange] = Field(default_factory=list)
-    note: str | None = None
+    note: str | None = None  # for people: never read back by code
+    role: RecordRole | None = None
+    key: str | None = None  # within the role: a follow-up's key, a relation's or a note link's entity id
 
 
 class StepReport(BaseModel):
-    """One step's account of itself: what it wrote, what it skipped and why, what it cost."""
+    """One step's account of itself: what it wrote, what it skipped and why, what it cost.
+
+    ``progress`` is ``pending`` while an attempt is writing to Salesforce (its changes are what was
+    known before it started) and ``finished`` once the report is final.
+    """
 
     step: str
+    progress: StepProgress = "finished"
     changes: list[RecordChange] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     api_requests: int = 0
+
+    def with_role(self, role: RecordRole) -> list[RecordChange]:
+        """The changes of records in ``role`` that exist in Salesforce (not failed or skipped)."""
+        return [c for c in self.changes if c.role == role and c.action not in ("failed", "skipped")]
+
+
+class DeliveryReport(StepReport):
+    """The consumer's ledger entry for one delivered message (``step = "delivery#<message_id>"``)."""
+
+    status: ConsumerStatus
+    message_id: str
+    reason: str | None = None
+    error_type: str | None = None
+    execution_name: str | None = None
+    execution_arn: str | None = None
+    org_id: str | None = None
+    call_id: str | None = None
+    revision: int | None = None
+    receive_count: int = 1
+    received_at: str
 
 
 class Outcome(BaseModel):
@@ -42,6 +73,52 @@ class Outcome(BaseModel):
     error: str | None = None  # error class name
     cause: str | None = None  # its message
     execution_arn: str | None = None
+
+
+class LedgerEntry(BaseModel):
+    """One ledger entry of one revision of a call (``call_key`` = ``org#call#revision``), as a model.
+
+    Exactly one of ``report`` (a step), ``delivery`` (the consumer) or ``outcome`` (how the run ended).
+    """
+
+    call_key: str
+    revision: int | None = None
+    recorded_at: str | None = None
+    report: StepReport | None = None
+    delivery: DeliveryReport | None = None
+    outcome: Outcome | None = None
+
+    @property
+    def kind(self) -> Literal["step", "delivery", "outcome"]:
+        return "outcome" if self.outcome is not None else "delivery" if self.delivery is not None else "step"
+
+    @property
+    def step(self) -> str | None:
+        body = self.report or self.delivery
+        return body.step if body is not None else None
+
+    def as_json(self) -> dict[str, Any]:
+        """The flat JSON shape ``callsync run --out`` lists: ``call_key``, ``sk``, ``kind``, the body's fields."""
+        body = self.outcome or self.report or self.delivery
+        assert body is not None
+        sk = "outcome" if self.outcome is not None else f"step#{self.step}"
+        kind = "outcome" if self.outcome is not None else "step"
+        return {"call_key": self.call_key, "sk": sk, "kind": kind, "recorded_at": self.recorded_at,
+                **body.model_dump(mode="json")}
+
+
+class CallHistory(BaseModel):
+    """Every ledger entry of every revision of one call (one query), oldest revision first."""
+
+    entries: list[LedgerEntry] = Field(default_factory=list)
+
+    def step(self, revision: int, step: str) -> StepReport | None:
+        """The report ``step`` recorded for ``revision``, if any."""
+        return next((e.report for e in self.entries
+                     if e.revision == revision and e.report is not None and e.report.step == step), None)
+
+    def revisions(self) -> list[int]:
+        return sorted({e.revision for e in self.entries if e.revision is not None})
 
 
 def record_url(instance_url: str, object_name: str, record_id: str) -> str:

@@ -49,8 +49,8 @@ from callsync.domain.permissions import field_permission_fix, object_permission_
 from callsync.errors import SalesforceRejected
 from callsync.models.activity import ActivityResult
 from callsync.models.describe import ObjectDescribe
-from callsync.models.event import CallProcessed, call_key
-from callsync.models.ledger import FieldChange, RecordChange, StepReport, record_url
+from callsync.models.event import CallProcessed
+from callsync.models.ledger import CallHistory, FieldChange, RecordChange, RecordRole, StepReport, record_url
 from callsync.models.match import ContactsResult, MatchResult
 from callsync.models.state import SyncState
 from callsync.ports import DescribeSource, Leases, Ledger
@@ -63,7 +63,6 @@ FOLLOW_UP_NOTE = "follow-up "  # + key
 NOTE_NOTE = "call notes"
 NO_NOTE_TARGET = "no Opportunity, Account or Contact matched: no record to attach the note to, the note is not written"
 REVISIONS_BACK = 10
-REVISIONS_AHEAD = 3  # later revisions looked for in the ledger: an older revision never overwrites a newer one
 PREVIEW = 300
 EVENT_WINDOW = timedelta(hours=18)
 LOCK_SECONDS = 90  # longer than the function's timeout: a crashed holder's lease runs out
@@ -177,24 +176,24 @@ class PriorWrites:
     note_id: str | None = None
     note_links: set[str] = field(default_factory=set)
     follow_ups: dict[str, str] = field(default_factory=dict)  # key -> Task id
-    report: dict[str, Any] | None = None
+    report: StepReport | None = None
 
     @classmethod
-    def from_ledger(cls, ledger: Ledger, call: CallProcessed) -> PriorWrites:
+    def from_history(cls, history: CallHistory, call: CallProcessed) -> PriorWrites:
+        """What the latest report of this step, for this revision or an earlier one, says was written."""
         prior = cls()
         for revision in range(call.revision, max(0, call.revision - REVISIONS_BACK), -1):
-            key = call_key(call.org_id, call.call_id, revision)
-            entry = next((e for e in ledger.entries(key) if e.get("sk") == f"step#{STEP}"), None)
-            if entry is None:
+            report = history.step(revision, STEP)
+            if report is None:
                 continue
-            if PENDING in (entry.get("warnings") or []):
+            if report.progress == "pending":
                 prior.pending = True  # may have written; its snapshot is what was known before it
-                if not entry.get("changes"):
+                if not report.changes:
                     continue
             else:
                 prior.revision = revision
-            prior.report = entry
-            prior._read(entry.get("changes") or [])
+            prior.report = report
+            prior._read(report)
             break
         return prior
 
@@ -207,24 +206,18 @@ class PriorWrites:
             note_links=set(self.note_links) if self.note_id not in gone else set(),
             follow_ups={k: v for k, v in self.follow_ups.items() if v not in gone}, report=self.report)
 
-    def _read(self, changes: list[dict[str, Any]]) -> None:
-        for change in changes:
-            if change.get("action") in ("failed", "skipped"):
-                continue
-            obj, rid, note = change.get("object"), str(change.get("id") or ""), str(change.get("note") or "")
-            after = {f.get("field"): f.get("after") for f in change.get("fields") or []}
-            if not rid and obj not in ("ContentDocumentLink", "TaskRelation", "EventRelation"):
-                continue
-            if note.startswith(ACTIVITY_NOTE) and obj in ("Task", "Event"):
-                self.activity = (str(obj), rid)
-            elif note.startswith(FOLLOW_UP_NOTE) and obj == "Task":
-                self.follow_ups[note[len(FOLLOW_UP_NOTE) :].split()[0]] = rid
-            elif obj == "ContentNote":
-                self.note_id = rid
-            elif obj == "ContentDocumentLink" and after.get("LinkedEntityId"):
-                self.note_links.add(str(after["LinkedEntityId"]))
-            elif obj in ("TaskRelation", "EventRelation") and after.get("RelationId"):
-                self.relations.add(str(after["RelationId"]))
+    def _read(self, report: StepReport) -> None:
+        for change in report.with_role("activity"):
+            if change.id:
+                self.activity = (change.object, change.id)
+        for change in report.with_role("follow_up"):
+            if change.id and change.key:
+                self.follow_ups[change.key] = change.id
+        for change in report.with_role("note"):
+            if change.id:
+                self.note_id = change.id
+        self.note_links.update(c.key for c in report.with_role("note_link") if c.key)
+        self.relations.update(c.key for c in report.with_role("relation") if c.key)
 
 
 # ------------------------------------------------------------------ the service
@@ -289,6 +282,15 @@ def _field_changes(fields: dict[str, Any], before: dict[str, Any] | None, *, upd
     return out
 
 
+def _newer_revision_logged(history: CallHistory, call: CallProcessed) -> int | None:
+    """A later revision of this call whose LogActivity finished (the ledger; no Salesforce request)."""
+    for revision in history.revisions():
+        report = history.step(revision, STEP)
+        if revision > call.revision and report is not None and report.progress == "finished":
+            return revision
+    return None
+
+
 def _same_id(a: Any, b: Any) -> bool:
     return bool(a) and bool(b) and str(a)[:15] == str(b)[:15]
 
@@ -350,7 +352,8 @@ class LogActivity:
         if kind is None and not ctx.notes_on and not follow_ups:
             ctx.report.warnings.append("Call Activity Sync, Notes sync and Task Sync are off: nothing to log")
             return self._finish(ctx, ActivityResult(action="disabled"), record=True)
-        newer = self._newer_revision_logged(call)
+        history = self.ledger.history(call.org_id, call.call_id)  # one query: every attempt, every revision
+        newer = _newer_revision_logged(history, call)
         if newer is not None:
             ctx.report.warnings.append(
                 f"revision {newer} of this call is already logged: revision {call.revision} is older and changes "
@@ -359,7 +362,7 @@ class LogActivity:
         start = self.store.api_requests
         self._load_metadata(ctx)
         base_warnings = list(ctx.report.warnings)
-        prior = PriorWrites.from_ledger(self.ledger, call)
+        prior = PriorWrites.from_history(history, call)
         lookup = self._lookup(ctx, prior)
         gone: set[str] = set()
         while True:
@@ -372,9 +375,9 @@ class LogActivity:
                 self._carry_over(ctx, known, plan, result)
                 ctx.report.api_requests = self.store.api_requests - start
                 return self._finish(ctx, result, record=prior.revision != call.revision or prior.pending)
-            snapshot = [c for c in (prior.report or {}).get("changes") or []]
-            self.ledger.record_step(call.call_key, StepReport.model_validate(
-                {"step": STEP, "warnings": [PENDING], "changes": snapshot}))
+            snapshot = list(prior.report.changes) if prior.report is not None else []
+            self.ledger.record_step(call.call_key, StepReport(
+                step=STEP, progress="pending", warnings=[PENDING], changes=snapshot))
             try:
                 outcome = self.store.write(plan)
             except StaleRecord as stale:
@@ -387,15 +390,6 @@ class LogActivity:
         self._carry_over(ctx, known, plan, result)
         ctx.report.api_requests = self.store.api_requests - start
         return self._finish(ctx, result, record=True)
-
-    def _newer_revision_logged(self, call: CallProcessed) -> int | None:
-        """A later revision of this call whose LogActivity finished (the ledger; no Salesforce request)."""
-        for revision in range(call.revision + 1, call.revision + 1 + REVISIONS_AHEAD):
-            key = call_key(call.org_id, call.call_id, revision)
-            entry = next((e for e in self.ledger.entries(key) if e.get("sk") == f"step#{STEP}"), None)
-            if entry is not None and PENDING not in (entry.get("warnings") or []):
-                return revision
-        return None
 
     def _finish(self, ctx: _Context, result: ActivityResult, *, record: bool) -> ActivityResult:
         result.report = ctx.report
@@ -545,7 +539,7 @@ class LogActivity:
         result.linked_contact_ids = [i for i in [ctx.rel.who_id, *attach] if i]
         if existing is not None and ours and done:
             result.action, result.activity_id = "unchanged", str(existing["Id"])
-            self._unchanged(ctx, target_kind or kind, str(existing["Id"]), ACTIVITY_NOTE)
+            self._unchanged(ctx, target_kind or kind, str(existing["Id"]), ACTIVITY_NOTE, "activity")
             plan.relations = [c for c in attach if c not in linked]
             return
         fields = self._activity_fields(ctx, str(target_kind), describe, existing, ours)
@@ -632,7 +626,7 @@ class LogActivity:
         entities = [e for e in self._note_entities(ctx) if e not in linked]
         result.note_id = note_id
         if note_id and done and not prior.pending:
-            self._unchanged(ctx, "ContentNote", note_id, NOTE_NOTE)
+            self._unchanged(ctx, "ContentNote", note_id, NOTE_NOTE, "note")
         else:
             fields = {"Title": note_title(ctx.state.settings, ctx.call), "Content": note_content(ctx.call)}
             plan.note = RecordWrite("ContentNote", fields, id=note_id)
@@ -655,7 +649,8 @@ class LogActivity:
             task_id = known.get(item.key)
             if task_id and done and item.key in prior.follow_ups:
                 result.follow_up_task_ids.append(task_id)
-                self._unchanged(ctx, "Task", task_id, FOLLOW_UP_NOTE + item.key, label=item.subject)
+                self._unchanged(ctx, "Task", task_id, FOLLOW_UP_NOTE + item.key, "follow_up", label=item.subject,
+                               key=item.key)
                 continue
             wanted: dict[str, Any] = {"Subject": item.subject, "Description": item.description}
             if item.due_date:
@@ -670,10 +665,11 @@ class LogActivity:
             fields = self._writable(ctx, "Task", describe, wanted, create=task_id is None)
             plan.follow_ups.append(RecordWrite("Task", fields, id=task_id, key=item.key))
 
-    def _unchanged(self, ctx: _Context, obj: str, rid: str, note: str, label: str | None = None) -> None:
+    def _unchanged(self, ctx: _Context, obj: str, rid: str, note: str, role: RecordRole, *,
+                   label: str | None = None, key: str | None = None) -> None:
         ctx.report.changes.append(RecordChange(
             action="unchanged", object=obj, id=rid, url=record_url(self.store.instance_url, obj, rid),
-            label=label, note=note))
+            label=label, note=note, role=role, key=key))
 
     # -- report -------------------------------------------------------------------------------
 
@@ -689,7 +685,7 @@ class LogActivity:
                 url=record_url(url, act.object, str(rid)),
                 label=act.fields.get("Subject") or (ctx.before or {}).get("Subject"),
                 fields=_field_changes(act.fields, ctx.before if act.id else None, update=bool(act.id)),
-                note=f"{ACTIVITY_NOTE}; owner: {ctx.owner_reason}"))
+                note=f"{ACTIVITY_NOTE}; owner: {ctx.owner_reason}", role="activity"))
         rel_obj = "EventRelation" if result.kind == "Event" else "TaskRelation"
         parent_field = "EventId" if rel_obj == "EventRelation" else "TaskId"
         for contact_id, saved in outcome.relations.items():
@@ -698,7 +694,8 @@ class LogActivity:
                 url=record_url(url, rel_obj, saved.id) if saved.id else None,
                 label=ctx.rel.contact_emails.get(contact_id),
                 fields=[FieldChange(field=parent_field, after=result.activity_id),
-                        FieldChange(field="RelationId", after=contact_id)], note=saved.error))
+                        FieldChange(field="RelationId", after=contact_id)], note=saved.error,
+                role="relation", key=contact_id))
             if not saved.ok:
                 ctx.report.warnings.append(f"contact {contact_id} could not be attached: {saved.error}")
                 result.linked_contact_ids = [i for i in result.linked_contact_ids if i != contact_id]
@@ -710,13 +707,14 @@ class LogActivity:
                 url=record_url(url, "ContentNote", str(rid)), label=plan.note.fields["Title"],
                 fields=[FieldChange(field="Title", after=plan.note.fields["Title"]),
                         FieldChange(field="Content", after=f"HTML, {len(plan.note.fields['Content'])} base64 chars")],
-                note=NOTE_NOTE))
+                note=NOTE_NOTE, role="note"))
         for entity_id, saved in outcome.note_links.items():
             changes.append(RecordChange(
                 action="created" if saved.ok else "failed", object="ContentDocumentLink", id=saved.id,
                 fields=[FieldChange(field="ContentDocumentId", after=result.note_id),
                         FieldChange(field="LinkedEntityId", after=entity_id),
-                        FieldChange(field="ShareType", after="V")], note=saved.error))
+                        FieldChange(field="ShareType", after="V")], note=saved.error,
+                role="note_link", key=entity_id))
         for write in plan.follow_ups:
             rid = outcome.follow_ups.get(str(write.key)) or write.id
             if rid:
@@ -725,7 +723,7 @@ class LogActivity:
                 action="updated" if write.id else "created", object="Task", id=rid,
                 url=record_url(url, "Task", str(rid)), label=write.fields.get("Subject"),
                 fields=_field_changes(write.fields, ctx.follow_up_rows.get(str(write.id)), update=bool(write.id)),
-                note=f"{FOLLOW_UP_NOTE}{write.key}"))
+                note=f"{FOLLOW_UP_NOTE}{write.key}", role="follow_up", key=write.key))
 
     def _carry_over(self, ctx: _Context, prior: PriorWrites, plan: WritePlan, result: ActivityResult) -> None:
         """Relations, links and follow-ups of earlier attempts stay in the ledger's picture of the call."""
@@ -736,16 +734,17 @@ class LogActivity:
         for contact_id in sorted(prior.relations - attached - set(plan.relations)):
             ctx.report.changes.append(RecordChange(
                 action="unchanged", object=rel_obj, label=ctx.rel.contact_emails.get(contact_id),
-                fields=[FieldChange(field="RelationId", after=contact_id)]))
+                fields=[FieldChange(field="RelationId", after=contact_id)], role="relation", key=contact_id))
         linked = {f.after for c in ctx.report.changes for f in c.fields if f.field == "LinkedEntityId"}
         if result.note_id and result.note_id == prior.note_id:
             for entity_id in sorted(prior.note_links - linked):
                 ctx.report.changes.append(RecordChange(
                     action="unchanged", object="ContentDocumentLink",
                     fields=[FieldChange(field="ContentDocumentId", after=result.note_id),
-                            FieldChange(field="LinkedEntityId", after=entity_id)]))
+                            FieldChange(field="LinkedEntityId", after=entity_id)],
+                    role="note_link", key=entity_id))
         for key, task_id in prior.follow_ups.items():
             if ("Task", task_id) not in written:
                 ctx.report.changes.append(RecordChange(
                     action="unchanged", object="Task", id=task_id, url=record_url(url, "Task", task_id),
-                    note=f"{FOLLOW_UP_NOTE}{key} (no longer among the action items)"))
+                    note=f"{FOLLOW_UP_NOTE}{key} (no longer among the action items)", role="follow_up", key=key))

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from callsync.models.event import CallProcessed
-from callsync.models.ledger import Outcome
+from callsync.models.ledger import LedgerEntry, Outcome
 from callsync.ports import Ledger
 
 
@@ -53,13 +53,13 @@ class RunSummary(BaseModel):
     records_written: int = 0
 
 
-def summarize(entries: list[dict[str, Any]]) -> RunSummary:
+def summarize(entries: list[LedgerEntry]) -> RunSummary:
     summary = RunSummary()
     for entry in entries:
-        if not str(entry.get("sk", "")).startswith("step#") or "changes" not in entry:
+        if entry.report is None:
             continue
-        summary.api_requests += int(entry.get("api_requests") or 0)
-        summary.records_written += sum(1 for c in entry.get("changes") or [] if c.get("action") in WRITES)
+        summary.api_requests += entry.report.api_requests
+        summary.records_written += sum(1 for c in entry.report.changes if c.action in WRITES)
     return summary
 
 

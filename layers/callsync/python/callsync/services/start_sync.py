@@ -20,17 +20,15 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from callsync.errors import InvalidEvent, InvalidSettings, PermanentError, SettingsNotFound
 from callsync.models.event import CallProcessed
 from callsync.models.event import call_key as event_call_key
-from callsync.models.ledger import StepReport
+from callsync.models.ledger import ConsumerStatus, DeliveryReport
 from callsync.ports import Ledger, SettingsStore
-
-ConsumerStatus = Literal["STARTED", "SKIPPED", "DUPLICATE", "REJECTED"]
 
 EXECUTION_NAME_MAX = 80
 _READABLE_ORG = re.compile(r"^[A-Za-z0-9_]+$")
@@ -71,22 +69,6 @@ class Message:
     message_id: str
     body: str
     receive_count: int = 1
-
-
-class DeliveryReport(StepReport):
-    """The consumer's ledger entry for one delivered message (``step = "delivery#<message_id>"``)."""
-
-    status: ConsumerStatus
-    message_id: str
-    reason: str | None = None
-    error_type: str | None = None
-    execution_name: str | None = None
-    execution_arn: str | None = None
-    org_id: str | None = None
-    call_id: str | None = None
-    revision: int | None = None
-    receive_count: int = 1
-    received_at: str
 
 
 @dataclass(frozen=True)

@@ -304,7 +304,7 @@ class SyncFields:
 
     def _retried(self, state: SyncState) -> bool:
         """Whether an earlier attempt of this step recorded itself for this call (retry or replay)."""
-        return any(e.get("sk") == f"step#{STEP}" for e in self.ledger.entries(state.call.call_key))
+        return any(e.step == STEP for e in self.ledger.entries(state.call.call_key))
 
     # -- 5. decisions ----------------------------------------------------------------------------------
 
