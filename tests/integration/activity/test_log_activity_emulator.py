@@ -9,7 +9,8 @@ import pytest
 from activity_stack import ALICE, BOB_REP, DEAL, GLOBEX, JANE, ORG, RAJ, SAM, org_fixture
 from callsync.adapters.salesforce_activity import SalesforceActivityStore
 from callsync.models.state import SyncState
-from callsync.services.log_activity import LogActivity, WriteOutcome, WritePlan
+from callsync.ports.activity import WriteOutcome, WritePlan
+from callsync.services.log_activity import LogActivity
 
 from functions.log_activity.app import handler
 

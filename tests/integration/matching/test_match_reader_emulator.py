@@ -9,7 +9,7 @@ from callsync.adapters.salesforce_match import SalesforceMatchReader
 from callsync.domain.matching import match_call
 from callsync.domain.participants import build_roster
 from callsync.models.event import CallProcessed
-from callsync.services.match_opportunity import MappedFields, MatchQuery
+from callsync.ports.match import MappedFields, MatchQuery
 from matching_org import BOB, EXPANSION, GLOBEX, JANE, OBRIEN, ORG, PARTNER_DEAL, RENEWAL, org_fixture
 
 pytestmark = pytest.mark.integration

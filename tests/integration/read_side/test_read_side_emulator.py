@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from callsync.adapters.salesforce_context import SalesforceClosedDealReader
 from callsync.domain.closed_deals import Window
-from callsync.services.watch_closed_deals import ChangeQuery
+from callsync.ports.closed_deals import ChangeQuery
 from callsync_dev.emulator.testing import salesforce_client
 from callsync_dev.read_side_cli import LocalReadSide, local_read_side, register_cli
 

@@ -12,14 +12,7 @@ from callsync.models.event import CallProcessed
 from callsync.models.match import AccountInfo, ContactsResult, MatchResult, OpportunityInfo, Person
 from callsync.models.settings import OrgSettings
 from callsync.models.state import SyncState
-from callsync.services.log_activity import (
-    LookupRequest,
-    LookupResult,
-    SaveResult,
-    StaleRecord,
-    WriteOutcome,
-    WritePlan,
-)
+from callsync.ports.activity import LookupRequest, LookupResult, SaveResult, StaleRecord, WriteOutcome, WritePlan
 from callsync.testing import FakeDescribeSource
 
 CALL_START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)

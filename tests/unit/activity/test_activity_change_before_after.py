@@ -13,8 +13,8 @@ from activity_builders import HOST, JANE, OPP, FakeActivityStore, describes, mak
 from callsync.adapters.salesforce_match import SalesforceMatchReader
 from callsync.models.ledger import RecordChange
 from callsync.models.state import SyncState
+from callsync.ports.match import MatchQuery
 from callsync.services.log_activity import LogActivity
-from callsync.services.match_opportunity import MatchQuery
 from callsync.testing import FakeLedger
 
 

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 from callsync.adapters.salesforce_activity import SalesforceActivityStore
 from callsync.errors import SalesforceRejected
-from callsync.services.log_activity import LookupRequest, RecordWrite, StaleRecord, WritePlan
+from callsync.ports.activity import LookupRequest, RecordWrite, StaleRecord, WritePlan
 
 
 class RecordingApi:

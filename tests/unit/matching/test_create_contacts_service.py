@@ -9,7 +9,8 @@ from callsync.domain.contact_plan import NewRecord
 from callsync.errors import ConcurrentUpdate, SalesforceRowLocked, SalesforceUnavailable
 from callsync.models.match import AccountInfo, MatchResult, Person
 from callsync.models.state import SyncState
-from callsync.services.create_contacts import CREATE_CLAIM_SECONDS, CreateContacts, SaveOutcome, claim_key
+from callsync.ports.people import SaveOutcome
+from callsync.services.create_contacts import CREATE_CLAIM_SECONDS, CreateContacts, claim_key
 from callsync.testing import FakeClaims, FakeLedger
 from matching_builders import make_call, make_settings
 

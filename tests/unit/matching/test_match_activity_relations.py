@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from callsync.adapters.salesforce_match import SalesforceMatchReader
-from callsync.services.match_opportunity import MatchQuery
+from callsync.ports.match import MatchQuery
 
 START = datetime(2026, 6, 3, 15, 0, tzinfo=UTC)
 

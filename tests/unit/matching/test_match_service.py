@@ -8,7 +8,8 @@ from typing import Any
 from callsync.domain.matching import ContactRow, MatchInput, RoleRow
 from callsync.models.match import AccountInfo, MatchResult
 from callsync.models.state import SyncState
-from callsync.services.match_opportunity import MatchOpportunity, MatchQuery, MatchRead
+from callsync.ports.match import MatchQuery, MatchRead
+from callsync.services.match_opportunity import MatchOpportunity
 from callsync.testing import FakeDescribeSource, FakeLedger
 from matching_builders import CALL_START, make_call, make_settings, opp
 

@@ -8,7 +8,7 @@ import pytest
 from callsync.adapters.salesforce_match import SalesforceMatchReader
 from callsync.adapters.salesforce_people import SalesforcePeopleWriter, interpret
 from callsync.errors import SalesforceRowLocked
-from callsync.services.match_opportunity import MappedFields, MatchQuery
+from callsync.ports.match import MappedFields, MatchQuery
 
 START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from typing import Any
 from callsync.domain.closed_deals import DealState, OpportunityChange
 from callsync.errors import RetryableError
 from callsync.models.read_side import DealClosed, LoggedCall
-from callsync.services.watch_closed_deals import ChangeQuery
+from callsync.ports.closed_deals import ChangeQuery
 
 
 def describe(name: str, *fields: str | tuple[str, str, str], queryable: bool = True) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from callsync.errors import MissingPermission
 from callsync.models.match import AccountInfo, OpportunityInfo
 from callsync.models.read_side import DealContextRequest
 from callsync.models.settings import OrgSettings
-from callsync.services.deal_context import ContextRead, ContextReadPlan, DealContextService
-from callsync.services.match_opportunity import MatchRead
+from callsync.ports.deal_context import ContextRead, ContextReadPlan
+from callsync.ports.match import MatchRead
+from callsync.services.deal_context import DealContextService
 from callsync.testing import FakeDescribeSource, FakeSettingsStore
 from read_side_fakes import describe
 

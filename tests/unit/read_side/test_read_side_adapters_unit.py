@@ -8,9 +8,9 @@ from urllib.parse import unquote
 
 from callsync.adapters.salesforce_context import SalesforceClosedDealReader, SalesforceContextReader
 from callsync.domain.closed_deals import Window
-from callsync.services.deal_context import ContextReadPlan, EmailPlan
-from callsync.services.match_opportunity import MappedFields, MatchQuery
-from callsync.services.watch_closed_deals import ChangeQuery
+from callsync.ports.closed_deals import ChangeQuery
+from callsync.ports.deal_context import ContextReadPlan, EmailPlan
+from callsync.ports.match import MappedFields, MatchQuery
 
 AT = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 

@@ -20,7 +20,7 @@ from simple_salesforce import format_soql
 
 from callsync.adapters.salesforce_errors import error_items, raise_for_save_results, raise_for_subresponses
 from callsync.ports import SalesforceApi
-from callsync.services.log_activity import (
+from callsync.ports.activity import (
     LookupRequest,
     LookupResult,
     RecordWrite,

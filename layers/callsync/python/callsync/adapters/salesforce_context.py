@@ -48,9 +48,9 @@ from callsync.domain.closed_deals import OpportunityChange, call_ids_in
 from callsync.domain.matching import NEW_DEAL_WINDOW, MatchInput
 from callsync.models.read_side import LoggedCall
 from callsync.ports import SalesforceApi
-from callsync.services.deal_context import ContextRead, ContextReadPlan
-from callsync.services.match_opportunity import MatchQuery, MatchRead
-from callsync.services.watch_closed_deals import ChangeQuery
+from callsync.ports.closed_deals import ChangeQuery
+from callsync.ports.deal_context import ContextRead, ContextReadPlan
+from callsync.ports.match import MatchQuery, MatchRead
 
 EMAIL_FIELDS = ("Id", "Subject", "FromAddress", "FromName", "ToAddress", "CcAddress", "MessageDate", "Incoming",
                 "TextBody", "RelatedToId")  # fmt: skip

@@ -35,7 +35,7 @@ from callsync.domain.matching import NEW_DEAL_WINDOW, ContactRow, LeadRow, Match
 from callsync.models.describe import is_api_name
 from callsync.models.match import AccountInfo, OpportunityInfo
 from callsync.ports import SalesforceApi
-from callsync.services.match_opportunity import MatchQuery, MatchRead
+from callsync.ports.match import MatchQuery, MatchRead
 
 CHUNK = 20  # participant emails per composite (keeps each query URI far below 16 KB)
 ACCOUNT_OPPORTUNITY_LIMIT = 200

@@ -22,7 +22,7 @@ from callsync.domain.contact_plan import NewRecord
 from callsync.errors import RetryableError
 from callsync.models.match import AccountInfo
 from callsync.ports import SalesforceApi
-from callsync.services.create_contacts import SaveOutcome
+from callsync.ports.people import SaveOutcome
 
 LOOKUP_TERMS = 20  # emails per people-lookup query
 LOOKUP_SOQL_CHARS = 6000  # an Account lookup statement stays below this (its URI far below 16 KB)

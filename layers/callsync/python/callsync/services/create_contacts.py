@@ -28,44 +28,19 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from callsync.domain.contact_plan import NewRecord, lookup_terms, plan_records, unmatched
 from callsync.errors import ConcurrentUpdate, RetryableError
 from callsync.models.ledger import FieldChange, RecordChange, record_url_or_none
-from callsync.models.match import AccountInfo, ContactsResult, MatchResult, Person
+from callsync.models.match import ContactsResult, MatchResult, Person
 from callsync.models.state import SyncState
 from callsync.ports import Claims, Ledger
+from callsync.ports.people import PeopleWriter, SaveOutcome
 
 CREATE_CLAIM_SECONDS = 90  # one attempt's hold on a person; longer than a step function can run
 KNOWN_SECONDS = 3600  # how long a resolved claim answers "this person is Contact:003..." for other calls
 WAIT_SECONDS = 20.0  # how long a call waits for another call's create before the state machine retries it
 POLL_SECONDS = (0.05, 0.3)
-
-
-@dataclass(frozen=True)
-class SaveOutcome:
-    """One record's result from the collections request, already interpreted by the adapter."""
-
-    success: bool
-    id: str | None = None
-    error_code: str | None = None
-    message: str = ""
-    duplicate_of: tuple[str, str] | None = None  # (object, id) named by DUPLICATES_DETECTED
-    retryable: bool = False
-    error: Exception | None = field(default=None, compare=False)  # the callsync error to raise if retryable
-
-
-class PeopleWriter(Protocol):
-    def find_accounts(self, domains: list[str], names: list[str]) -> list[AccountInfo]:
-        """Accounts whose Website contains one of ``domains`` or whose Name is one of ``names`` (one query)."""
-
-    def find_people(self, emails: list[str]) -> dict[str, tuple[str, str]]:
-        """email → (object, id) of existing Contacts (preferred) or unconverted Leads (one request)."""
-
-    def create(self, records: list[NewRecord]) -> list[SaveOutcome]:
-        """One sObject Collections request (allOrNone false); one outcome per record, same order."""
 
 
 def claim_key(org_id: str, email: str) -> str:

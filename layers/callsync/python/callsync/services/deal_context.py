@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
@@ -40,7 +40,8 @@ from callsync.models.read_side import (
 )
 from callsync.models.settings import OrgSettings
 from callsync.ports import DescribeSource, SettingsStore
-from callsync.services.match_opportunity import MappedFields, MatchQuery, MatchRead
+from callsync.ports.deal_context import ContextRead, ContextReader, ContextReadPlan, EmailPlan
+from callsync.ports.match import MappedFields, MatchQuery
 
 CORE_OBJECTS = ("Contact", "Opportunity", "OpportunityContactRole", "Account")
 OPTIONAL_OBJECTS = ("Lead", "User", "EmailMessage", "EmailMessageRelation")
@@ -49,47 +50,6 @@ EMAIL_FIELDS = ("Id", "Subject", "FromAddress", "FromName", "ToAddress", "CcAddr
                 "TextBody", "RelatedToId")  # fmt: skip
 RELATION_FIELDS = ("EmailMessageId", "RelationId", "RelationAddress", "RelationObjectType")  # Contact emails
 _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
-
-
-@dataclass(frozen=True)
-class EmailPlan:
-    since: datetime
-    max: int
-    fields: tuple[str, ...]  # visible EmailMessage fields, Id first
-
-
-@dataclass(frozen=True)
-class ContextReadPlan:
-    """What the reader reads: the match query plus what the read side adds."""
-
-    query: MatchQuery
-    emails: EmailPlan | None = None
-    opportunity_id: str | None = None
-    account_id: str | None = None
-    users: bool = True  # User readable
-    leads: bool = True  # Lead readable
-    accounts: bool = True
-    contact_emails: bool = True  # EmailMessageRelation readable (how emails reach Contacts)
-
-
-@dataclass
-class ContextRead:
-    match: MatchRead
-    accounts: list[dict[str, Any]] = field(default_factory=list)
-    emails_by_parent: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # parent id -> emails
-    email_parents: set[str] = field(default_factory=set)  # ids read with the Emails subquery (all fetched)
-
-
-class ContextReader(Protocol):
-    def read_context(self, plan: ContextReadPlan) -> ContextRead:
-        """Everything in one composite per 20 participants (two with the Contacts' emails: ≤5 queries each).
-
-        Raises:
-            RetryableError / PermanentError: from the Salesforce gateway.
-        """
-
-    def opportunity_emails(self, plan: ContextReadPlan, opportunity_id: str) -> list[dict[str, Any]]:
-        """Emails related to one Opportunity (one query)."""
 
 
 @dataclass

@@ -8,12 +8,11 @@ need: current values of the mapped fields and candidate activities for the dedup
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from callsync.domain.activity_kind import activity_kind, candidate_subjects
-from callsync.domain.matching import MatchInput, match_call
+from callsync.domain.matching import match_call
 from callsync.domain.participants import build_roster, looks_internal
 from callsync.models.describe import is_api_name
 from callsync.models.ledger import RecordChange, StepReport, record_url_or_none
@@ -21,48 +20,7 @@ from callsync.models.match import MatchResult
 from callsync.models.settings import MATCHED_OBJECTS
 from callsync.models.state import SyncState
 from callsync.ports import DescribeSource, Ledger
-
-
-@dataclass(frozen=True)
-class MappedFields:
-    """Visible mapped fields per object (canonical API names), read along with the records."""
-
-    opportunity: tuple[str, ...] = ()
-    account: tuple[str, ...] = ()
-    contact: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class MatchQuery:
-    """What to read for one call."""
-
-    emails: tuple[str, ...]  # every valid participant (Users are looked up for all)
-    external_emails: tuple[str, ...]  # the ones that do not look internal (Contacts/Leads/Opportunities)
-    started_at: datetime
-    fields: MappedFields = MappedFields()
-    activity_object: str | None = None  # Task | Event | None (activity sync off: no candidates)
-    activity_subjects: tuple[str, ...] = ()
-    # Shared Activities on: read each candidate's Task/EventRelations too, so LogActivity does not
-    # attach a contact the existing activity already has (DUPLICATE_VALUE).
-    activity_relations: bool = False
-
-
-@dataclass
-class MatchRead:
-    """What the reader found: rule input, current field values by record id, activity candidates."""
-
-    data: MatchInput
-    values: dict[str, dict[str, Any]] = field(default_factory=dict)
-    activities: list[dict[str, Any]] | None = None
-
-
-class MatchReader(Protocol):
-    def read(self, query: MatchQuery) -> MatchRead:
-        """Read everything in as few requests as possible (one composite per 20 emails).
-
-        Raises:
-            RetryableError / PermanentError: from the Salesforce gateway.
-        """
+from callsync.ports.match import MappedFields, MatchQuery, MatchReader
 
 
 def later_step_objects(state: SyncState) -> list[str]:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 from callsync.domain.field_policies import Decision, decide
 from callsync.domain.field_targets import Target, Unresolved, field_fix, object_fix, resolve_target, target_key
@@ -42,40 +42,12 @@ from callsync.models.fields import FieldSyncResult, ReadOutcome, RecordRead, Rec
 from callsync.models.ledger import FieldChange, RecordAction, RecordChange, StepReport, record_url
 from callsync.models.state import SyncState
 from callsync.ports import DescribeSource, Leases, Ledger
+from callsync.ports.fields import FieldStore
 from callsync.services.record_leases import WAIT_SECONDS, HeldLeases, holding
 
 STEP = "SyncFields"
 ACCOUNT_LINK_SOURCE = "company.url"
 CLOCK_SKEW_SECONDS = 1.0  # margin between a writer's clock (its lease stamp) and the match step's (read_at)
-
-
-class FieldStore(Protocol):
-    """What SyncFields needs from Salesforce: one batched read, one batched write."""
-
-    @property
-    def instance_url(self) -> str: ...
-
-    @property
-    def api_requests(self) -> int:
-        """Salesforce API requests made so far (as counted against the daily limit)."""
-
-    def read(self, reads: Sequence[RecordRead]) -> dict[str, ReadOutcome]:
-        """Current values for each read, keyed by ``RecordRead.key``; one request for all of them.
-
-        A read by ``via`` returns the newest record (LastModifiedDate) whose ``via``
-        equals ``parent_id``, or ``record=None``. A failed query is returned as
-        ``ReadOutcome.error``.
-
-        Raises:
-            RetryableError: the request as a whole failed transiently.
-        """
-
-    def write(self, writes: Sequence[RecordWrite]) -> dict[str, WriteOutcome]:
-        """Apply updates and creates in one request (not all-or-none), outcome per ``RecordWrite.key``.
-
-        Raises:
-            RetryableError: the request as a whole failed transiently (nothing was written).
-        """
 
 
 @dataclass

@@ -34,7 +34,6 @@ from callsync.domain.closed_deals import (
     DealState,
     OpportunityChange,
     Verdict,
-    Window,
     claim_key,
     close_id,
     judge,
@@ -47,18 +46,10 @@ from callsync.errors import CallsyncError, MissingPermission
 from callsync.models.ledger import record_url
 from callsync.models.read_side import DealClosed, LoggedCall, OrgCycle, RecordRef, WatchResult
 from callsync.ports import Claims, DescribeSource, SettingsStore
+from callsync.ports.closed_deals import ChangeQuery
 
 LEASE_SECONDS = 20 * 60  # longer than the function's timeout: a claim outlives the run that took it
 PUBLISH_BATCH = 10  # PutEvents takes at most 10 entries
-
-
-@dataclass(frozen=True)
-class ChangeQuery:
-    window: Window
-    only_closed: bool
-    loss_reason_field: str | None = None  # canonical API name, visible
-    with_amount: bool = True
-    with_account_name: bool = True
 
 
 class ClosedDealReader(Protocol):
