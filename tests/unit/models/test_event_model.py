@@ -74,8 +74,11 @@ def test_invalid_event_is_rejected_naming_the_field(change: dict[str, Any], name
 
 
 def test_not_json_is_rejected_as_such() -> None:
-    with pytest.raises(InvalidEvent, match="not valid JSON"):
+    # When the body is not JSON, or JSON that is not an object / Then the reason says which
+    with pytest.raises(InvalidEvent, match="body is not JSON"):
         parse_event(b"{not json")
+    with pytest.raises(InvalidEvent, match="not a JSON object"):
+        parse_event(b"[1, 2]")
 
 
 def test_insight_values_may_be_text_numbers_or_lists() -> None:

@@ -9,7 +9,7 @@ import pytest
 from callsync.errors import InvalidEvent
 from callsync.models.settings import OrgSettings
 from callsync.models.state import SyncState
-from callsync.services.start_sync import parse_event
+from callsync.models.validation import parse_event
 
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS = ROOT / "events"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -38,12 +39,21 @@ def parse_json(model: type[M], raw: str | bytes, *, what: str, error: type[Perma
 
 
 def parse_event(raw: str | bytes) -> CallProcessed:
-    """A ``call.processed`` v1 message body.
+    """A ``call.processed`` v1 message body: the one parser (the consumer's, the CLI's, the tests').
 
     Raises:
-        InvalidEvent: not JSON, or not a valid v1 event (the message names the field).
+        InvalidEvent: not JSON, not a JSON object, or not a valid v1 event (the message names the field).
     """
-    return parse_json(CallProcessed, raw, what="call.processed v1 event", error=InvalidEvent)
+    try:
+        body = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise InvalidEvent(f"body is not JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
+    if not isinstance(body, dict):
+        raise InvalidEvent(f"body is not a JSON object (got {type(body).__name__})")
+    try:
+        return CallProcessed.model_validate(body)
+    except ValidationError as e:
+        raise InvalidEvent(f"not a valid call.processed v1 event: {explain(e)}") from e
 
 
 def parse_settings(data: dict[str, object], org_id: str) -> OrgSettings:

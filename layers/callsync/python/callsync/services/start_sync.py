@@ -22,12 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from pydantic import ValidationError
-
 from callsync.errors import InvalidEvent, InvalidSettings, PermanentError, SettingsNotFound
-from callsync.models.event import CallProcessed
 from callsync.models.event import call_key as event_call_key
 from callsync.models.ledger import ConsumerStatus, DeliveryReport
+from callsync.models.validation import parse_event
 from callsync.ports import Ledger, SettingsStore
 
 EXECUTION_NAME_MAX = 80
@@ -98,31 +96,6 @@ def execution_name(org_id: str, call_id: str, revision: int) -> str:
     suffix = f"-h{digest}"
     prefix = _UNSAFE.sub("_", f"{org_id}-{call_id}")[: EXECUTION_NAME_MAX - len(suffix)]
     return f"{prefix}{suffix}"
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """``field: problem`` for each failing field, the way an upstream producer can act on it."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in item['loc']) or '(body)'}: {item['msg']}" for item in error.errors()
-    )
-
-
-def parse_event(body: str) -> CallProcessed:
-    """The message body as a v1 event.
-
-    Raises:
-        InvalidEvent: not JSON, not an object, or not a valid ``call.processed`` v1 event.
-    """
-    try:
-        raw = json.loads(body)
-    except json.JSONDecodeError as e:
-        raise InvalidEvent(f"body is not JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
-    if not isinstance(raw, dict):
-        raise InvalidEvent(f"body is not a JSON object (got {type(raw).__name__})")
-    try:
-        return CallProcessed.model_validate(raw)
-    except ValidationError as e:
-        raise InvalidEvent(f"not a valid call.processed v1 event: {describe_validation_error(e)}") from e
 
 
 def _identity_of(body: str) -> tuple[str | None, str | None, int | None]:
