@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.api_budget import TARGETS, Budget
+from bench.concurrency import STEPS as LAMBDA_STEPS
 from bench.cost import allocation_share, per_thousand, total_dollars
 from bench.harness import STEP_NAMES
 from bench.suite import Results
@@ -212,6 +213,21 @@ def render(r: Results) -> str:
                 [[name, n, f"{n * 2000:,}", f"{allocation_share(n):.1%}"] for name, n in
                  [("callsync warm", warm), ("callsync cold (every call)", r.budgets[0].cold.api_requests),
                   ("naive", r.budgets[0].naive), ("floor", 2)]]),
+        "",
+    ]
+    concurrency_rows: list[list[object]] = [
+        [p.calls, p.succeeded, p.lost, p.duplicated, f"{p.requests_per_call:.1f}", f"{p.wall_seconds:.1f}",
+         *(f"{_ms(p.p(s, 50))} / {_ms(p.p(s, 95))}" for s in LAMBDA_STEPS)] for p in r.concurrency]
+    lines += [
+        "## 6. Concurrency: N different calls on one deal at once (whole local stack)",
+        "",
+        "Each call appends to an Opportunity text field, the primary Contact's field and a via-record, adds a",
+        "multi-select value and brings the same new person; *lost* / *duplicated* count those contributions in",
+        "the org afterwards (target: 0 and 0). Step times are handler wall times, lease waits included",
+        "(in-process, one machine: they measure contention, not AWS latency).",
+        "",
+        *_table(["calls", "succeeded", "lost", "duplicated", "requests / call", "wall (s)",
+                 *(f"{s.removesuffix('Function')} p50 / p95" for s in LAMBDA_STEPS)], concurrency_rows),
         "",
     ]
     lines += ["## Reading the misses", "", *_analysis(r), ""]

@@ -13,6 +13,7 @@ from pathlib import Path
 from bench.api_budget import Budget, measure_budget
 from bench.cold_start import ImportTime, LayerSize, build_layer_size, handler_dirs, import_time
 from bench.compute import StepTimes, time_steps
+from bench.concurrency import ConcurrencyPoint, measure_concurrency
 from bench.cost import CallCounts
 from bench.fixtures import LARGE, TYPICAL
 from bench.scale import ScalePoint, match_time
@@ -32,6 +33,7 @@ class Mode:
     build_layer: bool
     scale: list[tuple[int, int]]
     scale_repeats: int
+    concurrency: tuple[int, ...] = (2, 8, 32)
 
     @classmethod
     def full(cls) -> Mode:
@@ -39,7 +41,7 @@ class Mode:
 
     @classmethod
     def smoke_mode(cls) -> Mode:
-        return cls(True, 3, 3, 1, False, [(200, 20), (2_000, 200)], 3)
+        return cls(True, 3, 3, 1, False, [(200, 20), (2_000, 200)], 3, (2,))
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Results:
     counts: CallCounts
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    concurrency: list[ConcurrencyPoint] = field(default_factory=list)
 
 
 def machine() -> dict[str, str]:
@@ -125,7 +128,12 @@ def run_suite(mode: Mode, progress: bool = True) -> Results:
             say(f"matching in an org of {contacts:,} Contacts and {opportunities:,} Opportunities")
             passes[(contacts, opportunities)].append(match_time(contacts, opportunities, mode.scale_repeats))
     scale = [min(points, key=lambda p: p.p50) for points in passes.values()]
+    concurrency = []
+    for calls in mode.concurrency:
+        say(f"{calls} concurrent calls on one deal through callsync run")
+        concurrency.append(measure_concurrency(calls))
     counts = call_counts(steps, throughput, budgets[0])
-    results = Results(mode, machine(), budgets, steps, throughput, imports, layer, scale, counts)
+    results = Results(mode, machine(), budgets, steps, throughput, imports, layer, scale, counts,
+                      concurrency=concurrency)
     results.seconds = time.perf_counter() - started
     return results
