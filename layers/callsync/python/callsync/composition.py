@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from callsync.services.watch_closed_deals import WatchClosedDeals
 
 
+RemainingMs = Callable[[], int]  # the Lambda context's get_remaining_time_in_millis
+
+
 @dataclass
 class Dependencies:
     """Everything a handler's service needs, built once per process.
@@ -57,9 +60,14 @@ class Dependencies:
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def salesforce(self, org_id: str) -> SalesforceApi:
-        """A new counting Salesforce client for ``org_id`` (one per invocation)."""
-        from callsync.adapters.salesforce_api import SimpleSalesforceApi
+    def salesforce(self, org_id: str, remaining_ms: RemainingMs | None = None) -> SalesforceApi:
+        """A new counting Salesforce client for ``org_id`` (one per invocation).
+
+        ``remaining_ms`` (the Lambda context's ``get_remaining_time_in_millis``) gives every request a
+        deadline inside the invocation (``salesforce_api.deadline_timeout``): a slow Salesforce ends in
+        a retryable ``SalesforceUnavailable`` instead of a Lambda timeout.
+        """
+        from callsync.adapters.salesforce_api import DEFAULT_TIMEOUT, SimpleSalesforceApi, deadline_timeout
 
         session, refresher = self._salesforce_session()
         return SimpleSalesforceApi(
@@ -68,6 +76,7 @@ class Dependencies:
             refresher=refresher,
             session=session,
             api_version=self.config.salesforce_api_version,
+            timeout=deadline_timeout(remaining_ms) if remaining_ms is not None else DEFAULT_TIMEOUT,
         )
 
     def describes(self, org_id: str, api: SalesforceApi) -> DescribeSource:
@@ -124,11 +133,11 @@ class Dependencies:
 
     # -- the write-side steps: each gets a fresh counting Salesforce client of the call's org ----------
 
-    def match_opportunity_service(self, org_id: str) -> MatchOpportunity:
+    def match_opportunity_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> MatchOpportunity:
         from callsync.adapters.salesforce_match import SalesforceMatchReader
         from callsync.services.match_opportunity import MatchOpportunity
 
-        api = self.salesforce(org_id)
+        api = self.salesforce(org_id, remaining_ms)
         return MatchOpportunity(
             SalesforceMatchReader(api),
             self.ledger,
@@ -137,11 +146,11 @@ class Dependencies:
             api_requests=lambda: api.api_requests,
         )
 
-    def create_contacts_service(self, org_id: str) -> CreateContacts:
+    def create_contacts_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> CreateContacts:
         from callsync.adapters.salesforce_people import SalesforcePeopleWriter
         from callsync.services.create_contacts import CreateContacts
 
-        api = self.salesforce(org_id)
+        api = self.salesforce(org_id, remaining_ms)
         return CreateContacts(
             SalesforcePeopleWriter(api),
             self.claims,
@@ -150,28 +159,28 @@ class Dependencies:
             api_requests=lambda: api.api_requests,
         )
 
-    def sync_fields_service(self, org_id: str) -> SyncFields:
+    def sync_fields_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> SyncFields:
         from callsync.adapters.salesforce_fields import SalesforceFieldStore
         from callsync.services.sync_fields import SyncFields
 
-        api = self.salesforce(org_id)
+        api = self.salesforce(org_id, remaining_ms)
         return SyncFields(SalesforceFieldStore(api), self.describes(org_id, api), self.ledger, self.claims)
 
-    def log_activity_service(self, org_id: str) -> LogActivity:
+    def log_activity_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> LogActivity:
         from callsync.adapters.salesforce_activity import SalesforceActivityStore
         from callsync.services.log_activity import LogActivity
 
-        api = self.salesforce(org_id)
+        api = self.salesforce(org_id, remaining_ms)
         return LogActivity(SalesforceActivityStore(api), self.describes(org_id, api), self.ledger, self.claims)
 
     # -- the read side ----------------------------------------------------------------------------
 
-    def deal_context_service(self, org_id: str) -> DealContextService:
+    def deal_context_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> DealContextService:
         """The read side's deal context over a fresh counting Salesforce client of ``org_id``."""
         from callsync.adapters.salesforce_context import SalesforceContextReader
         from callsync.services.deal_context import DealContextService
 
-        api = self.salesforce(org_id)
+        api = self.salesforce(org_id, remaining_ms)
         return DealContextService(
             settings=self.settings,
             reader=SalesforceContextReader(api),
@@ -180,15 +189,20 @@ class Dependencies:
             api_requests=lambda: api.api_requests,
         )
 
-    def watch_closed_deals_service(self, *, bus_name: str | None = None) -> WatchClosedDeals:
-        """The closed-deals watcher: claims table (watermarks, deal states), settings table, the deal bus."""
+    def watch_closed_deals_service(
+        self, *, bus_name: str | None = None, remaining_ms: RemainingMs | None = None
+    ) -> WatchClosedDeals:
+        """The closed-deals watcher: claims table (watermarks, deal states), settings table, the deal bus.
+
+        With ``remaining_ms`` its Salesforce requests end before the invocation does.
+        """
         from callsync.adapters.dynamodb_watch_state import DynamoDbOrgDirectory, DynamoDbWatchState
         from callsync.adapters.eventbridge_publisher import EventBridgePublisher
         from callsync.adapters.salesforce_context import SalesforceClosedDealReader
         from callsync.services.watch_closed_deals import OrgSalesforce, WatchClosedDeals
 
         def connect(org_id: str) -> OrgSalesforce:
-            api = self.salesforce(org_id)
+            api = self.salesforce(org_id, remaining_ms)
             return OrgSalesforce(
                 reader=SalesforceClosedDealReader(api),
                 describes=self.describes(org_id, api),
