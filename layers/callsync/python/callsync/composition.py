@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from callsync.services.log_activity import LogActivity
     from callsync.services.match_opportunity import MatchOpportunity
     from callsync.services.sync_fields import SyncFields
-    from callsync.services.watch_closed_deals import WatchClosedDeals
+    from callsync.services.watch_closed_deals import DispatchOrgWatches, WatchClosedDeals
 
 
 RemainingMs = Callable[[], int]  # the Lambda context's get_remaining_time_in_millis
@@ -194,7 +194,8 @@ class Dependencies:
     ) -> WatchClosedDeals:
         """The closed-deals watcher: claims table (watermarks, deal states), settings table, the deal bus.
 
-        With ``remaining_ms`` its Salesforce requests end before the invocation does.
+        With ``remaining_ms`` it starts no org with too little time left, and its Salesforce requests
+        end before the invocation does.
         """
         from callsync.adapters.dynamodb_watch_state import DynamoDbOrgDirectory, DynamoDbWatchState
         from callsync.adapters.eventbridge_publisher import EventBridgePublisher
@@ -217,6 +218,20 @@ class Dependencies:
             publisher=EventBridgePublisher(self._client("events"), bus_name or self.config.event_bus_name),
             connect=connect,
             directory=DynamoDbOrgDirectory(self._dynamodb_table(self.config.settings_table)),
+            remaining_ms=remaining_ms,
+        )
+
+    def watch_dispatch_service(self) -> DispatchOrgWatches:
+        """The closed-deals dispatcher: one asynchronous invoke of ``config.watch_org_function`` per org."""
+        from callsync.adapters.dynamodb_watch_state import DynamoDbOrgDirectory
+        from callsync.adapters.lambda_invoker import LambdaOrgWatchInvoker
+        from callsync.services.watch_closed_deals import DispatchOrgWatches
+
+        if not self.config.watch_org_function:
+            raise RuntimeError("WATCH_ORG_FUNCTION is not set: there is no per-org watcher to dispatch to")
+        return DispatchOrgWatches(
+            directory=DynamoDbOrgDirectory(self._dynamodb_table(self.config.settings_table)),
+            invoker=LambdaOrgWatchInvoker(self._client("lambda"), self.config.watch_org_function),
         )
 
 
