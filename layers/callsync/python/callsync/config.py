@@ -23,6 +23,8 @@ class Config(BaseModel):
     # The per-org closed-deals watcher (alias ARN) the scheduled dispatcher invokes once per org; empty
     # (local tools) = the dispatcher runs every org's cycle itself.
     watch_org_function: str = Field(default="")
+    # KMS key of the org and app secrets (`callsync connect` creates secrets with it; from stack outputs).
+    secrets_kms_key_id: str | None = Field(default=None)
     salesforce_api_version: str = Field(default="62.0")
     describe_ttl_seconds: int = Field(default=86400)
     secret_cache_seconds: int = Field(default=60)
