@@ -203,11 +203,19 @@ def test_the_org_secrets_key_rotates_and_opens_only_to_the_admin_role_and_the_to
     assert "kms:Decrypt" in grant["Action"] and grant["Resource"] == {"Fn::GetAtt": ["OrgSecretsKey", "Arn"]}
 
 
-def test_secret_grants_are_scoped_to_this_stacks_names() -> None:
+def test_secret_grants_are_scoped_to_this_stacks_names_and_to_what_the_token_store_calls() -> None:
     for logical in secret_readers():
         text = json.dumps(props(logical)["Policies"])
         for arn in re.findall(r"secret:([^\"]+)\"", text):
             assert arn.startswith("${AWS::StackName}/"), (logical, arn)
+        grants = [s for p in props(logical)["Policies"] if isinstance(p, dict) and "Statement" in p
+                  for s in p["Statement"] if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+        (org,) = [s for s in grants if any("/org/" in json.dumps(r) for r in as_list(s["Resource"]))]
+        (app,) = [s for s in grants if any("/app-" in json.dumps(r) for r in as_list(s["Resource"]))]
+        # org secrets: read, and write a refreshed token (conditionally: a new version, then the stage move)
+        assert set(org["Action"]) == {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+                                      "secretsmanager:UpdateSecretVersionStage"}, logical
+        assert as_list(app["Action"]) == ["secretsmanager:GetSecretValue"], logical  # the app secret: read only
 
 
 def test_connect_finds_the_names_and_the_key_in_the_stack_outputs() -> None:
