@@ -243,7 +243,7 @@ class StackOutputs:
     def __init__(self, name: str, outputs: dict[str, str]) -> None:
         self.name, self.outputs = name, outputs
 
-    def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803 - boto3's parameter name
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:  # boto3's parameter name
         assert StackName == self.name
         return {"Stacks": [{"StackName": self.name,
                             "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in self.outputs.items()]}]}

@@ -71,7 +71,8 @@ def test_the_alarm_topic_is_encrypted_with_a_rotating_key_cloudwatch_may_use() -
     key = props("AlarmTopicKey")
     assert key["EnableKeyRotation"] is True
     # ... whose policy lets cloudwatch.amazonaws.com (of this account) decrypt and generate data keys
-    (grant,) = [s for s in statements(key["KeyPolicy"]) if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    cloudwatch = {"Service": "cloudwatch.amazonaws.com"}
+    (grant,) = [s for s in statements(key["KeyPolicy"]) if s.get("Principal") == cloudwatch]
     assert grant["Effect"] == "Allow"
     assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(as_list(grant["Action"]))
     assert grant["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
@@ -113,7 +114,7 @@ def test_each_task_outlives_its_function_so_a_lambda_timeout_is_a_retried_error(
         # Then the function times out first (Sandbox.Timedout, retried) rather than the task (States.Timeout)
         assert ASL["States"][task]["TimeoutSeconds"] > timeout_of(function), task
         # And its Salesforce requests end DEADLINE_RESERVE_SECONDS before the function's timeout, leaving half of it
-        assert DEADLINE_RESERVE_SECONDS <= timeout_of(function) / 2, function
+        assert timeout_of(function) / 2 >= DEADLINE_RESERVE_SECONDS, function
     assert "TimeoutSeconds" in ASL
 
 
