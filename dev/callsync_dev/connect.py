@@ -10,7 +10,12 @@
 5. Store ``{"instance_url", "access_token", "refresh_token", "issued_at", "id"}`` in the org's
    secret ``{secret_prefix}{org_id}`` through ``SecretsManagerTokenStore``.
 
-The connected app's ``client_id``/``client_secret`` come from the app secret (``callsync/app``)
+With ``--stack NAME`` (or ``CALLSYNC_STACK``) the secret prefix, the app secret's name and the KMS key
+come from the deployed stack's outputs (``OrgSecretPrefix``, ``AppSecretName``, ``OrgSecretsKeyArn``):
+each stack has its own names, and new secrets are created encrypted with the stack's key. Without it,
+``SECRET_PREFIX``/``APP_SECRET_NAME``/``SECRETS_KMS_KEY_ID`` or the ``Config`` defaults apply.
+
+The connected app's ``client_id``/``client_secret`` come from the app secret (``<stack>/app``)
 or from flags (``--client-id``, ``--client-secret`` or ``CALLSYNC_CLIENT_SECRET``); flags are
 saved to the app secret when it does not exist yet, because the pipeline refreshes tokens with it.
 
@@ -283,18 +288,25 @@ def read_app_client(secrets_client: Any, name: str) -> AppClient | None:
     return AppClient(str(raw["client_id"]), str(raw.get("client_secret") or ""))
 
 
-def write_app_client(secrets_client: Any, name: str, client: AppClient) -> None:
+def write_app_client(secrets_client: Any, name: str, client: AppClient, *, kms_key_id: str | None = None) -> None:
     body = json.dumps({"client_id": client.client_id, "client_secret": client.client_secret})
     try:
         secrets_client.put_secret_value(SecretId=name, SecretString=body)
     except ClientError as e:
         if e.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
             raise
-        secrets_client.create_secret(Name=name, SecretString=body)
+        key = {"KmsKeyId": kms_key_id} if kms_key_id else {}
+        secrets_client.create_secret(Name=name, SecretString=body, **key)
 
 
 def resolve_app_client(
-    secrets_client: Any, name: str, flags: AppClient | None, *, save: bool, say: Callable[[str], None]
+    secrets_client: Any,
+    name: str,
+    flags: AppClient | None,
+    *,
+    save: bool,
+    say: Callable[[str], None],
+    kms_key_id: str | None = None,
 ) -> AppClient:
     """Flags win for this run; the app secret is created from them when absent (or replaced with ``save``).
 
@@ -309,7 +321,7 @@ def resolve_app_client(
             )
         return stored
     if stored is None or save:
-        write_app_client(secrets_client, name, flags)
+        write_app_client(secrets_client, name, flags, kms_key_id=kms_key_id)
         say(f"Saved the connected app's client id and secret in {name}.")
     elif stored != flags:
         raise ConnectError(
@@ -317,6 +329,29 @@ def resolve_app_client(
             "Pass --save-app-secret to replace it, or drop --client-id/--client-secret."
         )
     return flags
+
+
+# --- The deployed stack's names ------------------------------------------------------------------
+
+STACK_OUTPUTS = {"OrgSecretPrefix": "secret_prefix", "AppSecretName": "app_secret_name",
+                 "OrgSecretsKeyArn": "secrets_kms_key_id"}  # fmt: skip
+
+
+def config_from_stack(cloudformation: Any, stack_name: str, base: Config) -> Config:
+    """``base`` with the secret prefix, app secret name and secrets key of the deployed stack.
+
+    Raises:
+        ConnectError: the stack does not exist or lacks one of the outputs.
+    """
+    try:
+        (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError as e:
+        raise ConnectError(f"cannot read stack {stack_name}: {e.response.get('Error', {}).get('Code', 'error')}") from e
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+    missing = sorted(set(STACK_OUTPUTS) - set(outputs))
+    if missing:
+        raise ConnectError(f"stack {stack_name} has no output {', '.join(missing)} (deployed from an older template?)")
+    return base.model_copy(update={field: outputs[key] for key, field in STACK_OUTPUTS.items()})
 
 
 # --- Command line -------------------------------------------------------------------------------
@@ -336,6 +371,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the browser")
     parser.add_argument("--no-browser", action="store_true", help="print the URL only")
     parser.add_argument("--ca-file", help="CA bundle for a private Salesforce endpoint (the local emulator)")
+    parser.add_argument("--stack", default=os.environ.get("CALLSYNC_STACK"),
+                        help="deployed stack whose outputs name the secrets and their KMS key "
+                             "(default: CALLSYNC_STACK)")
 
 
 def main(
@@ -374,12 +412,18 @@ def run(
     aws = boto_session or boto3.session.Session()
     secrets_client = aws.client("secretsmanager")
     try:
-        client = resolve_app_client(secrets_client, config.app_secret_name, flags, save=args.save_app_secret, say=say)
+        if args.stack:
+            config = config_from_stack(aws.client("cloudformation"), args.stack, config)
+        key = config.secrets_kms_key_id
+        client = resolve_app_client(secrets_client, config.app_secret_name, flags, save=args.save_app_secret, say=say,
+                                    kms_key_id=key)  # fmt: skip
         connected = run_flow(
             args.org_id,
             login_url=args.login_url,
             client=client,
-            tokens=SecretsManagerTokenStore(secrets_client, prefix=config.secret_prefix, cache_seconds=0),
+            tokens=SecretsManagerTokenStore(
+                secrets_client, prefix=config.secret_prefix, cache_seconds=0, kms_key_id=key
+            ),
             session=make_session(args.ca_file or config.salesforce_ca_bundle),
             open_url=open_url,
             say=say,

@@ -4,11 +4,13 @@
 
 - every ``AWS::DynamoDB::Table`` (key schema, billing mode, TTL) and ``AWS::SQS::Queue``
   (visibility timeout, retention, redrive policy to the DLQ);
-- every ``AWS::Serverless::Function`` (registered in moto's Lambda; its environment is the
-  template's ``Globals`` plus its own variables, resolved);
+- every ``AWS::Serverless::Function`` (registered in moto's Lambda under its ``FunctionName``; its
+  environment is the template's ``Globals`` plus its own variables, resolved); a reference to its
+  ``AutoPublishAlias`` (``!Ref Fn.Alias``) is the alias-qualified ARN, routed to the same handler;
 - every ``AWS::Serverless::StateMachine``, from its ``DefinitionUri`` file with its
   ``DefinitionSubstitutions`` — the same definition that deploys — executed by moto's ASL
-  interpreter.
+  interpreter. moto has no state machine versions or aliases, so the state machine's alias
+  (``<StateMachine>Alias<name>``) resolves to the state machine's own ARN.
 
 Lambda invocations (from the state machine, or ``invoke``) are routed to the in-process handler
 of the function they name: ``functions/<dir>/app.py`` imported under a unique module name, called
@@ -285,15 +287,27 @@ class LocalStack:
             res.refs[logical] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
             res.attrs[(logical, "Arn")] = f"{arn_prefix.format('sqs')}:{name}"
             res.attrs[(logical, "QueueName")] = name
-        for logical in resources_of_type(self.template, "AWS::Serverless::Function"):
-            name = self._physical_name(logical)
+        globals_fn = (self.template.get("Globals") or {}).get("Function") or {}
+        for logical, spec in resources_of_type(self.template, "AWS::Serverless::Function").items():
+            props = spec.get("Properties") or {}
+            name = str(res.resolve(props["FunctionName"])) if "FunctionName" in props else self._physical_name(logical)
+            arn = f"{arn_prefix.format('lambda')}:function:{name}"
             res.refs[logical] = name
-            res.attrs[(logical, "Arn")] = f"{arn_prefix.format('lambda')}:function:{name}"
-        for logical in resources_of_type(self.template, "AWS::Serverless::StateMachine"):
+            res.attrs[(logical, "Arn")] = arn
+            # AutoPublishAlias: `!Ref Fn.Alias` (and SAM's generated `FnAlias<name>`) is the qualified ARN;
+            # invocations of it reach the same in-process handler (``function_by_name`` drops the qualifier).
+            alias = props.get("AutoPublishAlias", globals_fn.get("AutoPublishAlias"))
+            if alias:
+                res.refs[f"{logical}.Alias"] = res.refs[f"{logical}Alias{alias}"] = f"{arn}:{alias}"
+        for logical, spec in resources_of_type(self.template, "AWS::Serverless::StateMachine").items():
             name = self._physical_name(logical)
             res.refs[logical] = f"{arn_prefix.format('states')}:stateMachine:{name}"
             res.attrs[(logical, "Name")] = name
             res.attrs[(logical, "Arn")] = res.refs[logical]
+            # moto has no state machine versions or aliases: the alias resolves to the state machine itself.
+            alias = (spec.get("Properties") or {}).get("AutoPublishAlias")
+            if alias:
+                res.refs[f"{logical}Alias{alias}"] = res.refs[f"{logical}.Alias"] = res.refs[logical]
         for logical in resources_of_type(self.template, "AWS::Serverless::LayerVersion"):
             res.refs[logical] = f"{arn_prefix.format('lambda')}:layer:{self._physical_name(logical)}:1"
         for logical, spec in resources_of_type(self.template, "AWS::Events::EventBus").items():

@@ -23,7 +23,7 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
         raise InvalidEvent(f"invalid deal context request: {explain(e)}") from e
     deps = deps or get_dependencies()
     logger.append_keys(org_id=request.org_id)
-    result = deps.deal_context_service(request.org_id).run(request)
+    result = deps.deal_context_service(request.org_id, context.get_remaining_time_in_millis).run(request)
     logger.info("deal context", extra={"opportunity_id": result.opportunity.id if result.opportunity else None,
                                        "emails": len(result.emails), "api_requests": result.api_requests,
                                        "warnings": len(result.warnings)})  # fmt: skip

@@ -17,7 +17,8 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
     deps = deps or get_dependencies()
     state = SyncState.model_validate(event)
     logger.append_keys(org_id=state.call.org_id, call_id=state.call.call_id, revision=state.call.revision)
-    service = deps.match_opportunity_service(state.call.org_id)
+    # Salesforce requests get a deadline inside this invocation: slow answers fail retryably, before the timeout.
+    service = deps.match_opportunity_service(state.call.org_id, context.get_remaining_time_in_millis)
     result = service.run(state)
     logger.info("matched", extra={"reason": result.reason, "api_requests": result.report.api_requests})
     return result.model_dump(mode="json")

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from callsync.adapters.aws_errors import translating_aws_errors
 from callsync.composition import Dependencies, get_dependencies
-from callsync.observability import logger, metrics, tracer
+from callsync.observability import add_org_metric, logger, metrics, tracer
 from callsync.services.record_outcome import OutcomeInput, RecordOutcome
 
 
@@ -26,6 +26,10 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
     if outcome.error == "OrgDisconnected":
         metrics.add_metric(name="OrgDisconnected", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="SalesforceApiRequests", unit=MetricUnit.Count, value=summary.api_requests)
+    # Per org as well (org_id dimension): which org fails, which org spends the API allocation.
+    if outcome.status == "FAILED":
+        add_org_metric("CallsFailed", 1, data.call.org_id)
+    add_org_metric("SalesforceApiRequests", summary.api_requests, data.call.org_id)
     metrics.add_metric(name="RecordsWritten", unit=MetricUnit.Count, value=summary.records_written)
     log = logger.warning if outcome.status == "FAILED" else logger.info
     log(f"run {outcome.status}", extra={"error": outcome.error, "cause": outcome.cause,

@@ -73,3 +73,49 @@ def test_steps_run_in_order_and_end_by_recording_success() -> None:
     assert order == [*STEPS, "RecordSuccess", "Done"]
     assert [all_states[s]["ResultPath"] for s in STEPS] == ["$.match", "$.contacts", "$.fields", "$.activity"]
     assert all_states["RecordSuccess"]["Parameters"]["status"] == "SUCCEEDED"
+
+
+TIMEOUT_ERRORS = {"Sandbox.Timedout", "States.Timeout", "Lambda.ClientExecutionTimeoutException"}
+
+
+def tasks() -> dict[str, Any]:
+    return {name: state for name, state in states().items() if state["Type"] == "Task"}
+
+
+def test_every_task_retries_timeouts_a_capped_number_of_times() -> None:
+    # Given every Task of the state machine (the steps and both outcome writers)
+    for name, state in tasks().items():
+        # Then the Lambda timeout, the task timeout and the invoke's own timeout are retried ...
+        (retrier,) = [r for r in state["Retry"] if set(r["ErrorEquals"]) & TIMEOUT_ERRORS]
+        assert set(retrier["ErrorEquals"]) == TIMEOUT_ERRORS, name
+        # ... by one retrier of their own, capped: a step that always times out fails after 3 attempts
+        assert 1 <= retrier["MaxAttempts"] <= 2, name
+        assert retrier["JitterStrategy"] == "FULL" and retrier["MaxDelaySeconds"] <= 60, name
+
+
+def worst_chain_seconds(state: dict[str, Any]) -> float:
+    """The longest single retrier chain of a task: every attempt runs to its TimeoutSeconds and every
+    wait is the capped maximum."""
+    longest = 0.0
+    for retrier in state["Retry"]:
+        waits = sum(min(retrier["IntervalSeconds"] * retrier["BackoffRate"] ** n, retrier["MaxDelaySeconds"])
+                    for n in range(retrier["MaxAttempts"]))  # fmt: skip
+        longest = max(longest, waits + (retrier["MaxAttempts"] + 1) * state["TimeoutSeconds"])
+    return longest
+
+
+def test_the_execution_timeout_leaves_room_for_any_one_exhausted_retry_chain() -> None:
+    # Given the state machine's own TimeoutSeconds (an execution past it ends TIMED_OUT, alarmed)
+    definition = json.loads(ASL.read_text())
+    timeout = definition["TimeoutSeconds"]
+    # Then a step exhausting its longest retrier (e.g. SalesforceRateLimited) and RecordFailure's own
+    # worst case still fit: retries give up into RecordFailure (a FAILED outcome) before the execution times out
+    record_failure = worst_chain_seconds(tasks()["RecordFailure"])
+    for name, state in tasks().items():
+        assert worst_chain_seconds(state) + record_failure < timeout, name
+    assert timeout <= 24 * 3600  # a stuck execution still ends the same day
+
+
+def test_every_task_has_a_timeout() -> None:
+    for name, state in tasks().items():
+        assert 0 < state["TimeoutSeconds"] <= 900, name

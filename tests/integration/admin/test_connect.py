@@ -235,3 +235,62 @@ def test_no_redirect_times_out(aws: Any, emulator_for: StartEmulator,
     code = run_connect(aws, emu, *flags, "--timeout", "1", open_url=lambda url: None)
     # Then it gives up with a clear message
     assert code == 1 and "no answer from Salesforce" in capsys.readouterr().err
+
+
+class StackOutputs:
+    """CloudFormation's DescribeStacks for one deployed stack (moto's CloudFormation is not installed)."""
+
+    def __init__(self, name: str, outputs: dict[str, str]) -> None:
+        self.name, self.outputs = name, outputs
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:  # boto3's parameter name
+        assert StackName == self.name
+        return {"Stacks": [{"StackName": self.name,
+                            "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in self.outputs.items()]}]}
+
+
+class SessionWithStack:
+    """The moto session, with ``client("cloudformation")`` answering for the deployed stack."""
+
+    def __init__(self, aws: Any, cloudformation: StackOutputs) -> None:
+        self.aws, self.cloudformation = aws, cloudformation
+
+    def client(self, name: str) -> Any:
+        return self.cloudformation if name == "cloudformation" else self.aws.client(name)
+
+
+def test_with_a_stack_the_secrets_get_its_names_and_its_kms_key(
+    aws: Any, emulator_for: StartEmulator
+) -> None:
+    # Given a deployed stack "staging" whose outputs name its secrets and their customer managed key
+    key_arn = aws.client("kms").create_key(Description="staging org secrets")["KeyMetadata"]["Arn"]
+    stack = StackOutputs("staging", {"OrgSecretPrefix": "staging/org/", "AppSecretName": "staging/app",
+                                     "OrgSecretsKeyArn": key_arn})  # fmt: skip
+    emu = emulator_for(ORG)
+    conn = emu.connection
+    # When connect runs for that stack
+    code = connect.main([*args_for(emu, *client_flags(conn)), "--stack", "staging"],
+                        open_url=Browser(conn["ca_file"]), boto_session=SessionWithStack(aws, stack))  # fmt: skip
+    # Then the org and app secrets are the stack's, encrypted with its key
+    assert code == 0
+    sm = aws.client("secretsmanager")
+    assert secret(aws, "staging/org/acme")["instance_url"] == conn["instance_url"]
+    assert sm.describe_secret(SecretId="staging/org/acme")["KmsKeyId"] == key_arn
+    assert sm.describe_secret(SecretId="staging/app")["KmsKeyId"] == key_arn
+    # And nothing was written under another stack's (or the default) names
+    names = {s["Name"] for s in sm.list_secrets()["SecretList"]}
+    assert names == {"staging/org/acme", "staging/app"}
+
+
+def test_a_stack_without_the_outputs_is_refused_before_the_browser_opens(
+    aws: Any, emulator_for: StartEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a stack deployed from a template without the secrets outputs
+    emu = emulator_for(ORG)
+    opened: list[str] = []
+    # When connect runs for it
+    code = connect.main([*args_for(emu, *client_flags(emu.connection)), "--stack", "old"],
+                        open_url=opened.append, boto_session=SessionWithStack(aws, StackOutputs("old", {})))
+    # Then it fails naming the missing outputs, and nothing was started or stored
+    assert code == 1 and "OrgSecretsKeyArn" in capsys.readouterr().err
+    assert opened == [] and aws.client("secretsmanager").list_secrets()["SecretList"] == []

@@ -37,12 +37,17 @@ def test_queue_redrives_to_the_dlq_after_max_receive_count(stack: LocalStack) ->
     assert policy["maxReceiveCount"] == 5
 
 
-def test_state_machine_definition_is_the_asl_file_with_function_arns(stack: LocalStack) -> None:
+def test_state_machine_definition_is_the_asl_file_invoking_the_function_aliases(stack: LocalStack) -> None:
+    # Given the local stack built from the template
+    # When the state machine's definition is read back
     definition = json.loads(
         stack.client("stepfunctions").describe_state_machine(stateMachineArn=stack.state_machine_arn)["definition"])
     on_disk = json.loads((ROOT / "statemachine/post_call_sync.asl.json").read_text())
+    # Then it is the ASL file, each task invoking its function's `live` alias
     assert definition["States"].keys() == on_disk["States"].keys()
-    assert definition["States"]["MatchOpportunity"]["Resource"] == stack.function("MatchOpportunityFunction").arn
+    match_alias = stack.function("MatchOpportunityFunction").arn + ":live"
+    assert definition["States"]["MatchOpportunity"]["Resource"] == match_alias
+    assert definition["TimeoutSeconds"] == on_disk["TimeoutSeconds"]
     assert definition["States"]["MatchOpportunity"]["Retry"] == on_disk["States"]["MatchOpportunity"]["Retry"]
 
 
@@ -51,7 +56,9 @@ def test_functions_get_the_template_environment(stack: LocalStack) -> None:
     assert env["STATE_MACHINE_ARN"] == stack.state_machine_arn
     assert env["DLQ_URL"] == stack.dlq_url
     assert env["LEDGER_TABLE"] == stack.tables["LedgerTable"]
-    assert env["SECRET_PREFIX"] == "callsync/org/"
+    assert env["SECRET_PREFIX"] == "callsync-local/org/"  # stack-scoped: <stack name>/org/
+    assert env["APP_SECRET_NAME"] == "callsync-local/app"
+    assert stack.function("StartSyncFunction").name == "callsync-local-StartSync"
 
 
 def test_a_handler_exception_becomes_a_lambda_error_named_after_its_class() -> None:

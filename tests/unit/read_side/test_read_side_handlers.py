@@ -17,3 +17,12 @@ def test_an_invalid_context_request_is_an_invalid_event_naming_the_field(event):
     # Then the error names what is wrong
     assert "invalid deal context request" in str(raised.value)
     assert ("org_id" in str(raised.value)) or ("at" in str(raised.value))
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")  # it fails before any metric
+@pytest.mark.parametrize("event", [{}, {"org_id": ""}, {"org_id": 7}, {"org_ids": ["acme"]}])
+def test_the_per_org_watch_needs_one_org_id(event):
+    # Given an asynchronous invoke without a usable org id / When the per-org watcher runs
+    with pytest.raises(InvalidEvent, match="org_id"):
+        load_function("watch_org_deals").handler(event, lambda_context("watch-org-deals"))
+    # Then it fails as an invalid event (the invocation lands in the on-failure queue with it)

@@ -33,3 +33,8 @@ def test_watch_events_are_a_schedule_and_a_manual_run():
     schedule = json.loads((EVENTS / "watch_closed_deals_schedule.json").read_text())
     manual = json.loads((EVENTS / "watch_closed_deals_one_org.json").read_text())
     assert schedule["detail-type"] == "Scheduled Event" and manual["org_ids"] == ["acme"]
+
+
+def test_the_per_org_watch_sample_names_one_org():
+    event = json.loads((EVENTS / "watch_org_deals.json").read_text())
+    assert event == {"org_id": "acme"}

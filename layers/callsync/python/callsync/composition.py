@@ -30,7 +30,10 @@ if TYPE_CHECKING:
     from callsync.services.log_activity import LogActivity
     from callsync.services.match_opportunity import MatchOpportunity
     from callsync.services.sync_fields import SyncFields
-    from callsync.services.watch_closed_deals import WatchClosedDeals
+    from callsync.services.watch_closed_deals import DispatchOrgWatches, WatchClosedDeals
+
+
+RemainingMs = Callable[[], int]  # the Lambda context's get_remaining_time_in_millis
 
 
 @dataclass
@@ -58,9 +61,14 @@ class Dependencies:
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def salesforce(self, org_id: str) -> SalesforceApi:
-        """A new counting Salesforce client for ``org_id`` (one per invocation)."""
-        from callsync.adapters.salesforce_api import SimpleSalesforceApi
+    def salesforce(self, org_id: str, remaining_ms: RemainingMs | None = None) -> SalesforceApi:
+        """A new counting Salesforce client for ``org_id`` (one per invocation).
+
+        ``remaining_ms`` (the Lambda context's ``get_remaining_time_in_millis``) gives every request a
+        deadline inside the invocation (``salesforce_api.deadline_timeout``): a slow Salesforce ends in
+        a retryable ``SalesforceUnavailable`` instead of a Lambda timeout.
+        """
+        from callsync.adapters.salesforce_api import DEFAULT_TIMEOUT, SimpleSalesforceApi, deadline_timeout
 
         session, refresher = self._salesforce_session()
         return SimpleSalesforceApi(
@@ -69,6 +77,7 @@ class Dependencies:
             refresher=refresher,
             session=session,
             api_version=self.config.salesforce_api_version,
+            timeout=deadline_timeout(remaining_ms) if remaining_ms is not None else DEFAULT_TIMEOUT,
         )
 
     def describes(self, org_id: str, api: SalesforceApi) -> DescribeSource:
@@ -125,11 +134,11 @@ class Dependencies:
 
     # -- the write-side steps: each gets a fresh counting Salesforce client of the call's org ----------
 
-    def match_opportunity_service(self, org_id: str) -> MatchOpportunity:
+    def match_opportunity_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> MatchOpportunity:
         from callsync.adapters.salesforce_match import SalesforceMatchReader
         from callsync.services.match_opportunity import MatchOpportunity
 
-        api = self.salesforce(org_id)
+        api = self.salesforce(org_id, remaining_ms)
         return MatchOpportunity(
             SalesforceMatchReader(api),
             self.ledger,
@@ -138,11 +147,11 @@ class Dependencies:
             api_requests=lambda: api.api_requests,
         )
 
-    def create_contacts_service(self, org_id: str) -> CreateContacts:
+    def create_contacts_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> CreateContacts:
         from callsync.adapters.salesforce_people import SalesforcePeopleWriter
         from callsync.services.create_contacts import CreateContacts
 
-        api = self.salesforce(org_id)
+        api = self.salesforce(org_id, remaining_ms)
         return CreateContacts(
             SalesforcePeopleWriter(api),
             self.claims,
@@ -151,28 +160,28 @@ class Dependencies:
             api_requests=lambda: api.api_requests,
         )
 
-    def sync_fields_service(self, org_id: str) -> SyncFields:
+    def sync_fields_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> SyncFields:
         from callsync.adapters.salesforce_fields import SalesforceFieldStore
         from callsync.services.sync_fields import SyncFields
 
-        api = self.salesforce(org_id)
+        api = self.salesforce(org_id, remaining_ms)
         return SyncFields(SalesforceFieldStore(api), self.describes(org_id, api), self.ledger, self.leases)
 
-    def log_activity_service(self, org_id: str) -> LogActivity:
+    def log_activity_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> LogActivity:
         from callsync.adapters.salesforce_activity import SalesforceActivityStore
         from callsync.services.log_activity import LogActivity
 
-        api = self.salesforce(org_id)
+        api = self.salesforce(org_id, remaining_ms)
         return LogActivity(SalesforceActivityStore(api), self.describes(org_id, api), self.ledger, self.leases)
 
     # -- the read side ----------------------------------------------------------------------------
 
-    def deal_context_service(self, org_id: str) -> DealContextService:
+    def deal_context_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> DealContextService:
         """The read side's deal context over a fresh counting Salesforce client of ``org_id``."""
         from callsync.adapters.salesforce_context import SalesforceContextReader
         from callsync.services.deal_context import DealContextService
 
-        api = self.salesforce(org_id)
+        api = self.salesforce(org_id, remaining_ms)
         return DealContextService(
             settings=self.settings,
             reader=SalesforceContextReader(api),
@@ -181,15 +190,21 @@ class Dependencies:
             api_requests=lambda: api.api_requests,
         )
 
-    def watch_closed_deals_service(self, *, bus_name: str | None = None) -> WatchClosedDeals:
-        """The closed-deals watcher: claims table (watermarks, deal states), settings table, the deal bus."""
+    def watch_closed_deals_service(
+        self, *, bus_name: str | None = None, remaining_ms: RemainingMs | None = None
+    ) -> WatchClosedDeals:
+        """The closed-deals watcher: claims table (watermarks, deal states), settings table, the deal bus.
+
+        With ``remaining_ms`` it starts no org with too little time left, and its Salesforce requests
+        end before the invocation does.
+        """
         from callsync.adapters.dynamodb_watch_state import DynamoDbOrgDirectory, DynamoDbWatchState
         from callsync.adapters.eventbridge_publisher import EventBridgePublisher
         from callsync.adapters.salesforce_context import SalesforceClosedDealReader
         from callsync.services.watch_closed_deals import OrgSalesforce, WatchClosedDeals
 
         def connect(org_id: str) -> OrgSalesforce:
-            api = self.salesforce(org_id)
+            api = self.salesforce(org_id, remaining_ms)
             return OrgSalesforce(
                 reader=SalesforceClosedDealReader(api),
                 describes=self.describes(org_id, api),
@@ -204,6 +219,20 @@ class Dependencies:
             publisher=EventBridgePublisher(self._client("events"), bus_name or self.config.event_bus_name),
             connect=connect,
             directory=DynamoDbOrgDirectory(self._dynamodb_table(self.config.settings_table)),
+            remaining_ms=remaining_ms,
+        )
+
+    def watch_dispatch_service(self) -> DispatchOrgWatches:
+        """The closed-deals dispatcher: one asynchronous invoke of ``config.watch_org_function`` per org."""
+        from callsync.adapters.dynamodb_watch_state import DynamoDbOrgDirectory
+        from callsync.adapters.lambda_invoker import LambdaOrgWatchInvoker
+        from callsync.services.watch_closed_deals import DispatchOrgWatches
+
+        if not self.config.watch_org_function:
+            raise RuntimeError("WATCH_ORG_FUNCTION is not set: there is no per-org watcher to dispatch to")
+        return DispatchOrgWatches(
+            directory=DynamoDbOrgDirectory(self._dynamodb_table(self.config.settings_table)),
+            invoker=LambdaOrgWatchInvoker(self._client("lambda"), self.config.watch_org_function),
         )
 
 

@@ -20,6 +20,11 @@ class Config(BaseModel):
     state_machine_arn: str = Field(default="")
     dlq_url: str = Field(default="")
     event_bus_name: str = Field(default="callsync-events")  # deal.closed events (read side)
+    # The per-org closed-deals watcher (alias ARN) the scheduled dispatcher invokes once per org; empty
+    # (local tools) = the dispatcher runs every org's cycle itself.
+    watch_org_function: str = Field(default="")
+    # KMS key of the org and app secrets (`callsync connect` creates secrets with it; from stack outputs).
+    secrets_kms_key_id: str | None = Field(default=None)
     salesforce_api_version: str = Field(default="62.0")
     describe_ttl_seconds: int = Field(default=86400)
     secret_cache_seconds: int = Field(default=60)

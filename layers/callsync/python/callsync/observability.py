@@ -4,6 +4,11 @@ Service name and metric namespace come from POWERTOOLS_SERVICE_NAME and
 POWERTOOLS_METRICS_NAMESPACE (template.yaml Globals). Log lines carry org,
 call and execution ids through ``logger.append_keys``; never a token or a secret.
 
+Metrics: ``metrics`` carries the ``service`` dimension only (what the alarms watch);
+``add_org_metric`` emits a metric a second time with ``service`` and ``org_id`` (its own
+EMF document), so failures and API requests can be read per org without splitting the
+alarmed aggregate.
+
 Tracing: when it is off (``POWERTOOLS_TRACE_DISABLED``, or outside Lambda, under SAM
 local or Chalice local — Powertools' own rules) the Tracer gets a no-op provider, so
 ``aws_xray_sdk.core`` (about 100 ms of import) is never loaded; when it is on, the
@@ -18,6 +23,8 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 _TRUTHY = ("1", "y", "yes", "t", "true", "on")
@@ -88,3 +95,15 @@ def make_tracer(service: str = "callsync", env: dict[str, str] | None = None) ->
 logger = Logger(service="callsync")
 tracer = make_tracer()
 metrics = Metrics(namespace="Callsync", service="callsync")
+
+
+def add_org_metric(name: str, value: float, org_id: str, unit: MetricUnit = MetricUnit.Count) -> None:
+    """Emit ``name`` with the dimensions ``service`` and ``org_id`` (one EMF document, flushed now).
+
+    Off under the same rule as ``metrics`` (POWERTOOLS_METRICS_DISABLED), which ``single_metric`` ignores.
+    """
+    if is_metrics_disabled():
+        return
+    with single_metric(name=name, unit=unit, value=value, namespace=metrics.namespace,
+                       default_dimensions={"service": metrics.service or "callsync"}) as metric:  # fmt: skip
+        metric.add_dimension(name="org_id", value=org_id)

@@ -11,6 +11,11 @@ the HTTP session, the token store cache and the refresher are shared.
   ``salesforce_errors`` (``raise ... from e``).
 - Expired session: one refresh (``TokenRefresher``) and one retry of the same
   request; a second 401 is ``SalesforceSessionExpired``.
+- Deadline: built with ``remaining_ms`` (the Lambda context's ``get_remaining_time_in_millis``),
+  every request's read timeout is cut to the time the function has left minus
+  ``DEADLINE_RESERVE_SECONDS``, so a slow Salesforce ends in ``SalesforceUnavailable`` (retried by
+  the state machine) before Lambda kills the function; with less than ``MIN_REQUEST_SECONDS`` left,
+  no request starts (``SalesforceUnavailable`` at once).
 """
 
 from __future__ import annotations
@@ -30,13 +35,43 @@ from callsync.adapters.salesforce_errors import (
     from_salesforce_exception,
 )
 from callsync.adapters.token_refresh import RefreshableTokenStore, TokenRefresher, https_instance_url
-from callsync.errors import SalesforceSessionExpired
+from callsync.errors import SalesforceSessionExpired, SalesforceUnavailable
 
 T = TypeVar("T")
 
 MAX_COMPOSITE_SUBREQUESTS = 25
 MAX_COLLECTION_RECORDS = 200
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 60.0)  # connect, read (lock waits run up to 10 s)
+DEADLINE_RESERVE_SECONDS = 8.0  # left to raise, log and return the error before the function's timeout
+MIN_REQUEST_SECONDS = 2.0  # below this, a request could not get an answer in time: do not start it
+
+Timeout = float | tuple[float, float]
+
+
+def deadline_timeout(
+    remaining_ms: Callable[[], int],
+    *,
+    ceiling: tuple[float, float] = DEFAULT_TIMEOUT,
+    reserve_seconds: float = DEADLINE_RESERVE_SECONDS,
+) -> Callable[[], Timeout]:
+    """Per-request ``(connect, read)`` timeouts that end ``reserve_seconds`` before the function does.
+
+    Raises (when called):
+        SalesforceUnavailable: fewer than ``MIN_REQUEST_SECONDS`` are left for the request.
+    """
+
+    def timeout() -> Timeout:
+        left = remaining_ms() / 1000.0 - reserve_seconds
+        if left < MIN_REQUEST_SECONDS:
+            raise SalesforceUnavailable(
+                f"only {max(left, 0.0) + reserve_seconds:.1f} s left in this invocation: "
+                "not starting a Salesforce request (the state machine retries the step)",
+                code="deadline",
+            )
+        connect, read = ceiling
+        return (min(connect, left), min(read, left))
+
+    return timeout
 
 
 def make_session(ca_bundle: str | None = None) -> requests.Session:
@@ -88,7 +123,7 @@ class SimpleSalesforceApi:
         refresher: TokenRefresher,
         session: requests.Session,
         api_version: str,
-        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        timeout: Timeout | Callable[[], Timeout] = DEFAULT_TIMEOUT,
     ) -> None:
         self.org_id = org_id
         self.api_requests = 0
@@ -121,6 +156,11 @@ class SimpleSalesforceApi:
 
     def _count(self) -> None:
         self.api_requests += 1
+
+    @property
+    def _request_timeout(self) -> Timeout:
+        """The timeout of the next request (a deadline's share of the time left, or the fixed one)."""
+        return self._timeout() if callable(self._timeout) else self._timeout
 
     def _client(self) -> _CountingSalesforce:
         if self._sf is None:
@@ -165,13 +205,13 @@ class SimpleSalesforceApi:
     def query(self, soql: str) -> list[dict[str, Any]]:
         """All records of ``soql``; each page is one request. Escape values with ``format_soql``."""
         context = "query" + _query_object(soql)
-        page: dict[str, Any] = self._call(context, lambda sf: sf.query(soql, timeout=self._timeout))
+        page: dict[str, Any] = self._call(context, lambda sf: sf.query(soql, timeout=self._request_timeout))
         records: list[dict[str, Any]] = list(page.get("records") or [])
         while not page.get("done", True) and page.get("nextRecordsUrl"):
             next_url = str(page["nextRecordsUrl"])
 
             def more(sf: Salesforce, url: str = next_url) -> dict[str, Any]:
-                return dict(sf.query_more(url, identifier_is_url=True, timeout=self._timeout))
+                return dict(sf.query_more(url, identifier_is_url=True, timeout=self._request_timeout))
 
             page = self._call(context, more)
             records.extend(page.get("records") or [])
@@ -196,7 +236,7 @@ class SimpleSalesforceApi:
         write = any(str(s.get("method", "GET")).upper() in WRITE_METHODS for s in subrequests)
         answer = self._call(
             "composite request",
-            lambda sf: sf.restful("composite", method="POST", json=body, timeout=self._timeout),
+            lambda sf: sf.restful("composite", method="POST", json=body, timeout=self._request_timeout),
             write=write,
         )
         return list((answer or {}).get("compositeResponse") or [])
@@ -226,7 +266,8 @@ class SimpleSalesforceApi:
             body = {"allOrNone": all_or_none, "records": chunk}
 
             def send(sf: Salesforce, payload: dict[str, Any] = body) -> list[dict[str, Any]]:
-                return list(sf.restful("composite/sobjects", method=method, json=payload, timeout=self._timeout) or [])
+                answer = sf.restful("composite/sobjects", method=method, json=payload, timeout=self._request_timeout)
+                return list(answer or [])
 
             answer = self._call(
                 f"{'create' if method == 'POST' else 'update'} of {', '.join(types)} records", send, write=True
@@ -240,7 +281,7 @@ class SimpleSalesforceApi:
 
         def call(sf: Salesforce) -> dict[str, Any] | None:
             try:
-                answer = sf.restful(f"sobjects/{object_name}/describe", headers=headers, timeout=self._timeout)
+                answer = sf.restful(f"sobjects/{object_name}/describe", headers=headers, timeout=self._request_timeout)
             except SalesforceError as e:
                 if e.status == 304:  # simple-salesforce treats every status >= 300 as an error
                     return None
@@ -251,7 +292,7 @@ class SimpleSalesforceApi:
 
     def describe_global(self) -> dict[str, Any]:
         """GET sobjects (the global describe)."""
-        answer = self._call("global describe", lambda sf: sf.restful("sobjects", timeout=self._timeout))
+        answer = self._call("global describe", lambda sf: sf.restful("sobjects", timeout=self._request_timeout))
         return dict(answer or {})
 
     # -- helpers ------------------------------------------------------------------------------

@@ -53,9 +53,11 @@ class SecretsManagerTokenStore:
         prefix: str,
         cache_seconds: float = 60,
         clock: Callable[[], float] = time.monotonic,
+        kms_key_id: str | None = None,
     ) -> None:
         self._client = client
         self._prefix = prefix
+        self._kms_key_id = kms_key_id  # the key a new org secret is encrypted with (None: aws/secretsmanager)
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
@@ -136,7 +138,8 @@ class SecretsManagerTokenStore:
         except ClientError as e:
             if _error_code(e) != "ResourceNotFoundException":
                 raise
-            answer = self._client.create_secret(Name=name, SecretString=body, ClientRequestToken=token)
+            key = {"KmsKeyId": self._kms_key_id} if self._kms_key_id else {}
+            answer = self._client.create_secret(Name=name, SecretString=body, ClientRequestToken=token, **key)
         return str(answer["VersionId"])
 
     def _put_if_current(self, org_id: str, name: str, body: str, token: str, expected: str) -> str:

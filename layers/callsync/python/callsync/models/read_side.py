@@ -145,7 +145,7 @@ class OrgCycle(BaseModel):
     """One org's watch cycle, as the function reports it."""
 
     org_id: str
-    status: Literal["OK", "PARTIAL", "FAILED", "SKIPPED"]
+    status: Literal["OK", "PARTIAL", "FAILED", "SKIPPED", "DEFERRED"]  # DEFERRED: no time left, next cycle
     window_start: datetime | None = None
     window_end: datetime | None = None
     watermark: datetime | None = None
@@ -169,6 +169,14 @@ class WatchResult(BaseModel):
         return [e for o in self.orgs for e in o.published]
 
 
+class WatchDispatch(BaseModel):
+    """What the closed-deals dispatcher did: one asynchronous per-org watch started per org."""
+
+    dispatched: list[str] = Field(default_factory=list)  # org ids whose watch was started
+    deferred: list[str] = Field(default_factory=list)  # not started (no time left): the next cycle
+    failed: list[OrgCycle] = Field(default_factory=list)  # the invoke itself failed (status FAILED)
+
+
 __all__ = [
     "AccountInfo",
     "ContextEmail",
@@ -184,5 +192,6 @@ __all__ = [
     "Person",
     "PrepField",
     "RecordRef",
+    "WatchDispatch",
     "WatchResult",
 ]

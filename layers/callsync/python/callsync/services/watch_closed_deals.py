@@ -16,6 +16,11 @@ Per org with ``win_loss.enabled`` (docs/read-side.md, "Closed deals"):
    refuses, or a PutEvents that fails, gives its claims back (``Claims.release``) and keeps the
    watermark before it: the next cycle publishes it.
 
+Fan-out (``DispatchOrgWatches``): the scheduled dispatcher starts one asynchronous per-org watch
+(``run([org_id])``) per org, so one org's slow Salesforce never holds the others. Both check the
+invocation's remaining time: the dispatcher starts no invoke, and a run starts no org, with less than
+``DISPATCH_RESERVE_MS`` / ``ORG_RESERVE_MS`` left; what is left over is the next cycle's (DEFERRED).
+
 Exactly once: a retried or overlapping run finds either the remembered generation or the
 claim. Only a crash between a successful PutEvents and the claim's resolve can publish a
 close twice (after the lease expires); the event's ``close_id`` lets consumers drop it.
@@ -44,12 +49,14 @@ from callsync.domain.closed_deals import (
 from callsync.domain.permissions import Feature, check_field, check_object
 from callsync.errors import CallsyncError, MissingPermission
 from callsync.models.ledger import record_url
-from callsync.models.read_side import DealClosed, LoggedCall, OrgCycle, RecordRef, WatchResult
+from callsync.models.read_side import DealClosed, LoggedCall, OrgCycle, RecordRef, WatchDispatch, WatchResult
 from callsync.ports import Claims, DescribeSource, SettingsStore
 from callsync.ports.closed_deals import ChangeQuery
 
 LEASE_SECONDS = 20 * 60  # longer than the function's timeout: a claim outlives the run that took it
 PUBLISH_BATCH = 10  # PutEvents takes at most 10 entries
+ORG_RESERVE_MS = 30_000  # an org's cycle needs at least this much of the invocation to be worth starting
+DISPATCH_RESERVE_MS = 5_000  # time the dispatcher keeps to return its report
 
 
 class ClosedDealReader(Protocol):
@@ -98,6 +105,42 @@ class OrgDirectory(Protocol):
         """Org ids whose settings have ``win_loss.enabled``."""
 
 
+class OrgWatchInvoker(Protocol):
+    def start(self, org_id: str) -> None:
+        """Start one org's watch cycle asynchronously (it runs in its own invocation).
+
+        Raises:
+            RetryableError / PermanentError: the watch could not be started.
+        """
+
+
+@dataclass
+class DispatchOrgWatches:
+    """The scheduled fan-out: one asynchronous per-org watch per org with win/loss on."""
+
+    directory: OrgDirectory
+    invoker: OrgWatchInvoker
+
+    def run(
+        self, org_ids: Iterable[str] | None = None, *, remaining_ms: Callable[[], int] | None = None
+    ) -> WatchDispatch:
+        """Start a watch per org (default: every win/loss org); an org whose start fails is reported
+        FAILED and does not stop the others; with too little time left the rest is DEFERRED."""
+        orgs = list(org_ids) if org_ids is not None else self.directory.win_loss_orgs()
+        result = WatchDispatch()
+        for index, org_id in enumerate(orgs):
+            if remaining_ms is not None and remaining_ms() < DISPATCH_RESERVE_MS:
+                result.deferred = orgs[index:]
+                break
+            try:
+                self.invoker.start(org_id)
+            except CallsyncError as e:
+                result.failed.append(OrgCycle(org_id=org_id, status="FAILED", error=f"{type(e).__name__}: {e}"))
+                continue
+            result.dispatched.append(org_id)
+        return result
+
+
 @dataclass
 class OrgSalesforce:
     """What one org's cycle needs from Salesforce (built per org, per invocation)."""
@@ -123,18 +166,25 @@ class WatchClosedDeals:
     publisher: EventPublisher
     connect: Callable[[str], OrgSalesforce]
     directory: OrgDirectory | None = None
+    remaining_ms: Callable[[], int] | None = None  # the invocation's time left (None: no limit)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     run_id: str = field(default_factory=lambda: f"watch-{uuid.uuid4().hex[:12]}-{int(time.time())}")
 
     def run(self, org_ids: Iterable[str] | None = None) -> WatchResult:
         """One cycle for ``org_ids`` (default: every org with win/loss enabled); an org's failure
-        is reported in its ``OrgCycle`` and does not stop the others."""
+        is reported in its ``OrgCycle`` and does not stop the others. An org reached with less than
+        ``ORG_RESERVE_MS`` left in the invocation is not started (DEFERRED: the next cycle reads it;
+        its watermark has not moved)."""
         if org_ids is None:
             if self.directory is None:
                 raise ValueError("no org ids and no OrgDirectory to list them")
             org_ids = self.directory.win_loss_orgs()
         result = WatchResult()
         for org_id in org_ids:
+            if self.remaining_ms is not None and self.remaining_ms() < ORG_RESERVE_MS:
+                result.orgs.append(OrgCycle(org_id=org_id, status="DEFERRED",
+                                            warnings=["not started: too little time left in this invocation"]))
+                continue
             try:
                 result.orgs.append(self.cycle(org_id))
             except CallsyncError as e:
