@@ -90,3 +90,31 @@ def test_bad_input_is_logged_safely(tmp_path: Path) -> None:
     # And the report names the contacts left unlinked
     step = next(e for e in result.ledger if e.get("sk") == "step#LogActivity" and "bad-1" in e["call_key"])
     assert any("stay unlinked" in w for w in step["warnings"])
+
+
+def test_refused_follow_ups_never_lose_the_calls_activity_nor_leave_it_out_of_the_ledger(tmp_path: Path) -> None:
+    # Given a Task field the org requires and callsync does not fill (every follow-up Task is refused),
+    # and a video call with 30 action items (more than fit as single subrequests: a collection)
+    from callsync_dev.runner import DEMO_ORG
+
+    org = load(DEMO_ORG)
+    org["schema"].setdefault("Task", {"fields": {}})["fields"]["Region__c"] = {
+        "type": "string", "length": 40, "required": True}
+    event = load(DEMO_EVENT)
+    event["action_items"] = [{"text": f"Follow up {i}", "assignee_email": "alice.rep@acme.io"} for i in range(30)]
+    # When the call runs
+    result = run([write_event(tmp_path, "call", event)], org=org)
+    # Then the call succeeds: its Event, relations, note and links are in Salesforce
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED"], result.runs
+    records = ours(result)
+    assert len(records["events"]) == 1 and len(records["notes"]) == 1
+    assert records["relations"] and records["links"] and records["follow_ups"] == []
+    # And the ledger lists every record written, and each refused follow-up with Salesforce's error and the fix
+    (entry,) = [e for e in result.ledger if e["sk"] == "step#LogActivity"]
+    actions = [(c["object"], c["action"]) for c in entry["changes"]]
+    assert ("Event", "created") in actions and ("ContentNote", "created") in actions
+    assert actions.count(("Task", "failed")) == 30
+    assert all("REQUIRED_FIELD_MISSING" in (c["note"] or "") for c in entry["changes"] if c["action"] == "failed")
+    assert any("give it a default value in Salesforce" in w for w in entry["warnings"])
+    # And one request wrote it all
+    assert entry["api_requests"] == 1

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callsync.domain.activity_plan import call_ref
-from callsync.errors import SalesforceUnavailable
+from callsync.errors import SalesforceRejected, SalesforceRowLocked, SalesforceUnavailable
 from callsync.models.event import CallProcessed
 from callsync.models.match import AccountInfo, ContactsResult, MatchResult, OpportunityInfo, Person
 from callsync.models.settings import OrgSettings
 from callsync.models.state import SyncState
-from callsync.ports.activity import LookupRequest, LookupResult, SaveResult, StaleRecord, WriteOutcome, WritePlan
+from callsync.ports.activity import LookupRequest, LookupResult, SaveResult, WriteOutcome, WritePlan
 from callsync.testing import FakeDescribeSource
 
 CALL_START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -129,6 +129,7 @@ class FakeActivityStore:
         self.writes: list[WritePlan] = []
         self.crash_after_write = False
         self.fail_next: Exception | None = None
+        self.refuse: dict[str, tuple[str, str]] = {}  # object -> (errorCode, message): every save of it refused
         self._n = 0
 
     def new_id(self, prefix: str) -> str:
@@ -173,38 +174,53 @@ class FakeActivityStore:
                 if r.get("TaskId", r.get("EventId")) == parent]
 
     def write(self, plan: WritePlan) -> WriteOutcome:
+        """Each part saved or refused on its own (``allOrNone: false``), like the adapter."""
         self.api_requests += 1
         self.writes.append(deepcopy(plan))
         if self.fail_next is not None:
             error, self.fail_next = self.fail_next, None
             raise error
-        for w in [plan.activity, plan.note, *plan.follow_ups]:
-            if w is not None and w.id and w.id not in self.records:
-                raise StaleRecord(w.id)
         out = WriteOutcome()
         if plan.activity is not None:
-            out.activity_id = self._save(plan.activity.object, plan.activity.fields, plan.activity.id)
+            out.activity = self._save(plan.activity.object, plan.activity.fields, plan.activity.id, out)
             parent = "EventId" if plan.activity.object == "Event" else "TaskId"
             for contact_id in plan.relations:
+                if out.activity_id is None:
+                    out.relations[contact_id] = self._dependent_refused()
+                    continue
                 rid = self.add(f"{plan.activity.object}Relation", **{parent: out.activity_id, "RelationId": contact_id})
                 out.relations[contact_id] = SaveResult(rid, True)
         if plan.note is not None:
-            out.note_id = self._save("ContentNote", plan.note.fields, plan.note.id)
+            out.note = self._save("ContentNote", plan.note.fields, plan.note.id, out)
         for entity in plan.note_links:
-            out.note_links[entity] = SaveResult(
-                self.add("ContentDocumentLink", ContentDocumentId=out.note_id, LinkedEntityId=entity), True)
+            out.note_links[entity] = SaveResult(self.add(
+                "ContentDocumentLink", ContentDocumentId=out.note_id, LinkedEntityId=entity), True) if out.note_id \
+                else self._dependent_refused()
         for w in plan.follow_ups:
-            out.follow_ups[str(w.key)] = self._save("Task", w.fields, w.id)
+            out.follow_ups[str(w.key)] = self._save("Task", w.fields, w.id, out)
         if self.crash_after_write:
             self.crash_after_write = False
             raise Crash("the function died after the write")
         return out
 
-    def _save(self, obj: str, fields: dict[str, Any], rid: str | None) -> str:
+    def _save(self, obj: str, fields: dict[str, Any], rid: str | None, out: WriteOutcome) -> SaveResult:
+        refusal = self.refuse.get(obj)
+        if refusal is not None:
+            code, message = refusal
+            error = SalesforceRowLocked(message, code=code) if code == "UNABLE_TO_LOCK_ROW" else SalesforceRejected(
+                message, code=code)
+            return SaveResult(None, False, f"{code}: {message}", error)
+        if rid and rid not in self.records:
+            out.stale.append(rid)
+            return SaveResult(None, False, "ENTITY_IS_DELETED: entity is deleted", SalesforceRejected("deleted"))
         if rid:
             self.records[rid].update(deepcopy(fields))
-            return rid
-        return self.add(obj, **deepcopy(fields))
+            return SaveResult(rid, True)
+        return SaveResult(self.add(obj, **deepcopy(fields)), True)
+
+    @staticmethod
+    def _dependent_refused() -> SaveResult:
+        return SaveResult(None, False, "INVALID_FIELD: a referenced part was refused", SalesforceRejected("reference"))
 
 
 def unavailable() -> SalesforceUnavailable:

@@ -6,10 +6,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import unquote
 
-import pytest
 from callsync.adapters.salesforce_activity import SalesforceActivityStore
 from callsync.errors import SalesforceRejected
-from callsync.ports.activity import LookupRequest, RecordWrite, StaleRecord, WritePlan
+from callsync.ports.activity import LookupRequest, RecordWrite, WritePlan
 
 
 class RecordingApi:
@@ -50,13 +49,13 @@ def plan(follow_ups: int = 2, relations: int = 3) -> WritePlan:
     )
 
 
-def test_one_all_or_none_composite_with_references() -> None:
+def test_one_composite_with_references() -> None:
     # Given a full plan / When written
     api = RecordingApi()
     outcome = SalesforceActivityStore(api).write(plan())
     subs, all_or_none = api.composites[0]
-    # Then one request, allOrNone, relations and links point at the new records by reference
-    assert api.api_requests == 1 and all_or_none
+    # Then one request, each part on its own, relations and links point at the new records by reference
+    assert api.api_requests == 1 and not all_or_none
     relations = next(s for s in subs if s["referenceId"] == "relations")
     assert relations["body"]["allOrNone"] is False
     assert {r["EventId"] for r in relations["body"]["records"]} == {"@{activity.id}"}
@@ -79,30 +78,52 @@ def test_many_follow_ups_go_through_a_collection_within_limits() -> None:
     assert len(outcome.follow_ups) == 30
 
 
-def test_update_of_deleted_record_is_stale() -> None:
-    # Given Salesforce says the record to update is deleted
+def test_the_write_is_one_composite_whose_parts_stand_alone() -> None:
+    # Given a call's activity, relations, note, links and follow-ups
+    api = RecordingApi()
+    SalesforceActivityStore(api).write(plan(follow_ups=30, relations=3))
+    # Then the composite is not all-or-none, nor is any collection in it: Salesforce applies an outer
+    # allOrNone to every collection inside ("allOrNone Parameters in Composite and Collections Requests",
+    # REST API Developer Guide), so one refused relation or follow-up would undo the call's activity
+    (subs, all_or_none), = api.composites
+    assert all_or_none is False
+    assert all(s["body"]["allOrNone"] is False for s in subs if "composite/sobjects" in s["url"])
+
+
+def test_update_of_deleted_record_is_stale_and_the_rest_stands() -> None:
+    # Given Salesforce says the activity to update is deleted, and saves the note
     def answer(subs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{"referenceId": s["referenceId"], "httpStatusCode": 404,
                  "body": [{"errorCode": "ENTITY_IS_DELETED", "message": "entity is deleted"}]}
                 if s["method"] == "PATCH" else
-                {"referenceId": s["referenceId"], "httpStatusCode": 400,
-                 "body": [{"errorCode": "PROCESSING_HALTED", "message": "rolled back"}]} for s in subs]
+                {"referenceId": s["referenceId"], "httpStatusCode": 201, "body": {"id": "069NOTE", "success": True}}
+                for s in subs]
 
-    write = WritePlan(activity=RecordWrite("Task", {"Description": "d"}, id="00TGONE"))
-    with pytest.raises(StaleRecord) as gone:
-        SalesforceActivityStore(RecordingApi(answer)).write(write)
-    assert gone.value.record_id == "00TGONE"
+    write = WritePlan(activity=RecordWrite("Task", {"Description": "d"}, id="00TGONE"),
+                      note=RecordWrite("ContentNote", {"Title": "t", "Content": "c"}))
+    outcome = SalesforceActivityStore(RecordingApi(answer)).write(write)
+    # Then the deleted record is listed as stale, and the note is saved
+    assert outcome.stale == ["00TGONE"] and outcome.activity is not None and not outcome.activity.ok
+    assert outcome.note_id == "069NOTE"
 
 
-def test_other_failures_are_the_error_tree() -> None:
-    # Given a validation rule rejects the activity / Then SalesforceRejected names the code
+def test_a_refused_part_is_returned_with_its_error_not_raised() -> None:
+    # Given a validation rule rejects the follow-up Tasks, while the activity is saved
     def answer(subs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{"referenceId": s["referenceId"], "httpStatusCode": 400,
-                 "body": [{"errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "no"}]} for s in subs]
+                 "body": [{"errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "no"}]}
+                if s["referenceId"].startswith("followup") else
+                {"referenceId": s["referenceId"], "httpStatusCode": 201, "body": {"id": "00TCALL", "success": True}}
+                for s in subs]
 
-    with pytest.raises(SalesforceRejected) as error:
-        SalesforceActivityStore(RecordingApi(answer)).write(WritePlan(activity=RecordWrite("Task", {"Subject": "s"})))
-    assert error.value.code == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    write = WritePlan(activity=RecordWrite("Task", {"Subject": "s"}),
+                      follow_ups=[RecordWrite("Task", {"Subject": "f"}, key="k0")])
+    outcome = SalesforceActivityStore(RecordingApi(answer)).write(write)
+    # Then the activity is saved and the follow-up refused with the error tree's class and Salesforce's code
+    assert outcome.activity_id == "00TCALL"
+    refused = outcome.follow_ups["k0"]
+    assert not refused.ok and isinstance(refused.failure, SalesforceRejected)
+    assert refused.failure.code == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
 
 
 def test_lookup_is_one_composite_of_escaped_queries() -> None:

@@ -18,14 +18,19 @@ from urllib.parse import quote
 
 from simple_salesforce import format_soql
 
-from callsync.adapters.salesforce_errors import error_items, raise_for_save_results, raise_for_subresponses
+from callsync.adapters.salesforce_errors import (
+    error_items,
+    raise_for_save_result,
+    raise_for_subresponse,
+    raise_for_subresponses,
+)
+from callsync.errors import CallsyncError, SalesforceUnavailable
 from callsync.ports import SalesforceApi
 from callsync.ports.activity import (
     LookupRequest,
     LookupResult,
     RecordWrite,
     SaveResult,
-    StaleRecord,
     WriteOutcome,
     WritePlan,
 )
@@ -192,60 +197,90 @@ class SalesforceActivityStore:
                 records = [{"attributes": {"type": "Task"}, **({"Id": w.id} if w.id else {}), **_body(w.fields)}
                            for w in group[n : n + 200]]
                 subs.append({"method": method, "url": f"{self.data_path}composite/sobjects",
-                             "referenceId": f"{ref}{n // 200}", "body": {"allOrNone": True, "records": records}})
+                             "referenceId": f"{ref}{n // 200}", "body": {"allOrNone": False, "records": records}})
         return subs
 
     def write(self, plan: WritePlan) -> WriteOutcome:
+        """One composite, ``allOrNone: false``: each part is saved or refused on its own.
+
+        Salesforce applies a composite's ``allOrNone: true`` to every collection inside it too ("allOrNone
+        Parameters in Composite and Collections Requests", REST API Developer Guide), so one refused relation
+        or follow-up would undo the call's activity and note. Here the activity, the note, each link and each
+        follow-up are their own subrequests (collections with ``allOrNone: false`` beyond 25 subrequests);
+        a subrequest that references a refused one (``@{activity.id}``) is refused with it.
+        """
         subs = self.subrequests(plan)
-        responses = self.api.composite(subs, all_or_none=True)
+        responses = self.api.composite(subs, all_or_none=False)
         by_ref = {str(r.get("referenceId")): r for r in responses}
-        self._raise_for(subs, by_ref)
+        methods = {s["referenceId"]: s["method"] for s in subs}
         outcome = WriteOutcome()
         if plan.activity is not None:
-            outcome.activity_id = plan.activity.id or _created_id(by_ref.get("activity"))
+            outcome.activity = self._part(by_ref, "activity", methods, plan.activity, outcome)
         if plan.relations:
-            results = list((by_ref.get("relations") or {}).get("body") or [])
-            for contact_id, saved in zip(plan.relations, results, strict=False):
-                outcome.relations[contact_id] = _save_result(saved)
+            kind = plan.activity.object if plan.activity else "Task"
+            outcome.relations = dict(zip(plan.relations, self._collection(
+                by_ref.get("relations"), len(plan.relations), f"{kind}Relation"), strict=True))
         if plan.note is not None:
-            outcome.note_id = plan.note.id or _created_id(by_ref.get("note"))
+            outcome.note = self._part(by_ref, "note", methods, plan.note, outcome)
         for i, entity_id in enumerate(plan.note_links):
-            response = by_ref.get(f"link{i}") or {}
-            outcome.note_links[entity_id] = SaveResult(_created_id(response), True)
-        single = any(s["referenceId"].startswith("followup") and not s["referenceId"].startswith("followups")
-                     for s in subs)
-        if single:
-            for i, w in enumerate(plan.follow_ups):
-                outcome.follow_ups[str(w.key)] = w.id or str(_created_id(by_ref.get(f"followup{i}")))
+            outcome.note_links[entity_id] = self._part(by_ref, f"link{i}", methods, None, outcome)
+        if any(s["referenceId"].startswith("followups_") for s in subs):
+            self._collection_follow_ups(plan, by_ref, outcome)
         else:
-            self._collection_ids(plan, by_ref, outcome)
+            for i, w in enumerate(plan.follow_ups):
+                outcome.follow_ups[str(w.key)] = self._part(by_ref, f"followup{i}", methods, w, outcome)
         return outcome
 
-    def _collection_ids(self, plan: WritePlan, by_ref: dict[str, Any], outcome: WriteOutcome) -> None:
+    @staticmethod
+    def _part(by_ref: dict[str, Any], ref: str, methods: dict[str, str], write: RecordWrite | None,
+              outcome: WriteOutcome) -> SaveResult:
+        """One subrequest's answer; an update of a deleted record is also listed in ``outcome.stale``."""
+        response = by_ref.get(ref)
+        if response is None:
+            return SaveResult(None, False, "no answer for this part", SalesforceUnavailable(
+                f"composite answered without subrequest {ref}"))
+        status = int(response.get("httpStatusCode") or 0)
+        if 200 <= status < 300:
+            return SaveResult((write.id if write is not None else None) or _created_id(response), True)
+        items = error_items(response.get("body"))
+        if write is not None and write.id and {i.get("errorCode") for i in items} & GONE_CODES:
+            outcome.stale.append(write.id)
+        try:
+            raise_for_subresponse(response, method=methods.get(ref))
+        except CallsyncError as e:
+            return SaveResult(None, False, _detail(items), e)
+        return SaveResult(None, False, _detail(items))
+
+    @staticmethod
+    def _collection(response: dict[str, Any] | None, count: int, object_name: str) -> list[SaveResult]:
+        """Per record of a collections subrequest; all refused alike when the subrequest itself was."""
+        status = int((response or {}).get("httpStatusCode") or 0)
+        if response is None or not 200 <= status < 300:
+            items = error_items((response or {}).get("body"))
+            try:
+                raise_for_subresponse(response or {"httpStatusCode": 500}, method="POST")
+            except CallsyncError as e:
+                return [SaveResult(None, False, _detail(items), e)] * count
+            return [SaveResult(None, False, _detail(items))] * count
+        body = response.get("body")
+        results = list(body) if isinstance(body, list) else []
+        out = [_save_result(r, object_name) for r in results[:count]]
+        return out + [SaveResult(None, False, "no result for this record")] * (count - len(out))
+
+    def _collection_follow_ups(self, plan: WritePlan, by_ref: dict[str, Any], outcome: WriteOutcome) -> None:
         for method_ref, group in (("followups_new", [w for w in plan.follow_ups if not w.id]),
                                   ("followups_upd", [w for w in plan.follow_ups if w.id])):
-            results: list[dict[str, Any]] = []
             for n in range(0, len(group), 200):
-                results += list((by_ref.get(f"{method_ref}{n // 200}") or {}).get("body") or [])
-            raise_for_save_results(results, ["Task"] * len(results))
-            for w, saved in zip(group, results, strict=False):
-                outcome.follow_ups[str(w.key)] = w.id or str(saved.get("id"))
+                chunk = group[n : n + 200]
+                for w, saved in zip(chunk, self._collection(by_ref.get(f"{method_ref}{n // 200}"), len(chunk), "Task"),
+                                    strict=True):
+                    outcome.follow_ups[str(w.key)] = SaveResult(saved.id or w.id, saved.ok, saved.error, saved.failure)
+                    if not saved.ok and w.id and saved.error and any(c in saved.error for c in GONE_CODES):
+                        outcome.stale.append(w.id)
 
-    def _raise_for(self, subs: list[dict[str, Any]], by_ref: dict[str, Any]) -> None:
-        """A deleted update target is ``StaleRecord`` (allOrNone: nothing was written); else the error tree.
 
-        Follow-ups written as a collection (more than fit as single subrequests) are not
-        rolled back by the composite's allOrNone; their failures are raised after the
-        fact, and the pending ledger entry makes the retry look the records up.
-        """
-        failed = [s for s in subs if int((by_ref.get(s["referenceId"]) or {}).get("httpStatusCode") or 0) >= 300]
-        for sub in failed:
-            codes = {i.get("errorCode") for i in error_items((by_ref.get(sub["referenceId"]) or {}).get("body"))}
-            if sub["method"] == "PATCH" and codes & GONE_CODES and "/sobjects/" in sub["url"]:
-                raise StaleRecord(sub["url"].rstrip("/").rsplit("/", 1)[-1])
-        if failed:
-            raise_for_subresponses([by_ref[s["referenceId"]] for s in failed],
-                                   methods={s["referenceId"]: s["method"] for s in subs})
+def _detail(items: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{i.get('errorCode')}: {i.get('message')}" for i in items) or "refused"
 
 
 def _created_id(response: dict[str, Any] | None) -> str | None:
@@ -253,9 +288,12 @@ def _created_id(response: dict[str, Any] | None) -> str | None:
     return str(body["id"]) if isinstance(body, dict) and body.get("id") else None
 
 
-def _save_result(saved: dict[str, Any]) -> SaveResult:
+def _save_result(saved: dict[str, Any], object_name: str) -> SaveResult:
     if saved.get("success"):
         return SaveResult(str(saved.get("id")), True)
     items = error_items(saved.get("errors") or [])
-    detail = "; ".join(f"{i.get('errorCode')}: {i.get('message')}" for i in items) or "refused"
-    return SaveResult(saved.get("id"), False, detail)
+    try:
+        raise_for_save_result(saved, object_name)
+    except CallsyncError as e:
+        return SaveResult(saved.get("id"), False, _detail(items), e)
+    return SaveResult(saved.get("id"), False, _detail(items))

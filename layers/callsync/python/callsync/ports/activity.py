@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from callsync.errors import CallsyncError, RetryableError
+
 
 @dataclass
 class RecordWrite:
@@ -59,28 +61,43 @@ class WritePlan:
 
 @dataclass
 class SaveResult:
+    """One record's answer within the write: saved (``ok``, its ``id``), or refused with Salesforce's error."""
+
     id: str | None
     ok: bool
     error: str | None = None  # "CODE: message"
+    failure: CallsyncError | None = None  # the refusal in callsync's error tree (retryable or permanent)
+
+    @property
+    def retryable(self) -> bool:
+        return isinstance(self.failure, RetryableError)
 
 
 
 @dataclass
 class WriteOutcome:
-    activity_id: str | None = None
+    """Each part of the write on its own: one refused part never undoes another (``allOrNone: false``)."""
+
+    activity: SaveResult | None = None
     relations: dict[str, SaveResult] = field(default_factory=dict)  # contact id -> relation record
-    note_id: str | None = None
+    note: SaveResult | None = None
     note_links: dict[str, SaveResult] = field(default_factory=dict)  # entity id -> link record
-    follow_ups: dict[str, str] = field(default_factory=dict)  # key -> Task id
+    follow_ups: dict[str, SaveResult] = field(default_factory=dict)  # key -> Task
+    stale: list[str] = field(default_factory=list)  # update targets deleted in Salesforce since they were known
 
+    @property
+    def activity_id(self) -> str | None:
+        return self.activity.id if self.activity is not None and self.activity.ok else None
 
+    @property
+    def note_id(self) -> str | None:
+        return self.note.id if self.note is not None and self.note.ok else None
 
-class StaleRecord(Exception):
-    """An update targeted a record that no longer exists (deleted since an earlier sync)."""
+    def refusals(self) -> list[SaveResult]:
+        parts = [self.activity, self.note, *self.relations.values(), *self.note_links.values(),
+                 *self.follow_ups.values()]
+        return [p for p in parts if p is not None and not p.ok]
 
-    def __init__(self, record_id: str) -> None:
-        super().__init__(f"record {record_id} no longer exists")
-        self.record_id = record_id
 
 
 
@@ -97,10 +114,13 @@ class ActivityStore(Protocol):
         """Existing activities, follow-ups and note links: one composite request."""
 
     def write(self, plan: WritePlan) -> WriteOutcome:
-        """Everything in one composite request with references, ``allOrNone``.
+        """Everything in one composite request with references, each part saved or refused on its own.
+
+        The activity comes first; relations reference it, note links reference the note. A refused part is
+        returned in the outcome (with its error), and what depends on it is refused with it; the rest stays
+        written. An update whose record was deleted is listed in ``stale``.
 
         Raises:
-            StaleRecord: an update hit a deleted record (nothing was written).
-            RetryableError / PermanentError: anything else (nothing was written).
+            RetryableError / PermanentError: the request as a whole failed (nothing was written).
         """
 

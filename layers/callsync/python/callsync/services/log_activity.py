@@ -59,7 +59,7 @@ from callsync.ports.activity import (
     LookupRequest,
     LookupResult,
     RecordWrite,
-    StaleRecord,
+    SaveResult,
     WriteOutcome,
     WritePlan,
 )
@@ -114,6 +114,16 @@ class PriorWrites:
             prior._read(report)
             break
         return prior
+
+    def with_report(self, report: StepReport) -> PriorWrites:
+        """This knowledge plus what ``report`` says an earlier round of this attempt saved."""
+        merged = PriorWrites(
+            revision=self.revision, pending=self.pending, activity=self.activity, relations=set(self.relations),
+            note_id=self.note_id, note_links=set(self.note_links), follow_ups=dict(self.follow_ups),
+            report=StepReport(step=STEP, progress="pending",
+                              changes=[*(self.report.changes if self.report else []), *report.changes]))
+        merged._read(report)
+        return merged
 
     def without(self, gone: set[str]) -> PriorWrites:
         """The same knowledge minus records found deleted."""
@@ -198,6 +208,30 @@ def _field_changes(fields: dict[str, Any], before: dict[str, Any] | None, *, upd
         elif not same_value(name, read[name.lower()], value):
             out.append(FieldChange(field=name, before=_preview(read[name.lower()]), after=_preview(value)))
     return out
+
+
+REFUSAL_FIXES = {
+    "REQUIRED_FIELD_MISSING": "a field required on {obj} gets no value from callsync: give it a default value in "
+                              "Salesforce (Object Manager → {obj} → Fields & Relationships)",
+    "FIELD_CUSTOM_VALIDATION_EXCEPTION": "a validation rule on {obj} refuses it: exempt the integration user from "
+                                         "the rule (e.g. a custom permission checked in the rule) or relax it",
+    "INSUFFICIENT_ACCESS_OR_READONLY": "the integration user cannot write {obj}: " + "{permission}",
+    "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY": "the integration user cannot see a record it links to: "
+                                                     "share it with the integration user",
+}
+
+
+def _refused(obj: str, what: str, saved: SaveResult) -> str:
+    """The warning for one refused part: what, Salesforce's error, and the fix an admin can apply."""
+    code = (saved.error or "").split(":", 1)[0]
+    template = REFUSAL_FIXES.get(code)
+    if saved.retryable:
+        fix = "transient: the step is retried"
+    elif template is not None:
+        fix = template.format(obj=obj, permission=object_permission_fix(obj, "edit"))
+    else:
+        fix = "see Salesforce's message; the rest of the call is logged"
+    return f"{obj}: {what} was not saved: {saved.error} — {fix}"
 
 
 def _newer_revision_logged(history: CallHistory, call: CallProcessed) -> int | None:
@@ -296,18 +330,38 @@ class LogActivity:
             snapshot = list(prior.report.changes) if prior.report is not None else []
             self.ledger.record_step(call.call_key, StepReport(
                 step=STEP, progress="pending", warnings=[PENDING], changes=snapshot))
-            try:
-                outcome = self.store.write(plan)
-            except StaleRecord as stale:
-                if stale.record_id in gone or len(gone) >= 5:
-                    raise SalesforceRejected(f"LogActivity: {stale}") from stale
-                gone.add(stale.record_id)
-                continue
-            break
+            outcome = self.store.write(plan)
+            fresh_gone = set(outcome.stale) - gone
+            if not outcome.stale:
+                break
+            if not fresh_gone or len(gone) >= 5:
+                raise SalesforceRejected(f"LogActivity: records {', '.join(sorted(outcome.stale))} no longer exist")
+            # Written anew next round; what this round did write is known from now on (never written twice).
+            self._account(ctx, plan, outcome, result)
+            prior = prior.with_report(ctx.report)
+            gone |= fresh_gone
         self._account(ctx, plan, outcome, result)
         self._carry_over(ctx, known, plan, result)
         ctx.report.api_requests = self.store.api_requests - start
-        return self._finish(ctx, result, record=True)
+        self._finish(ctx, result, record=True)
+        self._raise_for_refusals(ctx, outcome)
+        return result
+
+    @staticmethod
+    def _raise_for_refusals(ctx: _Context, outcome: WriteOutcome) -> None:
+        """After the ledger has the finished report: a transient refusal retries the step (idempotently);
+        the call's own activity refused for good fails the call (replayable); any other refusal is reported.
+
+        Raises:
+            RetryableError: a part was refused transiently (row lock, outage).
+            SalesforceRejected: Salesforce refused the activity itself.
+        """
+        retry = next((r.failure for r in outcome.refusals() if r.retryable and r.failure is not None), None)
+        if retry is not None:
+            raise retry
+        activity = outcome.activity
+        if activity is not None and not activity.ok:
+            raise SalesforceRejected(f"LogActivity: Salesforce refused the {ctx.kind or 'activity'}: {activity.error}")
 
     def _finish(self, ctx: _Context, result: ActivityResult, *, record: bool) -> ActivityResult:
         result.report = ctx.report
@@ -596,14 +650,17 @@ class LogActivity:
         changes = ctx.report.changes
         if plan.activity is not None:
             act = plan.activity
-            rid = outcome.activity_id or act.id
+            saved = outcome.activity or SaveResult(act.id, True)
+            rid = saved.id or act.id if saved.ok else act.id
             result.activity_id, result.kind = rid, act.object  # type: ignore[assignment]
+            label = act.fields.get("Subject") or (ctx.before or {}).get("Subject")
             changes.append(RecordChange(
-                action="updated" if act.id else "created", object=act.object, id=rid,
-                url=record_url(url, act.object, str(rid)),
-                label=act.fields.get("Subject") or (ctx.before or {}).get("Subject"),
+                action=("updated" if act.id else "created") if saved.ok else "failed", object=act.object, id=rid,
+                url=record_url(url, act.object, str(rid)) if rid else None, label=label,
                 fields=_field_changes(act.fields, ctx.before if act.id else None, update=bool(act.id)),
-                note=f"{ACTIVITY_NOTE}; owner: {ctx.owner_reason}", role="activity"))
+                note=f"{ACTIVITY_NOTE}; owner: {ctx.owner_reason}" if saved.ok else saved.error, role="activity"))
+            if not saved.ok:
+                ctx.report.warnings.append(_refused(act.object, "the call's activity", saved))
         rel_obj = "EventRelation" if result.kind == "Event" else "TaskRelation"
         parent_field = "EventId" if rel_obj == "EventRelation" else "TaskId"
         for contact_id, saved in outcome.relations.items():
@@ -615,17 +672,20 @@ class LogActivity:
                         FieldChange(field="RelationId", after=contact_id)], note=saved.error,
                 role="relation", key=contact_id))
             if not saved.ok:
-                ctx.report.warnings.append(f"contact {contact_id} could not be attached: {saved.error}")
+                ctx.report.warnings.append(_refused(rel_obj, f"contact {contact_id} on the activity", saved))
                 result.linked_contact_ids = [i for i in result.linked_contact_ids if i != contact_id]
         if plan.note is not None:
-            rid = outcome.note_id or plan.note.id
-            result.note_id = rid
+            saved = outcome.note or SaveResult(plan.note.id, True)
+            rid = (saved.id or plan.note.id) if saved.ok else plan.note.id
+            result.note_id = rid if saved.ok else None
             changes.append(RecordChange(
-                action="updated" if plan.note.id else "created", object="ContentNote", id=rid,
-                url=record_url(url, "ContentNote", str(rid)), label=plan.note.fields["Title"],
+                action=("updated" if plan.note.id else "created") if saved.ok else "failed", object="ContentNote",
+                id=rid, url=record_url(url, "ContentNote", str(rid)) if rid else None, label=plan.note.fields["Title"],
                 fields=[FieldChange(field="Title", after=plan.note.fields["Title"]),
                         FieldChange(field="Content", after=f"HTML, {len(plan.note.fields['Content'])} base64 chars")],
-                note=NOTE_NOTE, role="note"))
+                note=NOTE_NOTE if saved.ok else saved.error, role="note"))
+            if not saved.ok:
+                ctx.report.warnings.append(_refused("ContentNote", "the call notes", saved))
         for entity_id, saved in outcome.note_links.items():
             changes.append(RecordChange(
                 action="created" if saved.ok else "failed", object="ContentDocumentLink", id=saved.id,
@@ -633,15 +693,20 @@ class LogActivity:
                         FieldChange(field="LinkedEntityId", after=entity_id),
                         FieldChange(field="ShareType", after="V")], note=saved.error,
                 role="note_link", key=entity_id))
+            if not saved.ok and (outcome.note is None or outcome.note.ok):
+                ctx.report.warnings.append(_refused("ContentDocumentLink", f"the notes' link to {entity_id}", saved))
         for write in plan.follow_ups:
-            rid = outcome.follow_ups.get(str(write.key)) or write.id
-            if rid:
+            saved = outcome.follow_ups.get(str(write.key)) or SaveResult(write.id, True)
+            rid = (saved.id or write.id) if saved.ok else write.id
+            if rid and saved.ok:
                 result.follow_up_task_ids.append(rid)
             changes.append(RecordChange(
-                action="updated" if write.id else "created", object="Task", id=rid,
-                url=record_url(url, "Task", str(rid)), label=write.fields.get("Subject"),
+                action=("updated" if write.id else "created") if saved.ok else "failed", object="Task", id=rid,
+                url=record_url(url, "Task", str(rid)) if rid else None, label=write.fields.get("Subject"),
                 fields=_field_changes(write.fields, ctx.follow_up_rows.get(str(write.id)), update=bool(write.id)),
-                note=f"{FOLLOW_UP_NOTE}{write.key}", role="follow_up", key=write.key))
+                note=f"{FOLLOW_UP_NOTE}{write.key}" if saved.ok else saved.error, role="follow_up", key=write.key))
+            if not saved.ok:
+                ctx.report.warnings.append(_refused("Task", f"follow-up '{write.fields.get('Subject')}'", saved))
 
     def _carry_over(self, ctx: _Context, prior: PriorWrites, plan: WritePlan, result: ActivityResult) -> None:
         """Relations, links and follow-ups of earlier attempts stay in the ledger's picture of the call."""
