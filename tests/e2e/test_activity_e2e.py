@@ -118,3 +118,19 @@ def test_refused_follow_ups_never_lose_the_calls_activity_nor_leave_it_out_of_th
     assert any("give it a default value in Salesforce" in w for w in entry["warnings"])
     # And one request wrote it all
     assert entry["api_requests"] == 1
+
+
+def test_a_title_that_looks_like_a_composite_reference_is_found_again_on_replay(tmp_path: Path) -> None:
+    # Given a call whose title contains "@{" (stored defused: composite bodies resolve @{ref.field})
+    title = "Pricing @{activity.id} review"
+    first = write_event(tmp_path, "r1", title=title)
+    result = run([first])
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
+    events = [e for e in live(result, "Event") if "Pricing" in e["Subject"]]
+    assert len(events) == 1 and "@\u200b{activity.id}" in events[0]["Subject"]
+    # When the call is replayed against that org with the ledger gone, and re-synced as revision 2
+    again = run([first, write_event(tmp_path, "r2", title=title, revision=2)], org=result.org)
+    # Then the stored activity, note and follow-ups are found by their stored subject: nothing is logged twice
+    assert [r["status"] for r in again.runs] == ["SUCCEEDED", "SUCCEEDED"]
+    assert [e["Id"] for e in live(again, "Event") if "Pricing" in e["Subject"]] == [events[0]["Id"]]
+    assert {k: len(v) for k, v in ours(again).items()} == {k: len(v) for k, v in ours(result).items()}

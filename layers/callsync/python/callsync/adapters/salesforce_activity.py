@@ -24,6 +24,7 @@ from callsync.adapters.salesforce_errors import (
     raise_for_subresponse,
     raise_for_subresponses,
 )
+from callsync.domain.reference_text import defuse, stored_forms
 from callsync.errors import CallsyncError, SalesforceUnavailable
 from callsync.ports import SalesforceApi
 from callsync.ports.activity import (
@@ -39,13 +40,11 @@ MAX_SUBREQUESTS = 25
 MAX_HEAVY = 5  # queries + collections per composite
 MAX_QUERY_CHARS = 12_000  # encoded SOQL per GET (URIs stay < 16 KB)
 GONE_CODES = frozenset({"ENTITY_IS_DELETED", "NOT_FOUND"})
-_REFERENCE_OPEN = "@{"
-_REFERENCE_SAFE = "@\u200b{"  # composite bodies resolve @{ref}: text must never look like one
 
 
 def _safe(value: Any) -> Any:
-    """Text from the call cannot be taken for a composite reference."""
-    return value.replace(_REFERENCE_OPEN, _REFERENCE_SAFE) if isinstance(value, str) else value
+    """Text from the call cannot be taken for a composite reference (``domain.reference_text``)."""
+    return defuse(value) if isinstance(value, str) else value
 
 
 def _body(fields: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +100,7 @@ class SalesforceActivityStore:
                 fields += ", ActivityDate, StartDateTime, EndDateTime, DurationInMinutes"
                 start, end = request.window or (None, None)
                 when = format_soql("StartDateTime >= {} AND StartDateTime <= {}", start, end)
-            where = format_soql("Subject IN {}", request.subjects) + f" AND {when}"
+            where = format_soql("Subject IN {}", stored_forms(request.subjects)) + f" AND {when}"
             if related:
                 where += format_soql(" AND (WhatId IN {ids} OR WhoId IN {ids} OR AccountId IN {ids})", ids=related)
             out.append((f"activities{kind}", f"SELECT {fields}{children} FROM {kind} WHERE {where} "  # noqa: S608
@@ -112,7 +111,7 @@ class SalesforceActivityStore:
         template = ("SELECT Id, Subject, Description, Status, ActivityDate, OwnerId FROM Task "
                     "WHERE Subject IN {} ORDER BY CreatedDate DESC LIMIT 200")
         return [(f"followups{i}", format_soql(template, chunk))
-                for i, chunk in enumerate(_chunks(request.follow_up_subjects, template))]
+                for i, chunk in enumerate(_chunks(stored_forms(request.follow_up_subjects), template))]
 
     def note_queries(self, request: LookupRequest) -> list[tuple[str, str]]:
         if not request.note_title or not request.note_entities:

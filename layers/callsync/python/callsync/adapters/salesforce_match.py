@@ -32,6 +32,7 @@ from simple_salesforce import format_soql
 from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponses
 from callsync.domain.matching import NEW_DEAL_WINDOW, ContactRow, LeadRow, MatchInput, RoleRow, UserRow
+from callsync.domain.reference_text import stored_forms
 from callsync.models.describe import is_api_name
 from callsync.models.match import AccountInfo, OpportunityInfo
 from callsync.ports import SalesforceApi
@@ -137,7 +138,7 @@ class SalesforceMatchReader:
         return format_soql(
             f"SELECT {select} FROM {query.activity_object} WHERE ActivityDate = {{}} AND Subject IN {{}}",  # noqa: S608
             query.started_at.astimezone(UTC).date(),
-            list(query.activity_subjects),
+            stored_forms(query.activity_subjects),  # as the call has them and as callsync stores them
         )
 
     def plan(self, query: MatchQuery) -> list[list[tuple[str, str]]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from callsync.domain.reference_text import restore
 from callsync.models.event import CallProcessed, InsightValue
 from callsync.models.match import ContactsResult, MatchResult, Person
 
@@ -186,7 +187,8 @@ def completed_status(values: Sequence[str]) -> str | None:
 
 
 def one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Whitespace folded, and text callsync stored defused read as the call had it (``domain.reference_text``)."""
+    return " ".join(restore(text).split())
 
 
 def _insight_text(value: InsightValue) -> str:

@@ -446,7 +446,7 @@ class LogActivity:
     @staticmethod
     def _is_ours(ctx: _Context, record: dict[str, Any]) -> bool:
         subject = one_line(str(record.get("Subject") or "")).casefold()
-        ours = activity_subject(ctx.state.settings, ctx.call).casefold()
+        ours = one_line(activity_subject(ctx.state.settings, ctx.call)).casefold()
         return call_ref(ctx.call) in str(record.get("Description") or "").splitlines() or subject == ours
 
     # -- plan ---------------------------------------------------------------------------------
