@@ -1,0 +1,269 @@
+"""LogActivity: what to write — the activity, its relations, the note, the follow-ups.
+
+Planned from what the match step read, the ledger and the lookup.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from callsync.domain.activity_kind import activity_subject, candidate_subjects
+from callsync.domain.activity_plan import (
+    activity_description,
+    call_date,
+    call_ref,
+    choose_owner,
+    completed_status,
+    event_times,
+    existing_contact_ids,
+    existing_relation_ids,
+    one_line,
+    pick_existing_activity,
+    picklist_match,
+    record_kind,
+    split_shared_contacts,
+)
+from callsync.domain.notes_html import note_content, note_title
+from callsync.domain.permissions import field_permission_fix
+from callsync.models.activity import ActivityResult
+from callsync.models.describe import ObjectDescribe
+from callsync.ports import DescribeSource
+from callsync.ports.activity import (
+    LookupResult,
+    RecordWrite,
+    WritePlan,
+)
+from callsync.services.activity_context import ActivityContext
+from callsync.services.activity_history import PriorWrites
+from callsync.services.activity_report import ACTIVITY_NOTE, FOLLOW_UP_NOTE, NOTE_NOTE, ActivityReporter
+
+NO_NOTE_TARGET = "no Opportunity, Account or Contact matched: no record to attach the note to, the note is not written"
+EVENT_WINDOW = timedelta(hours=18)
+
+
+
+
+def stub_record(obj: str, record_id: str) -> dict[str, Any]:
+    return {"Id": record_id, "attributes": {"type": obj}}
+
+
+def same_id(a: Any, b: Any) -> bool:
+    return bool(a) and bool(b) and str(a)[:15] == str(b)[:15]
+
+
+def read_row(stub: dict[str, Any], pool: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The row a query read for the record the ledger names, if any (same request, no extra one)."""
+    return next((r for r in pool if same_id(r.get("Id"), stub["Id"])), None)
+
+
+class ActivityPlanner:
+    """Plans the write; reads describes of an existing record of the other kind (cached)."""
+
+    def __init__(self, describes: DescribeSource, reporter: ActivityReporter) -> None:
+        self.describes = describes
+        self.reporter = reporter
+
+    @staticmethod
+    def related(ctx: ActivityContext) -> list[str]:
+        ids = list(ctx.rel.entity_ids)
+        if ctx.match.account is not None:
+            ids.append(ctx.match.account.id)
+        return list(dict.fromkeys(ids))
+
+    @staticmethod
+    def note_entities(ctx: ActivityContext) -> list[str]:
+        ids = [ctx.rel.what_id, ctx.rel.who_id if ctx.rel.who_object == "Contact" else None]
+        return list(dict.fromkeys(i for i in ids if i))
+
+    @staticmethod
+    def is_ours(ctx: ActivityContext, record: dict[str, Any]) -> bool:
+        subject = one_line(str(record.get("Subject") or "")).casefold()
+        ours = one_line(activity_subject(ctx.state.settings, ctx.call)).casefold()
+        return call_ref(ctx.call) in str(record.get("Description") or "").splitlines() or subject == ours
+
+    def plan(self, ctx: ActivityContext, prior: PriorWrites, lookup: LookupResult | None,
+              gone: set[str]) -> tuple[WritePlan, ActivityResult]:
+        plan = WritePlan()
+        result = ActivityResult(kind=ctx.kind)  # type: ignore[arg-type]
+        same_revision_done = prior.revision == ctx.call.revision and not prior.pending
+        if ctx.kind:
+            self._plan_activity(ctx, prior, lookup, plan, result, same_revision_done, gone)
+        if ctx.notes_on:
+            self._plan_note(ctx, prior, lookup, plan, result, same_revision_done)
+        if ctx.follow_ups:
+            self._plan_follow_ups(ctx, prior, lookup, plan, result, same_revision_done)
+        return plan, result
+
+    def _plan_activity(self, ctx: ActivityContext, prior: PriorWrites, lookup: LookupResult | None, plan: WritePlan,
+                       result: ActivityResult, done: bool, gone: set[str]) -> None:
+        call, settings, kind = ctx.call, ctx.state.settings, str(ctx.kind)
+        existing: dict[str, Any] | None = None
+        ours = True
+        queried = lookup is not None and lookup.activities_queried
+        pool = lookup.activities if lookup is not None and queried else ctx.match.activity_candidates or []
+        pool = [r for r in pool if str(r.get("Id")) not in gone]
+        ctx.before = None
+        if prior.activity and not prior.pending:
+            existing, result.deduped_with = stub_record(*prior.activity), "ledger"
+        else:
+            found = pick_existing_activity(pool, call, subjects=candidate_subjects(settings, call),
+                                           related_ids=self.related(ctx), prefer_kind=kind)
+            if found is not None:
+                existing, ours = found, self.is_ours(ctx, found)
+                result.deduped_with = "lookup" if queried else "candidates"
+                ctx.before = found
+            elif prior.activity:
+                existing, result.deduped_with = stub_record(*prior.activity), "ledger"
+        if existing is not None and ctx.before is None:  # known from the ledger: the read-ahead may hold its values
+            ctx.before = read_row(existing, pool)
+            existing = {**ctx.before, **existing} if ctx.before else existing
+        target_kind = record_kind(existing) if existing else kind
+        describe = ctx.describes.get(target_kind or kind)
+        if describe is None:  # an existing record of the other kind
+            describe = self.describes.describe([str(target_kind)]).get(str(target_kind))
+            ctx.describes[str(target_kind)] = describe
+        result.kind = target_kind  # type: ignore[assignment]
+        linked = existing_relation_ids(existing) if existing else set()
+        linked |= prior.relations
+        call_contacts = [ctx.rel.who_id or "", *ctx.rel.other_contact_ids]
+        held = (existing_contact_ids(existing, call_contacts) if existing else set()) | prior.relations
+        attach, unlinked = split_shared_contacts(ctx.rel, shared_activities=ctx.shared, already=held)
+        result.unlinked_contacts = [*unlinked, *ctx.rel.unlinkable]
+        if unlinked and not ctx.shared:
+            ctx.report.warnings.append(
+                f"Shared Activities is off: only the primary contact is linked; {len(unlinked)} other contact(s) "
+                f"stay unlinked: {', '.join(unlinked)}")
+        elif unlinked:
+            ctx.report.warnings.append(
+                f"an activity takes at most 50 contacts: {len(unlinked)} stay unlinked: {', '.join(unlinked)}")
+        if ctx.rel.unlinkable:
+            ctx.report.warnings.append(f"lead(s) cannot be attached to the activity: {', '.join(ctx.rel.unlinkable)}")
+        result.linked_contact_ids = [i for i in [ctx.rel.who_id, *attach] if i]
+        if existing is not None and ours and done:
+            result.action, result.activity_id = "unchanged", str(existing["Id"])
+            self.reporter.unchanged(ctx, target_kind or kind, str(existing["Id"]), ACTIVITY_NOTE, "activity")
+            plan.relations = [c for c in attach if c not in linked]
+            return
+        fields = self._activity_fields(ctx, str(target_kind), describe, existing, ours)
+        plan.activity = RecordWrite(str(target_kind), fields, id=str(existing["Id"]) if existing else None)
+        plan.relations = [c for c in attach if c not in linked]
+        result.action = "updated" if existing else "created"
+
+    def _activity_fields(self, ctx: ActivityContext, kind: str, describe: ObjectDescribe | None,
+                         existing: dict[str, Any] | None, ours: bool) -> dict[str, Any]:
+        call, settings = ctx.call, ctx.state.settings
+        description, truncated = activity_description(call)
+        if truncated:
+            ctx.report.warnings.append("the description was longer than 32,000 characters: cut, with a note")
+        owner = choose_owner(call, ctx.match)
+        wanted: dict[str, Any] = {}
+        full = existing is None or ours
+        if full:
+            wanted["Subject"] = activity_subject(settings, call)
+        wanted["Description"] = description
+        if full and kind == "Task":
+            wanted["ActivityDate"] = call_date(call).isoformat()
+            status_field = describe.field("Status") if describe else None
+            status = completed_status(status_field.picklist_values) if status_field else None
+            if status:
+                wanted["Status"] = status
+            else:
+                ctx.report.warnings.append("no completed Task Status in this org: Status left at its default")
+            if existing is None:
+                subtype = describe.field("TaskSubtype") if describe else None
+                if subtype is not None and picklist_match("Call", subtype.picklist_values):
+                    wanted["TaskSubtype"] = picklist_match("Call", subtype.picklist_values)
+            wanted["CallDurationInSeconds"] = call.duration_seconds
+        if full and kind == "Event":
+            wanted.update(event_times(call))
+        if call.call_type:
+            type_field = describe.field("Type") if describe else None
+            value = picklist_match(call.call_type, type_field.picklist_values) if type_field else None
+            if value:
+                wanted["Type"] = value
+            elif describe is not None and type_field is None:
+                ctx.report.warnings.append(f"{kind}.Type is not visible to the integration user: Type left blank. "
+                                           f"Fix: {field_permission_fix(kind, 'Type')}")
+            else:
+                ctx.report.warnings.append(f"call type {call.call_type!r} is not a {kind}.Type value: Type left blank")
+        if owner.user_id:
+            wanted["OwnerId"] = owner.user_id
+        if ctx.rel.what_id:
+            wanted["WhatId"] = ctx.rel.what_id
+        if ctx.rel.who_id and not (ctx.rel.who_object == "Lead" and existing and existing.get("WhatId")):
+            wanted["WhoId"] = ctx.rel.who_id
+        ctx.owner_reason = owner.reason
+        return self._writable(ctx, kind, describe, wanted, create=existing is None)
+
+    def _writable(self, ctx: ActivityContext, obj: str, describe: ObjectDescribe | None, wanted: dict[str, Any],
+                  *, create: bool) -> dict[str, Any]:
+        """The fields the integration user may write; the others are reported, never sent."""
+        if describe is None:
+            return wanted
+        kept: dict[str, Any] = {}
+        for name, value in wanted.items():
+            info = describe.field(name)
+            if info is None:
+                ctx.report.warnings.append(f"{obj}.{name} is not visible to the integration user: not written. "
+                                           f"Fix: {field_permission_fix(obj, name)}")
+            elif not (info.createable if create else info.updateable):
+                if create or name != "TaskSubtype":
+                    ctx.report.warnings.append(f"{obj}.{name} is read-only for the integration user: not written. "
+                                               f"Fix: {field_permission_fix(obj, name)}")
+            else:
+                kept[info.name] = value
+        return kept
+
+    def _plan_note(self, ctx: ActivityContext, prior: PriorWrites, lookup: LookupResult | None, plan: WritePlan,
+                   result: ActivityResult, done: bool) -> None:
+        note_id, linked = (prior.note_id, set(prior.note_links)) if not prior.pending else (None, set())
+        if lookup is not None and lookup.note_links:
+            note_id = str(lookup.note_links[0]["ContentDocumentId"])
+            linked = {str(r["LinkedEntityId"]) for r in lookup.note_links if r["ContentDocumentId"] == note_id}
+        if note_id is None and prior.note_id:
+            note_id, linked = prior.note_id, set(prior.note_links)
+        if note_id is None and not self.note_entities(ctx):
+            ctx.report.warnings.append(NO_NOTE_TARGET)  # an unlinked note is an orphan nobody can find
+            return
+        entities = [e for e in self.note_entities(ctx) if e not in linked]
+        result.note_id = note_id
+        if note_id and done and not prior.pending:
+            self.reporter.unchanged(ctx, "ContentNote", note_id, NOTE_NOTE, "note")
+        else:
+            fields = {"Title": note_title(ctx.state.settings, ctx.call), "Content": note_content(ctx.call)}
+            plan.note = RecordWrite("ContentNote", fields, id=note_id)
+        plan.note_links = entities
+        if not self.note_entities(ctx):
+            ctx.report.warnings.append("no Opportunity, Account or Contact matched: the note keeps its earlier links")
+
+    def _plan_follow_ups(self, ctx: ActivityContext, prior: PriorWrites, lookup: LookupResult | None, plan: WritePlan,
+                         result: ActivityResult, done: bool) -> None:
+        known = dict(prior.follow_ups)
+        if lookup is not None:
+            for task in lookup.follow_ups:
+                lines = str(task.get("Description") or "").splitlines()
+                for item in ctx.follow_ups:
+                    if call_ref(ctx.call, item.key) in lines:
+                        known[item.key] = str(task["Id"])
+                        ctx.follow_up_rows[str(task["Id"])] = task
+        describe = ctx.describes.get("Task")
+        for item in ctx.follow_ups:
+            task_id = known.get(item.key)
+            if task_id and done and item.key in prior.follow_ups:
+                result.follow_up_task_ids.append(task_id)
+                self.reporter.unchanged(ctx, "Task", task_id, FOLLOW_UP_NOTE + item.key, "follow_up",
+                                        label=item.subject, key=item.key)
+                continue
+            wanted: dict[str, Any] = {"Subject": item.subject, "Description": item.description}
+            if item.due_date:
+                wanted["ActivityDate"] = item.due_date.isoformat()
+            if task_id is None:  # a follow-up is open: Status/Priority keep the org's defaults
+                if item.owner_id:
+                    wanted["OwnerId"] = item.owner_id
+                if ctx.rel.what_id:
+                    wanted["WhatId"] = ctx.rel.what_id
+                if ctx.rel.who_id:
+                    wanted["WhoId"] = ctx.rel.who_id
+            fields = self._writable(ctx, "Task", describe, wanted, create=task_id is None)
+            plan.follow_ups.append(RecordWrite("Task", fields, id=task_id, key=item.key))
