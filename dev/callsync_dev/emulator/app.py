@@ -22,7 +22,7 @@ from callsync_dev.emulator import collections as sobject_collections
 from callsync_dev.emulator import composite
 from callsync_dev.emulator.errors import ApiError, not_found
 from callsync_dev.emulator.fixture import OrgSettings
-from callsync_dev.emulator.limits import ApiMeter, FaultInjector
+from callsync_dev.emulator.limits import ApiMeter, FaultInjector, RawAnswer
 from callsync_dev.emulator.oauth import OAuthError, TokenBook
 from callsync_dev.emulator.soql import SoqlError, nodes, parse, run_query
 from callsync_dev.emulator.store import OrgStore
@@ -130,6 +130,8 @@ class App:
 
     def _error_response(self, exc: ApiError) -> Response:
         headers = {"Content-Type": "application/json;charset=UTF-8", "Sforce-Limit-Info": self.meter.header()}
+        if isinstance(exc, RawAnswer):  # a fault with its own "body" (e.g. a garbled 200)
+            return Response(exc.status, exc.raw, headers)
         return Response(exc.status, dumps(exc.body()), headers)
 
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:

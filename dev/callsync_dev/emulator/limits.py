@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from dataclasses import dataclass, field
@@ -33,6 +34,14 @@ class ApiMeter:
             self.used = 0
 
 
+class RawAnswer(ApiError):
+    """A fault answered with the fixture's own ``body`` (e.g. a garbled 200), not an error list."""
+
+    def __init__(self, status: int, raw: bytes) -> None:
+        super().__init__(status, "RAW_ANSWER", "a fixture-defined answer")
+        self.raw = raw
+
+
 @dataclass
 class Fault:
     """One fixture fault: the first ``skip`` matching requests pass, the next ``times`` fail."""
@@ -46,13 +55,15 @@ class Fault:
     message: str
     seen: int = 0
     spec: dict[str, Any] = field(default_factory=dict)
+    body: bytes | None = None  # "body": answered as is (a string) or as JSON, with ``status``
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Fault:
         return cls(path=re.compile(str(spec.get("path", ""))), method=(spec.get("method") or None),
                    skip=int(spec.get("skip", 0)), times=int(spec.get("times", 1)),
                    status=int(spec.get("status", 503)), error_code=str(spec.get("errorCode", "SERVER_UNAVAILABLE")),
-                   message=str(spec.get("message", "Server unavailable")), spec=dict(spec))
+                   message=str(spec.get("message", "Server unavailable")), spec=dict(spec),
+                   body=None if "body" not in spec else _raw(spec["body"]))
 
 
 class FaultInjector:
@@ -74,5 +85,11 @@ class FaultInjector:
                     continue
                 fault.seen += 1
                 if fault.skip < fault.seen <= fault.skip + fault.times:
+                    if fault.body is not None:
+                        return RawAnswer(fault.status, fault.body)
                     return ApiError(fault.status, fault.error_code, fault.message)
             return None
+
+
+def _raw(body: Any) -> bytes:
+    return body.encode() if isinstance(body, str) else json.dumps(body).encode()

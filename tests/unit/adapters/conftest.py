@@ -58,7 +58,10 @@ class ScriptedHttp(BaseAdapter):
         response.url = request.url or ""
         response.request = request
         response.headers.update({"Content-Type": "application/json", **headers})
-        response._content = b"" if payload is None else json.dumps(payload).encode()
+        if isinstance(payload, bytes):  # a raw body, e.g. one that is not JSON
+            response._content = payload
+        else:
+            response._content = b"" if payload is None else json.dumps(payload).encode()
         return response
 
     def close(self) -> None:

@@ -108,7 +108,7 @@ def test_expired_session_refreshes_once_retries_once_and_persists_the_token(gate
                          "issued_at": "1760000000000", "token_type": "Bearer"}
         if seen.headers["Authorization"] == "Bearer AT1":
             return EXPIRED
-        return 200, {"compositeResponse": []}
+        return 200, {"compositeResponse": [{"body": {}, "httpStatusCode": 200, "referenceId": "l", "httpHeaders": {}}]}
 
     g = gateway(handler)
     # When a request is made

@@ -78,6 +78,20 @@ class SalesforceRejected(PermanentError):
     """Salesforce refused a record or request (validation, required field, bad query)."""
 
 
+class SalesforceMalformedResponse(PermanentError):
+    """Salesforce answered with success but the body is not the documented shape.
+
+    Not JSON, a list where an object is expected, missing keys, fewer results than records sent.
+    Permanent, not retried: the outcome of the request is unknown (a write may have happened), and
+    repeating it cannot make a contract mismatch go away. The call ends ``FAILED`` with this name;
+    every step finds what an earlier attempt wrote, so a replay writes nothing twice.
+    """
+
+
+class InvalidRequestBody(PermanentError):
+    """A request body cannot be encoded as JSON (e.g. NaN or Infinity): it was never sent."""
+
+
 # AWS SDK error codes that are transient (after botocore's own retries). ``adapters.aws_errors``
 # turns them into AwsUnavailable, which the state machine retries like every RetryableError.
 AWS_TRANSIENT_ERROR_CODES: frozenset[str] = frozenset({

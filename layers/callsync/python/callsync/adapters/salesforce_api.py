@@ -8,7 +8,9 @@ the HTTP session, the token store cache and the refresher are shared.
   (unauthenticated), 5xx (not served) and REQUEST_LIMIT_EXCEEDED; OAuth token
   requests are not REST API requests and never count (``is_charged``).
 - Errors: simple-salesforce and requests exceptions go through
-  ``salesforce_errors`` (``raise ... from e``).
+  ``salesforce_errors`` (``raise ... from e``); a successful answer that is not the
+  documented shape (not JSON, a list where an object belongs, missing keys) is
+  ``SalesforceMalformedResponse`` (``salesforce_answers``).
 - Expired session: one refresh (``TokenRefresher``) and one retry of the same
   request; a second 401 is ``SalesforceSessionExpired``.
 - Deadline: built with ``remaining_ms`` (the Lambda context's ``get_remaining_time_in_millis``),
@@ -28,6 +30,7 @@ import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
+from callsync.adapters import salesforce_answers as answers
 from callsync.adapters.salesforce_errors import (
     WRITE_METHODS,
     error_items,
@@ -205,16 +208,17 @@ class SimpleSalesforceApi:
     def query(self, soql: str) -> list[dict[str, Any]]:
         """All records of ``soql``; each page is one request. Escape values with ``format_soql``."""
         context = "query" + _query_object(soql)
-        page: dict[str, Any] = self._call(context, lambda sf: sf.query(soql, timeout=self._request_timeout))
-        records: list[dict[str, Any]] = list(page.get("records") or [])
+        first = self._call(context, lambda sf: sf.query(soql, timeout=self._request_timeout))
+        page = answers.query_page(first, context)
+        records: list[dict[str, Any]] = list(page["records"])
         while not page.get("done", True) and page.get("nextRecordsUrl"):
             next_url = str(page["nextRecordsUrl"])
 
             def more(sf: Salesforce, url: str = next_url) -> dict[str, Any]:
                 return dict(sf.query_more(url, identifier_is_url=True, timeout=self._request_timeout))
 
-            page = self._call(context, more)
-            records.extend(page.get("records") or [])
+            page = answers.query_page(self._call(context, more), context)
+            records.extend(page["records"])
         return records
 
     def composite(self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
@@ -229,17 +233,15 @@ class SimpleSalesforceApi:
             return []
         if len(subrequests) > MAX_COMPOSITE_SUBREQUESTS:
             raise ValueError(f"a composite request takes at most 25 subrequests, got {len(subrequests)}")
-        body = {
-            "allOrNone": all_or_none,
-            "compositeRequest": [{**sub, "url": self._absolute(str(sub["url"]))} for sub in subrequests],
-        }
+        sent = [{**sub, "url": self._absolute(str(sub["url"]))} for sub in subrequests]
+        body = {"allOrNone": all_or_none, "compositeRequest": sent}
         write = any(str(s.get("method", "GET")).upper() in WRITE_METHODS for s in subrequests)
         answer = self._call(
             "composite request",
             lambda sf: sf.restful("composite", method="POST", json=body, timeout=self._request_timeout),
             write=write,
         )
-        return list((answer or {}).get("compositeResponse") or [])
+        return answers.composite(answer, sent)
 
     def create_records(self, records: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
         """POST composite/sobjects in chunks of 200 (one request each); ``allOrNone`` holds per chunk.
@@ -265,14 +267,12 @@ class SimpleSalesforceApi:
             types = sorted({str(r["attributes"]["type"]) for r in chunk})
             body = {"allOrNone": all_or_none, "records": chunk}
 
-            def send(sf: Salesforce, payload: dict[str, Any] = body) -> list[dict[str, Any]]:
-                answer = sf.restful("composite/sobjects", method=method, json=payload, timeout=self._request_timeout)
-                return list(answer or [])
+            def send(sf: Salesforce, payload: dict[str, Any] = body) -> Any:
+                return sf.restful("composite/sobjects", method=method, json=payload, timeout=self._request_timeout)
 
-            answer = self._call(
-                f"{'create' if method == 'POST' else 'update'} of {', '.join(types)} records", send, write=True
-            )
-            results.extend(answer or [])
+            context = f"{'create' if method == 'POST' else 'update'} of {', '.join(types)} records"
+            answer = self._call(context, send, write=True)
+            results.extend(answers.save_results(answer, len(chunk), context))
         return results
 
     def describe(self, object_name: str, *, if_modified_since: str | None = None) -> dict[str, Any] | None:
@@ -286,14 +286,14 @@ class SimpleSalesforceApi:
                 if e.status == 304:  # simple-salesforce treats every status >= 300 as an error
                     return None
                 raise
-            return dict(answer) if answer else None
+            return answers.describe(answer, f"describe of {object_name}") if answer is not None else None
 
         return self._call(f"describe of {object_name}", call)
 
     def describe_global(self) -> dict[str, Any]:
         """GET sobjects (the global describe)."""
         answer = self._call("global describe", lambda sf: sf.restful("sobjects", timeout=self._request_timeout))
-        return dict(answer or {})
+        return answers.global_describe(answer, "global describe")
 
     # -- helpers ------------------------------------------------------------------------------
 

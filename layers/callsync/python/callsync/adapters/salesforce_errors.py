@@ -13,6 +13,8 @@ Mapping (by ``errorCode`` first, HTTP status when the code is unknown):
 - INVALID_SESSION_ID / 401 (after the gateway's one refresh-and-retry) → ``SalesforceSessionExpired``
 - INSUFFICIENT_ACCESS_OR_READONLY, INSUFFICIENT_ACCESS*, INVALID_FIELD_FOR_INSERT_UPDATE,
   INVALID_FIELD on a write (a field hidden from the integration user), other 403s → ``MissingPermission``
+- a 2xx answer that is not JSON → ``SalesforceMalformedResponse``; a request body that cannot be
+  encoded as JSON (NaN, Infinity) → ``InvalidRequestBody`` (both permanent)
 - everything else (MALFORMED_QUERY, INVALID_FIELD in a query, REQUIRED_FIELD_MISSING,
   FIELD_CUSTOM_VALIDATION_EXCEPTION, STRING_TOO_LONG, DUPLICATES_DETECTED, NOT_FOUND, ...)
   → ``SalesforceRejected``
@@ -33,7 +35,9 @@ from simple_salesforce.exceptions import SalesforceError
 
 from callsync.errors import (
     CallsyncError,
+    InvalidRequestBody,
     MissingPermission,
+    SalesforceMalformedResponse,
     SalesforceRateLimited,
     SalesforceRejected,
     SalesforceRowLocked,
@@ -171,9 +175,20 @@ def from_salesforce_exception(error: SalesforceError, context: str, *, write: bo
     return build_error(error_items(error.content), status=error.status, context=context, write=write)
 
 
-def from_requests_exception(error: requests.RequestException, context: str) -> SalesforceUnavailable:
-    """No usable answer (timeout, connection refused/reset, TLS): retryable."""
+def from_requests_exception(error: requests.RequestException, context: str) -> CallsyncError:
+    """No usable answer (timeout, connection refused/reset, TLS): retryable.
+
+    Two are not about the network and are permanent: an answer whose body is not JSON
+    (``SalesforceMalformedResponse``) and a request body that cannot be encoded as JSON, e.g.
+    NaN or Infinity (``InvalidRequestBody``; nothing was sent).
+    """
     kind = type(error).__name__
+    if isinstance(error, requests.exceptions.JSONDecodeError):
+        return SalesforceMalformedResponse(
+            f"Salesforce sent a malformed answer to {context}: the body is not JSON", code="MALFORMED_RESPONSE")
+    if isinstance(error, requests.exceptions.InvalidJSONError):
+        return InvalidRequestBody(
+            f"the request for {context} cannot be encoded as JSON (NaN or Infinity?): not sent", code=kind)
     return SalesforceUnavailable(f"Salesforce is unavailable for {context}: {kind}", code=kind)
 
 
