@@ -77,3 +77,60 @@ def test_parse_number_rejects_bools_and_words():
 def test_split_multipicklist_reads_salesforce_storage():
     assert split_multipicklist("A;B; C") == ["A", "B", "C"]
     assert split_multipicklist(None) == []
+
+
+def number_field(type_: str, *, precision: int = 0, scale: int = 0, digits: int = 0) -> FieldDescribe:
+    return FieldDescribe(name="N__c", type=type_, updateable=True, precision=precision, scale=scale, digits=digits)
+
+
+@pytest.mark.parametrize("raw", [float("nan"), float("inf"), float("-inf"), [float("nan")]])
+@pytest.mark.parametrize("type_", ["currency", "double", "int", "percent", "textarea", "string", "picklist"])
+def test_non_finite_numbers_are_dropped_for_every_type(type_, raw):
+    # Given NaN or Infinity (Python's json reads them; JSON and Salesforce have no such numbers)
+    # When it is coerced to any field
+    coerced = coerce_value(raw, FieldDescribe(name="F__c", type=type_, precision=18, scale=2, picklist_values=PICK))
+    # Then nothing is sent, and the note says why
+    assert coerced.value is None
+    assert any("not a finite number" in n for n in coerced.notes), coerced.notes
+
+
+@pytest.mark.parametrize(("raw", "value"), [
+    (1e30, None),  # 31 digits before the point
+    (10**16, None),  # exactly one digit too many for currency(18,2)
+    (9_999_999_999_999_999, 9_999_999_999_999_999),  # the largest whole value that fits
+    (-1e16, None),
+    ("$50k", 50000),
+    (1234.567, 1234.567),  # extra decimals: Salesforce rounds them to the scale
+])
+def test_currency_values_beyond_the_describes_precision_are_dropped_not_clamped(raw, value):
+    """Given a currency(18,2) field as Salesforce describes it.
+
+    Precision is the total number of digits, scale the digits right of the decimal point
+    (Salesforce Field Reference, "Precision" / "Scale": 12345.67 has precision 7, scale 2), so
+    16 digits fit before the point.
+    """
+    field = number_field("currency", precision=18, scale=2)
+    # When a value is coerced
+    coerced = coerce_value(raw, field)
+    # Then it is kept when it fits, else dropped with the limit named (clamping would invent a number)
+    assert coerced.value == value
+    if value is None:
+        assert any("out of range for this field (16 digit(s) before the decimal point)" in n for n in coerced.notes)
+    else:
+        assert coerced.notes == ()
+
+
+def test_an_int_field_is_bounded_by_its_digits_or_else_its_precision():
+    # Given int fields described with digits (Salesforce) or precision only (some describes)
+    by_digits = number_field("int", digits=8)
+    by_precision = number_field("int", precision=3)
+    # When values are coerced / Then the bound is the one given
+    assert coerce_value(99_999_999, by_digits).value == 99_999_999
+    assert coerce_value(100_000_000, by_digits).value is None
+    assert coerce_value(1000, by_precision).value is None
+    assert coerce_value(999, by_precision).value == 999
+
+
+def test_a_number_field_without_precision_is_not_bounded():
+    # Given a describe that gives no precision / Then only finiteness is checked
+    assert coerce_value(1e30, number_field("double")).value == 1e30

@@ -17,7 +17,13 @@ Rules by describe type:
 - multipicklist: a list, or a string split on ``;`` (then ``,``); each item
   matched like a picklist value; unmatched items are dropped one by one.
 - int, double, currency, percent: numbers, or numeric strings (``"50,000"``,
-  ``"$50k"``, ``"1.2M"``, ``"12.5%"``); an int field needs a whole number.
+  ``"$50k"``, ``"1.2M"``, ``"12.5%"``); an int field needs a whole number. NaN and
+  Infinity are dropped (Salesforce's JSON has no such numbers). With the describe's
+  precision and scale, a value is dropped when its integer part has more digits than
+  ``precision - scale`` allows (an int field: ``digits``, else ``precision``); extra
+  decimals are left to Salesforce, which rounds them to the scale. Dropped, never
+  clamped: the largest value the field holds would be a number nobody said.
+- NaN and Infinity are dropped for every field type (as text they would write "nan").
 - boolean: booleans, 1/0, and true/false/yes/no/y/n/on/off.
 - date: ``YYYY-MM-DD`` or an RFC 3339 datetime (its own date); datetime: RFC 3339
   (a naive one is taken as UTC; a date means midnight UTC), sent as UTC ``...Z``.
@@ -26,6 +32,7 @@ Rules by describe type:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -68,6 +75,8 @@ def coerce_value(raw: Any, field: FieldDescribe) -> Coerced:
     """The insight value ``raw`` as a valid value of ``field`` (see the module docstring)."""
     if is_empty(raw):
         return Coerced(None, ("no value in this call",))
+    if _non_finite(raw):
+        return Coerced(None, (f"dropped {_as_text(raw)!r}: not a finite number",))
     kind = field.type
     if kind in TEXT_TYPES:
         return _text(raw, field)
@@ -86,9 +95,15 @@ def coerce_value(raw: Any, field: FieldDescribe) -> Coerced:
     return Coerced(None, (f"dropped: insights cannot be written to a {kind} field",))
 
 
+def _non_finite(raw: Any) -> bool:
+    """NaN or Infinity, alone or in a list (Python's json reads them; JSON has no such numbers)."""
+    items = raw if isinstance(raw, list | tuple) else [raw]
+    return any(isinstance(item, float) and not math.isfinite(item) for item in items)
+
+
 def format_number(value: int | float) -> str:
-    """Numbers as text without a needless ``.0`` (``1500.0`` → ``"1500"``)."""
-    if isinstance(value, float) and value.is_integer():
+    """Numbers as text without a needless ``.0`` (``1500.0`` → ``"1500"``; ``1e30`` stays ``"1e+30"``)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
     return str(value)
 
@@ -197,11 +212,25 @@ def _number(raw: Any, field: FieldDescribe) -> Coerced:
     number = parse_number(raw)
     if number is None:
         return Coerced(None, (f"dropped {_as_text(raw)!r}: not a number",))
+    if not math.isfinite(number):
+        return Coerced(None, (f"dropped {_as_text(raw)!r}: not a finite number",))
     if field.type == "int":
         if float(number) != int(number):
             return Coerced(None, (f"dropped {_as_text(raw)!r}: not a whole number",))
-        return Coerced(int(number))
-    return Coerced(int(number) if float(number).is_integer() else float(number))
+        return _in_range(int(number), raw, field.digits or field.precision, 0)
+    value = int(number) if float(number).is_integer() else float(number)
+    return _in_range(value, raw, field.precision, field.scale)
+
+
+def _in_range(value: int | float, raw: Any, precision: int, scale: int) -> Coerced:
+    """``value`` when its integer part fits ``precision - scale`` digits (or no precision is known)."""
+    if precision <= 0:
+        return Coerced(value)
+    whole_digits = max(precision - scale, 0)
+    if abs(value) >= 10**whole_digits:
+        limit = f"{whole_digits} digit(s) before the decimal point"
+        return Coerced(None, (f"dropped {_as_text(raw)!r}: out of range for this field ({limit})",))
+    return Coerced(value)
 
 
 def _boolean(raw: Any) -> Coerced:

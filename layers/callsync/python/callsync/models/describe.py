@@ -24,6 +24,9 @@ class FieldDescribe(BaseModel):
     label: str = ""
     type: str
     length: int = 0
+    precision: int = 0  # number types: total digits (0: not given)
+    scale: int = 0  # number types: digits right of the decimal point
+    digits: int = 0  # int fields: maximum digits (some describes give it in precision instead)
     nillable: bool = True
     createable: bool = False
     updateable: bool = False

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 InsightValue = str | int | float | list[str]
 
@@ -73,6 +74,15 @@ class CallProcessed(_Model):
     notes: str | None = None
     call_url: AnyUrl
     company: Company | None = None
+
+    @field_validator("insights")
+    @classmethod
+    def _finite_insights(cls, insights: dict[str, InsightValue]) -> dict[str, InsightValue]:
+        """NaN and Infinity (Python's json reads them) are not JSON: the message is refused, naming the insight."""
+        bad = [key for key, value in insights.items() if isinstance(value, float) and not math.isfinite(value)]
+        if bad:
+            raise ValueError(f"not a finite number (NaN and Infinity are not JSON): {', '.join(sorted(bad))}")
+        return insights
 
     @property
     def started_at_utc(self) -> datetime:
