@@ -24,6 +24,7 @@ from callsync.domain.activity_plan import (
     call_ref,
     choose_owner,
     completed_status,
+    event_duration_warning,
     event_times,
     pick_existing_activity,
     picklist_match,
@@ -163,6 +164,31 @@ def test_event_times_from_actual_start_and_duration() -> None:
     # Given a call of 1830 s starting 15:00Z / Then the event spans 31 minutes
     assert event_times(make_call()) == {"StartDateTime": "2026-11-20T15:00:00Z",
                                         "EndDateTime": "2026-11-20T15:31:00Z", "DurationInMinutes": 31}
+
+
+@pytest.mark.parametrize(("seconds", "minutes", "end"), [
+    (14 * 86400, 20160, "2026-12-04T15:00:00Z"),  # exactly 14 days: allowed as is
+    (14 * 86400 + 1, 20160, "2026-12-04T15:00:00Z"),  # one second more: clamped
+    (30 * 86400, 20160, "2026-12-04T15:00:00Z"),  # 30 days: clamped
+])
+def test_an_event_never_lasts_more_than_14_days(seconds: int, minutes: int, end: str) -> None:
+    """Salesforce refuses a non-all-day Event longer than 14 days (20,160 minutes) with
+    FIELD_INTEGRITY_EXCEPTION (Object Reference, Event: DurationInMinutes/EndDateTime; salesforce-rest.md)."""
+    # Given a call that lasted `seconds`
+    call = make_call(duration_seconds=seconds)
+    # When its Event times are planned
+    times = event_times(call)
+    # Then the duration is at most 14 days, and the end agrees with it
+    assert times == {"StartDateTime": "2026-11-20T15:00:00Z", "EndDateTime": end, "DurationInMinutes": minutes}
+
+
+def test_a_clamped_event_says_how_long_the_call_really_was() -> None:
+    # Given a 30-day call / Then the warning gives the real length and the limit
+    warning = event_duration_warning(make_call(duration_seconds=30 * 86400))
+    assert warning is not None
+    assert "43,200 minutes (30.0 days)" in warning and "ends after 20,160 minutes" in warning
+    # And a call within the limit gets none
+    assert event_duration_warning(make_call(duration_seconds=14 * 86400)) is None
 
 
 def _candidate(**fields: object) -> dict[str, object]:

@@ -154,3 +154,39 @@ def test_long_follow_up_subject_lists_are_chunked() -> None:
     urls = [s["url"] for subs, _ in api.composites for s in subs]
     assert len(urls) > 1 and all(len(u) < 16_000 for u in urls)
     assert all(len(subs) <= 5 for subs, _ in api.composites)
+
+
+def _activity_describe(name: str, *fields: str) -> dict[str, Any]:
+    return {"name": name, "fields": [{"name": f, "type": "string"} for f in fields]}
+
+
+@pytest.mark.parametrize("kind", ["Task", "Event"])
+def test_a_field_the_describe_does_not_show_is_never_selected(kind: str) -> None:
+    from callsync.testing import FakeDescribeSource
+
+    # Given the activity object's describe without Type (hidden by field-level security: a SELECT naming
+    # it fails with INVALID_FIELD) and Task's without Status
+    visible = ["Id", "Subject", "WhoId", "WhatId", "AccountId", "OwnerId", "Description", "CreatedDate",
+               "ActivityDate", "StartDateTime", "EndDateTime", "DurationInMinutes", "OwnerId"]
+    describes = FakeDescribeSource({kind: _activity_describe(kind, *visible),
+                                    "Task": _activity_describe("Task", *[f for f in visible if f != "Status"])})
+    store = SalesforceActivityStore(RecordingApi(), describes=describes)
+    request = LookupRequest(activity_kinds=[kind], subjects=["Globex weekly"], dates=[date(2026, 11, 20)],
+                            window=(datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)),
+                            related_ids=["006A"], follow_up_subjects=["Send the deck"])
+    # When the lookup queries are built
+    (activity_ref, activity_soql), = store.activity_queries(request)
+    (_, follow_up_soql), = store.follow_up_queries(request)
+    # Then neither names a field the describe does not show; the visible ones are all there
+    select = activity_soql.split(" FROM ")[0]
+    assert "Type" not in select.replace("TaskSubtype", "")
+    assert "Subject" in select and "Description" in select
+    assert " Status" not in follow_up_soql.split(" FROM ")[0]
+    assert activity_ref == f"activities{kind}"
+
+
+def test_without_describes_the_select_is_unchanged() -> None:
+    # Given no describe source (unit use) / Then the usual fields are selected
+    request = LookupRequest(activity_kinds=["Task"], subjects=["s"], dates=[date(2026, 11, 20)], related_ids=["006A"])
+    ((_, soql),) = SalesforceActivityStore(RecordingApi()).activity_queries(request)
+    assert "Type, Description" in soql

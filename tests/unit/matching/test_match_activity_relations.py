@@ -33,3 +33,23 @@ def test_candidates_read_no_relations_without_shared_activities(kind: str) -> No
     soql = activities_soql(kind, relations=False)
     # Then it names no relation object
     assert "Relations" not in soql
+
+
+@pytest.mark.parametrize("kind", ["Task", "Event"])
+def test_a_type_field_hidden_from_the_integration_user_is_not_selected(kind: str) -> None:
+    from callsync.models.describe import ObjectDescribe
+
+    # Given the activity object's cached describe without Type (field-level security hides it: SOQL naming
+    # it fails with INVALID_FIELD, "No such column 'Type' on entity")
+    shown = ["Id", "Subject", "ActivityDate", "WhoId", "WhatId", "OwnerId", "Description", "Status",
+             "StartDateTime", "EndDateTime", "DurationInMinutes"]
+    describe = ObjectDescribe.from_salesforce({"name": kind, "fields": [{"name": f, "type": "string"} for f in shown]})
+    query = MatchQuery(emails=("jane@globex.com",), external_emails=("jane@globex.com",), started_at=START,
+                       activity_object=kind, activity_subjects=("Globex sync",), activity_describe=describe)
+    # When the candidate query is planned
+    soql = SalesforceMatchReader(None).activities_soql(query)  # type: ignore[arg-type]
+    # Then Type is not in its SELECT, every visible field still is
+    assert soql is not None
+    select = soql.split(" FROM ")[0].removeprefix("SELECT ").split(", ")
+    assert "Type" not in select
+    assert {"Id", "Subject", "Description", "OwnerId"} <= set(select)

@@ -172,7 +172,8 @@ class Dependencies:
         from callsync.services.log_activity import LogActivity
 
         api = self.salesforce(org_id, remaining_ms)
-        return LogActivity(SalesforceActivityStore(api), self.describes(org_id, api), self.ledger, self.leases)
+        describes = self.describes(org_id, api)
+        return LogActivity(SalesforceActivityStore(api, describes=describes), describes, self.ledger, self.leases)
 
     # -- the read side ----------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 - ``lookup``: one composite of ≤5 queries (existing activities, follow-up
   Tasks by subject, note links by title); more only if the subject lists must
-  be chunked. Every value goes through ``format_soql``.
+  be chunked. Every value goes through ``format_soql``; a SELECT names only the
+  fields the cached describe shows (a hidden ``Type`` would fail the query with
+  INVALID_FIELD).
 - ``write``: one composite with references and ``allOrNone``: the activity,
   its relations (one sObject Collections subrequest, ``allOrNone`` false so an
   already-attached or refused contact does not undo the call), the note, its
@@ -24,9 +26,11 @@ from callsync.adapters.salesforce_errors import (
     raise_for_subresponse,
     raise_for_subresponses,
 )
+from callsync.domain.activity_plan import visible_select
 from callsync.domain.reference_text import defuse, stored_forms
 from callsync.errors import CallsyncError, SalesforceUnavailable
-from callsync.ports import SalesforceApi
+from callsync.models.describe import ObjectDescribe
+from callsync.ports import DescribeSource, SalesforceApi
 from callsync.ports.activity import (
     LookupRequest,
     LookupResult,
@@ -67,9 +71,18 @@ def _chunks(values: list[str], template: str, *args: Any) -> Iterable[list[str]]
 class SalesforceActivityStore:
     """LogActivity's reads and writes, each one composite request."""
 
-    def __init__(self, api: SalesforceApi, *, api_version: str = "62.0") -> None:
+    def __init__(self, api: SalesforceApi, *, api_version: str = "62.0",
+                 describes: DescribeSource | None = None) -> None:
         self.api = api
         self.data_path = f"/services/data/v{getattr(api, 'api_version', api_version)}/"
+        self._describes = describes
+
+    def _select(self, object_name: str, wanted: list[str]) -> str:
+        """``wanted`` as a SELECT list, without the fields the integration user cannot see."""
+        describe: ObjectDescribe | None = None
+        if self._describes is not None:  # cached by the match step: no request
+            describe = self._describes.describe([object_name]).get(object_name)
+        return ", ".join(visible_select(wanted, describe))
 
     @property
     def instance_url(self) -> str:
@@ -92,23 +105,25 @@ class SalesforceActivityStore:
             children = ""
             if request.shared_activities:
                 children = f", (SELECT RelationId FROM {kind}Relations)"  # noqa: S608
-            fields = "Id, Subject, WhoId, WhatId, AccountId, OwnerId, Type, Description, CreatedDate"
+            wanted = ["Id", "Subject", "WhoId", "WhatId", "AccountId", "OwnerId", "Type", "Description", "CreatedDate"]
             if kind == "Task":
-                fields += ", ActivityDate, Status"
+                wanted += ["ActivityDate", "Status"]
                 when = format_soql("ActivityDate IN {}", list(request.dates))
             else:
-                fields += ", ActivityDate, StartDateTime, EndDateTime, DurationInMinutes"
+                wanted += ["ActivityDate", "StartDateTime", "EndDateTime", "DurationInMinutes"]
                 start, end = request.window or (None, None)
                 when = format_soql("StartDateTime >= {} AND StartDateTime <= {}", start, end)
             where = format_soql("Subject IN {}", stored_forms(request.subjects)) + f" AND {when}"
             if related:
                 where += format_soql(" AND (WhatId IN {ids} OR WhoId IN {ids} OR AccountId IN {ids})", ids=related)
+            fields = self._select(kind, wanted)
             out.append((f"activities{kind}", f"SELECT {fields}{children} FROM {kind} WHERE {where} "  # noqa: S608
                                              "ORDER BY CreatedDate ASC LIMIT 50"))
         return out
 
     def follow_up_queries(self, request: LookupRequest) -> list[tuple[str, str]]:
-        template = ("SELECT Id, Subject, Description, Status, ActivityDate, OwnerId FROM Task "
+        fields = self._select("Task", ["Id", "Subject", "Description", "Status", "ActivityDate", "OwnerId"])
+        template = (f"SELECT {fields} FROM Task "  # noqa: S608 (API names from describe, values via format_soql)
                     "WHERE Subject IN {} ORDER BY CreatedDate DESC LIMIT 200")
         return [(f"followups{i}", format_soql(template, chunk))
                 for i, chunk in enumerate(_chunks(stored_forms(request.follow_up_subjects), template))]

@@ -31,6 +31,7 @@ from simple_salesforce import format_soql
 
 from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponses
+from callsync.domain.activity_plan import visible_select
 from callsync.domain.matching import NEW_DEAL_WINDOW, ContactRow, LeadRow, MatchInput, RoleRow, UserRow
 from callsync.domain.reference_text import stored_forms
 from callsync.models.describe import is_api_name
@@ -131,8 +132,11 @@ class SalesforceMatchReader:
             return None
         # Description: the invite's text is LogActivity's "before", and our marker; Status / DurationInMinutes:
         # the other values LogActivity writes (CallDurationInSeconds may be hidden: not selected)
-        select = "Id, Subject, ActivityDate, WhoId, WhatId, OwnerId, Type, Description"
-        select += ", StartDateTime, EndDateTime, DurationInMinutes" if query.activity_object == "Event" else ", Status"
+        wanted = ["Id", "Subject", "ActivityDate", "WhoId", "WhatId", "OwnerId", "Type", "Description"]
+        event = query.activity_object == "Event"
+        wanted += ["StartDateTime", "EndDateTime", "DurationInMinutes"] if event else ["Status"]
+        # Only fields the integration user can see: a hidden one (e.g. Type) fails the whole query
+        select = ", ".join(visible_select(wanted, query.activity_describe))
         if query.activity_relations:  # the contacts the activity already has (object name checked above)
             select += f", (SELECT RelationId FROM {query.activity_object}Relations)"  # noqa: S608
         return format_soql(

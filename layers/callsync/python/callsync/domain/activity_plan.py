@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from callsync.domain.reference_text import restore
+from callsync.models.describe import ObjectDescribe
 from callsync.models.event import CallProcessed, InsightValue
 from callsync.models.match import ContactsResult, MatchResult, Person
 
@@ -21,6 +22,9 @@ MAX_SHARED_CONTACTS = 50  # Shared Activities: up to 50 contacts per activity, W
 CONTACT_KEY_PREFIX = "003"
 KNOWN_COMPLETED = ("completed",)
 COMPLETED_HINTS = ("complet", "done", "closed")
+# A non-all-day Event lasts at most 14 days: longer is refused with FIELD_INTEGRITY_EXCEPTION
+# (Salesforce Object Reference, Event: DurationInMinutes / EndDateTime).
+EVENT_MAX_MINUTES = 14 * 24 * 60
 
 
 def call_ref(call: CallProcessed, key: str | None = None) -> str:
@@ -186,6 +190,18 @@ def completed_status(values: Sequence[str]) -> str | None:
 # ---------------------------------------------------------------- text
 
 
+def visible_select(wanted: Sequence[str], describe: ObjectDescribe | None) -> list[str]:
+    """The fields of ``wanted`` a SELECT may name: those the describe shows (``Id`` always).
+
+    A field hidden from the integration user (field-level security) is absent from its
+    describe and makes the whole query fail with INVALID_FIELD; it is left out instead, and
+    whatever reads the rows finds it missing. Without a describe, ``wanted`` is kept as is.
+    """
+    if describe is None:
+        return list(wanted)
+    return [name for name in wanted if name == "Id" or describe.field(name) is not None]
+
+
 def one_line(text: str) -> str:
     """Whitespace folded, and text callsync stored defused read as the call had it (``domain.reference_text``)."""
     return " ".join(restore(text).split())
@@ -244,7 +260,22 @@ def call_dates(call: CallProcessed) -> set[date]:
 
 
 def duration_minutes(call: CallProcessed) -> int:
+    """The call's length in whole minutes (rounded up)."""
     return math.ceil(call.duration_seconds / 60)
+
+
+def event_minutes(call: CallProcessed) -> int:
+    """The Event's ``DurationInMinutes``: the call's, at most Salesforce's 14 days."""
+    return min(duration_minutes(call), EVENT_MAX_MINUTES)
+
+
+def event_duration_warning(call: CallProcessed) -> str | None:
+    """Why the Event is shorter than the call (``None`` when it is not)."""
+    minutes = duration_minutes(call)
+    if minutes <= EVENT_MAX_MINUTES:
+        return None
+    return (f"the call lasted {minutes:,} minutes ({minutes / 1440:.1f} days); Salesforce limits an Event to "
+            f"14 days, so the Event ends after {EVENT_MAX_MINUTES:,} minutes")
 
 
 def rfc3339(moment: datetime) -> str:
@@ -252,9 +283,9 @@ def rfc3339(moment: datetime) -> str:
 
 
 def event_times(call: CallProcessed) -> dict[str, Any]:
-    """StartDateTime, EndDateTime and DurationInMinutes, consistent with each other."""
+    """StartDateTime, EndDateTime and DurationInMinutes, consistent with each other (≤ 14 days)."""
     start = call.started_at_utc.replace(microsecond=0)
-    minutes = duration_minutes(call)
+    minutes = event_minutes(call)
     return {
         "StartDateTime": rfc3339(start),
         "EndDateTime": rfc3339(start + timedelta(minutes=minutes)),

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from callsync.domain.matching import MatchInput
+from callsync.models.describe import ObjectDescribe
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class MatchQuery:
     # Shared Activities on: read each candidate's Task/EventRelations too, so LogActivity does not
     # attach a contact the existing activity already has (DUPLICATE_VALUE).
     activity_relations: bool = False
+    activity_describe: ObjectDescribe | None = None  # the activity object's fields: hidden ones are never selected
 
 
 

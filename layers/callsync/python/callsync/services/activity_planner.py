@@ -15,6 +15,7 @@ from callsync.domain.activity_plan import (
     call_ref,
     choose_owner,
     completed_status,
+    event_duration_warning,
     event_times,
     existing_contact_ids,
     existing_relation_ids,
@@ -177,6 +178,8 @@ class ActivityPlanner:
             wanted["CallDurationInSeconds"] = call.duration_seconds
         if full and kind == "Event":
             wanted.update(event_times(call))
+            if (too_long := event_duration_warning(call)) is not None:
+                ctx.report.warnings.append(too_long)
         if call.call_type:
             type_field = describe.field("Type") if describe else None
             value = picklist_match(call.call_type, type_field.picklist_values) if type_field else None

@@ -14,7 +14,7 @@ from typing import Any
 from callsync.domain.activity_kind import activity_kind, candidate_subjects
 from callsync.domain.matching import match_call
 from callsync.domain.participants import build_roster, looks_internal
-from callsync.models.describe import is_api_name
+from callsync.models.describe import ObjectDescribe, is_api_name
 from callsync.models.ledger import RecordChange, StepReport, record_url_or_none
 from callsync.models.match import MatchResult
 from callsync.models.settings import MATCHED_OBJECTS
@@ -48,11 +48,12 @@ def later_step_objects(state: SyncState) -> list[str]:
 
 def visible_mapped_fields(
     state: SyncState, describes: DescribeSource | None, prefetch: Iterable[str] = ()
-) -> tuple[MappedFields, list[str]]:
+) -> tuple[MappedFields, list[str], dict[str, ObjectDescribe | None]]:
     """Mapped fields of Opportunity/Account/Contact that the integration user can see.
 
     Hidden ones are left out (they would make the SOQL fail with INVALID_FIELD); SyncFields
-    reports them. The Account link field counts as an Account field. Returns (fields, notes).
+    reports them. The Account link field counts as an Account field. Returns (fields, notes,
+    the describes read: by object name).
     ``prefetch``: more objects to describe in the same (cold: one composite) request, for later steps.
     """
     settings = state.settings
@@ -64,7 +65,7 @@ def visible_mapped_fields(
         wanted["Account"].append(settings.account_link_field)
     prefetch = list(prefetch)
     if describes is None or not (any(wanted.values()) or prefetch):
-        return MappedFields(), []
+        return MappedFields(), [], {}
     found = describes.describe([*(n for n in MATCHED_OBJECTS if wanted[n]), *prefetch])
     visible: dict[str, tuple[str, ...]] = {}
     notes: list[str] = []
@@ -78,7 +79,7 @@ def visible_mapped_fields(
                 continue
             names.setdefault(info.name, None)
         visible[name] = tuple(names)
-    return MappedFields(visible["Opportunity"], visible["Account"], visible["Contact"]), notes
+    return MappedFields(visible["Opportunity"], visible["Account"], visible["Contact"]), notes, found
 
 
 class MatchOpportunity:
@@ -106,7 +107,7 @@ class MatchOpportunity:
         roster = build_roster(call)
         domains = settings.internal_domain_set
         # Cold describes of this step and the later ones in one request (DescribeSource caches them).
-        fields, _hidden = visible_mapped_fields(state, self._describes, later_step_objects(state))
+        fields, _hidden, described = visible_mapped_fields(state, self._describes, later_step_objects(state))
         kind = activity_kind(settings, call)
         query = MatchQuery(
             emails=tuple(roster.emails),
@@ -116,6 +117,7 @@ class MatchOpportunity:
             activity_object=kind,
             activity_subjects=tuple(candidate_subjects(settings, call)) if kind else (),
             activity_relations=bool(kind) and self._shared_activities(),
+            activity_describe=described.get(kind) if kind else None,
         )
         read_at = self._clock()  # before the request: anything written before this is in the read
         read = self._reader.read(query)
