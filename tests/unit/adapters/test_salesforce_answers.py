@@ -106,3 +106,31 @@ def test_a_request_body_with_nan_is_never_sent_and_is_permanent(gateway):
     with pytest.raises(InvalidRequestBody, match="NaN"):
         g.api.update_records([{"attributes": {"type": "Opportunity"}, "Id": "006A", "Amount": float("nan")}])
     assert g.http.rest() == []
+
+
+class AnsweringApi:
+    """ports.SalesforceApi whose composite answers every query with the given records."""
+
+    instance_url = "https://acme.my.salesforce.test"
+    api_version = "62.0"
+    api_requests = 0
+
+    def __init__(self, records):
+        self.records = records
+
+    def composite(self, subrequests, *, all_or_none=False):
+        return [sub(s["referenceId"], 200, {"done": True, "records": self.records}) for s in subrequests]
+
+
+@pytest.mark.parametrize("records", [
+    [{"Email": "jane@globex.com"}],
+    [{"Id": None, "Email": "a@x.com"}, {"Id": "003A", "Email": "b@x.com"}],
+], ids=["no-Id", "wrong-types"])
+def test_records_without_the_selected_keys_are_malformed_not_a_key_error(records):
+    from callsync.adapters.salesforce_people import SalesforcePeopleWriter
+
+    # Given a lookup answered with records that lack the Id the query selected (or carry the wrong types)
+    people = SalesforcePeopleWriter(AnsweringApi(records))
+    # When the adapter reads them / Then the step sees the named error, never KeyError/TypeError
+    with pytest.raises(SalesforceMalformedResponse, match="Contact/Lead lookup"):
+        people.find_people(["jane@globex.com"])

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from simple_salesforce import format_soql
 
+from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_errors import (
     error_items,
     raise_for_save_result,
@@ -137,6 +138,7 @@ class SalesforceActivityStore:
             request.note_entities, request.note_title)
         return [("notes", soql)]
 
+    @reads_answers("the activity lookup")
     def lookup(self, request: LookupRequest) -> LookupResult:
         queries = self.activity_queries(request) + self.follow_up_queries(request) + self.note_queries(request)
         result = LookupResult(activities_queried=bool(request.activity_kinds and request.subjects))
@@ -214,6 +216,7 @@ class SalesforceActivityStore:
                              "referenceId": f"{ref}{n // 200}", "body": {"allOrNone": False, "records": records}})
         return subs
 
+    @reads_answers("the activity write")
     def write(self, plan: WritePlan) -> WriteOutcome:
         """One composite, ``allOrNone: false``: each part is saved or refused on its own.
 

@@ -16,11 +16,18 @@ Checked:
 - describe: ``{"name", "fields": [{"name", "type"}, ...]}``; global describe: ``{"sobjects": [...]}``.
 
 Extra keys are always allowed (Salesforce adds fields between versions).
+
+Inside a record the shape depends on the SELECT; the adapters that read records mark the
+methods doing so with ``@reads_answers``: a KeyError/TypeError/AttributeError/IndexError (or a
+pydantic ValidationError) raised while reading an answer becomes ``SalesforceMalformedResponse``
+too.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
@@ -71,6 +78,10 @@ class DescribeAnswer(_Shape):
 class GlobalDescribeAnswer(_Shape):
     sobjects: list[dict[str, Any]]
 
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_READ_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValidationError)
 
 _SAVE_RESULTS: TypeAdapter[list[SaveResult]] = TypeAdapter(list[SaveResult])
 
@@ -176,3 +187,20 @@ def _check_subresponse(sub: dict[str, Any], body: Any, context: str) -> None:
         _check(DescribeAnswer, body, context)
     elif method == "GET" and tail == "sobjects" and body is not None:
         _check(GlobalDescribeAnswer, body, context)
+
+
+def reads_answers(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Mark an adapter method that reads Salesforce's answers: a record without a key it selected,
+    or of the wrong type, is ``SalesforceMalformedResponse`` (naming ``what``), not a Python error."""
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except _READ_ERRORS as e:
+                raise malformed(what, f"{type(e).__name__}: {e}"[:300]) from e
+
+        return wrapper
+
+    return decorate

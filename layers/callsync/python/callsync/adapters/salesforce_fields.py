@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from simple_salesforce import format_soql
 
+from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponse
 from callsync.errors import CallsyncError, SalesforceUnavailable
@@ -45,6 +46,7 @@ class SalesforceFieldStore:
     def api_requests(self) -> int:
         return self._api.api_requests
 
+    @reads_answers("the field reads")
     def read(self, reads: Sequence[RecordRead]) -> dict[str, ReadOutcome]:
         outcomes: dict[str, ReadOutcome] = {}
         for start in range(0, len(reads), MAX_QUERIES_PER_COMPOSITE):
@@ -58,6 +60,7 @@ class SalesforceFieldStore:
                 outcomes[read.key] = _read_outcome(answers.get(f"r{i}"))
         return outcomes
 
+    @reads_answers("the field writes")
     def write(self, writes: Sequence[RecordWrite]) -> dict[str, WriteOutcome]:
         outcomes: dict[str, WriteOutcome] = {}
         for start in range(0, len(writes), MAX_SUBREQUESTS):

@@ -29,6 +29,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from simple_salesforce import format_soql
 
+from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponses
 from callsync.domain.activity_plan import visible_select
@@ -167,6 +168,7 @@ class SalesforceMatchReader:
 
     # ---- run ----------------------------------------------------------------------------------
 
+    @reads_answers("the match step's queries")
     def read(self, query: MatchQuery) -> MatchRead:
         data = MatchInput(started_at=query.started_at)
         read = MatchRead(data=data, activities=[] if self.activities_soql(query) else None)

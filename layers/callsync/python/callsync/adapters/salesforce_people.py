@@ -16,6 +16,7 @@ from typing import Any
 
 from simple_salesforce import format_soql
 
+from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import classify, error_items, raise_for_subresponses
 from callsync.domain.contact_plan import NewRecord
@@ -96,6 +97,7 @@ class SalesforcePeopleWriter:
             statements.append(self.accounts_soql(chunk_domains, chunk_names))
         return statements
 
+    @reads_answers("the Account lookup")
     def find_accounts(self, domains: list[str], names: list[str]) -> list[AccountInfo]:
         accounts: dict[str, AccountInfo] = {}
         for soql in self.lookup_statements(domains, names):
@@ -104,6 +106,7 @@ class SalesforcePeopleWriter:
                                                          owner_id=r.get("OwnerId")))  # fmt: skip
         return list(accounts.values())
 
+    @reads_answers("the Contact/Lead lookup")
     def find_people(self, emails: list[str]) -> dict[str, tuple[str, str]]:
         found: dict[str, tuple[str, str]] = {}
         for start in range(0, len(emails), LOOKUP_TERMS):
@@ -122,6 +125,7 @@ class SalesforcePeopleWriter:
                         found.setdefault(email, (obj, r["Id"]))
         return found
 
+    @reads_answers("the Contact/Lead creation")
     def create(self, records: list[NewRecord]) -> list[SaveOutcome]:
         if not records:
             return []
