@@ -81,6 +81,9 @@ def _call_section(run: dict[str, Any], entries: list[dict[str, Any]], result: Ru
         lines.append(f"    execution {run['execution_arn']}")
     state = _execution_state(result, run.get("execution_arn"))
     steps = {str(e["step"]): e for e in entries if e.get("kind") == "step" and e.get("step") in STEP_ORDER}
+    for delivery in entries:  # what the consumer trimmed at the door (domain.input_limits)
+        if delivery.get("step") == f"delivery#{run.get('message_id')}":
+            lines.extend(f"    trimmed at the door: {warning}" for warning in delivery.get("warnings") or [])
     match = state.get("match") if state else None
     lines.extend(_match_lines(match) if match else _match_from_ledger(steps.get("MatchOpportunity")))
     total = 0

@@ -2,10 +2,12 @@
 
 Decisions, in order (each one is recorded in the ledger, so nothing is lost):
 
-- the body is not JSON or not a valid v1 event → ``REJECTED``: sent to the DLQ at once with the
-  reason as a message attribute, and the message is acknowledged (retrying cannot help);
+- the body is over 256 KiB, not JSON or not a valid v1 event → ``REJECTED``: sent to the DLQ at
+  once with the reason as a message attribute, and the message is acknowledged (retrying cannot help);
 - the org has no (valid) settings → ``REJECTED`` the same way, the reason names the org;
 - ``autosync: false`` → ``SKIPPED``;
+- the call is over the input limits (``domain.input_limits``): trimmed, with the notes as the
+  report's warnings, or ``REJECTED`` naming the field;
 - an execution named after org, call and revision already exists → ``DUPLICATE`` (nothing starts);
 - otherwise → ``STARTED``.
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from callsync.domain import input_limits
 from callsync.errors import InvalidEvent, InvalidSettings, PermanentError, SettingsNotFound
 from callsync.models.event import call_key as event_call_key
 from callsync.models.ledger import ConsumerStatus, DeliveryReport
@@ -141,6 +144,7 @@ class StartSync:
             Exception: anything transient (AWS errors); the message is then redelivered.
         """
         try:
+            input_limits.check_message(message.body)
             call = parse_event(message.body)
         except InvalidEvent as e:
             org, call_id, rev = _identity_of(message.body)
@@ -163,8 +167,14 @@ class StartSync:
             return self._record(
                 call.call_key, status="SKIPPED", reason=f"autosync is off for org {call.org_id}", **base
             )
+        try:  # trimmed to fit (notes in the report), or refused naming the field
+            admitted = input_limits.admit(call.model_dump(mode="json"), settings=settings.model_dump(mode="json"),
+                                          message_id=message.message_id)
+        except InvalidEvent as e:
+            return self._reject(message, e, org_id=call.org_id, call_id=call.call_id, revision=call.revision)
+        base["warnings"] = list(admitted.notes)
         payload = {
-            "call": call.model_dump(mode="json"),
+            "call": admitted.call,
             "settings": settings.model_dump(mode="json"),
             # Part of the input so that a second, distinct message for the same call is refused
             # (ExecutionAlreadyExists) even while the first execution still runs; the same SQS
@@ -197,7 +207,7 @@ class StartSync:
         self._dead_letters.send(
             message.body, reason=reason, error_type=error_type, message_id=message.message_id
         )
-        if org_id and call_id and revision:
+        if org_id and call_id and revision and max(len(org_id), len(call_id)) <= input_limits.MAX_ID_CHARS:
             call_key = event_call_key(org_id, call_id, revision)
         else:
             call_key = f"rejected#{message.message_id}"
