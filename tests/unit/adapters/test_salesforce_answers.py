@@ -134,3 +134,17 @@ def test_records_without_the_selected_keys_are_malformed_not_a_key_error(records
     # When the adapter reads them / Then the step sees the named error, never KeyError/TypeError
     with pytest.raises(SalesforceMalformedResponse, match="Contact/Lead lookup"):
         people.find_people(["jane@globex.com"])
+
+
+def test_a_describe_subresponse_with_no_body_is_malformed(gateway):
+    # Given a 200 describe subresponse without a body (a 304 carries none; a 200 must)
+    g = gateway(lambda seen: (200, {"compositeResponse": [sub("d", 200, None)]}))
+    # When a describe composite is sent / Then it is malformed, not an empty describe
+    with pytest.raises(SalesforceMalformedResponse, match="subrequest d"):
+        g.api.composite([{"method": "GET", "url": "sobjects/Contact/describe", "referenceId": "d"}])
+
+
+def test_a_304_describe_subresponse_needs_no_body(gateway):
+    g = gateway(lambda seen: (200, {"compositeResponse": [sub("d", 304, None)]}))
+    (answer,) = g.api.composite([{"method": "GET", "url": "sobjects/Contact/describe", "referenceId": "d"}])
+    assert answer["httpStatusCode"] == 304

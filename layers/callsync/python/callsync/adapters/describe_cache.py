@@ -37,6 +37,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from callsync.adapters.dynamodb_items import from_item
+from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_errors import raise_for_subresponse
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.ports import SalesforceApi
@@ -148,6 +149,7 @@ class CachedDescribeSource:
             return False, stored
         return True, stored
 
+    @reads_answers("the describes")
     def _fetch(self, wanted: dict[str, _Entry | None], optional: Collection[str] = ()) -> dict[str, _Entry]:
         """One composite for ``wanted``; an error answer for a name in ``optional`` is skipped, not raised."""
         subrequests = []

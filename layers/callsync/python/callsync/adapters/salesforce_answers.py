@@ -176,16 +176,16 @@ def _check_subresponse(sub: dict[str, Any], body: Any, context: str) -> None:
     path = str(sub.get("url", "")).split("?", 1)[0].rstrip("/")
     tail = path.split("/services/data/", 1)[-1]
     tail = tail.split("/", 1)[1] if tail.startswith("v") and "/" in tail else tail
-    if method == "GET" and tail in ("query", "queryAll"):
+    if method == "GET" and (tail in ("query", "queryAll") or tail.startswith(("query/", "queryAll/"))):
         _check(QueryPage, body, context)
     elif tail == "composite/sobjects" and method in ("POST", "PATCH"):
         records = (sub.get("body") or {}).get("records") or []
         save_results(body, len(records), context)
     elif method == "POST" and tail.startswith("sobjects/") and tail.count("/") == 1:
         _check(CreatedRecord, body, context)
-    elif method == "GET" and tail.startswith("sobjects/") and tail.endswith("/describe") and body is not None:
+    elif method == "GET" and tail.startswith("sobjects/") and tail.endswith("/describe"):
         _check(DescribeAnswer, body, context)
-    elif method == "GET" and tail == "sobjects" and body is not None:
+    elif method == "GET" and tail == "sobjects":
         _check(GlobalDescribeAnswer, body, context)
 
 

@@ -35,6 +35,7 @@ from typing import Any
 
 from simple_salesforce import format_soql
 
+from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponses
 from callsync.adapters.salesforce_match import (
@@ -183,6 +184,7 @@ class SalesforceContextReader(SalesforceMatchReader):
 
     # ---- run ----------------------------------------------------------------------------------
 
+    @reads_answers("the deal context queries")
     def read_context(self, plan: ContextReadPlan) -> ContextRead:
         """One composite per 20 participants (two when the contact emails make a sixth query)."""
         self._plan = plan
@@ -190,6 +192,7 @@ class SalesforceContextReader(SalesforceMatchReader):
         self._read.match = self.read(plan.query)
         return self._read
 
+    @reads_answers("the Opportunity's emails")
     def opportunity_emails(self, plan: ContextReadPlan, opportunity_id: str) -> list[dict[str, Any]]:
         """The Opportunity's emails when the composite did not bring them (one more request)."""
         self._plan = plan
@@ -273,6 +276,7 @@ class SalesforceClosedDealReader:
             " ORDER BY SystemModstamp ASC, Id ASC"
         )
 
+    @reads_answers("the Opportunity changes")
     def changes(self, query: ChangeQuery) -> list[OpportunityChange]:
         rows = self._api.query(self.changes_soql(query))
         return [_change(r, query.loss_reason_field) for r in rows]
@@ -285,6 +289,7 @@ class SalesforceClosedDealReader:
             prefix=prefix,
         )
 
+    @reads_answers("the logged calls")
     def logged_calls(
         self, opportunity_ids: Sequence[str], subject_prefix: str, objects: Sequence[str]
     ) -> dict[str, list[LoggedCall]]:
