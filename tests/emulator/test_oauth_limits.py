@@ -190,3 +190,21 @@ def test_faults_added_at_run_time(sf: simple_salesforce.Salesforce, emulator: Em
     assert info.value.content[0]["errorCode"] == "UNABLE_TO_LOCK_ROW"
     assert sf.Contact.create({"LastName": "Free"})["success"] is True
     assert emulator.dump()["faults"][0]["errorCode"] == "UNABLE_TO_LOCK_ROW"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [([{"not": "an object"}], b'[{"not": "an object"}]'),
+                                               ("<html>down</html>", b"<html>down</html>")])
+def test_a_fault_with_a_body_answers_it_as_is(raw: Any, expected: bytes) -> None:
+    # Given a fault that answers the next composite with status 200 and its own body
+    fault = {"method": "POST", "path": "composite$", "times": 1, "status": 200, "body": raw}
+    with Emulator.from_fixture({"faults": [fault]}) as emu:
+        conn = emu.connection
+        post = session_for(conn).post
+        url = conn["instance_url"] + "/services/data/v62.0/composite"
+        headers = {"Authorization": f"Bearer {conn['access_token']}"}
+        body = {"compositeRequest": [{"method": "GET", "url": "/services/data/v62.0/limits", "referenceId": "l"}]}
+        # When the composite is sent twice
+        first, second = post(url, json=body, headers=headers), post(url, json=body, headers=headers)
+        # Then the first gets the garbled 200 exactly, the second the real answer
+        assert (first.status_code, first.content) == (200, expected)
+        assert second.status_code == 200 and "compositeResponse" in second.json()
