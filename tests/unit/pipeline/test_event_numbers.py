@@ -6,7 +6,7 @@ import json
 
 import pytest
 from callsync.errors import InvalidEvent
-from callsync.services.start_sync import parse_event
+from callsync.models.validation import parse_event
 from callsync_dev.runner import DEMO_EVENT
 
 
