@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import unquote
 
+import pytest
 from callsync.adapters.salesforce_activity import SalesforceActivityStore
 from callsync.errors import SalesforceRejected
 from callsync.ports.activity import LookupRequest, RecordWrite, WritePlan
