@@ -11,9 +11,8 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from callsync_dev.runner import RunResult
+from callsync_dev.runner import FINAL_STATUSES, STEP_ORDER, RunResult
 
-STEP_ORDER = ("MatchOpportunity", "CreateContacts", "SyncFields", "LogActivity")
 _SYMBOL = {"created": "+", "updated": "~", "unchanged": "=", "reused": "=", "skipped": "-", "failed": "!"}
 _WOULD = {"created": "would create", "updated": "would update"}
 MAX_VALUE = 90
@@ -25,6 +24,10 @@ def render(result: RunResult) -> str:
     lines.append(title)
     if result.dry_run:
         lines.append("DRY RUN: the emulated org was a throwaway copy; its writes were discarded (nothing saved).")
+    if result.state_dir:
+        saved = "not saved (dry run)" if result.dry_run else "saved"
+        lines.append(f"State: {result.state_dir} (org.json and the AWS side, {saved})")
+    lines.extend(f"note: {note}" for note in result.notes)
     lines.append("")
     entries_by_call: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in result.ledger:
@@ -39,9 +42,9 @@ def render(result: RunResult) -> str:
                          f"(execution {run['execution_arn']})")
             lines.append("")
             continue
-        if run["status"] in ("REJECTED", "SKIPPED") or run.get("call_key") is None:
-            reason = run.get("error") or _delivery_reason(entries_by_call.get(run.get("call_key") or "", []),
-                                                          run["message_id"])
+        if run["status"] in ("REJECTED", "SKIPPED", "DEFERRED") or run.get("call_key") is None:
+            reason = run.get("error") or run.get("reason") or _delivery_reason(
+                entries_by_call.get(run.get("call_key") or "", []), run["message_id"])
             where = " - in the DLQ with this reason" if run["status"] == "REJECTED" else ""
             lines.append(f"    reason: {reason}{where}")
             lines.append("")
@@ -58,7 +61,7 @@ def render(result: RunResult) -> str:
     for run in result.runs:
         counts[run["status"]] += 1
     summary = ", ".join(f"{status} {counts[status]}" for status in
-                        ("SUCCEEDED", "FAILED", "REJECTED", "SKIPPED", "DUPLICATE") if counts[status])
+                        FINAL_STATUSES if counts[status])
     lines.append(f"Runs: {summary}")
     lines.append(f"Salesforce API requests used: {result.api_requests} "
                  "(counted as against the daily limit; OAuth token requests excluded)")
