@@ -272,13 +272,15 @@ def match_call(roster: Roster, internal_domains: Iterable[str], data: MatchInput
                 object="Contact",
                 id=row.id,
                 account_id=row.account_id,
+                is_host=a.is_host,
             )
         lead = index.leads_by_email.get(a.email)
         if lead is not None:
             return Person(
-                email=a.email, name=lead.name or a.name, company=lead.company or a.company, object="Lead", id=lead.id
+                email=a.email, name=lead.name or a.name, company=lead.company or a.company, object="Lead", id=lead.id,
+                is_host=a.is_host,
             )
-        return Person(email=a.email, name=a.name, company=a.company)
+        return Person(email=a.email, name=a.name, company=a.company, is_host=a.is_host)
 
     internal = []
     for a in split.internal:
