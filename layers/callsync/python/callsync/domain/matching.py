@@ -183,8 +183,14 @@ def _index(data: MatchInput) -> _Resolved:
     return _Resolved(contacts, leads)
 
 
-def match_call(roster: Roster, internal_domains: Iterable[str], data: MatchInput) -> MatchResult:
-    """Apply the participant and association rules; current values, candidates and report are left empty."""
+def match_call(
+    roster: Roster, internal_domains: Iterable[str], data: MatchInput, assignee_emails: Iterable[str] = ()
+) -> MatchResult:
+    """Apply the participant and association rules; current values, candidates and report are left empty.
+
+    ``assignee_emails``: the action items' assignees (normalized); the active Users among them who
+    were not on the call are listed in ``assignees``.
+    """
     users = {u.email.lower(): u for u in sorted(data.users, key=lambda u: u.id)}
     split = split_participants(roster, internal_domains, users)
     index = _index(data)
@@ -305,7 +311,12 @@ def match_call(roster: Roster, internal_domains: Iterable[str], data: MatchInput
         primary = contact_people[0]
     host = next((p for p in internal if p.is_host), None)
 
+    on_call = set(roster.emails)
+    wanted = dict.fromkeys(e for e in assignee_emails if e not in on_call)
+    assignees = [Person(email=e, name=users[e].name, object="User", id=users[e].id) for e in wanted if e in users]
+
     result = MatchResult(
+        assignees=assignees,
         internal=internal,
         external=external,
         skipped_emails=list(roster.skipped),
