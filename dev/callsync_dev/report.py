@@ -11,6 +11,8 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from callsync.domain.value_coercion import NO_VALUE
+
 from callsync_dev.runner import FINAL_STATUSES, STEP_ORDER, RunResult
 
 _SYMBOL = {"created": "+", "updated": "~", "unchanged": "=", "reused": "=", "skipped": "-", "failed": "!"}
@@ -94,10 +96,17 @@ def _call_section(run: dict[str, Any], entries: list[dict[str, Any]], result: Ru
         requests = int(entry.get("api_requests") or 0)
         total += requests
         lines.append(f"    {name}: {requests} API request(s)")
+        no_value: list[str] = []
         for change in entry.get("changes") or []:
-            if str(change.get("note") or "").startswith("matched: "):
-                change = {**change, "note": None}  # the reason is printed once, in the match lines above
-            lines.extend(_change_lines(change, result.dry_run))
+            if name == "MatchOpportunity" and change.get("action") == "unchanged":
+                continue  # the match's read: the match lines above say what was found and why
+            shown, empty = _split_no_value(change)
+            no_value += [f"{change.get('object')}.{field}" for field in empty]
+            if shown is not None:
+                lines.extend(_change_lines(shown, result.dry_run))
+        if no_value:
+            lines.append(f"      no value in this call for {len(no_value)} mapped field(s): "
+                         f"{', '.join(dict.fromkeys(no_value))}")
         for warning in entry.get("warnings") or []:
             lines.append(f"      warning: {warning}")
     outcome = next((e for e in entries if e.get("kind") == "outcome"), None)
@@ -157,6 +166,21 @@ def _match_lines(match: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _split_no_value(change: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    """The change without the mapped fields the call gave no value for, and those fields' names.
+
+    A record left unchanged whose every field had no value is not shown at all (None).
+    """
+    fields = change.get("fields") or []
+    empty = [str(fc.get("field")) for fc in fields if fc.get("note") == NO_VALUE]
+    if not empty:
+        return change, []
+    kept = [fc for fc in fields if fc.get("note") != NO_VALUE]
+    if not kept and change.get("action") == "unchanged":
+        return None, empty
+    return {**change, "fields": kept}, empty
+
+
 def _change_lines(change: dict[str, Any], dry_run: bool) -> list[str]:
     action = str(change.get("action"))
     verb = _WOULD.get(action, action) if dry_run else action
@@ -172,12 +196,16 @@ def _change_lines(change: dict[str, Any], dry_run: bool) -> list[str]:
     for fc in change.get("fields") or []:
         policy = f"  [{fc['policy']}]" if fc.get("policy") else ""
         note = f"  ({fc['note']})" if fc.get("note") else ""
-        lines.append(f"          {fc.get('field')}: {_transition(fc.get('before'), fc.get('after'))}{policy}{note}")
+        transition = _transition(fc.get("before"), fc.get("after"), fc.get("policy"))
+        lines.append(f"          {fc.get('field')}: {transition}{policy}{note}")
     return lines
 
 
-def _transition(before: Any, after: Any) -> str:
-    """``before -> after``; for appended text, the old value shortened and ``+ the added part``."""
+def _transition(before: Any, after: Any, policy: str | None = None) -> str:
+    """``before -> after``; for appended text, the old value shortened and ``+ the added part``;
+    an overwrite of a value says so (even when the new text starts with the old one)."""
+    if policy == "overwrite" and before not in (None, "") and before != after:
+        return f"{_short(before)} -> {_short(after)} (overwritten)"
     if isinstance(before, str) and isinstance(after, str) and before and after.startswith(before):
         added = after[len(before):]
         if added.strip():
