@@ -51,3 +51,24 @@ def test_excluded_calls_write_nothing_and_say_why(capsys: pytest.CaptureFixture[
     records = result["org"]["records"]
     assert records["Event"] == [] and records["Task"] == []
     assert not any(c.get("Email") == "sam.lee@globex.com" for c in records["Contact"])
+
+
+def test_an_excluded_call_syncs_once_the_admin_turns_the_rule_off(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given an environment where an internal-only pipeline review was excluded (the default)
+    state = tmp_path / "state"
+    internal = [{"email": "alice.rep@acme.io", "name": "Alice Rep"}, {"email": "bob.se@acme.io", "name": "Bob"}]
+    review = event_file(tmp_path, "pipeline-review", title="Pipeline review", participants=internal)
+    assert main(["run", review, "--state", str(state), "--out", str(tmp_path / "r1.json")]) == 0
+    assert [r["status"] for r in json.loads((tmp_path / "r1.json").read_text())["runs"]] == ["SKIPPED"]
+    # When the admin turns internal_only off and the call is delivered again
+    settings = {**json.loads((DEMO / "demo_settings.json").read_text()), "exclusions": {"internal_only": False}}
+    (tmp_path / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    code = main(["run", review, "--state", str(state), "--settings", str(tmp_path / "settings.json"),
+                 "--sequential", "--out", str(tmp_path / "r2.json")])
+    capsys.readouterr()
+    # Then it is synced now (the skipped delivery had started nothing, so it is no duplicate)
+    result = json.loads((tmp_path / "r2.json").read_text())
+    assert code == 0 and [r["status"] for r in result["runs"]] == ["SUCCEEDED"]
+    assert [e["Subject"] for e in result["org"]["records"]["Event"]] == ["[callsync] Pipeline review"]
