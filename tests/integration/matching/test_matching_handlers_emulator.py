@@ -64,16 +64,16 @@ def test_match_then_create_contacts_within_budget(emulator_for, deps_for, lambda
     # When CreateContacts runs on the match
     emu.reset_api_requests()
     contacts = create_contacts({**state, "match": warm}, lambda_context, deps=deps)
-    # Then one collections request created a Contact under Globex and a Lead
+    # Then one collections request created a Contact under Globex; the gmail stranger (no company) got nothing
     assert emu.api_requests == contacts["report"]["api_requests"] == 1
     created = {p["email"]: p for p in contacts["created"]}
+    assert list(created) == ["new.person@globex.com"]
     assert created["new.person@globex.com"]["object"] == "Contact"
     assert created["new.person@globex.com"]["account_id"] == GLOBEX
-    assert created["solo@gmail.com"]["object"] == "Lead"
     new_contact = next(c for c in emu.records("Contact") if c["Email"] == "new.person@globex.com")
     assert (new_contact["FirstName"], new_contact["LastName"], new_contact["AccountId"]) == ("New", "Person", GLOBEX)
-    lead = next(r for r in emu.records("Lead") if r["Email"] == "solo@gmail.com")
-    assert (lead["LastName"], lead["Company"]) == ("solo", "gmail.com")
+    assert not [r for r in emu.records("Lead") if r["Email"] == "solo@gmail.com"]
+    assert [p["email"] for p in warm["not_created"]] == ["solo@gmail.com"]
     # And the ledger has both steps
     steps = [e["sk"] for e in [e.as_json() for e in deps.ledger.entries(f"{ORG}#c1#1")]]
     assert steps == ["step#CreateContacts", "step#MatchOpportunity"]
@@ -83,7 +83,7 @@ def test_match_then_create_contacts_within_budget(emulator_for, deps_for, lambda
     emu.reset_api_requests()
     again = create_contacts({**state, "match": warm}, lambda_context, deps=deps)
     assert emu.api_requests == 0 and again["created"] == []
-    assert sorted(p["email"] for p in again["reused"]) == ["new.person@globex.com", "solo@gmail.com"]
+    assert sorted(p["email"] for p in again["reused"]) == ["new.person@globex.com"]
     assert len([c for c in emu.records("Contact") if c["Email"] == "new.person@globex.com"]) == 1
 
 

@@ -6,6 +6,8 @@ Decisions, in order (each one is recorded in the ledger, so nothing is lost):
   reason as a message attribute, and the message is acknowledged (retrying cannot help);
 - the org has no (valid) settings → ``REJECTED`` the same way, the reason names the org;
 - ``autosync: false`` → ``SKIPPED``;
+- excluded by the settings' ``exclusions`` (private, title keyword, domain, internal-only;
+  ``domain.exclusions``) → ``SKIPPED`` with the reason: no execution, nothing written to Salesforce;
 - an execution named after org, call and revision already exists → ``DUPLICATE`` (nothing starts);
 - otherwise → ``STARTED``.
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from callsync.domain.exclusions import exclusion_reason
 from callsync.errors import InvalidEvent, InvalidSettings, PermanentError, SettingsNotFound
 from callsync.models.event import call_key as event_call_key
 from callsync.models.ledger import ConsumerStatus, DeliveryReport
@@ -119,7 +122,7 @@ def _now() -> str:
 
 
 class StartSync:
-    """validate → settings → autosync? → StartExecution(name = org-call-revision)."""
+    """validate → settings → autosync? → excluded? → StartExecution(name = org-call-revision)."""
 
     def __init__(
         self,
@@ -163,6 +166,9 @@ class StartSync:
             return self._record(
                 call.call_key, status="SKIPPED", reason=f"autosync is off for org {call.org_id}", **base
             )
+        excluded = exclusion_reason(call, settings)
+        if excluded is not None:
+            return self._record(call.call_key, status="SKIPPED", reason=excluded, **base)
         payload = {
             "call": call.model_dump(mode="json"),
             "settings": settings.model_dump(mode="json"),
