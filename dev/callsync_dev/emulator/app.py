@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import random
 import secrets
 import threading
 import urllib.parse
@@ -20,7 +21,7 @@ from typing import Any
 
 from callsync_dev.emulator import collections as sobject_collections
 from callsync_dev.emulator import composite
-from callsync_dev.emulator.errors import ApiError, not_found
+from callsync_dev.emulator.errors import ApiError, not_found, request_error
 from callsync_dev.emulator.fixture import OrgSettings
 from callsync_dev.emulator.limits import ApiMeter, FaultInjector
 from callsync_dev.emulator.oauth import OAuthError, TokenBook
@@ -28,7 +29,6 @@ from callsync_dev.emulator.soql import SoqlError, nodes, parse, run_query
 from callsync_dev.emulator.store import OrgStore
 from callsync_dev.emulator.values import dumps
 
-PAGE_SIZE = 2000
 MAX_URI_BYTES = 16_384  # Salesforce refuses longer request URIs (long SOQL IN lists must be chunked)
 API_VERSIONS = [f"{v}.0" for v in range(31, 65)]
 _RELEASES = {62: "Winter '25", 63: "Spring '25", 64: "Summer '25", 61: "Summer '24", 60: "Spring '24",
@@ -80,8 +80,10 @@ class App:
                                 refresh_token_revoked=settings.refresh_token_revoked,
                                 rotate_refresh_tokens=settings.rotate_refresh_tokens)
         self.schema_modified = datetime.now(UTC).replace(microsecond=0)
-        self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()
+        self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int, int]] = OrderedDict()
         self._cursor_lock = threading.Lock()
+        self.chaos = (random.Random(settings.chaos_seed)  # noqa: S311 - reproducible test chaos, not crypto
+                      if settings.chaos_seed is not None else None)
         parse("SELECT Id FROM User")  # builds the SOQL parser now, not during the first API request
 
     # ------------------------------------------------------------------ top level -----------------
@@ -105,7 +107,7 @@ class App:
             return self._error_response(not_found())
         token = _bearer(request.headers.get("authorization"))
         if not self.tokens.use_access_token(token):
-            return self._error_response(ApiError(401, "INVALID_SESSION_ID", "Session expired or invalid"))
+            return self._error_response(request_error(401, "INVALID_SESSION_ID", "Session expired or invalid"))
         try:
             self.meter.charge()
         except ApiError as exc:
@@ -158,7 +160,7 @@ class App:
             _allow(method, "POST")
             return composite.run(self, version, body)
         if head == "composite" and len(parts) >= 2 and parts[1] == "sobjects" and len(parts) <= 3:
-            return sobject_collections.run(self, method, parts[2:], version, query, body)
+            return sobject_collections.run(self, method, parts[2:], version, query, body, headers)
         if head == "limits" and len(parts) == 1:
             _allow(method, "GET")
             return Result(200, self._limits())
@@ -180,7 +182,7 @@ class App:
                                                        if k not in ("fields", "childRelationships")},
                                     "recentItems": []})
             _allow(method, "GET", "POST")
-            record_id = store.create(od.name, _object_body(body))
+            record_id = store.create(od.name, _object_body(body), allow_save=allows_duplicates(headers))
             return Result(201, {"id": record_id, "success": True, "errors": []},
                           {"Location": f"/services/data/v{version}/sobjects/{od.name}/{record_id}"})
         if len(parts) == 2 and parts[1] == "describe":
@@ -218,30 +220,50 @@ class App:
     # ------------------------------------------------------------------ query ---------------------
     def _query(self, text: str, version: str, *, include_deleted: bool) -> Result:
         if not text.strip():
-            raise ApiError(400, "MALFORMED_QUERY", "unexpected token: <EOF>")
+            raise request_error(400, "MALFORMED_QUERY", "unexpected token: <EOF>")
         try:
             parsed = parse(text)
             if parsed.object_name.lower() == "contentdocumentlink" and not _filters_cdl(parsed.where):
-                raise ApiError(400, "MALFORMED_QUERY", CDL_RESTRICTION)
+                raise request_error(400, "MALFORMED_QUERY", CDL_RESTRICTION)
             with self.store.lock:
                 result = run_query(text, self.store, include_deleted=include_deleted, api_version=version)
         except SoqlError as exc:
-            raise ApiError(400, exc.error_code, exc.message) from None
-        return Result(200, self._page(result.records, result.total_size, 0, version, None))
+            raise request_error(400, exc.error_code, exc.message) from None
+        records = [self._page_children(record, version) for record in result.records]
+        return Result(200, self._page(records, result.total_size, 0, version, None,
+                                      self.settings.query_batch_size))
+
+    def _batch_size(self, configured: int) -> int:
+        """The size of the next page: the configured batch, or a small irregular one under chaos."""
+        if self.chaos is None:
+            return configured
+        with self._cursor_lock:
+            return self.chaos.randint(1, 3)
+
+    def _page_children(self, record: dict[str, Any], version: str) -> dict[str, Any]:
+        """Page each child relationship result of ``record`` on its own (``done: false`` + ``nextRecordsUrl``)."""
+        for key, value in record.items():
+            if isinstance(value, dict) and isinstance(value.get("records"), list) and "done" in value:
+                children = value["records"]
+                if len(children) > 1 or self.chaos is not None:
+                    record[key] = self._page(children, int(value.get("totalSize", len(children))), 0, version,
+                                             None, self.settings.child_batch_size)
+        return record
 
     def _page(self, records: list[dict[str, Any]], total: int, start: int, version: str,
-              locator: str | None) -> dict[str, Any]:
-        page = records[start:start + PAGE_SIZE]
-        done = start + PAGE_SIZE >= len(records)
+              locator: str | None, batch: int) -> dict[str, Any]:
+        size = max(1, self._batch_size(batch))
+        page = records[start:start + size]
+        done = start + size >= len(records)
         out: dict[str, Any] = {"totalSize": total, "done": done, "records": page}
         if not done:
             with self._cursor_lock:
                 if locator is None:
                     locator = "01g" + secrets.token_hex(8)
-                    self._cursors[locator] = (records, total)
+                    self._cursors[locator] = (records, total, batch)
                     while len(self._cursors) > 200:
                         self._cursors.popitem(last=False)
-            out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{start + PAGE_SIZE}"
+            out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{start + size}"
         return out
 
     def _next_page(self, token: str, version: str) -> Result:
@@ -249,9 +271,9 @@ class App:
         with self._cursor_lock:
             cursor = self._cursors.get(locator)
         if cursor is None or not offset.isdigit():
-            raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        records, total = cursor
-        return Result(200, self._page(records, total, int(offset), version, locator))
+            raise request_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        records, total, batch = cursor
+        return Result(200, self._page(records, total, int(offset), version, locator, batch))
 
     def _limits(self) -> dict[str, Any]:
         remaining = max(self.meter.limit - self.meter.used, 0)
@@ -312,8 +334,15 @@ class App:
 
 
 def uri_too_long() -> ApiError:
-    return ApiError(414, "URI_TOO_LONG", f"The request URI is too long (more than {MAX_URI_BYTES:,} bytes); "
+    return request_error(414, "URI_TOO_LONG", f"The request URI is too long (more than {MAX_URI_BYTES:,} bytes); "
                                          "split long IN lists into several queries")
+
+
+def allows_duplicates(headers: dict[str, str]) -> bool:
+    """``Sforce-Duplicate-Rule-Header: allowSave=true`` (lets an alert-only duplicate rule save)."""
+    header = headers.get("sforce-duplicate-rule-header") or ""
+    options = dict(part.strip().partition("=")[::2] for part in header.split(";") if "=" in part)
+    return {k.strip().lower(): v.strip().lower() for k, v in options.items()}.get("allowsave") == "true"
 
 
 def _bearer(header: str | None) -> str | None:
@@ -333,7 +362,7 @@ def _parse_body(request: Request) -> Any:
     try:
         return json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}") from None
+        raise request_error(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}") from None
 
 
 def _object_body(body: Any) -> dict[str, Any]:
@@ -349,21 +378,44 @@ def _allow(method: str, *allowed: str) -> None:
 
 
 def _method_not_allowed(method: str, *allowed: str) -> ApiError:
-    return ApiError(405, "METHOD_NOT_ALLOWED",
+    return request_error(405, "METHOD_NOT_ALLOWED",
                     f"HTTP Method '{method}' not allowed. Allowed are {','.join(allowed)}")
 
 
 def _filters_cdl(condition: Any) -> bool:
-    """True when a ContentDocumentLink WHERE pins ContentDocumentId or LinkedEntityId with = or IN."""
+    """Whether Salesforce accepts a ContentDocumentLink WHERE.
+
+    It must pin ContentDocumentId or LinkedEntityId (``=`` or ``IN``, not negated) at its top
+    level; a filter on any other field (``ContentDocument.Title``, ``ShareType``) is accepted only
+    next to ``LinkedEntityId = <one id>``.
+    """
     if condition is None:
         return False
     items = condition.items if isinstance(condition, nodes.And) else (condition,)
+    pinned = False
+    entity_equals = False
     for item in items:
-        if isinstance(item, nodes.Comparison | nodes.InList | nodes.InSubquery):
-            if isinstance(item, nodes.Comparison) and item.op != "=":
-                continue
-            if getattr(item, "negated", False):
-                continue
-            if item.field.parts[-1].lower() in ("contentdocumentid", "linkedentityid") and len(item.field.parts) == 1:
-                return True
-    return False
+        if not isinstance(item, nodes.Comparison | nodes.InList | nodes.InSubquery) or getattr(item, "negated", False):
+            continue
+        if isinstance(item, nodes.Comparison) and item.op != "=":
+            continue
+        name = item.field.parts[-1].lower() if len(item.field.parts) == 1 else ""
+        if name in ("contentdocumentid", "linkedentityid"):
+            pinned = True
+            entity_equals = entity_equals or (name == "linkedentityid" and isinstance(item, nodes.Comparison))
+    if not pinned:
+        return False
+    return entity_equals or all(path in _CDL_ID_FIELDS for path in _filtered_fields(condition))
+
+
+_CDL_ID_FIELDS = {("id",), ("contentdocumentid",), ("linkedentityid",)}
+
+
+def _filtered_fields(condition: Any) -> list[tuple[str, ...]]:
+    """The field paths (lower-cased) a WHERE condition filters on."""
+    if isinstance(condition, nodes.And | nodes.Or):
+        return [path for item in condition.items for path in _filtered_fields(item)]
+    if isinstance(condition, nodes.Not):
+        return _filtered_fields(condition.item)
+    field_path = getattr(condition, "field", None)
+    return [tuple(p.lower() for p in field_path.parts)] if field_path is not None else []

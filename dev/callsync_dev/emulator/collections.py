@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from callsync_dev.emulator.errors import ApiError
+from callsync_dev.emulator.ids import is_id
 
 if TYPE_CHECKING:
     from callsync_dev.emulator.app import App, Result
@@ -19,8 +20,11 @@ class _Rollback(Exception):
     pass
 
 
-def run(app: App, method: str, parts: list[str], version: str, query: dict[str, list[str]], body: Any) -> Result:
-    from callsync_dev.emulator.app import Result
+def run(app: App, method: str, parts: list[str], version: str, query: dict[str, list[str]], body: Any,
+        headers: dict[str, str] | None = None) -> Result:
+    from callsync_dev.emulator.app import Result, allows_duplicates
+
+    allow_save = allows_duplicates(headers or {})
 
     if parts:
         if method not in ("GET", "POST"):
@@ -30,7 +34,7 @@ def run(app: App, method: str, parts: list[str], version: str, query: dict[str, 
         ids = [i for i in (query.get("ids") or [""])[0].split(",") if i]
         all_or_none = (query.get("allOrNone") or ["false"])[0].lower() == "true"
         _check_size(len(ids))
-        return Result(200, _apply(app, [(None, i) for i in ids], all_or_none, "delete"))
+        return Result(200, _apply(app, [(None, i) for i in ids], all_or_none, "delete", allow_save))
     if method not in ("POST", "PATCH"):
         raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are POST,PATCH,DELETE")
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
@@ -38,7 +42,7 @@ def run(app: App, method: str, parts: list[str], version: str, query: dict[str, 
     records = body["records"]
     _check_size(len(records))
     verb = "create" if method == "POST" else "update"
-    return Result(200, _apply(app, [(r, None) for r in records], bool(body.get("allOrNone")), verb))
+    return Result(200, _apply(app, [(r, None) for r in records], bool(body.get("allOrNone")), verb, allow_save))
 
 
 def _check_size(count: int) -> None:
@@ -47,7 +51,14 @@ def _check_size(count: int) -> None:
                        f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call")
 
 
-def _apply(app: App, items: list[tuple[Any, str | None]], all_or_none: bool, verb: str) -> list[dict[str, Any]]:
+def _apply(app: App, items: list[tuple[Any, str | None]], all_or_none: bool, verb: str,
+           allow_save: bool) -> list[dict[str, Any]]:
+    """Write each record in its own savepoint; with ``all_or_none`` any failure undoes them all.
+
+    A failed entry carries the id it was given (update, delete of a well-formed id); a create's,
+    or a malformed id's, has no ``id`` key. Rolled-back entries keep the given id for updates and
+    deletes and have none for creates.
+    """
     store = app.store
     results: list[dict[str, Any]] = []
     failed = False
@@ -57,21 +68,23 @@ def _apply(app: App, items: list[tuple[Any, str | None]], all_or_none: bool, ver
                 for record, record_id in items:
                     try:
                         with store.transaction():
-                            rid = _write_one(app, verb, record, record_id)
+                            rid = _write_one(app, verb, record, record_id, allow_save)
                         results.append({"id": rid, "success": True, "errors": []})
                     except ApiError as exc:
                         failed = True
                         entry: dict[str, Any] = {"success": False, "errors": [exc.collection_error()]}
-                        if verb != "create":
-                            entry = {"id": _given_id(record, record_id), **entry}
+                        given = _given_id(record, record_id)
+                        if verb != "create" and given is not None and exc.error_code != "MALFORMED_ID":
+                            entry = {"id": given, **entry}
                         results.append(entry)
                 if all_or_none and failed:
                     raise _Rollback
         except _Rollback:
             for entry in results:
                 if entry["success"]:
-                    entry.update(success=False, errors=[ROLLED_BACK.collection_error()],
-                                 id=None if verb == "create" else entry["id"])
+                    entry.update(success=False, errors=[ROLLED_BACK.collection_error()])
+                    if verb == "create":
+                        del entry["id"]
     return results
 
 
@@ -81,10 +94,12 @@ def _given_id(record: Any, record_id: str | None) -> str | None:
     return record.get("Id") if isinstance(record, dict) else None
 
 
-def _write_one(app: App, verb: str, record: Any, record_id: str | None) -> str:
+def _write_one(app: App, verb: str, record: Any, record_id: str | None, allow_save: bool) -> str:
     store = app.store
     if verb == "delete":
         assert record_id is not None
+        if not is_id(record_id):
+            raise ApiError(400, "MALFORMED_ID", f"malformed id {record_id}")
         found = store.by_id(record_id)
         if found is None:
             raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
@@ -102,7 +117,7 @@ def _write_one(app: App, verb: str, record: Any, record_id: str | None) -> str:
     if verb == "create":
         if fields.get("Id"):
             raise ApiError(400, "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
-        return store.create(obj, fields)
+        return store.create(obj, fields, allow_save=allow_save)
     rid = fields.pop("Id", None)
     if not rid:
         raise ApiError(400, "MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])

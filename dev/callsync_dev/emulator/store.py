@@ -273,8 +273,11 @@ class OrgStore:
         return od
 
     # ------------------------------------------------------------------ writes --------------------
-    def create(self, obj_name: str, body: Mapping[str, Any]) -> str:
-        """Insert one record from an API body; returns its 18-character id."""
+    def create(self, obj_name: str, body: Mapping[str, Any], *, allow_save: bool = False) -> str:
+        """Insert one record from an API body; returns its 18-character id.
+
+        ``allow_save``: the request carried the duplicate rule header with ``allowSave=true``.
+        """
         with self.lock:
             od = self._writable(obj_name, "create")
             values = self._validate_input(od, body, creating=True)
@@ -292,7 +295,7 @@ class OrgStore:
                                    f"Required fields are missing: [{', '.join(missing)}]", missing)
                 self._stamp(od, row, creating=True)
                 derive_fields(self, od, row)
-                self._check_duplicates(od, row)
+                self._check_duplicates(od, row, allow_save=allow_save)
                 self._insert(od.name, row)
                 self._after_write(od, row, None, values)
             return str(row["Id"])
@@ -472,10 +475,18 @@ class OrgStore:
             raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
                            "You can relate an activity to up to 50 contacts or one lead.", ["RelationId"])
 
-    def _check_duplicates(self, od: ObjectDef, row: Mapping[str, Any]) -> None:
-        """Blocking duplicate rules from the fixture: DUPLICATES_DETECTED naming the existing records."""
+    def _check_duplicates(self, od: ObjectDef, row: Mapping[str, Any], *, allow_save: bool) -> None:
+        """The fixture's duplicate rules: DUPLICATES_DETECTED naming the existing records.
+
+        A rule's ``action`` is ``alert`` (Salesforce's standard rules: allow with an alert) or
+        ``block``. Both refuse an API save; an ``alert`` rule lets it through when the request
+        sends the duplicate rule header with ``allowSave=true``.
+        """
         for rule in self.duplicate_rules:
             if str(rule.get("object", "")).lower() != od.name.lower():
+                continue
+            alert = str(rule.get("action") or "alert").lower() == "alert"
+            if alert and allow_save:
                 continue
             fields = [od.fields[f.lower()].name for f in rule.get("fields", []) if f.lower() in od.fields]
             wanted = [row.get(f) for f in fields]
@@ -490,7 +501,7 @@ class OrgStore:
             message = "You're creating a duplicate record. We recommend you use an existing record instead."
             url = f"/services/data/v{self.api_version}/sobjects/{od.name}/"
             detail = {
-                "allowSave": False, "duplicateRule": rule.get("name") or f"Standard_{od.name}_Duplicate_Rule",
+                "allowSave": alert, "duplicateRule": rule.get("name") or f"Standard_{od.name}_Duplicate_Rule",
                 "duplicateRuleEntityType": od.name, "errorMessage": message,
                 "matchResults": [{
                     "entityType": od.name, "errors": [], "matchEngine": "ExactMatchEngine",

@@ -1,0 +1,360 @@
+"""Rules where Salesforce is stricter than a naive emulator; each test's docstring names its source."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import simple_salesforce
+from callsync_dev.emulator import Emulator
+from callsync_dev.emulator.fixture import FixtureError
+from callsync_dev.emulator.ids import checksum_suffix
+from callsync_dev.emulator.testing import salesforce_client
+from simple_salesforce.exceptions import SalesforceError
+
+V = "/services/data/v62.0"
+PEOPLE_ORG: dict[str, Any] = {
+    "records": {
+        "Account": [{"Id": "globex", "Name": "Globex"}],
+        "Contact": [{"Id": f"c{i}", "LastName": f"Person {i}", "Email": f"p{i}@globex.com", "AccountId": "globex"}
+                    for i in range(5)],
+    },
+}
+
+
+@pytest.fixture
+def org(request: pytest.FixtureRequest) -> Iterator[tuple[Emulator, simple_salesforce.Salesforce]]:
+    """Given an emulator seeded with the fixture the test passes (PEOPLE_ORG by default)."""
+    fixture = getattr(request, "param", PEOPLE_ORG)
+    with Emulator.from_fixture(fixture) as emu:
+        yield emu, salesforce_client(emu.connection)
+
+
+def composite(sf: simple_salesforce.Salesforce, subrequests: list[dict[str, Any]], *, all_or_none: bool
+              ) -> list[dict[str, Any]]:
+    answer = sf.restful("composite", method="POST", json={"allOrNone": all_or_none,
+                                                          "compositeRequest": subrequests})
+    return list(answer["compositeResponse"])
+
+
+def error_body(call: Any) -> Any:
+    with pytest.raises(SalesforceError) as info:
+        call()
+    return info.value.content
+
+
+# -- 1. allOrNone in composite and collections --------------------------------------------------------------
+
+def _collection_and_account() -> list[dict[str, Any]]:
+    return [
+        {"method": "POST", "url": f"{V}/composite/sobjects", "referenceId": "people",
+         "body": {"allOrNone": False, "records": [
+             {"attributes": {"type": "Contact"}, "LastName": "Good"},
+             {"attributes": {"type": "Contact"}, "FirstName": "No last name"}]}},
+        {"method": "POST", "url": f"{V}/sobjects/Account", "referenceId": "acct", "body": {"Name": "Initech"}},
+    ]
+
+
+def test_outer_all_or_none_overrides_a_collections_own_all_or_none(
+        org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: Salesforce REST API Developer Guide, "allOrNone Parameters in Composite and Collections
+    Requests" (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_allornone.htm):
+    with the composite's allOrNone true, all-or-none applies to each sObject Collections subrequest,
+    overriding the collection's own allOrNone."""
+    emu, sf = org
+    contacts_before = len(emu.records("Contact"))
+    # When a composite with allOrNone true holds a collection (allOrNone false) with one bad record
+    responses = composite(sf, _collection_and_account(), all_or_none=True)
+    # Then nothing is written: the good record is rolled back, the other subrequest halted
+    people = responses[0]["body"]
+    assert people[0] == {"success": False, "errors": [{
+        "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+        "message": "Record rolled back because not all records were valid and the request was using AllOrNone "
+                   "header", "fields": []}]}
+    assert people[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    assert responses[1]["httpStatusCode"] == 400 and responses[1]["body"][0]["errorCode"] == "PROCESSING_HALTED"
+    assert len(emu.records("Contact")) == contacts_before
+    assert [a["Name"] for a in emu.records("Account")] == ["Globex"]
+
+
+def test_outer_all_or_none_false_lets_the_collection_decide(
+        org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: as above ("If the Composite request has allOrNone set to false, then each sObject
+    Collections subrequest behaves according to its value of allOrNone")."""
+    emu, sf = org
+    # When the same composite is sent with allOrNone false
+    responses = composite(sf, _collection_and_account(), all_or_none=False)
+    # Then the good contact and the account are saved, the bad contact is not
+    assert [r["success"] for r in responses[0]["body"]] == [True, False]
+    assert responses[1]["httpStatusCode"] == 201
+    assert "Good" in [c["LastName"] for c in emu.records("Contact")]
+
+
+# -- 2. ContentDocumentLink filters -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("where", "accepted"), [
+    ("LinkedEntityId = '{opp}'", True),
+    ("LinkedEntityId IN ('{opp}', '{acct}')", True),
+    ("ContentDocumentId = '{doc}'", True),
+    ("LinkedEntityId = '{opp}' AND ContentDocument.Title = 'Call notes'", True),
+    ("LinkedEntityId IN ('{opp}', '{acct}') AND ContentDocument.Title = 'Call notes'", False),
+    ("ContentDocumentId = '{doc}' AND ContentDocument.Title = 'Call notes'", False),
+    ("ContentDocument.Title = 'Call notes'", False),
+    ("LinkedEntityId != '{opp}'", False),
+])
+def test_content_document_link_queries_must_pin_linked_entity_or_document(where: str, accepted: bool) -> None:
+    """Source: Salesforce Object Reference, "ContentDocumentLink" — Usage
+    (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_contentdocumentlink.htm):
+    "You can't run a query without filters against ContentDocumentLink", "You can't filter on
+    ContentDocument fields if you're filtering by ContentDocumentId. You can only filter on
+    ContentDocument fields if you're filtering by LinkedEntityId"; the refusal text is the
+    "Implementation restriction: ContentDocumentLink requires a filter by a single Id on
+    ContentDocumentId or LinkedEntityId using the equals operator or multiple Id's using the IN
+    operator." quoted on salesforce.stackexchange.com/questions/321161."""
+    with Emulator.from_fixture(PEOPLE_ORG) as emu:
+        sf = salesforce_client(emu.connection)
+        # Given a note linked to an opportunity-like record (here: the account) and a document id
+        acct = emu.records("Account")[0]["Id"]
+        note = sf.ContentNote.create({"Title": "Call notes", "Content": base64.b64encode(b"<p>hi</p>").decode()})
+        sf.ContentDocumentLink.create({"ContentDocumentId": note["id"], "LinkedEntityId": acct, "ShareType": "V"})
+        soql = ("SELECT ContentDocumentId, LinkedEntityId FROM ContentDocumentLink WHERE "
+                + where.format(opp=acct, acct=acct, doc=note["id"]))
+        # When the query is sent
+        if accepted:
+            # Then Salesforce answers it
+            assert sf.query(soql)["done"] is True
+        else:
+            # Then it is refused with the implementation restriction
+            body = error_body(lambda: sf.query(soql))
+            assert body[0]["errorCode"] == "MALFORMED_QUERY"
+            assert body[0]["message"].startswith("Implementation restriction: ContentDocumentLink requires")
+
+
+# -- 3. duplicate rules -------------------------------------------------------------------------------------
+
+def _dup_org(action: str) -> dict[str, Any]:
+    return {"duplicate_rules": [{"object": "Contact", "fields": ["Email"], "action": action}],
+            "records": {"Contact": [{"Id": "jane", "LastName": "Doe", "Email": "jane@globex.com"}]}}
+
+
+def _create_pair(sf: simple_salesforce.Salesforce, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    return list(sf.restful("composite/sobjects", method="POST", headers=headers or {}, json={"records": [
+        {"attributes": {"type": "Contact"}, "LastName": "Dup", "Email": "JANE@globex.com"},
+        {"attributes": {"type": "Contact"}, "LastName": "New", "Email": "new@globex.com"}]}))
+
+
+@pytest.mark.parametrize("action", ["alert", "block"])
+def test_collections_duplicate_error_has_only_status_code_message_and_fields(action: str) -> None:
+    """Source: Salesforce REST API Developer Guide, "Create Records Using sObject Collections"
+    (resources_composite_sobjects_collections_create.htm), response example with allOrNone true:
+    ``{"success": false, "errors": [{"statusCode": "DUPLICATES_DETECTED", "message": "Use one of these
+    records?", "fields": []}]}`` — no ``duplicateResult``, no matching ids."""
+    with Emulator.from_fixture(_dup_org(action)) as emu:
+        sf = salesforce_client(emu.connection)
+        # When a collection creates a duplicate of Jane and a new person
+        results = _create_pair(sf)
+        # Then the duplicate's error carries no matching ids, the other is saved
+        assert set(results[0]) == {"success", "errors"} and results[0]["success"] is False
+        assert set(results[0]["errors"][0]) == {"statusCode", "message", "fields"}
+        assert results[0]["errors"][0]["statusCode"] == "DUPLICATES_DETECTED"
+        assert results[1]["success"] is True
+
+
+@pytest.mark.parametrize(("action", "saved"), [("alert", True), ("block", False)])
+def test_allow_save_header_saves_past_an_alert_rule_only(action: str, saved: bool) -> None:
+    """Source: Salesforce REST API Developer Guide, "Duplicate Rule Header"
+    (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_duplicaterules.htm):
+    ``Sforce-Duplicate-Rule-Header: allowSave=true`` saves the duplicate "if an alert is enabled for the
+    action"; the default for all fields is false (so an alert rule still refuses a plain API save)."""
+    with Emulator.from_fixture(_dup_org(action)) as emu:
+        sf = salesforce_client(emu.connection)
+        # Given a save without the header is refused under either action
+        assert _create_pair(sf)[0]["success"] is False
+        # When the duplicate is sent with allowSave=true, as a collection and as one record
+        header = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
+        results = _create_pair(sf, header)
+        single_saved = True
+        try:
+            sf.Contact.create({"LastName": "Dup2", "Email": "jane@globex.com"}, headers=header)
+        except SalesforceError:
+            single_saved = False
+        # Then only an alert rule lets it through
+        assert results[0]["success"] is saved and single_saved is saved
+
+
+# -- 4. paging: top-level and child results -----------------------------------------------------------------
+
+def test_child_relationship_results_page_inside_the_record() -> None:
+    """Sources: SOAP API Developer Guide, "queryMore()" ("A queryMore() call on a parent object
+    invalidates all child cursors in the previous result set. If you need the results from the
+    child, you must use queryMore() on those results"); the jsforce walkthrough at
+    qiita.com/comefigo/items/5b5ff1f5f9e652f4bf6f (a child set past its batch carries its own
+    ``nextRecordsUrl`` inside the parent record). The child batch size is not documented: it is
+    the fixture's ``child_batch_size``."""
+    with Emulator.from_fixture({**PEOPLE_ORG, "child_batch_size": 2}) as emu:
+        sf = salesforce_client(emu.connection)
+        # When an account's five contacts are read through a child subquery
+        page = sf.query("SELECT Id, (SELECT Id FROM Contacts ORDER BY LastName) FROM Account")
+        children = page["records"][0]["Contacts"]
+        # Then the child result is paged in the record and the locator gives the rest
+        assert children["done"] is False and children["totalSize"] == 5 and len(children["records"]) == 2
+        rest = sf.query_more(children["nextRecordsUrl"], identifier_is_url=True)
+        assert len(rest["records"]) == 2 and rest["done"] is False
+        last = sf.query_more(rest["nextRecordsUrl"], identifier_is_url=True)
+        assert len(last["records"]) == 1 and last["done"] is True
+
+
+def test_query_batch_size_is_a_fixture_knob() -> None:
+    """Source: Salesforce REST API Developer Guide, "Query Options Header"
+    (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_queryoptions.htm):
+    "The default is 2,000; the minimum is 200, and the maximum is 2,000. There is no guarantee that the
+    requested batch size is the actual batch size." """
+    with Emulator.from_fixture({**PEOPLE_ORG, "query_batch_size": 3}) as emu:
+        sf = salesforce_client(emu.connection)
+        # When five contacts are queried with a batch size of 3
+        first = sf.query("SELECT Id FROM Contact")
+        # Then two pages answer them
+        assert (len(first["records"]), first["done"], first["totalSize"]) == (3, False, 5)
+        assert len(sf.query_all("SELECT Id FROM Contact")["records"]) == 5
+
+
+def test_batch_sizes_out_of_range_are_refused() -> None:
+    """Source: "Query Options Header" above (at most 2,000 per batch)."""
+    # When a fixture asks for a batch larger than Salesforce ever answers
+    # Then it is refused, naming the key
+    with pytest.raises(FixtureError, match="query_batch_size"):
+        Emulator.from_fixture({"query_batch_size": 5000})
+
+
+# -- 7. composite strictness --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("header", ["Accept", "Authorization", "content-type"])
+def test_subrequest_may_not_set_accept_authorization_or_content_type(
+        org: tuple[Emulator, simple_salesforce.Salesforce], header: str) -> None:
+    """Source: Salesforce REST API Developer Guide, "Composite Request Body" — Composite Subrequest,
+    ``httpHeaders`` (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/requests_composite.htm):
+    any header the resource supports "except for" Accept, Authorization and Content-Type."""
+    emu, sf = org
+    # When one subrequest sets a forbidden header
+    body = error_body(lambda: composite(sf, [
+        {"method": "POST", "url": f"{V}/sobjects/Account", "referenceId": "a", "body": {"Name": "A"}},
+        {"method": "GET", "url": f"{V}/limits", "referenceId": "b", "httpHeaders": {header: "x"}}],
+        all_or_none=False))
+    # Then the whole request is refused and nothing runs
+    assert body[0]["errorCode"] == "INVALID_BATCH_REQUEST"
+    assert [a["Name"] for a in emu.records("Account")] == ["Globex"]
+
+
+@pytest.mark.parametrize(("version", "resolves"), [("62.0", True), ("51.0", False)])
+def test_reference_to_a_null_field_resolves_from_v52(version: str, resolves: bool) -> None:
+    """Source: Salesforce REST API Developer Guide, "Composite Request Body" — referenceId
+    (requests_composite.htm): from API version 52.0 a reference to a field whose value is null
+    resolves (to null); before, it failed as an invalid reference."""
+    with Emulator.from_fixture(PEOPLE_ORG) as emu:
+        sf = salesforce_client(emu.connection, version=version)
+        base = f"/services/data/v{version}"
+        # When a subrequest copies a null Title from a queried contact
+        responses = composite(sf, [
+            {"method": "GET", "url": f"{base}/query/?q=SELECT+Id,Title+FROM+Contact+LIMIT+1", "referenceId": "q"},
+            {"method": "PATCH", "url": f"{base}/sobjects/Contact/@{{q.records[0].Id}}", "referenceId": "p",
+             "body": {"Title": "@{q.records[0].Title}", "Department": "Sales"}}], all_or_none=False)
+        # Then v52+ resolves it, older versions halt the dependant
+        assert (responses[1]["httpStatusCode"] == 204) is resolves
+        if not resolves:
+            assert responses[1]["body"][0]["errorCode"] == "PROCESSING_HALTED"
+
+
+def test_chaos_runs_independent_subrequests_out_of_order_but_after_their_references() -> None:
+    """Source: Salesforce REST API Developer Guide, "Composite Request Body" — collateSubrequests
+    (requests_composite.htm): "When subrequests are collated ... the order of execution is not
+    guaranteed (unless there is an explicit dependency between the subrequests)"; true by default
+    from API 49.0. The chaos switch exercises that freedom."""
+    orders = set()
+    for seed in range(8):
+        with Emulator.from_fixture({"chaos": {"seed": seed}}) as emu:
+            sf = salesforce_client(emu.connection)
+            # When six independent accounts and one contact depending on the first are created
+            subs = [{"method": "POST", "url": f"{V}/sobjects/Account", "referenceId": f"a{i}",
+                     "body": {"Name": f"A{i}"}} for i in range(6)]
+            subs.append({"method": "POST", "url": f"{V}/sobjects/Contact", "referenceId": "c",
+                         "body": {"LastName": "X", "AccountId": "@{a0.id}"}})
+            responses = composite(sf, subs, all_or_none=True)
+            # Then every subrequest succeeds, answers come in request order, the dependant resolved
+            assert [r["referenceId"] for r in responses] == [s["referenceId"] for s in subs]
+            assert all(r["httpStatusCode"] == 201 for r in responses)
+            created = sorted(emu.records("Account"), key=lambda a: a["Id"])  # ids grow in creation order
+            orders.add(tuple(a["Name"] for a in created))
+    # And some seed ran them in another order than requested
+    assert len(orders) > 1
+
+
+# -- 8. fixture ids -----------------------------------------------------------------------------------------
+
+def test_fixture_id_with_a_wrong_checksum_is_refused_naming_the_record() -> None:
+    """Source: SOAP API Developer Guide, "Field Types" — ID field type
+    (http://www.salesforce.com/us/developer/docs/api/Content/field_types.htm#i1435616, as cited by the
+    salesforce_id_formatter gem): the 18-character id is the 15-character one plus a 3-character
+    checksum of its capitalisation, so Salesforce never issues one whose suffix does not match."""
+    id15 = "0035g000001AbCd"
+    good = id15 + checksum_suffix(id15)
+    bad = id15 + ("AAA" if checksum_suffix(id15) != "AAA" else "AAB")
+    # When a fixture gives a contact an id with a wrong suffix
+    # Then loading it fails and names the record and the expected id
+    with pytest.raises(FixtureError, match=f"Contact '{bad}'.*expected {good}"):
+        Emulator.from_fixture({"records": {"Contact": [{"Id": bad, "LastName": "Doe"}]}})
+    # And a lookup to such an id is refused too, naming the field
+    with pytest.raises(FixtureError, match="AccountId"):
+        Emulator.from_fixture({"records": {"Contact": [{"Id": "x", "LastName": "Doe", "AccountId": bad}]}})
+    # And the 15-character and correct 18-character forms load as that id
+    for given in (id15, good):
+        with Emulator.from_fixture({"records": {"Contact": [{"Id": given, "LastName": "Doe"}]}}) as emu:
+            assert emu.records("Contact")[0]["Id"] == good
+
+
+# -- 9. error bodies ----------------------------------------------------------------------------------------
+
+def test_request_level_errors_have_no_fields_key(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: Salesforce REST API Developer Guide, "Status Codes and Error Responses"
+    (errorcodes.htm): request errors are ``[{"message": ..., "errorCode": ...}]``; ``fields`` appears
+    only when the error concerns record fields."""
+    _, sf = org
+    # When a bad query and an unknown record are requested
+    malformed = error_body(lambda: sf.query("SELECT FROM Contact"))[0]
+    missing = error_body(lambda: sf.Contact.get("003000000000000AAA"))[0]
+    # Then neither body has a fields key
+    assert "fields" not in malformed and malformed["errorCode"] == "MALFORMED_QUERY"
+    assert "fields" not in missing and missing["errorCode"] == "NOT_FOUND"
+
+
+def test_collections_delete_reports_malformed_ids_without_an_id(
+        org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: Salesforce REST API Developer Guide, "Delete Records Using sObject Collections"
+    (resources_composite_sobjects_collections_delete.htm), response example with allOrNone true:
+    the rolled-back record keeps its ``id``; the malformed one is ``{"success": false, "errors":
+    [{"statusCode": "MALFORMED_ID", "message": "malformed id 001RM000003oLrB000", "fields": []}]}``."""
+    emu, sf = org
+    contact = emu.records("Contact")[0]["Id"]
+    # When a contact and a malformed id are deleted all-or-none
+    results = sf.restful("composite/sobjects", method="DELETE",
+                         params={"ids": f"{contact},001RM000003oLrB000", "allOrNone": "true"})
+    # Then the contact is rolled back (id kept) and the malformed id has no id key
+    assert results[0]["id"] == contact and results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert results[1] == {"success": False, "errors": [
+        {"statusCode": "MALFORMED_ID", "message": "malformed id 001RM000003oLrB000", "fields": []}]}
+    assert contact in [c["Id"] for c in emu.records("Contact")]
+
+
+def test_rolled_back_creates_have_no_id_key(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: Salesforce REST API Developer Guide, "Create Records Using sObject Collections"
+    (resources_composite_sobjects_collections_create.htm), response example with allOrNone true:
+    ``{"success": false, "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", ...}]}``."""
+    _, sf = org
+    # When a good and a bad contact are created all-or-none
+    results = sf.restful("composite/sobjects", method="POST", json={"allOrNone": True, "records": [
+        {"attributes": {"type": "Contact"}, "LastName": "Good"},
+        {"attributes": {"type": "Contact"}, "FirstName": "Bad"}]})
+    # Then neither entry has an id key
+    assert all("id" not in r for r in results)
+    assert results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
