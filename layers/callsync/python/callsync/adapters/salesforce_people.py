@@ -16,7 +16,7 @@ from typing import Any
 
 from simple_salesforce import format_soql
 
-from callsync.adapters.salesforce_api import query_subrequest
+from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.adapters.salesforce_errors import classify, error_items, raise_for_subresponses
 from callsync.domain.contact_plan import NewRecord
 from callsync.errors import RetryableError
@@ -114,7 +114,7 @@ class SalesforcePeopleWriter:
             }
             answers = self._api.composite([query_subrequest(ref, q) for ref, q in queries.items()])
             raise_for_subresponses(answers)
-            by_ref = {a.get("referenceId"): (a.get("body") or {}).get("records") or [] for a in answers}
+            by_ref = {a.get("referenceId"): all_records(self._api, a.get("body") or {}) for a in answers}
             for ref, obj in (("contacts", "Contact"), ("leads", "Lead")):  # Contacts win over Leads
                 for r in sorted(by_ref.get(ref, []), key=lambda r: r["Id"]):
                     email = str(r.get("Email") or "").lower()
