@@ -206,6 +206,27 @@ def test_child_relationship_results_page_inside_the_record() -> None:
         assert len(last["records"]) == 1 and last["done"] is True
 
 
+def test_reading_the_parents_next_page_invalidates_the_child_cursors() -> None:
+    """Source: SOAP API Developer Guide, "queryMore()" (sforce_api_calls_querymore.htm): "A queryMore()
+    call on a parent object invalidates all child cursors in the previous result set. If you need the
+    results from the child, you must use queryMore() on those results before using queryMore() on the
+    parent results." """
+    org = {"query_batch_size": 1, "child_batch_size": 1,
+           "records": {"Account": [{"Id": f"a{i}", "Name": f"A{i}"} for i in range(2)],
+                       "Contact": [{"LastName": f"C{n}", "AccountId": f"a{i}"} for i in range(2) for n in range(2)]}}
+    with Emulator.from_fixture(org) as emu:
+        sf = salesforce_client(emu.connection)
+        # Given the first account's page, its contacts paged too
+        first = sf.query("SELECT Id, (SELECT Id FROM Contacts) FROM Account ORDER BY Name")
+        child_url = first["records"][0]["Contacts"]["nextRecordsUrl"]
+        # When the parent's next page is read before the child's
+        second = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
+        # Then the new page's children page again, and the old child cursor is gone
+        assert second["records"][0]["Contacts"]["done"] is False
+        body = error_body(lambda: sf.query_more(child_url, identifier_is_url=True))
+        assert body[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+
+
 def test_query_batch_size_is_a_fixture_knob() -> None:
     """Source: Salesforce REST API Developer Guide, "Query Options Header"
     (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_queryoptions.htm):

@@ -80,7 +80,8 @@ class App:
                                 refresh_token_revoked=settings.refresh_token_revoked,
                                 rotate_refresh_tokens=settings.rotate_refresh_tokens)
         self.schema_modified = datetime.now(UTC).replace(microsecond=0)
-        self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int, int]] = OrderedDict()
+        self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int, int, bool]] = OrderedDict()
+        self._children_of: dict[str, list[str]] = {}  # parent cursor -> child cursors of its latest page
         self._cursor_lock = threading.Lock()
         self.chaos = (random.Random(settings.chaos_seed)  # noqa: S311 - reproducible test chaos, not crypto
                       if settings.chaos_seed is not None else None)
@@ -229,9 +230,8 @@ class App:
                 result = run_query(text, self.store, include_deleted=include_deleted, api_version=version)
         except SoqlError as exc:
             raise request_error(400, exc.error_code, exc.message) from None
-        records = [self._page_children(record, version) for record in result.records]
-        return Result(200, self._page(records, result.total_size, 0, version, None,
-                                      self.settings.query_batch_size))
+        return Result(200, self._page(result.records, result.total_size, 0, version, None,
+                                      self.settings.query_batch_size, top=True))
 
     def _batch_size(self, configured: int) -> int:
         """The size of the next page: the configured batch, or a small irregular one under chaos."""
@@ -240,29 +240,41 @@ class App:
         with self._cursor_lock:
             return self.chaos.randint(1, 3)
 
-    def _page_children(self, record: dict[str, Any], version: str) -> dict[str, Any]:
-        """Page each child relationship result of ``record`` on its own (``done: false`` + ``nextRecordsUrl``)."""
+    def _page_children(self, record: dict[str, Any], version: str, owner: str | None) -> dict[str, Any]:
+        """Page each child relationship result of ``record`` on its own (``done: false`` + ``nextRecordsUrl``).
+
+        The child cursors belong to the parent's cursor ``owner``: reading the parent's next page
+        invalidates them, as Salesforce does.
+        """
+        out = dict(record)
         for key, value in record.items():
             if isinstance(value, dict) and isinstance(value.get("records"), list) and "done" in value:
                 children = value["records"]
-                if len(children) > 1 or self.chaos is not None:
-                    record[key] = self._page(children, int(value.get("totalSize", len(children))), 0, version,
-                                             None, self.settings.child_batch_size)
-        return record
+                out[key] = self._page(children, int(value.get("totalSize", len(children))), 0, version, None,
+                                      self.settings.child_batch_size, owner=owner)
+        return out
 
     def _page(self, records: list[dict[str, Any]], total: int, start: int, version: str,
-              locator: str | None, batch: int) -> dict[str, Any]:
+              locator: str | None, batch: int, *, top: bool = False, owner: str | None = None) -> dict[str, Any]:
         size = max(1, self._batch_size(batch))
         page = records[start:start + size]
         done = start + size >= len(records)
+        with self._cursor_lock:
+            if locator is not None:  # the previous page's child cursors die with this read
+                for child in self._children_of.pop(locator, []):
+                    self._cursors.pop(child, None)
+            if locator is None and (not done or top):
+                locator = "01g" + secrets.token_hex(8)
+                if not done:
+                    self._cursors[locator] = (records, total, batch, top)
+                    if owner is not None:
+                        self._children_of.setdefault(owner, []).append(locator)
+                    while len(self._cursors) > 1000:
+                        self._cursors.popitem(last=False)
+        if top:
+            page = [self._page_children(record, version, locator) for record in page]
         out: dict[str, Any] = {"totalSize": total, "done": done, "records": page}
         if not done:
-            with self._cursor_lock:
-                if locator is None:
-                    locator = "01g" + secrets.token_hex(8)
-                    self._cursors[locator] = (records, total, batch)
-                    while len(self._cursors) > 200:
-                        self._cursors.popitem(last=False)
             out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{start + size}"
         return out
 
@@ -272,8 +284,8 @@ class App:
             cursor = self._cursors.get(locator)
         if cursor is None or not offset.isdigit():
             raise request_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        records, total, batch = cursor
-        return Result(200, self._page(records, total, int(offset), version, locator, batch))
+        records, total, batch, top = cursor
+        return Result(200, self._page(records, total, int(offset), version, locator, batch, top=top))
 
     def _limits(self) -> dict[str, Any]:
         remaining = max(self.meter.limit - self.meter.used, 0)
