@@ -379,3 +379,31 @@ def test_rolled_back_creates_have_no_id_key(org: tuple[Emulator, simple_salesfor
     # Then neither entry has an id key
     assert all("id" not in r for r in results)
     assert results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+
+
+# -- the chaos switch ---------------------------------------------------------------------------------------
+
+def test_chaos_switch_from_the_fixture_or_the_environment() -> None:
+    # Given the fixture key and CALLSYNC_EMULATOR_CHAOS in their forms
+    from callsync_dev.emulator.fixture import chaos_seed
+
+    # Then a seed is taken as given, "1"/true picks one, "0"/absent/false is off, the fixture wins
+    assert chaos_seed({"seed": 7}) == 7 and chaos_seed(None, "7") == 7
+    assert isinstance(chaos_seed(True), int) and isinstance(chaos_seed(None, "1"), int)
+    assert chaos_seed(None) is None and chaos_seed(None, "0") is None and chaos_seed(False, "7") is None
+    with pytest.raises(FixtureError, match="chaos"):
+        chaos_seed("yes")
+
+
+def test_chaos_pages_every_query_small_and_irregularly() -> None:
+    # Given the chaos switch on
+    with Emulator.from_fixture({**PEOPLE_ORG, "chaos": {"seed": 3}}) as emu:
+        sf = salesforce_client(emu.connection)
+        # When five contacts are read page by page
+        page = sf.query("SELECT Id FROM Contact")
+        sizes = [len(page["records"])]
+        while not page["done"]:
+            page = sf.query_more(page["nextRecordsUrl"], identifier_is_url=True)
+            sizes.append(len(page["records"]))
+        # Then every page held 1-3 records and all five came back
+        assert sum(sizes) == 5 and len(sizes) > 1 and all(1 <= n <= 3 for n in sizes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import random
 import secrets
 import threading
@@ -33,6 +34,7 @@ MAX_URI_BYTES = 16_384  # Salesforce refuses longer request URIs (long SOQL IN l
 API_VERSIONS = [f"{v}.0" for v in range(31, 65)]
 _RELEASES = {62: "Winter '25", 63: "Spring '25", 64: "Summer '25", 61: "Summer '24", 60: "Spring '24",
              59: "Winter '24"}
+log = logging.getLogger(__name__)
 CDL_RESTRICTION = ("Implementation restriction: ContentDocumentLink requires a filter by a single Id on "
                    "ContentDocumentId or LinkedEntityId using the equals operator or multiple Id's using the IN "
                    "operator.")
@@ -85,6 +87,9 @@ class App:
         self._cursor_lock = threading.Lock()
         self.chaos = (random.Random(settings.chaos_seed)  # noqa: S311 - reproducible test chaos, not crypto
                       if settings.chaos_seed is not None else None)
+        if settings.chaos_seed is not None:
+            log.warning("emulator chaos switch on, seed %d (replay: CALLSYNC_EMULATOR_CHAOS=%d)",
+                        settings.chaos_seed, settings.chaos_seed)
         parse("SELECT Id FROM User")  # builds the SOQL parser now, not during the first API request
 
     # ------------------------------------------------------------------ top level -----------------
