@@ -407,3 +407,98 @@ def test_chaos_pages_every_query_small_and_irregularly() -> None:
             sizes.append(len(page["records"]))
         # Then every page held 1-3 records and all five came back
         assert sum(sizes) == 5 and len(sizes) > 1 and all(1 <= n <= 3 for n in sizes)
+
+
+# -- 5. SOQL restrictions -----------------------------------------------------------------------------------
+
+SOQL_ORG: dict[str, Any] = {
+    "schema": {"Opportunity": {"fields": {
+        "Competitors__c": {"type": "multipicklist", "values": ["Gong", "Chorus"]}}}},
+    "records": {
+        "Account": [{"Id": "globex", "Name": "Globex"}],
+        "Contact": [{"Id": "jane", "LastName": "Doe", "Email": "jane@globex.com", "AccountId": "globex"}],
+        "Opportunity": [{"Id": "deal", "Name": "Deal", "AccountId": "globex", "StageName": "Prospecting",
+                         "CloseDate": "2026-12-31"}],
+        "Task": [{"Subject": "Call", "WhatId": "deal"}],
+    },
+}
+
+
+@pytest.mark.parametrize("soql", [
+    "SELECT Id FROM Opportunity WHERE AccountId IN (SELECT AccountId FROM Contact) OR Name = 'x'",
+    "SELECT Id FROM Opportunity WHERE Name = 'x' AND (AccountId IN (SELECT AccountId FROM Contact) OR Name = 'y')",
+    "SELECT Id FROM Opportunity WHERE NOT AccountId IN (SELECT AccountId FROM Contact)",
+    "SELECT Id FROM Opportunity WHERE AccountId IN (SELECT AccountId FROM Contact "
+    "WHERE Id IN (SELECT ContactId FROM OpportunityContactRole))",
+])
+def test_semi_joins_only_as_top_level_conjuncts(soql: str) -> None:
+    """Sources: SOQL and SOSL Reference, "Comparison Operators" — semi-join and anti-join considerations
+    (no nesting, not with OR); the MALFORMED_QUERY text "Semi join sub-selects are only allowed at the
+    top level WHERE expressions and not in nested WHERE expressions." as quoted at
+    apsona.com/pages/sfdc/doc/semijoin-subselect.html."""
+    with Emulator.from_fixture(SOQL_ORG) as emu:
+        sf = salesforce_client(emu.connection)
+        # When a semi-join sits under OR, NOT or inside another semi-join / Then it is refused
+        body = error_body(lambda: sf.query(soql))
+        assert body[0]["errorCode"] == "MALFORMED_QUERY" and "top level WHERE" in body[0]["message"]
+        # And the same semi-join as a top-level conjunct is answered
+        assert sf.query("SELECT Id FROM Opportunity WHERE Name = 'Deal' AND "
+                        "AccountId IN (SELECT AccountId FROM Contact)")["totalSize"] == 1
+
+
+def test_polymorphic_fields_reach_only_the_name_object() -> None:
+    """Source: Object Reference, "Name" (the fields a polymorphic foreign key reaches: Name, Type, Email,
+    FirstName, LastName, ...) and SOQL and SOSL Reference, "Understanding Relationship Fields and
+    Polymorphic Fields" (other fields need TYPEOF)."""
+    with Emulator.from_fixture(SOQL_ORG) as emu:
+        sf = salesforce_client(emu.connection)
+        # When a Task's What is read through the Name object's fields and through an Opportunity field
+        ok = sf.query("SELECT What.Name, What.Type FROM Task")["records"][0]["What"]
+        body = error_body(lambda: sf.query("SELECT What.StageName FROM Task"))
+        # Then Name and Type answer, StageName is no column of Name
+        assert (ok["Name"], ok["Type"]) == ("Deal", "Opportunity")
+        assert body[0]["errorCode"] == "INVALID_FIELD" and "'Name'" in body[0]["message"]
+
+
+def test_order_by_a_multi_select_picklist_is_refused() -> None:
+    """Source: SOQL and SOSL Reference, "ORDER BY": multi-select picklist, rich text area and long text
+    area fields aren't supported in ORDER BY."""
+    with Emulator.from_fixture(SOQL_ORG) as emu:
+        sf = salesforce_client(emu.connection)
+        # When opportunities are ordered by a multi-select picklist / Then the field cannot be sorted
+        body = error_body(lambda: sf.query("SELECT Id FROM Opportunity ORDER BY Competitors__c"))
+        assert body[0]["errorCode"] == "INVALID_FIELD" and "can not be sorted" in body[0]["message"]
+
+
+@pytest.mark.parametrize(("soql", "code"), [
+    ("SELECT Id FROM Contact LIMIT 10 OFFSET 2001", "NUMBER_OUTSIDE_VALID_RANGE"),
+    ("SELECT Name, (SELECT LastName FROM Contacts LIMIT 5 OFFSET 1) FROM Account", "MALFORMED_QUERY"),
+    ("SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact LIMIT 5 OFFSET 1)", "MALFORMED_QUERY"),
+    ("SELECT Name, (SELECT LastName FROM Contacts LIMIT 5 OFFSET 1) FROM Account LIMIT 1", None),
+    ("SELECT Id FROM Contact LIMIT 10 OFFSET 2000", None),
+])
+def test_offset_limits(soql: str, code: str | None) -> None:
+    """Source: SOQL and SOSL Reference, "OFFSET": the maximum offset is 2,000 rows (more is
+    NUMBER_OUTSIDE_VALID_RANGE); a subquery can use OFFSET only if the parent query has LIMIT 1; never a
+    semi-join's WHERE subquery."""
+    with Emulator.from_fixture(SOQL_ORG) as emu:
+        sf = salesforce_client(emu.connection)
+        # When the query is sent / Then it is answered or refused with Salesforce's code
+        if code is None:
+            assert sf.query(soql)["done"] is True
+        else:
+            assert error_body(lambda: sf.query(soql))[0]["errorCode"] == code
+
+
+def test_child_subquery_may_name_its_parent_object() -> None:
+    """Source: SOQL and SOSL Reference, "Using Relationship Queries" / "Understanding Relationship Names"
+    (``SELECT Name, (SELECT Contact.LastName FROM Account.Contacts) FROM Account`` is valid SOQL)."""
+    with Emulator.from_fixture(SOQL_ORG) as emu:
+        sf = salesforce_client(emu.connection)
+        # When the child relationship is qualified by its parent object and the fields by the child object
+        record = sf.query("SELECT Name, (SELECT Contact.LastName FROM Account.Contacts) FROM Account")["records"][0]
+        # Then the contacts come back as with the plain form
+        assert [c["LastName"] for c in record["Contacts"]["records"]] == ["Doe"]
+        # And another object's name as qualifier is refused
+        body = error_body(lambda: sf.query("SELECT Name, (SELECT LastName FROM Contact.Contacts) FROM Account"))
+        assert body[0]["errorCode"] == "INVALID_TYPE"
