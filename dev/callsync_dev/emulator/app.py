@@ -15,7 +15,6 @@ import secrets
 import threading
 import urllib.parse
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -25,12 +24,19 @@ from callsync_dev.emulator import composite
 from callsync_dev.emulator.errors import ApiError, not_found, request_error
 from callsync_dev.emulator.fixture import OrgSettings
 from callsync_dev.emulator.limits import ApiMeter, FaultInjector
+from callsync_dev.emulator.messages import (
+    MAX_URI_BYTES,
+    Request,
+    Response,
+    Result,
+    allows_duplicates,
+    uri_too_long,
+)
 from callsync_dev.emulator.oauth import OAuthError, TokenBook
 from callsync_dev.emulator.soql import SoqlError, nodes, parse, run_query
 from callsync_dev.emulator.store import OrgStore
 from callsync_dev.emulator.values import dumps
 
-MAX_URI_BYTES = 16_384  # Salesforce refuses longer request URIs (long SOQL IN lists must be chunked)
 API_VERSIONS = [f"{v}.0" for v in range(31, 65)]
 _RELEASES = {62: "Winter '25", 63: "Spring '25", 64: "Summer '25", 61: "Summer '24", 60: "Spring '24",
              59: "Winter '24"}
@@ -38,36 +44,6 @@ log = logging.getLogger(__name__)
 CDL_RESTRICTION = ("Implementation restriction: ContentDocumentLink requires a filter by a single Id on "
                    "ContentDocumentId or LinkedEntityId using the equals operator or multiple Id's using the IN "
                    "operator.")
-
-
-@dataclass
-class Request:
-    method: str
-    path: str  # without the query string
-    query: dict[str, list[str]] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
-    body: bytes = b""
-    target_length: int = 0  # bytes of the request target (path and query string) as sent
-
-    def param(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else None
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Result:
-    """A data endpoint's answer before serialization (also a composite subresponse)."""
-
-    status: int
-    payload: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class App:
@@ -164,9 +140,9 @@ class App:
             return self._query(text, version, include_deleted=head == "queryAll")
         if head == "composite" and len(parts) == 1:
             _allow(method, "POST")
-            return composite.run(self, version, body)
+            return composite.run(self.store, self.dispatch, version, body, chaos=self.chaos)
         if head == "composite" and len(parts) >= 2 and parts[1] == "sobjects" and len(parts) <= 3:
-            return sobject_collections.run(self, method, parts[2:], version, query, body, headers)
+            return sobject_collections.run(self.store, method, parts[2:], version, query, body, headers)
         if head == "limits" and len(parts) == 1:
             _allow(method, "GET")
             return Result(200, self._limits())
@@ -348,18 +324,6 @@ class App:
                                 "username": user.get("Username"), "email": user.get("Email"),
                                 "display_name": user.get("Name"), "active": True,
                                 "urls": {"rest": f"{self.instance_url}/services/data/v{{version}}/"}})
-
-
-def uri_too_long() -> ApiError:
-    return request_error(414, "URI_TOO_LONG", f"The request URI is too long (more than {MAX_URI_BYTES:,} bytes); "
-                                         "split long IN lists into several queries")
-
-
-def allows_duplicates(headers: dict[str, str]) -> bool:
-    """``Sforce-Duplicate-Rule-Header: allowSave=true`` (lets an alert-only duplicate rule save)."""
-    header = headers.get("sforce-duplicate-rule-header") or ""
-    options = dict(part.strip().partition("=")[::2] for part in header.split(";") if "=" in part)
-    return {k.strip().lower(): v.strip().lower() for k, v in options.items()}.get("allowsave") == "true"
 
 
 def _bearer(header: str | None) -> str | None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from callsync_dev.emulator.errors import ApiError
 from callsync_dev.emulator.ids import is_id
-
-if TYPE_CHECKING:
-    from callsync_dev.emulator.app import App, Result
+from callsync_dev.emulator.messages import Result, allows_duplicates
+from callsync_dev.emulator.store import OrgStore
 
 MAX_RECORDS = 200
 ROLLED_BACK = ApiError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK",
@@ -20,21 +19,19 @@ class _Rollback(Exception):
     pass
 
 
-def run(app: App, method: str, parts: list[str], version: str, query: dict[str, list[str]], body: Any,
+def run(store: OrgStore, method: str, parts: list[str], version: str, query: dict[str, list[str]], body: Any,
         headers: dict[str, str] | None = None) -> Result:
-    from callsync_dev.emulator.app import Result, allows_duplicates
-
     allow_save = allows_duplicates(headers or {})
 
     if parts:
         if method not in ("GET", "POST"):
             raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET,POST")
-        return Result(200, _retrieve(app, parts[0], version, query, body))
+        return Result(200, _retrieve(store, parts[0], version, query, body))
     if method == "DELETE":
         ids = [i for i in (query.get("ids") or [""])[0].split(",") if i]
         all_or_none = (query.get("allOrNone") or ["false"])[0].lower() == "true"
         _check_size(len(ids))
-        return Result(200, _apply(app, [(None, i) for i in ids], all_or_none, "delete", allow_save))
+        return Result(200, _apply(store, [(None, i) for i in ids], all_or_none, "delete", allow_save))
     if method not in ("POST", "PATCH"):
         raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are POST,PATCH,DELETE")
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
@@ -42,7 +39,7 @@ def run(app: App, method: str, parts: list[str], version: str, query: dict[str, 
     records = body["records"]
     _check_size(len(records))
     verb = "create" if method == "POST" else "update"
-    return Result(200, _apply(app, [(r, None) for r in records], bool(body.get("allOrNone")), verb, allow_save))
+    return Result(200, _apply(store, [(r, None) for r in records], bool(body.get("allOrNone")), verb, allow_save))
 
 
 def _check_size(count: int) -> None:
@@ -51,7 +48,7 @@ def _check_size(count: int) -> None:
                        f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call")
 
 
-def _apply(app: App, items: list[tuple[Any, str | None]], all_or_none: bool, verb: str,
+def _apply(store: OrgStore, items: list[tuple[Any, str | None]], all_or_none: bool, verb: str,
            allow_save: bool) -> list[dict[str, Any]]:
     """Write each record in its own savepoint; with ``all_or_none`` any failure undoes them all.
 
@@ -59,7 +56,6 @@ def _apply(app: App, items: list[tuple[Any, str | None]], all_or_none: bool, ver
     or a malformed id's, has no ``id`` key. Rolled-back entries keep the given id for updates and
     deletes and have none for creates.
     """
-    store = app.store
     results: list[dict[str, Any]] = []
     failed = False
     with store.lock:
@@ -68,7 +64,7 @@ def _apply(app: App, items: list[tuple[Any, str | None]], all_or_none: bool, ver
                 for record, record_id in items:
                     try:
                         with store.transaction():
-                            rid = _write_one(app, verb, record, record_id, allow_save)
+                            rid = _write_one(store, verb, record, record_id, allow_save)
                         results.append({"id": rid, "success": True, "errors": []})
                     except ApiError as exc:
                         failed = True
@@ -94,8 +90,7 @@ def _given_id(record: Any, record_id: str | None) -> str | None:
     return record.get("Id") if isinstance(record, dict) else None
 
 
-def _write_one(app: App, verb: str, record: Any, record_id: str | None, allow_save: bool) -> str:
-    store = app.store
+def _write_one(store: OrgStore, verb: str, record: Any, record_id: str | None, allow_save: bool) -> str:
     if verb == "delete":
         assert record_id is not None
         if not is_id(record_id):
@@ -131,8 +126,7 @@ def _write_one(app: App, verb: str, record: Any, record_id: str | None, allow_sa
     return str(store.find(store.schema.visible(obj).name, rid)["Id"])  # type: ignore[union-attr]
 
 
-def _retrieve(app: App, obj: str, version: str, query: dict[str, list[str]], body: Any) -> list[Any]:
-    store = app.store
+def _retrieve(store: OrgStore, obj: str, version: str, query: dict[str, list[str]], body: Any) -> list[Any]:
     if isinstance(body, dict):
         ids, fields = body.get("ids") or [], body.get("fields") or []
     else:

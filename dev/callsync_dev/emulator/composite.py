@@ -6,14 +6,11 @@ import json
 import random
 import re
 import urllib.parse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from callsync_dev.emulator.errors import ApiError, request_error
-
-if TYPE_CHECKING:
-    from callsync_dev.emulator.app import App, Result
-
-MAX_URI_BYTES = 16_384
+from callsync_dev.emulator.messages import MAX_URI_BYTES, Dispatch, Result, uri_too_long
+from callsync_dev.emulator.store import OrgStore
 
 MAX_SUBREQUESTS = 25
 NULL_REFERENCES_SINCE = 52.0  # from this API version a reference to a null field resolves to null
@@ -32,9 +29,9 @@ class _UnresolvedReference(Exception):
     pass
 
 
-def run(app: App, version: str, body: Any) -> Result:
-    from callsync_dev.emulator.app import Result
-
+def run(store: OrgStore, dispatch: Dispatch, version: str, body: Any, *, chaos: random.Random | None = None
+        ) -> Result:
+    """Answer a composite request: its subrequests go to ``dispatch`` inside one ``store`` transaction."""
     if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list):
         raise ApiError(400, "JSON_PARSER_ERROR", "No content to map due to end-of-input: compositeRequest")
     subrequests: list[dict[str, Any]] = body["compositeRequest"]
@@ -68,18 +65,17 @@ def run(app: App, version: str, body: Any) -> Result:
     if heavy > MAX_QUERIES_AND_COLLECTIONS:
         raise ApiError(400, "LIMIT_EXCEEDED", "A composite request can contain at most 5 query or sObject "
                                               "Collections subrequests")
-    order = _execution_order(subrequests, app.chaos)
+    order = _execution_order(subrequests, chaos)
     position = {sub["referenceId"]: i for i, sub in enumerate(subrequests)}
     results: dict[str, Any] = {}
     responses: dict[int, dict[str, Any]] = {}
-    store = app.store
     with store.lock:
         try:
             with store.transaction():
                 for index in order:
                     sub = subrequests[index]
                     visible = {k: v for k, v in results.items() if position[k] < index}
-                    response = _one(app, sub, visible, version, all_or_none)
+                    response = _one(store, dispatch, sub, visible, version, all_or_none)
                     if "payload" in response:
                         results[sub["referenceId"]] = response.pop("payload")
                     responses[index] = response
@@ -127,18 +123,12 @@ def _execution_order(subrequests: list[dict[str, Any]], chaos: random.Random | N
     return done
 
 
-def uri_too_long() -> ApiError:
-    from callsync_dev.emulator.app import uri_too_long as build
-
-    return build()
-
-
 def _halted(reference_id: str, message: str) -> dict[str, Any]:
     return {"body": [{"errorCode": "PROCESSING_HALTED", "message": message}], "httpHeaders": {},
             "httpStatusCode": 400, "referenceId": reference_id}
 
 
-def _one(app: App, sub: dict[str, Any], results: dict[str, Any], version: str,
+def _one(store: OrgStore, dispatch: Dispatch, sub: dict[str, Any], results: dict[str, Any], version: str,
          all_or_none: bool) -> dict[str, Any]:
     """Run one subrequest: its sub-response, plus ``payload`` (what later references read) once it ran."""
     ref = sub["referenceId"]
@@ -166,8 +156,8 @@ def _one(app: App, sub: dict[str, Any], results: dict[str, Any], version: str,
             if isinstance(body, dict):
                 body = {**body, "allOrNone": True}
             query = {**query, "allOrNone": ["true"]}
-        with app.store.transaction():
-            result = app.dispatch(str(sub["method"]).upper(), rest, version, query, headers, body)
+        with store.transaction():
+            result = dispatch(str(sub["method"]).upper(), rest, version, query, headers, body)
     except ApiError as exc:
         return {"body": exc.body(), "httpHeaders": {}, "httpStatusCode": exc.status, "referenceId": ref,
                 "payload": None}
