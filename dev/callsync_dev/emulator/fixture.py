@@ -200,28 +200,27 @@ def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], use
             for system in ("CreatedById", "LastModifiedById", "OwnerId"):
                 if system in row and row[system] is None:
                     row[system] = store.integration_user_id
-            store._insert(od.name, row)
+            store.insert_row(od.name, row)
             loaded.append((od.name, row))
     _refresh_stages(store)
     for obj_name, row in loaded:
         od = schema.objects[obj_name]
         if obj_name == "Event" and row.get("StartDateTime") is not None:
             try:
-                store._event_times(row, None, {k: v for k, v in row.items() if v is not None})
+                store.validator.event_times(row, None, {k: v for k, v in row.items() if v is not None})
             except ApiError as exc:
                 raise FixtureError(f"fixture records: Event {row['Id']}: {exc.message}") from None
         if od.custom and od.fields["name"].auto_number and row.get("Name") is None:
-            count = store._autonumber.get(od.name, 0) + 1
-            store._autonumber[od.name] = count
+            count = store.next_autonumber(od.name)
             row["Name"] = f"{''.join(w[0] for w in od.label.split())[:3].upper()}-{count:05d}"
         derive_fields(store, od, row)
     for obj_name in ("Contact", "Lead", "User"):  # build the Email indexes now, not on the first query
-        store._index(obj_name, "Email")
+        store.ensure_index(obj_name, "Email")
     for obj_name, row in loaded:
         if obj_name == "ContentNote" and row["Id"] not in store.tables["ContentDocument"]:
-            store._sync_note_document(row, creating=True)
+            store.effects.sync_note_document(row, creating=True)
         elif obj_name in ("Task", "Event") and schema.shared_activities and not row["IsDeleted"]:
-            store._sync_activity_relations(obj_name, row, None)
+            store.effects.sync_activity_relations(obj_name, row, None)
 
 
 def _integration_user(store: OrgStore, canonical: dict[str, list[dict[str, Any]]], symbolic: dict[str, str],
