@@ -210,7 +210,12 @@ class SimpleSalesforceApi:
         """
         context = "query" + _query_object(soql)
         page: dict[str, Any] = self._call(context, lambda sf: sf.query(soql, timeout=self._request_timeout))
-        return all_records(self, page)
+
+        def next_page(url: str) -> dict[str, Any]:
+            return self._call(context, lambda sf: dict(sf.query_more(url, identifier_is_url=True,
+                                                                     timeout=self._request_timeout)))
+
+        return all_records(self, page, next_page=next_page)
 
     def composite(self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
         """POST composite: one request for ≤25 subrequests.
@@ -307,15 +312,17 @@ class _Composite(Protocol):
 MORE_PAGES_PER_COMPOSITE = 5  # query pages per composite (Salesforce allows ≤5 query subrequests)
 
 
-def all_records(api: _Composite, answer: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def all_records(api: _Composite, answer: Mapping[str, Any] | None, *,
+                next_page: Callable[[str], Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Every record of a query answer, with every child relationship result complete.
 
     ``answer`` is a query page (``{totalSize, done, records, nextRecordsUrl?}``): a top-level
     answer or a composite query sub-response's body. Salesforce pages it, and each child result
     inside its records, on its own, at a batch size it does not guarantee. Further pages are read
     as composite GET subrequests of their ``nextRecordsUrl`` (up to 5 per composite, one request
-    each). A page's child results are completed before the parent's next page is read: reading
-    the parent's next page invalidates the child cursors of the previous one.
+    each), the parent's own next page through ``next_page`` when given. A page's child results are
+    completed before the parent's next page is read: reading the parent's next page invalidates the
+    child cursors of the previous one.
     """
     if not answer:
         return []
@@ -327,7 +334,8 @@ def all_records(api: _Composite, answer: Mapping[str, Any] | None) -> list[dict[
         records.extend(batch)
         if page.get("done", True) or not page.get("nextRecordsUrl"):
             return records
-        page = _more(api, [str(page["nextRecordsUrl"])])[0]
+        url = str(page["nextRecordsUrl"])
+        page = next_page(url) if next_page is not None else _more(api, [url])[0]
 
 
 def _complete_children(api: _Composite, records: list[dict[str, Any]]) -> None:
