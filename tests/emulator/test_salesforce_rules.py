@@ -311,6 +311,22 @@ def test_chaos_runs_independent_subrequests_out_of_order_but_after_their_referen
     assert len(orders) > 1
 
 
+def test_collate_subrequests_false_keeps_request_order_under_chaos() -> None:
+    """Source: "Composite Request Body" — collateSubrequests (requests_composite.htm): "If collation is
+    disabled, then the subrequests are executed in the order in which they're received"."""
+    for seed in range(4):
+        with Emulator.from_fixture({"chaos": {"seed": seed}}) as emu:
+            sf = salesforce_client(emu.connection)
+            # When six accounts are created with collateSubrequests false
+            answer = sf.restful("composite", method="POST", json={"collateSubrequests": False, "compositeRequest": [
+                {"method": "POST", "url": f"{V}/sobjects/Account", "referenceId": f"a{i}", "body": {"Name": f"A{i}"}}
+                for i in range(6)]})
+            # Then they were created in request order
+            assert all(r["httpStatusCode"] == 201 for r in answer["compositeResponse"])
+            created = sorted(emu.records("Account"), key=lambda a: a["Id"])
+            assert [a["Name"] for a in created] == [f"A{i}" for i in range(6)]
+
+
 # -- 8. fixture ids -----------------------------------------------------------------------------------------
 
 def test_fixture_id_with_a_wrong_checksum_is_refused_naming_the_record() -> None:

@@ -13,6 +13,7 @@ from callsync_dev.emulator.messages import MAX_URI_BYTES, Dispatch, Result, uri_
 from callsync_dev.emulator.store import OrgStore
 
 MAX_SUBREQUESTS = 25
+COLLATE_BY_DEFAULT_SINCE = 49.0  # collateSubrequests defaults to true from this API version
 NULL_REFERENCES_SINCE = 52.0  # from this API version a reference to a null field resolves to null
 FORBIDDEN_HEADERS = ("accept", "authorization", "content-type")
 MAX_QUERIES_AND_COLLECTIONS = 5
@@ -65,7 +66,8 @@ def run(store: OrgStore, dispatch: Dispatch, version: str, body: Any, *, chaos: 
     if heavy > MAX_QUERIES_AND_COLLECTIONS:
         raise ApiError(400, "LIMIT_EXCEEDED", "A composite request can contain at most 5 query or sObject "
                                               "Collections subrequests")
-    order = _execution_order(subrequests, chaos)
+    collate = body.get("collateSubrequests", float(version) >= COLLATE_BY_DEFAULT_SINCE)
+    order = _execution_order(subrequests, chaos if collate else None)
     position = {sub["referenceId"]: i for i, sub in enumerate(subrequests)}
     results: dict[str, Any] = {}
     responses: dict[int, dict[str, Any]] = {}
@@ -103,7 +105,7 @@ def _execution_order(subrequests: list[dict[str, Any]], chaos: random.Random | N
     """Request order; under chaos, any order that runs each subrequest after those it references.
 
     ``collateSubrequests`` (default true from API 49.0) lets Salesforce run unrelated subrequests
-    in any order: only an ``@{ref}`` orders two subrequests.
+    in any order: only an ``@{ref}`` orders two subrequests. With it false there is no chaos.
     """
     if chaos is None:
         return list(range(len(subrequests)))
