@@ -1,7 +1,8 @@
 """Contract tests that run against any Salesforce org: a real one (live mode) or a served emulator.
 
 They talk only through the REST API, create their own records (tagged with a run id) and delete them
-afterwards, so the same assertions tell whether the emulator still answers as Salesforce does.
+afterwards, so the same assertions tell whether the emulator still answers as Salesforce does. The last
+ones run callsync's Salesforce adapters (LogActivity's write, the paged reader) against the same org.
 Skipped unless the org is given in the environment (docs/emulator.md, "Live-org contract mode"):
 
 - ``CALLSYNC_LIVE_INSTANCE_URL`` (``https://<MyDomain>.my.salesforce.com``) and either
@@ -22,6 +23,9 @@ from typing import Any
 import pytest
 import requests
 import simple_salesforce
+from callsync.adapters.salesforce_activity import SalesforceActivityStore
+from callsync.adapters.salesforce_api import all_records, query_subrequest
+from callsync.services.log_activity import RecordWrite, WritePlan
 from simple_salesforce.exceptions import SalesforceError
 
 pytestmark = pytest.mark.skipif(not os.environ.get("CALLSYNC_LIVE_INSTANCE_URL"),
@@ -173,3 +177,59 @@ def test_subrequest_headers_and_null_references(org: Org) -> None:
         {"method": "PATCH", "url": f"{org.base}/sobjects/Contact/{contact}", "referenceId": "p",
          "body": {"Title": "@{c.Title}", "Department": "Contract"}}], all_or_none=False)
     assert responses[1]["httpStatusCode"] == 204
+
+
+class _Api:
+    """The part of ``ports.SalesforceApi`` the adapters below use, over the test's client."""
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+        self.api_version = org.version
+        self.instance_url = org.sf.sf_instance
+        self.api_requests = 0
+
+    def composite(self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
+        self.api_requests += 1
+        absolute = [{**s, "url": s["url"] if s["url"].startswith("/") else f"{self.org.base}/{s['url']}"}
+                    for s in subrequests]
+        return self.org.composite(absolute, all_or_none=all_or_none)
+
+
+def test_activity_write_keeps_the_activity_when_a_relation_is_refused(org: Org) -> None:
+    """callsync's LogActivity write (one composite, allOrNone false) on the org under test."""
+    # Given an account with a contact, and a contact id that points nowhere
+    account = org.create("Account", {"Name": f"{org.tag} activity"})
+    contact = org.create("Contact", {"LastName": f"{org.tag} jane", "AccountId": account})
+    missing = "003000000000000AAA"  # a well-formed Contact id no record has
+    store = SalesforceActivityStore(_Api(org))  # type: ignore[arg-type]
+    # When the call is logged with one good and one bad relation, a note and a follow-up
+    plan = WritePlan(
+        activity=RecordWrite("Task", {"Subject": f"{org.tag} call", "WhatId": account, "WhoId": contact,
+                                      "ActivityDate": "2026-11-20", "Status": "Completed"}),
+        relations=[missing],
+        note=RecordWrite("ContentNote", {"Title": f"{org.tag} notes",
+                                         "Content": base64.b64encode(b"<p>call</p>").decode()}),
+        note_links=[account],
+        follow_ups=[RecordWrite("Task", {"Subject": f"{org.tag} follow-up", "ActivityDate": "2026-11-27"},
+                                key="f1")])
+    outcome = store.write(plan)
+    # Then the activity, the note and the follow-up exist; only the relation failed
+    org.created += [str(i) for i in (outcome.activity_id, outcome.note_id, *outcome.follow_ups.values()) if i]
+    assert outcome.activity_id and outcome.note_id and outcome.follow_ups["f1"]
+    assert not outcome.relations[missing].ok and outcome.note_links[account].ok
+    assert len(org.tagged("Task", "Subject")) == 2
+
+
+def test_all_records_reads_a_composite_query_with_its_child_results(org: Org) -> None:
+    """salesforce_api.all_records on the org under test: every page, every child result complete."""
+    # Given an account of this run with three contacts
+    account = org.create("Account", {"Name": f"{org.tag} paged"})
+    for n in range(3):
+        org.create("Contact", {"LastName": f"{org.tag} c{n}", "AccountId": account})
+    api = _Api(org)
+    soql = f"SELECT Id, (SELECT LastName FROM Contacts ORDER BY LastName) FROM Account WHERE Id = '{account}'"
+    # When it is read through a composite query and all_records
+    answer = api.composite([query_subrequest("a", soql)])[0]
+    records = all_records(api, answer["body"])  # type: ignore[arg-type]
+    # Then the three contacts are there
+    assert [c["LastName"] for c in records[0]["Contacts"]["records"]] == [f"{org.tag} c{n}" for n in range(3)]
