@@ -25,7 +25,7 @@ import requests
 import simple_salesforce
 from callsync.adapters.salesforce_activity import SalesforceActivityStore
 from callsync.adapters.salesforce_api import all_records, query_subrequest
-from callsync.services.log_activity import RecordWrite, WritePlan
+from callsync.ports.activity import RecordWrite, WritePlan
 from simple_salesforce.exceptions import SalesforceError
 
 pytestmark = pytest.mark.skipif(not os.environ.get("CALLSYNC_LIVE_INSTANCE_URL"),
@@ -214,8 +214,9 @@ def test_activity_write_keeps_the_activity_when_a_relation_is_refused(org: Org) 
                                 key="f1")])
     outcome = store.write(plan)
     # Then the activity, the note and the follow-up exist; only the relation failed
-    org.created += [str(i) for i in (outcome.activity_id, outcome.note_id, *outcome.follow_ups.values()) if i]
-    assert outcome.activity_id and outcome.note_id and outcome.follow_ups["f1"]
+    org.created += [str(i) for i in (outcome.activity_id, outcome.note_id,
+                                     *(f.id for f in outcome.follow_ups.values())) if i]
+    assert outcome.activity_id and outcome.note_id and outcome.follow_ups["f1"].ok
     assert not outcome.relations[missing].ok and outcome.note_links[account].ok
     assert len(org.tagged("Task", "Subject")) == 2
 
