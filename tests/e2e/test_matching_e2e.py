@@ -10,6 +10,7 @@ import pytest
 from callsync_dev.report import render
 from callsync_dev.runner import DEMO_EVENT, RunResult, run
 
+from tests.support.chaos import CHAOS
 from tests.support.demo import load, records, write_event
 
 pytestmark = pytest.mark.e2e
@@ -48,8 +49,9 @@ def test_demo_call_links_the_opportunity_and_primary_contact_and_creates_sam(tmp
     assert f"reason: {ROLLOUT}: Jane Doe is its primary contact; open before the call" in text
     # And the match took one composite (+ one describe composite, cold) and contacts one collections request
     steps = {e["sk"]: e for e in result.ledger if e.get("kind") == "step"}
-    assert steps["step#MatchOpportunity"]["api_requests"] <= 2
-    assert steps["step#CreateContacts"]["api_requests"] == 1
+    if not CHAOS:  # NO_BUDGETS_UNDER_CHAOS
+        assert steps["step#MatchOpportunity"]["api_requests"] <= 2
+        assert steps["step#CreateContacts"]["api_requests"] == 1
 
 
 def test_account_only_call_and_no_record_for_a_stranger_on_a_personal_address(tmp_path: Path) -> None:
