@@ -80,7 +80,8 @@ class MatchResult(BaseModel):
     activity_candidates: list[dict[str, Any]] | None = None
     # When the read-ahead's request went out (UTC); None when nothing was read (older payloads too).
     read_at: datetime | None = None
-    report: StepReport = Field(default_factory=lambda: StepReport(step="MatchOpportunity"))
+    # The step's report goes to the ledger, not into the execution's state (domain.state_budget).
+    report: StepReport = Field(default_factory=lambda: StepReport(step="MatchOpportunity"), exclude=True)
 
 
 class ContactsResult(BaseModel):
@@ -93,4 +94,5 @@ class ContactsResult(BaseModel):
     def people(self) -> list[Person]:
         """Every Contact/Lead this step resolved, to be linked to the activity."""
         return [*self.created, *self.reused]
-    report: StepReport = Field(default_factory=lambda: StepReport(step="CreateContacts"))
+    # The step's report goes to the ledger, not into the execution's state (domain.state_budget).
+    report: StepReport = Field(default_factory=lambda: StepReport(step="CreateContacts"), exclude=True)

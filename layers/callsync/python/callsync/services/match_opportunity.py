@@ -16,6 +16,7 @@ from callsync.domain.contact_plan import creatable
 from callsync.domain.follow_ups import assignee_emails, owner_fallbacks
 from callsync.domain.matching import match_call
 from callsync.domain.participants import build_roster, looks_internal
+from callsync.domain.state_budget import bounded_candidates, bounded_values
 from callsync.models.describe import is_api_name
 from callsync.models.ledger import RecordChange, StepReport, record_url_or_none
 from callsync.models.match import MatchResult
@@ -131,8 +132,12 @@ class MatchOpportunity:
         if settings.task_sync.enabled:
             warnings += owner_fallbacks(call, result)
         result.read_at = read_at
-        result.current_values = _current_values(result, read.values)
-        result.activity_candidates = read.activities
+        result.current_values, left_out = bounded_values(_current_values(result, read.values))
+        result.activity_candidates = bounded_candidates(read.activities)
+        if left_out:
+            result.report.warnings.append(
+                f"{left_out} long field value(s) not carried to SyncFields (the execution state stays small): "
+                "SyncFields reads them itself")
         result.report = self._report(result, warnings)
         self._ledger.record_step(call.call_key, result.report)
         return result
