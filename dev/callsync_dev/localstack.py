@@ -28,6 +28,7 @@ stack runs moto's item writes one at a time so conditional writes (claims, lease
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import io
 import json
@@ -245,11 +246,14 @@ class LocalStack:
         table.put_item(Item=json.loads(json.dumps(item), parse_float=Decimal))
 
     def put_secret(self, name: str, value: dict[str, Any]) -> None:
+        self.put_secret_string(name, json.dumps(value))
+
+    def put_secret_string(self, name: str, value: str) -> None:
         sm = self.client("secretsmanager")
         try:
-            sm.create_secret(Name=name, SecretString=json.dumps(value))
+            sm.create_secret(Name=name, SecretString=value)
         except sm.exceptions.ResourceExistsException:
-            sm.put_secret_value(SecretId=name, SecretString=json.dumps(value))
+            sm.put_secret_value(SecretId=name, SecretString=value)
 
     def scan_table(self, logical_id: str) -> list[dict[str, Any]]:
         table = self._table_resource(logical_id)
@@ -265,6 +269,77 @@ class LocalStack:
     def table(self, logical_id: str) -> Any:
         """The boto3 Table resource of the template's table ``logical_id`` (for adapters built on it)."""
         return self._table_resource(logical_id)
+
+    def table_items(self, logical_id: str) -> list[dict[str, Any]]:
+        """Every item of a table in DynamoDB's typed JSON (``{"S": ...}``), bytes as base64: lossless."""
+        ddb = self.client("dynamodb")
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.tables[logical_id]}
+        while True:
+            page = ddb.scan(**kwargs)
+            items.extend(_typed_to_json(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def load_table_items(self, logical_id: str, items: list[dict[str, Any]]) -> None:
+        """Put items written by ``table_items`` back (replacing items with the same key)."""
+        ddb = self.client("dynamodb")
+        for item in items:
+            ddb.put_item(TableName=self.tables[logical_id], Item=_typed_from_json(item))
+
+    def secrets(self) -> dict[str, str]:
+        """Every secret's name and current string value."""
+        sm = self.client("secretsmanager")
+        names: list[str] = []
+        kwargs: dict[str, Any] = {}
+        while True:
+            page = sm.list_secrets(**kwargs)
+            names.extend(s["Name"] for s in page.get("SecretList", []))
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+        return {name: str(sm.get_secret_value(SecretId=name)["SecretString"]) for name in sorted(names)}
+
+    def finished_executions(self) -> list[dict[str, Any]]:
+        """Every execution of every state machine (name, ARN, status, input, output, error, cause)."""
+        sfn = self.client("stepfunctions")
+        found: list[dict[str, Any]] = []
+        for arn in self.state_machines.values():
+            for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
+                for listed in page["executions"]:
+                    described = sfn.describe_execution(executionArn=listed["executionArn"])
+                    found.append({
+                        "state_machine_arn": arn,
+                        "name": described["name"],
+                        "execution_arn": described["executionArn"],
+                        "status": described["status"],
+                        "input": described.get("input"),
+                        "output": described.get("output"),
+                        "error": described.get("error"),
+                        "cause": described.get("cause"),
+                        "start_date": str(described["startDate"]),
+                        "stop_date": str(described["stopDate"]) if described.get("stopDate") else None,
+                    })
+        return found
+
+    def restore_executions(self, records: list[dict[str, Any]]) -> None:
+        """Make executions of an earlier local run known again, closed, so their names stay taken.
+
+        Step Functions keeps a closed execution's name (``ExecutionAlreadyExists``) for 90 days; a
+        local environment that persists between runs keeps them the same way. Only what
+        ``describe_execution`` and the name check read is restored (not the history).
+        """
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        backend = stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+        for record in records:
+            if record.get("status") == "RUNNING":
+                continue  # an interrupted run: the name is free again, as if that execution was never started
+            machine = backend.describe_state_machine(record["state_machine_arn"])
+            if any(e.name == record["name"] for e in machine.executions):
+                continue
+            machine.executions.append(_ClosedExecution.from_record(record))  # type: ignore[arg-type]
 
     def _table_resource(self, logical_id: str) -> Any:
         import boto3
@@ -489,6 +564,63 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, set):
         return sorted(_plain(v) for v in value)
+    return value
+
+
+@dataclass
+class _ClosedExecution:
+    """A finished execution of an earlier run: what the name check and ``describe_execution`` read."""
+
+    name: str
+    execution_arn: str
+    state_machine_arn: str
+    status: str
+    execution_input: str
+    output: str | None
+    error: str | None
+    cause: str | None
+    start_date: Any
+    stop_date: Any
+    output_details: dict[str, Any] = field(default_factory=lambda: {"included": True})
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> _ClosedExecution:
+        from datetime import datetime
+
+        def when(value: str | None) -> Any:
+            return datetime.fromisoformat(value) if value else None
+
+        return cls(
+            name=record["name"], execution_arn=record["execution_arn"],
+            state_machine_arn=record["state_machine_arn"], status=record["status"],
+            execution_input=record.get("input") or "{}", output=record.get("output"),
+            error=record.get("error"), cause=record.get("cause"),
+            start_date=when(record.get("start_date")), stop_date=when(record.get("stop_date")),
+        )
+
+    @property
+    def exec_arn(self) -> str:
+        return self.execution_arn
+
+
+def _typed_to_json(value: Any) -> Any:
+    """DynamoDB typed attribute values as JSON: bytes (``B``/``BS``) become base64 text."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict):
+        return {k: _typed_to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed_to_json(v) for v in value]
+    return value
+
+
+def _typed_from_json(value: Any, binary: bool = False) -> Any:
+    if isinstance(value, dict):
+        return {k: _typed_from_json(v, binary=k in ("B", "BS")) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed_from_json(v, binary) for v in value]
+    if binary and isinstance(value, str):
+        return base64.b64decode(value)
     return value
 
 

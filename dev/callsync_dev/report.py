@@ -11,9 +11,10 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from callsync_dev.runner import RunResult
+from callsync.domain.value_coercion import NO_VALUE
 
-STEP_ORDER = ("MatchOpportunity", "CreateContacts", "SyncFields", "LogActivity")
+from callsync_dev.runner import FINAL_STATUSES, STEP_ORDER, RunResult
+
 _SYMBOL = {"created": "+", "updated": "~", "unchanged": "=", "reused": "=", "skipped": "-", "failed": "!"}
 _WOULD = {"created": "would create", "updated": "would update"}
 MAX_VALUE = 90
@@ -25,6 +26,10 @@ def render(result: RunResult) -> str:
     lines.append(title)
     if result.dry_run:
         lines.append("DRY RUN: the emulated org was a throwaway copy; its writes were discarded (nothing saved).")
+    if result.state_dir:
+        saved = "not saved (dry run)" if result.dry_run else "saved"
+        lines.append(f"State: {result.state_dir} (org.json and the AWS side, {saved})")
+    lines.extend(f"note: {note}" for note in result.notes)
     lines.append("")
     entries_by_call: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in result.ledger:
@@ -39,9 +44,9 @@ def render(result: RunResult) -> str:
                          f"(execution {run['execution_arn']})")
             lines.append("")
             continue
-        if run["status"] in ("REJECTED", "SKIPPED") or run.get("call_key") is None:
-            reason = run.get("error") or _delivery_reason(entries_by_call.get(run.get("call_key") or "", []),
-                                                          run["message_id"])
+        if run["status"] in ("REJECTED", "SKIPPED", "DEFERRED") or run.get("call_key") is None:
+            reason = run.get("error") or run.get("reason") or _delivery_reason(
+                entries_by_call.get(run.get("call_key") or "", []), run["message_id"])
             where = " - in the DLQ with this reason" if run["status"] == "REJECTED" else ""
             lines.append(f"    reason: {reason}{where}")
             lines.append("")
@@ -58,7 +63,7 @@ def render(result: RunResult) -> str:
     for run in result.runs:
         counts[run["status"]] += 1
     summary = ", ".join(f"{status} {counts[status]}" for status in
-                        ("SUCCEEDED", "FAILED", "REJECTED", "SKIPPED", "DUPLICATE") if counts[status])
+                        FINAL_STATUSES if counts[status])
     lines.append(f"Runs: {summary}")
     lines.append(f"Salesforce API requests used: {result.api_requests} "
                  "(counted as against the daily limit; OAuth token requests excluded)")
@@ -94,10 +99,17 @@ def _call_section(run: dict[str, Any], entries: list[dict[str, Any]], result: Ru
         requests = int(entry.get("api_requests") or 0)
         total += requests
         lines.append(f"    {name}: {requests} API request(s)")
+        no_value: list[str] = []
         for change in entry.get("changes") or []:
-            if str(change.get("note") or "").startswith("matched: "):
-                change = {**change, "note": None}  # the reason is printed once, in the match lines above
-            lines.extend(_change_lines(change, result.dry_run))
+            if name == "MatchOpportunity" and change.get("action") == "unchanged":
+                continue  # the match's read: the match lines above say what was found and why
+            shown, empty = _split_no_value(change)
+            no_value += [f"{change.get('object')}.{field}" for field in empty]
+            if shown is not None:
+                lines.extend(_change_lines(shown, result.dry_run))
+        if no_value:
+            lines.append(f"      no value in this call for {len(no_value)} mapped field(s): "
+                         f"{', '.join(dict.fromkeys(no_value))}")
         for warning in entry.get("warnings") or []:
             lines.append(f"      warning: {warning}")
     outcome = next((e for e in entries if e.get("kind") == "outcome"), None)
@@ -157,6 +169,21 @@ def _match_lines(match: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _split_no_value(change: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    """The change without the mapped fields the call gave no value for, and those fields' names.
+
+    A record left unchanged whose every field had no value is not shown at all (None).
+    """
+    fields = change.get("fields") or []
+    empty = [str(fc.get("field")) for fc in fields if fc.get("note") == NO_VALUE]
+    if not empty:
+        return change, []
+    kept = [fc for fc in fields if fc.get("note") != NO_VALUE]
+    if not kept and change.get("action") == "unchanged":
+        return None, empty
+    return {**change, "fields": kept}, empty
+
+
 def _change_lines(change: dict[str, Any], dry_run: bool) -> list[str]:
     action = str(change.get("action"))
     verb = _WOULD.get(action, action) if dry_run else action
@@ -172,12 +199,16 @@ def _change_lines(change: dict[str, Any], dry_run: bool) -> list[str]:
     for fc in change.get("fields") or []:
         policy = f"  [{fc['policy']}]" if fc.get("policy") else ""
         note = f"  ({fc['note']})" if fc.get("note") else ""
-        lines.append(f"          {fc.get('field')}: {_transition(fc.get('before'), fc.get('after'))}{policy}{note}")
+        transition = _transition(fc.get("before"), fc.get("after"), fc.get("policy"))
+        lines.append(f"          {fc.get('field')}: {transition}{policy}{note}")
     return lines
 
 
-def _transition(before: Any, after: Any) -> str:
-    """``before -> after``; for appended text, the old value shortened and ``+ the added part``."""
+def _transition(before: Any, after: Any, policy: str | None = None) -> str:
+    """``before -> after``; for appended text, the old value shortened and ``+ the added part``;
+    an overwrite of a value says so (even when the new text starts with the old one)."""
+    if policy == "overwrite" and before not in (None, "") and before != after:
+        return f"{_short(before)} -> {_short(after)} (overwritten)"
     if isinstance(before, str) and isinstance(after, str) and before and after.startswith(before):
         added = after[len(before):]
         if added.strip():

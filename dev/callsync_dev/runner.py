@@ -11,9 +11,15 @@
    failures visible again (SQS moves a message to the DLQ after ``maxReceiveCount`` receives).
 5. Wait until every started execution has finished, then collect one run per message.
 
-``dry_run``: the emulated org is always a throwaway copy of the fixture; in a dry run the
-report says "would" and ``RunResult.org`` is the org as it was *before* the run — the emulator's
-writes are discarded.
+``sequential``: one message at a time, in the given order, each settled (its execution finished)
+before the next is sent — a series of calls over time instead of a burst.
+
+``state``: a directory holding the environment between runs (``callsync_dev.state_dir``): the org
+(``org.json``, editable between runs) and the AWS side (tables, secrets, finished executions).
+Without it, the emulated org is a throwaway copy of the fixture and the AWS side lives for one run.
+
+``dry_run``: in a dry run the report says "would" and ``RunResult.org`` is the org as it was
+*before* the run — the emulator's writes are discarded, and nothing is saved to ``state``.
 """
 
 from __future__ import annotations
@@ -27,15 +33,18 @@ from pathlib import Path
 from typing import Any
 
 from callsync_dev.localstack import LocalStack
+from callsync_dev.state_dir import StateDir, StateError
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_ORG = DEMO_DIR / "demo_org.json"
 DEMO_SETTINGS = DEMO_DIR / "demo_settings.json"
 DEMO_EVENT = DEMO_DIR / "demo_event.json"
 
-FINAL_STATUSES = ("SUCCEEDED", "FAILED", "REJECTED", "SKIPPED", "DUPLICATE")
-OK_STATUSES = frozenset({"SUCCEEDED", "SKIPPED", "DUPLICATE"})
+FINAL_STATUSES = ("SUCCEEDED", "FAILED", "REJECTED", "SKIPPED", "DUPLICATE", "DEFERRED", "PREVIEWED")
+OK_STATUSES = frozenset({"SUCCEEDED", "SKIPPED", "DUPLICATE", "DEFERRED", "PREVIEWED"})
+REASON_STATUSES = frozenset({"SKIPPED", "DEFERRED"})  # runs whose ``reason`` says why nothing (more) ran
 SETTLE_TIMEOUT_SECONDS = 600.0
+STEP_ORDER = ("MatchOpportunity", "CreateContacts", "SyncFields", "LogActivity")
 RETRY_WAIT_SCALE_ENV = "CALLSYNC_RETRY_WAIT_SCALE"  # multiplies the ASL's retry waits locally (default 0.01)
 
 
@@ -61,6 +70,8 @@ class RunResult:
     executions: dict[str, dict[str, Any]] = field(default_factory=dict)  # arn -> describe_execution
     instance_url: str = ""
     wall_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # about the run itself (e.g. an ignored --org)
+    state_dir: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -76,6 +87,7 @@ class RunResult:
             "dlq": self.dlq,
             "dlq_messages": self.dlq_messages,
             "dry_run": self.dry_run,
+            "state_dir": self.state_dir,
         }
 
 
@@ -118,45 +130,74 @@ def run(
     settings: str | Path | dict[str, Any] | list[dict[str, Any]] | None = None,
     dry_run: bool = False,
     retry_wait_scale: float | None = None,
+    sequential: bool = False,
+    state: str | Path | None = None,
 ) -> RunResult:
     """Run the events through the local stack; see the module docstring.
 
     Raises:
-        UsageError: unreadable event/org/settings files.
+        UsageError: unreadable event/org/settings files or state directory.
     """
     from callsync_dev.emulator import Emulator, FixtureError
 
     started = time.monotonic()
     events = read_events(event_paths)
-    org_fixture = read_json_file(org, "org fixture") if isinstance(org, str | Path) else org
-    if org_fixture is None:
-        org_fixture = read_json_file(DEMO_ORG, "org fixture")
+    notes: list[str] = []
+    try:
+        state_dir = StateDir(state) if state is not None else None
+        restoring = state_dir is not None and state_dir.has_aws
+        org_fixture: dict[str, Any] | None
+        if state_dir is not None and state_dir.has_org:
+            org_fixture = state_dir.read_org()
+            if org is not None:
+                notes.append(f"--org ignored: the org of this environment is {state_dir.org_path}")
+        else:
+            org_fixture = read_json_file(org, "org fixture") if isinstance(org, str | Path) else org
+            if org_fixture is None:
+                org_fixture = read_json_file(DEMO_ORG, "org fixture")
+    except StateError as e:
+        raise UsageError(str(e)) from e
     raw_settings = read_json_file(settings, "settings") if isinstance(settings, str | Path) else settings
-    if raw_settings is None:
+    if raw_settings is None and not restoring:
         raw_settings = read_json_file(DEMO_SETTINGS, "settings")
-    items = settings_items(raw_settings)
+    items = settings_items(raw_settings) if raw_settings is not None else []
 
     try:
         emulator = Emulator.from_fixture(org_fixture)
     except FixtureError as e:
-        raise UsageError(f"org fixture: {e}") from e
+        where = state_dir.org_path if state_dir is not None and state_dir.has_org else "org fixture"
+        raise UsageError(f"{where}: {e}") from e
     emulator.start()
     try:
         before = emulator.dump() if dry_run else None
-        connection = emulator.connection
+        connection = {**emulator.connection, "issued_at": str(int(time.time() * 1000))}
         stack_kwargs: dict[str, Any] = {"extra_env": {"SALESFORCE_CA_BUNDLE": connection["ca_file"]}}
         scale = retry_wait_scale if retry_wait_scale is not None else _env_scale()
         if scale is not None:
             stack_kwargs["retry_wait_scale"] = scale
         with LocalStack(**stack_kwargs) as stack:
+            if state_dir is not None and restoring:
+                try:
+                    state_dir.restore(stack, connection)
+                except StateError as e:
+                    raise UsageError(str(e)) from e
             _seed(stack, items, connection)
-            message_ids = _send(stack, events)
-            _consume(stack)
+            if sequential:
+                message_ids = [_send_and_settle(stack, event) for event in events]
+            else:
+                message_ids = _send(stack, events)
+                _consume(stack)
             result = _collect(stack, events, message_ids)
+            if state_dir is not None and not dry_run:
+                state_dir.save(stack)
         result.api_requests = emulator.api_requests
         result.org = before if before is not None else emulator.dump()
+        if state_dir is not None and not dry_run:
+            state_dir.write_org(result.org)
         result.dry_run = dry_run
         result.instance_url = connection["instance_url"]
+        result.notes = notes
+        result.state_dir = str(state_dir.path) if state_dir is not None else None
     finally:
         emulator.stop()
     result.wall_seconds = time.monotonic() - started
@@ -177,23 +218,50 @@ def _env_scale() -> float | None:
 
 
 def _seed(stack: LocalStack, items: list[dict[str, Any]], connection: dict[str, str]) -> None:
+    """The settings items (each replaces its org's stored item), the app secret, and an OAuth secret
+    for each org that has none yet (a restored one keeps its other keys, e.g. a disconnection)."""
     env = stack.function("StartSyncFunction").env
     prefix = env.get("SECRET_PREFIX", "callsync/org/")
     stack.put_secret(env.get("APP_SECRET_NAME", "callsync/app"),
                      {"client_id": connection["client_id"], "client_secret": connection["client_secret"]})
+    existing = stack.secrets()
     for item in items:
         stack.put_settings(item)
-        stack.put_secret(f"{prefix}{item['org_id']}", {
-            "instance_url": connection["instance_url"],
-            "access_token": connection["access_token"],
-            "refresh_token": connection["refresh_token"],
-            "issued_at": str(int(time.time() * 1000)),
-        })
+        name = f"{prefix}{item['org_id']}"
+        if name not in existing:
+            stack.put_secret(name, {
+                "instance_url": connection["instance_url"],
+                "access_token": connection["access_token"],
+                "refresh_token": connection["refresh_token"],
+                "issued_at": connection["issued_at"],
+            })
 
 
 def _send(stack: LocalStack, events: list[EventInput]) -> list[str]:
     sqs = stack.client("sqs")
     return [sqs.send_message(QueueUrl=stack.queue_url, MessageBody=e.body)["MessageId"] for e in events]
+
+
+def _send_and_settle(stack: LocalStack, event: EventInput) -> str:
+    """Send one message, let the consumer take it, and wait until its execution (if any) finished."""
+    (message_id,) = _send(stack, [event])
+    _consume(stack)
+    deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+    delivery = _deliveries(_ledger_entries(stack)).get(message_id)
+    if delivery is not None and delivery["status"] == "STARTED" and delivery.get("execution_arn"):
+        _wait_for(stack, delivery["execution_arn"], deadline)
+    return message_id
+
+
+def _deliveries(ledger: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The consumer's last decision per SQS message id."""
+    deliveries: dict[str, dict[str, Any]] = {}
+    for entry in ledger:
+        if entry.get("kind") == "step" and str(entry.get("step", "")).startswith("delivery#"):
+            previous = deliveries.get(entry["message_id"])
+            if previous is None or entry["recorded_at"] >= previous["recorded_at"]:
+                deliveries[entry["message_id"]] = entry
+    return deliveries
 
 
 def _batch_size(stack: LocalStack) -> int:
@@ -303,12 +371,7 @@ def _ledger_entries(stack: LocalStack) -> list[dict[str, Any]]:
 
 def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]) -> RunResult:
     ledger = _ledger_entries(stack)
-    deliveries: dict[str, dict[str, Any]] = {}
-    for entry in ledger:
-        if entry.get("kind") == "step" and str(entry.get("step", "")).startswith("delivery#"):
-            previous = deliveries.get(entry["message_id"])
-            if previous is None or entry["recorded_at"] >= previous["recorded_at"]:
-                deliveries[entry["message_id"]] = entry
+    deliveries = _deliveries(ledger)
     dlq = _dlq_messages(stack)
     in_dlq = {m["source_message_id"] for m in dlq}
     deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
@@ -317,7 +380,8 @@ def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]
     for event, message_id in zip(events, message_ids, strict=True):
         delivery = deliveries.get(message_id)
         run: dict[str, Any] = {"call_id": None, "status": "FAILED", "error": None, "execution_arn": None,
-                               "message_id": message_id, "event_file": event.path, "call_key": None}
+                               "message_id": message_id, "event_file": event.path, "call_key": None,
+                               "warnings": [], "reason": None, "max_state_bytes": None}
         if delivery is None:
             where = "moved to the DLQ" if message_id in in_dlq else "not consumed"
             run["error"] = f"the consumer failed on every delivery; the message was {where}"
@@ -335,15 +399,54 @@ def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]
             else:
                 run["status"] = "FAILED"
                 run["error"] = _execution_error(described)
+            run["max_state_bytes"] = max_state_bytes(stack, delivery["execution_arn"])
         else:
             run["status"] = status
             if status == "REJECTED":
                 run["error"] = delivery.get("reason")
+        if run["status"] in REASON_STATUSES:
+            run["reason"] = delivery.get("reason")
         runs.append(run)
     # Executions may still write to the ledger after the consumer's pass: read it again.
     ledger = _ledger_entries(stack)
+    for run in runs:
+        if run["execution_arn"] in executions:
+            run["warnings"] = step_warnings(ledger, run["call_key"])
     return RunResult(runs=runs, org={}, api_requests=0, ledger=ledger, dlq=[m["body"] for m in dlq],
                      dlq_messages=dlq, executions={k: _jsonable(v) for k, v in executions.items()})
+
+
+def step_warnings(ledger: list[dict[str, Any]], call_key: str) -> list[str]:
+    """Every warning the steps of one call recorded, in step order, each once."""
+    steps = [e for e in ledger if e.get("call_key") == call_key and e.get("kind") == "step"
+             and not str(e.get("step", "")).startswith("delivery#")]
+    order = {name: i for i, name in enumerate(STEP_ORDER)}
+    steps.sort(key=lambda e: (order.get(str(e.get("step")), len(order)), str(e.get("recorded_at", ""))))
+    seen: dict[str, None] = {}
+    for entry in steps:
+        for warning in entry.get("warnings") or []:
+            seen.setdefault(str(warning), None)
+    return list(seen)
+
+
+def max_state_bytes(stack: LocalStack, execution_arn: str) -> int | None:
+    """The largest state payload (UTF-8 bytes) the execution carried: the execution's input and every
+    state's input and output, read from the execution history."""
+    sfn = stack.client("stepfunctions")
+    largest: int | None = None
+    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        for event in page.get("events", []):
+            for key, part in (("executionStartedEventDetails", "input"), ("stateEnteredEventDetails", "input"),
+                              ("stateExitedEventDetails", "output")):
+                payload = (event.get(key) or {}).get(part)
+                if isinstance(payload, str):
+                    size = len(payload.encode("utf-8"))
+                    largest = size if largest is None else max(largest, size)
+        if not page.get("nextToken"):
+            return largest
+        kwargs["nextToken"] = page["nextToken"]
 
 
 def _execution_error(described: dict[str, Any]) -> str:

@@ -14,8 +14,9 @@ from callsync_dev import runner
 
 from bench.api_budget import TARGETS, Budget, measure_budget
 from bench.fixtures import LARGE, TYPICAL, call_event, org_fixture, settings_fixture
+from tests.support.chaos import CHAOS, NO_BUDGETS_UNDER_CHAOS
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(CHAOS, reason=NO_BUDGETS_UNDER_CHAOS)]
 
 
 @pytest.fixture(scope="module")

@@ -49,11 +49,11 @@ def test_oversized_messages_are_rejected_with_the_reason_and_start_nothing(tmp_p
 def heavy_event() -> dict[str, Any]:
     """A call within SQS's limit whose texts would overflow the state: long summary, 250 people, big insights."""
     event = load(DEMO_EVENT)
-    internal = [{"email": f"rep{i}@acme.io", "name": f"Rep {i}"} for i in range(248)]
+    internal = [{"email": f"rep{i}@acme.io", "name": f"Rep {i}"} for i in range(245)]
     event.update(
         call_id="heavy-1",
         summary="The customer walked us through their process. " * 870,  # 40,020 characters
-        participants=[*event["participants"][:2], *internal],  # the host, Jane, and 248 colleagues
+        participants=[*event["participants"], *internal],  # the demo's five (host first) and 245 colleagues
         insights={**event["insights"], **{f"detail_{i}": "d" * 30_000 for i in range(5)}},
     )
     return event

@@ -10,6 +10,7 @@ import pytest
 from callsync_dev.report import render
 from callsync_dev.runner import DEMO_EVENT, RunResult, run
 
+from tests.support.chaos import CHAOS
 from tests.support.demo import load, records, write_event
 
 pytestmark = pytest.mark.e2e
@@ -48,11 +49,12 @@ def test_demo_call_links_the_opportunity_and_primary_contact_and_creates_sam(tmp
     assert f"reason: {ROLLOUT}: Jane Doe is its primary contact; open before the call" in text
     # And the match took one composite (+ one describe composite, cold) and contacts one collections request
     steps = {e["sk"]: e for e in result.ledger if e.get("kind") == "step"}
-    assert steps["step#MatchOpportunity"]["api_requests"] <= 2
-    assert steps["step#CreateContacts"]["api_requests"] == 1
+    if not CHAOS:  # NO_BUDGETS_UNDER_CHAOS
+        assert steps["step#MatchOpportunity"]["api_requests"] <= 2
+        assert steps["step#CreateContacts"]["api_requests"] == 1
 
 
-def test_account_only_call_and_lead_for_a_stranger(tmp_path: Path) -> None:
+def test_account_only_call_and_no_record_for_a_stranger_on_a_personal_address(tmp_path: Path) -> None:
     # Given a call with Peter (Initech has no opportunity) and a stranger on gmail with no company
     event = write_event(
         tmp_path, "initech", call_id="initech-1", title="Initech intro",
@@ -66,13 +68,15 @@ def test_account_only_call_and_lead_for_a_stranger(tmp_path: Path) -> None:
     # When it runs
     result = run([event])
     assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
-    # Then the Event is related to Initech, named for Peter, and Milton became a Lead with his domain as company
+    # Then the Event is related to Initech and named for Peter
     initech = one(result, "Account", Name="Initech")
     peter = one(result, "Contact", Email="peter@initech.example")
     logged = activity_of(result, "Initech intro")
     assert (logged["WhatId"], logged["WhoId"]) == (initech["Id"], peter["Id"])
-    milton = one(result, "Lead", Email="milton.w@gmail.com")
-    assert (milton["FirstName"], milton["LastName"], milton["Company"]) == ("Milton", "Waddams", "gmail.com")
+    # And Milton (a personal address, no company) became neither a Lead nor a Contact, with the reason given
+    people = records(result, "Lead") + records(result, "Contact")
+    assert not [r for r in people if r.get("Email") == "milton.w@gmail.com"]
+    assert any(w.startswith("milton.w@gmail.com: a personal email address") for w in result.runs[0]["warnings"])
     assert "reason: No opportunity: the participants' Contacts have no opportunity; account Initech" in render(result)
 
 

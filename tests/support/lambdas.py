@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from callsync_dev.localstack import LocalLambdaContext
 
@@ -27,3 +28,11 @@ def lambda_context(function_name: str = "callsync-test", request_id: str = "req-
         invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}",
         aws_request_id=request_id,
     )
+
+
+def latest_report(ledger: Any, step: str) -> dict[str, Any]:
+    """The step's most recently recorded report in the ledger, as JSON (handlers return no report: it is
+    the ledger's, not the execution state's)."""
+    entries = [e for e in ledger.all_entries() if e.step == step]
+    assert entries, f"no {step} report in the ledger"
+    return dict(max(entries, key=lambda e: e.recorded_at or "").as_json())

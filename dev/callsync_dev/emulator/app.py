@@ -9,63 +9,41 @@ from __future__ import annotations
 
 import html
 import json
+import logging
+import random
 import secrets
 import threading
 import urllib.parse
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from callsync_dev.emulator import collections as sobject_collections
 from callsync_dev.emulator import composite
-from callsync_dev.emulator.errors import ApiError, not_found
+from callsync_dev.emulator.errors import ApiError, not_found, request_error
 from callsync_dev.emulator.fixture import OrgSettings
 from callsync_dev.emulator.limits import ApiMeter, FaultInjector, RawAnswer
+from callsync_dev.emulator.messages import (
+    MAX_URI_BYTES,
+    Request,
+    Response,
+    Result,
+    allows_duplicates,
+    uri_too_long,
+)
 from callsync_dev.emulator.oauth import OAuthError, TokenBook
 from callsync_dev.emulator.soql import SoqlError, nodes, parse, run_query
 from callsync_dev.emulator.store import OrgStore
 from callsync_dev.emulator.values import dumps
 
-PAGE_SIZE = 2000
-MAX_URI_BYTES = 16_384  # Salesforce refuses longer request URIs (long SOQL IN lists must be chunked)
 API_VERSIONS = [f"{v}.0" for v in range(31, 65)]
 _RELEASES = {62: "Winter '25", 63: "Spring '25", 64: "Summer '25", 61: "Summer '24", 60: "Spring '24",
              59: "Winter '24"}
+log = logging.getLogger(__name__)
 CDL_RESTRICTION = ("Implementation restriction: ContentDocumentLink requires a filter by a single Id on "
                    "ContentDocumentId or LinkedEntityId using the equals operator or multiple Id's using the IN "
                    "operator.")
-
-
-@dataclass
-class Request:
-    method: str
-    path: str  # without the query string
-    query: dict[str, list[str]] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
-    body: bytes = b""
-    target_length: int = 0  # bytes of the request target (path and query string) as sent
-
-    def param(self, name: str) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else None
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Result:
-    """A data endpoint's answer before serialization (also a composite subresponse)."""
-
-    status: int
-    payload: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class App:
@@ -80,8 +58,14 @@ class App:
                                 refresh_token_revoked=settings.refresh_token_revoked,
                                 rotate_refresh_tokens=settings.rotate_refresh_tokens)
         self.schema_modified = datetime.now(UTC).replace(microsecond=0)
-        self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()
+        self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int, int, bool]] = OrderedDict()
+        self._children_of: dict[str, list[str]] = {}  # parent cursor -> child cursors of its latest page
         self._cursor_lock = threading.Lock()
+        self.chaos = (random.Random(settings.chaos_seed)  # noqa: S311 - reproducible test chaos, not crypto
+                      if settings.chaos_seed is not None else None)
+        if settings.chaos_seed is not None:
+            log.warning("emulator chaos switch on, seed %d (replay: CALLSYNC_EMULATOR_CHAOS=%d)",
+                        settings.chaos_seed, settings.chaos_seed)
         parse("SELECT Id FROM User")  # builds the SOQL parser now, not during the first API request
 
     # ------------------------------------------------------------------ top level -----------------
@@ -105,7 +89,7 @@ class App:
             return self._error_response(not_found())
         token = _bearer(request.headers.get("authorization"))
         if not self.tokens.use_access_token(token):
-            return self._error_response(ApiError(401, "INVALID_SESSION_ID", "Session expired or invalid"))
+            return self._error_response(request_error(401, "INVALID_SESSION_ID", "Session expired or invalid"))
         try:
             self.meter.charge()
         except ApiError as exc:
@@ -158,9 +142,9 @@ class App:
             return self._query(text, version, include_deleted=head == "queryAll")
         if head == "composite" and len(parts) == 1:
             _allow(method, "POST")
-            return composite.run(self, version, body)
+            return composite.run(self.store, self.dispatch, version, body, chaos=self.chaos)
         if head == "composite" and len(parts) >= 2 and parts[1] == "sobjects" and len(parts) <= 3:
-            return sobject_collections.run(self, method, parts[2:], version, query, body)
+            return sobject_collections.run(self.store, method, parts[2:], version, query, body, headers)
         if head == "limits" and len(parts) == 1:
             _allow(method, "GET")
             return Result(200, self._limits())
@@ -182,7 +166,7 @@ class App:
                                                        if k not in ("fields", "childRelationships")},
                                     "recentItems": []})
             _allow(method, "GET", "POST")
-            record_id = store.create(od.name, _object_body(body))
+            record_id = store.create(od.name, _object_body(body), allow_save=allows_duplicates(headers))
             return Result(201, {"id": record_id, "success": True, "errors": []},
                           {"Location": f"/services/data/v{version}/sobjects/{od.name}/{record_id}"})
         if len(parts) == 2 and parts[1] == "describe":
@@ -220,30 +204,61 @@ class App:
     # ------------------------------------------------------------------ query ---------------------
     def _query(self, text: str, version: str, *, include_deleted: bool) -> Result:
         if not text.strip():
-            raise ApiError(400, "MALFORMED_QUERY", "unexpected token: <EOF>")
+            raise request_error(400, "MALFORMED_QUERY", "unexpected token: <EOF>")
         try:
             parsed = parse(text)
             if parsed.object_name.lower() == "contentdocumentlink" and not _filters_cdl(parsed.where):
-                raise ApiError(400, "MALFORMED_QUERY", CDL_RESTRICTION)
+                raise request_error(400, "MALFORMED_QUERY", CDL_RESTRICTION)
             with self.store.lock:
                 result = run_query(text, self.store, include_deleted=include_deleted, api_version=version)
         except SoqlError as exc:
-            raise ApiError(400, exc.error_code, exc.message) from None
-        return Result(200, self._page(result.records, result.total_size, 0, version, None))
+            raise request_error(400, exc.error_code, exc.message) from None
+        return Result(200, self._page(result.records, result.total_size, 0, version, None,
+                                      self.settings.query_batch_size, top=True))
+
+    def _batch_size(self, configured: int) -> int:
+        """The size of the next page: the configured batch, or a small irregular one under chaos."""
+        if self.chaos is None:
+            return configured
+        with self._cursor_lock:
+            return self.chaos.randint(1, 3)
+
+    def _page_children(self, record: dict[str, Any], version: str, owner: str | None) -> dict[str, Any]:
+        """Page each child relationship result of ``record`` on its own (``done: false`` + ``nextRecordsUrl``).
+
+        The child cursors belong to the parent's cursor ``owner``: reading the parent's next page
+        invalidates them, as Salesforce does.
+        """
+        out = dict(record)
+        for key, value in record.items():
+            if isinstance(value, dict) and isinstance(value.get("records"), list) and "done" in value:
+                children = value["records"]
+                out[key] = self._page(children, int(value.get("totalSize", len(children))), 0, version, None,
+                                      self.settings.child_batch_size, owner=owner)
+        return out
 
     def _page(self, records: list[dict[str, Any]], total: int, start: int, version: str,
-              locator: str | None) -> dict[str, Any]:
-        page = records[start:start + PAGE_SIZE]
-        done = start + PAGE_SIZE >= len(records)
+              locator: str | None, batch: int, *, top: bool = False, owner: str | None = None) -> dict[str, Any]:
+        size = max(1, self._batch_size(batch))
+        page = records[start:start + size]
+        done = start + size >= len(records)
+        with self._cursor_lock:
+            if locator is not None:  # the previous page's child cursors die with this read
+                for child in self._children_of.pop(locator, []):
+                    self._cursors.pop(child, None)
+            if locator is None and (not done or top):
+                locator = "01g" + secrets.token_hex(8)
+                if not done:
+                    self._cursors[locator] = (records, total, batch, top)
+                    if owner is not None:
+                        self._children_of.setdefault(owner, []).append(locator)
+                    while len(self._cursors) > 1000:
+                        self._cursors.popitem(last=False)
+        if top:
+            page = [self._page_children(record, version, locator) for record in page]
         out: dict[str, Any] = {"totalSize": total, "done": done, "records": page}
         if not done:
-            with self._cursor_lock:
-                if locator is None:
-                    locator = "01g" + secrets.token_hex(8)
-                    self._cursors[locator] = (records, total)
-                    while len(self._cursors) > 200:
-                        self._cursors.popitem(last=False)
-            out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{start + PAGE_SIZE}"
+            out["nextRecordsUrl"] = f"/services/data/v{version}/query/{locator}-{start + size}"
         return out
 
     def _next_page(self, token: str, version: str) -> Result:
@@ -251,9 +266,9 @@ class App:
         with self._cursor_lock:
             cursor = self._cursors.get(locator)
         if cursor is None or not offset.isdigit():
-            raise ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        records, total = cursor
-        return Result(200, self._page(records, total, int(offset), version, locator))
+            raise request_error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        records, total, batch, top = cursor
+        return Result(200, self._page(records, total, int(offset), version, locator, batch, top=top))
 
     def _limits(self) -> dict[str, Any]:
         remaining = max(self.meter.limit - self.meter.used, 0)
@@ -313,11 +328,6 @@ class App:
                                 "urls": {"rest": f"{self.instance_url}/services/data/v{{version}}/"}})
 
 
-def uri_too_long() -> ApiError:
-    return ApiError(414, "URI_TOO_LONG", f"The request URI is too long (more than {MAX_URI_BYTES:,} bytes); "
-                                         "split long IN lists into several queries")
-
-
 def _bearer(header: str | None) -> str | None:
     if not header:
         return None
@@ -335,7 +345,7 @@ def _parse_body(request: Request) -> Any:
     try:
         return json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}") from None
+        raise request_error(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}") from None
 
 
 def _object_body(body: Any) -> dict[str, Any]:
@@ -351,21 +361,44 @@ def _allow(method: str, *allowed: str) -> None:
 
 
 def _method_not_allowed(method: str, *allowed: str) -> ApiError:
-    return ApiError(405, "METHOD_NOT_ALLOWED",
+    return request_error(405, "METHOD_NOT_ALLOWED",
                     f"HTTP Method '{method}' not allowed. Allowed are {','.join(allowed)}")
 
 
 def _filters_cdl(condition: Any) -> bool:
-    """True when a ContentDocumentLink WHERE pins ContentDocumentId or LinkedEntityId with = or IN."""
+    """Whether Salesforce accepts a ContentDocumentLink WHERE.
+
+    It must pin ContentDocumentId or LinkedEntityId (``=`` or ``IN``, not negated) at its top
+    level; a filter on any other field (``ContentDocument.Title``, ``ShareType``) is accepted only
+    next to ``LinkedEntityId = <one id>``.
+    """
     if condition is None:
         return False
     items = condition.items if isinstance(condition, nodes.And) else (condition,)
+    pinned = False
+    entity_equals = False
     for item in items:
-        if isinstance(item, nodes.Comparison | nodes.InList | nodes.InSubquery):
-            if isinstance(item, nodes.Comparison) and item.op != "=":
-                continue
-            if getattr(item, "negated", False):
-                continue
-            if item.field.parts[-1].lower() in ("contentdocumentid", "linkedentityid") and len(item.field.parts) == 1:
-                return True
-    return False
+        if not isinstance(item, nodes.Comparison | nodes.InList | nodes.InSubquery) or getattr(item, "negated", False):
+            continue
+        if isinstance(item, nodes.Comparison) and item.op != "=":
+            continue
+        name = item.field.parts[-1].lower() if len(item.field.parts) == 1 else ""
+        if name in ("contentdocumentid", "linkedentityid"):
+            pinned = True
+            entity_equals = entity_equals or (name == "linkedentityid" and isinstance(item, nodes.Comparison))
+    if not pinned:
+        return False
+    return entity_equals or all(path in _CDL_ID_FIELDS for path in _filtered_fields(condition))
+
+
+_CDL_ID_FIELDS = {("id",), ("contentdocumentid",), ("linkedentityid",)}
+
+
+def _filtered_fields(condition: Any) -> list[tuple[str, ...]]:
+    """The field paths (lower-cased) a WHERE condition filters on."""
+    if isinstance(condition, nodes.And | nodes.Or):
+        return [path for item in condition.items for path in _filtered_fields(item)]
+    if isinstance(condition, nodes.Not):
+        return _filtered_fields(condition.item)
+    field_path = getattr(condition, "field", None)
+    return [tuple(p.lower() for p in field_path.parts)] if field_path is not None else []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from callsync_dev.emulator.errors import ApiError
-
-if TYPE_CHECKING:
-    from callsync_dev.emulator.app import App, Result
+from callsync_dev.emulator.ids import is_id
+from callsync_dev.emulator.messages import Result, allows_duplicates
+from callsync_dev.emulator.store import OrgStore
 
 MAX_RECORDS = 200
 ROLLED_BACK = ApiError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK",
@@ -19,18 +19,19 @@ class _Rollback(Exception):
     pass
 
 
-def run(app: App, method: str, parts: list[str], version: str, query: dict[str, list[str]], body: Any) -> Result:
-    from callsync_dev.emulator.app import Result
+def run(store: OrgStore, method: str, parts: list[str], version: str, query: dict[str, list[str]], body: Any,
+        headers: dict[str, str] | None = None) -> Result:
+    allow_save = allows_duplicates(headers or {})
 
     if parts:
         if method not in ("GET", "POST"):
             raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are GET,POST")
-        return Result(200, _retrieve(app, parts[0], version, query, body))
+        return Result(200, _retrieve(store, parts[0], version, query, body))
     if method == "DELETE":
         ids = [i for i in (query.get("ids") or [""])[0].split(",") if i]
         all_or_none = (query.get("allOrNone") or ["false"])[0].lower() == "true"
         _check_size(len(ids))
-        return Result(200, _apply(app, [(None, i) for i in ids], all_or_none, "delete"))
+        return Result(200, _apply(store, [(None, i) for i in ids], all_or_none, "delete", allow_save))
     if method not in ("POST", "PATCH"):
         raise ApiError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are POST,PATCH,DELETE")
     if not isinstance(body, dict) or not isinstance(body.get("records"), list):
@@ -38,7 +39,7 @@ def run(app: App, method: str, parts: list[str], version: str, query: dict[str, 
     records = body["records"]
     _check_size(len(records))
     verb = "create" if method == "POST" else "update"
-    return Result(200, _apply(app, [(r, None) for r in records], bool(body.get("allOrNone")), verb))
+    return Result(200, _apply(store, [(r, None) for r in records], bool(body.get("allOrNone")), verb, allow_save))
 
 
 def _check_size(count: int) -> None:
@@ -47,8 +48,14 @@ def _check_size(count: int) -> None:
                        f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call")
 
 
-def _apply(app: App, items: list[tuple[Any, str | None]], all_or_none: bool, verb: str) -> list[dict[str, Any]]:
-    store = app.store
+def _apply(store: OrgStore, items: list[tuple[Any, str | None]], all_or_none: bool, verb: str,
+           allow_save: bool) -> list[dict[str, Any]]:
+    """Write each record in its own savepoint; with ``all_or_none`` any failure undoes them all.
+
+    A failed entry carries the id it was given (update, delete of a well-formed id); a create's,
+    or a malformed id's, has no ``id`` key. Rolled-back entries keep the given id for updates and
+    deletes and have none for creates.
+    """
     results: list[dict[str, Any]] = []
     failed = False
     with store.lock:
@@ -57,21 +64,23 @@ def _apply(app: App, items: list[tuple[Any, str | None]], all_or_none: bool, ver
                 for record, record_id in items:
                     try:
                         with store.transaction():
-                            rid = _write_one(app, verb, record, record_id)
+                            rid = _write_one(store, verb, record, record_id, allow_save)
                         results.append({"id": rid, "success": True, "errors": []})
                     except ApiError as exc:
                         failed = True
                         entry: dict[str, Any] = {"success": False, "errors": [exc.collection_error()]}
-                        if verb != "create":
-                            entry = {"id": _given_id(record, record_id), **entry}
+                        given = _given_id(record, record_id)
+                        if verb != "create" and given is not None and exc.error_code != "MALFORMED_ID":
+                            entry = {"id": given, **entry}
                         results.append(entry)
                 if all_or_none and failed:
                     raise _Rollback
         except _Rollback:
             for entry in results:
                 if entry["success"]:
-                    entry.update(success=False, errors=[ROLLED_BACK.collection_error()],
-                                 id=None if verb == "create" else entry["id"])
+                    entry.update(success=False, errors=[ROLLED_BACK.collection_error()])
+                    if verb == "create":
+                        del entry["id"]
     return results
 
 
@@ -81,10 +90,11 @@ def _given_id(record: Any, record_id: str | None) -> str | None:
     return record.get("Id") if isinstance(record, dict) else None
 
 
-def _write_one(app: App, verb: str, record: Any, record_id: str | None) -> str:
-    store = app.store
+def _write_one(store: OrgStore, verb: str, record: Any, record_id: str | None, allow_save: bool) -> str:
     if verb == "delete":
         assert record_id is not None
+        if not is_id(record_id):
+            raise ApiError(400, "MALFORMED_ID", f"malformed id {record_id}")
         found = store.by_id(record_id)
         if found is None:
             raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
@@ -102,7 +112,7 @@ def _write_one(app: App, verb: str, record: Any, record_id: str | None) -> str:
     if verb == "create":
         if fields.get("Id"):
             raise ApiError(400, "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
-        return store.create(obj, fields)
+        return store.create(obj, fields, allow_save=allow_save)
     rid = fields.pop("Id", None)
     if not rid:
         raise ApiError(400, "MISSING_ARGUMENT", "Id not specified in an update call", ["Id"])
@@ -116,8 +126,7 @@ def _write_one(app: App, verb: str, record: Any, record_id: str | None) -> str:
     return str(store.find(store.schema.visible(obj).name, rid)["Id"])  # type: ignore[union-attr]
 
 
-def _retrieve(app: App, obj: str, version: str, query: dict[str, list[str]], body: Any) -> list[Any]:
-    store = app.store
+def _retrieve(store: OrgStore, obj: str, version: str, query: dict[str, list[str]], body: Any) -> list[Any]:
     if isinstance(body, dict):
         ids, fields = body.get("ids") or [], body.get("fields") or []
     else:

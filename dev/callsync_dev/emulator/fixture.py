@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import pathlib
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
 from callsync_dev.emulator.errors import ApiError
-from callsync_dev.emulator.ids import IdFactory, is_id, to18
+from callsync_dev.emulator.ids import IdFactory, checksum_suffix, is_id, looks_like_id18, to18
 from callsync_dev.emulator.schema import STANDARD_STAGES, Permissions, Schema, build_objects
 from callsync_dev.emulator.store import OrgStore, derive_fields, now_ms
 from callsync_dev.emulator.values import coerce, to_fixture
@@ -17,8 +19,12 @@ from callsync_dev.emulator.values import coerce, to_fixture
 FixtureSource = dict[str, Any] | str | pathlib.Path | None
 TOP_LEVEL_KEYS = {"shared_activities", "api_limit", "schema", "hidden_fields", "read_only_fields",
                   "object_permissions", "records", "faults", "session_expires_after", "refresh_token_revoked",
-                  "rotate_refresh_tokens", "integration_user_id", "duplicate_rules"}
+                  "rotate_refresh_tokens", "integration_user_id", "duplicate_rules", "query_batch_size",
+                  "child_batch_size", "chaos"}
 DEFAULT_API_LIMIT = 15000
+QUERY_BATCH_SIZE = 2000  # Salesforce's default and maximum; not guaranteed (Query Options Header)
+CHILD_BATCH_SIZE = 200  # children of one parent record per batch before the child result pages
+CHAOS_ENV = "CALLSYNC_EMULATOR_CHAOS"  # set (1 or a seed) to load every fixture with the chaos switch on
 
 
 class FixtureError(ValueError):
@@ -40,6 +46,29 @@ class OrgSettings:
     read_only_fields: list[str] = field(default_factory=list)
     object_permissions: dict[str, str] = field(default_factory=dict)
     duplicate_rules: list[dict[str, Any]] = field(default_factory=list)
+    query_batch_size: int = QUERY_BATCH_SIZE
+    child_batch_size: int = CHILD_BATCH_SIZE
+    chaos_seed: int | None = None  # chaos switch: shuffled independent subrequests, small irregular pages
+
+
+def _batch_size(fixture: dict[str, Any], key: str, default: int) -> int:
+    value = fixture.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= QUERY_BATCH_SIZE:
+        raise FixtureError(f"fixture: {key} must be an integer from 1 to {QUERY_BATCH_SIZE}, not {value!r}")
+    return value
+
+
+def chaos_seed(value: Any, env: str | None = None) -> int | None:
+    """The chaos switch's seed: fixture ``"chaos": true`` or ``{"seed": N}``, else the environment's."""
+    if value is None and env not in (None, "", "0"):
+        value = {"seed": int(env)} if env.isdigit() and env != "1" else True  # type: ignore[union-attr]
+    if value in (None, False):
+        return None
+    if value is True:
+        return random.SystemRandom().randrange(2**31)
+    if isinstance(value, dict) and set(value) <= {"seed"} and isinstance(value.get("seed", 0), int):
+        return int(value.get("seed", 0))
+    raise FixtureError(f'fixture: chaos must be true, false or {{"seed": N}}, not {value!r}')
 
 
 def read_fixture(source: FixtureSource) -> dict[str, Any]:
@@ -70,7 +99,13 @@ def build_org(source: FixtureSource) -> tuple[OrgStore, OrgSettings]:
         read_only_fields=list(fixture.get("read_only_fields") or []),
         object_permissions=dict(fixture.get("object_permissions") or {}),
         duplicate_rules=copy.deepcopy(list(fixture.get("duplicate_rules") or [])),
+        query_batch_size=_batch_size(fixture, "query_batch_size", QUERY_BATCH_SIZE),
+        child_batch_size=_batch_size(fixture, "child_batch_size", CHILD_BATCH_SIZE),
+        chaos_seed=chaos_seed(fixture.get("chaos"), os.environ.get(CHAOS_ENV)),
     )
+    for rule in settings.duplicate_rules:
+        if str(rule.get("action") or "alert").lower() not in ("alert", "block"):
+            raise FixtureError(f"fixture duplicate_rules: action must be alert or block, not {rule.get('action')!r}")
     for perm in settings.object_permissions.values():
         if perm not in ("none", "read", "edit"):
             raise FixtureError(f"fixture: object permission must be none, read or edit, not {perm!r}")
@@ -88,6 +123,15 @@ def build_org(source: FixtureSource) -> tuple[OrgStore, OrgSettings]:
     store.duplicate_rules = settings.duplicate_rules
     _load_records(store, fixture.get("records") or {}, fixture.get("integration_user_id"))
     return store, settings
+
+
+def _refuse_bad_checksum(obj_name: str, record: Any, field_name: str, value: Any = None) -> None:
+    """An 18-character id whose case-checksum suffix is wrong: Salesforce never issues one."""
+    value = record if value is None else value
+    if isinstance(value, str) and looks_like_id18(value) and not is_id(value):
+        raise FixtureError(f"fixture records: {obj_name} {record!r}: {field_name} {value!r} is an 18-character id "
+                           f"whose checksum suffix is wrong (expected {value[:15]}{checksum_suffix(value[:15])}, "
+                           "or give the 15-character id)")
 
 
 def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], user_id: str | None) -> None:
@@ -111,6 +155,7 @@ def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], use
         od = schema.objects[obj_name]
         for given_row in rows:
             rid = given_row.get("Id")
+            _refuse_bad_checksum(obj_name, rid, "Id")
             if isinstance(rid, str) and is_id(rid):
                 store.ids.reserve(to18(rid))
             elif rid is not None and obj_name not in ("ContentDocument",):
@@ -139,6 +184,7 @@ def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], use
                     raise FixtureError(f"fixture records: {od.name}[{index}] has no field {key!r}")
                 fdef = found
                 if fdef.type in ("id", "reference") and isinstance(value, str):
+                    _refuse_bad_checksum(od.name, given.get("Id", f"[{index}]"), fdef.name, value)
                     value = symbolic.get(value) or (to18(value) if is_id(value) else value)
                 try:
                     row[fdef.name] = coerce(fdef, value) if fdef.type != "base64" else value
@@ -154,28 +200,27 @@ def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], use
             for system in ("CreatedById", "LastModifiedById", "OwnerId"):
                 if system in row and row[system] is None:
                     row[system] = store.integration_user_id
-            store._insert(od.name, row)
+            store.insert_row(od.name, row)
             loaded.append((od.name, row))
     _refresh_stages(store)
     for obj_name, row in loaded:
         od = schema.objects[obj_name]
         if obj_name == "Event" and row.get("StartDateTime") is not None:
             try:
-                store._event_times(row, None, {k: v for k, v in row.items() if v is not None})
+                store.validator.event_times(row, None, {k: v for k, v in row.items() if v is not None})
             except ApiError as exc:
                 raise FixtureError(f"fixture records: Event {row['Id']}: {exc.message}") from None
         if od.custom and od.fields["name"].auto_number and row.get("Name") is None:
-            count = store._autonumber.get(od.name, 0) + 1
-            store._autonumber[od.name] = count
+            count = store.next_autonumber(od.name)
             row["Name"] = f"{''.join(w[0] for w in od.label.split())[:3].upper()}-{count:05d}"
         derive_fields(store, od, row)
     for obj_name in ("Contact", "Lead", "User"):  # build the Email indexes now, not on the first query
-        store._index(obj_name, "Email")
+        store.ensure_index(obj_name, "Email")
     for obj_name, row in loaded:
         if obj_name == "ContentNote" and row["Id"] not in store.tables["ContentDocument"]:
-            store._sync_note_document(row, creating=True)
+            store.effects.sync_note_document(row, creating=True)
         elif obj_name in ("Task", "Event") and schema.shared_activities and not row["IsDeleted"]:
-            store._sync_activity_relations(obj_name, row, None)
+            store.effects.sync_activity_relations(obj_name, row, None)
 
 
 def _integration_user(store: OrgStore, canonical: dict[str, list[dict[str, Any]]], symbolic: dict[str, str],

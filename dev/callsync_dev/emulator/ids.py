@@ -30,6 +30,11 @@ def is_id(value: object) -> bool:
     return len(value) == 15 or checksum_suffix(value[:15]) == value[15:]
 
 
+def looks_like_id18(value: str) -> bool:
+    """18 characters shaped like an id (15 alphanumerics and a 3-character suffix), checksum unchecked."""
+    return len(value) == 18 and bool(_ID_RE.match(value))
+
+
 def to18(value: str) -> str:
     """The 18-character form of a 15- or 18-character id (raises ValueError when malformed)."""
     if not is_id(value):

@@ -14,7 +14,8 @@ from typing import Any
 
 import trustme
 
-from callsync_dev.emulator.app import App, Request, Response
+from callsync_dev.emulator.app import App
+from callsync_dev.emulator.messages import Request, Response
 from callsync_dev.emulator.values import dumps
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ from callsync.ports.activity import WriteOutcome, WritePlan
 from callsync.services.log_activity import LogActivity
 
 from functions.log_activity.app import handler
+from tests.support.lambdas import latest_report
 
 pytestmark = pytest.mark.integration
 
@@ -85,11 +86,12 @@ def test_logs_event_relations_note_links_and_follow_ups(emulator_for, deps_for, 
     assert follow["Book the demo"]["OwnerId"] == ALICE and follow["Book the demo"]["Status"] != "Completed"
     # And the step reported what it wrote, each with its Salesforce URL
     assert result["action"] == "created" and result["kind"] == "Event"
-    assert all(c["url"] for c in result["report"]["changes"] if c["object"] in ("Event", "Task", "ContentNote"))
+    changes = latest_report(deps.ledger, "LogActivity")["changes"]
+    assert all(c["url"] for c in changes if c["object"] in ("Event", "Task", "ContentNote"))
     # When revision 2 arrives warm / Then one request, and still exactly one of each
     emu.reset_api_requests()
     again = handler(state(revision=2, candidates=[]), lambda_context, deps=deps)
-    assert emu.api_requests == 1 and again["report"]["api_requests"] == 1
+    assert emu.api_requests == 1 and latest_report(deps.ledger, "LogActivity")["api_requests"] == 1
     assert again["activity_id"] == event["Id"] and again["action"] == "updated"
     assert len(live(emu, "Event")) == 1 and len(live(emu, "ContentNote")) == 1 and len(live(emu, "Task")) == 2
     assert len([r for r in live(emu, "EventRelation") if r["EventId"] == event["Id"]]) == len(relation_ids)
@@ -108,7 +110,7 @@ def test_calendar_event_found_by_lookup_and_updated(emulator_for, deps_for, lamb
     # When LogActivity runs without candidates from the match step
     result = handler(state(candidates=None), lambda_context, deps=deps)
     # Then one lookup and one write; the calendar's event got the summary, Type and owner; no new Event
-    assert emu.api_requests == 2 and result["report"]["api_requests"] == 2
+    assert emu.api_requests == 2 and latest_report(deps.ledger, "LogActivity")["api_requests"] == 2
     events = live(emu, "Event")
     assert len(events) == 1 and result["activity_id"] == events[0]["Id"]
     assert result["action"] == "updated" and result["deduped_with"] == "lookup"
@@ -157,9 +159,9 @@ def test_phone_call_is_a_completed_call_task(emulator_for, deps_for, lambda_cont
     deps = deps_for(emu)
     body = state(candidates=[], medium="telephony", call_type="Negotiation", action_items=[])
     body["settings"]["notes_sync"] = {"enabled": False}
-    result = handler(body, lambda_context, deps=deps)
+    handler(body, lambda_context, deps=deps)
     # Then a completed Call Task dated the call's day, Type left blank, the report says why
     task = live(emu, "Task")[0]
     assert (task["Status"], task["TaskSubtype"], str(task["ActivityDate"])) == ("Completed", "Call", "2026-11-20")
     assert task["CallDurationInSeconds"] == 1800 and task["Type"] is None
-    assert any("Negotiation" in w for w in result["report"]["warnings"])
+    assert any("Negotiation" in w for w in latest_report(deps.ledger, "LogActivity")["warnings"])

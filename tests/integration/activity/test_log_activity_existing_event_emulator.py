@@ -9,6 +9,7 @@ from activity_stack import DEAL, JANE, org_fixture
 from test_log_activity_emulator import live, state
 
 from functions.log_activity.app import handler
+from tests.support.lambdas import latest_report
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +47,7 @@ def test_event_holding_50_contacts_gets_no_relation_and_the_rest_are_unlinked(em
     # Then the Event is reused, no relation is refused (none was sent), Raj and Sam are reported unlinked
     event = live(emu, "Event")[0]
     assert result["activity_id"] == event["Id"] and result["action"] == "updated"
-    changes = result["report"]["changes"]
+    changes = latest_report(deps.ledger, "LogActivity")["changes"]
     assert not [c for c in changes if c["action"] == "failed"], changes
     assert sorted(result["unlinked_contacts"]) == ["raj@globex.com", "sam@globex.com"]
     contacts = [r for r in live(emu, "EventRelation") if r["EventId"] == event["Id"] and not r.get("IsWhat")]
@@ -64,4 +65,4 @@ def test_call_matching_no_record_writes_no_orphan_note(emulator_for, deps_for, l
     # Then the Event and follow-ups are logged, no ContentNote exists, and the report says why
     assert live(emu, "ContentNote") == [] and result["note_id"] is None
     assert len(live(emu, "Event")) == 1 and result["action"] == "created"
-    assert any("no record to attach the note to" in w for w in result["report"]["warnings"])
+    assert any("no record to attach the note to" in w for w in latest_report(deps.ledger, "LogActivity")["warnings"])

@@ -10,6 +10,7 @@ from matching_org import EXPANSION, GLOBEX, JANE, ORG, org_fixture
 
 from functions.create_contacts.app import handler as create_contacts
 from functions.match_opportunity.app import handler as match_opportunity
+from tests.support.lambdas import latest_report
 
 pytestmark = pytest.mark.integration
 
@@ -55,25 +56,26 @@ def test_match_then_create_contacts_within_budget(emulator_for, deps_for, lambda
     assert match["current_values"][EXPANSION] == {"Pain__c": "slow reports"}
     assert [a["Subject"] for a in match["activity_candidates"]] == ["[Airspeed] Globex weekly"]
     assert match["skipped_emails"] == ["broken email"]
-    assert match["report"]["api_requests"] == 2  # one describe composite (cold) + one match composite
+    # one describe composite (cold) + one match composite
+    assert latest_report(deps.ledger, "MatchOpportunity")["api_requests"] == 2
     # When it runs warm / Then one request
     emu.reset_api_requests()
     warm = match_opportunity(state, lambda_context, deps=deps)
-    assert warm["report"]["api_requests"] == emu.api_requests == 1
+    assert latest_report(deps.ledger, "MatchOpportunity")["api_requests"] == emu.api_requests == 1
 
     # When CreateContacts runs on the match
     emu.reset_api_requests()
     contacts = create_contacts({**state, "match": warm}, lambda_context, deps=deps)
-    # Then one collections request created a Contact under Globex and a Lead
-    assert emu.api_requests == contacts["report"]["api_requests"] == 1
+    # Then one collections request created a Contact under Globex; the gmail stranger (no company) got nothing
+    assert emu.api_requests == latest_report(deps.ledger, "CreateContacts")["api_requests"] == 1
     created = {p["email"]: p for p in contacts["created"]}
+    assert list(created) == ["new.person@globex.com"]
     assert created["new.person@globex.com"]["object"] == "Contact"
     assert created["new.person@globex.com"]["account_id"] == GLOBEX
-    assert created["solo@gmail.com"]["object"] == "Lead"
     new_contact = next(c for c in emu.records("Contact") if c["Email"] == "new.person@globex.com")
     assert (new_contact["FirstName"], new_contact["LastName"], new_contact["AccountId"]) == ("New", "Person", GLOBEX)
-    lead = next(r for r in emu.records("Lead") if r["Email"] == "solo@gmail.com")
-    assert (lead["LastName"], lead["Company"]) == ("solo", "gmail.com")
+    assert not [r for r in emu.records("Lead") if r["Email"] == "solo@gmail.com"]
+    assert [p["email"] for p in warm["not_created"]] == ["solo@gmail.com"]
     # And the ledger has both steps
     steps = [e["sk"] for e in [e.as_json() for e in deps.ledger.entries(f"{ORG}#c1#1")]]
     assert steps == ["step#CreateContacts", "step#MatchOpportunity"]
@@ -83,7 +85,7 @@ def test_match_then_create_contacts_within_budget(emulator_for, deps_for, lambda
     emu.reset_api_requests()
     again = create_contacts({**state, "match": warm}, lambda_context, deps=deps)
     assert emu.api_requests == 0 and again["created"] == []
-    assert sorted(p["email"] for p in again["reused"]) == ["new.person@globex.com", "solo@gmail.com"]
+    assert sorted(p["email"] for p in again["reused"]) == ["new.person@globex.com"]
     assert len([c for c in emu.records("Contact") if c["Email"] == "new.person@globex.com"]) == 1
 
 
@@ -128,13 +130,13 @@ def test_200_participants_with_repeats_quotes_and_apostrophes(emulator_for, deps
     state["call"]["host_email"] = "host@ourco.com"
     # When matched / Then the 152 distinct emails (host included) cost 8 composites of 20, Jane is matched
     match = match_opportunity(state, lambda_context, deps=deps)
-    assert match["report"]["api_requests"] == emu.api_requests == 8
+    assert latest_report(deps.ledger, "MatchOpportunity")["api_requests"] == emu.api_requests == 8
     assert match["primary_contact"]["id"] == JANE and len(match["unknown"]) == 150
-    assert any("host@ourco.com was not listed" in w for w in match["report"]["warnings"])
+    assert any("host@ourco.com was not listed" in w for w in latest_report(deps.ledger, "MatchOpportunity")["warnings"])
     # When contacts are created / Then one Account lookup and one collections request create 150 Leads
     emu.reset_api_requests()
     contacts = create_contacts({**state, "match": match}, lambda_context, deps=deps)
-    assert emu.api_requests == contacts["report"]["api_requests"] == 2
+    assert emu.api_requests == latest_report(deps.ledger, "CreateContacts")["api_requests"] == 2
     assert len(contacts["created"]) == 150
     lead = next(r for r in emu.records("Lead") if r["Email"] == "p7.o'neil@d7.example")
     assert (lead["FirstName"], lead["LastName"], lead["Company"]) == ('Pat "P7"', "O'Neil", "d7.example")

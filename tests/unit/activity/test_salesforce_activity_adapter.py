@@ -138,12 +138,14 @@ def test_lookup_is_one_composite_of_escaped_queries() -> None:
     result = SalesforceActivityStore(api).lookup(request)
     subs, _ = api.composites[0]
     queries = [unquote(s["url"].split("?q=", 1)[1]) for s in subs]
-    # Then one request with three queries, every value escaped, relations read with the events
-    assert api.api_requests == 1 and len(queries) == 3
+    # Then one request with four queries, every value escaped, relations read with the events
+    assert api.api_requests == 1 and len(queries) == 4
     assert "Subject IN ('[A] It\\'s \\\"q\\\" \\\\ x')" in queries[0]
     assert "(SELECT RelationId FROM EventRelations)" in queries[0]
     assert "Subject IN ('Send \\'pricing\\'')" in queries[1]
-    assert "ContentDocument.Title = '[A] It\\'s (2026-11-20)'" in queries[2]
+    # And the note is looked up per linked record with "=", the only title filter Salesforce accepts
+    for query, entity in zip(queries[2:], ["006A", "003A"], strict=True):
+        assert f"WHERE LinkedEntityId = '{entity}' AND ContentDocument.Title = '[A] It\\'s (2026-11-20)'" in query
     assert result.activities_queried
 
 

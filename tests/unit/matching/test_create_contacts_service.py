@@ -71,30 +71,40 @@ def service(writer: FakePeopleWriter, claims: FakeClaims | None = None, ledger: 
 
 
 NEW = Person(email="new@globex.com", name="New Person")
-SOLO = Person(email="solo@gmail.com")
+SOLO = Person(email="solo@tinyco.io")
 
 
 def test_contact_under_seen_account_and_lead_otherwise_in_one_request() -> None:
-    # Given a Globex newcomer (Globex seen by Match) and a gmail person with no company
+    # Given a Globex newcomer (Globex seen by Match) and a person of a company no Account matches
     writer = FakePeopleWriter()
     ledger = FakeLedger()
     # When the step runs
     result = service(writer, ledger=ledger).run(make_state([NEW, SOLO]))
-    # Then one collections request creates a Contact under Globex and a Lead, and no Account lookup is made...
-    # ...because the gmail person cannot match by domain and has no company: a lookup by nothing is skipped
-    assert writer.requests == 1 and writer.account_lookups == []
+    # Then one Account lookup (by the unseen domain), and one collections request creates a Contact under
+    # Globex and a Lead
+    assert writer.requests == 2 and writer.account_lookups == [(["tinyco.io"], [])]
     assert [(p.email, p.object, p.id, p.created, p.account_id) for p in result.created] == [
         ("new@globex.com", "Contact", "003NEW0", True, "001G"),
-        ("solo@gmail.com", "Lead", "00QNEW1", True, None),
+        ("solo@tinyco.io", "Lead", "00QNEW1", True, None),
     ]
-    assert writer.created[1]["Company"] == "gmail.com" and writer.created[1]["LastName"] == "solo"
+    assert writer.created[1]["Company"] == "tinyco.io" and writer.created[1]["LastName"] == "solo"
     # And the ledger lists both with their fields and the request count
     [entry] = [e.as_json() for e in ledger.entries("acme#c1#1")]
     assert [c["action"] for c in entry["changes"]] == ["created", "created"]
     assert {"field": "AccountId", "before": None, "after": "001G", "policy": None, "note": None} in entry["changes"][0][
         "fields"
     ]
-    assert entry["api_requests"] == 1
+    assert entry["api_requests"] == 2
+
+
+def test_a_personal_address_without_a_company_is_never_a_lead() -> None:
+    # Given a gmail.com participant with no company (an older match payload still lists them as unknown)
+    writer = FakePeopleWriter()
+    # When the step runs
+    result = service(writer).run(make_state([Person(email="pat@gmail.com")]))
+    # Then nothing is created, no request is made, and the report says why
+    assert writer.requests == 0 and result.created == []
+    assert any("pat@gmail.com" in w for w in result.report.warnings)
 
 
 def test_nothing_new_means_no_request() -> None:
@@ -142,11 +152,11 @@ def test_duplicate_rule_reuses_the_existing_record() -> None:
 def test_refused_record_is_reported_failed_and_the_call_goes_on() -> None:
     # Given a validation rule refuses the Lead
     refused = SaveOutcome(False, error_code="FIELD_CUSTOM_VALIDATION_EXCEPTION", message="Phone required")
-    writer = FakePeopleWriter(outcomes={"solo@gmail.com": refused})
+    writer = FakePeopleWriter(outcomes={"solo@tinyco.io": refused})
     result = service(writer).run(make_state([NEW, SOLO]))
     # Then the Contact is created, the Lead is failed with Salesforce's message
     assert [p.email for p in result.created] == ["new@globex.com"]
-    assert [p.email for p in result.failed] == ["solo@gmail.com"]
+    assert [p.email for p in result.failed] == ["solo@tinyco.io"]
     assert result.report.changes[1].action == "failed"
     assert "FIELD_CUSTOM_VALIDATION_EXCEPTION: Phone required" in result.report.changes[1].note
 
@@ -185,7 +195,7 @@ def test_retried_step_finds_what_its_earlier_attempt_created() -> None:
     result = service(writer, claims).run(make_state([NEW, SOLO]))
     # Then the earlier Contact is reused and only the other person is created
     assert [(p.email, p.id) for p in result.reused] == [("new@globex.com", "003EARLIER")]
-    assert [p.email for p in result.created] == ["solo@gmail.com"]
+    assert [p.email for p in result.created] == ["solo@tinyco.io"]
 
 
 def test_retried_step_with_resolved_claims_makes_no_request() -> None:
@@ -209,7 +219,7 @@ def test_row_lock_on_one_record_raises_after_keeping_the_others() -> None:
         error=SalesforceRowLocked("locked", code="UNABLE_TO_LOCK_ROW"),
     )
     claims, ledger = FakeClaims(), FakeLedger()
-    writer = FakePeopleWriter(outcomes={"solo@gmail.com": locked})
+    writer = FakePeopleWriter(outcomes={"solo@tinyco.io": locked})
     # When the step runs / Then it raises the retryable error...
     with pytest.raises(SalesforceRowLocked):
         service(writer, claims, ledger).run(make_state([NEW, SOLO]))
@@ -218,7 +228,7 @@ def test_row_lock_on_one_record_raises_after_keeping_the_others() -> None:
     assert ledger.entries("acme#c1#1")[0].as_json()["changes"][0]["action"] == "created"
     retry_writer = FakePeopleWriter()
     result = service(retry_writer, claims, ledger).run(make_state([NEW, SOLO]))
-    assert [p.id for p in result.reused] == ["003NEW0"] and [p.email for p in result.created] == ["solo@gmail.com"]
+    assert [p.id for p in result.reused] == ["003NEW0"] and [p.email for p in result.created] == ["solo@tinyco.io"]
 
 
 def test_a_refused_create_gives_the_claim_back_so_another_call_tries_for_itself() -> None:
@@ -245,7 +255,7 @@ def test_an_outage_during_the_create_gives_every_unresolved_claim_back() -> None
     with pytest.raises(SalesforceUnavailable):
         service(Down(), claims).run(make_state([NEW, SOLO]))
     assert claims.get(claim_key("acme", "new@globex.com")) is None
-    assert claims.get(claim_key("acme", "solo@gmail.com")) is None
+    assert claims.get(claim_key("acme", "solo@tinyco.io")) is None
 
 
 def test_a_waiting_call_takes_over_a_claim_given_back_and_looks_the_person_up_first() -> None:

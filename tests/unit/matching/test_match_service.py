@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from callsync.domain.matching import ContactRow, MatchInput, RoleRow
+from callsync.domain.matching import ContactRow, MatchInput, RoleRow, UserRow
 from callsync.models.match import AccountInfo, MatchResult
 from callsync.models.state import SyncState
 from callsync.ports.match import MatchQuery, MatchRead
@@ -175,3 +175,35 @@ def test_result_carries_current_values_candidates_and_reason_and_goes_to_the_led
     assert entry["changes"][0]["note"] == f"matched: {result.reason}"
     assert entry["changes"][0]["url"] == "https://org.example/lightning/r/Opportunity/006E/view"
     assert any("bad email" in w for w in entry["warnings"])
+
+
+def test_assignees_are_looked_up_as_users_and_one_not_on_the_call_is_handed_on() -> None:
+    # Given an action item assigned to Carol, who was not on the call, and task sync on
+    call = make_call([{"email": "alice@ourco.com"}, {"email": "jane@globex.com"}],
+                     action_items=[{"text": "Loop in legal", "assignee_email": "Carol@ourco.com"}])
+    rows = data()
+    rows.users = [UserRow(id="005A", email="alice@ourco.com"), UserRow(id="005C", email="carol@ourco.com")]
+    reader = FakeMatchReader(rows)
+    # When the step runs
+    result = MatchOpportunity(reader, FakeLedger()).run(
+        SyncState(call=call, settings=make_settings(task_sync={"enabled": True})))
+    # Then the User query covers the assignee (in the same read), and Carol is handed on as an assignee
+    assert reader.queries[0].emails == ("alice@ourco.com", "jane@globex.com", "carol@ourco.com")
+    assert [(p.email, p.id) for p in result.assignees] == [("carol@ourco.com", "005C")]
+    assert [p.email for p in result.internal] == ["alice@ourco.com"]
+    assert result.report.warnings == []
+
+
+def test_a_personal_address_without_company_is_not_handed_to_contact_creation() -> None:
+    # Given an unknown gmail.com participant with no company, and one with a company, contact creation on
+    call = make_call([{"email": "alice@ourco.com"}, {"email": "jo@gmail.com"},
+                      {"email": "kim@yahoo.com", "company": "Initech"}])
+    ledger = FakeLedger()
+    # When the step runs
+    result = MatchOpportunity(FakeMatchReader(data()), ledger).run(
+        SyncState(call=call, settings=make_settings(contact_creation={"enabled": True})))
+    # Then only the one with a company is left for contact creation; the other is listed with the reason
+    assert [p.email for p in result.unknown] == ["kim@yahoo.com"]
+    assert [p.email for p in result.not_created] == ["jo@gmail.com"]
+    (warning,) = result.report.warnings
+    assert warning.startswith("jo@gmail.com: a personal email address (gmail.com) and no company given")

@@ -334,3 +334,25 @@ def test_no_contact_among_external_participants() -> None:
     # Then the reason says no Contact was found, and the participant is unknown
     assert result.reason == "No opportunity: no external participant is a Salesforce Contact"
     assert [p.email for p in result.unknown] == ["x@nowhere.io"]
+
+
+def test_a_customer_hosted_meeting_matches_through_its_external_host() -> None:
+    # Given Jane (a Contact, primary on an open deal) hosts the meeting and Alice (a User) attends
+    call = make_call([{"email": "alice@ourco.com", "name": "Alice Rep"}, {"email": "jane@globex.com"}],
+                     host="Jane@Globex.com")
+    data = MatchInput(
+        started_at=CALL_START,
+        users=[UserRow(id="005A", email="alice@ourco.com", name="Alice Rep")],
+        contacts=contacts(),
+        roles=[RoleRow("006E", "003J", is_primary=True)],
+        opportunities=[opp("006E", name="Globex - Expansion")],
+    )
+    # When matched
+    result = match_call(build_roster(call), ["ourco.com"], data)
+    # Then the host is the external primary contact, not an internal person, and the deal is found through her
+    assert [p.email for p in result.internal] == ["alice@ourco.com"]
+    assert result.primary_contact is not None and result.primary_contact.id == "003J"
+    assert result.primary_contact.is_host
+    assert result.opportunity is not None and result.opportunity.id == "006E"
+    # And no User stands for the host
+    assert result.host_user_id is None

@@ -55,17 +55,29 @@ def test_malformed_emails_are_skipped_with_a_warning() -> None:
     assert any("bob at globex" in w for w in roster.warnings)
 
 
-def test_host_missing_from_participants_is_added_as_internal_even_with_an_external_domain() -> None:
-    # Given a host on a gmail address who is not in the participant list
-    call = make_call([{"email": "jane@globex.com"}], host="Boss@Gmail.com")
+def test_host_missing_from_participants_is_added_and_split_by_the_same_rule_as_everyone() -> None:
+    # Given a host at the customer's domain who is not in the participant list
+    call = make_call([{"email": "alice@ourco.com"}, {"email": "jane@globex.com"}], host="Raj@Globex.com")
     roster = build_roster(call)
     # When split with no Users
     split = split_participants(roster, ["ourco.com"], [])
-    # Then the host is first, internal, and Jane is external
-    assert roster.attendees[0].email == "boss@gmail.com" and roster.attendees[0].is_host
-    assert [a.email for a in split.internal] == ["boss@gmail.com"]
-    assert [a.email for a in split.external] == ["jane@globex.com"]
+    # Then the host is added first and flagged, and is external like the other customer (no forcing)
+    assert roster.attendees[0].email == "raj@globex.com" and roster.attendees[0].is_host
+    assert [a.email for a in split.internal] == ["alice@ourco.com"]
+    assert [a.email for a in split.external] == ["raj@globex.com", "jane@globex.com"]
     assert any("not listed" in w for w in roster.warnings)
+
+
+def test_a_host_outside_the_internal_domains_is_internal_when_a_user_has_the_email() -> None:
+    # Given a host on a personal address who is an active Salesforce User (a contractor)
+    call = make_call([{"email": "Boss@Gmail.com"}, {"email": "jane@globex.com"}], host="boss@gmail.com")
+    roster = build_roster(call)
+    # When split with that User, and without
+    with_user = split_participants(roster, ["ourco.com"], ["BOSS@gmail.com"])
+    without = split_participants(roster, ["ourco.com"], [])
+    # Then the User makes the host internal; without it the host is external
+    assert [a.email for a in with_user.internal] == ["boss@gmail.com"]
+    assert [a.email for a in without.external] == ["boss@gmail.com", "jane@globex.com"]
 
 
 def test_internal_by_domain_subdomain_or_active_user() -> None:

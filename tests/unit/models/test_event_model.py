@@ -89,3 +89,40 @@ def test_insight_values_may_be_text_numbers_or_lists() -> None:
 def test_participant_emails_compare_case_insensitively() -> None:
     call = parse_event(json.dumps(valid_event()))
     assert call.participants[1].email_key == "jane@globex.com"
+
+
+def test_private_and_crm_overrides_are_optional_with_defaults() -> None:
+    # Given an event without the 1.1 fields
+    call = parse_event(json.dumps(valid_event()))
+    # Then the call is not private and has no manual association
+    assert call.private is False and call.crm_overrides is None
+
+
+def test_private_and_crm_overrides_are_read() -> None:
+    # Given a private event with a manual association to an Opportunity and an Account
+    overrides = {"opportunity_id": "006000000000001AAA", "account_id": "001000000000001"}
+    call = parse_event(json.dumps(valid_event(private=True, crm_overrides=overrides)))
+    # Then both are read as given
+    assert call.private is True
+    assert call.crm_overrides is not None
+    assert call.crm_overrides.opportunity_id == "006000000000001AAA"
+    assert call.crm_overrides.account_id == "001000000000001"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"private": "yes"}, "private"),
+        ({"private": 1}, "private"),
+        ({"crm_overrides": {"opportunity_id": "001000000000001AAA"}}, "Opportunity id"),
+        ({"crm_overrides": {"account_id": "006000000000001"}}, "Account id"),
+        ({"crm_overrides": {"opportunity_id": "006-not-an-id"}}, "crm_overrides.opportunity_id"),
+        ({"crm_overrides": "006000000000001AAA"}, "crm_overrides"),
+    ],
+)
+def test_a_wrong_private_or_crm_overrides_rejects_the_message(change: dict[str, Any], named: str) -> None:
+    # Given an event whose 1.1 field has the wrong type or an id of the wrong object
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(json.dumps(valid_event(**change)))
+    # Then it is rejected and the reason names the field
+    assert named in str(caught.value)

@@ -187,3 +187,23 @@ def test_execution_name_helper_agrees_with_the_consumer() -> None:
     event = demo_event(call_id="call with spaces/and:colons")
     h.service.handle(Message("m", body(event)))
     assert list(h.executions.started) == [execution_name("acme", "call with spaces/and:colons", 1)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"private": True}, "marked private"),
+        ({"participants": [{"email": "alice.rep@acme.io"}, {"email": "bob.se@acme.io"}]}, "internal-only"),
+    ],
+)
+def test_an_excluded_call_is_skipped_with_the_reason_and_starts_nothing(changes: dict[str, Any], named: str) -> None:
+    # Given a private call, or a call with only people of the internal domain
+    h = Harness()
+    # When the consumer handles it
+    decision = h.service.handle(Message("m-1", body(demo_event(**changes))))
+    # Then no execution starts; the delivery is SKIPPED with the reason in the ledger; nothing goes to the DLQ
+    assert decision.status == "SKIPPED"
+    assert h.executions.started == {}
+    (entry,) = h.deliveries()
+    assert entry["status"] == "SKIPPED" and named in entry["reason"]
+    assert h.dlq.messages == []

@@ -8,12 +8,15 @@ them); ``total_size`` is their number (the count for ``COUNT()``, with no record
 :class:`SoqlError` with ``error_code`` MALFORMED_QUERY, INVALID_FIELD or INVALID_TYPE and a
 Salesforce-shaped ``message`` (INVALID_QUERY_FILTER_OPERATOR for an Id filter value that is not an id).
 
-Supported: field lists with parent paths (``Account.Owner.Name``, polymorphic ``What.Name``/``What.Type``),
-child subqueries by relationship name (with WHERE/ORDER BY/LIMIT/OFFSET), ``COUNT()``, one FROM object with
-an optional alias; WHERE with = != <> < > <= >= IN, NOT IN, LIKE, INCLUDES/EXCLUDES, AND/OR/NOT,
-parentheses, semi-/anti-joins, date/datetime literals and relative date literals (TODAY, LAST_N_DAYS:n, ...);
-ORDER BY (ASC/DESC, NULLS FIRST/LAST), LIMIT, OFFSET. Not supported (a MALFORMED_QUERY): aggregates other
-than COUNT(), GROUP BY, HAVING, TYPEOF, FIELDS(), WITH, FOR VIEW/UPDATE, USING SCOPE, toLabel()/FORMAT().
+Supported: field lists with parent paths (``Account.Owner.Name``, polymorphic ``What.Name``/``What.Type``:
+the Name object's fields only), child subqueries by relationship name, optionally qualified by the parent
+object (``FROM Account.Contacts``; with WHERE/ORDER BY/LIMIT, OFFSET only under a parent ``LIMIT 1``),
+``COUNT()``, one FROM object with an optional alias; WHERE with = != <> < > <= >= IN, NOT IN, LIKE,
+INCLUDES/EXCLUDES, AND/OR/NOT, parentheses, semi-/anti-joins (only as top-level conjuncts, not nested), date/
+datetime literals and relative date literals (TODAY, LAST_N_DAYS:n, ...); ORDER BY (ASC/DESC, NULLS
+FIRST/LAST; not on long text areas or multi-select picklists), LIMIT, OFFSET (≤ 2,000, else
+NUMBER_OUTSIDE_VALID_RANGE). Not supported (a MALFORMED_QUERY): aggregates other than COUNT(), GROUP BY,
+HAVING, TYPEOF, FIELDS(), WITH, FOR VIEW/UPDATE, USING SCOPE, toLabel()/FORMAT().
 
 A catalog may offer an optional ``lookup`` index (see ``catalog.py``); ``memory.MemoryCatalog`` is an
 in-memory catalog for tests, and ``bench`` times the adapter's hottest query.

@@ -9,7 +9,14 @@ from typing import Any
 
 from . import nodes
 from .catalog import Catalog, ChildRelationship, ObjectInfo
-from .errors import INVALID_FIELD, INVALID_TYPE, MALFORMED_QUERY, SoqlError, bad_child_relationship
+from .errors import (
+    INVALID_FIELD,
+    INVALID_TYPE,
+    MALFORMED_QUERY,
+    NUMBER_OUTSIDE_VALID_RANGE,
+    SoqlError,
+    bad_child_relationship,
+)
 from .fields import BoundField, Getter, Resolver, Row, normalize_id
 from .parser import parse
 from .records import Shape, record_builder
@@ -66,8 +73,9 @@ class _Run:
         self.today = catalog.now().date()
 
     # ---- planning
-    def plan(self, query: nodes.Query, obj: ObjectInfo, *, nested: bool = False) -> _Plan:
+    def plan(self, query: nodes.Query, obj: ObjectInfo, *, nested: bool = False, semi: bool = False) -> _Plan:
         plan = _Plan(obj, query)
+        self._restrictions(query, semi=semi)
         seen: set[str] = set()
         for item in query.select:
             if isinstance(item, nodes.CountAll):
@@ -79,6 +87,9 @@ class _Run:
                 raise self.resolver.error(MALFORMED_QUERY, "aggregate queries (COUNT(field), GROUP BY) are not "
                                           "supported by the callsync emulator; use COUNT()", item.position)
             elif isinstance(item, nodes.SubQuery):
+                if item.query.offset is not None and query.limit != 1:
+                    raise self.resolver.error(MALFORMED_QUERY, "A subquery can use OFFSET only if the parent "
+                                              "query has a LIMIT 1 clause", item.query.object_position)
                 child = self.child(obj, item.query)
                 self._unique(seen, child.key, item.query.object_position)
                 plan.children.append(child)
@@ -93,12 +104,30 @@ class _Run:
             plan.index = index_candidate(query.where, compiler)
         for key in query.order_by:
             bound = self.resolver.field(obj, key.field, query.alias)
-            if not bound.info.filterable:
+            if not bound.info.filterable or bound.info.type == "multipicklist":
                 raise self.resolver.error(INVALID_FIELD, f"field '{bound.info.name}' can not be sorted in a "
                                           "query call", key.field.position)
             plan.order.append(_OrderKey(bound.getter, _sort_norm(bound), key.descending, key.nulls_first))
         plan.build = record_builder(plan.shape, self.resolver, self.api_version)
         return plan
+
+    def _restrictions(self, query: nodes.Query, *, semi: bool) -> None:
+        """Salesforce's structural limits: OFFSET ≤ 2,000 (none in a semi-join), semi-joins only as
+        top-level conjuncts of the outermost WHERE."""
+        if query.offset is not None and query.offset > MAX_OFFSET:
+            raise SoqlError(NUMBER_OUTSIDE_VALID_RANGE, f"Maximum SOQL offset allowed is {MAX_OFFSET}")
+        if semi and query.offset is not None:
+            raise self.resolver.error(MALFORMED_QUERY, "OFFSET is not allowed in a semi join sub-select",
+                                      query.object_position)
+        if query.where is None:
+            return
+        top = query.where.items if isinstance(query.where, nodes.And) else (query.where,)
+        misplaced = [found for item in top for found in _semi_joins(item)
+                     if semi or not isinstance(item, nodes.InSubquery)]
+        if misplaced:
+            raise self.resolver.error(MALFORMED_QUERY, "Semi join sub-selects are only allowed at the top level "
+                                      "WHERE expressions and not in nested WHERE expressions.",
+                                      misplaced[0].field.position)
 
     def _unique(self, seen: set[str], name: str, position: nodes.Position) -> None:
         if name.lower() in seen:
@@ -107,6 +136,8 @@ class _Run:
 
     def child(self, parent: ObjectInfo, query: nodes.Query) -> _Child:
         relationship = parent.child(query.object_name)
+        if query.qualifier is not None and query.qualifier.lower() != parent.name.lower():
+            relationship = None  # FROM Account.Contacts names the parent object first
         child_obj = self.catalog.object_info(relationship.child_object) if relationship else None
         if relationship is None or child_obj is None:
             raise self.resolver.error(INVALID_TYPE, bad_child_relationship(query.object_name),
@@ -124,7 +155,7 @@ class _Run:
         if bound.category != "id":
             raise self.resolver.error(MALFORMED_QUERY, f"semi join sub-select field '{bound.name}' must be an "
                                       "Id or reference field", fields[0].position)
-        plan = self.plan(query, obj, nested=True)
+        plan = self.plan(query, obj, nested=True, semi=True)
         rows = self.select(plan, self.candidates(plan))
         ids = {v for v in (bound.getter(r) for r in rows) if isinstance(v, str)}
         keys = tuple(sorted({v.lower() for v in ids})) if all(len(v) == 18 for v in ids) else None
@@ -215,6 +246,20 @@ def _sort_key(key: _OrderKey) -> Callable[[Row], tuple[int, Any]]:
     return sort_key
 
 
+MAX_OFFSET = 2000
+
+
+def _semi_joins(condition: nodes.Condition) -> list[nodes.InSubquery]:
+    """Every semi-/anti-join inside ``condition`` (itself included)."""
+    if isinstance(condition, nodes.InSubquery):
+        return [condition]
+    if isinstance(condition, nodes.And | nodes.Or):
+        return [found for item in condition.items for found in _semi_joins(item)]
+    if isinstance(condition, nodes.Not):
+        return _semi_joins(condition.item)
+    return []
+
+
 def run_query(text: str, catalog: Catalog, *, include_deleted: bool = False,
               api_version: str = "62.0") -> QueryResult:
     """Parse (cached), check against the catalog's schema, and evaluate a SOQL query.
@@ -223,6 +268,9 @@ def run_query(text: str, catalog: Catalog, *, include_deleted: bool = False,
     """
     query = parse(text)
     run = _Run(text, catalog, include_deleted, api_version)
+    if query.qualifier is not None:
+        raise run.resolver.error(MALFORMED_QUERY, f"unexpected token: '{query.qualifier}.{query.object_name}'",
+                                 query.object_position)
     obj = run.resolver.object(query.object_name, query.object_position)
     plan = run.plan(query, obj)
     rows = run.select(plan, run.candidates(plan))

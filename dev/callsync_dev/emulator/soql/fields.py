@@ -17,6 +17,14 @@ ID_TYPES = frozenset({"id", "reference"})
 NUMBER_TYPES = frozenset({"int", "long", "double", "currency", "percent"})
 MAX_RELATIONSHIP_HOPS = 5
 
+# The fields of Salesforce's Name object (Object Reference, "Name"), lower-cased: all a polymorphic
+# relationship (What, Who, Owner) reaches without TYPEOF.
+NAME_OBJECT_FIELDS = frozenset({
+    "alias", "email", "firstname", "id", "isactive", "lastname", "lastreferenceddate", "lastvieweddate",
+    "middlename", "name", "nameoralias", "phone", "profileid", "recordtypeid", "suffix", "title", "type",
+    "userroleid", "username",
+})
+
 
 def category(info: FieldInfo) -> str:
     """How values of a field compare: id, string, multipicklist, number, boolean, date, datetime."""
@@ -108,8 +116,9 @@ class Resolver:
                       position: nodes.Position) -> tuple[FieldInfo, ObjectInfo, bool]:
         """The reference field behind ``relationship`` and the object it points at.
 
-        A polymorphic reference (``What``, ``Who``) points at a merged "Name" object holding the fields of
-        every readable target, plus ``Type`` (the parent's sObject type). Returns (field, object, polymorphic).
+        A polymorphic reference (``What``, ``Who``) points at Salesforce's "Name" object: the fields of
+        ``NAME_OBJECT_FIELDS`` the readable targets have, plus ``Type`` (the parent's sObject type);
+        ``What.StageName`` is INVALID_FIELD, as in Salesforce. Returns (field, object, polymorphic).
         """
         ref = owner.parent(relationship)
         if ref is None or not ref.reference_to:
@@ -121,7 +130,7 @@ class Resolver:
             return ref, targets[0], False
         merged: dict[str, FieldInfo] = {}
         for target in reversed(targets):
-            merged.update(target.fields)
+            merged.update({k: v for k, v in target.fields.items() if k in NAME_OBJECT_FIELDS})
         merged["type"] = FieldInfo("Type", "string")
         return ref, ObjectInfo("Name", merged), True
 

@@ -119,6 +119,7 @@ class Query:
     object_name: str
     object_position: Position
     alias: str | None = None  # FROM Contact c: "c." may prefix field paths
+    qualifier: str | None = None  # FROM Account.Contacts: "Account" (child subqueries only)
     where: Condition | None = None
     order_by: tuple[OrderKey, ...] = ()
     limit: int | None = None

@@ -57,7 +57,15 @@ class _ToAst(Transformer[Token, nodes.Query]):
 
     def query(self, select: tuple[nodes.SelectItem, ...], name: Token, *clauses: Any) -> nodes.Query:
         parts: dict[str, Any] = dict(clauses)
+        if "qualified" in parts:  # FROM Account.Contacts: the relationship, qualified by its parent object
+            relationship = parts.pop("qualified")
+            parts["qualifier"] = str(name)
+            return nodes.Query(select=select, object_name=str(relationship), object_position=_pos(relationship),
+                               **parts)
         return nodes.Query(select=select, object_name=str(name), object_position=_pos(name), **parts)
+
+    def qualified(self, name: Token) -> tuple[str, Token]:
+        return ("qualified", name)
 
     def alias(self, name: Token) -> tuple[str, str]:
         return ("alias", str(name))

@@ -1,10 +1,12 @@
 """``services.log_activity.ActivityStore`` over ``ports.SalesforceApi``.
 
 - ``lookup``: one composite of ≤5 queries (existing activities, follow-up
-  Tasks by subject, note links by title); more only if the subject lists must
-  be chunked. Every value goes through ``format_soql``; a SELECT names only the
-  fields the cached describe shows (a hidden ``Type`` would fail the query with
-  INVALID_FIELD).
+  Tasks by subject, note links by title: one per linked record, the only
+  ContentDocumentLink filter on a title Salesforce accepts); more only if the
+  subject lists must be chunked. Every value goes through ``format_soql``;
+  every page of every answer (child relation results too) is read; a SELECT
+  names only the fields the cached describe shows (a hidden ``Type`` would fail
+  the query with INVALID_FIELD).
 - ``write``: one composite with references and ``allOrNone``: the activity,
   its relations (one sObject Collections subrequest, ``allOrNone`` false so an
   already-attached or refused contact does not undo the call), the note, its
@@ -21,6 +23,7 @@ from urllib.parse import quote
 from simple_salesforce import format_soql
 
 from callsync.adapters.salesforce_answers import reads_answers
+from callsync.adapters.salesforce_api import all_records
 from callsync.adapters.salesforce_errors import (
     error_items,
     raise_for_save_result,
@@ -130,13 +133,14 @@ class SalesforceActivityStore:
                 for i, chunk in enumerate(_chunks(stored_forms(request.follow_up_subjects), template))]
 
     def note_queries(self, request: LookupRequest) -> list[tuple[str, str]]:
-        if not request.note_title or not request.note_entities:
+        """One query per linked record: Salesforce accepts a filter on ``ContentDocument.Title`` only
+        next to ``LinkedEntityId = <one id>`` (``IN`` is refused as an implementation restriction)."""
+        if not request.note_title:
             return []
-        soql = format_soql(
-            "SELECT ContentDocumentId, LinkedEntityId FROM ContentDocumentLink "
-            "WHERE LinkedEntityId IN {} AND ContentDocument.Title = {}",
-            request.note_entities, request.note_title)
-        return [("notes", soql)]
+        template = ("SELECT ContentDocumentId, LinkedEntityId FROM ContentDocumentLink "
+                    "WHERE LinkedEntityId = {} AND ContentDocument.Title = {}")
+        return [(f"notes{i}", format_soql(template, entity, request.note_title))
+                for i, entity in enumerate(dict.fromkeys(request.note_entities))]
 
     @reads_answers("the activity lookup")
     def lookup(self, request: LookupRequest) -> LookupResult:
@@ -150,12 +154,12 @@ class SalesforceActivityStore:
             raise_for_subresponses(responses, methods={ref: "GET" for ref, _ in batch})
             for response in responses:
                 ref = str(response.get("referenceId"))
-                records = list((response.get("body") or {}).get("records") or [])
+                records = all_records(self.api, response.get("body") or {})  # every page, children complete
                 if ref.startswith("activities"):
                     result.activities += records
                 elif ref.startswith("followups"):
                     result.follow_ups += records
-                elif ref == "notes":
+                elif ref.startswith("notes"):
                     result.note_links += records
         return result
 

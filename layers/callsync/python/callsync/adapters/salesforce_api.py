@@ -22,8 +22,8 @@ the HTTP session, the token store cache and the refresher are shared.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -36,6 +36,7 @@ from callsync.adapters.salesforce_errors import (
     error_items,
     from_requests_exception,
     from_salesforce_exception,
+    raise_for_subresponses,
 )
 from callsync.adapters.token_refresh import RefreshableTokenStore, TokenRefresher, https_instance_url
 from callsync.errors import SalesforceSessionExpired, SalesforceUnavailable
@@ -206,20 +207,20 @@ class SimpleSalesforceApi:
     # -- ports.SalesforceApi ------------------------------------------------------------------
 
     def query(self, soql: str) -> list[dict[str, Any]]:
-        """All records of ``soql``; each page is one request. Escape values with ``format_soql``."""
+        """All records of ``soql`` and of their child results; each page is one request.
+
+        Escape values with ``format_soql``.
+        """
         context = "query" + _query_object(soql)
         first = self._call(context, lambda sf: sf.query(soql, timeout=self._request_timeout))
         page = answers.query_page(first, context)
-        records: list[dict[str, Any]] = list(page["records"])
-        while not page.get("done", True) and page.get("nextRecordsUrl"):
-            next_url = str(page["nextRecordsUrl"])
 
-            def more(sf: Salesforce, url: str = next_url) -> dict[str, Any]:
-                return dict(sf.query_more(url, identifier_is_url=True, timeout=self._request_timeout))
+        def next_page(url: str) -> dict[str, Any]:
+            more = self._call(context, lambda sf: sf.query_more(url, identifier_is_url=True,
+                                                                timeout=self._request_timeout))
+            return answers.query_page(more, context)
 
-            page = answers.query_page(self._call(context, more), context)
-            records.extend(page["records"])
-        return records
+        return all_records(self, page, next_page=next_page)
 
     def composite(self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
         """POST composite: one request for ≤25 subrequests.
@@ -303,6 +304,68 @@ class SimpleSalesforceApi:
     def query_url(self, soql: str) -> str:
         """A composite subrequest URL for ``soql`` (already escaped with ``format_soql``)."""
         return f"{self.data_path}query/?q={quote(soql, safe='')}"
+
+
+class _Composite(Protocol):
+    def composite(self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]: ...
+
+
+MORE_PAGES_PER_COMPOSITE = 5  # query pages per composite (Salesforce allows ≤5 query subrequests)
+
+
+def all_records(api: _Composite, answer: Mapping[str, Any] | None, *,
+                next_page: Callable[[str], Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every record of a query answer, with every child relationship result complete.
+
+    ``answer`` is a query page (``{totalSize, done, records, nextRecordsUrl?}``): a top-level
+    answer or a composite query sub-response's body. Salesforce pages it, and each child result
+    inside its records, on its own, at a batch size it does not guarantee. Further pages are read
+    as composite GET subrequests of their ``nextRecordsUrl`` (up to 5 per composite, one request
+    each), the parent's own next page through ``next_page`` when given. A page's child results are
+    completed before the parent's next page is read: reading the parent's next page invalidates the
+    child cursors of the previous one.
+    """
+    if not answer:
+        return []
+    records: list[dict[str, Any]] = []
+    page: Mapping[str, Any] = answer
+    while True:
+        batch = [dict(r) for r in page.get("records") or []]
+        _complete_children(api, batch)
+        records.extend(batch)
+        if page.get("done", True) or not page.get("nextRecordsUrl"):
+            return records
+        url = str(page["nextRecordsUrl"])
+        page = next_page(url) if next_page is not None else _more(api, [url])[0]
+
+
+def _complete_children(api: _Composite, records: list[dict[str, Any]]) -> None:
+    """Follow every unfinished child result of ``records`` in place, several cursors per composite."""
+    pending: list[tuple[dict[str, Any], str]] = []
+    for record in records:
+        for key, value in record.items():
+            if isinstance(value, Mapping) and isinstance(value.get("records"), list):
+                child = {**value, "records": list(value["records"])}
+                record[key] = child
+                if not child.get("done", True) and child.get("nextRecordsUrl"):
+                    pending.append((child, str(child["nextRecordsUrl"])))
+    while pending:
+        chunk, pending = pending[:MORE_PAGES_PER_COMPOSITE], pending[MORE_PAGES_PER_COMPOSITE:]
+        for (child, _), page in zip(chunk, _more(api, [url for _, url in chunk]), strict=True):
+            child["records"].extend(page.get("records") or [])
+            if page.get("done", True) or not page.get("nextRecordsUrl"):
+                child["done"] = True
+                child.pop("nextRecordsUrl", None)
+            else:
+                pending.append((child, str(page["nextRecordsUrl"])))
+
+
+def _more(api: _Composite, urls: list[str]) -> list[dict[str, Any]]:
+    """The next pages at ``urls`` (≤5), read in one composite request."""
+    subs = [{"method": "GET", "url": url, "referenceId": f"more{i}"} for i, url in enumerate(urls)]
+    answers = {str(a.get("referenceId")): a for a in api.composite(subs)}
+    raise_for_subresponses(list(answers.values()), methods={s["referenceId"]: "GET" for s in subs})
+    return [dict(answers[s["referenceId"]].get("body") or {}) for s in subs]
 
 
 def query_subrequest(reference: str, soql: str) -> dict[str, Any]:

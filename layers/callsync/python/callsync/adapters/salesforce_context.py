@@ -36,7 +36,7 @@ from typing import Any
 from simple_salesforce import format_soql
 
 from callsync.adapters.salesforce_answers import reads_answers
-from callsync.adapters.salesforce_api import query_subrequest
+from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponses
 from callsync.adapters.salesforce_match import (
     ACCOUNT_OPPORTUNITY_LIMIT,
@@ -307,10 +307,8 @@ class SalesforceClosedDealReader:
             )  # fmt: skip
             raise_for_subresponses(answers)
             by_ref = {str(a.get("referenceId")): a for a in answers}
-            for ref, name, soql in batch:
-                body = by_ref[ref].get("body") or {}
-                records = body.get("records") or [] if body.get("done", True) else self._api.query(soql)
-                for record in records:
+            for ref, name, _ in batch:
+                for record in all_records(self._api, by_ref[ref].get("body") or {}):
                     refs = call_ids_in(record.get("Description"))
                     found.setdefault(str(record.get("WhatId")), []).append(
                         LoggedCall(activity_id=record["Id"], object=name,  # type: ignore[arg-type]  # Task|Event

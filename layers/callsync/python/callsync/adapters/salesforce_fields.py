@@ -21,7 +21,7 @@ from urllib.parse import quote
 from simple_salesforce import format_soql
 
 from callsync.adapters.salesforce_answers import reads_answers
-from callsync.adapters.salesforce_api import query_subrequest
+from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponse
 from callsync.errors import CallsyncError, SalesforceUnavailable
 from callsync.models.describe import is_api_name
@@ -57,7 +57,7 @@ class SalesforceFieldStore:
             ]
             answers = {str(s.get("referenceId")): s for s in self._api.composite(subrequests)}
             for i, read in enumerate(chunk):
-                outcomes[read.key] = _read_outcome(answers.get(f"r{i}"))
+                outcomes[read.key] = _read_outcome(self._api, answers.get(f"r{i}"))
         return outcomes
 
     @reads_answers("the field writes")
@@ -109,11 +109,11 @@ def _failed(sub: dict[str, Any] | None, method: str) -> CallsyncError | None:
     return None
 
 
-def _read_outcome(sub: dict[str, Any] | None) -> ReadOutcome:
+def _read_outcome(api: SalesforceApi, sub: dict[str, Any] | None) -> ReadOutcome:
     error = _failed(sub, "GET")
     if error is not None or sub is None:
         return ReadOutcome(error=error)
-    records = (sub.get("body") or {}).get("records") or []
+    records = all_records(api, sub.get("body") or {})
     if not records:
         return ReadOutcome(record=None)
     return ReadOutcome(record={k: v for k, v in records[0].items() if k != "attributes"})

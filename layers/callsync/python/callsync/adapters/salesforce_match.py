@@ -30,7 +30,7 @@ from pydantic import TypeAdapter
 from simple_salesforce import format_soql
 
 from callsync.adapters.salesforce_answers import reads_answers
-from callsync.adapters.salesforce_api import query_subrequest
+from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponses
 from callsync.domain.activity_plan import visible_select
 from callsync.domain.matching import NEW_DEAL_WINDOW, ContactRow, LeadRow, MatchInput, RoleRow, UserRow
@@ -176,18 +176,11 @@ class SalesforceMatchReader:
             subrequests = [query_subrequest(ref, soql) for ref, soql in composite]
             answers = self._api.composite(subrequests)
             raise_for_subresponses(answers)
-            soql_of = dict(composite)
             for answer in answers:
                 ref = str(answer.get("referenceId"))
-                records = self._records(answer.get("body") or {}, soql_of[ref])
+                records = all_records(self._api, answer.get("body") or {})  # every page, children complete
                 self._parse(ref, records, query, read)
         return read
-
-    def _records(self, body: dict[str, Any], soql: str) -> list[dict[str, Any]]:
-        """A query answer's records; a second page (rare: >2,000 rows) is fetched by re-running the query."""
-        if body.get("done", True):
-            return list(body.get("records") or [])
-        return self._api.query(soql)
 
     def _parse(self, ref: str, records: list[dict[str, Any]], query: MatchQuery, read: MatchRead) -> None:
         data = read.data

@@ -1,9 +1,13 @@
 """``PeopleWriter`` over ``ports.SalesforceApi``: Account lookup, people lookup, Contact/Lead creation.
 
 - ``create``: one sObject Collections request (``allOrNone: false``) for every new Contact
-  and Lead. A record refused by a duplicate rule comes back with DUPLICATES_DETECTED and
-  the matching records under ``duplicateResult`` (``duplicateResut`` in real captures:
-  both are read) → ``matchResults[].matchRecords[].record.Id``.
+  and Lead. A record refused by a duplicate rule comes back with DUPLICATES_DETECTED. When the
+  error names the matching records (``duplicateResult``/``duplicateResut`` →
+  ``matchResults[].matchRecords[].record.Id``; single-record saves do, collections do not)
+  that record is reused. Otherwise the existing person is looked up by email (one composite,
+  ``find_people``) and reused; a record whose email nobody has was refused by a fuzzy rule, and
+  is sent again once with ``Sforce-Duplicate-Rule-Header: allowSave=true``: a rule set to
+  *Allow* (with an alert) saves it, a *Block* rule refuses it again (reported as failed).
 - ``find_accounts``: one query, ``Website LIKE '%domain%'`` or ``Name IN (...)``; the exact
   domain/name comparison is done by ``domain.contact_plan`` on what comes back.
 - ``find_people``: one composite (Contacts and unconverted Leads by email), used only when a
@@ -12,12 +16,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from simple_salesforce import format_soql
 
 from callsync.adapters.salesforce_answers import reads_answers
-from callsync.adapters.salesforce_api import query_subrequest
+from callsync.adapters.salesforce_api import MAX_COLLECTION_RECORDS, all_records, query_subrequest
 from callsync.adapters.salesforce_errors import classify, error_items, raise_for_subresponses
 from callsync.domain.contact_plan import NewRecord
 from callsync.errors import RetryableError
@@ -28,6 +33,7 @@ from callsync.ports.people import SaveOutcome
 LOOKUP_TERMS = 20  # emails per people-lookup query
 LOOKUP_SOQL_CHARS = 6000  # an Account lookup statement stays below this (its URI far below 16 KB)
 _ID_OBJECTS = {"003": "Contact", "00Q": "Lead", "001": "Account"}
+DUPLICATE_RULE_HEADER = "Sforce-Duplicate-Rule-Header"
 
 
 def duplicate_of(error: dict[str, Any], default_object: str) -> tuple[str, str] | None:
@@ -117,7 +123,7 @@ class SalesforcePeopleWriter:
             }
             answers = self._api.composite([query_subrequest(ref, q) for ref, q in queries.items()])
             raise_for_subresponses(answers)
-            by_ref = {a.get("referenceId"): (a.get("body") or {}).get("records") or [] for a in answers}
+            by_ref = {a.get("referenceId"): all_records(self._api, a.get("body") or {}) for a in answers}
             for ref, obj in (("contacts", "Contact"), ("leads", "Lead")):  # Contacts win over Leads
                 for r in sorted(by_ref.get(ref, []), key=lambda r: r["Id"]):
                     email = str(r.get("Email") or "").lower()
@@ -127,7 +133,42 @@ class SalesforcePeopleWriter:
 
     @reads_answers("the Contact/Lead creation")
     def create(self, records: list[NewRecord]) -> list[SaveOutcome]:
+        """One collections request; more only for records a duplicate rule refused (see module doc)."""
         if not records:
             return []
         results = self._api.create_records([r.payload() for r in records], all_or_none=False)
-        return [interpret(result, record.object) for record, result in zip(records, results, strict=True)]
+        outcomes = [interpret(result, record.object) for record, result in zip(records, results, strict=True)]
+        unnamed = [i for i, o in enumerate(outcomes)
+                   if o.error_code == "DUPLICATES_DETECTED" and o.duplicate_of is None]
+        if not unnamed:
+            return outcomes
+        found = self.find_people(list(dict.fromkeys(records[i].person.email.lower() for i in unnamed)))
+        alerts: list[int] = []
+        for i in unnamed:
+            existing = found.get(records[i].person.email.lower())
+            if existing is not None:
+                outcomes[i] = replace(outcomes[i], duplicate_of=existing)
+            else:
+                alerts.append(i)
+        if alerts:
+            saved = self._create_allowing_duplicates([records[i] for i in alerts])
+            for i, result in zip(alerts, saved, strict=True):
+                outcomes[i] = interpret(result, records[i].object)
+        return outcomes
+
+    def _create_allowing_duplicates(self, records: list[NewRecord]) -> list[dict[str, Any]]:
+        """Create past *alert* duplicate rules (``allowSave=true``); a *block* rule still refuses.
+
+        One composite per 200 records: a collections subrequest carries the header in its
+        ``httpHeaders``.
+        """
+        results: list[dict[str, Any]] = []
+        for start in range(0, len(records), MAX_COLLECTION_RECORDS):
+            chunk = records[start : start + MAX_COLLECTION_RECORDS]
+            sub = {"method": "POST", "url": "composite/sobjects", "referenceId": "people",
+                   "httpHeaders": {DUPLICATE_RULE_HEADER: "allowSave=true"},
+                   "body": {"allOrNone": False, "records": [r.payload() for r in chunk]}}
+            answers = self._api.composite([sub])
+            raise_for_subresponses(answers, methods={"people": "POST"})
+            results += list(answers[0].get("body") or [])
+        return results

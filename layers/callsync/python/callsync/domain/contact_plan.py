@@ -12,12 +12,15 @@ Rules (docs/matching.md, "Contact creation"):
 - With an Account: a Contact under it. Without: a Lead.
 - Names: the last word of the name is LastName, the rest FirstName; no name → LastName is
   the email's local part. Lead.Company: the company name above, else the email's domain.
+- A personal email address (``PERSONAL_DOMAINS`` plus the settings' ``personal_domains``) says
+  nothing about the company: with no company name it is not created at all (``uncreatable``
+  gives the reason) rather than becoming a Lead whose Company is "gmail.com".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,8 +69,11 @@ def company_key(name: str | None) -> str | None:
     return key or None
 
 
-def is_personal_domain(domain: str) -> bool:
-    return domain.lower() in PERSONAL_DOMAINS
+def is_personal_domain(domain: str, extra: Iterable[str] = ()) -> bool:
+    """A mailbox provider's domain (built-in list, plus ``extra`` from the settings), subdomains included."""
+    domain = domain.strip().lower()
+    listed = PERSONAL_DOMAINS.union(d.strip().lower() for d in extra)
+    return any(domain == d or domain.endswith("." + d) for d in listed if d)
 
 
 def company_name(person: Person, event_company: Company | None) -> str | None:
@@ -84,7 +90,9 @@ def company_name(person: Person, event_company: Company | None) -> str | None:
     return None
 
 
-def find_account(person: Person, company: str | None, accounts: Iterable[AccountInfo]) -> AccountInfo | None:
+def find_account(
+    person: Person, company: str | None, accounts: Iterable[AccountInfo], personal_domains: Iterable[str] = ()
+) -> AccountInfo | None:
     """The Account of the person's company, by Website domain first, then by Name; None if none.
 
     Several Accounts matching the same way: the first in ``accounts`` order wins (callers list
@@ -92,7 +100,7 @@ def find_account(person: Person, company: str | None, accounts: Iterable[Account
     """
     listed = list(accounts)
     domain = email_domain(person.email)
-    if not is_personal_domain(domain):
+    if not is_personal_domain(domain, personal_domains):
         for account in listed:
             if website_domain(account.website) == domain:
                 return account
@@ -128,24 +136,79 @@ class NewRecord:
         return {"attributes": {"type": self.object}, **self.fields}
 
 
-def unmatched(people: Iterable[Person], accounts: Iterable[AccountInfo], event_company: Company | None) -> list[Person]:
+@dataclass(frozen=True)
+class Skipped:
+    """A participant no record is created for, and why (for the report)."""
+
+    person: Person
+    reason: str
+
+
+@dataclass
+class PeoplePlan:
+    records: list[NewRecord] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def uncreatable(person: Person, event_company: Company | None, personal_domains: Iterable[str] = ()) -> str | None:
+    """Why no Contact or Lead may be created for the person, or None when one may.
+
+    A personal email address with no company name (the participant's, or the event's company
+    when its domain is the email's) would make a Lead whose Company is the mailbox provider.
+    """
+    domain = email_domain(person.email)
+    if is_personal_domain(domain, personal_domains) and company_name(person, event_company) is None:
+        return (f"{person.email}: a personal email address ({domain}) and no company given, so no Contact or "
+                "Lead was created; add the person in Salesforce, or send their company with the call")
+    return None
+
+
+def creatable(
+    people: Iterable[Person], event_company: Company | None, personal_domains: Iterable[str] = ()
+) -> tuple[list[Person], list[Skipped]]:
+    """(people a record may be created for, the others with the reason), in the given order."""
+    kept: list[Person] = []
+    skipped: list[Skipped] = []
+    for person in people:
+        reason = uncreatable(person, event_company, personal_domains)
+        if reason is None:
+            kept.append(person)
+        else:
+            skipped.append(Skipped(person, reason))
+    return kept, skipped
+
+
+def unmatched(
+    people: Iterable[Person],
+    accounts: Iterable[AccountInfo],
+    event_company: Company | None,
+    personal_domains: Iterable[str] = (),
+) -> list[Person]:
     """The new people whose domain/company matches none of the Accounts already known."""
     known = list(accounts)
-    return [p for p in people if find_account(p, company_name(p, event_company), known) is None]
+    return [p for p in people
+            if find_account(p, company_name(p, event_company), known, personal_domains) is None]
 
 
-def needs_lookup(people: Iterable[Person], accounts: Iterable[AccountInfo], event_company: Company | None) -> bool:
+def needs_lookup(
+    people: Iterable[Person],
+    accounts: Iterable[AccountInfo],
+    event_company: Company | None,
+    personal_domains: Iterable[str] = (),
+) -> bool:
     """True when some new person's domain/company matches none of the Accounts already known."""
-    return bool(unmatched(people, accounts, event_company))
+    return bool(unmatched(people, accounts, event_company, personal_domains))
 
 
-def lookup_terms(people: Iterable[Person], event_company: Company | None) -> tuple[list[str], list[str]]:
+def lookup_terms(
+    people: Iterable[Person], event_company: Company | None, personal_domains: Iterable[str] = ()
+) -> tuple[list[str], list[str]]:
     """(domains, company names) to look Accounts up by; personal domains excluded."""
     domains: dict[str, None] = {}
     names: dict[str, None] = {}
     for p in people:
         domain = email_domain(p.email)
-        if not is_personal_domain(domain):
+        if not is_personal_domain(domain, personal_domains):
             domains.setdefault(domain, None)
         name = company_name(p, event_company)
         if name:
@@ -153,22 +216,44 @@ def lookup_terms(people: Iterable[Person], event_company: Company | None) -> tup
     return list(domains), list(names)
 
 
+def plan_people(
+    people: Iterable[Person],
+    accounts: Iterable[AccountInfo],
+    event_company: Company | None,
+    personal_domains: Iterable[str] = (),
+) -> PeoplePlan:
+    """A Contact (under the matching Account) or a Lead for each person who may be created, in the
+    given order; the others in ``skipped`` with the reason."""
+    known = list(accounts)
+    kept, skipped = creatable(people, event_company, personal_domains)
+    return PeoplePlan(records=[_record(p, known, event_company, personal_domains) for p in kept], skipped=skipped)
+
+
 def plan_records(
-    people: Iterable[Person], accounts: Iterable[AccountInfo], event_company: Company | None
+    people: Iterable[Person],
+    accounts: Iterable[AccountInfo],
+    event_company: Company | None,
+    personal_domains: Iterable[str] = (),
 ) -> list[NewRecord]:
-    """A Contact (under the matching Account) or a Lead for each person, in the given order."""
+    """A record for every person given (no ``uncreatable`` check: callers leave those people out
+    before claiming them, as MatchOpportunity does; ``plan_people`` checks and says why)."""
     known = list(accounts)
     plan: list[NewRecord] = []
     for person in people:
-        company = company_name(person, event_company)
-        account = find_account(person, company, known)
-        first, last = split_name(person.name, person.email)
-        fields: dict[str, str] = {"LastName": last, "Email": person.email}
-        if first:
-            fields["FirstName"] = first
-        if account is not None:
-            plan.append(NewRecord(person, "Contact", {**fields, "AccountId": account.id}, account))
-        else:
-            lead_company = (company or email_domain(person.email))[:COMPANY_MAX]
-            plan.append(NewRecord(person, "Lead", {**fields, "Company": lead_company}))
+        plan.append(_record(person, known, event_company, personal_domains))
     return plan
+
+
+def _record(
+    person: Person, accounts: list[AccountInfo], event_company: Company | None, personal_domains: Iterable[str]
+) -> NewRecord:
+    company = company_name(person, event_company)
+    account = find_account(person, company, accounts, personal_domains)
+    first, last = split_name(person.name, person.email)
+    fields: dict[str, str] = {"LastName": last, "Email": person.email}
+    if first:
+        fields["FirstName"] = first
+    if account is not None:
+        return NewRecord(person, "Contact", {**fields, "AccountId": account.id}, account)
+    lead_company = (company or email_domain(person.email))[:COMPANY_MAX]
+    return NewRecord(person, "Lead", {**fields, "Company": lead_company})

@@ -183,8 +183,14 @@ def _index(data: MatchInput) -> _Resolved:
     return _Resolved(contacts, leads)
 
 
-def match_call(roster: Roster, internal_domains: Iterable[str], data: MatchInput) -> MatchResult:
-    """Apply the participant and association rules; current values, candidates and report are left empty."""
+def match_call(
+    roster: Roster, internal_domains: Iterable[str], data: MatchInput, assignee_emails: Iterable[str] = ()
+) -> MatchResult:
+    """Apply the participant and association rules; current values, candidates and report are left empty.
+
+    ``assignee_emails``: the action items' assignees (normalized); the active Users among them who
+    were not on the call are listed in ``assignees``.
+    """
     users = {u.email.lower(): u for u in sorted(data.users, key=lambda u: u.id)}
     split = split_participants(roster, internal_domains, users)
     index = _index(data)
@@ -272,13 +278,15 @@ def match_call(roster: Roster, internal_domains: Iterable[str], data: MatchInput
                 object="Contact",
                 id=row.id,
                 account_id=row.account_id,
+                is_host=a.is_host,
             )
         lead = index.leads_by_email.get(a.email)
         if lead is not None:
             return Person(
-                email=a.email, name=lead.name or a.name, company=lead.company or a.company, object="Lead", id=lead.id
+                email=a.email, name=lead.name or a.name, company=lead.company or a.company, object="Lead", id=lead.id,
+                is_host=a.is_host,
             )
-        return Person(email=a.email, name=a.name, company=a.company)
+        return Person(email=a.email, name=a.name, company=a.company, is_host=a.is_host)
 
     internal = []
     for a in split.internal:
@@ -303,7 +311,12 @@ def match_call(roster: Roster, internal_domains: Iterable[str], data: MatchInput
         primary = contact_people[0]
     host = next((p for p in internal if p.is_host), None)
 
+    on_call = set(roster.emails)
+    wanted = dict.fromkeys(e for e in assignee_emails if e not in on_call)
+    assignees = [Person(email=e, name=users[e].name, object="User", id=users[e].id) for e in wanted if e in users]
+
     result = MatchResult(
+        assignees=assignees,
         internal=internal,
         external=external,
         skipped_emails=list(roster.skipped),

@@ -7,9 +7,10 @@ Rules (docs/matching.md, "Participants"):
   company win.
 - A malformed email (no single ``@``, blanks, no dot in the domain, characters SOQL or
   Salesforce would not store as an email) is skipped with a warning; it never fails the call.
-- The host is a participant even when the event forgot to list them, and is always internal.
+- The host is a participant even when the event forgot to list them.
 - Internal: the email's domain is one of ``internal_domains`` (exact domain; subdomains of an
   internal domain count too), or an *active* Salesforce User has that email. External: everyone else.
+  The host follows the same rule: a meeting hosted by the customer has an external host.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def build_roster(call: CallProcessed) -> Roster:
         roster.warnings.append(f"the host's email is malformed and was skipped: {call.host_email!r}")
     elif host not in by_email:
         roster.attendees.insert(0, Attendee(email=host, is_host=True))
-        roster.warnings.append(f"the host {host} was not listed among the participants; added as internal")
+        roster.warnings.append(f"the host {host} was not listed among the participants; added")
     return roster
 
 
@@ -118,8 +119,8 @@ def is_internal_domain(domain: str, internal_domains: Iterable[str]) -> bool:
 
 
 def looks_internal(attendee: Attendee, internal_domains: Iterable[str]) -> bool:
-    """Internal without asking Salesforce: the host, or an internal email domain."""
-    return attendee.is_host or is_internal_domain(email_domain(attendee.email), internal_domains)
+    """Internal without asking Salesforce: an internal email domain (host or not)."""
+    return is_internal_domain(email_domain(attendee.email), internal_domains)
 
 
 @dataclass
@@ -131,7 +132,7 @@ class Split:
 def split_participants(
     roster: Roster, internal_domains: Iterable[str], active_user_emails: Mapping[str, object] | Iterable[str]
 ) -> Split:
-    """Internal (host, internal domain, or an active Salesforce User's email) vs external."""
+    """Internal (internal domain, or an active Salesforce User's email) vs external; the host too."""
     domains = [d.strip().lower() for d in internal_domains]
     users = {e.lower() for e in active_user_emails}
     internal: list[Attendee] = []

@@ -42,6 +42,7 @@ from callsync.models.describe import NUMBER_TYPES, TEXT_TYPES, FieldDescribe
 
 SINGLE_LINE_TEXT_TYPES = frozenset({"string", "url", "email", "phone"})
 LIST_SEPARATOR = "; "
+NO_VALUE = "no value in this call"  # the note of a mapped field the call gives nothing for
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NUMBER = re.compile(
     r"^(?P<sign>[-+]?)\s*[$€£¥]?\s*(?P<digits>\d[\d,_ ]*(?:\.\d+)?|\.\d+)\s*(?P<suffix>[kKmMbB%])?$"
@@ -74,7 +75,7 @@ def is_empty(value: Any) -> bool:
 def coerce_value(raw: Any, field: FieldDescribe) -> Coerced:
     """The insight value ``raw`` as a valid value of ``field`` (see the module docstring)."""
     if is_empty(raw):
-        return Coerced(None, ("no value in this call",))
+        return Coerced(None, (NO_VALUE,))
     if _non_finite(raw):
         return Coerced(None, (f"dropped {_as_text(raw)!r}: not a finite number",))
     kind = field.type
@@ -123,7 +124,7 @@ def _text(raw: Any, field: FieldDescribe) -> Coerced:
     if field.type in SINGLE_LINE_TEXT_TYPES:
         text = " ".join(text.split())
     if not text:
-        return Coerced(None, ("no value in this call",))
+        return Coerced(None, (NO_VALUE,))
     if field.type == "email" and not _EMAIL.match(text):
         return Coerced(None, (f"dropped {text!r}: not an email address",))
     return Coerced(text)

@@ -20,4 +20,5 @@ class ActivityResult(BaseModel):
     unlinked_contacts: list[str] = Field(default_factory=list)  # emails not linked (no Shared Activities)
     linked_contact_ids: list[str] = Field(default_factory=list)  # WhoId and Task/EventRelation contacts
     deduped_with: str | None = None  # how an existing activity was found: ledger | candidates | lookup
-    report: StepReport = Field(default_factory=lambda: StepReport(step="LogActivity"))
+    # The step's report goes to the ledger, not into the execution's state (domain.state_budget).
+    report: StepReport = Field(default_factory=lambda: StepReport(step="LogActivity"), exclude=True)

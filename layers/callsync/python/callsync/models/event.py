@@ -6,7 +6,17 @@ import math
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import (
+    AnyUrl,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 InsightValue = str | int | float | list[str]
 
@@ -52,6 +62,24 @@ class Company(_Model):
     url: AnyUrl | None = None
 
 
+_SALESFORCE_ID = r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$"
+
+
+class CrmOverrides(_Model):
+    """A manual association chosen upstream: it wins over the automatic match."""
+
+    opportunity_id: Annotated[str, Field(pattern=_SALESFORCE_ID)] | None = None
+    account_id: Annotated[str, Field(pattern=_SALESFORCE_ID)] | None = None
+
+    @model_validator(mode="after")
+    def _prefixes(self) -> CrmOverrides:
+        if self.opportunity_id and not self.opportunity_id.startswith("006"):
+            raise ValueError(f"opportunity_id {self.opportunity_id!r} is not an Opportunity id (006...)")
+        if self.account_id and not self.account_id.startswith("001"):
+            raise ValueError(f"account_id {self.account_id!r} is not an Account id (001...)")
+        return self
+
+
 class CallProcessed(_Model):
     """One processed call. A missing required field or a wrong type rejects the message."""
 
@@ -74,6 +102,8 @@ class CallProcessed(_Model):
     notes: str | None = None
     call_url: AnyUrl
     company: Company | None = None
+    private: StrictBool = False  # marked private upstream: excluded unless settings say otherwise
+    crm_overrides: CrmOverrides | None = None
 
     @field_validator("insights")
     @classmethod

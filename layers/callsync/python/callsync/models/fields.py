@@ -21,7 +21,8 @@ class FieldSyncResult(BaseModel):
     records_created: int = 0
     records_failed: int = 0  # targets that could not be written (permissions, rejected record)
     fields_skipped: int = 0  # mapped fields not written for a reason worth reading (hidden, read-only, ...)
-    report: StepReport = Field(default_factory=lambda: StepReport(step="SyncFields"))
+    # The step's report goes to the ledger, not into the execution's state (domain.state_budget).
+    report: StepReport = Field(default_factory=lambda: StepReport(step="SyncFields"), exclude=True)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,17 @@ StepProgress = Literal["pending", "finished"]
 ConsumerStatus = Literal["STARTED", "SKIPPED", "DUPLICATE", "REJECTED"]
 
 
+LEDGER_TEXT_CHARS = 4_000  # a longer text value is kept as its head and tail (a DynamoDB item holds 400 KB)
+
+
+def ledger_value(value: Any) -> Any:
+    """A field value as the ledger keeps it: long text as its first and last characters, with its length."""
+    if isinstance(value, str) and len(value) > LEDGER_TEXT_CHARS:
+        head, tail = value[: LEDGER_TEXT_CHARS // 2], value[-LEDGER_TEXT_CHARS // 4 :]
+        return f"{head}… [{len(value)} characters] …{tail}"
+    return value
+
+
 class FieldChange(BaseModel):
     field: str
     before: Any = None

@@ -60,6 +60,11 @@ class MatchResult(BaseModel):
     contacts: list[Person] = Field(default_factory=list)  # other external Contacts (not the primary)
     leads: list[Person] = Field(default_factory=list)
     unknown: list[Person] = Field(default_factory=list)  # external, found neither as Contact nor Lead
+    # External people found neither as Contact nor Lead for whom no record may be created (a personal
+    # email address and no company: domain.contact_plan.uncreatable); the report says why.
+    not_created: list[Person] = Field(default_factory=list)
+    # Active Users named as an action item's assignee who were not on the call (they own their follow-ups).
+    assignees: list[Person] = Field(default_factory=list)
     accounts_seen: list[AccountInfo] = Field(default_factory=list)  # for contact creation's Account match
     reason: str = ""
     # How the Opportunity was chosen: link is primary | role | account; tier is 1 (open before the
@@ -75,7 +80,8 @@ class MatchResult(BaseModel):
     activity_candidates: list[dict[str, Any]] | None = None
     # When the read-ahead's request went out (UTC); None when nothing was read (older payloads too).
     read_at: datetime | None = None
-    report: StepReport = Field(default_factory=lambda: StepReport(step="MatchOpportunity"))
+    # The step's report goes to the ledger, not into the execution's state (domain.state_budget).
+    report: StepReport = Field(default_factory=lambda: StepReport(step="MatchOpportunity"), exclude=True)
 
 
 class ContactsResult(BaseModel):
@@ -88,4 +94,5 @@ class ContactsResult(BaseModel):
     def people(self) -> list[Person]:
         """Every Contact/Lead this step resolved, to be linked to the activity."""
         return [*self.created, *self.reused]
-    report: StepReport = Field(default_factory=lambda: StepReport(step="CreateContacts"))
+    # The step's report goes to the ledger, not into the execution's state (domain.state_budget).
+    report: StepReport = Field(default_factory=lambda: StepReport(step="CreateContacts"), exclude=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Policy = Literal["default", "append", "overwrite", "fill_empty", "union", "skip"]
 ActivityMode = Literal["tasks", "events", "smart"]
@@ -64,6 +64,43 @@ class WinLoss(_Model):
     lookback_days: int = Field(default=7, ge=1)
 
 
+def _domain_list(values: list[str], what: str) -> list[str]:
+    """Domains compared case-insensitively: stripped, lower-cased, a leading ``@`` dropped, no duplicates."""
+    cleaned: dict[str, None] = {}
+    for raw in values:
+        domain = raw.strip().lower().removeprefix("@")
+        if not domain or "@" in domain or " " in domain or "." not in domain:
+            raise ValueError(f"{what}: {raw!r} is not a domain (e.g. example.com)")
+        cleaned.setdefault(domain, None)
+    return list(cleaned)
+
+
+class Exclusions(_Model):
+    """Calls that write nothing to Salesforce (the run ends SKIPPED with the reason)."""
+
+    internal_only: bool = True  # no external participant
+    private: bool = True  # the event is marked ``private``
+    domains: list[str] = Field(default_factory=list)  # a participant of one of these domains (or a subdomain)
+    title_keywords: list[str] = Field(default_factory=list)  # case-insensitive, anywhere in the title
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, values: list[str]) -> list[str]:
+        return _domain_list(values, "exclusions.domains")
+
+    @field_validator("title_keywords")
+    @classmethod
+    def _keywords(cls, values: list[str]) -> list[str]:
+        cleaned = [" ".join(v.split()) for v in values]
+        if any(not v for v in cleaned):
+            raise ValueError("exclusions.title_keywords: a keyword cannot be empty")
+        return cleaned
+
+
+class ApiBudget(_Model):
+    max_share: float = Field(default=0.8, gt=0, le=1)  # of the org's daily API allocation
+
+
 class OrgSettings(_Model):
     org_id: str = Field(min_length=1)
     internal_domains: list[str] = Field(default_factory=list)
@@ -79,6 +116,18 @@ class OrgSettings(_Model):
     prep_fields: list[str] = Field(default_factory=list)
     email_context: EmailContext = Field(default_factory=EmailContext)
     win_loss: WinLoss = Field(default_factory=WinLoss)
+    # Version 1.1
+    exclusions: Exclusions = Field(default_factory=Exclusions)
+    protect_human_edits: bool = True
+    api_budget: ApiBudget = Field(default_factory=ApiBudget)
+    preview: bool = False
+    # Domains of personal mailboxes added to the built-in list (domain.contact_plan.PERSONAL_DOMAINS).
+    personal_domains: list[str] = Field(default_factory=list)
+
+    @field_validator("personal_domains")
+    @classmethod
+    def _personal_domains(cls, values: list[str]) -> list[str]:
+        return _domain_list(values, "personal_domains")
 
     @property
     def internal_domain_set(self) -> frozenset[str]:

@@ -24,7 +24,7 @@ class MappedFields:
 class MatchQuery:
     """What to read for one call."""
 
-    emails: tuple[str, ...]  # every valid participant (Users are looked up for all)
+    emails: tuple[str, ...]  # every valid participant, then the action items' assignees (Users are looked up for all)
     external_emails: tuple[str, ...]  # the ones that do not look internal (Contacts/Leads/Opportunities)
     started_at: datetime
     fields: MappedFields = MappedFields()

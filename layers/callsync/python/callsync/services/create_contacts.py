@@ -29,7 +29,7 @@ import random
 import time
 from collections.abc import Callable
 
-from callsync.domain.contact_plan import NewRecord, lookup_terms, plan_records, unmatched
+from callsync.domain.contact_plan import NewRecord, creatable, lookup_terms, plan_records, unmatched
 from callsync.errors import ConcurrentUpdate, RetryableError
 from callsync.models.ledger import FieldChange, RecordChange, record_url_or_none
 from callsync.models.match import ContactsResult, MatchResult, Person
@@ -88,7 +88,9 @@ class CreateContacts:
                     f"contact creation is off: {len(match.unknown)} unknown participant(s) not created"
                 )
             return self._finish(state, result)
-        people = _unique(match.unknown)
+        people, skipped = creatable(_unique(match.unknown), call.company, state.settings.personal_domains)
+        for left_out in skipped:  # MatchOpportunity leaves them out already; an older match payload may not
+            result.report.warnings.append(f"{left_out.person.email}: no Contact or Lead created: {left_out.reason}")
         if not people:
             return self._finish(state, result)
 
@@ -164,12 +166,13 @@ class CreateContacts:
     ) -> None:
         call = state.call
         accounts = [a for a in [match.account, *match.accounts_seen] if a is not None]
-        missing = unmatched(people, accounts, call.company)
+        personal = state.settings.personal_domains
+        missing = unmatched(people, accounts, call.company, personal)
         if missing:
-            domains, names = lookup_terms(missing, call.company)
+            domains, names = lookup_terms(missing, call.company, personal)
             if domains or names:
                 accounts += self._writer.find_accounts(domains, names)
-        plan = plan_records(people, accounts, call.company)
+        plan = plan_records(people, accounts, call.company, personal)
         outcomes = self._writer.create(plan)
         retry: Exception | None = None
         for record, outcome in zip(plan, outcomes, strict=True):

@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callsync.domain.activity_kind import activity_kind, candidate_subjects
+from callsync.domain.contact_plan import creatable
+from callsync.domain.follow_ups import assignee_emails, owner_fallbacks
 from callsync.domain.matching import match_call
 from callsync.domain.participants import build_roster, looks_internal
+from callsync.domain.state_budget import bounded_candidates, bounded_values
 from callsync.models.describe import ObjectDescribe, is_api_name
 from callsync.models.ledger import RecordChange, StepReport, record_url_or_none
 from callsync.models.match import MatchResult
@@ -109,8 +112,9 @@ class MatchOpportunity:
         # Cold describes of this step and the later ones in one request (DescribeSource caches them).
         fields, _hidden, described = visible_mapped_fields(state, self._describes, later_step_objects(state))
         kind = activity_kind(settings, call)
+        assignees = assignee_emails(call) if settings.task_sync.enabled else []
         query = MatchQuery(
-            emails=tuple(roster.emails),
+            emails=tuple(dict.fromkeys([*roster.emails, *assignees])),
             external_emails=tuple(a.email for a in roster.attendees if not looks_internal(a, domains)),
             started_at=call.started_at_utc,
             fields=fields,
@@ -121,11 +125,22 @@ class MatchOpportunity:
         )
         read_at = self._clock()  # before the request: anything written before this is in the read
         read = self._reader.read(query)
-        result = match_call(roster, domains, read.data)
+        result = match_call(roster, domains, read.data, assignees)
+        warnings = list(roster.warnings)
+        if settings.contact_creation.enabled:
+            result.unknown, skipped = creatable(result.unknown, call.company, settings.personal_domains)
+            result.not_created = [s.person for s in skipped]
+            warnings += [s.reason for s in skipped]
+        if settings.task_sync.enabled:
+            warnings += owner_fallbacks(call, result)
         result.read_at = read_at
-        result.current_values = _current_values(result, read.values)
-        result.activity_candidates = read.activities
-        result.report = self._report(result, roster.warnings)
+        result.current_values, left_out = bounded_values(_current_values(result, read.values))
+        result.activity_candidates = bounded_candidates(read.activities)
+        if left_out:
+            result.report.warnings.append(
+                f"{left_out} long field value(s) not carried to SyncFields (the execution state stays small): "
+                "SyncFields reads them itself")
+        result.report = self._report(result, warnings)
         self._ledger.record_step(call.call_key, result.report)
         return result
 

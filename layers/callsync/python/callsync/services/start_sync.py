@@ -6,6 +6,8 @@ Decisions, in order (each one is recorded in the ledger, so nothing is lost):
   once with the reason as a message attribute, and the message is acknowledged (retrying cannot help);
 - the org has no (valid) settings → ``REJECTED`` the same way, the reason names the org;
 - ``autosync: false`` → ``SKIPPED``;
+- excluded by the settings' ``exclusions`` (private, title keyword, domain, internal-only;
+  ``domain.exclusions``) → ``SKIPPED`` with the reason: no execution, nothing written to Salesforce;
 - the call is over the input limits (``domain.input_limits``): trimmed, with the notes as the
   report's warnings, or ``REJECTED`` naming the field;
 - an execution named after org, call and revision already exists → ``DUPLICATE`` (nothing starts);
@@ -25,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from callsync.domain import input_limits
+from callsync.domain.exclusions import exclusion_reason
 from callsync.errors import InvalidEvent, InvalidSettings, PermanentError, SettingsNotFound
 from callsync.models.event import call_key as event_call_key
 from callsync.models.ledger import ConsumerStatus, DeliveryReport
@@ -122,7 +125,7 @@ def _now() -> str:
 
 
 class StartSync:
-    """validate → settings → autosync? → StartExecution(name = org-call-revision)."""
+    """validate → settings → autosync? → excluded? → StartExecution(name = org-call-revision)."""
 
     def __init__(
         self,
@@ -167,6 +170,9 @@ class StartSync:
             return self._record(
                 call.call_key, status="SKIPPED", reason=f"autosync is off for org {call.org_id}", **base
             )
+        excluded = exclusion_reason(call, settings)
+        if excluded is not None:
+            return self._record(call.call_key, status="SKIPPED", reason=excluded, **base)
         try:  # trimmed to fit (notes in the report), or refused naming the field
             admitted = input_limits.admit(call.model_dump(mode="json"), settings=settings.model_dump(mode="json"),
                                           message_id=message.message_id)

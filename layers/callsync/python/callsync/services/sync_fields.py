@@ -39,7 +39,7 @@ from callsync.domain.value_coercion import coerce_value
 from callsync.errors import RetryableError
 from callsync.models.describe import FieldDescribe, ObjectDescribe
 from callsync.models.fields import FieldSyncResult, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
-from callsync.models.ledger import FieldChange, RecordAction, RecordChange, StepReport, record_url
+from callsync.models.ledger import FieldChange, RecordAction, RecordChange, StepReport, ledger_value, record_url
 from callsync.models.state import SyncState
 from callsync.ports import DescribeSource, Leases, Ledger
 from callsync.ports.fields import FieldStore
@@ -296,8 +296,9 @@ class SyncFields:
             before = plan.current.get(fd.name.lower())
             decision: Decision = decide(fd, before, value, policy=job.policy, call_date=call_date)
             notes = (*plan.pending_notes.get(index, ()), *decision.notes)
-            plan.changes.append(FieldChange(field=fd.name, before=before, after=decision.after,
-                                            policy=decision.policy, note=_note(job, notes)))
+            plan.changes.append(FieldChange(field=fd.name, before=ledger_value(before),
+                                            after=ledger_value(decision.after), policy=decision.policy,
+                                            note=_note(job, notes)))
             if decision.write:
                 plan.values[fd.name] = decision.after
                 plan.current[fd.name.lower()] = decision.after
