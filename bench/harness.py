@@ -127,8 +127,20 @@ class StepHarness:
             result = json.loads(json.dumps(fn.invoke(body)))
             seconds = time.perf_counter() - started
         used = self.emu.api_requests - before
-        own = int(result["report"]["api_requests"]) if reported else None
+        own = self._reported_requests(payload, step) if reported else None
         return result, StepMeasure(step, seconds, used, own, dict(calls))
+
+    def _reported_requests(self, payload: dict[str, Any], step: str) -> int:
+        """What the step recorded in the ledger as its request count (its report is the ledger's, not the state's)."""
+        from callsync.adapters.dynamodb_ledger import DynamoDbLedger
+        from callsync.models.event import call_key
+
+        assert self.stack is not None
+        call = payload["call"]
+        key = call_key(call["org_id"], call["call_id"], int(call.get("revision") or 1))
+        entries = DynamoDbLedger(self.stack.table("LedgerTable")).entries(key)
+        report = next(e.report for e in entries if e.report is not None and e.report.step == step)
+        return report.api_requests
 
     def run_call(self, event: dict[str, Any]) -> CallMeasure:
         """MatchOpportunity → CreateContacts → SyncFields → LogActivity → RecordOutcome(SUCCEEDED)."""

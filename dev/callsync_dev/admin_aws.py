@@ -55,3 +55,27 @@ def local_aws(config: Config | None = None) -> Iterator[Any]:
 def has_aws_credentials() -> bool:
     """True when boto3 finds credentials (then the admin commands use real AWS)."""
     return boto3.session.Session().get_credentials() is not None
+
+
+def stack_outputs(stack_name: str | None = None) -> dict[str, str]:
+    """The deployed stack's outputs (``CALLSYNC_STACK``, default ``callsync``), with the default AWS session."""
+    import os
+
+    name = stack_name or os.environ.get("CALLSYNC_STACK", "callsync")
+    (stack,) = boto3.session.Session().client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+
+
+def deployed_replay_resources(stack_name: str | None = None) -> dict[str, Any]:
+    """What ``callsync replay`` needs from the deployed stack: its tables, state machine alias and DLQ."""
+    outputs = stack_outputs(stack_name)
+    session = boto3.session.Session()
+    dynamodb = session.resource("dynamodb")
+    return {
+        "ledger_table": dynamodb.Table(outputs["LedgerTableName"]),
+        "settings_table": dynamodb.Table(outputs["SettingsTableName"]),
+        "sfn": session.client("stepfunctions"),
+        "state_machine_arn": outputs["PostCallSyncAliasArn"],
+        "sqs": session.client("sqs"),
+        "dlq_url": outputs["CallProcessedDLQUrl"],
+    }

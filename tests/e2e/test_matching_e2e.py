@@ -96,3 +96,22 @@ def test_two_calls_with_the_same_new_person_create_one_contact(tmp_path: Path) -
     actions = sorted(c["action"] for e in contacts_steps for c in e["changes"])
     assert actions == ["created", "reused"]
     assert {c["id"] for e in contacts_steps for c in e["changes"]} == {sam["Id"]}
+
+
+def test_a_role_only_on_an_old_closed_deal_still_finds_the_accounts_open_deal(tmp_path: Path) -> None:
+    # Given Raj (on the call) whose only contact role is on last year's closed-lost pilot, and Globex's open
+    # rollout deal with no role for anyone on the call (Jane is not on this call)
+    from callsync_dev.runner import DEMO_ORG
+
+    org = load(DEMO_ORG)
+    org["records"]["OpportunityContactRole"] = [
+        r for r in org["records"]["OpportunityContactRole"] if r["OpportunityId"] == "opp-globex-2025"]
+    event = load(DEMO_EVENT)
+    event["participants"] = [p for p in event["participants"] if p["email"] != "jane.doe@globex.com"]
+    # When the call runs
+    result = run([write_event(tmp_path, "call", event)], org=org)
+    # Then the call's Event is linked to the Account's open deal
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
+    rollout = next(r for r in records(result, "Opportunity") if r["Name"].startswith("Globex - Sales call"))
+    event_rows = [e for e in records(result, "Event") if "rollout scoping" in e["Subject"]]
+    assert len(event_rows) == 1 and event_rows[0]["WhatId"] == rollout["Id"]

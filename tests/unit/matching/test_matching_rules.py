@@ -182,9 +182,8 @@ def test_tied_opportunity_wins_over_account_opportunity_even_when_less_active() 
     assert result.primary_contact is not None and result.primary_contact.id == "003J"
 
 
-def test_a_tied_but_ineligible_deal_still_keeps_account_deals_out() -> None:
+def test_a_tied_but_ineligible_deal_lets_the_accounts_deals_in() -> None:
     # Given Jane's only role is on a deal closed last year, and Globex has a new deal created after the call
-    # (the rule: account opportunities are candidates only when no opportunity is tied at all)
     data = MatchInput(
         started_at=CALL_START,
         contacts=contacts(),
@@ -196,9 +195,22 @@ def test_a_tied_but_ineligible_deal_still_keeps_account_deals_out() -> None:
     )
     # When matched
     result = run(data)
-    # Then nothing is matched: the tied deal is not eligible, and the untied one is not a candidate
-    assert result.opportunity is None
-    assert result.reason.startswith("No opportunity: none of the 1 candidate(s) is open")
+    # Then the Account's deal is chosen: no tied deal fits the call's timing, so the Account's deals are searched
+    assert result.opportunity is not None and result.opportunity.id == "006N"
+    assert result.link == "account" and result.tier == 3
+
+
+def test_a_tied_deal_that_fits_the_timing_still_beats_the_accounts_deals() -> None:
+    # Given Jane has a role on an open deal, and Globex has another open deal with more activity
+    data = MatchInput(
+        started_at=CALL_START,
+        contacts=contacts(),
+        roles=[RoleRow("006T", "003J", is_primary=False)],
+        opportunities=[opp("006T", created=timedelta(days=-60)), opp("006U", created=timedelta(days=-10))],
+    )
+    # When matched / Then the tied deal wins; the untied one is not even a candidate
+    result = run(data)
+    assert result.opportunity is not None and result.opportunity.id == "006T" and result.link == "role"
 
 
 def test_tied_opportunity_on_another_account_and_its_account() -> None:

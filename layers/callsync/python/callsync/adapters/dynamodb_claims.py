@@ -14,13 +14,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from callsync.adapters.dynamodb_items import from_item
+from callsync.adapters.dynamodb_items import conditional_failed, from_item
 from callsync.errors import ConcurrentUpdate
 from callsync.models.lease import ClaimTaken
-
-
-def _conditional_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoDbClaims:
@@ -40,7 +36,7 @@ class DynamoDbClaims:
                 )
                 return owner
             except ClientError as e:
-                if not _conditional_failed(e):
+                if not conditional_failed(e):
                     raise
             held = self.get(key)
             if held is not None:
@@ -61,7 +57,7 @@ class DynamoDbClaims:
                     ReturnValues="ALL_OLD",
                 )
             except ClientError as e:
-                if not _conditional_failed(e):
+                if not conditional_failed(e):
                     raise
                 held = self.get(key)
                 if held is None:
@@ -97,7 +93,7 @@ class DynamoDbClaims:
                 ExpressionAttributeValues=values,
             )
         except ClientError as e:
-            if _conditional_failed(e):
+            if conditional_failed(e):
                 raise ConcurrentUpdate(f"claim {key} is not held", code="claim") from e
             raise
 
@@ -111,7 +107,7 @@ class DynamoDbClaims:
                 ExpressionAttributeValues={":owner": owner},
             )
         except ClientError as e:
-            if not _conditional_failed(e):
+            if not conditional_failed(e):
                 raise
 
     def get(self, key: str) -> dict[str, Any] | None:

@@ -25,3 +25,9 @@ def from_item(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return bytes(value)
     return value
+
+
+def conditional_failed(error: Exception) -> bool:
+    """A ``ClientError`` of a conditional write whose condition did not hold."""
+    response = getattr(error, "response", None) or {}
+    return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")

@@ -16,13 +16,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from callsync.adapters.dynamodb_items import conditional_failed
 from callsync.models.lease import LeaseGrant
 
 STAMP_RETENTION_SECONDS = 86_400  # longer than any execution can run: an older stamp is before every read
-
-
-def _conditional_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoDbLeases:
@@ -45,7 +42,7 @@ class DynamoDbLeases:
                 ReturnValues="ALL_OLD",
             )
         except ClientError as e:
-            if _conditional_failed(e):
+            if conditional_failed(e):
                 return None
             raise
         previous = answer.get("Attributes") or {}
@@ -74,5 +71,5 @@ class DynamoDbLeases:
                 ExpressionAttributeValues={":o": owner, ":keep": keep},
             )
         except ClientError as e:
-            if not _conditional_failed(e):
+            if not conditional_failed(e):
                 raise

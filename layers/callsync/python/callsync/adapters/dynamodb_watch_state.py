@@ -23,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from callsync.adapters.dynamodb_items import from_item
+from callsync.adapters.dynamodb_items import conditional_failed, from_item
 from callsync.domain.closed_deals import DealState
 
 
@@ -58,7 +58,7 @@ class DynamoDbWatchState:
                 ExpressionAttributeValues=values,
             )
         except ClientError as e:
-            if e.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not conditional_failed(e):
                 raise  # a later watermark is already stored: nothing to do otherwise
 
     def deal(self, org_id: str, opportunity_id: str) -> DealState | None:

@@ -219,7 +219,7 @@ def match_call(
     chosen = best_candidate(tied_candidates)
     pool = tied_candidates
     account_ids = {row.account_id for rows in external_contacts.values() for row in rows if row.account_id}
-    if not tied_candidates:
+    if chosen is None:  # no deal tied through a contact role is eligible (or none exists): the Accounts' deals
         account_candidates = [
             Candidate(o, "account", timing_tier(o, data.started_at))
             for o in opportunities.values()

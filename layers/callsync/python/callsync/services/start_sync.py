@@ -140,7 +140,15 @@ class StartSync:
         self._executions = executions
         self._dead_letters = dead_letters
 
-    def handle(self, message: Message) -> Decision:
+    def replay(self, message: Message, attempt: int) -> Decision:
+        """Run a call again from its stored body, under the execution name ``<name>-replay<attempt>``.
+
+        Everything else is what ``handle`` does, with the settings as they are now (the cause of the failure
+        may have been fixed there). Every step is idempotent, so nothing already written is written twice.
+        """
+        return self.handle(message, name_suffix=f"-replay{attempt}")
+
+    def handle(self, message: Message, *, name_suffix: str = "") -> Decision:
         """Decide what happens to one message and record it.
 
         Raises:
@@ -158,6 +166,8 @@ class StartSync:
             return self._reject(message, e, org_id=call.org_id, call_id=call.call_id, revision=call.revision)
 
         name = execution_name(call.org_id, call.call_id, call.revision)
+        if name_suffix:  # a replay: never the name of a first delivery (those end in digits or -h<hex>)
+            name = name[: EXECUTION_NAME_MAX - len(name_suffix)] + name_suffix
         base: dict[str, Any] = {
             "message_id": message.message_id,
             "org_id": call.org_id,
@@ -256,6 +266,10 @@ class StepFunctionsExecutions:
         except self._client.exceptions.ExecutionAlreadyExists as e:
             raise ExecutionAlreadyExists(self.execution_arn(name)) from e
         return str(response["executionArn"])
+
+    def input_of(self, execution_arn: str) -> dict[str, Any]:
+        """The input an execution was started with (``ReplayCall``'s stored input)."""
+        return dict(json.loads(self._client.describe_execution(executionArn=execution_arn)["input"]))
 
     def execution_arn(self, name: str) -> str:
         """``arn:…:stateMachine:<sm>`` → ``arn:…:execution:<sm>:<name>``."""

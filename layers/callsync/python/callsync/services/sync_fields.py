@@ -28,50 +28,24 @@ Flow (see docs/field-sync.md):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
-
-from callsync.domain.field_policies import Decision, decide
-from callsync.domain.field_targets import Target, Unresolved, field_fix, object_fix, resolve_target, target_key
-from callsync.domain.value_coercion import coerce_value
+from callsync.domain.field_targets import Unresolved, resolve_target
 from callsync.errors import RetryableError
-from callsync.models.describe import FieldDescribe, ObjectDescribe
 from callsync.models.fields import FieldSyncResult, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
-from callsync.models.ledger import FieldChange, RecordAction, RecordChange, StepReport, ledger_value, record_url
+from callsync.models.ledger import RecordAction, RecordChange, StepReport, record_url
 from callsync.models.state import SyncState
 from callsync.ports import DescribeSource, Leases, Ledger
 from callsync.ports.fields import FieldStore
+from callsync.services.field_plan import (
+    FieldPlan,
+    check_access,
+    decide_plan,
+    plan_jobs,
+    report_unresolved,
+)
 from callsync.services.record_leases import WAIT_SECONDS, HeldLeases, holding
 
 STEP = "SyncFields"
-ACCOUNT_LINK_SOURCE = "company.url"
 CLOCK_SKEW_SECONDS = 1.0  # margin between a writer's clock (its lease stamp) and the match step's (read_at)
-
-
-@dataclass
-class _Job:
-    source: str  # "insight pain" or "company.url"
-    field: str
-    policy: str
-    raw: Any
-
-
-@dataclass
-class _Plan:
-    target: Target
-    describe: ObjectDescribe
-    jobs: list[tuple[_Job, FieldDescribe, Any]] = field(default_factory=list)  # job, field, coerced value
-    changes: list[FieldChange] = field(default_factory=list)
-    pending_notes: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    record_id: str | None = None
-    current: dict[str, Any] = field(default_factory=dict)  # lower-case API name -> value
-    values: dict[str, Any] = field(default_factory=dict)
-    failure: str | None = None
-    creating: bool = False
-    contended: bool = False  # a write was sent under the lease after the read-ahead: read it afresh
-    lease_key: str | None = None  # the record's lease, held from the read to the confirmed write
 
 
 class SyncFields:
@@ -101,19 +75,19 @@ class SyncFields:
         """
         report = StepReport(step=STEP)
         result = FieldSyncResult(report=report)
-        groups = self._jobs(state, report)
+        groups = plan_jobs(state, report)
         if not groups:
             return self._finish(state, result)
         objects = list(dict.fromkeys(obj for obj, _, _ in groups.values()))
         describes = self.describes.describe(objects)
 
-        plans: list[_Plan] = []
+        plans: list[FieldPlan] = []
         for obj, via, jobs in groups.values():
             target = resolve_target(obj, via, state.match, state.contacts, describes)
             if isinstance(target, Unresolved):
-                self._unresolved(target, jobs, result)
+                report_unresolved(target, jobs, result)
                 continue
-            plan = self._check_access(target, describes.get(target.object), jobs, result)
+            plan = check_access(target, describes.get(target.object), jobs, result)
             if plan is not None:
                 plans.append(plan)
 
@@ -125,14 +99,14 @@ class SyncFields:
             call_date = state.call.started_at.date()
             for plan in plans:
                 if plan.failure is None:
-                    self._decide(plan, call_date, state, result)
+                    decide_plan(plan, call_date, state, result)
             self._write(state, plans, result, held)
         return self._finish(state, result)
 
     # -- concurrency -----------------------------------------------------------------------------------
 
     @staticmethod
-    def _lease_key(state: SyncState, plan: _Plan) -> str:
+    def _lease_key(state: SyncState, plan: FieldPlan) -> str:
         """One lease per Salesforce record; a via-record by its parent (it may not exist yet)."""
         target = plan.target
         record = target.record_id or f"{target.object}:{target.via}:{target.parent_id}"
@@ -140,7 +114,7 @@ class SyncFields:
         return plan.lease_key
 
     @staticmethod
-    def _check_leases(state: SyncState, plans: list[_Plan], held: HeldLeases) -> None:
+    def _check_leases(state: SyncState, plans: list[FieldPlan], held: HeldLeases) -> None:
         """Mark the records whose read-ahead may miss a write sent under their lease since it was taken."""
         read_at = state.match.read_at.timestamp() if state.match and state.match.read_at else None
         for plan in plans:
@@ -154,81 +128,13 @@ class SyncFields:
 
     # -- 1. jobs ---------------------------------------------------------------------------------------
 
-    def _jobs(self, state: SyncState, report: StepReport) -> dict[str, tuple[str, str | None, list[_Job]]]:
-        call, settings = state.call, state.settings
-        groups: dict[str, tuple[str, str | None, list[_Job]]] = {}
-
-        def add(obj: str, via: str | None, job: _Job) -> None:
-            groups.setdefault(target_key(obj, via), (obj, via, []))[2].append(job)
-
-        mappings = settings.field_sync.mappings
-        if settings.field_sync.enabled:
-            for m in mappings:
-                value = _insight(call.insights, m.insight)
-                add(m.object, m.via, _Job(f"insight {m.insight}", m.field, m.policy, value))
-        elif mappings:
-            report.warnings.append(f"field sync is disabled for this org: {len(mappings)} mapping(s) not applied")
-        if settings.account_link_field:
-            url = call.company.url if call.company else None
-            if url is not None:
-                add("Account", None, _Job(ACCOUNT_LINK_SOURCE, settings.account_link_field, "fill_empty", str(url)))
-            else:
-                report.warnings.append("account link field: the call has no company.url; nothing to link")
-        return groups
 
     # -- 2./3. targets and permissions ----------------------------------------------------------------
 
-    def _unresolved(self, target: Unresolved, jobs: list[_Job], result: FieldSyncResult) -> None:
-        fields = [FieldChange(field=j.field, policy=j.policy, note=f"not written: {target.reason}") for j in jobs]
-        action: RecordAction = "failed" if target.failed else "skipped"
-        change = RecordChange(action=action, object=target.object, fields=fields, note=target.reason)
-        result.report.changes.append(change)
-        if target.failed:
-            result.records_failed += 1
-            result.report.warnings.append(f"{target.key}: {target.reason}")
-
-    def _check_access(
-        self, target: Target, describe: ObjectDescribe | None, jobs: list[_Job], result: FieldSyncResult
-    ) -> _Plan | None:
-        if describe is None:
-            reason = f"the integration user cannot see {target.object}: {object_fix(target.object)}"
-            self._unresolved(Unresolved(target.key, target.object, reason, failed=True), jobs, result)
-            return None
-        plan = _Plan(target=target, describe=describe, record_id=target.record_id)
-        if target.record_id is not None and not describe.updateable:
-            plan.failure = f"the integration user cannot edit {target.object} records: {object_fix(target.object)}"
-        for job in jobs:
-            fd = describe.field(job.field)
-            if fd is None:
-                self._skip_field(plan, job, "hidden", f"{target.object}.{job.field} is not visible to the "
-                                 f"integration user (or does not exist): {field_fix(target.object, job.field)}", result)
-                continue
-            editable = fd.updateable or (target.via is not None and fd.createable)
-            if not editable:
-                self._skip_field(plan, job, "read-only", f"{target.object}.{fd.name} is read-only for the "
-                                 f"integration user: {field_fix(target.object, fd.name)}", result)
-                continue
-            if job.policy == "skip":
-                plan.changes.append(FieldChange(field=fd.name, policy="skip", note="policy skip: never written"))
-                continue
-            coerced = coerce_value(job.raw, fd)
-            if coerced.value is None:
-                plan.changes.append(
-                    FieldChange(field=fd.name, policy=job.policy, note=_note(job, coerced.notes))
-                )
-                continue
-            plan.pending_notes[len(plan.jobs)] = coerced.notes
-            plan.jobs.append((job, fd, coerced.value))
-        return plan
-
-    def _skip_field(self, plan: _Plan, job: _Job, kind: str, message: str, result: FieldSyncResult) -> None:
-        plan.changes.append(FieldChange(field=job.field, policy="skip", note=f"{kind}: {message}"))
-        result.report.warnings.append(message)
-        result.fields_skipped += 1
 
     # -- 4. current values -----------------------------------------------------------------------------
 
-    def _load_current(self, state: SyncState, plans: list[_Plan]) -> None:
+    def _load_current(self, state: SyncState, plans: list[FieldPlan]) -> None:
         retried = self._retried(state)
         known_by_id = {} if retried or state.match is None else state.match.current_values
         reads: list[RecordRead] = []
@@ -280,64 +186,10 @@ class SyncFields:
 
     # -- 5. decisions ----------------------------------------------------------------------------------
 
-    def _decide(self, plan: _Plan, call_date: date, state: SyncState, result: FieldSyncResult) -> None:
-        describe, target = plan.describe, plan.target
-        if plan.record_id is not None and target.via is not None and not describe.updateable:
-            plan.failure = f"the integration user cannot edit {target.object} records: {object_fix(target.object)}"
-            return
-        for index, (job, fd, value) in enumerate(plan.jobs):
-            allowed = fd.createable if plan.creating else fd.updateable
-            if not allowed:
-                verb = "create" if plan.creating else "edit"
-                message = (f"{target.object}.{fd.name} cannot be set on {verb} by the integration user: "
-                           f"{field_fix(target.object, fd.name)}")
-                self._skip_field(plan, job, "read-only", message, result)
-                continue
-            before = plan.current.get(fd.name.lower())
-            decision: Decision = decide(fd, before, value, policy=job.policy, call_date=call_date)
-            notes = (*plan.pending_notes.get(index, ()), *decision.notes)
-            plan.changes.append(FieldChange(field=fd.name, before=ledger_value(before),
-                                            after=ledger_value(decision.after), policy=decision.policy,
-                                            note=_note(job, notes)))
-            if decision.write:
-                plan.values[fd.name] = decision.after
-                plan.current[fd.name.lower()] = decision.after
-        if plan.creating and plan.values:
-            self._prepare_create(plan, state)
-
-    def _prepare_create(self, plan: _Plan, state: SyncState) -> None:
-        describe, target = plan.describe, plan.target
-        assert target.via is not None and target.parent_id is not None
-        if not describe.createable:
-            plan.failure = f"the integration user cannot create {target.object} records: {object_fix(target.object)}"
-            return
-        lookup = describe.field(target.via)
-        if lookup is None or not lookup.createable:
-            plan.failure = (f"cannot create {target.object}: {target.object}.{target.via} cannot be set by the "
-                            f"integration user: {field_fix(target.object, target.via)}")
-            return
-        plan.values[lookup.name] = target.parent_id
-        missing: list[str] = []
-        for fd in describe.fields.values():
-            if not fd.required_on_create or fd.name in plan.values:
-                continue
-            if fd.name == "Name" and fd.type == "string":
-                title = state.call.title[: fd.length or None]
-                plan.values["Name"] = title
-                plan.changes.append(FieldChange(field="Name", after=title, policy="fill",
-                                                note="required on create: the call title"))
-                continue
-            missing.append(fd.name)
-        if missing:
-            plan.failure = (
-                f"cannot create {target.object} for {target.parent_object} {target.parent_id}: required "
-                f"field(s) {', '.join(missing)} get no value from this call — map an insight to them or give "
-                "them a default value in Salesforce"
-            )
 
     # -- 6. write --------------------------------------------------------------------------------------
 
-    def _write(self, state: SyncState, plans: list[_Plan], result: FieldSyncResult, held: HeldLeases) -> None:
+    def _write(self, state: SyncState, plans: list[FieldPlan], result: FieldSyncResult, held: HeldLeases) -> None:
         sending = [p for p in plans if p.failure is None and p.values]
         writes = [
             RecordWrite(p.target.key, p.target.object, dict(p.values), None if p.creating else p.record_id)
@@ -361,7 +213,7 @@ class SyncFields:
             self._finish(state, result)  # the ledger explains what the failed attempt did write
             raise retry
 
-    def _record_change(self, plan: _Plan, outcome: WriteOutcome | None, result: FieldSyncResult) -> RecordChange:
+    def _record_change(self, plan: FieldPlan, outcome: WriteOutcome | None, result: FieldSyncResult) -> RecordChange:
         target = plan.target
         url = record_url(self.store.instance_url, target.object, plan.record_id) if plan.record_id else None
         if plan.failure is not None:
@@ -389,16 +241,3 @@ class SyncFields:
         return result
 
 
-def _insight(insights: dict[str, Any], name: str) -> Any:
-    """The insight ``name`` (exact key first, then case-insensitive)."""
-    if name in insights:
-        return insights[name]
-    lowered = name.lower()
-    return next((v for k, v in insights.items() if k.lower() == lowered), None)
-
-
-def _note(job: _Job, notes: Sequence[str]) -> str | None:
-    parts = [n for n in notes if n]
-    if job.source == ACCOUNT_LINK_SOURCE:
-        parts.insert(0, "account link (company.url)")
-    return "; ".join(parts) or None

@@ -1,0 +1,136 @@
+"""``callsync replay --call CALL_ID [--org-id ORG] [--state DIR] [--json]`` (INTERFACES.md §4).
+
+Runs a call whose latest run ended ``FAILED`` or ``DEFERRED`` again from its stored input
+(``callsync.services.replay``). With ``--state DIR`` it acts on the local environment of
+``callsync run --state DIR`` and waits for the replay to finish; without it, on the deployed stack
+(tables, state machine and queues from the stack's outputs), where it starts the replay and returns.
+
+Exit codes: 0 when the replay succeeded (locally) or started (deployed); 1 when there was nothing to
+replay or the replay did not succeed; 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from callsync.adapters.dynamodb_ledger import DynamoDbLedger
+from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
+from callsync.errors import PermanentError
+from callsync.services.replay import NothingToReplay, ReplayCall, ReplayResult
+from callsync.services.start_sync import SqsDeadLetters, StartSync, StepFunctionsExecutions
+
+from callsync_dev.localstack import LocalStack
+from callsync_dev.state_dir import StateDir, StateError
+
+SETTLE_SECONDS = 300
+
+
+def register_cli(commands: Any) -> None:
+    parser = commands.add_parser("replay", help="run a FAILED or DEFERRED call again from its stored input")
+    parser.add_argument("--call", required=True, metavar="CALL_ID", help="the call's call_id")
+    parser.add_argument("--org-id", metavar="ORG", help="the org (default: the only org in the settings table)")
+    parser.add_argument("--state", metavar="DIR", help="the local environment of `callsync run --state DIR`")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.set_defaults(handler=main)
+
+
+@contextmanager
+def local_environment(state: str | Path) -> Iterator[LocalStack]:
+    """The local stack and emulator restored from ``state``, saved back when the block ends."""
+    from callsync_dev.emulator import Emulator
+
+    state_dir = StateDir(state)
+    if not (state_dir.has_org and state_dir.has_aws):
+        raise StateError(f"{state_dir.path} holds no environment: run `callsync run ... --state {state}` first")
+    emulator = Emulator.from_fixture(state_dir.read_org())
+    emulator.start()
+    try:
+        connection = {**emulator.connection, "issued_at": str(int(time.time() * 1000))}
+        with LocalStack(extra_env={"SALESFORCE_CA_BUNDLE": connection["ca_file"]}) as stack:
+            state_dir.restore(stack, connection)
+            yield stack
+            state_dir.save(stack)
+        state_dir.write_org(emulator.dump())
+    finally:
+        emulator.stop()
+
+
+def _only_org(settings_table: Any) -> str:
+    orgs = [str(i["org_id"]) for i in settings_table.scan(ProjectionExpression="org_id").get("Items", [])]
+    if len(orgs) != 1:
+        raise PermanentError(f"--org-id is needed: the settings table holds {len(orgs)} orgs ({', '.join(orgs)})")
+    return orgs[0]
+
+
+def replay_call(ledger_table: Any, settings_table: Any, sfn: Any, state_machine_arn: str, sqs: Any, dlq_url: str,
+                call_id: str, org_id: str | None) -> ReplayResult:
+    """The replay over boto3 resources: the same adapters the consumer function uses."""
+    ledger = DynamoDbLedger(ledger_table)
+    executions = StepFunctionsExecutions(sfn, state_machine_arn)
+    consumer = StartSync(settings=DynamoDbSettingsStore(settings_table), ledger=ledger, executions=executions,
+                         dead_letters=SqsDeadLetters(sqs, dlq_url))
+    return ReplayCall(ledger, executions, consumer).run(org_id or _only_org(settings_table), call_id)
+
+
+def _settle(stack: LocalStack, result: ReplayResult) -> str:
+    """Wait for the replayed execution; how it ended (the ledger's outcome, else the execution's status)."""
+    if result.execution_arn is None:
+        return result.status
+    sfn = stack.client("stepfunctions")
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while (described := sfn.describe_execution(executionArn=result.execution_arn))["status"] == "RUNNING":
+        if time.monotonic() > deadline:
+            return "RUNNING"
+        time.sleep(0.05)
+    return str(described["status"])
+
+
+def main(args: argparse.Namespace) -> int:
+    from callsync_dev.cli import _quiet_function_logs
+
+    _quiet_function_logs(verbose=False)
+    try:
+        if args.state:
+            with local_environment(args.state) as stack:
+                result = replay_call(stack.table("LedgerTable"), stack.table("SettingsTable"),
+                                     stack.client("stepfunctions"), stack.state_machines["PostCallSyncStateMachine"],
+                                     stack.client("sqs"), stack.dlq_url, args.call, args.org_id)
+                ended = _settle(stack, result)
+        else:
+            from callsync_dev.admin_aws import deployed_replay_resources
+
+            resources = deployed_replay_resources()
+            result = replay_call(**resources, call_id=args.call, org_id=args.org_id)
+            ended = result.status
+    except StateError as e:
+        print(f"callsync replay: {e}", file=sys.stderr)
+        return 2
+    except NothingToReplay as e:
+        _print(args, {"status": "NOTHING_TO_REPLAY", "reason": str(e)})
+        return 1
+    except PermanentError as e:
+        print(f"callsync replay: {e}", file=sys.stderr)
+        return 2
+    _print(args, {**result.model_dump(mode="json"), "ended": ended})
+    return 0 if ended in ("SUCCEEDED", "STARTED") else 1
+
+
+def _print(args: argparse.Namespace, body: dict[str, Any]) -> None:
+    if args.json:
+        print(json.dumps(body, indent=2))
+        return
+    if body.get("status") == "NOTHING_TO_REPLAY":
+        print(f"nothing to replay: {body['reason']}")
+        return
+    print(f"call {body['call_id']} revision {body['revision']} ({body['replayed_status']}): replay "
+          f"#{body['attempt']} {body['status']}" + (f" -> {body['ended']}" if body["ended"] != body["status"] else "")
+          + (f" ({body['reason']})" if body.get("reason") else ""))
+    if body.get("execution_arn"):
+        print(f"execution {body['execution_arn']}")
