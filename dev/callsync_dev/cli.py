@@ -30,6 +30,7 @@ _REGISTRARS = (
     "callsync_dev.doctor_cli",
     "callsync_dev.settings_cli",
     "callsync_dev.read_side_cli",
+    "callsync_dev.invoke",
 )
 
 
