@@ -1,10 +1,13 @@
 """The built application (`sam build`): these tests run what .aws-sam/build holds, as Lambda runs it.
 
-They need a build this machine can run; .ci/run makes one. Without it they are skipped, with the reason.
+``CALLSYNC_BUILD_DIR`` points them at another build directory. The invocations need a build this machine can
+run (its layer's wheels for this machine's architecture); the layer checks take any build. .ci/run makes both.
+Without a build they are skipped, with the reason.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,34 +18,27 @@ from callsync_dev.invoke import BUILD_DIR, InvokeError, InvokeSession, built_fun
 MACHINE = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower())
 
 
-def _why_not_runnable() -> str | None:
+@pytest.fixture(scope="session")
+def build_dir() -> Path:
+    path = Path(os.environ.get("CALLSYNC_BUILD_DIR") or BUILD_DIR).resolve()
     try:
-        functions = built_functions(BUILD_DIR)
+        built_functions(path)
     except InvokeError as e:
-        return str(e)
-    for layer in {layer for fn in functions.values() for layer in fn.layer_dirs}:
-        if layer_architecture(layer) not in (None, MACHINE):
-            return f"{layer} is not built for {MACHINE}: CALLSYNC_LAYER_ARCH={MACHINE} sam build"
-    return None
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    reason = _why_not_runnable()
-    if reason is None:
-        return
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.path).parents:
-            item.add_marker(pytest.mark.skip(reason=f"no runnable build: {reason}"))
+        pytest.skip(f"no build: {e}")
+    return path
 
 
 @pytest.fixture(scope="session")
-def session() -> Iterator[InvokeSession]:
+def session(build_dir: Path) -> Iterator[InvokeSession]:
     """One local stack + emulator (demo org and settings) for every invocation of the built functions."""
-    with InvokeSession() as running:
+    layers = {layer for fn in built_functions(build_dir).values() for layer in fn.layer_dirs}
+    for layer in layers:
+        if layer_architecture(layer) not in (None, MACHINE):
+            pytest.skip(f"{layer} is not built for {MACHINE}: CALLSYNC_LAYER_ARCH={MACHINE} sam build")
+    with InvokeSession(build_dir=build_dir) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
-def layer_dir() -> Path:
-    return BUILD_DIR / "CallsyncLayer" / "python"
+def layer_dir(build_dir: Path) -> Path:
+    return build_dir / "CallsyncLayer" / "python"

@@ -84,20 +84,22 @@ def callsync(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_callsync_invoke_prints_the_response_and_exits_0(tmp_path: Path) -> None:
+def test_callsync_invoke_prints_the_response_and_exits_0(session: InvokeSession) -> None:
+    # Given the build the session runs (a build this machine can run)
     # When `callsync invoke` runs RecordOutcome on its sample event
-    done = callsync("invoke", "RecordOutcomeFunction", "-e", str(EVENTS / "record_outcome_succeeded.json"))
+    event = str(EVENTS / "record_outcome_succeeded.json")
+    done = callsync("invoke", "RecordOutcomeFunction", "-e", event, "--build-dir", str(session.build_dir))
     # Then stdout is the function's response, and the exit code 0
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout)["status"] == "SUCCEEDED"
 
 
-def test_callsync_invoke_prints_the_function_error_and_exits_1(tmp_path: Path) -> None:
+def test_callsync_invoke_prints_the_function_error_and_exits_1(session: InvokeSession, tmp_path: Path) -> None:
     # Given an event RecordOutcome rejects
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"status": "MAYBE"}))
     # When `callsync invoke` runs it (the function named by its directory)
-    done = callsync("invoke", "record_outcome", "-e", str(bad))
+    done = callsync("invoke", "record_outcome", "-e", str(bad), "--build-dir", str(session.build_dir))
     # Then stdout is the runtime's error document, and the exit code 1
     assert done.returncode == 1, done.stderr[-3000:]
     assert json.loads(done.stdout)["errorType"] == "ValidationError"
