@@ -3,7 +3,10 @@
 What ``sam local invoke`` does, without Docker:
 
 - the code is what ``sam build`` wrote to ``.aws-sam/build``: the function's directory as the task root
-  and its layers' ``python/`` directories, in the order Lambda puts them on ``sys.path``;
+  and its layers' ``python/`` directories, in the order Lambda puts them on ``sys.path``. The layer is built
+  for the template's architecture (arm64); on another machine, a copy of the build with the layer rebuilt by
+  its Makefile for this machine (same code, same locked versions, other wheels) runs instead
+  (``.aws-sam/build-x86_64``, remade after each ``sam build``);
 - the process is a CPython 3.13 running the AWS Lambda runtime interface client (``python -m awslambdaric
   app.handler``, from ``requirements/lambda-runtime.txt`` with the runtime's boto3, installed once into
   ``.aws-sam/lambda-runtime``), started with ``-S`` so nothing else of the interpreter's site-packages is
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from callsync_dev.cfn import REPO_ROOT, load_template, resources_of_type
+from callsync_dev.cfn import REPO_ROOT, TEMPLATE_PATH, load_template, resources_of_type
 from callsync_dev.runtime_api import Outcome, RuntimeApi
 
 BUILD_DIR = REPO_ROOT / ".aws-sam" / "build"
@@ -111,15 +114,55 @@ def layer_architecture(layer_dir: Path) -> str | None:
     return None
 
 
-def check_architecture(fn: BuiltFunction) -> None:
-    machine = _ARCH_OF_MACHINE.get(platform.machine().lower(), platform.machine())
-    for layer in fn.layer_dirs:
-        arch = layer_architecture(layer)
-        if arch is not None and arch != machine:
-            raise InvokeError(
-                f"{layer} was built for {arch}; this machine is {machine} and cannot load it. Build a layer it "
-                f"can run (same locked versions, {machine} wheels): CALLSYNC_LAYER_ARCH={machine} sam build"
-            )
+def machine_architecture() -> str:
+    return _ARCH_OF_MACHINE.get(platform.machine().lower(), platform.machine())
+
+
+def runnable_build(build_dir: Path, python: str) -> Path:
+    """``build_dir`` when its layers run on this machine; otherwise a copy of it (``<build_dir>-<arch>``) with
+    each layer rebuilt by its Makefile for this machine's architecture: the same code and locked versions,
+    other wheels. The copy is remade whenever ``sam build`` ran again."""
+    functions = built_functions(build_dir)
+    machine = machine_architecture()
+    layers = {layer for fn in functions.values() for layer in fn.layer_dirs}
+    if all(layer_architecture(layer) in (None, machine) for layer in layers):
+        return build_dir
+    target = build_dir.with_name(f"{build_dir.name}-{machine}")
+    source_stamp = str((build_dir / "template.yaml").stat().st_mtime_ns)
+    stamp = target / ".copied-from"
+    if stamp.is_file() and stamp.read_text(encoding="utf-8") == source_stamp:
+        return target
+    make = shutil.which("make")
+    if make is None:
+        raise InvokeError(f"{build_dir} is built for another architecture, and rebuilding its layer needs make")
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(build_dir, target, symlinks=True)
+    template = load_template(TEMPLATE_PATH)
+    for logical, spec in resources_of_type(template, "AWS::Serverless::LayerVersion").items():
+        if (spec.get("Metadata") or {}).get("BuildMethod") != "makefile":
+            raise InvokeError(f"{logical}: only layers built by a Makefile can be rebuilt for {machine}")
+        artifacts = target / logical
+        shutil.rmtree(artifacts, ignore_errors=True)
+        artifacts.mkdir()
+        done = subprocess.run(  # noqa: S603
+            [
+                make,
+                "--silent",
+                "-C",
+                str(TEMPLATE_PATH.parent / spec["Properties"]["ContentUri"]),
+                f"build-{logical}",
+                f"ARTIFACTS_DIR={artifacts}",
+                f"LAYER_ARCH={machine}",
+                f"PYTHON={python}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise InvokeError(f"rebuilding {logical} for {machine} failed:\n{done.stderr.strip()}")
+    stamp.write_text(source_stamp, encoding="utf-8")
+    return target
 
 
 def find_python313() -> str:
@@ -241,9 +284,9 @@ class InvokeSession:
     def __init__(
         self, *, build_dir: Path = BUILD_DIR, org: Any = None, settings: Any = None, python: str | None = None
     ) -> None:
-        self.build_dir = build_dir
-        self.functions = built_functions(build_dir)
         self.python = python or find_python313()
+        self.build_dir = runnable_build(build_dir, self.python)
+        self.functions = built_functions(self.build_dir)
         self._org, self._settings = org, settings
         self._exit: list[Any] = []
         self.stack: Any = None
@@ -285,7 +328,6 @@ class InvokeSession:
 
     def invoke(self, function: str, event: Any) -> Invoked:
         fn = find_function(self.functions, function)
-        check_architecture(fn)
         local = self.stack.function(fn.logical_id)
         with RuntimeApi() as api:
             env = lambda_environment(

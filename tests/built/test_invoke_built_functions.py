@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from callsync_dev.cfn import load_template, resources_of_type
-from callsync_dev.invoke import InvokeSession
+from callsync_dev.invoke import InvokeSession, layer_architecture, machine_architecture
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"
@@ -84,22 +84,34 @@ def callsync(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_callsync_invoke_prints_the_response_and_exits_0(session: InvokeSession) -> None:
-    # Given the build the session runs (a build this machine can run)
+def test_callsync_invoke_prints_the_response_and_exits_0(session: InvokeSession, build_dir: Path) -> None:
+    # Given the build (as sam build wrote it; the session made it runnable here)
     # When `callsync invoke` runs RecordOutcome on its sample event
     event = str(EVENTS / "record_outcome_succeeded.json")
-    done = callsync("invoke", "RecordOutcomeFunction", "-e", event, "--build-dir", str(session.build_dir))
+    done = callsync("invoke", "RecordOutcomeFunction", "-e", event, "--build-dir", str(build_dir))
     # Then stdout is the function's response, and the exit code 0
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads(done.stdout)["status"] == "SUCCEEDED"
 
 
-def test_callsync_invoke_prints_the_function_error_and_exits_1(session: InvokeSession, tmp_path: Path) -> None:
+def test_callsync_invoke_prints_the_function_error_and_exits_1(
+    session: InvokeSession, build_dir: Path, tmp_path: Path
+) -> None:
     # Given an event RecordOutcome rejects
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"status": "MAYBE"}))
     # When `callsync invoke` runs it (the function named by its directory)
-    done = callsync("invoke", "record_outcome", "-e", str(bad), "--build-dir", str(session.build_dir))
+    done = callsync("invoke", "record_outcome", "-e", str(bad), "--build-dir", str(build_dir))
     # Then stdout is the runtime's error document, and the exit code 1
     assert done.returncode == 1, done.stderr[-3000:]
     assert json.loads(done.stdout)["errorType"] == "ValidationError"
+
+
+def test_the_functions_run_the_built_code_on_a_layer_for_this_machine(session: InvokeSession, build_dir: Path) -> None:
+    # Given the build as sam build wrote it, and the one the session runs
+    built_layer, running_layer = build_dir / "CallsyncLayer" / "python", session.build_dir / "CallsyncLayer" / "python"
+    # Then the running layer's compiled extensions are this machine's
+    assert layer_architecture(running_layer) == machine_architecture()
+    # And its callsync package and the functions' code are the built ones, byte for byte
+    for built in [*built_layer.glob("callsync/**/*.py"), *build_dir.glob("*Function/app.py")]:
+        assert (session.build_dir / built.relative_to(build_dir)).read_bytes() == built.read_bytes(), built
