@@ -13,7 +13,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from callsync_dev.cfn import load_template, resources_of_type
 from callsync_dev.invoke import BUILD_DIR, InvokeError, InvokeSession, built_functions
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def stale_files(build: Path) -> list[str]:
+    """Source files whose built copy differs: the build predates this checkout."""
+    layer_src = REPO / "layers" / "callsync" / "python"
+    pairs = [
+        (src, build / "CallsyncLayer" / "python" / src.relative_to(layer_src))
+        for src in (layer_src / "callsync").rglob("*.py")
+    ]
+    functions = resources_of_type(load_template(REPO / "template.yaml"), "AWS::Serverless::Function")
+    pairs += [
+        (REPO / spec["Properties"]["CodeUri"] / "app.py", build / logical / "app.py")
+        for logical, spec in functions.items()
+    ]
+    return [
+        str(src.relative_to(REPO))
+        for src, built in pairs
+        if not built.is_file() or built.read_bytes() != src.read_bytes()
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +45,9 @@ def build_dir() -> Path:
         built_functions(path)
     except InvokeError as e:
         pytest.skip(f"no build: {e}")
+    stale = stale_files(path)
+    if stale:
+        pytest.skip(f"{path} is older than the source ({', '.join(stale[:3])}, ...): run sam build")
     return path
 
 
