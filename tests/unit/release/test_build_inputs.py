@@ -33,9 +33,7 @@ def test_the_layer_is_built_for_the_architecture_the_functions_run_on() -> None:
     function_arch = template["Globals"]["Function"]["Architectures"]
     layer_arch = template["Resources"]["CallsyncLayer"]["Properties"]["CompatibleArchitectures"]
     # When reading the layer Makefile's default
-    default = re.search(
-        r"^LAYER_ARCH := (\w+)$", (LAYER / "Makefile").read_text(), re.MULTILINE
-    )
+    default = re.search(r"^LAYER_ARCH := (\w+)$", (LAYER / "Makefile").read_text(), re.MULTILINE)
     # Then all three agree
     assert default is not None
     assert function_arch == layer_arch == [default.group(1)]
@@ -99,3 +97,21 @@ def test_a_layers_architecture_is_read_from_its_compiled_extensions(tmp_path: Pa
     (tmp_path / "pydantic_core" / so_name).write_bytes(b"")
     # Then its architecture is the extension's
     assert layer_architecture(tmp_path) == arch
+
+
+def test_the_development_lock_holds_every_pin_of_pyproject() -> None:
+    # Given every pin of pyproject.toml (runtime dependencies and dev extras)
+    pins = dict(
+        re.findall(
+            r'^\s+"([A-Za-z0-9\-_.]+)(?:\[[^\]]*\])?==([^"]+)",$', (REPO / "pyproject.toml").read_text(), re.MULTILINE
+        )
+    )
+    # When reading the lock .ci/run and scripts/test install
+    lock = dict(
+        re.findall(r"^([A-Za-z0-9\-_.]+)==(\S+) \\$", (REPO / "requirements" / "dev.txt").read_text(), re.MULTILINE)
+    )
+    # Then each pin is locked at its version (a pin changed without scripts/lock fails here)
+    assert len(pins) > 10
+    assert {name.lower(): version for name, version in pins.items()} == {
+        name.lower(): lock.get(name.lower()) for name in pins
+    }
