@@ -156,7 +156,7 @@ def render(r: Results) -> str:
            "read-only, only the shipped bytecode counts). `LAMBDA_TASK_ROOT` is set so tracing is on as deployed",
            "(`Tracing: Active`: the X-Ray SDK is imported). Median of "
            f"{r.mode.import_runs} runs after one that is not counted (it warms the file cache). *CPU* is the",
-           "process's user + system time (interpreter start-up included, ~20 ms): wall times on a loaded machine",
+           "process's user + system time (start-up, import and exit): wall times on a loaded machine",
            "stretch, CPU time much less — read the load average in the machine table."]
           if not r.mode.smoke else
           ["`python -X importtime -c 'import app'`, the layer's *source* on `PYTHONPATH`, this venv's Python",
