@@ -184,9 +184,8 @@ def ensure_runtime(python: str, runtime_dir: Path = RUNTIME_DIR, lock: Path = RU
     wanted = lock.read_text(encoding="utf-8")
     if marker.is_file() and marker.read_text(encoding="utf-8") == wanted:
         return runtime_dir
-    staging = Path(
-        tempfile.mkdtemp(prefix="lambda-runtime-", dir=runtime_dir.parent if runtime_dir.parent.is_dir() else None)
-    )
+    runtime_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="lambda-runtime-", dir=runtime_dir.parent))  # same filesystem: rename
     done = subprocess.run(  # noqa: S603
         [
             python,
