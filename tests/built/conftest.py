@@ -51,9 +51,12 @@ def build_dir() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def session(build_dir: Path) -> Iterator[InvokeSession]:
-    """One local stack + emulator (demo org and settings) for every invocation of the built functions."""
+    """One local stack + emulator (demo org and settings) for a module's invocations of the built functions.
+
+    Module-scoped: the local stack is moto's process-wide mock, so it must be gone before other tests start theirs.
+    """
     with InvokeSession(build_dir=build_dir) as running:
         yield running
 
