@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from callsync.adapters.dynamodb_ledger import DynamoDbLedger
 from callsync_dev.cfn import load_template, resources_of_type
 from callsync_dev.invoke import InvokeSession, layer_architecture, machine_architecture
 
@@ -25,6 +27,7 @@ SAMPLE_EVENTS = {
     "RecordOutcomeFunction": "record_outcome_succeeded.json",
     "CrmContextFunction": "crm_context_request.json",
     "WatchClosedDealsFunction": "watch_closed_deals_schedule.json",
+    "WatchOrgDealsFunction": "watch_org_deals.json",
 }
 
 
@@ -64,8 +67,9 @@ def test_the_built_steps_chained_as_the_state_machine_chains_them_record_a_succe
     # Then the call's Event is in Salesforce and the ledger holds the SUCCEEDED outcome
     assert not outcome.failed, outcome.document()
     assert state["activity"]["activity_id"] in {r["Id"] for r in session.emulator.records("Event")}
-    ledger = session.stack.scan_table("LedgerTable")
-    assert any(e.get("status") == "SUCCEEDED" and e.get("execution_arn", "").endswith(":chain") for e in ledger)
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(session.stack.tables["LedgerTable"])
+    outcomes = [e.outcome for e in DynamoDbLedger(table).all_entries() if e.outcome is not None]
+    assert any(o.status == "SUCCEEDED" and (o.execution_arn or "").endswith(":chain") for o in outcomes), outcomes
 
 
 def test_a_handler_error_is_a_function_error_with_its_class_name(session: InvokeSession) -> None:
