@@ -10,7 +10,6 @@ import pytest
 from callsync.errors import ConcurrentUpdate, SalesforceRejected, SalesforceRowLocked
 from callsync.models.match import ContactsResult, Person
 from callsync.services.sync_fields import SyncFields
-from callsync.testing import FakeDescribeSource, FakeLeases, FakeLedger
 from fields_support import (
     ACC,
     CON,
@@ -27,6 +26,8 @@ from fields_support import (
     settings,
     state,
 )
+
+from tests.support.fakes import FakeDescribeSource, FakeLeases, FakeLedger
 
 
 def service(store: FakeFieldStore, ledger: FakeLedger | None = None, **describe_overrides):
