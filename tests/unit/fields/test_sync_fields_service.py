@@ -411,7 +411,7 @@ def test_a_read_ahead_taken_after_the_last_leased_write_is_trusted():
     "read_at",
     [
         999.0,  # our read came before the other call's write
-        1_000.5,  # within the clock-skew margin
+        1_000.2,  # within the clock-skew margin
         None,  # a match result without a read time
     ],
 )
