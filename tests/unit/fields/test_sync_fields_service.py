@@ -147,7 +147,7 @@ def test_an_object_the_user_cannot_see_fails_its_target():
     # When SyncFields runs, Then that target fails naming the object, and nothing is read for it
     result = sync.run(state(match_result=match(read_ahead(store))))
     review = change(result, "Deal_Review__c")
-    assert review.action == "failed" and "cannot see Deal_Review__c" in review.note
+    assert review.action == "failed" and "Deal_Review__c is not readable by the integration user" in review.note
     assert store.reads == [] and store.records["Deal_Review__c"] == []
 
 
