@@ -518,3 +518,54 @@ def test_child_subquery_may_name_its_parent_object() -> None:
         # And another object's name as qualifier is refused
         body = error_body(lambda: sf.query("SELECT Name, (SELECT LastName FROM Contact.Contacts) FROM Account"))
         assert body[0]["errorCode"] == "INVALID_TYPE"
+
+
+# -- 6. describe realism ------------------------------------------------------------------------------------
+
+def _get(sf: simple_salesforce.Salesforce, path: str, **headers: str) -> Any:
+    return sf.session.get(sf.base_url + path, headers={**sf.headers, **headers})
+
+
+@pytest.mark.parametrize("path", ["sobjects/Contact/describe", "sobjects/"])
+def test_describe_answers_304_without_a_body_when_unchanged(
+        org: tuple[Emulator, simple_salesforce.Salesforce], path: str) -> None:
+    """Source: REST API Developer Guide, "Get Object Metadata Changes"
+    (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/sobject_describe_with_ifmodified_header.htm)
+    and "Get a List of Objects If Metadata Has Changed" (describe_global_with_ifmodified_header.htm): with
+    If-Modified-Since, sObject Describe and Describe Global return the metadata only when it changed after
+    that date, otherwise 304 Not Modified with no response body."""
+    _, sf = org
+    # When the describe is asked with a date after the org's last metadata change
+    unchanged = _get(sf, path, **{"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"})
+    # Then the answer is 304 without a body
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    # And with a date before it, the full answer comes back
+    changed = _get(sf, path, **{"If-Modified-Since": "Wed, 3 Jul 2013 19:43:31 GMT"})
+    assert changed.status_code == 200 and changed.json()
+
+
+def test_describe_answers_carry_no_etag(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: REST API Developer Guide, "Conditional Request Headers"
+    (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/intro_rest_conditional_requests.htm):
+    the ETag response header is returned by the sObject Rows resource only (Account records only); the
+    describe resources are revalidated with If-Modified-Since, not with entity tags."""
+    _, sf = org
+    # When an object and the org are described
+    answers = [_get(sf, "sobjects/Contact/describe"), _get(sf, "sobjects/")]
+    # Then neither answer has an ETag
+    assert [a.status_code for a in answers] == [200, 200]
+    assert all("ETag" not in a.headers for a in answers)
+
+
+def test_standard_picklists_describe_with_length_255(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: Salesforce Field Reference Guide, "Opportunity"
+    (developer.salesforce.com/docs/atlas.en-us.228.0.sfFieldRef.meta/sfFieldRef/salesforce_field_reference_Opportunity.htm
+    and the current field-reference page): ForecastCategoryName and LeadSource are picklists of length 255
+    (ForecastCategory, not in the emulator, is 40). Editions of that guide up to API 32.0 listed 40 for both."""
+    _, sf = org
+    # When Opportunity is described
+    fields = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
+    # Then its standard picklists have length 255
+    assert {name: fields[name]["length"] for name in ("ForecastCategoryName", "LeadSource")} == {
+        "ForecastCategoryName": 255, "LeadSource": 255}
+    assert fields["LeadSource"]["type"] == fields["ForecastCategoryName"]["type"] == "picklist"
