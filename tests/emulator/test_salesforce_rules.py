@@ -569,3 +569,27 @@ def test_standard_picklists_describe_with_length_255(org: tuple[Emulator, simple
     assert {name: fields[name]["length"] for name in ("ForecastCategoryName", "LeadSource")} == {
         "ForecastCategoryName": 255, "LeadSource": 255}
     assert fields["LeadSource"]["type"] == fields["ForecastCategoryName"]["type"] == "picklist"
+
+
+def test_people_name_their_event_and_email_relations(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: a recorded UI API object-info answer for User in the public repository
+    salesforce/base-components-recipes, force-app/main/default/lwc/fieldUtils/__tests__/notperson.json:
+    User's child relationships include EventRelation.RelationId as "EventRelations" and
+    EmailMessageRelation.RelationId as "EmailMessageRelations". Contact and Lead, the other people those
+    lookups point at, get the same names (one lookup field, one relationship name)."""
+    _, sf = org
+    for person in ("User", "Contact", "Lead"):
+        # When a person object is described
+        rels = {(r["childSObject"], r["field"]): r["relationshipName"]
+                for r in sf.restful(f"sobjects/{person}/describe")["childRelationships"]}
+        # Then the relation rows pointing at it are named
+        assert rels[("EventRelation", "RelationId")] == "EventRelations", person
+        assert rels[("EmailMessageRelation", "RelationId")] == "EmailMessageRelations", person
+    # And the relationship can be queried from a contact
+    answer = sf.query("SELECT Id, (SELECT Id FROM EventRelations), (SELECT Id FROM EmailMessageRelations) "
+                      "FROM Contact LIMIT 1")
+    assert answer["records"][0]["EventRelations"] is None
+    # And Account, which EventRelation.RelationId also reaches, gets no such name
+    account = {(r["childSObject"], r["field"]): r["relationshipName"]
+               for r in sf.Account.describe()["childRelationships"]}
+    assert account.get(("EventRelation", "RelationId")) is None

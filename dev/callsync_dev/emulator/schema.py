@@ -346,8 +346,9 @@ def standard_objects() -> dict[str, ObjectDef]:
     return by_name
 
 
-# (child object, lookup field) -> name of the child relationship on the parent
-STANDARD_CHILD_RELATIONSHIPS = {
+# (child object, lookup field) or (child object, lookup field, parent object) -> name of the child
+# relationship on the parent; the three-part key wins and names the relationship on that parent only
+STANDARD_CHILD_RELATIONSHIPS: dict[tuple[str, ...], str] = {
     ("Contact", "AccountId"): "Contacts",
     ("Opportunity", "AccountId"): "Opportunities",
     ("OpportunityContactRole", "OpportunityId"): "OpportunityContactRoles",
@@ -365,6 +366,10 @@ STANDARD_CHILD_RELATIONSHIPS = {
     ("EmailMessage", "RelatedToId"): "Emails",
     ("EmailMessage", "ActivityId"): "EmailMessages",
     ("EmailMessageRelation", "EmailMessageId"): "EmailMessageRelations",
+    # invitees and email participants: the people a relation row points at
+    **{("EventRelation", "RelationId", person): "EventRelations" for person in ("Contact", "Lead", "User")},
+    **{("EmailMessageRelation", "RelationId", person): "EmailMessageRelations"
+       for person in ("Contact", "Lead", "User")},
     ("Account", "ParentId"): "ChildAccounts",
 }
 KNOWN_FIELD_KEYS = {"type", "label", "length", "values", "restricted", "referenceTo", "relationshipName",
@@ -530,7 +535,9 @@ class Schema:
                 if fdef.type != "reference":
                     continue
                 for target in fdef.reference_to:
-                    rel = fdef.child_relationship_name or STANDARD_CHILD_RELATIONSHIPS.get((od.name, fdef.name))
+                    rel = (fdef.child_relationship_name
+                           or STANDARD_CHILD_RELATIONSHIPS.get((od.name, fdef.name, target))
+                           or STANDARD_CHILD_RELATIONSHIPS.get((od.name, fdef.name)))
                     if rel is None and fdef.custom:
                         rel = (od.name[:-3] if od.custom else od.name) + "s__r"
                     out.setdefault(target, []).append((rel or "", od.name, fdef.name))
