@@ -593,3 +593,20 @@ def test_people_name_their_event_and_email_relations(org: tuple[Emulator, simple
     account = {(r["childSObject"], r["field"]): r["relationshipName"]
                for r in sf.Account.describe()["childRelationships"]}
     assert account.get(("EventRelation", "RelationId")) is None
+
+
+@pytest.mark.parametrize("org", [{"schema": {"Deal_Review__c": {"label": "Deal Review"}}}], indirect=True)
+def test_custom_objects_may_be_owned_by_a_group(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: a recorded UI API object info of the custom object TestObject__c in the public repository
+    salesforce/base-components-recipes, force-app/main/default/lwc/fieldUtils/__tests__/lookupNotInPageLayout.json
+    (custom: true; OwnerId: Reference, polymorphicForeignKey true, relationship Owner, referenceToInfos Group
+    and User): a custom object's OwnerId is a polymorphic reference to Group (queues) and User."""
+    _, sf = org
+    # When a custom object is described
+    owner = {f["name"]: f for f in sf.Deal_Review__c.describe()["fields"]}["OwnerId"]
+    # Then OwnerId may point at a Group or a User
+    assert owner["referenceTo"] == ["Group", "User"] and owner["polymorphicForeignKey"] is True
+    assert owner["relationshipName"] == "Owner"
+    # And standard objects keep their User owners
+    account = {f["name"]: f for f in sf.Account.describe()["fields"]}["OwnerId"]
+    assert account["referenceTo"] == ["User"] and account["polymorphicForeignKey"] is False

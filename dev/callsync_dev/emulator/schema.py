@@ -127,8 +127,8 @@ def _system_fields(with_audit: bool = True) -> list[FieldDef]:
     return out
 
 
-def _owner() -> FieldDef:
-    return _ref("OwnerId", ["User"], "Owner", label="Owner ID", nillable=False, defaulted=True)
+def _owner(targets: Iterable[str] = ("User",)) -> FieldDef:
+    return _ref("OwnerId", targets, "Owner", label="Owner ID", nillable=False, defaulted=True)
 
 
 def _obj(name: str, prefix: str, fields: list[FieldDef], *, plural: str | None = None, audit: bool = True,
@@ -186,6 +186,13 @@ def standard_objects() -> dict[str, ObjectDef]:
                   default="Standard", createable=False, updateable=False),
             _pick("TimeZoneSidKey", ["America/Los_Angeles", "America/New_York", "Europe/London", "GMT"],
                   defaulted=True, default="GMT"),
+        ]),
+        _obj("Group", "00G", [  # public groups and queues: the owners a queue-enabled object may have
+            _f("Name", "string", length=40, nillable=False, name_field=True),
+            _f("DeveloperName", "string", label="Developer Name", length=80),
+            _pick("Type", ["Regular", "Role", "RoleAndSubordinates", "Queue", "Organization"], nillable=False,
+                  restricted=True),
+            _f("Email", "email"),
         ]),
         _obj("Account", "001", [
             _f("Name", "string", label="Account Name", nillable=False, name_field=True),
@@ -447,7 +454,7 @@ def build_objects(schema: Mapping[str, Any] | None) -> dict[str, ObjectDef]:
             existing = _obj(obj_name, obj_spec.get("keyPrefix") or _custom_prefix(customs + 10), [
                 _f("Name", "string", length=80, label=f"{label} Name", createable=False, updateable=False,
                    nillable=False, defaulted=True, auto_number=True, name_field=True),
-                _owner(),
+                _owner(("Group", "User")),
             ], label=label, plural=obj_spec.get("labelPlural") or label + "s", custom=True)
             customs += 1
             objects[obj_name] = existing
