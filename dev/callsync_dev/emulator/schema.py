@@ -187,12 +187,14 @@ def standard_objects() -> dict[str, ObjectDef]:
             _pick("TimeZoneSidKey", ["America/Los_Angeles", "America/New_York", "Europe/London", "GMT"],
                   defaulted=True, default="GMT"),
         ]),
-        _obj("Group", "00G", [  # public groups and queues: the owners a queue-enabled object may have
+        # public groups and queues, the owners a queue-enabled object may have (prefix and field lengths as
+        # in the Group object info recorded in salesforce/base-components-recipes)
+        _obj("Group", "00G", [
             _f("Name", "string", length=40, nillable=False, name_field=True),
             _f("DeveloperName", "string", label="Developer Name", length=80),
-            _pick("Type", ["Regular", "Role", "RoleAndSubordinates", "Queue", "Organization"], nillable=False,
-                  restricted=True),
-            _f("Email", "email"),
+            _pick("Type", ["Regular", "Role", "RoleAndSubordinates", "Queue", "Organization"], length=40,
+                  nillable=False, restricted=True),
+            _f("Email", "email", length=255),
         ]),
         _obj("Account", "001", [
             _f("Name", "string", label="Account Name", nillable=False, name_field=True),
