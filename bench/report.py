@@ -148,14 +148,25 @@ def render(r: Results) -> str:
     lines += [
         f"## 3. Cold-start proxies (target: import ≤ {IMPORT_TARGET_MS} ms, layer ≤ 25 MB unzipped)",
         "",
-        "`python -X importtime -c 'import app'` in each `functions/<dir>`, the layer on `PYTHONPATH`,",
-        "`LAMBDA_TASK_ROOT` set so tracing is on as deployed (`Tracing: Active`: the X-Ray SDK is imported),",
-        f"fresh interpreter, median of {r.mode.import_runs} after a run that writes the bytecode caches"
-        " (this venv's Python, see the machine table).",
+        *(["`python3.13 -S -B -X importtime -c 'import app'` in each `functions/<dir>` — a clean CPython 3.13 as",
+           "Lambda starts one: on the path only the function's directory, **the layer as built by",
+           "`layers/callsync/Makefile`** (the same lock and compiled bytecode `sam build` ships, with this machine's",
+           "wheels so that it can be imported here) and the runtime's own packages (`requirements/lambda-runtime.txt`:",
+           "boto3, awslambdaric); nothing of any site-packages (`-S`), no bytecode written (`-B`: `/opt` is",
+           "read-only, only the shipped bytecode counts). `LAMBDA_TASK_ROOT` is set so tracing is on as deployed",
+           "(`Tracing: Active`: the X-Ray SDK is imported). Median of "
+           f"{r.mode.import_runs} runs after one that is not counted (it warms the file cache). *CPU* is the",
+           "process's user + system time (start-up, import and exit): wall times on a loaded machine",
+           "stretch, CPU time much less — read the load average in the machine table."]
+          if not r.mode.smoke else
+          ["`python -X importtime -c 'import app'`, the layer's *source* on `PYTHONPATH`, this venv's Python",
+           "(`--smoke`: not the built layer, not meaningful)."]),
         "",
-        *_table(["handler", "import (ms, median)", "fastest", "status", "heaviest imports (cumulative ms)"],
-                [[i.function, f"{i.milliseconds:.0f}", f"{i.fastest:.0f}", _ok(i.milliseconds <= IMPORT_TARGET_MS),
-                  ", ".join(f"{n} {ms:.0f}" for n, ms in i.heaviest)] for i in r.imports]),
+        *_table(["handler", "import (ms, median)", "fastest", "CPU (ms, median)", "status",
+                 "heaviest imports (cumulative ms)"],
+                [[i.function, f"{i.milliseconds:.0f}", f"{i.fastest:.0f}", f"{i.cpu_milliseconds:.0f}",
+                  _ok(i.milliseconds <= IMPORT_TARGET_MS), ", ".join(f"{n} {ms:.0f}" for n, ms in i.heaviest)]
+                 for i in r.imports]),
         "",
     ]
     if r.layer is None:
@@ -166,9 +177,10 @@ def render(r: Results) -> str:
         ly = r.layer
         lines += [
             "Layer built by `layers/callsync/Makefile` exactly as `sam build` does: arm64 / CPython 3.13 wheels of",
-            "`layers/callsync/requirements.txt` + the callsync package, without what the Lambda runtime provides",
-            "(boto3, botocore, s3transfer, jmespath: a copy would shadow the runtime's) and without",
-            "cryptography/cffi (only simple-salesforce's JWT login needs them; pyjwt imports them optionally).",
+            "the hash-locked `layers/callsync/requirements.txt` + the callsync package, with CPython 3.13 bytecode",
+            "(unchecked-hash), without what the Lambda runtime provides (boto3, botocore, s3transfer, jmespath: a",
+            "copy would shadow the runtime's), without cryptography/cffi (only simple-salesforce's JWT login needs",
+            "them; pyjwt imports them optionally), and without console scripts, type stubs, SBOMs or C sources.",
             "",
             f"- unzipped: **{_mb(ly.unzipped_bytes)}** ({_ok(ly.unzipped_bytes <= LAYER_TARGET_BYTES)}); zipped:"
             f" {_mb(ly.zipped_bytes)}",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.api_budget import Budget, measure_budget
-from bench.cold_start import ImportTime, LayerSize, build_layer_size, handler_dirs, import_time
+from bench.cold_start import ImportTime, LayerSize, build_layer_size, built_layer, handler_dirs, import_time
 from bench.compute import StepTimes, time_steps
 from bench.concurrency import ConcurrencyPoint, measure_concurrency
 from bench.cost import CallCounts
@@ -115,12 +115,17 @@ def run_suite(mode: Mode, progress: bool = True) -> Results:
     steps = time_steps(mode.timed_calls)
     say(f"whole local stack: {mode.stack_calls} calls through callsync run")
     throughput = measure_throughput(mode.stack_calls)
-    say("handler import times")
-    imports = [import_time(d, runs=mode.import_runs) for d in handler_dirs()]
     layer = None
     if mode.build_layer:
+        say("handler import times: the layer built for this machine, in a clean CPython 3.13")
+        with built_layer() as (python, layer_dir, runtime):
+            imports = [import_time(d, runs=mode.import_runs, python=python, layer=layer_dir, runtime=runtime)
+                       for d in handler_dirs()]
         say("building the layer for manylinux2014_aarch64 / cp313")
         layer = build_layer_size()
+    else:
+        say("handler import times (the layer's source, this venv: not the built layer)")
+        imports = [import_time(d, runs=mode.import_runs) for d in handler_dirs()]
     # Alternating passes; the quicker of the two per size (other load on the machine only adds time).
     passes: dict[tuple[int, int], list[ScalePoint]] = {size: [] for size in mode.scale}
     for _ in range(1 if mode.smoke else 2):

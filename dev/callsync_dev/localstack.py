@@ -23,7 +23,8 @@ Retry waits are real sleeps in the interpreter; locally they are multiplied by
 
 DynamoDB writes are atomic per item in AWS (a condition is checked and the write applied as one
 operation); moto checks and writes in Python, where two handler threads can interleave. The local
-stack runs moto's item writes one at a time so conditional writes (claims, leases) keep that guarantee.
+stack serves moto's DynamoDB requests one at a time so conditional writes (claims, leases) keep that
+guarantee.
 """
 
 from __future__ import annotations
@@ -529,19 +530,20 @@ class LocalStack:
 
 
     def _patch_dynamodb_atomic_writes(self) -> None:
-        from moto.dynamodb.models import DynamoDBBackend
+        """One DynamoDB request at a time in moto (each is atomic per item in AWS; moto reads and writes items in
+        Python, where two handler threads could interleave, and deep-copies live items outside its backend)."""
+        from moto.dynamodb.responses import DynamoHandler
 
         lock = threading.RLock()
-        for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item"):
-            original = getattr(DynamoDBBackend, name)
+        original = DynamoHandler.call_action
 
-            def atomic(*args: Any, __original: Callable[..., Any] = original, **kwargs: Any) -> Any:
-                with lock:
-                    return __original(*args, **kwargs)
+        def one_at_a_time(handler: Any) -> Any:
+            with lock:
+                return original(handler)
 
-            patch = mock.patch.object(DynamoDBBackend, name, atomic)
-            patch.start()
-            self._patches.append(patch)
+        patch = mock.patch.object(DynamoHandler, "call_action", one_at_a_time)
+        patch.start()
+        self._patches.append(patch)
 
 
 def lambda_error(error: BaseException) -> dict[str, Any]:

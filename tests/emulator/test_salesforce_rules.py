@@ -518,3 +518,95 @@ def test_child_subquery_may_name_its_parent_object() -> None:
         # And another object's name as qualifier is refused
         body = error_body(lambda: sf.query("SELECT Name, (SELECT LastName FROM Contact.Contacts) FROM Account"))
         assert body[0]["errorCode"] == "INVALID_TYPE"
+
+
+# -- 6. describe realism ------------------------------------------------------------------------------------
+
+def _get(sf: simple_salesforce.Salesforce, path: str, **headers: str) -> Any:
+    return sf.session.get(sf.base_url + path, headers={**sf.headers, **headers})
+
+
+@pytest.mark.parametrize("path", ["sobjects/Contact/describe", "sobjects/"])
+def test_describe_answers_304_without_a_body_when_unchanged(
+        org: tuple[Emulator, simple_salesforce.Salesforce], path: str) -> None:
+    """Source: REST API Developer Guide, "Get Object Metadata Changes"
+    (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/sobject_describe_with_ifmodified_header.htm)
+    and "Get a List of Objects If Metadata Has Changed" (describe_global_with_ifmodified_header.htm): with
+    If-Modified-Since, sObject Describe and Describe Global return the metadata only when it changed after
+    that date, otherwise 304 Not Modified with no response body."""
+    _, sf = org
+    # When the describe is asked with a date after the org's last metadata change
+    unchanged = _get(sf, path, **{"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"})
+    # Then the answer is 304 without a body
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    # And with a date before it, the full answer comes back
+    changed = _get(sf, path, **{"If-Modified-Since": "Wed, 3 Jul 2013 19:43:31 GMT"})
+    assert changed.status_code == 200 and changed.json()
+
+
+def test_describe_answers_carry_no_etag(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: REST API Developer Guide, "Conditional Request Headers"
+    (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/intro_rest_conditional_requests.htm):
+    the ETag response header is returned by the sObject Rows resource only (Account records only); the
+    describe resources are revalidated with If-Modified-Since, not with entity tags."""
+    _, sf = org
+    # When an object and the org are described
+    answers = [_get(sf, "sobjects/Contact/describe"), _get(sf, "sobjects/")]
+    # Then neither answer has an ETag
+    assert [a.status_code for a in answers] == [200, 200]
+    assert all("ETag" not in a.headers for a in answers)
+
+
+def test_standard_picklists_describe_with_length_255(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: Salesforce Field Reference Guide, "Opportunity"
+    (developer.salesforce.com/docs/atlas.en-us.228.0.sfFieldRef.meta/sfFieldRef/salesforce_field_reference_Opportunity.htm
+    and the current field-reference page): ForecastCategoryName and LeadSource are picklists of length 255
+    (ForecastCategory, not in the emulator, is 40). Editions of that guide up to API 32.0 listed 40 for both."""
+    _, sf = org
+    # When Opportunity is described
+    fields = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
+    # Then its standard picklists have length 255
+    assert {name: fields[name]["length"] for name in ("ForecastCategoryName", "LeadSource")} == {
+        "ForecastCategoryName": 255, "LeadSource": 255}
+    assert fields["LeadSource"]["type"] == fields["ForecastCategoryName"]["type"] == "picklist"
+
+
+def test_people_name_their_event_and_email_relations(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: a recorded UI API object-info answer for User in the public repository
+    salesforce/base-components-recipes, force-app/main/default/lwc/fieldUtils/__tests__/notperson.json:
+    User's child relationships include EventRelation.RelationId as "EventRelations" and
+    EmailMessageRelation.RelationId as "EmailMessageRelations". Contact and Lead, the other people those
+    lookups point at, get the same names (one lookup field, one relationship name)."""
+    _, sf = org
+    for person in ("User", "Contact", "Lead"):
+        # When a person object is described
+        rels = {(r["childSObject"], r["field"]): r["relationshipName"]
+                for r in sf.restful(f"sobjects/{person}/describe")["childRelationships"]}
+        # Then the relation rows pointing at it are named
+        assert rels[("EventRelation", "RelationId")] == "EventRelations", person
+        assert rels[("EmailMessageRelation", "RelationId")] == "EmailMessageRelations", person
+    # And the relationship can be queried from a contact
+    answer = sf.query("SELECT Id, (SELECT Id FROM EventRelations), (SELECT Id FROM EmailMessageRelations) "
+                      "FROM Contact LIMIT 1")
+    assert answer["records"][0]["EventRelations"] is None
+    # And Account, which EventRelation.RelationId also reaches, gets no such name
+    account = {(r["childSObject"], r["field"]): r["relationshipName"]
+               for r in sf.Account.describe()["childRelationships"]}
+    assert account.get(("EventRelation", "RelationId")) is None
+
+
+@pytest.mark.parametrize("org", [{"schema": {"Deal_Review__c": {"label": "Deal Review"}}}], indirect=True)
+def test_custom_objects_may_be_owned_by_a_group(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: a recorded UI API object info of the custom object TestObject__c in the public repository
+    salesforce/base-components-recipes, force-app/main/default/lwc/fieldUtils/__tests__/lookupNotInPageLayout.json
+    (custom: true; OwnerId: Reference, polymorphicForeignKey true, relationship Owner, referenceToInfos Group
+    and User): a custom object's OwnerId is a polymorphic reference to Group (queues) and User."""
+    _, sf = org
+    # When a custom object is described
+    owner = {f["name"]: f for f in sf.Deal_Review__c.describe()["fields"]}["OwnerId"]
+    # Then OwnerId may point at a Group or a User
+    assert owner["referenceTo"] == ["Group", "User"] and owner["polymorphicForeignKey"] is True
+    assert owner["relationshipName"] == "Owner"
+    # And standard objects keep their User owners
+    account = {f["name"]: f for f in sf.Account.describe()["fields"]}["OwnerId"]
+    assert account["referenceTo"] == ["User"] and account["polymorphicForeignKey"] is False

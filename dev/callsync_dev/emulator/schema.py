@@ -127,8 +127,8 @@ def _system_fields(with_audit: bool = True) -> list[FieldDef]:
     return out
 
 
-def _owner() -> FieldDef:
-    return _ref("OwnerId", ["User"], "Owner", label="Owner ID", nillable=False, defaulted=True)
+def _owner(targets: Iterable[str] = ("User",)) -> FieldDef:
+    return _ref("OwnerId", targets, "Owner", label="Owner ID", nillable=False, defaulted=True)
 
 
 def _obj(name: str, prefix: str, fields: list[FieldDef], *, plural: str | None = None, audit: bool = True,
@@ -186,6 +186,15 @@ def standard_objects() -> dict[str, ObjectDef]:
                   default="Standard", createable=False, updateable=False),
             _pick("TimeZoneSidKey", ["America/Los_Angeles", "America/New_York", "Europe/London", "GMT"],
                   defaulted=True, default="GMT"),
+        ]),
+        # public groups and queues, the owners a queue-enabled object may have (prefix and field lengths as
+        # in the Group object info recorded in salesforce/base-components-recipes)
+        _obj("Group", "00G", [
+            _f("Name", "string", length=40, nillable=False, name_field=True),
+            _f("DeveloperName", "string", label="Developer Name", length=80),
+            _pick("Type", ["Regular", "Role", "RoleAndSubordinates", "Queue", "Organization"], length=40,
+                  nillable=False, restricted=True),
+            _f("Email", "email", length=255),
         ]),
         _obj("Account", "001", [
             _f("Name", "string", label="Account Name", nillable=False, name_field=True),
@@ -346,8 +355,9 @@ def standard_objects() -> dict[str, ObjectDef]:
     return by_name
 
 
-# (child object, lookup field) -> name of the child relationship on the parent
-STANDARD_CHILD_RELATIONSHIPS = {
+# (child object, lookup field) or (child object, lookup field, parent object) -> name of the child
+# relationship on the parent; the three-part key wins and names the relationship on that parent only
+STANDARD_CHILD_RELATIONSHIPS: dict[tuple[str, ...], str] = {
     ("Contact", "AccountId"): "Contacts",
     ("Opportunity", "AccountId"): "Opportunities",
     ("OpportunityContactRole", "OpportunityId"): "OpportunityContactRoles",
@@ -365,6 +375,10 @@ STANDARD_CHILD_RELATIONSHIPS = {
     ("EmailMessage", "RelatedToId"): "Emails",
     ("EmailMessage", "ActivityId"): "EmailMessages",
     ("EmailMessageRelation", "EmailMessageId"): "EmailMessageRelations",
+    # invitees and email participants: the people a relation row points at
+    **{("EventRelation", "RelationId", person): "EventRelations" for person in ("Contact", "Lead", "User")},
+    **{("EmailMessageRelation", "RelationId", person): "EmailMessageRelations"
+       for person in ("Contact", "Lead", "User")},
     ("Account", "ParentId"): "ChildAccounts",
 }
 KNOWN_FIELD_KEYS = {"type", "label", "length", "values", "restricted", "referenceTo", "relationshipName",
@@ -442,7 +456,7 @@ def build_objects(schema: Mapping[str, Any] | None) -> dict[str, ObjectDef]:
             existing = _obj(obj_name, obj_spec.get("keyPrefix") or _custom_prefix(customs + 10), [
                 _f("Name", "string", length=80, label=f"{label} Name", createable=False, updateable=False,
                    nillable=False, defaulted=True, auto_number=True, name_field=True),
-                _owner(),
+                _owner(("Group", "User")),
             ], label=label, plural=obj_spec.get("labelPlural") or label + "s", custom=True)
             customs += 1
             objects[obj_name] = existing
@@ -530,7 +544,9 @@ class Schema:
                 if fdef.type != "reference":
                     continue
                 for target in fdef.reference_to:
-                    rel = fdef.child_relationship_name or STANDARD_CHILD_RELATIONSHIPS.get((od.name, fdef.name))
+                    rel = (fdef.child_relationship_name
+                           or STANDARD_CHILD_RELATIONSHIPS.get((od.name, fdef.name, target))
+                           or STANDARD_CHILD_RELATIONSHIPS.get((od.name, fdef.name)))
                     if rel is None and fdef.custom:
                         rel = (od.name[:-3] if od.custom else od.name) + "s__r"
                     out.setdefault(target, []).append((rel or "", od.name, fdef.name))

@@ -13,7 +13,8 @@ from callsync.models.match import AccountInfo, ContactsResult, MatchResult, Oppo
 from callsync.models.settings import OrgSettings
 from callsync.models.state import SyncState
 from callsync.ports.activity import LookupRequest, LookupResult, SaveResult, WriteOutcome, WritePlan
-from callsync.testing import FakeDescribeSource
+
+from tests.support.fakes import FakeDescribeSource
 
 CALL_START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 HOST = "005HOST"

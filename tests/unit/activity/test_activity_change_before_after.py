@@ -15,7 +15,8 @@ from callsync.models.ledger import RecordChange
 from callsync.models.state import SyncState
 from callsync.ports.match import MatchQuery
 from callsync.services.log_activity import LogActivity
-from callsync.testing import FakeLedger
+
+from tests.support.fakes import FakeLedger
 
 
 def run(state: SyncState, store: FakeActivityStore, ledger: FakeLedger | None = None):

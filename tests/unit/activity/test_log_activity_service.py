@@ -22,7 +22,8 @@ from callsync.domain.follow_ups import plan_follow_ups
 from callsync.errors import SalesforceUnavailable
 from callsync.models.state import SyncState
 from callsync.services.log_activity import PENDING, LogActivity
-from callsync.testing import FakeLedger
+
+from tests.support.fakes import FakeLedger
 
 ALL_ON = {"notes_sync": {"enabled": True}, "task_sync": {"enabled": True}}
 ITEMS = [{"text": "Send pricing", "due_date": "2026-11-27"}, {"text": "Book the demo"}]
@@ -262,7 +263,8 @@ def test_account_only_and_no_contacts_relates_to_account() -> None:
 def test_a_revision_waits_while_another_revision_of_the_call_holds_the_lease() -> None:
     # Given revision 1 of the call is being logged right now (it holds the call's lease)
     from callsync.errors import ConcurrentUpdate
-    from callsync.testing import FakeLeases
+
+    from tests.support.fakes import FakeLeases
 
     leases = FakeLeases()
     first = full_state(others=2)

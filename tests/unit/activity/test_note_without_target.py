@@ -8,7 +8,8 @@ from __future__ import annotations
 from activity_builders import FakeActivityStore, describes, make_call, make_match, make_settings, make_state
 from callsync.models.state import SyncState
 from callsync.services.log_activity import LogActivity
-from callsync.testing import FakeLedger
+
+from tests.support.fakes import FakeLedger
 
 NOTHING_MATCHED = {"opportunity": False, "account": None, "primary_contact": None, "candidates": []}
 

@@ -10,7 +10,8 @@ from activity_builders import JANE, FakeActivityStore, describes, make_call, mak
 from callsync.domain.activity_plan import MAX_SHARED_CONTACTS
 from callsync.models.state import SyncState
 from callsync.services.log_activity import LogActivity
-from callsync.testing import FakeLedger
+
+from tests.support.fakes import FakeLedger
 
 
 def run(state: SyncState, store: FakeActivityStore, ledger: FakeLedger):

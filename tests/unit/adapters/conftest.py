@@ -12,8 +12,9 @@ import pytest
 import requests
 from callsync.adapters.salesforce_api import SimpleSalesforceApi, make_session
 from callsync.adapters.token_refresh import TokenRefresher
-from callsync.testing import FakeTokenStore
 from requests.adapters import BaseAdapter
+
+from tests.support.fakes import FakeTokenStore
 
 INSTANCE = "https://acme.my.salesforce.test"
 Reply = tuple[int, Any] | tuple[int, Any, dict[str, str]]

@@ -15,8 +15,8 @@ from callsync.adapters.salesforce_api import (
 )
 from callsync.adapters.token_refresh import TokenRefresher
 from callsync.errors import RetryableError, SalesforceUnavailable
-from callsync.testing import FakeTokenStore
 
+from tests.support.fakes import FakeTokenStore
 from tests.unit.adapters.conftest import INSTANCE, ScriptedHttp
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 from callsync.services.sync_fields import SyncFields
-from callsync.testing import FakeDescribeSource, FakeLedger
 from fields_support import OPP, FakeFieldStore, field, match, obj, settings, state
+
+from tests.support.fakes import FakeDescribeSource, FakeLedger
 
 # type -> (valid insight value, value written to an empty field, a value in the field, invalid insight value)
 TYPES: dict[str, tuple[Any, Any, Any, Any]] = {

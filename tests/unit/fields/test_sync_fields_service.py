@@ -10,7 +10,6 @@ import pytest
 from callsync.errors import ConcurrentUpdate, SalesforceRejected, SalesforceRowLocked
 from callsync.models.match import ContactsResult, Person
 from callsync.services.sync_fields import SyncFields
-from callsync.testing import FakeDescribeSource, FakeLeases, FakeLedger
 from fields_support import (
     ACC,
     CON,
@@ -27,6 +26,8 @@ from fields_support import (
     settings,
     state,
 )
+
+from tests.support.fakes import FakeDescribeSource, FakeLeases, FakeLedger
 
 
 def service(store: FakeFieldStore, ledger: FakeLedger | None = None, **describe_overrides):
@@ -146,7 +147,7 @@ def test_an_object_the_user_cannot_see_fails_its_target():
     # When SyncFields runs, Then that target fails naming the object, and nothing is read for it
     result = sync.run(state(match_result=match(read_ahead(store))))
     review = change(result, "Deal_Review__c")
-    assert review.action == "failed" and "cannot see Deal_Review__c" in review.note
+    assert review.action == "failed" and "Deal_Review__c is not readable by the integration user" in review.note
     assert store.reads == [] and store.records["Deal_Review__c"] == []
 
 
@@ -410,7 +411,7 @@ def test_a_read_ahead_taken_after_the_last_leased_write_is_trusted():
     "read_at",
     [
         999.0,  # our read came before the other call's write
-        1_000.5,  # within the clock-skew margin
+        1_000.2,  # within the clock-skew margin
         None,  # a match result without a read time
     ],
 )

@@ -11,8 +11,9 @@ from callsync.models.match import AccountInfo, MatchResult, Person
 from callsync.models.state import SyncState
 from callsync.ports.people import SaveOutcome
 from callsync.services.create_contacts import CREATE_CLAIM_SECONDS, CreateContacts, claim_key
-from callsync.testing import FakeClaims, FakeLedger
 from matching_builders import make_call, make_settings
+
+from tests.support.fakes import FakeClaims, FakeLedger
 
 GLOBEX = AccountInfo(id="001G", name="Globex", website="https://www.globex.com")
 

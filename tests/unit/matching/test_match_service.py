@@ -10,8 +10,9 @@ from callsync.models.match import AccountInfo, MatchResult
 from callsync.models.state import SyncState
 from callsync.ports.match import MatchQuery, MatchRead
 from callsync.services.match_opportunity import MatchOpportunity
-from callsync.testing import FakeDescribeSource, FakeLedger
 from matching_builders import CALL_START, make_call, make_settings, opp
+
+from tests.support.fakes import FakeDescribeSource, FakeLedger
 
 GLOBEX = AccountInfo(id="001A", name="Globex", website="globex.com")
 

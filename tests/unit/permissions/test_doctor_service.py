@@ -5,8 +5,8 @@ from __future__ import annotations
 from callsync.domain.permissions import Feature, required_objects
 from callsync.models.settings import OrgSettings
 from callsync.services.doctor import diagnose
-from callsync.testing import FakeDescribeSource
 
+from tests.support.fakes import FakeDescribeSource
 from tests.unit.permissions.describe_builders import full_access_describes
 
 SETTINGS = OrgSettings.model_validate(

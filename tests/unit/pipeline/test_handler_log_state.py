@@ -17,8 +17,8 @@ import requests
 from callsync.composition import Dependencies
 from callsync.config import Config
 from callsync.observability import logger
-from callsync.testing import FakeClaims, FakeLedger, FakeSettingsStore, FakeTokenStore
 
+from tests.support.fakes import FakeClaims, FakeLedger, FakeSettingsStore, FakeTokenStore
 from tests.support.lambdas import lambda_context, load_function
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from callsync.services.record_outcome import OutcomeInput, RecordOutcome, failure_cause
-from callsync.testing import FakeLedger
+
+from tests.support.fakes import FakeLedger
 
 CALL = json.loads((Path(__file__).resolve().parents[3] / "events/demo_event.json").read_text())
 ARN = "arn:aws:states:us-east-1:123456789012:execution:PostCallSync:acme-zoom-8841-2026-06-03-1"

@@ -9,8 +9,8 @@ from typing import Any
 from callsync.composition import Dependencies
 from callsync.config import Config
 from callsync.models.settings import OrgSettings
-from callsync.testing import FakeClaims, FakeLedger, FakeSettingsStore, FakeTokenStore
 
+from tests.support.fakes import FakeClaims, FakeLedger, FakeSettingsStore, FakeTokenStore
 from tests.support.lambdas import lambda_context, load_function
 from tests.unit.pipeline.consumer_doubles import FakeSqsClient, FakeStepFunctionsClient
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from callsync.models.settings import OrgSettings
 from callsync.services.start_sync import Message, StartSync, execution_name
-from callsync.testing import FakeLedger, FakeSettingsStore
 
+from tests.support.fakes import FakeLedger, FakeSettingsStore
 from tests.unit.pipeline.consumer_doubles import FakeDeadLetters, FakeExecutions
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"

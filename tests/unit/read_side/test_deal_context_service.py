@@ -14,8 +14,9 @@ from callsync.models.settings import OrgSettings
 from callsync.ports.deal_context import ContextRead, ContextReadPlan
 from callsync.ports.match import MatchRead
 from callsync.services.deal_context import DealContextService
-from callsync.testing import FakeDescribeSource, FakeSettingsStore
 from read_side_fakes import describe
+
+from tests.support.fakes import FakeDescribeSource, FakeSettingsStore
 
 ORG = "acme"
 AT = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)

@@ -11,7 +11,6 @@ from callsync.errors import SalesforceUnavailable
 from callsync.models.read_side import LoggedCall
 from callsync.models.settings import OrgSettings
 from callsync.services.watch_closed_deals import LEASE_SECONDS, OrgSalesforce, WatchClosedDeals
-from callsync.testing import FakeClaims, FakeDescribeSource, FakeSettingsStore
 from read_side_fakes import (
     ACCOUNT,
     EVENT,
@@ -26,6 +25,8 @@ from read_side_fakes import (
     describe,
     opp,
 )
+
+from tests.support.fakes import FakeClaims, FakeDescribeSource, FakeSettingsStore
 
 ORG = "acme"
 

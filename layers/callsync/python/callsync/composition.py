@@ -1,7 +1,7 @@
 """The one composition root: builds the real adapters once per cold start.
 
 Handlers do ``deps = deps or get_dependencies()``; tests pass their own
-``Dependencies`` (with ``callsync.testing`` fakes or adapters built under moto)
+``Dependencies`` (with ``tests.support.fakes`` fakes or adapters built under moto)
 instead of patching globals. Nothing here touches AWS at import time.
 
 Imports are lazy: importing this module loads neither boto3 nor any adapter, and

@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import requests
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
 from callsync.adapters import salesforce_answers as answers
@@ -92,7 +92,7 @@ class _CountingSalesforce(Salesforce):
 
     on_request: Callable[[], None] = staticmethod(lambda: None)
 
-    def _call_salesforce(  # type: ignore[override]
+    def _call_salesforce(
         self, method: str, url: str, name: str = "", retries: int = 0, max_retries: int = 3, **kwargs: Any
     ) -> requests.Response:
         try:
@@ -180,7 +180,7 @@ class SimpleSalesforceApi:
             session=self._session,
             version=self.api_version,
         )
-        sf.on_request = self._count  # type: ignore[method-assign]
+        sf.on_request = self._count
         self._sf = sf
         self._instance_url = instance_url
 

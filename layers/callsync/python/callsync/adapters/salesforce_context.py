@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from simple_salesforce import format_soql
+from simple_salesforce.format import format_soql
 
 from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import all_records, query_subrequest

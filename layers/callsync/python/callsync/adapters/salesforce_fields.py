@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from simple_salesforce import format_soql
+from simple_salesforce.format import format_soql
 
 from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import all_records, query_subrequest

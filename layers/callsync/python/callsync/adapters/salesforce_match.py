@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from simple_salesforce import format_soql
+from simple_salesforce.format import format_soql
 
 from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import all_records, query_subrequest

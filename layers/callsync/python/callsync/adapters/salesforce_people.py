@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from simple_salesforce import format_soql
+from simple_salesforce.format import format_soql
 
 from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import MAX_COLLECTION_RECORDS, all_records, query_subrequest

@@ -224,4 +224,4 @@ def same_value(field: FieldDescribe, before: Any, after: Any) -> bool:
         return str(before)[:19] == str(after)[:19]
     if isinstance(before, int | float) and not isinstance(before, bool):
         before = format_number(before)
-    return before == after
+    return bool(before == after)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from callsync.domain.permissions import field_permission_fix, object_permission_fix
+from callsync.domain.permissions import Feature, check_field, check_object
 from callsync.models.describe import ObjectDescribe
 from callsync.models.match import ContactsResult, MatchResult, Person
 
@@ -111,18 +111,13 @@ def _via_target(
     if not via:
         return Unresolved(key, object_name, f"{object_name} mappings need 'via' (a lookup field)", failed=True)
     describe = describes.get(object_name)
-    if describe is None:
-        return Unresolved(
-            key, object_name, f"the integration user cannot see {object_name}: {object_fix(object_name)}",
-            failed=True,
-        )
+    seen = check_object(Feature.FIELD_SYNC, object_name, describe, "read", fix_access="edit")
+    if describe is None or not seen.ok:
+        return Unresolved(key, object_name, seen.message, failed=True)
     lookup = describe.field(via)
     if lookup is None:
-        return Unresolved(
-            key, object_name,
-            f"{object_name}.{via} is not visible to the integration user: {field_fix(object_name, via)}",
-            failed=True,
-        )
+        return Unresolved(key, object_name, check_field(Feature.FIELD_SYNC, object_name, describe, via, "read").message,
+                          failed=True)
     refs = set(lookup.reference_to)
     opp = match.opportunity
     account_id, _ = _account(match)
@@ -139,13 +134,3 @@ def _via_target(
         )
     wanted = " or ".join(r for r in ("Opportunity", "Account") if r in refs)
     return Unresolved(key, object_name, f"no {wanted} matched this call")
-
-
-def field_fix(object_name: str, field_name: str) -> str:
-    """How an admin lets the integration user see and edit a field (the one text doctor prints too)."""
-    return field_permission_fix(object_name, field_name, "edit")
-
-
-def object_fix(object_name: str) -> str:
-    """How an admin lets the integration user read and edit an object (the one text doctor prints too)."""
-    return object_permission_fix(object_name, "edit")

@@ -26,7 +26,7 @@ from callsync.domain.activity_plan import (
     split_shared_contacts,
 )
 from callsync.domain.notes_html import note_content, note_title
-from callsync.domain.permissions import field_permission_fix
+from callsync.domain.permissions import Feature, check_field, field_permission_fix
 from callsync.models.activity import ActivityResult
 from callsync.models.describe import ObjectDescribe
 from callsync.ports import DescribeSource
@@ -200,22 +200,19 @@ class ActivityPlanner:
         return self._writable(ctx, kind, describe, wanted, create=existing is None)
 
     def _writable(self, ctx: ActivityContext, obj: str, describe: ObjectDescribe | None, wanted: dict[str, Any],
-                  *, create: bool) -> dict[str, Any]:
+                  *, create: bool, feature: Feature = Feature.CALL_ACTIVITY) -> dict[str, Any]:
         """The fields the integration user may write; the others are reported, never sent."""
         if describe is None:
             return wanted
         kept: dict[str, Any] = {}
         for name, value in wanted.items():
+            check = check_field(feature, obj, describe, name, "create" if create else "edit",
+                                consequence="not written")
             info = describe.field(name)
-            if info is None:
-                ctx.report.warnings.append(f"{obj}.{name} is not visible to the integration user: not written. "
-                                           f"Fix: {field_permission_fix(obj, name)}")
-            elif not (info.createable if create else info.updateable):
-                if create or name != "TaskSubtype":
-                    ctx.report.warnings.append(f"{obj}.{name} is read-only for the integration user: not written. "
-                                               f"Fix: {field_permission_fix(obj, name)}")
-            else:
+            if check.ok and info is not None:
                 kept[info.name] = value
+            elif info is None or create or name != "TaskSubtype":  # TaskSubtype is set once, on create
+                ctx.report.warnings.append(check.message)
         return kept
 
     def _plan_note(self, ctx: ActivityContext, prior: PriorWrites, lookup: LookupResult | None, plan: WritePlan,
@@ -268,5 +265,5 @@ class ActivityPlanner:
                     wanted["WhatId"] = ctx.rel.what_id
                 if ctx.rel.who_id:
                     wanted["WhoId"] = ctx.rel.who_id
-            fields = self._writable(ctx, "Task", describe, wanted, create=task_id is None)
+            fields = self._writable(ctx, "Task", describe, wanted, create=task_id is None, feature=Feature.TASK_SYNC)
             plan.follow_ups.append(RecordWrite("Task", fields, id=task_id, key=item.key))

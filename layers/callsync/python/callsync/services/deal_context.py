@@ -187,7 +187,7 @@ class DealContextService:
                 values: dict[str, dict[str, Any]]) -> ContextPerson:  # fmt: skip
         assert person.id and person.object in ("Contact", "Lead")
         return ContextPerson(
-            object=person.object,  # type: ignore[arg-type]
+            object=person.object,
             id=person.id,
             email=person.email,
             name=person.name,

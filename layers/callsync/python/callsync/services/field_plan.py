@@ -8,7 +8,8 @@ from datetime import date
 from typing import Any
 
 from callsync.domain.field_policies import Decision, decide
-from callsync.domain.field_targets import Target, Unresolved, field_fix, object_fix, target_key
+from callsync.domain.field_targets import Target, Unresolved, target_key
+from callsync.domain.permissions import Feature, check_field, check_object
 from callsync.domain.value_coercion import coerce_value
 from callsync.models.describe import FieldDescribe, ObjectDescribe
 from callsync.models.fields import FieldSyncResult
@@ -78,23 +79,23 @@ def report_unresolved(target: Unresolved, jobs: list[FieldJob], result: FieldSyn
 def check_access(
     target: Target, describe: ObjectDescribe | None, jobs: list[FieldJob], result: FieldSyncResult
 ) -> FieldPlan | None:
-    if describe is None:
-        reason = f"the integration user cannot see {target.object}: {object_fix(target.object)}"
-        report_unresolved(Unresolved(target.key, target.object, reason, failed=True), jobs, result)
+    """The target's plan with the jobs the integration user may write (``domain.permissions``'s checks)."""
+    seen = check_object(Feature.FIELD_SYNC, target.object, describe, "read", fix_access="edit")
+    if describe is None or not seen.ok:
+        report_unresolved(Unresolved(target.key, target.object, seen.message, failed=True), jobs, result)
         return None
     plan = FieldPlan(target=target, describe=describe, record_id=target.record_id)
-    if target.record_id is not None and not describe.updateable:
-        plan.failure = f"the integration user cannot edit {target.object} records: {object_fix(target.object)}"
+    if target.record_id is not None:
+        edit = check_object(Feature.FIELD_SYNC, target.object, describe, "edit")
+        plan.failure = None if edit.ok else edit.message
     for job in jobs:
+        check = check_field(Feature.FIELD_SYNC, target.object, describe, job.field, "edit")
+        if not check.ok and target.via is not None:  # a via-record may be created: createable is enough
+            created = check_field(Feature.FIELD_SYNC, target.object, describe, job.field, "create")
+            check = created if created.ok else check
         fd = describe.field(job.field)
-        if fd is None:
-            skip_field(plan, job, "hidden", f"{target.object}.{job.field} is not visible to the "
-                             f"integration user (or does not exist): {field_fix(target.object, job.field)}", result)
-            continue
-        editable = fd.updateable or (target.via is not None and fd.createable)
-        if not editable:
-            skip_field(plan, job, "read-only", f"{target.object}.{fd.name} is read-only for the "
-                             f"integration user: {field_fix(target.object, fd.name)}", result)
+        if fd is None or not check.ok:
+            skip_field(plan, job, "hidden" if fd is None else "read-only", check.message, result)
             continue
         if job.policy == "skip":
             plan.changes.append(FieldChange(field=fd.name, policy="skip", note="policy skip: never written"))
@@ -118,16 +119,15 @@ def skip_field(plan: FieldPlan, job: FieldJob, kind: str, message: str, result: 
 
 def decide_plan(plan: FieldPlan, call_date: date, state: SyncState, result: FieldSyncResult) -> None:
     describe, target = plan.describe, plan.target
-    if plan.record_id is not None and target.via is not None and not describe.updateable:
-        plan.failure = f"the integration user cannot edit {target.object} records: {object_fix(target.object)}"
-        return
+    if plan.record_id is not None and target.via is not None:  # an existing via-record is edited
+        edit = check_object(Feature.FIELD_SYNC, target.object, describe, "edit")
+        if not edit.ok:
+            plan.failure = edit.message
+            return
     for index, (job, fd, value) in enumerate(plan.jobs):
-        allowed = fd.createable if plan.creating else fd.updateable
-        if not allowed:
-            verb = "create" if plan.creating else "edit"
-            message = (f"{target.object}.{fd.name} cannot be set on {verb} by the integration user: "
-                       f"{field_fix(target.object, fd.name)}")
-            skip_field(plan, job, "read-only", message, result)
+        check = check_field(Feature.FIELD_SYNC, target.object, describe, fd.name, "create" if plan.creating else "edit")
+        if not check.ok:
+            skip_field(plan, job, "read-only", check.message, result)
             continue
         before = plan.current.get(fd.name.lower())
         decision: Decision = decide(fd, before, value, policy=job.policy, call_date=call_date)
@@ -145,13 +145,11 @@ def decide_plan(plan: FieldPlan, call_date: date, state: SyncState, result: Fiel
 def prepare_create(plan: FieldPlan, state: SyncState) -> None:
     describe, target = plan.describe, plan.target
     assert target.via is not None and target.parent_id is not None
-    if not describe.createable:
-        plan.failure = f"the integration user cannot create {target.object} records: {object_fix(target.object)}"
-        return
+    create = check_object(Feature.FIELD_SYNC, target.object, describe, "create")
+    link = check_field(Feature.FIELD_SYNC, target.object, describe, target.via, "create")
     lookup = describe.field(target.via)
-    if lookup is None or not lookup.createable:
-        plan.failure = (f"cannot create {target.object}: {target.object}.{target.via} cannot be set by the "
-                        f"integration user: {field_fix(target.object, target.via)}")
+    if not create.ok or not link.ok or lookup is None:
+        plan.failure = f"cannot create {target.object}: {(create if not create.ok else link).message}"
         return
     plan.values[lookup.name] = target.parent_id
     missing: list[str] = []

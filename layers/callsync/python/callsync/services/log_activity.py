@@ -2,16 +2,17 @@
 
 Idempotency (docs/activity-sync.md):
 
-- The ledger is read first (DynamoDB, no Salesforce request): the latest
-  finished LogActivity entry of this call (this revision or an earlier one)
-  names the activity, note, links, relations and follow-ups already written.
-  Only what is missing is written; a finished entry of this very revision
-  means nothing is left to write.
-- Right before writing, the step records a *pending* entry; the write is one
-  composite with ``allOrNone``; then the finished entry replaces it. A pending
-  entry seen later means an attempt may have written without recording it:
-  the step then looks the records up in Salesforce (one composite of queries)
-  by the deterministic subject/title/marker instead of trusting the ledger.
+- The ledger is read first (one DynamoDB query, no Salesforce request): the
+  latest finished LogActivity report of this call (this revision or an earlier
+  one) names, by role, the activity, note, links, relations and follow-ups
+  already written (``activity_history``). Only what is missing is written; a
+  finished report of this very revision means nothing is left to write.
+- Right before writing, the step records a *pending* report; the write is one
+  composite in which each part is saved or refused on its own (a refused
+  relation or follow-up never undoes the activity); then the finished report
+  replaces it. A pending report seen later means an attempt may have written
+  without recording it: the step then looks the records up in Salesforce (one
+  composite of queries) by the deterministic subject/title/marker.
 - The activity itself is always deduplicated against Salesforce (same date,
   same subject with or without the prefix, same related records): the match
   step's read-ahead candidates when they are fresh, else the same lookup.

@@ -45,7 +45,7 @@ from callsync.services.field_plan import (
 from callsync.services.record_leases import WAIT_SECONDS, HeldLeases, holding
 
 STEP = "SyncFields"
-CLOCK_SKEW_SECONDS = 1.0  # margin between a writer's clock (its lease stamp) and the match step's (read_at)
+CLOCK_SKEW_SECONDS = 0.25  # margin between a writer's clock (its lease stamp) and the match step's (read_at)
 
 
 class SyncFields:

@@ -15,8 +15,6 @@ from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from callsync.adapters.dynamodb_settings import invalid_settings_error
 from callsync.errors import ConcurrentUpdate, OrgDisconnected, SettingsNotFound
 from callsync.models.describe import ObjectDescribe, OrgMetadata
@@ -24,6 +22,7 @@ from callsync.models.event import call_key, split_call_key
 from callsync.models.lease import ClaimTaken, LeaseGrant
 from callsync.models.ledger import CallHistory, DeliveryReport, LedgerEntry, Outcome, StepReport
 from callsync.models.settings import OrgSettings
+from pydantic import ValidationError
 
 __all__ = [
     "FakeClaims",
