@@ -165,7 +165,7 @@ def _activity_describe(name: str, *fields: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("kind", ["Task", "Event"])
 def test_a_field_the_describe_does_not_show_is_never_selected(kind: str) -> None:
-    from callsync.testing import FakeDescribeSource
+    from tests.support.fakes import FakeDescribeSource
 
     # Given the activity object's describe without Type (hidden by field-level security: a SELECT naming
     # it fails with INVALID_FIELD) and Task's without Status
