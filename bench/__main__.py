@@ -13,8 +13,12 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny run for CI: 3 calls, no layer build")
-    parser.add_argument("--out", type=Path, default=None,
-                        help=f"Markdown report path (default: {DOCS} for a full run, none for --smoke)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"Markdown report path (default: {DOCS} for a full run, none for --smoke)",
+    )
     parser.add_argument("--no-layer", action="store_true", help="skip the layer build (it needs pip and an index)")
     args = parser.parse_args(argv)
     # The handlers log every invocation at INFO; the benchmark's output is the report.

@@ -43,9 +43,12 @@ def measure_budget(shape: CallShape) -> Budget:
         cold = harness.run_call(call_event(shape, 0, company=0))
         warm = harness.run_call(call_event(shape, 1, company=1))
         same = harness.run_call(call_event(shape, 2, company=0))
-    mismatches = [f"{m.call_id} {s.step}: reported {s.reported_requests}, emulator {s.emulator_requests}"
-                  for m in (cold, warm, same) for s in m.steps
-                  if s.reported_requests is not None and s.reported_requests != s.emulator_requests]
+    mismatches = [
+        f"{m.call_id} {s.step}: reported {s.reported_requests}, emulator {s.emulator_requests}"
+        for m in (cold, warm, same)
+        for s in m.steps
+        if s.reported_requests is not None and s.reported_requests != s.emulator_requests
+    ]
     return Budget(shape.name, cold, warm, same, naive=naive_requests(shape), mismatches=mismatches)
 
 

@@ -36,8 +36,9 @@ def handler_dirs() -> list[Path]:
     return sorted(p.parent for p in (REPO / "functions").glob("*/app.py"))
 
 
-def import_time(code_dir: Path, runs: int = 3, python: str = sys.executable, layer: Path = LAYER_SRC,
-                runtime: Path | None = None) -> ImportTime:
+def import_time(
+    code_dir: Path, runs: int = 3, python: str = sys.executable, layer: Path = LAYER_SRC, runtime: Path | None = None
+) -> ImportTime:
     """``python -X importtime -c 'import app'`` in the handler's directory, the layer on ``PYTHONPATH``; median.
 
     With ``runtime`` (the built layer and the Lambda runtime's own packages, see ``built_layer``): a clean
@@ -49,11 +50,18 @@ def import_time(code_dir: Path, runs: int = 3, python: str = sys.executable, lay
     ``LAMBDA_TASK_ROOT`` is set as in Lambda, so tracing is on as the template deploys it
     (``Tracing: Active``): the X-Ray SDK is imported and counted.
     """
-    lambda_env = {"POWERTOOLS_SERVICE_NAME": "callsync", "AWS_DEFAULT_REGION": "us-east-1",
-                  "LAMBDA_TASK_ROOT": str(code_dir)}
+    lambda_env = {
+        "POWERTOOLS_SERVICE_NAME": "callsync",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "LAMBDA_TASK_ROOT": str(code_dir),
+    }
     if runtime is not None:
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": os.pathsep.join([str(layer), str(runtime)]),
-               **lambda_env}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "PYTHONPATH": os.pathsep.join([str(layer), str(runtime)]),
+            **lambda_env,
+        }
         command = [python, "-S", "-B", "-X", "importtime", "-c", "import app"]
     else:
         env = {**os.environ, "PYTHONPATH": str(layer), **lambda_env}
@@ -74,8 +82,9 @@ def import_time(code_dir: Path, runs: int = 3, python: str = sys.executable, lay
         samples.append(total)
         cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
         base = min((depth for _, depth, name in rows if name != "app"), default=1)
-        heaviest = sorted(((name, ms) for ms, depth, name in rows if depth <= base + 4 and name != "app"),
-                          key=lambda r: -r[1])[:6]
+        heaviest = sorted(
+            ((name, ms) for ms, depth, name in rows if depth <= base + 4 and name != "app"), key=lambda r: -r[1]
+        )[:6]
     return ImportTime(code_dir.name, statistics.median(samples), min(samples), heaviest, statistics.median(cpu))
 
 
@@ -92,8 +101,16 @@ def built_layer() -> Iterator[tuple[str, Path, Path]]:
     python = find_python313()
     runtime = ensure_runtime(python)
     with tempfile.TemporaryDirectory(prefix="callsync-layer-") as tmp:
-        command = ["make", "--silent", "-C", str(LAYER_SRC.parent), "build-CallsyncLayer", f"ARTIFACTS_DIR={tmp}",
-                   f"LAYER_ARCH={machine_architecture()}", f"PYTHON={python}"]
+        command = [
+            "make",
+            "--silent",
+            "-C",
+            str(LAYER_SRC.parent),
+            "build-CallsyncLayer",
+            f"ARTIFACTS_DIR={tmp}",
+            f"LAYER_ARCH={machine_architecture()}",
+            f"PYTHON={python}",
+        ]
         subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
         yield python, Path(tmp) / "python", runtime
 
@@ -123,8 +140,15 @@ def build_layer_size(python: str | None = None) -> LayerSize:
         python = find_python313()
     with tempfile.TemporaryDirectory(prefix="callsync-layer-") as tmp:
         target = Path(tmp) / "python"
-        command = ["make", "--silent", "-C", str(LAYER_SRC.parent), "build-CallsyncLayer", f"ARTIFACTS_DIR={tmp}",
-                   f"PYTHON={python}"]
+        command = [
+            "make",
+            "--silent",
+            "-C",
+            str(LAYER_SRC.parent),
+            "build-CallsyncLayer",
+            f"ARTIFACTS_DIR={tmp}",
+            f"PYTHON={python}",
+        ]
         done = subprocess.run(command, capture_output=True, text=True)  # noqa: S603
         if done.returncode != 0:
             return LayerSize(0, 0, [], 0, error=(done.stderr.strip().splitlines() or ["make failed"])[-1])
@@ -133,12 +157,14 @@ def build_layer_size(python: str | None = None) -> LayerSize:
             name = entry.name.split("-")[0] if entry.name.endswith(".dist-info") else entry.name.split(".")[0]
             sizes[name] = sizes.get(name, 0) + _tree_size(entry)
         total = sum(sizes.values())
-        unused = sum(size for name, size in sizes.items() if name in UNUSED_BY_CALLSYNC
-                     or name.lower().replace("-", "_") in UNUSED_BY_CALLSYNC)
+        unused = sum(
+            size
+            for name, size in sizes.items()
+            if name in UNUSED_BY_CALLSYNC or name.lower().replace("-", "_") in UNUSED_BY_CALLSYNC
+        )
         archive = Path(tmp) / "layer.zip"
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
             for path in sorted(target.rglob("*")):
                 if path.is_file():
                     zf.write(path, path.relative_to(target.parent))
-        return LayerSize(total, archive.stat().st_size, sorted(sizes.items(), key=lambda kv: -kv[1]),
-                         total - unused)
+        return LayerSize(total, archive.stat().st_size, sorted(sizes.items(), key=lambda kv: -kv[1]), total - unused)

@@ -53,10 +53,13 @@ def _org(calls: int) -> dict[str, Any]:
     org = json.loads(runner.DEMO_ORG.read_text())
     competitors = org["schema"]["Opportunity"]["fields"]["Competitors__c"]
     competitors["values"] = [*competitors["values"], *(f"Vendor{i}" for i in range(calls))]
-    org["schema"]["Deal_Review__c"] = {"custom": True, "fields": {
-        "Opportunity__c": {"type": "reference", "referenceTo": ["Opportunity"]},
-        "Decision_Process__c": {"type": "textarea", "length": 131072},
-    }}
+    org["schema"]["Deal_Review__c"] = {
+        "custom": True,
+        "fields": {
+            "Opportunity__c": {"type": "reference", "referenceTo": ["Opportunity"]},
+            "Decision_Process__c": {"type": "textarea", "length": 131072},
+        },
+    }
     org["schema"]["Opportunity"]["fields"]["Pain__c"]["length"] = 131072
     return dict(org)
 
@@ -67,19 +70,31 @@ def _settings() -> dict[str, Any]:
         {"insight": "pain", "object": "Opportunity", "field": "Pain__c"},
         {"insight": "competition", "object": "Opportunity", "field": "Competitors__c"},
         {"insight": "champion", "object": "Contact", "field": "Champion_Notes__c"},
-        {"insight": "decision_process", "object": "Deal_Review__c", "field": "Decision_Process__c",
-         "via": "Opportunity__c"},
+        {
+            "insight": "decision_process",
+            "object": "Deal_Review__c",
+            "field": "Decision_Process__c",
+            "via": "Opportunity__c",
+        },
     ]
     return dict(body)
 
 
 def _event(i: int) -> dict[str, Any]:
     event = json.loads(runner.DEMO_EVENT.read_text())
-    event.update(call_id=f"bench-c{i:03d}", title=f"Globex sync #{i}", action_items=[],
-                 started_at=f"2026-06-{1 + i % 28:02d}T15:00:00Z")
+    event.update(
+        call_id=f"bench-c{i:03d}",
+        title=f"Globex sync #{i}",
+        action_items=[],
+        started_at=f"2026-06-{1 + i % 28:02d}T15:00:00Z",
+    )
     event["participants"] = [*event["participants"], {"email": NEW_PERSON, "name": "Pat New", "company": "Globex"}]
-    event["insights"] = {"pain": f"Pain from call {i}.", "competition": [f"Vendor{i}"],
-                         "champion": f"Champion note {i}.", "decision_process": f"Decision step {i}."}
+    event["insights"] = {
+        "pain": f"Pain from call {i}.",
+        "competition": [f"Vendor{i}"],
+        "champion": f"Champion note {i}.",
+        "decision_process": f"Decision step {i}.",
+    }
     return dict(event)
 
 
@@ -121,9 +136,12 @@ def measure_concurrency(calls: int) -> ConcurrencyPoint:
     picked = (opp.get("Competitors__c") or "").split(";")
     lost = duplicated = 0
     for i in range(calls):
-        counts = [str(opp.get("Pain__c") or "").count(f"Pain from call {i}."),
-                  str(contact.get("Champion_Notes__c") or "").count(f"Champion note {i}."),
-                  review_text.count(f"Decision step {i}."), picked.count(f"Vendor{i}")]
+        counts = [
+            str(opp.get("Pain__c") or "").count(f"Pain from call {i}."),
+            str(contact.get("Champion_Notes__c") or "").count(f"Champion note {i}."),
+            review_text.count(f"Decision step {i}."),
+            picked.count(f"Vendor{i}"),
+        ]
         lost += sum(1 for n in counts if n == 0)
         duplicated += sum(n - 1 for n in counts if n > 1)
     people = [r for r in records["Contact"] if r.get("Email") == NEW_PERSON and not r.get("IsDeleted")]

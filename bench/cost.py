@@ -52,17 +52,27 @@ def per_thousand(c: CallCounts) -> list[Cost]:
     gb_s_compute = c.compute_seconds * c.memory_gb * 1000
     gb_s_wall = wall * c.memory_gb * 1000
     return [
-        Cost("Step Functions state transitions", c.state_transitions * 1000,
-             c.state_transitions * 1000 * PRICE_STATE_TRANSITION),
+        Cost(
+            "Step Functions state transitions",
+            c.state_transitions * 1000,
+            c.state_transitions * 1000 * PRICE_STATE_TRANSITION,
+        ),
         Cost("Lambda requests", c.lambda_invocations * 1000, c.lambda_invocations * 1000 * PRICE_LAMBDA_REQUEST),
         Cost("Lambda GB-s (measured compute only)", gb_s_compute, gb_s_compute * PRICE_LAMBDA_GB_SECOND_ARM),
-        Cost(f"Lambda GB-s (+{SALESFORCE_SECONDS_PER_REQUEST:g} s per Salesforce request, "
-             f"{AWS_SECONDS_PER_CALL * 1000:g} ms per AWS call)", gb_s_wall, gb_s_wall * PRICE_LAMBDA_GB_SECOND_ARM),
+        Cost(
+            f"Lambda GB-s (+{SALESFORCE_SECONDS_PER_REQUEST:g} s per Salesforce request, "
+            f"{AWS_SECONDS_PER_CALL * 1000:g} ms per AWS call)",
+            gb_s_wall,
+            gb_s_wall * PRICE_LAMBDA_GB_SECOND_ARM,
+        ),
         Cost("DynamoDB write units", c.dynamodb_wru * 1000, c.dynamodb_wru * 1000 * PRICE_DYNAMODB_WRU),
         Cost("DynamoDB read units", c.dynamodb_rru * 1000, c.dynamodb_rru * 1000 * PRICE_DYNAMODB_RRU),
         Cost("Secrets Manager calls (measured)", c.secrets_calls * 1000, c.secrets_calls * 1000 * PRICE_SECRETS_CALL),
-        Cost("Secrets Manager calls (upper bound)", c.secrets_calls_upper * 1000,
-             c.secrets_calls_upper * 1000 * PRICE_SECRETS_CALL),
+        Cost(
+            "Secrets Manager calls (upper bound)",
+            c.secrets_calls_upper * 1000,
+            c.secrets_calls_upper * 1000 * PRICE_SECRETS_CALL,
+        ),
     ]
 
 

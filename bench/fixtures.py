@@ -43,8 +43,13 @@ _FIELDS: list[tuple[str, str, str, dict[str, Any], Any]] = [
     ("pain", "Opportunity", "Pain__c", _TEXT, "Reps copy call notes by hand for 5 h a week."),
     ("metrics", "Opportunity", "Metrics__c", _TEXT, "Cut admin time by 4 h/rep/week."),
     ("economic_buyer", "Opportunity", "Economic_Buyer__c", {"type": "string", "length": 255}, "Maria Chen (CFO)"),
-    ("competition", "Opportunity", "Competitors__c",
-     {"type": "multipicklist", "values": ["Gong", "Chorus", "Clari"], "restricted": True}, ["Gong", "Chorus"]),
+    (
+        "competition",
+        "Opportunity",
+        "Competitors__c",
+        {"type": "multipicklist", "values": ["Gong", "Chorus", "Clari"], "restricted": True},
+        ["Gong", "Chorus"],
+    ),
     ("next_step", "Opportunity", "NextStep", {}, "Security questionnaire, then a pilot plan"),
     ("champion", "Contact", "Champion_Notes__c", _TEXT, "Jane sponsors the rollout."),
     # The large call maps 14 more.
@@ -112,33 +117,91 @@ def org_fixture(companies: int = 1, *, extra_contacts: int = 0, extra_opportunit
     picklist = {"type": "picklist", "values": ["Call", "Meeting", "Discovery", "Demo"]}
     schema["Event"] = {"fields": {"Type": picklist}}
     schema["Task"] = {"fields": {"Type": picklist}}
-    users = [{"Id": user_id(i), "FirstName": "Rep", "LastName": str(i), "Email": _user_email(i),
-              "Username": _user_email(i), "IsActive": True} for i in range(LARGE.internal)]
+    users = [
+        {
+            "Id": user_id(i),
+            "FirstName": "Rep",
+            "LastName": str(i),
+            "Email": _user_email(i),
+            "Username": _user_email(i),
+            "IsActive": True,
+        }
+        for i in range(LARGE.internal)
+    ]
     accounts, contacts, opportunities, roles = [], [], [], []
     for c in range(companies):
-        accounts.append({"Id": account_id(c), "Name": f"Company {c}", "Website": f"https://www.{_domain(c)}",
-                         "OwnerId": user_id(c % LARGE.internal)})
-        contacts += [{"Id": _id("003", c * CONTACTS_PER_COMPANY + i + 1), "FirstName": "Person", "LastName": str(i),
-                      "Email": _contact_email(c, i), "AccountId": account_id(c)} for i in range(CONTACTS_PER_COMPANY)]
-        opportunities.append({"Id": deal_id(c), "Name": f"Company {c} - Rollout", "AccountId": account_id(c),
-                              "OwnerId": user_id(c % LARGE.internal), "StageName": "Qualification",
-                              "CloseDate": "2026-12-31", "CreatedDate": "2026-01-05T10:00:00Z"})
-        roles.append({"OpportunityId": deal_id(c), "ContactId": _id("003", c * CONTACTS_PER_COMPANY + 1),
-                      "IsPrimary": True, "Role": "Decision Maker"})
+        accounts.append(
+            {
+                "Id": account_id(c),
+                "Name": f"Company {c}",
+                "Website": f"https://www.{_domain(c)}",
+                "OwnerId": user_id(c % LARGE.internal),
+            }
+        )
+        contacts += [
+            {
+                "Id": _id("003", c * CONTACTS_PER_COMPANY + i + 1),
+                "FirstName": "Person",
+                "LastName": str(i),
+                "Email": _contact_email(c, i),
+                "AccountId": account_id(c),
+            }
+            for i in range(CONTACTS_PER_COMPANY)
+        ]
+        opportunities.append(
+            {
+                "Id": deal_id(c),
+                "Name": f"Company {c} - Rollout",
+                "AccountId": account_id(c),
+                "OwnerId": user_id(c % LARGE.internal),
+                "StageName": "Qualification",
+                "CloseDate": "2026-12-31",
+                "CreatedDate": "2026-01-05T10:00:00Z",
+            }
+        )
+        roles.append(
+            {
+                "OpportunityId": deal_id(c),
+                "ContactId": _id("003", c * CONTACTS_PER_COMPANY + 1),
+                "IsPrimary": True,
+                "Role": "Decision Maker",
+            }
+        )
     if extra_contacts or extra_opportunities:
         filler = 1000
-        accounts += [{"Id": _id("001", 900_000 + i), "Name": f"Filler {i}", "Website": f"https://filler{i}.example"}
-                     for i in range(filler)]
-        contacts += [{"FirstName": "F", "LastName": f"L{i}", "Email": f"f{i}@filler{i % filler}.example",
-                      "AccountId": _id("001", 900_000 + i % filler)} for i in range(extra_contacts)]
-        opportunities += [{"Name": f"Filler deal {i}", "AccountId": _id("001", 900_000 + i % filler),
-                           "StageName": "Prospecting", "CloseDate": "2026-12-31"} for i in range(extra_opportunities)]
+        accounts += [
+            {"Id": _id("001", 900_000 + i), "Name": f"Filler {i}", "Website": f"https://filler{i}.example"}
+            for i in range(filler)
+        ]
+        contacts += [
+            {
+                "FirstName": "F",
+                "LastName": f"L{i}",
+                "Email": f"f{i}@filler{i % filler}.example",
+                "AccountId": _id("001", 900_000 + i % filler),
+            }
+            for i in range(extra_contacts)
+        ]
+        opportunities += [
+            {
+                "Name": f"Filler deal {i}",
+                "AccountId": _id("001", 900_000 + i % filler),
+                "StageName": "Prospecting",
+                "CloseDate": "2026-12-31",
+            }
+            for i in range(extra_opportunities)
+        ]
     return {
         "shared_activities": True,
         "api_limit": 100_000_000,
         "schema": schema,
-        "records": {"User": users, "Account": accounts, "Contact": contacts, "Opportunity": opportunities,
-                    "OpportunityContactRole": roles},
+        "records": {
+            "User": users,
+            "Account": accounts,
+            "Contact": contacts,
+            "Opportunity": opportunities,
+            "OpportunityContactRole": roles,
+        },
     }
 
 
@@ -168,13 +231,27 @@ def call_event(shape: CallShape, n: int, company: int = 0) -> dict[str, Any]:
     """Call ``n`` of ``shape`` with ``company`` (INTERFACES.md §1): its own call_id, its own new people."""
     day = 1 + n % 28
     participants = [{"email": _user_email(i), "name": f"Rep {i}", "company": "OurCo"} for i in range(shape.internal)]
-    participants += [{"email": _contact_email(company, i), "name": f"Person {i}", "company": f"Company {company}"}
-                     for i in range(shape.existing_external)]
-    participants += [{"email": f"new-{shape.name}-{n}-{i}@{_domain(company)}", "name": f"New{n} Person{i}",
-                      "company": f"Company {company}"} for i in range(shape.new_external)]
+    participants += [
+        {"email": _contact_email(company, i), "name": f"Person {i}", "company": f"Company {company}"}
+        for i in range(shape.existing_external)
+    ]
+    participants += [
+        {
+            "email": f"new-{shape.name}-{n}-{i}@{_domain(company)}",
+            "name": f"New{n} Person{i}",
+            "company": f"Company {company}",
+        }
+        for i in range(shape.new_external)
+    ]
     insights = {insight: value for insight, _, _, _, value in _FIELDS[: shape.mapped_fields]}
-    action_items = [{"text": f"Follow-up {i + 1} of call {n}", "assignee_email": _user_email(i % shape.internal),
-                     "due_date": f"2026-07-{day:02d}"} for i in range(shape.action_items)]
+    action_items = [
+        {
+            "text": f"Follow-up {i + 1} of call {n}",
+            "assignee_email": _user_email(i % shape.internal),
+            "due_date": f"2026-07-{day:02d}",
+        }
+        for i in range(shape.action_items)
+    ]
     return {
         "schema_version": 1,
         "org_id": ORG_ID,

@@ -30,8 +30,13 @@ STEPS: list[tuple[str, str]] = [
     ("activity", "LogActivityFunction"),
 ]
 RECORD = "RecordOutcomeFunction"
-STEP_NAMES = {"match": "MatchOpportunity", "contacts": "CreateContacts", "fields": "SyncFields",
-              "activity": "LogActivity", "record": "RecordOutcome"}
+STEP_NAMES = {
+    "match": "MatchOpportunity",
+    "contacts": "CreateContacts",
+    "fields": "SyncFields",
+    "activity": "LogActivity",
+    "record": "RecordOutcome",
+}
 
 
 @dataclass
@@ -93,14 +98,21 @@ class StepHarness:
     def _seed(self, conn: dict[str, str]) -> None:
         assert self.stack is not None
         env = self.stack.function("StartSyncFunction").env
-        self.stack.put_secret(env.get("APP_SECRET_NAME", "callsync/app"),
-                              {"client_id": conn["client_id"], "client_secret": conn["client_secret"]})
+        self.stack.put_secret(
+            env.get("APP_SECRET_NAME", "callsync/app"),
+            {"client_id": conn["client_id"], "client_secret": conn["client_secret"]},
+        )
         for item in self.settings:
             self.stack.put_settings(item)
-            self.stack.put_secret(f"{env.get('SECRET_PREFIX', 'callsync/org/')}{item['org_id']}", {
-                "instance_url": conn["instance_url"], "access_token": conn["access_token"],
-                "refresh_token": conn["refresh_token"], "issued_at": str(int(time.time() * 1000)),
-            })
+            self.stack.put_secret(
+                f"{env.get('SECRET_PREFIX', 'callsync/org/')}{item['org_id']}",
+                {
+                    "instance_url": conn["instance_url"],
+                    "access_token": conn["access_token"],
+                    "refresh_token": conn["refresh_token"],
+                    "issued_at": str(int(time.time() * 1000)),
+                },
+            )
 
     @property
     def emu(self) -> Emulator:
@@ -111,11 +123,14 @@ class StepHarness:
         """The execution input the consumer builds: the validated call and the org's settings."""
         call = CallProcessed.model_validate(event)
         item = next(s for s in self.settings if s["org_id"] == call.org_id)
-        return {"call": call.model_dump(mode="json"),
-                "settings": OrgSettings.model_validate(item).model_dump(mode="json")}
+        return {
+            "call": call.model_dump(mode="json"),
+            "settings": OrgSettings.model_validate(item).model_dump(mode="json"),
+        }
 
-    def invoke(self, logical_id: str, payload: dict[str, Any], step: str,
-               *, reported: bool = True) -> tuple[dict[str, Any], StepMeasure]:
+    def invoke(
+        self, logical_id: str, payload: dict[str, Any], step: str, *, reported: bool = True
+    ) -> tuple[dict[str, Any], StepMeasure]:
         """One Task: the payload goes through JSON both ways, as between Step Functions and Lambda."""
         assert self.stack is not None
         fn = self.stack.function(logical_id)
@@ -150,8 +165,11 @@ class StepHarness:
             result, measure = self.invoke(logical_id, state, STEP_NAMES[key])
             state[key] = result
             measures.append(measure)
-        outcome = {"status": "SUCCEEDED", "call": state["call"],
-                   "execution_arn": f"arn:aws:states:us-east-1:123456789012:execution:bench:{event['call_id']}"}
+        outcome = {
+            "status": "SUCCEEDED",
+            "call": state["call"],
+            "execution_arn": f"arn:aws:states:us-east-1:123456789012:execution:bench:{event['call_id']}",
+        }
         _, measure = self.invoke(RECORD, outcome, STEP_NAMES["record"], reported=False)
         measures.append(measure)
         return CallMeasure(event["call_id"], measures, state)

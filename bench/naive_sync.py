@@ -35,14 +35,28 @@ def naive_sync(sf: Salesforce, event: dict[str, Any], settings: dict[str, Any]) 
         else:
             new_people.append(person)
     account_id = next((c["AccountId"] for c in contacts.values() if c.get("AccountId")), None)
-    deals = sf.query(format_soql(
-        "SELECT Id FROM Opportunity WHERE AccountId = {} AND IsClosed = false ORDER BY CreatedDate DESC LIMIT 1",
-        account_id))["records"] if account_id else []
+    deals = (
+        sf.query(
+            format_soql(
+                "SELECT Id FROM Opportunity WHERE AccountId = {} AND IsClosed = false "
+                "ORDER BY CreatedDate DESC LIMIT 1",
+                account_id,
+            )
+        )["records"]
+        if account_id
+        else []
+    )
     deal_id = deals[0]["Id"] if deals else None
     for person in new_people:  # one insert per record
         first, _, last = (person.get("name") or "").rpartition(" ")
-        created = sf.Contact.create({"FirstName": first or None, "LastName": last or person["email"],
-                                     "Email": person["email"], "AccountId": account_id})
+        created = sf.Contact.create(
+            {
+                "FirstName": first or None,
+                "LastName": last or person["email"],
+                "Email": person["email"],
+                "AccountId": account_id,
+            }
+        )
         contacts[person["email"].lower()] = {"Id": created["id"], "AccountId": account_id}
     primary = next(iter(contacts.values()))["Id"] if contacts else None
     targets = {"Opportunity": deal_id, "Account": account_id, "Contact": primary}
@@ -50,8 +64,9 @@ def naive_sync(sf: Salesforce, event: dict[str, Any], settings: dict[str, Any]) 
     return {"deal": deal_id, **_log_event(sf, event, settings, users, contacts, deal_id, primary)}
 
 
-def _write_fields(sf: Salesforce, event: dict[str, Any], settings: dict[str, Any],
-                  targets: dict[str, str | None]) -> None:
+def _write_fields(
+    sf: Salesforce, event: dict[str, Any], settings: dict[str, Any], targets: dict[str, str | None]
+) -> None:
     """Read each target record once (to append to text), then one update per mapped field."""
     mappings = settings["field_sync"]["mappings"]
     current: dict[str, dict[str, Any]] = {}
@@ -71,30 +86,52 @@ def _write_fields(sf: Salesforce, event: dict[str, Any], settings: dict[str, Any
         sobject.update(record_id, {mapping["field"]: value})
 
 
-def _log_event(sf: Salesforce, event: dict[str, Any], settings: dict[str, Any], users: dict[str, str],
-               contacts: dict[str, dict[str, Any]], deal_id: str | None, primary: str | None) -> dict[str, Any]:
+def _log_event(
+    sf: Salesforce,
+    event: dict[str, Any],
+    settings: dict[str, Any],
+    users: dict[str, str],
+    contacts: dict[str, dict[str, Any]],
+    deal_id: str | None,
+    primary: str | None,
+) -> dict[str, Any]:
     start = datetime.fromisoformat(event["started_at"].replace("Z", "+00:00"))
     end = start + timedelta(seconds=event["duration_seconds"])
     owner = users.get(event["host_email"].lower())
-    created = sf.Event.create({
-        "Subject": f"{settings['subject_prefix']} {event['title']}"[:255], "Description": event["summary"],
-        "StartDateTime": start.isoformat(), "EndDateTime": end.isoformat(), "WhatId": deal_id, "WhoId": primary,
-        "OwnerId": owner,
-    })
+    created = sf.Event.create(
+        {
+            "Subject": f"{settings['subject_prefix']} {event['title']}"[:255],
+            "Description": event["summary"],
+            "StartDateTime": start.isoformat(),
+            "EndDateTime": end.isoformat(),
+            "WhatId": deal_id,
+            "WhoId": primary,
+            "OwnerId": owner,
+        }
+    )
     event_id = created["id"]
     for contact in contacts.values():
         if contact["Id"] != primary:
             sf.EventRelation.create({"EventId": event_id, "RelationId": contact["Id"]})
-    note = sf.ContentNote.create({
-        "Title": event["title"],
-        "Content": base64.b64encode(f"<p>{html.escape(event.get('notes') or '')}</p>".encode()).decode(),
-    })
+    note = sf.ContentNote.create(
+        {
+            "Title": event["title"],
+            "Content": base64.b64encode(f"<p>{html.escape(event.get('notes') or '')}</p>".encode()).decode(),
+        }
+    )
     for linked in (deal_id, primary):
         if linked:
-            sf.ContentDocumentLink.create({"ContentDocumentId": note["id"], "LinkedEntityId": linked,
-                                           "ShareType": "V"})
-    tasks = [sf.Task.create({"Subject": item["text"][:255], "ActivityDate": item.get("due_date"),
-                             "OwnerId": users.get((item.get("assignee_email") or "").lower(), owner),
-                             "WhatId": deal_id, "WhoId": primary})["id"]
-             for item in event.get("action_items", [])]
+            sf.ContentDocumentLink.create({"ContentDocumentId": note["id"], "LinkedEntityId": linked, "ShareType": "V"})
+    tasks = [
+        sf.Task.create(
+            {
+                "Subject": item["text"][:255],
+                "ActivityDate": item.get("due_date"),
+                "OwnerId": users.get((item.get("assignee_email") or "").lower(), owner),
+                "WhatId": deal_id,
+                "WhoId": primary,
+            }
+        )["id"]
+        for item in event.get("action_items", [])
+    ]
     return {"event": event_id, "note": note["id"], "tasks": tasks}

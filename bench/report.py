@@ -39,30 +39,52 @@ def targets(r: Results) -> list[tuple[str, str, bool, str]]:
         b = by_shape[shape]
         measure = b.cold if which == "cold" else b.warm
         why = ", ".join(f"{s.step} {s.emulator_requests}" for s in measure.steps if s.emulator_requests)
-        out.append((f"{shape} {which} ≤ {limit} requests", str(measure.api_requests),
-                    measure.api_requests <= limit, why))
+        out.append(
+            (f"{shape} {which} ≤ {limit} requests", str(measure.api_requests), measure.api_requests <= limit, why)
+        )
     for imp in r.imports:
         why = ", ".join(f"{name} {ms:.0f} ms" for name, ms in imp.heaviest[:4])
-        out.append((f"import {imp.function} ≤ {IMPORT_TARGET_MS} ms", f"{imp.milliseconds:.0f} ms",
-                    imp.milliseconds <= IMPORT_TARGET_MS, why))
+        out.append(
+            (
+                f"import {imp.function} ≤ {IMPORT_TARGET_MS} ms",
+                f"{imp.milliseconds:.0f} ms",
+                imp.milliseconds <= IMPORT_TARGET_MS,
+                why,
+            )
+        )
     if r.layer is not None and r.layer.error is None:
         why = ", ".join(f"{name} {_mb(size)}" for name, size in r.layer.packages[:5])
-        out.append(("layer ≤ 25 MB unzipped", _mb(r.layer.unzipped_bytes),
-                    r.layer.unzipped_bytes <= LAYER_TARGET_BYTES, why))
+        out.append(
+            ("layer ≤ 25 MB unzipped", _mb(r.layer.unzipped_bytes), r.layer.unzipped_bytes <= LAYER_TARGET_BYTES, why)
+        )
     if len(r.scale) == 2:
         small, big = r.scale
         flat = big.p50 <= max(small.p50 * 2, small.p50 + 0.005)
-        out.append(("matching flat from small to big org", f"{_ms(small.p50)} → {_ms(big.p50)} ms p50", flat,
-                    f"{small.api_requests} → {big.api_requests} requests per match"))
+        out.append(
+            (
+                "matching flat from small to big org",
+                f"{_ms(small.p50)} → {_ms(big.p50)} ms p50",
+                flat,
+                f"{small.api_requests} → {big.api_requests} requests per match",
+            )
+        )
     return out
 
 
 def _budget_rows(budgets: list[Budget]) -> list[list[object]]:
     rows = []
     for b in budgets:
-        rows.append([b.shape, b.cold.api_requests, b.warm.api_requests, b.warm_same_deal.api_requests,
-                     b.naive, b.floor,
-                     "; ".join(f"{which} ≤ {limit}" for (shape, which), limit in TARGETS.items() if shape == b.shape)])
+        rows.append(
+            [
+                b.shape,
+                b.cold.api_requests,
+                b.warm.api_requests,
+                b.warm_same_deal.api_requests,
+                b.naive,
+                b.floor,
+                "; ".join(f"{which} ≤ {limit}" for (shape, which), limit in TARGETS.items() if shape == b.shape),
+            ]
+        )
     return rows
 
 
@@ -88,14 +110,23 @@ def render(r: Results) -> str:
         "Everything runs on one machine: moto built from `template.yaml`, the handlers in-process, the",
         "Salesforce emulator (`callsync_dev.emulator`) counting requests the way Salesforce does.",
         "",
-        *_table(["machine", ""], [["date", m["date"]], ["host", m["host"]], ["cpu", m["cpu"]],
-                                   ["python", m["python"]], ["load average at the end (1/5/15 min)", m["load"]],
-                                   ["benchmark wall time", f"{r.seconds:.0f} s"]]),
+        *_table(
+            ["machine", ""],
+            [
+                ["date", m["date"]],
+                ["host", m["host"]],
+                ["cpu", m["cpu"]],
+                ["python", m["python"]],
+                ["load average at the end (1/5/15 min)", m["load"]],
+                ["benchmark wall time", f"{r.seconds:.0f} s"],
+            ],
+        ),
         "",
         "## Targets",
         "",
-        *_table(["target", "measured", "status", "where it goes"],
-                [[t, v, _ok(ok), why] for t, v, ok, why in targets(r)]),
+        *_table(
+            ["target", "measured", "status", "where it goes"], [[t, v, _ok(ok), why] for t, v, ok, why in targets(r)]
+        ),
         "",
         "## 1. Salesforce API requests per call (counted by the emulator)",
         "",
@@ -113,8 +144,10 @@ def render(r: Results) -> str:
         "Per step (emulator count; each step's own `StepReport.api_requests` "
         + ("agrees)." if not any(b.mismatches for b in r.budgets) else "differs, see below)."),
         "",
-        *_table(["step", *[f"{b.shape} {w}" for b in r.budgets for w in ("cold", "warm", "same deal")]],
-                _step_rows(r.budgets)),
+        *_table(
+            ["step", *[f"{b.shape} {w}" for b in r.budgets for w in ("cold", "warm", "same deal")]],
+            _step_rows(r.budgets),
+        ),
         "",
     ]
     for b in r.budgets:
@@ -126,9 +159,11 @@ def render(r: Results) -> str:
         "Each step handler invoked in sequence with real `Dependencies` over moto + the emulator over HTTPS",
         "on loopback (no Step Functions interpreter). Milliseconds:",
         "",
-        *_table(["step", "p50", "p95", "mean"],
-                [[step, _ms(s.p(step, 50)), _ms(s.p(step, 95)), _ms(s.mean(step))] for step in s.seconds]
-                + [["**whole call**", _ms(s.total(50)), _ms(s.total(95)), ""]]),
+        *_table(
+            ["step", "p50", "p95", "mean"],
+            [[step, _ms(s.p(step, 50)), _ms(s.p(step, 95)), _ms(s.mean(step))] for step in s.seconds]
+            + [["**whole call**", _ms(s.total(50)), _ms(s.total(95)), ""]],
+        ),
         "",
     ]
     t = r.throughput
@@ -137,10 +172,19 @@ def render(r: Results) -> str:
         "Whole local stack (`callsync run`: SQS → consumer → moto's ASL interpreter → handlers → emulator;",
         "start-up of moto, the template and the emulator included in the wall time):",
         "",
-        *_table(["calls", "wall", "calls/min", "statuses", "Salesforce requests per call"],
-                [[run.calls, f"{run.wall_seconds:.1f} s", f"{run.calls_per_minute:.0f}",
-                  ", ".join(f"{k} {v}" for k, v in sorted(run.statuses.items())),
-                  f"{run.api_requests / run.calls:.2f}"] for run in runs]),
+        *_table(
+            ["calls", "wall", "calls/min", "statuses", "Salesforce requests per call"],
+            [
+                [
+                    run.calls,
+                    f"{run.wall_seconds:.1f} s",
+                    f"{run.calls_per_minute:.0f}",
+                    ", ".join(f"{k} {v}" for k, v in sorted(run.statuses.items())),
+                    f"{run.api_requests / run.calls:.2f}",
+                ]
+                for run in runs
+            ],
+        ),
         "",
     ]
     if t.marginal_calls_per_minute:
@@ -148,25 +192,49 @@ def render(r: Results) -> str:
     lines += [
         f"## 3. Cold-start proxies (target: import ≤ {IMPORT_TARGET_MS} ms, layer ≤ 25 MB unzipped)",
         "",
-        *(["`python3.13 -S -B -X importtime -c 'import app'` in each `functions/<dir>` — a clean CPython 3.13 as",
-           "Lambda starts one: on the path only the function's directory, **the layer as built by",
-           "`layers/callsync/Makefile`** (the same lock and compiled bytecode `sam build` ships, with this machine's",
-           "wheels so that it can be imported here) and the runtime's own packages (`requirements/lambda-runtime.txt`:",
-           "boto3, awslambdaric); nothing of any site-packages (`-S`), no bytecode written (`-B`: `/opt` is",
-           "read-only, only the shipped bytecode counts). `LAMBDA_TASK_ROOT` is set so tracing is on as deployed",
-           "(`Tracing: Active`: the X-Ray SDK is imported). Median of "
-           f"{r.mode.import_runs} runs after one that is not counted (it warms the file cache). *CPU* is the",
-           "process's user + system time (start-up, import and exit): wall times on a loaded machine",
-           "stretch, CPU time much less — read the load average in the machine table."]
-          if not r.mode.smoke else
-          ["`python -X importtime -c 'import app'`, the layer's *source* on `PYTHONPATH`, this venv's Python",
-           "(`--smoke`: not the built layer, not meaningful)."]),
+        *(
+            [
+                "`python3.13 -S -B -X importtime -c 'import app'` in each `functions/<dir>` — a clean CPython 3.13 as",
+                "Lambda starts one: on the path only the function's directory, **the layer as built by",
+                "`layers/callsync/Makefile`** (the same lock and compiled bytecode `sam build` ships, with this "
+                "machine's",
+                "wheels so that it can be imported here) and the runtime's own packages "
+                "(`requirements/lambda-runtime.txt`:",
+                "boto3, awslambdaric); nothing of any site-packages (`-S`), no bytecode written (`-B`: `/opt` is",
+                "read-only, only the shipped bytecode counts). `LAMBDA_TASK_ROOT` is set so tracing is on as deployed",
+                "(`Tracing: Active`: the X-Ray SDK is imported). Median of "
+                f"{r.mode.import_runs} runs after one that is not counted (it warms the file cache). *CPU* is the",
+                "process's user + system time (start-up, import and exit): wall times on a loaded machine",
+                "stretch, CPU time much less — read the load average in the machine table.",
+            ]
+            if not r.mode.smoke
+            else [
+                "`python -X importtime -c 'import app'`, the layer's *source* on `PYTHONPATH`, this venv's Python",
+                "(`--smoke`: not the built layer, not meaningful).",
+            ]
+        ),
         "",
-        *_table(["handler", "import (ms, median)", "fastest", "CPU (ms, median)", "status",
-                 "heaviest imports (cumulative ms)"],
-                [[i.function, f"{i.milliseconds:.0f}", f"{i.fastest:.0f}", f"{i.cpu_milliseconds:.0f}",
-                  _ok(i.milliseconds <= IMPORT_TARGET_MS), ", ".join(f"{n} {ms:.0f}" for n, ms in i.heaviest)]
-                 for i in r.imports]),
+        *_table(
+            [
+                "handler",
+                "import (ms, median)",
+                "fastest",
+                "CPU (ms, median)",
+                "status",
+                "heaviest imports (cumulative ms)",
+            ],
+            [
+                [
+                    i.function,
+                    f"{i.milliseconds:.0f}",
+                    f"{i.fastest:.0f}",
+                    f"{i.cpu_milliseconds:.0f}",
+                    _ok(i.milliseconds <= IMPORT_TARGET_MS),
+                    ", ".join(f"{n} {ms:.0f}" for n, ms in i.heaviest),
+                ]
+                for i in r.imports
+            ],
+        ),
         "",
     ]
     if r.layer is None:
@@ -195,9 +263,20 @@ def render(r: Results) -> str:
         "Warm MatchOpportunity handler (typical call), milliseconds; the org's other records sit on 1,000",
         "unrelated Accounts. Emulator load time is the emulator's, not callsync's.",
         "",
-        *_table(["Contacts", "Opportunities", "p50", "p95", "requests", "org load (s)"],
-                [[f"{p.contacts:,}", f"{p.opportunities:,}", _ms(p.p50), _ms(p.p95), p.api_requests,
-                  f"{p.load_seconds:.1f}"] for p in r.scale]),
+        *_table(
+            ["Contacts", "Opportunities", "p50", "p95", "requests", "org load (s)"],
+            [
+                [
+                    f"{p.contacts:,}",
+                    f"{p.opportunities:,}",
+                    _ms(p.p50),
+                    _ms(p.p95),
+                    p.api_requests,
+                    f"{p.load_seconds:.1f}",
+                ]
+                for p in r.scale
+            ],
+        ),
         "",
     ]
     costs = per_thousand(r.counts)
@@ -214,22 +293,41 @@ def render(r: Results) -> str:
         "Lambda is billed on wall time, which on AWS is mostly waiting for Salesforce: the second GB-s line",
         "assumes the latencies shown (not measured here).",
         "",
-        *_table(["item", "quantity / 1,000 calls", "USD / 1,000 calls"],
-                [[x.label, f"{x.quantity:,.1f}", f"{x.dollars:.4f}"] for x in costs]
-                + [["**total** (pessimistic lines)", "", f"**{total_dollars(costs):.4f}**"]]),
+        *_table(
+            ["item", "quantity / 1,000 calls", "USD / 1,000 calls"],
+            [[x.label, f"{x.quantity:,.1f}", f"{x.dollars:.4f}"] for x in costs]
+            + [["**total** (pessimistic lines)", "", f"**{total_dollars(costs):.4f}**"]],
+        ),
         "",
         "Daily API allocation of a 100-seat Enterprise org (100,000 + 1,000 per seat = 200,000 requests / 24 h) at",
         "20 calls per seat per day (2,000 calls):",
         "",
-        *_table(["implementation", "requests / call", "requests / day", "share of allocation"],
-                [[name, n, f"{n * 2000:,}", f"{allocation_share(n):.1%}"] for name, n in
-                 [("callsync warm", warm), ("callsync cold (every call)", r.budgets[0].cold.api_requests),
-                  ("naive", r.budgets[0].naive), ("floor", 2)]]),
+        *_table(
+            ["implementation", "requests / call", "requests / day", "share of allocation"],
+            [
+                [name, n, f"{n * 2000:,}", f"{allocation_share(n):.1%}"]
+                for name, n in [
+                    ("callsync warm", warm),
+                    ("callsync cold (every call)", r.budgets[0].cold.api_requests),
+                    ("naive", r.budgets[0].naive),
+                    ("floor", 2),
+                ]
+            ],
+        ),
         "",
     ]
     concurrency_rows: list[list[object]] = [
-        [p.calls, p.succeeded, p.lost, p.duplicated, f"{p.requests_per_call:.1f}", f"{p.wall_seconds:.1f}",
-         *(f"{_ms(p.p(s, 50))} / {_ms(p.p(s, 95))}" for s in LAMBDA_STEPS)] for p in r.concurrency]
+        [
+            p.calls,
+            p.succeeded,
+            p.lost,
+            p.duplicated,
+            f"{p.requests_per_call:.1f}",
+            f"{p.wall_seconds:.1f}",
+            *(f"{_ms(p.p(s, 50))} / {_ms(p.p(s, 95))}" for s in LAMBDA_STEPS),
+        ]
+        for p in r.concurrency
+    ]
     lines += [
         "## 6. Concurrency: N different calls on one deal at once (whole local stack)",
         "",
@@ -238,8 +336,18 @@ def render(r: Results) -> str:
         "the org afterwards (target: 0 and 0). Step times are handler wall times, lease waits included",
         "(in-process, one machine: they measure contention, not AWS latency).",
         "",
-        *_table(["calls", "succeeded", "lost", "duplicated", "requests / call", "wall (s)",
-                 *(f"{s.removesuffix('Function')} p50 / p95" for s in LAMBDA_STEPS)], concurrency_rows),
+        *_table(
+            [
+                "calls",
+                "succeeded",
+                "lost",
+                "duplicated",
+                "requests / call",
+                "wall (s)",
+                *(f"{s.removesuffix('Function')} p50 / p95" for s in LAMBDA_STEPS),
+            ],
+            concurrency_rows,
+        ),
         "",
     ]
     lines += ["## Reading the misses", "", *_analysis(r), ""]
@@ -260,14 +368,18 @@ def _analysis(r: Results) -> list[str]:
         "  rides along in any describe composite when it is missing or stale. Describes are cached in DynamoDB",
         "  for 24 h per org, so on AWS 'cold' is an org's first call of the day, not a Lambda cold start.",
         *(
-            [f"- **Same deal again** ({typical.warm_same_deal.api_requests} for the typical call, as warm): "
-             "SyncFields trusts MatchOpportunity's",
-             "  read-ahead because it was taken (`MatchResult.read_at`) after the earlier call's write, which its",
-             "  claim stamps (`written@<epoch>`); a read-ahead older than another call's write is read afresh."]
-            if typical.warm_same_deal.api_requests <= typical.warm.api_requests else
-            [f"- **Same deal again** ({typical.warm_same_deal.api_requests} for the typical call): SyncFields "
-             "re-reads a record another call",
-             "  wrote after MatchOpportunity's read-ahead (claims stamped `written@<epoch>` vs `MatchResult.read_at`)."]
+            [
+                f"- **Same deal again** ({typical.warm_same_deal.api_requests} for the typical call, as warm): "
+                "SyncFields trusts MatchOpportunity's",
+                "  read-ahead because it was taken (`MatchResult.read_at`) after the earlier call's write, which its",
+                "  claim stamps (`written@<epoch>`); a read-ahead older than another call's write is read afresh.",
+            ]
+            if typical.warm_same_deal.api_requests <= typical.warm.api_requests
+            else [
+                f"- **Same deal again** ({typical.warm_same_deal.api_requests} for the typical call): SyncFields "
+                "re-reads a record another call",
+                "  wrote after MatchOpportunity's read-ahead (its lease's stamp vs `MatchResult.read_at`).",
+            ]
         ),
         "- **Whole stack** requests per call exceed the warm figure because the first executions of a batch",
         "  run concurrently with an empty describe cache, and each fetches the describes.",

@@ -23,8 +23,11 @@ class ScalePoint:
 def match_time(contacts: int, opportunities: int, repeats: int) -> ScalePoint:
     """Warm MatchOpportunity ``repeats`` times (each its own call_id) in an org of that size."""
     started = time.perf_counter()
-    org = org_fixture(companies=1, extra_contacts=max(0, contacts - CONTACTS_PER_COMPANY),
-                      extra_opportunities=max(0, opportunities - 1))
+    org = org_fixture(
+        companies=1,
+        extra_contacts=max(0, contacts - CONTACTS_PER_COMPANY),
+        extra_opportunities=max(0, opportunities - 1),
+    )
     settings = settings_fixture(TYPICAL)
     samples: list[float] = []
     with StepHarness(org, settings) as harness:
@@ -32,8 +35,9 @@ def match_time(contacts: int, opportunities: int, repeats: int) -> ScalePoint:
         harness.invoke("MatchOpportunityFunction", harness.start_state(call_event(TYPICAL, 0)), "MatchOpportunity")
         requests = 0
         for n in range(1, repeats + 1):
-            _, measure = harness.invoke("MatchOpportunityFunction", harness.start_state(call_event(TYPICAL, n)),
-                                        "MatchOpportunity")
+            _, measure = harness.invoke(
+                "MatchOpportunityFunction", harness.start_state(call_event(TYPICAL, n)), "MatchOpportunity"
+            )
             samples.append(measure.seconds)
             requests = measure.emulator_requests
     return ScalePoint(contacts, opportunities, load, percentile(samples, 50), percentile(samples, 95), requests)

@@ -119,8 +119,10 @@ def run_suite(mode: Mode, progress: bool = True) -> Results:
     if mode.build_layer:
         say("handler import times: the layer built for this machine, in a clean CPython 3.13")
         with built_layer() as (python, layer_dir, runtime):
-            imports = [import_time(d, runs=mode.import_runs, python=python, layer=layer_dir, runtime=runtime)
-                       for d in handler_dirs()]
+            imports = [
+                import_time(d, runs=mode.import_runs, python=python, layer=layer_dir, runtime=runtime)
+                for d in handler_dirs()
+            ]
         say("building the layer for manylinux2014_aarch64 / cp313")
         layer = build_layer_size()
     else:
@@ -138,7 +140,8 @@ def run_suite(mode: Mode, progress: bool = True) -> Results:
         say(f"{calls} concurrent calls on one deal through callsync run")
         concurrency.append(measure_concurrency(calls))
     counts = call_counts(steps, throughput, budgets[0])
-    results = Results(mode, machine(), budgets, steps, throughput, imports, layer, scale, counts,
-                      concurrency=concurrency)
+    results = Results(
+        mode, machine(), budgets, steps, throughput, imports, layer, scale, counts, concurrency=concurrency
+    )
     results.seconds = time.perf_counter() - started
     return results

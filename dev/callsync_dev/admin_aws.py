@@ -46,7 +46,9 @@ def local_aws(config: Config | None = None) -> Iterator[Any]:
     """A moto AWS with the tables; yields a boto3 Session (fake credentials, never real AWS)."""
     with mock_aws():
         session = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION  # noqa: S106
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 (moto, never real AWS)
+            region_name=REGION,
         )
         create_tables(session, config or Config())
         yield session

@@ -38,21 +38,37 @@ _REGISTRARS = (
 
 def _add_run_options(parser: argparse.ArgumentParser, *, with_inputs: bool) -> None:
     if with_inputs:
-        parser.add_argument("events", nargs="+", metavar="EVENT.json",
-                            help="call.processed v1 event files; each one becomes one SQS message, in order")
+        parser.add_argument(
+            "events",
+            nargs="+",
+            metavar="EVENT.json",
+            help="call.processed v1 event files; each one becomes one SQS message, in order",
+        )
         parser.add_argument("--org", metavar="ORG.json", help="org fixture for the emulator (default: the demo org)")
-        parser.add_argument("--settings", metavar="SETTINGS.json",
-                            help="org settings item, or a list of them (default: the demo settings)")
-        parser.add_argument("--sequential", action="store_true",
-                            help="send one message at a time, each settled before the next (calls over time)")
-        parser.add_argument("--state", metavar="DIR",
-                            help="keep the environment in DIR between runs: DIR/org.json (editable) and the "
-                                 "AWS side; the first run seeds it from --org/--settings, later runs ignore "
-                                 "--org and replace stored settings only when --settings is given")
+        parser.add_argument(
+            "--settings",
+            metavar="SETTINGS.json",
+            help="org settings item, or a list of them (default: the demo settings)",
+        )
+        parser.add_argument(
+            "--sequential",
+            action="store_true",
+            help="send one message at a time, each settled before the next (calls over time)",
+        )
+        parser.add_argument(
+            "--state",
+            metavar="DIR",
+            help="keep the environment in DIR between runs: DIR/org.json (editable) and the "
+            "AWS side; the first run seeds it from --org/--settings, later runs ignore "
+            "--org and replace stored settings only when --settings is given",
+        )
     parser.add_argument("--out", metavar="RESULT.json", help="write runs, org dump, api_requests, ledger and dlq")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="run against a throwaway copy of the org and report what would change; "
-                             "the org written to --out is the one before the run")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run against a throwaway copy of the org and report what would change; "
+        "the org written to --out is the one before the run",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="INFO logs of every function on stderr")
 
 
@@ -99,9 +115,14 @@ def _execute(events: Sequence[str], args: argparse.Namespace) -> int:
 
     _quiet_function_logs(args.verbose)
     try:
-        result = run(events, org=getattr(args, "org", None), settings=getattr(args, "settings", None),
-                     dry_run=args.dry_run, sequential=getattr(args, "sequential", False),
-                     state=getattr(args, "state", None))
+        result = run(
+            events,
+            org=getattr(args, "org", None),
+            settings=getattr(args, "settings", None),
+            dry_run=args.dry_run,
+            sequential=getattr(args, "sequential", False),
+            state=getattr(args, "state", None),
+        )
     except UsageError as e:
         print(f"callsync: error: {e}", file=sys.stderr)
         return EXIT_USAGE

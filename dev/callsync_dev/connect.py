@@ -284,7 +284,7 @@ def read_app_client(secrets_client: Any, name: str) -> AppClient | None:
             return None
         raise
     if not isinstance(raw, dict) or not raw.get("client_id"):
-        raise ConnectError(f"app secret {name} is not {{\"client_id\", \"client_secret\"}}")
+        raise ConnectError(f'app secret {name} is not {{"client_id", "client_secret"}}')
     return AppClient(str(raw["client_id"]), str(raw.get("client_secret") or ""))
 
 
@@ -359,21 +359,33 @@ def config_from_stack(cloudformation: Any, stack_name: str, base: Config) -> Con
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--org-id", required=True, help="tenant id: the secret is <secret_prefix><org-id>")
-    parser.add_argument("--login-url", default=DEFAULT_LOGIN_URL,
-                        help="https://login.salesforce.com, https://test.salesforce.com or your My Domain URL")
+    parser.add_argument(
+        "--login-url",
+        default=DEFAULT_LOGIN_URL,
+        help="https://login.salesforce.com, https://test.salesforce.com or your My Domain URL",
+    )
     parser.add_argument("--client-id", help="connected app consumer key (default: from the app secret)")
     parser.add_argument("--client-secret", help="consumer secret (prefer CALLSYNC_CLIENT_SECRET)")
-    parser.add_argument("--save-app-secret", action="store_true",
-                        help="store --client-id/--client-secret in the app secret even if it exists")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"loopback port of the callback URL http://localhost:PORT{CALLBACK_PATH}")
+    parser.add_argument(
+        "--save-app-secret",
+        action="store_true",
+        help="store --client-id/--client-secret in the app secret even if it exists",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"loopback port of the callback URL http://localhost:PORT{CALLBACK_PATH}",
+    )
     parser.add_argument("--scope", default=DEFAULT_SCOPE)
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the browser")
     parser.add_argument("--no-browser", action="store_true", help="print the URL only")
     parser.add_argument("--ca-file", help="CA bundle for a private Salesforce endpoint (the local emulator)")
-    parser.add_argument("--stack", default=os.environ.get("CALLSYNC_STACK"),
-                        help="deployed stack whose outputs name the secrets and their KMS key "
-                             "(default: CALLSYNC_STACK)")
+    parser.add_argument(
+        "--stack",
+        default=os.environ.get("CALLSYNC_STACK"),
+        help="deployed stack whose outputs name the secrets and their KMS key (default: CALLSYNC_STACK)",
+    )
 
 
 def main(

@@ -136,8 +136,10 @@ class LocalFunction:
     def invoke(self, event: Any) -> Any:
         handler = self.handler()
         context = LocalLambdaContext(
-            function_name=self.name, invoked_function_arn=self.arn,
-            memory_limit_in_mb=self.memory, timeout_seconds=self.timeout,
+            function_name=self.name,
+            invoked_function_arn=self.arn,
+            memory_limit_in_mb=self.memory,
+            timeout_seconds=self.timeout,
         )
         return handler(event, context, deps=self.dependencies())
 
@@ -310,18 +312,20 @@ class LocalStack:
             for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
                 for listed in page["executions"]:
                     described = sfn.describe_execution(executionArn=listed["executionArn"])
-                    found.append({
-                        "state_machine_arn": arn,
-                        "name": described["name"],
-                        "execution_arn": described["executionArn"],
-                        "status": described["status"],
-                        "input": described.get("input"),
-                        "output": described.get("output"),
-                        "error": described.get("error"),
-                        "cause": described.get("cause"),
-                        "start_date": str(described["startDate"]),
-                        "stop_date": str(described["stopDate"]) if described.get("stopDate") else None,
-                    })
+                    found.append(
+                        {
+                            "state_machine_arn": arn,
+                            "name": described["name"],
+                            "execution_arn": described["executionArn"],
+                            "status": described["status"],
+                            "input": described.get("input"),
+                            "output": described.get("output"),
+                            "error": described.get("error"),
+                            "cause": described.get("cause"),
+                            "start_date": str(described["startDate"]),
+                            "stop_date": str(described["stopDate"]) if described.get("stopDate") else None,
+                        }
+                    )
         return found
 
     def restore_executions(self, records: list[dict[str, Any]]) -> None:
@@ -419,16 +423,16 @@ class LocalStack:
         for logical in ordered:
             props = self.resolver.resolve(specs[logical].get("Properties", {}))
             attributes: dict[str, str] = {}
-            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
-                        "ReceiveMessageWaitTimeSeconds"):
+            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds"):
                 if key in props:
                     attributes[key] = str(props[key])
             if "RedrivePolicy" in props:
                 policy = dict(props["RedrivePolicy"])
                 policy["maxReceiveCount"] = int(policy["maxReceiveCount"])
                 attributes["RedrivePolicy"] = json.dumps(policy)
-            url = sqs.create_queue(QueueName=self.resolver.attrs[(logical, "QueueName")],
-                                   Attributes=attributes)["QueueUrl"]
+            url = sqs.create_queue(QueueName=self.resolver.attrs[(logical, "QueueName")], Attributes=attributes)[
+                "QueueUrl"
+            ]
             self.queues[logical] = url
             self.resolver.refs[logical] = url
 
@@ -491,8 +495,10 @@ class LocalStack:
     def _execution_role(self, principal: str = "lambda.amazonaws.com") -> str:
         iam = self.client("iam")
         name = f"{self.stack_name}-{principal.split('.')[0]}-role"
-        trust = {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}]}
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}],
+        }
         try:
             return str(iam.get_role(RoleName=name)["Role"]["Arn"])
         except iam.exceptions.NoSuchEntityException:
@@ -504,8 +510,14 @@ class LocalStack:
 
         stack = self
 
-        def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
-                   response_headers: dict[str, str]) -> bytes:
+        def invoke(
+            backend: Any,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: dict[str, str],
+        ) -> bytes:
             fn = stack.function_by_name(function_name)
             event = json.loads(body) if body else {}
             try:
@@ -527,7 +539,6 @@ class LocalStack:
         patch = mock.patch.object(retrier_decl, "time", scaled_time)
         patch.start()
         self._patches.append(patch)
-
 
     def _patch_dynamodb_atomic_writes(self) -> None:
         """One DynamoDB request at a time in moto (each is atomic per item in AWS; moto reads and writes items in
@@ -593,11 +604,16 @@ class _ClosedExecution:
             return datetime.fromisoformat(value) if value else None
 
         return cls(
-            name=record["name"], execution_arn=record["execution_arn"],
-            state_machine_arn=record["state_machine_arn"], status=record["status"],
-            execution_input=record.get("input") or "{}", output=record.get("output"),
-            error=record.get("error"), cause=record.get("cause"),
-            start_date=when(record.get("start_date")), stop_date=when(record.get("stop_date")),
+            name=record["name"],
+            execution_arn=record["execution_arn"],
+            state_machine_arn=record["state_machine_arn"],
+            status=record["status"],
+            execution_input=record.get("input") or "{}",
+            output=record.get("output"),
+            error=record.get("error"),
+            cause=record.get("cause"),
+            start_date=when(record.get("start_date")),
+            stop_date=when(record.get("stop_date")),
         )
 
     @property

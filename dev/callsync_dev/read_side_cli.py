@@ -79,8 +79,10 @@ class LocalReadSide:
 
     def invoke(self, function_dir: str, event: dict[str, Any], deps: Dependencies | None = None) -> dict[str, Any]:
         handler = load_handler(function_dir).handler
-        context = LocalLambdaContext(function_name=f"callsync-{function_dir}",
-                                     invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:x")
+        context = LocalLambdaContext(
+            function_name=f"callsync-{function_dir}",
+            invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:x",
+        )
         return dict(handler(event, context, deps=deps or self.dependencies()))
 
     def bus_events(self) -> list[dict[str, Any]]:
@@ -129,8 +131,11 @@ def local_read_side(org_fixture: Any, settings: list[dict[str, Any]]) -> Iterato
         sqs = aws.client("sqs")
         queue_url = sqs.create_queue(QueueName="deal-closed-capture")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(Name="deal-closed", EventBusName=EVENT_BUS,
-                        EventPattern=json.dumps({"source": ["callsync"], "detail-type": ["deal.closed"]}))
+        events.put_rule(
+            Name="deal-closed",
+            EventBusName=EVENT_BUS,
+            EventPattern=json.dumps({"source": ["callsync"], "detail-type": ["deal.closed"]}),
+        )
         events.put_targets(Rule="deal-closed", EventBusName=EVENT_BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
         side = LocalReadSide(emulator=emu, aws=aws, config=config, queue_url=queue_url)
         for item in settings:
@@ -227,8 +232,9 @@ def register_cli(subparsers: Any) -> None:
     context.add_argument("--org", metavar="ORG.json", help="org fixture (default: the demo org)")
     context.add_argument("--settings", metavar="SETTINGS.json", help="settings item or list (default: demo)")
     context.add_argument("--org-id", help="which org of the settings (default: the first)")
-    context.add_argument("--email", action="append", required=True, metavar="EMAIL",
-                         help="a participant's email (repeat for several)")
+    context.add_argument(
+        "--email", action="append", required=True, metavar="EMAIL", help="a participant's email (repeat for several)"
+    )
     context.add_argument("--at", metavar="DATETIME", help="RFC 3339 time of the meeting (default: now)")
     context.add_argument("--opportunity-id", dest="opportunity_id", help="use this Opportunity (skip the rules)")
     context.add_argument("--account-id", dest="account_id", help="use this Account")

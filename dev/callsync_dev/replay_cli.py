@@ -69,13 +69,25 @@ def _only_org(settings_table: Any) -> str:
     return orgs[0]
 
 
-def replay_call(ledger_table: Any, settings_table: Any, sfn: Any, state_machine_arn: str, sqs: Any, dlq_url: str,
-                call_id: str, org_id: str | None) -> ReplayResult:
+def replay_call(
+    ledger_table: Any,
+    settings_table: Any,
+    sfn: Any,
+    state_machine_arn: str,
+    sqs: Any,
+    dlq_url: str,
+    call_id: str,
+    org_id: str | None,
+) -> ReplayResult:
     """The replay over boto3 resources: the same adapters the consumer function uses."""
     ledger = DynamoDbLedger(ledger_table)
     executions = StepFunctionsExecutions(sfn, state_machine_arn)
-    consumer = StartSync(settings=DynamoDbSettingsStore(settings_table), ledger=ledger, executions=executions,
-                         dead_letters=SqsDeadLetters(sqs, dlq_url))
+    consumer = StartSync(
+        settings=DynamoDbSettingsStore(settings_table),
+        ledger=ledger,
+        executions=executions,
+        dead_letters=SqsDeadLetters(sqs, dlq_url),
+    )
     return ReplayCall(ledger, executions, consumer).run(org_id or _only_org(settings_table), call_id)
 
 
@@ -99,9 +111,16 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.state:
             with local_environment(args.state) as stack:
-                result = replay_call(stack.table("LedgerTable"), stack.table("SettingsTable"),
-                                     stack.client("stepfunctions"), stack.state_machines["PostCallSyncStateMachine"],
-                                     stack.client("sqs"), stack.dlq_url, args.call, args.org_id)
+                result = replay_call(
+                    stack.table("LedgerTable"),
+                    stack.table("SettingsTable"),
+                    stack.client("stepfunctions"),
+                    stack.state_machines["PostCallSyncStateMachine"],
+                    stack.client("sqs"),
+                    stack.dlq_url,
+                    args.call,
+                    args.org_id,
+                )
                 ended = _settle(stack, result)
         else:
             from callsync_dev.admin_aws import deployed_replay_resources
@@ -129,8 +148,11 @@ def _print(args: argparse.Namespace, body: dict[str, Any]) -> None:
     if body.get("status") == "NOTHING_TO_REPLAY":
         print(f"nothing to replay: {body['reason']}")
         return
-    print(f"call {body['call_id']} revision {body['revision']} ({body['replayed_status']}): replay "
-          f"#{body['attempt']} {body['status']}" + (f" -> {body['ended']}" if body["ended"] != body["status"] else "")
-          + (f" ({body['reason']})" if body.get("reason") else ""))
+    print(
+        f"call {body['call_id']} revision {body['revision']} ({body['replayed_status']}): replay "
+        f"#{body['attempt']} {body['status']}"
+        + (f" -> {body['ended']}" if body["ended"] != body["status"] else "")
+        + (f" ({body['reason']})" if body.get("reason") else "")
+    )
     if body.get("execution_arn"):
         print(f"execution {body['execution_arn']}")

@@ -40,13 +40,17 @@ def render(result: RunResult) -> str:
         head = f"[{index}] {run['event_file']}  ->  {run['status']}"
         lines.append(head)
         if run["status"] == "DUPLICATE":
-            lines.append(f"    {run['call_key']} was already accepted: nothing started "
-                         f"(execution {run['execution_arn']})")
+            lines.append(
+                f"    {run['call_key']} was already accepted: nothing started (execution {run['execution_arn']})"
+            )
             lines.append("")
             continue
         if run["status"] in ("REJECTED", "SKIPPED", "DEFERRED") or run.get("call_key") is None:
-            reason = run.get("error") or run.get("reason") or _delivery_reason(
-                entries_by_call.get(run.get("call_key") or "", []), run["message_id"])
+            reason = (
+                run.get("error")
+                or run.get("reason")
+                or _delivery_reason(entries_by_call.get(run.get("call_key") or "", []), run["message_id"])
+            )
             where = " - in the DLQ with this reason" if run["status"] == "REJECTED" else ""
             lines.append(f"    reason: {reason}{where}")
             lines.append("")
@@ -62,11 +66,12 @@ def render(result: RunResult) -> str:
     counts: dict[str, int] = defaultdict(int)
     for run in result.runs:
         counts[run["status"]] += 1
-    summary = ", ".join(f"{status} {counts[status]}" for status in
-                        FINAL_STATUSES if counts[status])
+    summary = ", ".join(f"{status} {counts[status]}" for status in FINAL_STATUSES if counts[status])
     lines.append(f"Runs: {summary}")
-    lines.append(f"Salesforce API requests used: {result.api_requests} "
-                 "(counted as against the daily limit; OAuth token requests excluded)")
+    lines.append(
+        f"Salesforce API requests used: {result.api_requests} "
+        "(counted as against the daily limit; OAuth token requests excluded)"
+    )
     if result.dlq:
         lines.append(f"Dead-letter queue: {len(result.dlq)} message(s)")
     lines.append(f"Wall time: {result.wall_seconds:.1f} s")
@@ -108,15 +113,18 @@ def _call_section(run: dict[str, Any], entries: list[dict[str, Any]], result: Ru
             if shown is not None:
                 lines.extend(_change_lines(shown, result.dry_run))
         if no_value:
-            lines.append(f"      no value in this call for {len(no_value)} mapped field(s): "
-                         f"{', '.join(dict.fromkeys(no_value))}")
+            lines.append(
+                f"      no value in this call for {len(no_value)} mapped field(s): {', '.join(dict.fromkeys(no_value))}"
+            )
         for warning in entry.get("warnings") or []:
             lines.append(f"      warning: {warning}")
     outcome = next((e for e in entries if e.get("kind") == "outcome"), None)
     if outcome and outcome.get("status") == "FAILED":
         lines.append(f"    FAILED: {outcome.get('error')}: {outcome.get('cause')}")
-        lines.append("    (the ledger above lists what was written before the failure; replay the message "
-                     "to finish - every step is idempotent)")
+        lines.append(
+            "    (the ledger above lists what was written before the failure; replay the message "
+            "to finish - every step is idempotent)"
+        )
     elif run["status"] == "FAILED":
         lines.append(f"    FAILED: {run.get('error')}")
     lines.append(f"    API requests (steps' own count): {total}")
@@ -210,7 +218,7 @@ def _transition(before: Any, after: Any, policy: str | None = None) -> str:
     if policy == "overwrite" and before not in (None, "") and before != after:
         return f"{_short(before)} -> {_short(after)} (overwritten)"
     if isinstance(before, str) and isinstance(after, str) and before and after.startswith(before):
-        added = after[len(before):]
+        added = after[len(before) :]
         if added.strip():
             return f"{_short(before, 40)} -> (kept) + {_short(added)}"
     return f"{_short(before)} -> {_short(after)}"

@@ -222,19 +222,24 @@ def _seed(stack: LocalStack, items: list[dict[str, Any]], connection: dict[str, 
     for each org that has none yet (a restored one keeps its other keys, e.g. a disconnection)."""
     env = stack.function("StartSyncFunction").env
     prefix = env.get("SECRET_PREFIX", "callsync/org/")
-    stack.put_secret(env.get("APP_SECRET_NAME", "callsync/app"),
-                     {"client_id": connection["client_id"], "client_secret": connection["client_secret"]})
+    stack.put_secret(
+        env.get("APP_SECRET_NAME", "callsync/app"),
+        {"client_id": connection["client_id"], "client_secret": connection["client_secret"]},
+    )
     existing = stack.secrets()
     for item in items:
         stack.put_settings(item)
         name = f"{prefix}{item['org_id']}"
         if name not in existing:
-            stack.put_secret(name, {
-                "instance_url": connection["instance_url"],
-                "access_token": connection["access_token"],
-                "refresh_token": connection["refresh_token"],
-                "issued_at": connection["issued_at"],
-            })
+            stack.put_secret(
+                name,
+                {
+                    "instance_url": connection["instance_url"],
+                    "access_token": connection["access_token"],
+                    "refresh_token": connection["refresh_token"],
+                    "issued_at": connection["issued_at"],
+                },
+            )
 
 
 def _send(stack: LocalStack, events: list[EventInput]) -> list[str]:
@@ -300,8 +305,11 @@ def _consume(stack: LocalStack, timeout: float = SETTLE_TIMEOUT_SECONDS) -> None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         messages = sqs.receive_message(
-            QueueUrl=stack.queue_url, MaxNumberOfMessages=batch_size,
-            MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=0,
+            QueueUrl=stack.queue_url,
+            MaxNumberOfMessages=batch_size,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
         ).get("Messages", [])
         if not messages:
             attrs = sqs.get_queue_attributes(
@@ -321,8 +329,9 @@ def _consume(stack: LocalStack, timeout: float = SETTLE_TIMEOUT_SECONDS) -> None
         for m in messages:
             if m["MessageId"] in failed:
                 # Locally, no need to wait out the visibility timeout before the redelivery.
-                sqs.change_message_visibility(QueueUrl=stack.queue_url, ReceiptHandle=m["ReceiptHandle"],
-                                              VisibilityTimeout=0)
+                sqs.change_message_visibility(
+                    QueueUrl=stack.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0
+                )
             else:
                 sqs.delete_message(QueueUrl=stack.queue_url, ReceiptHandle=m["ReceiptHandle"])
     raise TimeoutError(f"the queue did not drain within {timeout:.0f} s")
@@ -343,9 +352,14 @@ def _dlq_messages(stack: LocalStack) -> list[dict[str, Any]]:
     sqs = stack.client("sqs")
     seen: dict[str, dict[str, Any]] = {}
     while True:
-        batch = sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"],
-                                    MessageSystemAttributeNames=["All"], WaitTimeSeconds=0,
-                                    VisibilityTimeout=30).get("Messages", [])
+        batch = sqs.receive_message(
+            QueueUrl=stack.dlq_url,
+            MaxNumberOfMessages=10,
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],
+            WaitTimeSeconds=0,
+            VisibilityTimeout=30,
+        ).get("Messages", [])
         new = [m for m in batch if m["MessageId"] not in seen]
         if not new:
             break
@@ -379,17 +393,27 @@ def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]
     runs: list[dict[str, Any]] = []
     for event, message_id in zip(events, message_ids, strict=True):
         delivery = deliveries.get(message_id)
-        run: dict[str, Any] = {"call_id": None, "status": "FAILED", "error": None, "execution_arn": None,
-                               "message_id": message_id, "event_file": event.path, "call_key": None,
-                               "warnings": [], "reason": None, "max_state_bytes": None}
+        run: dict[str, Any] = {
+            "call_id": None,
+            "status": "FAILED",
+            "error": None,
+            "execution_arn": None,
+            "message_id": message_id,
+            "event_file": event.path,
+            "call_key": None,
+            "warnings": [],
+            "reason": None,
+            "max_state_bytes": None,
+        }
         if delivery is None:
             where = "moved to the DLQ" if message_id in in_dlq else "not consumed"
             run["error"] = f"the consumer failed on every delivery; the message was {where}"
             run["call_id"] = _call_id_of(event.body)
             runs.append(run)
             continue
-        run.update(call_id=delivery.get("call_id"), call_key=delivery["call_key"],
-                   execution_arn=delivery.get("execution_arn"))
+        run.update(
+            call_id=delivery.get("call_id"), call_key=delivery["call_key"], execution_arn=delivery.get("execution_arn")
+        )
         status = delivery["status"]
         if status == "STARTED":
             described = _wait_for(stack, delivery["execution_arn"], deadline)
@@ -412,14 +436,26 @@ def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]
     for run in runs:
         if run["execution_arn"] in executions:
             run["warnings"] = step_warnings(ledger, run["call_key"])
-    return RunResult(runs=runs, org={}, api_requests=0, ledger=ledger, dlq=[m["body"] for m in dlq],
-                     dlq_messages=dlq, executions={k: _jsonable(v) for k, v in executions.items()})
+    return RunResult(
+        runs=runs,
+        org={},
+        api_requests=0,
+        ledger=ledger,
+        dlq=[m["body"] for m in dlq],
+        dlq_messages=dlq,
+        executions={k: _jsonable(v) for k, v in executions.items()},
+    )
 
 
 def step_warnings(ledger: list[dict[str, Any]], call_key: str) -> list[str]:
     """Every warning the steps of one call recorded, in step order, each once."""
-    steps = [e for e in ledger if e.get("call_key") == call_key and e.get("kind") == "step"
-             and not str(e.get("step", "")).startswith("delivery#")]
+    steps = [
+        e
+        for e in ledger
+        if e.get("call_key") == call_key
+        and e.get("kind") == "step"
+        and not str(e.get("step", "")).startswith("delivery#")
+    ]
     order = {name: i for i, name in enumerate(STEP_ORDER)}
     steps.sort(key=lambda e: (order.get(str(e.get("step")), len(order)), str(e.get("recorded_at", ""))))
     seen: dict[str, None] = {}
@@ -438,8 +474,11 @@ def max_state_bytes(stack: LocalStack, execution_arn: str) -> int | None:
     while True:
         page = sfn.get_execution_history(**kwargs)
         for event in page.get("events", []):
-            for key, part in (("executionStartedEventDetails", "input"), ("stateEnteredEventDetails", "input"),
-                              ("stateExitedEventDetails", "output")):
+            for key, part in (
+                ("executionStartedEventDetails", "input"),
+                ("stateEnteredEventDetails", "input"),
+                ("stateExitedEventDetails", "output"),
+            ):
                 payload = (event.get(key) or {}).get(part)
                 if isinstance(payload, str):
                     size = len(payload.encode("utf-8"))

@@ -271,9 +271,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--org-id", required=True)
     common.add_argument("--table", help="settings table name (default: SETTINGS_TABLE or callsync-settings)")
-    common.add_argument("--local", nargs="?", const=str(DEFAULT_STATE), metavar="STATE.json",
-                        help=f"use an embedded table kept in STATE.json (default {DEFAULT_STATE}); "
-                             "implied when no AWS credentials are found")
+    common.add_argument(
+        "--local",
+        nargs="?",
+        const=str(DEFAULT_STATE),
+        metavar="STATE.json",
+        help=f"use an embedded table kept in STATE.json (default {DEFAULT_STATE}); "
+        "implied when no AWS credentials are found",
+    )
     actions = parser.add_subparsers(dest="action", required=True, metavar="show|set|import|export")
     show = actions.add_parser("show", parents=[common], help="print the org's settings")
     show.add_argument("--raw", action="store_true", help="the stored item as is, even when invalid")

@@ -20,6 +20,13 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
     # Salesforce requests get a deadline inside this invocation: slow answers fail retryably, before the timeout.
     service = deps.create_contacts_service(state.call.org_id, context.get_remaining_time_in_millis)
     result = service.run(state)
-    logger.info("contacts", extra={"records_created": len(result.created), "records_reused": len(result.reused),
-                                   "records_failed": len(result.failed), "api_requests": result.report.api_requests})
+    logger.info(
+        "contacts",
+        extra={
+            "records_created": len(result.created),
+            "records_reused": len(result.reused),
+            "records_failed": len(result.failed),
+            "api_requests": result.report.api_requests,
+        },
+    )
     return result.model_dump(mode="json")

@@ -18,11 +18,16 @@ from callsync.services.record_outcome import OutcomeInput, RecordOutcome
 def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
     deps = deps or get_dependencies()
     data = OutcomeInput.model_validate(event)
-    logger.append_keys(org_id=data.call.org_id, call_id=data.call.call_id, revision=data.call.revision,
-                       execution_arn=data.execution_arn)
+    logger.append_keys(
+        org_id=data.call.org_id,
+        call_id=data.call.call_id,
+        revision=data.call.revision,
+        execution_arn=data.execution_arn,
+    )
     outcome, summary = RecordOutcome(deps.ledger).run(data)
-    metrics.add_metric(name="CallsSucceeded" if outcome.status == "SUCCEEDED" else "CallsFailed",
-                       unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name="CallsSucceeded" if outcome.status == "SUCCEEDED" else "CallsFailed", unit=MetricUnit.Count, value=1
+    )
     if outcome.error == "OrgDisconnected":
         metrics.add_metric(name="OrgDisconnected", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="SalesforceApiRequests", unit=MetricUnit.Count, value=summary.api_requests)
@@ -32,7 +37,13 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
     add_org_metric("SalesforceApiRequests", summary.api_requests, data.call.org_id)
     metrics.add_metric(name="RecordsWritten", unit=MetricUnit.Count, value=summary.records_written)
     log = logger.warning if outcome.status == "FAILED" else logger.info
-    log(f"run {outcome.status}", extra={"error": outcome.error, "cause": outcome.cause,
-                                        "api_requests": summary.api_requests,
-                                        "records_written": summary.records_written})
+    log(
+        f"run {outcome.status}",
+        extra={
+            "error": outcome.error,
+            "cause": outcome.cause,
+            "api_requests": summary.api_requests,
+            "records_written": summary.records_written,
+        },
+    )
     return outcome.model_dump(mode="json")

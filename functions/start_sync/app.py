@@ -15,8 +15,12 @@ from callsync.composition import Dependencies, get_dependencies
 from callsync.observability import logger, metrics, tracer
 from callsync.services.start_sync import Message, SqsDeadLetters, StartSync, StepFunctionsExecutions
 
-_METRIC = {"STARTED": "MessagesStarted", "SKIPPED": "MessagesSkipped", "DUPLICATE": "MessagesDuplicate",
-           "REJECTED": "MessagesRejected"}
+_METRIC = {
+    "STARTED": "MessagesStarted",
+    "SKIPPED": "MessagesSkipped",
+    "DUPLICATE": "MessagesDuplicate",
+    "REJECTED": "MessagesRejected",
+}
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -39,14 +43,22 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
         log = logger.warning if decision.status == "REJECTED" else logger.info
         log(
             f"message {decision.status}",
-            extra={"message_id": record.message_id, "status": decision.status, "reason": report.reason,
-                   "error_type": report.error_type, "org_id": report.org_id, "call_id": report.call_id,
-                   "revision": report.revision, "execution_arn": report.execution_arn},
+            extra={
+                "message_id": record.message_id,
+                "status": decision.status,
+                "reason": report.reason,
+                "error_type": report.error_type,
+                "org_id": report.org_id,
+                "call_id": report.call_id,
+                "revision": report.revision,
+                "execution_arn": report.execution_arn,
+            },
         )
         metrics.add_metric(name=_METRIC[decision.status], unit=MetricUnit.Count, value=1)
         return decision.status
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    response = process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                        context=context)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
     return dict(response)

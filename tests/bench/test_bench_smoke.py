@@ -52,18 +52,32 @@ def test_percentile_is_nearest_rank():
 def test_smoke_run_prints_and_writes_the_report(tmp_path):
     # Given the smoke mode / When the benchmark runs as `make bench-smoke` would
     out = tmp_path / "benchmarks.md"
-    done = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(out)], cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     # Then it succeeds, prints the report and writes the same report
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
     assert done.stdout == text
     # And every section is there, with the request counts of both call shapes and the naive comparison
-    for heading in ("## Targets", "## 1. Salesforce API requests per call", "## 2. Compute per call",
-                    "## 3. Cold-start proxies", "## 4. Scale", "## 5. Cost on paper"):
+    for heading in (
+        "## Targets",
+        "## 1. Salesforce API requests per call",
+        "## 2. Compute per call",
+        "## 3. Cold-start proxies",
+        "## 4. Scale",
+        "## 5. Cost on paper",
+    ):
         assert heading in text
-    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| typical |")
-            or line.startswith("| large |")}
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in text.splitlines()
+        if line.startswith("| typical |") or line.startswith("| large |")
+    }
     assert set(rows) == {"typical", "large"}
     typical_cells = [c.strip() for c in rows["typical"].split("|")[2:7]]
     cold, warm, _same, naive, floor = (int(c) for c in typical_cells)

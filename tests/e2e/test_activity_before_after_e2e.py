@@ -16,10 +16,18 @@ TITLE = "Globex x Acme - rollout scoping"
 def test_calendar_invite_description_shows_before_and_unchanged_fields_are_not_listed() -> None:
     # Given a calendar Event for the demo call, with its own description, already related to Jane and the deal
     org = json.loads(DEMO_ORG.read_text(encoding="utf-8"))
-    org["records"]["Event"] = [{
-        "Id": "ev-calendar", "Subject": TITLE, "StartDateTime": "2026-06-03T15:00:00Z",
-        "EndDateTime": "2026-06-03T16:00:00Z", "WhatId": "opp-globex-rollout", "WhoId": "contact-jane",
-        "OwnerId": "user-alice", "Description": "Calendar invite"}]
+    org["records"]["Event"] = [
+        {
+            "Id": "ev-calendar",
+            "Subject": TITLE,
+            "StartDateTime": "2026-06-03T15:00:00Z",
+            "EndDateTime": "2026-06-03T16:00:00Z",
+            "WhatId": "opp-globex-rollout",
+            "WhoId": "contact-jane",
+            "OwnerId": "user-alice",
+            "Description": "Calendar invite",
+        }
+    ]
     # When the demo call runs
     result = run([DEMO_EVENT], org=org, retry_wait_scale=0.01)
     # Then the ledger lists the Event's Description as "Calendar invite" → the summary

@@ -25,10 +25,14 @@ def ours(result: RunResult) -> dict[str, list[dict[str, Any]]]:
         "events": events,
         "relations": [r for r in live(result, "EventRelation") if r["EventId"] in event_ids and not r.get("IsWhat")],
         "notes": notes,
-        "links": [x for x in live(result, "ContentDocumentLink")
-                  if x["ContentDocumentId"] in note_ids and x.get("ShareType") == "V"],
-        "follow_ups": [t for t in live(result, "Task") if "callsync-ref: zoom-8841-2026-06-03/" in
-                       str(t.get("Description"))],
+        "links": [
+            x
+            for x in live(result, "ContentDocumentLink")
+            if x["ContentDocumentId"] in note_ids and x.get("ShareType") == "V"
+        ],
+        "follow_ups": [
+            t for t in live(result, "Task") if "callsync-ref: zoom-8841-2026-06-03/" in str(t.get("Description"))
+        ],
     }
 
 
@@ -50,7 +54,9 @@ def test_demo_call_logged_once_across_duplicates_revisions_and_a_lost_ledger(tmp
     assert len(who) == len(found["relations"]) == 3  # Jane (WhoId), Raj, Sam: no duplicates
     assert len(found["notes"]) == 1 and len(found["links"]) == 2
     assert sorted(t["Subject"] for t in found["follow_ups"]) == [
-        "Draft the pilot plan for two teams with Sam", "Send the security questionnaire and SOC 2 report to Raj"]
+        "Draft the pilot plan for two teams with Sam",
+        "Send the security questionnaire and SOC 2 report to Raj",
+    ]
     # And the ledger lists the records with their Salesforce URLs
     steps = [e for e in result.ledger if e.get("sk") == "step#LogActivity"]
     assert steps and all(c.get("url") for s in steps for c in s["changes"] if c["object"] == "Event")
@@ -68,10 +74,16 @@ def test_bad_input_is_logged_safely(tmp_path: Path) -> None:
     body = load(DEMO_EVENT)
     externals = [{"email": f"person{i}@globex.com", "name": f"Person {i}"} for i in range(57)]
     event = write_event(
-        tmp_path, "bad", call_id="bad-1", title='Globex "Q3" <b>plan</b> & more',
-        notes="<script>alert('x')</script> Tom & Jerry", summary="lorem ipsum " * 3400,
-        participants=body["participants"] + externals, call_type="dIsCoVeRy",
-        action_items=[{"text": "Follow up with everyone"}, {"text": "Share the deck", "due_date": "2026-06-10"}])
+        tmp_path,
+        "bad",
+        call_id="bad-1",
+        title='Globex "Q3" <b>plan</b> & more',
+        notes="<script>alert('x')</script> Tom & Jerry",
+        summary="lorem ipsum " * 3400,
+        participants=body["participants"] + externals,
+        call_type="dIsCoVeRy",
+        action_items=[{"text": "Follow up with everyone"}, {"text": "Share the deck", "due_date": "2026-06-10"}],
+    )
     # When `callsync run` processes it
     result = run([event], retry_wait_scale=0.01)
     # Then it succeeds; the Event is within limits, typed in the org's case, with at most 50 contacts
@@ -99,7 +111,10 @@ def test_refused_follow_ups_never_lose_the_calls_activity_nor_leave_it_out_of_th
 
     org = load(DEMO_ORG)
     org["schema"].setdefault("Task", {"fields": {}})["fields"]["Region__c"] = {
-        "type": "string", "length": 40, "required": True}
+        "type": "string",
+        "length": 40,
+        "required": True,
+    }
     event = load(DEMO_EVENT)
     event["action_items"] = [{"text": f"Follow up {i}", "assignee_email": "alice.rep@acme.io"} for i in range(30)]
     # When the call runs

@@ -31,8 +31,9 @@ def relation_failures(result: RunResult) -> list[str]:
 
 def contact_relations(result: RunResult, event_id: str) -> list[str]:
     rows = result.org["records"].get("EventRelation", [])
-    return [r["RelationId"] for r in rows
-            if r["EventId"] == event_id and not r.get("IsWhat") and not r.get("IsDeleted")]
+    return [
+        r["RelationId"] for r in rows if r["EventId"] == event_id and not r.get("IsWhat") and not r.get("IsDeleted")
+    ]
 
 
 def test_replay_with_a_lost_ledger_attaches_no_contact_twice() -> None:
@@ -53,12 +54,21 @@ def test_replay_with_a_lost_ledger_attaches_no_contact_twice() -> None:
 def test_calendar_event_keeps_its_attendee_and_gains_the_missing_contact() -> None:
     # Given a calendar Event for the call (no prefix, other case) already linked to Jane and Raj
     org = json.loads(DEMO_ORG.read_text(encoding="utf-8"))
-    org["records"]["Event"] = [{
-        "Id": "ev-calendar", "Subject": TITLE.upper(), "StartDateTime": "2026-06-03T15:00:00Z",
-        "EndDateTime": "2026-06-03T16:00:00Z", "WhatId": "opp-globex-rollout", "WhoId": "contact-jane",
-        "OwnerId": "user-alice", "Description": "Calendar invite"}]
+    org["records"]["Event"] = [
+        {
+            "Id": "ev-calendar",
+            "Subject": TITLE.upper(),
+            "StartDateTime": "2026-06-03T15:00:00Z",
+            "EndDateTime": "2026-06-03T16:00:00Z",
+            "WhatId": "opp-globex-rollout",
+            "WhoId": "contact-jane",
+            "OwnerId": "user-alice",
+            "Description": "Calendar invite",
+        }
+    ]
     org["records"]["EventRelation"] = [
-        {"EventId": "ev-calendar", "RelationId": "contact-raj", "IsParent": True, "IsInvitee": True}]
+        {"EventId": "ev-calendar", "RelationId": "contact-raj", "IsParent": True, "IsInvitee": True}
+    ]
     # When the demo call runs
     result = run([DEMO_EVENT], org=org, retry_wait_scale=0.01)
     # Then the calendar Event is reused, Sam is attached, and neither Jane nor Raj is attached again
@@ -68,6 +78,10 @@ def test_calendar_event_keeps_its_attendee_and_gains_the_missing_contact() -> No
     assert len(events) == 1 and "Globex wants every sales call" in events[0]["Description"]
     relations = contact_relations(result, events[0]["Id"])
     assert len(relations) == len(set(relations)) == 3
-    created = [c for e in log_activity_entries(result) for c in e["changes"]
-               if c["object"] == "EventRelation" and c["action"] == "created"]
+    created = [
+        c
+        for e in log_activity_entries(result)
+        for c in e["changes"]
+        if c["object"] == "EventRelation" and c["action"] == "created"
+    ]
     assert [c["label"] for c in created] == ["sam.lee@globex.com"]

@@ -54,15 +54,34 @@ def test_demo_succeeds_and_writes_the_result_document(capsys: pytest.CaptureFixt
 def test_every_consumer_status_and_exit_code_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # Given a good event, the same event again, two invalid messages, an autosync-off org and an unknown org
     out = tmp_path / "result.json"
-    files = ["demo_event.json", "demo_event.json", "malformed_event.json", "not_json.txt",
-             "autosync_off_event.json", "unknown_org_event.json"]
+    files = [
+        "demo_event.json",
+        "demo_event.json",
+        "malformed_event.json",
+        "not_json.txt",
+        "autosync_off_event.json",
+        "unknown_org_event.json",
+    ]
     # When they run as six messages
-    code, report = run_cli(capsys, "run", *(str(EVENTS / f) for f in files),
-                           "--settings", str(EVENTS / "settings_acme_and_umbrella.json"), "--out", str(out))
+    code, report = run_cli(
+        capsys,
+        "run",
+        *(str(EVENTS / f) for f in files),
+        "--settings",
+        str(EVENTS / "settings_acme_and_umbrella.json"),
+        "--out",
+        str(out),
+    )
     # Then each message has its status, in order, and REJECTED makes the exit code 1
     result = read(out)
     assert [r["status"] for r in result["runs"]] == [
-        "SUCCEEDED", "DUPLICATE", "REJECTED", "REJECTED", "SKIPPED", "REJECTED"]
+        "SUCCEEDED",
+        "DUPLICATE",
+        "REJECTED",
+        "REJECTED",
+        "SKIPPED",
+        "REJECTED",
+    ]
     assert code == 1
     # And the duplicate started nothing: one execution, one outcome
     first, duplicate = result["runs"][0], result["runs"][1]
@@ -80,9 +99,15 @@ def test_every_consumer_status_and_exit_code_1(capsys: pytest.CaptureFixture[str
 
 
 def test_duplicate_and_skipped_alone_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _ = run_cli(capsys, "run", str(EVENTS / "demo_event.json"), str(EVENTS / "demo_event.json"),
-                      str(EVENTS / "autosync_off_event.json"),
-                      "--settings", str(EVENTS / "settings_acme_and_umbrella.json"))
+    code, _ = run_cli(
+        capsys,
+        "run",
+        str(EVENTS / "demo_event.json"),
+        str(EVENTS / "demo_event.json"),
+        str(EVENTS / "autosync_off_event.json"),
+        "--settings",
+        str(EVENTS / "settings_acme_and_umbrella.json"),
+    )
     assert code == 0
 
 
@@ -91,13 +116,24 @@ def test_exhausted_retries_fail_the_run_with_the_error_in_the_ledger(
 ) -> None:
     # Given an org whose API answers 503 to every query and composite request
     org = read(DEMO / "demo_org.json")
-    org["faults"] = [{"method": m, "path": "query|composite", "skip": 0, "times": 1000, "status": 503,
-                      "errorCode": "SERVER_UNAVAILABLE", "message": "try later"} for m in ("GET", "POST")]
+    org["faults"] = [
+        {
+            "method": m,
+            "path": "query|composite",
+            "skip": 0,
+            "times": 1000,
+            "status": 503,
+            "errorCode": "SERVER_UNAVAILABLE",
+            "message": "try later",
+        }
+        for m in ("GET", "POST")
+    ]
     (tmp_path / "org.json").write_text(json.dumps(org))
     out = tmp_path / "result.json"
     # When the demo event runs
-    code, report = run_cli(capsys, "run", str(EVENTS / "demo_event.json"), "--org", str(tmp_path / "org.json"),
-                           "--out", str(out))
+    code, report = run_cli(
+        capsys, "run", str(EVENTS / "demo_event.json"), "--org", str(tmp_path / "org.json"), "--out", str(out)
+    )
     # Then the run is FAILED after the retries, exit 1, and the ledger says why
     (run,) = read(out)["runs"]
     assert code == 1
@@ -112,8 +148,17 @@ def test_a_run_that_fails_after_matching_still_reports_the_match(
 ) -> None:
     # Given an org whose collections endpoint (CreateContacts' write) always answers 503
     org = read(DEMO / "demo_org.json")
-    org["faults"] = [{"method": "POST", "path": "composite/sobjects", "skip": 0, "times": 1000, "status": 503,
-                      "errorCode": "SERVER_UNAVAILABLE", "message": "try later"}]
+    org["faults"] = [
+        {
+            "method": "POST",
+            "path": "composite/sobjects",
+            "skip": 0,
+            "times": 1000,
+            "status": 503,
+            "errorCode": "SERVER_UNAVAILABLE",
+            "message": "try later",
+        }
+    ]
     (tmp_path / "org.json").write_text(json.dumps(org))
     # When the demo event runs
     code, report = run_cli(capsys, "run", str(EVENTS / "demo_event.json"), "--org", str(tmp_path / "org.json"))
@@ -143,8 +188,9 @@ def test_dry_run_reports_but_the_org_written_out_is_unchanged(
         ["run", "events/demo_event.json", "--settings", "events/not_json.txt"],
     ],
 )
-def test_unreadable_inputs_are_usage_errors(args: list[str], capsys: pytest.CaptureFixture[str],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_inputs_are_usage_errors(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     assert main(args) == 2
     assert "callsync: error:" in capsys.readouterr().err
@@ -161,8 +207,14 @@ def test_callsync_demo_as_a_command(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("callsync")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "callsync_dev.cli"]
     # When `callsync demo` runs in a fresh process
-    done = subprocess.run([*command, "demo", "--out", str(tmp_path / "r.json")], capture_output=True, text=True,
-                          timeout=180, cwd=tmp_path, check=False)
+    done = subprocess.run(
+        [*command, "demo", "--out", str(tmp_path / "r.json")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+        check=False,
+    )
     # Then it prints the report and exits 0; logs stay off stdout
     assert done.returncode == 0, done.stderr
     assert "SUCCEEDED" in done.stdout

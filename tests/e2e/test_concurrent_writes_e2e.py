@@ -28,10 +28,13 @@ def org_fixture(faults: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     org = load(DEMO_ORG)
     competitors = org["schema"]["Opportunity"]["fields"]["Competitors__c"]
     competitors["values"] = [*competitors["values"], *(f"Vendor{i}" for i in range(CALLS))]
-    org["schema"]["Deal_Review__c"] = {"custom": True, "fields": {
-        "Opportunity__c": {"type": "reference", "referenceTo": ["Opportunity"]},
-        "Decision_Process__c": {"type": "textarea", "length": 32768},
-    }}
+    org["schema"]["Deal_Review__c"] = {
+        "custom": True,
+        "fields": {
+            "Opportunity__c": {"type": "reference", "referenceTo": ["Opportunity"]},
+            "Decision_Process__c": {"type": "textarea", "length": 32768},
+        },
+    }
     org["faults"] = faults or []
     return org
 
@@ -42,8 +45,12 @@ def settings() -> dict[str, Any]:
         {"insight": "pain", "object": "Opportunity", "field": "Pain__c"},
         {"insight": "competition", "object": "Opportunity", "field": "Competitors__c"},
         {"insight": "champion", "object": "Contact", "field": "Champion_Notes__c"},
-        {"insight": "decision_process", "object": "Deal_Review__c", "field": "Decision_Process__c",
-         "via": "Opportunity__c"},
+        {
+            "insight": "decision_process",
+            "object": "Deal_Review__c",
+            "field": "Decision_Process__c",
+            "via": "Opportunity__c",
+        },
     ]
     return body
 
@@ -71,7 +78,8 @@ def opportunity(result: RunResult) -> dict[str, Any]:
 def assert_every_contribution_once(result: RunResult, calls: int) -> None:
     """The final text of every written field holds each call's entry exactly once."""
     assert [r["status"] for r in result.runs] == ["SUCCEEDED"] * calls, [
-        (r["call_id"], r["status"], r["error"]) for r in result.runs if r["status"] != "SUCCEEDED"]
+        (r["call_id"], r["status"], r["error"]) for r in result.runs if r["status"] != "SUCCEEDED"
+    ]
     opp = opportunity(result)
     primary = next(r for r in records(result, "Contact") if r.get("Email") == "jane.doe@globex.com")
     (review,) = live(result, "Deal_Review__c")
@@ -80,8 +88,9 @@ def assert_every_contribution_once(result: RunResult, calls: int) -> None:
         assert primary["Champion_Notes__c"].count(f"Champion note from call {i}.") == 1, i
         assert review["Decision_Process__c"].count(f"Decision step from call {i}.") == 1, i
         assert f"Vendor{i}" in opp["Competitors__c"].split(";"), i
-    assert sorted(opp["Competitors__c"].split(";")) == sorted(
-        ["Gong", *(f"Vendor{i}" for i in range(calls))]), opp["Competitors__c"]
+    assert sorted(opp["Competitors__c"].split(";")) == sorted(["Gong", *(f"Vendor{i}" for i in range(calls))]), opp[
+        "Competitors__c"
+    ]
     assert [c["Email"] for c in live(result, "Contact")].count(NEW_PERSON) == 1
     subjects = [e["Subject"] for e in live(result, "Event")]
     for i in range(calls):
@@ -101,12 +110,33 @@ def test_concurrent_calls_under_row_locks_and_outages_keep_every_contribution(tm
     # Given twelve calls on one deal, and Salesforce refusing writes for a while: row locks on the field
     # writes, a 6-request outage on the contact creation and 4 failed composite requests
     faults = [
-        {"method": "PATCH", "path": "composite/sobjects", "skip": 2, "times": 4, "status": 400,
-         "errorCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access to this record"},
-        {"method": "POST", "path": "composite/sobjects", "skip": 0, "times": 6, "status": 503,
-         "errorCode": "SERVER_UNAVAILABLE", "message": "try later"},
-        {"method": "POST", "path": "composite$", "skip": 5, "times": 4, "status": 503,
-         "errorCode": "SERVER_UNAVAILABLE", "message": "try later"},
+        {
+            "method": "PATCH",
+            "path": "composite/sobjects",
+            "skip": 2,
+            "times": 4,
+            "status": 400,
+            "errorCode": "UNABLE_TO_LOCK_ROW",
+            "message": "unable to obtain exclusive access to this record",
+        },
+        {
+            "method": "POST",
+            "path": "composite/sobjects",
+            "skip": 0,
+            "times": 6,
+            "status": 503,
+            "errorCode": "SERVER_UNAVAILABLE",
+            "message": "try later",
+        },
+        {
+            "method": "POST",
+            "path": "composite$",
+            "skip": 5,
+            "times": 4,
+            "status": 503,
+            "errorCode": "SERVER_UNAVAILABLE",
+            "message": "try later",
+        },
     ]
     events = [write_event(tmp_path, f"c{i}", call_event(i)) for i in range(CALLS)]
     # When they are delivered together

@@ -23,8 +23,10 @@ def event_file(tmp_path: Path, name: str, **changes: Any) -> str:
 
 def test_excluded_calls_write_nothing_and_say_why(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # Given the demo org and settings that exclude titles with "interview"
-    settings = {**json.loads((DEMO / "demo_settings.json").read_text()),
-                "exclusions": {"title_keywords": ["interview"]}}
+    settings = {
+        **json.loads((DEMO / "demo_settings.json").read_text()),
+        "exclusions": {"title_keywords": ["interview"]},
+    }
     (tmp_path / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
     internal = [{"email": "alice.rep@acme.io", "name": "Alice Rep"}, {"email": "bob.se@acme.io", "name": "Bob"}]
     files = [
@@ -65,8 +67,19 @@ def test_an_excluded_call_syncs_once_the_admin_turns_the_rule_off(
     # When the admin turns internal_only off and the call is delivered again
     settings = {**json.loads((DEMO / "demo_settings.json").read_text()), "exclusions": {"internal_only": False}}
     (tmp_path / "settings.json").write_text(json.dumps(settings), encoding="utf-8")
-    code = main(["run", review, "--state", str(state), "--settings", str(tmp_path / "settings.json"),
-                 "--sequential", "--out", str(tmp_path / "r2.json")])
+    code = main(
+        [
+            "run",
+            review,
+            "--state",
+            str(state),
+            "--settings",
+            str(tmp_path / "settings.json"),
+            "--sequential",
+            "--out",
+            str(tmp_path / "r2.json"),
+        ]
+    )
     capsys.readouterr()
     # Then it is synced now (the skipped delivery had started nothing, so it is no duplicate)
     result = json.loads((tmp_path / "r2.json").read_text())

@@ -22,10 +22,13 @@ def org_fixture() -> dict[str, Any]:
     opp_fields["Forecast__c"] = {"type": "picklist", "values": ["Hot", "Warm", "Cold"], "restricted": True}
     opp_fields["Secret__c"] = {"type": "textarea", "length": 1000}
     opp_fields["Locked__c"] = {"type": "string", "length": 80}
-    org["schema"]["Deal_Review__c"] = {"custom": True, "fields": {
-        "Opportunity__c": {"type": "reference", "referenceTo": ["Opportunity"]},
-        "Decision_Process__c": {"type": "textarea", "length": 2000},
-    }}
+    org["schema"]["Deal_Review__c"] = {
+        "custom": True,
+        "fields": {
+            "Opportunity__c": {"type": "reference", "referenceTo": ["Opportunity"]},
+            "Decision_Process__c": {"type": "textarea", "length": 2000},
+        },
+    }
     org["hidden_fields"] = ["Opportunity.Secret__c"]
     org["read_only_fields"] = ["Opportunity.Locked__c"]
     return org
@@ -37,8 +40,12 @@ def settings() -> dict[str, Any]:
         {"insight": "forecast", "object": "Opportunity", "field": "Forecast__c"},
         {"insight": "pain", "object": "Opportunity", "field": "Secret__c"},
         {"insight": "pain", "object": "Opportunity", "field": "Locked__c"},
-        {"insight": "decision_process", "object": "Deal_Review__c", "field": "Decision_Process__c",
-         "via": "Opportunity__c"},
+        {
+            "insight": "decision_process",
+            "object": "Deal_Review__c",
+            "field": "Decision_Process__c",
+            "via": "Opportunity__c",
+        },
     ]
     return body
 
@@ -112,8 +119,14 @@ def test_redelivery_and_replay_never_append_twice(tmp_path):
 def test_a_later_call_appends_after_the_earlier_entry(tmp_path):
     # Given a call synced, then a different call on the same deal a week later
     first = write_event(tmp_path, "call", field_event())
-    later = write_event(tmp_path, "later", field_event(), call_id="zoom-9000", started_at="2026-06-10T15:00:00Z",
-                        insights={"pain": "Managers still rebuild the forecast by hand.", "forecast": "Hot"})
+    later = write_event(
+        tmp_path,
+        "later",
+        field_event(),
+        call_id="zoom-9000",
+        started_at="2026-06-10T15:00:00Z",
+        insights={"pain": "Managers still rebuild the forecast by hand.", "forecast": "Hot"},
+    )
     result = run([first], org=org_fixture(), settings=settings())
     # When the later call runs against the org as the first left it
     again = run([later], org=result.org, settings=settings())
@@ -121,7 +134,8 @@ def test_a_later_call_appends_after_the_earlier_entry(tmp_path):
     assert [r["status"] for r in again.runs] == ["SUCCEEDED"]
     opp = opportunity(again)
     assert opp["Pain__c"] == opportunity(result)["Pain__c"] + (
-        "\n\n[2026-06-10] Managers still rebuild the forecast by hand.")
+        "\n\n[2026-06-10] Managers still rebuild the forecast by hand."
+    )
     assert opp["Forecast__c"] == "Warm"
     # And SyncFields spent two requests: the via-object lookup and the write
     (entry,) = sync_fields_entries(again)
@@ -131,9 +145,17 @@ def test_a_later_call_appends_after_the_earlier_entry(tmp_path):
 def test_two_calls_on_one_deal_at_once_keep_both_entries(tmp_path):
     # Given two different calls on the same deal delivered together (processed concurrently)
     first = write_event(tmp_path, "call", field_event())
-    other = write_event(tmp_path, "other", field_event(), call_id="zoom-9000", started_at="2026-06-10T15:00:00Z",
-                        insights={"pain": "Managers still rebuild the forecast by hand.",
-                                  "decision_process": "CFO signs after the pilot"})
+    other = write_event(
+        tmp_path,
+        "other",
+        field_event(),
+        call_id="zoom-9000",
+        started_at="2026-06-10T15:00:00Z",
+        insights={
+            "pain": "Managers still rebuild the forecast by hand.",
+            "decision_process": "CFO signs after the pilot",
+        },
+    )
     # When both run
     result = run([first, other], org=org_fixture(), settings=settings())
     # Then neither call's entry overwrote the other's, and only one Deal Review exists

@@ -24,8 +24,9 @@ STATE_LIMIT = 262_144
 
 
 def delivery_warnings(result, call_id: str) -> list[str]:
-    entries = [e for e in result.ledger if str(e.get("step", "")).startswith("delivery#")
-               and e.get("call_id") == call_id]
+    entries = [
+        e for e in result.ledger if str(e.get("step", "")).startswith("delivery#") and e.get("call_id") == call_id
+    ]
     return [w for e in entries for w in e.get("warnings") or []]
 
 

@@ -105,7 +105,8 @@ def test_a_role_only_on_an_old_closed_deal_still_finds_the_accounts_open_deal(tm
 
     org = load(DEMO_ORG)
     org["records"]["OpportunityContactRole"] = [
-        r for r in org["records"]["OpportunityContactRole"] if r["OpportunityId"] == "opp-globex-2025"]
+        r for r in org["records"]["OpportunityContactRole"] if r["OpportunityId"] == "opp-globex-2025"
+    ]
     event = load(DEMO_EVENT)
     event["participants"] = [p for p in event["participants"] if p["email"] != "jane.doe@globex.com"]
     # When the call runs

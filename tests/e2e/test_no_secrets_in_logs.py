@@ -89,8 +89,19 @@ def run_demo(tmp_path: pathlib.Path, caplog: pytest.LogCaptureFixture) -> RunDem
         out = tmp_path / "result.json"
         caplog.set_level(logging.DEBUG, logger="callsync")
         caplog.set_level(logging.INFO)
-        code = cli.main(["run", str(DEMO_EVENT), "--org", str(org_path), "--settings", str(DEMO_SETTINGS),
-                         "--out", str(out), "--verbose"])
+        code = cli.main(
+            [
+                "run",
+                str(DEMO_EVENT),
+                "--org",
+                str(org_path),
+                "--settings",
+                str(DEMO_SETTINGS),
+                "--out",
+                str(out),
+                "--verbose",
+            ]
+        )
         return code, json.loads(out.read_text())
 
     return run
@@ -135,8 +146,13 @@ def test_a_failed_refresh_reports_without_the_refresh_token(
     printed = capsys.readouterr()
     assert code == 1
     assert result["runs"][0]["status"] == "FAILED"
-    texts = [printed.out, printed.err, "\n".join(r.getMessage() for r in caplog.records), json.dumps(result["runs"]),
-             json.dumps(result["ledger"], default=str)]
+    texts = [
+        printed.out,
+        printed.err,
+        "\n".join(r.getMessage() for r in caplog.records),
+        json.dumps(result["runs"]),
+        json.dumps(result["ledger"], default=str),
+    ]
     for text in texts:
         assert issued.found_in(text) == []
     # And the run failed as OrgDisconnected, with the reconnect hint

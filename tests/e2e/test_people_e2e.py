@@ -21,8 +21,9 @@ def demo_event(**changes: Any) -> dict[str, Any]:
     return event
 
 
-def run_event(capsys: pytest.CaptureFixture[str], tmp_path: Path, event: dict[str, Any],
-              org: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+def run_event(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, event: dict[str, Any], org: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], str]:
     (tmp_path / "event.json").write_text(json.dumps(event), encoding="utf-8")
     args = ["run", str(tmp_path / "event.json"), "--out", str(tmp_path / "result.json")]
     if org is not None:
@@ -42,8 +43,14 @@ def test_a_customer_hosted_meeting_names_the_host_as_the_contact(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # Given Jane (Globex, primary contact on the open rollout) hosts a meeting Alice attends
-    event = demo_event(call_id="globex-hosted", host_email="jane.doe@globex.com", participants=[
-        {"email": "jane.doe@globex.com", "name": "Jane Doe"}, {"email": "alice.rep@acme.io", "name": "Alice Rep"}])
+    event = demo_event(
+        call_id="globex-hosted",
+        host_email="jane.doe@globex.com",
+        participants=[
+            {"email": "jane.doe@globex.com", "name": "Jane Doe"},
+            {"email": "alice.rep@acme.io", "name": "Alice Rep"},
+        ],
+    )
     # When it runs
     result, _ = run_event(capsys, tmp_path, event)
     # Then the host is treated as the external participant she is: the Event names her and the rollout
@@ -57,8 +64,11 @@ def test_a_customer_hosted_meeting_names_the_host_as_the_contact(
 
 def test_a_personal_address_never_becomes_a_company(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # Given two new participants on personal addresses: one without a company, one with "Hooli" (no Account)
-    participants = [*demo_event()["participants"], {"email": "jo@gmail.com", "name": "Jo Smith"},
-                    {"email": "kim@yahoo.com", "name": "Kim Lee", "company": "Hooli"}]
+    participants = [
+        *demo_event()["participants"],
+        {"email": "jo@gmail.com", "name": "Jo Smith"},
+        {"email": "kim@yahoo.com", "name": "Kim Lee", "company": "Hooli"},
+    ]
     # When the call runs
     result, report = run_event(capsys, tmp_path, demo_event(participants=participants))
     records = result["org"]["records"]
@@ -80,11 +90,21 @@ def test_an_assignee_who_is_a_user_owns_the_follow_up_and_a_fallback_is_reported
 ) -> None:
     # Given Carol, an active User who was not on the call, and an item for Raj, who is no User
     org = json.loads((DEMO / "demo_org.json").read_text())
-    org["records"]["User"].append({"Id": "user-carol", "Username": "carol.counsel@acme.io", "FirstName": "Carol",
-                                   "LastName": "Counsel", "Email": "carol.counsel@acme.io", "Alias": "ccou",
-                                   "IsActive": True})
-    items = [{"text": "Review the DPA with legal", "assignee_email": "Carol.Counsel@acme.io"},
-             {"text": "Send the SOC 2 report", "assignee_email": "raj.patel@globex.com"}]
+    org["records"]["User"].append(
+        {
+            "Id": "user-carol",
+            "Username": "carol.counsel@acme.io",
+            "FirstName": "Carol",
+            "LastName": "Counsel",
+            "Email": "carol.counsel@acme.io",
+            "Alias": "ccou",
+            "IsActive": True,
+        }
+    )
+    items = [
+        {"text": "Review the DPA with legal", "assignee_email": "Carol.Counsel@acme.io"},
+        {"text": "Send the SOC 2 report", "assignee_email": "raj.patel@globex.com"},
+    ]
     # When the call runs
     result, report = run_event(capsys, tmp_path, demo_event(action_items=items), org)
     records = result["org"]["records"]

@@ -28,8 +28,17 @@ def test_a_failed_call_is_replayed_once_its_cause_is_fixed_and_nothing_is_writte
     # (every composite after the match step's two answers 503) until the run ended FAILED
     state = tmp_path / "state"
     org = json.loads(DEMO_ORG.read_text())
-    org["faults"] = [{"method": "POST", "path": "composite$", "skip": 2, "times": 10_000, "status": 503,
-                      "errorCode": "SERVER_UNAVAILABLE", "message": "try later"}]
+    org["faults"] = [
+        {
+            "method": "POST",
+            "path": "composite$",
+            "skip": 2,
+            "times": 10_000,
+            "status": 503,
+            "errorCode": "SERVER_UNAVAILABLE",
+            "message": "try later",
+        }
+    ]
     first = run([DEMO_EVENT], org=org, state=state)
     assert [r["status"] for r in first.runs] == ["FAILED"]
     assert not [e for e in live(first.org, "Event") if e["Subject"] == SUBJECT]

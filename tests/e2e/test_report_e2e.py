@@ -17,8 +17,10 @@ def test_report_summarises_fields_without_value_and_shows_an_overwrite(
 ) -> None:
     # Given a call with only two insights, one of them a NextStep (overwrite) that starts with the current value
     event = json.loads((DEMO / "demo_event.json").read_text())
-    event["insights"] = {"pain": event["insights"]["pain"],
-                         "next_step": "Discovery call with RevOps, then the proposal"}
+    event["insights"] = {
+        "pain": event["insights"]["pain"],
+        "next_step": "Discovery call with RevOps, then the proposal",
+    }
     (tmp_path / "event.json").write_text(json.dumps(event), encoding="utf-8")
     # When it runs
     code = main(["run", str(tmp_path / "event.json")])

@@ -33,9 +33,7 @@ def record(org: dict[str, Any], obj: str, name: str) -> dict[str, Any]:
     return next(r for r in org["records"][obj] if r.get("Name") == name)
 
 
-def test_a_later_run_continues_the_environment_of_the_first(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_a_later_run_continues_the_environment_of_the_first(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     # Given a first run of the demo call with --state DIR
     state = tmp_path / "state"
     code, _ = cli(capsys, "run", str(DEMO_EVENT), "--state", str(state), "--out", str(tmp_path / "r1.json"))
@@ -47,8 +45,9 @@ def test_a_later_run_continues_the_environment_of_the_first(
     assert (state / "aws/tables/LedgerTable.json").is_file() and (state / "aws/secrets.json").is_file()
 
     # When the same call is delivered again in a second run, with revision 2 after it
-    code, report = cli(capsys, "run", str(DEMO_EVENT), str(REVISION_2), "--state", str(state),
-                       "--out", str(tmp_path / "r2.json"))
+    code, report = cli(
+        capsys, "run", str(DEMO_EVENT), str(REVISION_2), "--state", str(state), "--out", str(tmp_path / "r2.json")
+    )
     second = read(tmp_path / "r2.json")
     # Then the redelivery is a DUPLICATE of the first run's execution (its name stayed taken)
     assert code == 0
@@ -70,8 +69,7 @@ def test_hand_edits_to_org_json_are_loaded_as_given(capsys: pytest.CaptureFixtur
     org = read(state / "org.json")
     alice = next(u["Id"] for u in org["records"]["User"] if u.get("Email") == "alice.rep@acme.io")
     opp = record(org, "Opportunity", ROLLOUT)
-    opp.update(NextStep="Security review with Raj", LastModifiedById=alice,
-               LastModifiedDate="2026-06-05T09:30:00.000Z")
+    opp.update(NextStep="Security review with Raj", LastModifiedById=alice, LastModifiedDate="2026-06-05T09:30:00.000Z")
     account = record(org, "Account", "Globex")
     account.update(Description="Edited by hand", LastModifiedById=alice, LastModifiedDate="2026-06-04T08:00:00.000Z")
     (state / "org.json").write_text(json.dumps(org), encoding="utf-8")
@@ -86,7 +84,8 @@ def test_hand_edits_to_org_json_are_loaded_as_given(capsys: pytest.CaptureFixtur
     assert saved["Description"] == "Edited by hand"
     assert saved["LastModifiedById"] == alice
     assert datetime.fromisoformat(saved["LastModifiedDate"].replace("Z", "+00:00")) == datetime.fromisoformat(
-        "2026-06-04T08:00:00+00:00")
+        "2026-06-04T08:00:00+00:00"
+    )
 
 
 def test_stored_settings_are_replaced_only_when_settings_are_given(
@@ -97,8 +96,17 @@ def test_stored_settings_are_replaced_only_when_settings_are_given(
     assert cli(capsys, "run", str(DEMO_EVENT), "--state", str(state))[0] == 0
     off = {**read(DEMO_SETTINGS), "autosync": False}
     (tmp_path / "off.json").write_text(json.dumps(off), encoding="utf-8")
-    code, _ = cli(capsys, "run", str(REVISION_2), "--state", str(state), "--settings", str(tmp_path / "off.json"),
-                  "--out", str(tmp_path / "r2.json"))
+    code, _ = cli(
+        capsys,
+        "run",
+        str(REVISION_2),
+        "--state",
+        str(state),
+        "--settings",
+        str(tmp_path / "off.json"),
+        "--out",
+        str(tmp_path / "r2.json"),
+    )
     # Then that run is SKIPPED with the reason
     (skipped,) = read(tmp_path / "r2.json")["runs"]
     assert code == 0 and skipped["status"] == "SKIPPED"
@@ -107,8 +115,17 @@ def test_stored_settings_are_replaced_only_when_settings_are_given(
     # When a later run gives no settings but another org fixture
     empty_org = tmp_path / "empty_org.json"
     empty_org.write_text(json.dumps({"records": {}}), encoding="utf-8")
-    code, report = cli(capsys, "run", str(REVISION_2), "--state", str(state), "--org", str(empty_org),
-                       "--out", str(tmp_path / "r3.json"))
+    code, report = cli(
+        capsys,
+        "run",
+        str(REVISION_2),
+        "--state",
+        str(state),
+        "--org",
+        str(empty_org),
+        "--out",
+        str(tmp_path / "r3.json"),
+    )
     # Then the stored settings (autosync off) still apply and the stored org is used, --org is ignored
     (again,) = read(tmp_path / "r3.json")["runs"]
     assert again["status"] == "SKIPPED"

@@ -35,19 +35,23 @@ def largest_org() -> dict[str, Any]:
 
 def largest_settings() -> dict[str, Any]:
     body = load(DEMO_SETTINGS)
-    body["field_sync"]["mappings"] = [{"insight": f"n{i}", "object": "Opportunity", "field": name}
-                                      for i, name in enumerate(FIELDS)]
+    body["field_sync"]["mappings"] = [
+        {"insight": f"n{i}", "object": "Opportunity", "field": name} for i, name in enumerate(FIELDS)
+    ]
     return body
 
 
 def largest_call() -> dict[str, Any]:
     """40 participants (the demo's five and 35 new people), 20 insights, 30 action items."""
     event = load(DEMO_EVENT)
-    event["participants"] = [*event["participants"], *(
-        {"email": f"person{i}@globex.com", "name": f"Person {i}", "company": "Globex"} for i in range(35))]
+    event["participants"] = [
+        *event["participants"],
+        *({"email": f"person{i}@globex.com", "name": f"Person {i}", "company": "Globex"} for i in range(35)),
+    ]
     event["insights"] = {f"n{i}": f"Call note {i}: " + "y" * 400 for i in range(len(FIELDS))}
-    event["action_items"] = [{"text": f"Follow up number {i} with the team", "assignee_email": "alice.rep@acme.io"}
-                             for i in range(30)]
+    event["action_items"] = [
+        {"text": f"Follow up number {i} with the team", "assignee_email": "alice.rep@acme.io"} for i in range(30)
+    ]
     return event
 
 

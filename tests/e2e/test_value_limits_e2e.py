@@ -23,10 +23,12 @@ OPP_NAME = "Globex - Sales call automation (120 seats)"
 
 def org_with_number_fields() -> dict[str, Any]:
     org = load(DEMO_ORG)
-    org["schema"]["Opportunity"]["fields"].update({
-        "Budget__c": {"type": "currency", "precision": 18, "scale": 2},
-        "Seats__c": {"type": "double", "precision": 18, "scale": 0},
-    })
+    org["schema"]["Opportunity"]["fields"].update(
+        {
+            "Budget__c": {"type": "currency", "precision": 18, "scale": 2},
+            "Seats__c": {"type": "double", "precision": 18, "scale": 0},
+        }
+    )
     return org
 
 

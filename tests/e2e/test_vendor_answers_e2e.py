@@ -16,8 +16,11 @@ from tests.support.demo import load, write_event
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("body", [[{"compositeResponse": []}], "<html>we are down for maintenance</html>"],
-                         ids=["list-instead-of-object", "not-json"])
+@pytest.mark.parametrize(
+    "body",
+    [[{"compositeResponse": []}], "<html>we are down for maintenance</html>"],
+    ids=["list-instead-of-object", "not-json"],
+)
 def test_a_garbled_200_fails_the_call_with_a_named_permanent_error(tmp_path, body):
     # Given an org whose first composite request is answered 200 with a garbled body
     org = load(DEMO_ORG)

@@ -24,14 +24,24 @@ def test_serve_prints_connection_and_stops_on_sigterm(tmp_path: pathlib.Path) ->
     org = tmp_path / "org.json"
     org.write_text(json.dumps(SMALL_ORG))
     # When the command is started as a process
-    process = subprocess.Popen([sys.executable, "-m", "callsync_dev.emulator.cli", "serve", "--org", str(org)],
-                               stdout=subprocess.PIPE, text=True, env={**os.environ})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "callsync_dev.emulator.cli", "serve", "--org", str(org)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
     try:
         assert process.stdout is not None
         connection = json.loads(process.stdout.readline())
         # Then it prints exactly the connection keys and serves the org over HTTPS
-        assert set(connection) == {"instance_url", "ca_file", "client_id", "client_secret", "access_token",
-                                   "refresh_token"}
+        assert set(connection) == {
+            "instance_url",
+            "ca_file",
+            "client_id",
+            "client_secret",
+            "access_token",
+            "refresh_token",
+        }
         sf = salesforce_client(connection)
         assert sf.query("SELECT Name FROM Account")["records"][0]["Name"] == "Globex"
     finally:

@@ -52,9 +52,14 @@ def test_demo_sized_org_loads_fast() -> None:
     import time
 
     # Given a demo-sized fixture
-    org = {"records": {"Account": [{"Id": f"a{i}", "Name": f"A{i}"} for i in range(200)],
-                       "Contact": [{"LastName": f"C{i}", "AccountId": f"a{i % 200}", "Email": f"c{i}@x.example"}
-                                   for i in range(1000)]}}
+    org = {
+        "records": {
+            "Account": [{"Id": f"a{i}", "Name": f"A{i}"} for i in range(200)],
+            "Contact": [
+                {"LastName": f"C{i}", "AccountId": f"a{i % 200}", "Email": f"c{i}@x.example"} for i in range(1000)
+            ],
+        }
+    }
     # When it is loaded and started
     started = time.perf_counter()
     with Emulator.from_fixture(org):
@@ -65,10 +70,12 @@ def test_demo_sized_org_loads_fast() -> None:
 
 def test_bad_fixtures_are_explained() -> None:
     # When a fixture has an unknown field, object or key
-    for fixture, words in (({"records": {"Contact": [{"LastName": "x", "Nope": 1}]}}, "Nope"),
-                           ({"records": {"Thing": []}}, "Thing"),
-                           ({"api_limits": 5}, "api_limits"),
-                           ({"schema": {"Account": {"fields": {"X__c": {"length": 3}}}}}, "type")):
+    for fixture, words in (
+        ({"records": {"Contact": [{"LastName": "x", "Nope": 1}]}}, "Nope"),
+        ({"records": {"Thing": []}}, "Thing"),
+        ({"api_limits": 5}, "api_limits"),
+        ({"schema": {"Account": {"fields": {"X__c": {"length": 3}}}}}, "type"),
+    ):
         with pytest.raises(FixtureError) as info:
             Emulator.from_fixture(fixture)
         # Then the error names it
@@ -77,8 +84,7 @@ def test_bad_fixtures_are_explained() -> None:
 
 def test_picklist_and_stage_overrides() -> None:
     # Given a fixture that overrides the stages and Task.Type
-    org = {"schema": {"Opportunity": {"fields": {"StageName": {"values": ["Discovery", "Closed Won",
-                                                                           "Closed Lost"]}}}}}
+    org = {"schema": {"Opportunity": {"fields": {"StageName": {"values": ["Discovery", "Closed Won", "Closed Lost"]}}}}}
     emu = Emulator.from_fixture(org)
     # When opportunities are written with those stages
     won = emu.store.create("Opportunity", {"Name": "w", "StageName": "Closed Won", "CloseDate": "2026-01-01"})

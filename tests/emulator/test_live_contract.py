@@ -28,8 +28,10 @@ from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.ports.activity import RecordWrite, WritePlan
 from simple_salesforce.exceptions import SalesforceError
 
-pytestmark = pytest.mark.skipif(not os.environ.get("CALLSYNC_LIVE_INSTANCE_URL"),
-                                reason="live-org contract mode: CALLSYNC_LIVE_INSTANCE_URL is not set")
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("CALLSYNC_LIVE_INSTANCE_URL"),
+    reason="live-org contract mode: CALLSYNC_LIVE_INSTANCE_URL is not set",
+)
 
 
 def _session() -> requests.Session:
@@ -45,10 +47,16 @@ def _access_token(instance_url: str, session: requests.Session) -> str:
     token = os.environ.get("CALLSYNC_LIVE_ACCESS_TOKEN")
     if token:
         return token
-    answer = session.post(f"{instance_url}/services/oauth2/token", timeout=30, data={
-        "grant_type": "refresh_token", "client_id": os.environ["CALLSYNC_LIVE_CLIENT_ID"],
-        "client_secret": os.environ["CALLSYNC_LIVE_CLIENT_SECRET"],
-        "refresh_token": os.environ["CALLSYNC_LIVE_REFRESH_TOKEN"]})
+    answer = session.post(
+        f"{instance_url}/services/oauth2/token",
+        timeout=30,
+        data={
+            "grant_type": "refresh_token",
+            "client_id": os.environ["CALLSYNC_LIVE_CLIENT_ID"],
+            "client_secret": os.environ["CALLSYNC_LIVE_CLIENT_SECRET"],
+            "refresh_token": os.environ["CALLSYNC_LIVE_REFRESH_TOKEN"],
+        },
+    )
     answer.raise_for_status()
     return str(answer.json()["access_token"])
 
@@ -60,8 +68,12 @@ class Org:
         instance_url = os.environ["CALLSYNC_LIVE_INSTANCE_URL"].rstrip("/")
         session = _session()
         self.version = os.environ.get("CALLSYNC_LIVE_API_VERSION", "62.0")
-        self.sf = simple_salesforce.Salesforce(instance_url=instance_url, session=session, version=self.version,
-                                               session_id=_access_token(instance_url, session))
+        self.sf = simple_salesforce.Salesforce(
+            instance_url=instance_url,
+            session=session,
+            version=self.version,
+            session_id=_access_token(instance_url, session),
+        )
         self.tag = f"callsync-contract-{uuid.uuid4().hex[:10]}"
         self.created: list[str] = []
         self.base = f"/services/data/v{self.version}"
@@ -72,8 +84,9 @@ class Org:
         return record_id
 
     def composite(self, subrequests: list[dict[str, Any]], *, all_or_none: bool) -> list[dict[str, Any]]:
-        answer = self.sf.restful("composite", method="POST",
-                                 json={"allOrNone": all_or_none, "compositeRequest": subrequests})
+        answer = self.sf.restful(
+            "composite", method="POST", json={"allOrNone": all_or_none, "compositeRequest": subrequests}
+        )
         responses = list(answer["compositeResponse"])
         for response in responses:  # whatever was created is cleaned up
             body = response.get("body")
@@ -89,8 +102,11 @@ class Org:
     def clean_up(self) -> None:
         ids = list(dict.fromkeys(reversed(self.created)))
         for start in range(0, len(ids), 200):
-            self.sf.restful("composite/sobjects", method="DELETE",
-                            params={"ids": ",".join(ids[start:start + 200]), "allOrNone": "false"})
+            self.sf.restful(
+                "composite/sobjects",
+                method="DELETE",
+                params={"ids": ",".join(ids[start : start + 200]), "allOrNone": "false"},
+            )
 
 
 @pytest.fixture
@@ -112,13 +128,29 @@ def error_body(call: Any) -> Any:
 def test_outer_all_or_none_rolls_back_a_partial_collection(org: Org) -> None:
     """Source: REST API guide, "allOrNone Parameters in Composite and Collections Requests"."""
     # When a composite with allOrNone true holds a collection (allOrNone false) with one bad record
-    responses = org.composite([
-        {"method": "POST", "url": f"{org.base}/composite/sobjects", "referenceId": "people",
-         "body": {"allOrNone": False, "records": [
-             {"attributes": {"type": "Contact"}, "LastName": f"{org.tag} good"},
-             {"attributes": {"type": "Contact"}, "FirstName": f"{org.tag} no last name"}]}},
-        {"method": "POST", "url": f"{org.base}/sobjects/Account", "referenceId": "acct",
-         "body": {"Name": f"{org.tag} account"}}], all_or_none=True)
+    responses = org.composite(
+        [
+            {
+                "method": "POST",
+                "url": f"{org.base}/composite/sobjects",
+                "referenceId": "people",
+                "body": {
+                    "allOrNone": False,
+                    "records": [
+                        {"attributes": {"type": "Contact"}, "LastName": f"{org.tag} good"},
+                        {"attributes": {"type": "Contact"}, "FirstName": f"{org.tag} no last name"},
+                    ],
+                },
+            },
+            {
+                "method": "POST",
+                "url": f"{org.base}/sobjects/Account",
+                "referenceId": "acct",
+                "body": {"Name": f"{org.tag} account"},
+            },
+        ],
+        all_or_none=True,
+    )
     # Then nothing was saved and the good record reports the rollback without an id
     assert org.tagged("Contact", "LastName") == [] and org.tagged("Account", "Name") == []
     assert responses[0]["body"][0]["success"] is False and "id" not in responses[0]["body"][0]
@@ -131,8 +163,9 @@ def test_collections_delete_malformed_id_and_rollback(org: Org) -> None:
     # Given a contact of this run
     contact = org.create("Contact", {"LastName": f"{org.tag} keep"})
     # When it and a malformed id are deleted all-or-none
-    results = org.sf.restful("composite/sobjects", method="DELETE",
-                             params={"ids": f"{contact},001RM000003oLrB000", "allOrNone": "true"})
+    results = org.sf.restful(
+        "composite/sobjects", method="DELETE", params={"ids": f"{contact},001RM000003oLrB000", "allOrNone": "true"}
+    )
     # Then the contact is rolled back (keeps its id) and the malformed id has no id key
     assert results[0]["id"] == contact and results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     assert "id" not in results[1] and results[1]["errors"][0]["statusCode"] == "MALFORMED_ID"
@@ -150,8 +183,9 @@ def test_content_document_link_title_filter_needs_linked_entity_equals(org: Org)
     """Source: Object Reference, "ContentDocumentLink" (Usage)."""
     # Given an account of this run with a note linked to it
     account = org.create("Account", {"Name": f"{org.tag} notes"})
-    note = org.create("ContentNote", {"Title": f"{org.tag} note",
-                                      "Content": base64.b64encode(b"<p>contract</p>").decode()})
+    note = org.create(
+        "ContentNote", {"Title": f"{org.tag} note", "Content": base64.b64encode(b"<p>contract</p>").decode()}
+    )
     org.sf.ContentDocumentLink.create({"ContentDocumentId": note, "LinkedEntityId": account, "ShareType": "V"})
     head = "SELECT ContentDocumentId FROM ContentDocumentLink WHERE "
     title = f"ContentDocument.Title = '{org.tag} note'"
@@ -169,13 +203,30 @@ def test_subrequest_headers_and_null_references(org: Org) -> None:
     contact = org.create("Contact", {"LastName": f"{org.tag} null title"})
     # When a subrequest sets Content-Type / Then the whole composite is refused
     with pytest.raises(SalesforceError):
-        org.composite([{"method": "GET", "url": f"{org.base}/limits", "referenceId": "a",
-                        "httpHeaders": {"Content-Type": "application/json"}}], all_or_none=False)
+        org.composite(
+            [
+                {
+                    "method": "GET",
+                    "url": f"{org.base}/limits",
+                    "referenceId": "a",
+                    "httpHeaders": {"Content-Type": "application/json"},
+                }
+            ],
+            all_or_none=False,
+        )
     # When a subrequest copies the null Title / Then it resolves (v52+)
-    responses = org.composite([
-        {"method": "GET", "url": f"{org.base}/sobjects/Contact/{contact}?fields=Id,Title", "referenceId": "c"},
-        {"method": "PATCH", "url": f"{org.base}/sobjects/Contact/{contact}", "referenceId": "p",
-         "body": {"Title": "@{c.Title}", "Department": "Contract"}}], all_or_none=False)
+    responses = org.composite(
+        [
+            {"method": "GET", "url": f"{org.base}/sobjects/Contact/{contact}?fields=Id,Title", "referenceId": "c"},
+            {
+                "method": "PATCH",
+                "url": f"{org.base}/sobjects/Contact/{contact}",
+                "referenceId": "p",
+                "body": {"Title": "@{c.Title}", "Department": "Contract"},
+            },
+        ],
+        all_or_none=False,
+    )
     assert responses[1]["httpStatusCode"] == 204
 
 
@@ -190,8 +241,9 @@ class _Api:
 
     def composite(self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
         self.api_requests += 1
-        absolute = [{**s, "url": s["url"] if s["url"].startswith("/") else f"{self.org.base}/{s['url']}"}
-                    for s in subrequests]
+        absolute = [
+            {**s, "url": s["url"] if s["url"].startswith("/") else f"{self.org.base}/{s['url']}"} for s in subrequests
+        ]
         return self.org.composite(absolute, all_or_none=all_or_none)
 
 
@@ -204,18 +256,28 @@ def test_activity_write_keeps_the_activity_when_a_relation_is_refused(org: Org) 
     store = SalesforceActivityStore(_Api(org))  # type: ignore[arg-type]
     # When the call is logged with one good and one bad relation, a note and a follow-up
     plan = WritePlan(
-        activity=RecordWrite("Task", {"Subject": f"{org.tag} call", "WhatId": account, "WhoId": contact,
-                                      "ActivityDate": "2026-11-20", "Status": "Completed"}),
+        activity=RecordWrite(
+            "Task",
+            {
+                "Subject": f"{org.tag} call",
+                "WhatId": account,
+                "WhoId": contact,
+                "ActivityDate": "2026-11-20",
+                "Status": "Completed",
+            },
+        ),
         relations=[missing],
-        note=RecordWrite("ContentNote", {"Title": f"{org.tag} notes",
-                                         "Content": base64.b64encode(b"<p>call</p>").decode()}),
+        note=RecordWrite(
+            "ContentNote", {"Title": f"{org.tag} notes", "Content": base64.b64encode(b"<p>call</p>").decode()}
+        ),
         note_links=[account],
-        follow_ups=[RecordWrite("Task", {"Subject": f"{org.tag} follow-up", "ActivityDate": "2026-11-27"},
-                                key="f1")])
+        follow_ups=[RecordWrite("Task", {"Subject": f"{org.tag} follow-up", "ActivityDate": "2026-11-27"}, key="f1")],
+    )
     outcome = store.write(plan)
     # Then the activity, the note and the follow-up exist; only the relation failed
-    org.created += [str(i) for i in (outcome.activity_id, outcome.note_id,
-                                     *(f.id for f in outcome.follow_ups.values())) if i]
+    org.created += [
+        str(i) for i in (outcome.activity_id, outcome.note_id, *(f.id for f in outcome.follow_ups.values())) if i
+    ]
     assert outcome.activity_id and outcome.note_id and outcome.follow_ups["f1"].ok
     assert not outcome.relations[missing].ok and outcome.note_links[account].ok
     assert len(org.tagged("Task", "Subject")) == 2

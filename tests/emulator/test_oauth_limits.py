@@ -25,14 +25,18 @@ def session_for(conn: dict[str, str]) -> requests.Session:
 
 
 def token(conn: dict[str, str], **form: str) -> requests.Response:
-    return session_for(conn).post(conn["instance_url"] + "/services/oauth2/token",
-                                  data={"client_id": conn["client_id"], "client_secret": conn["client_secret"], **form})
+    return session_for(conn).post(
+        conn["instance_url"] + "/services/oauth2/token",
+        data={"client_id": conn["client_id"], "client_secret": conn["client_secret"], **form},
+    )
 
 
 def authorize(conn: dict[str, str], **params: str) -> dict[str, str]:
-    response = session_for(conn).get(conn["instance_url"] + "/services/oauth2/authorize", allow_redirects=False,
-                                     params={"response_type": "code", "client_id": conn["client_id"],
-                                             "redirect_uri": REDIRECT, **params})
+    response = session_for(conn).get(
+        conn["instance_url"] + "/services/oauth2/authorize",
+        allow_redirects=False,
+        params={"response_type": "code", "client_id": conn["client_id"], "redirect_uri": REDIRECT, **params},
+    )
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith(REDIRECT)
@@ -44,26 +48,38 @@ def test_web_server_flow_with_pkce(emulator: Emulator) -> None:
     verifier = "v" * 64
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     # Given an authorize request with PKCE and state (auto-approved)
-    params = authorize(conn, state="xyz", code_challenge=challenge, code_challenge_method="S256",
-                       scope="api refresh_token")
+    params = authorize(
+        conn, state="xyz", code_challenge=challenge, code_challenge_method="S256", scope="api refresh_token"
+    )
     assert params["state"] == "xyz"
     # When the code is exchanged with a wrong verifier, then with the right one
-    wrong = token(conn, grant_type="authorization_code", code=params["code"], redirect_uri=REDIRECT,
-                  code_verifier="nope")
+    wrong = token(
+        conn, grant_type="authorization_code", code=params["code"], redirect_uri=REDIRECT, code_verifier="nope"
+    )
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
     params = authorize(conn, state="s2", code_challenge=challenge, code_challenge_method="S256")
-    granted = token(conn, grant_type="authorization_code", code=params["code"], redirect_uri=REDIRECT,
-                    code_verifier=verifier).json()
+    granted = token(
+        conn, grant_type="authorization_code", code=params["code"], redirect_uri=REDIRECT, code_verifier=verifier
+    ).json()
     # Then the grant has Salesforce's fields and the access token works
-    assert {"access_token", "refresh_token", "instance_url", "id", "token_type", "issued_at", "signature",
-            "scope"} <= set(granted)
+    assert {
+        "access_token",
+        "refresh_token",
+        "instance_url",
+        "id",
+        "token_type",
+        "issued_at",
+        "signature",
+        "scope",
+    } <= set(granted)
     assert granted["instance_url"] == conn["instance_url"] and granted["token_type"] == "Bearer"
     assert granted["id"].endswith(emulator.integration_user_id)
     sf = salesforce_client({**conn, "access_token": granted["access_token"]})
     assert sf.query("SELECT Id FROM Account")["totalSize"] == 1
     # And the code cannot be used twice
-    again = token(conn, grant_type="authorization_code", code=params["code"], redirect_uri=REDIRECT,
-                  code_verifier=verifier)
+    again = token(
+        conn, grant_type="authorization_code", code=params["code"], redirect_uri=REDIRECT, code_verifier=verifier
+    )
     assert again.json()["error"] == "invalid_grant"
 
 
@@ -89,11 +105,15 @@ def test_refresh_grant_and_bad_clients(emulator: Emulator) -> None:
     assert refreshed.status_code == 200 and "refresh_token" not in refreshed.json()
     assert refreshed.json()["access_token"] != conn["access_token"]
     # And bad secrets, unknown grants and unknown refresh tokens are refused as Salesforce does
-    assert token(conn, grant_type="refresh_token", refresh_token=conn["refresh_token"],
-                 client_secret="x").json()["error"] == "invalid_client"
+    assert (
+        token(conn, grant_type="refresh_token", refresh_token=conn["refresh_token"], client_secret="x").json()["error"]
+        == "invalid_client"
+    )
     assert token(conn, grant_type="password").json()["error"] == "unsupported_grant_type"
     assert token(conn, grant_type="refresh_token", refresh_token="5Aep861nope").json() == {
-        "error": "invalid_grant", "error_description": "expired access/refresh token"}
+        "error": "invalid_grant",
+        "error_description": "expired access/refresh token",
+    }
     # And OAuth requests do not count against the API allocation
     assert emulator.api_requests == 0
 
@@ -150,12 +170,20 @@ def test_api_limit_exceeded() -> None:
 
 def test_faults_skip_then_fail_times_then_pass() -> None:
     # Given a fault on composite: skip 1, fail 2
-    fault = {"method": "POST", "path": "composite$", "skip": 1, "times": 2, "status": 503,
-             "errorCode": "SERVER_UNAVAILABLE", "message": "try later"}
+    fault = {
+        "method": "POST",
+        "path": "composite$",
+        "skip": 1,
+        "times": 2,
+        "status": 503,
+        "errorCode": "SERVER_UNAVAILABLE",
+        "message": "try later",
+    }
     with Emulator.from_fixture({"faults": [fault]}) as emu:
         sf = salesforce_client(emu.connection)
-        body: dict[str, Any] = {"compositeRequest": [
-            {"method": "GET", "url": "/services/data/v62.0/limits", "referenceId": "l"}]}
+        body: dict[str, Any] = {
+            "compositeRequest": [{"method": "GET", "url": "/services/data/v62.0/limits", "referenceId": "l"}]
+        }
         outcomes = []
         for _ in range(4):
             try:
@@ -171,8 +199,10 @@ def test_faults_skip_then_fail_times_then_pass() -> None:
 def test_usage_header_on_every_data_response(sf: simple_salesforce.Salesforce, emulator: Emulator) -> None:
     conn = emulator.connection
     # When any data resource is read
-    response = session_for(conn).get(conn["instance_url"] + "/services/data/v62.0/sobjects",
-                                     headers={"Authorization": f"Bearer {conn['access_token']}"})
+    response = session_for(conn).get(
+        conn["instance_url"] + "/services/data/v62.0/sobjects",
+        headers={"Authorization": f"Bearer {conn['access_token']}"},
+    )
     # Then it carries Sforce-Limit-Info
     assert response.headers["Sforce-Limit-Info"] == "api-usage=1/15000"
     assert isinstance(sf, simple_salesforce.Salesforce)
@@ -180,8 +210,15 @@ def test_usage_header_on_every_data_response(sf: simple_salesforce.Salesforce, e
 
 def test_faults_added_at_run_time(sf: simple_salesforce.Salesforce, emulator: Emulator) -> None:
     # Given a fault added to a running emulator
-    emulator.add_faults({"path": r"/sobjects/Contact", "times": 1, "status": 500,
-                         "errorCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access"})
+    emulator.add_faults(
+        {
+            "path": r"/sobjects/Contact",
+            "times": 1,
+            "status": 500,
+            "errorCode": "UNABLE_TO_LOCK_ROW",
+            "message": "unable to obtain exclusive access",
+        }
+    )
     # When contacts are created twice
     with pytest.raises(SalesforceGeneralError) as info:
         sf.Contact.create({"LastName": "Locked"})
@@ -191,8 +228,10 @@ def test_faults_added_at_run_time(sf: simple_salesforce.Salesforce, emulator: Em
     assert emulator.dump()["faults"][0]["errorCode"] == "UNABLE_TO_LOCK_ROW"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [([{"not": "an object"}], b'[{"not": "an object"}]'),
-                                               ("<html>down</html>", b"<html>down</html>")])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [([{"not": "an object"}], b'[{"not": "an object"}]'), ("<html>down</html>", b"<html>down</html>")],
+)
 def test_a_fault_with_a_body_answers_it_as_is(raw: Any, expected: bytes) -> None:
     # Given a fault that answers the next composite with status 200 and its own body
     fault = {"method": "POST", "path": "composite$", "times": 1, "status": 200, "body": raw}

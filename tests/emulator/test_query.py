@@ -9,8 +9,7 @@ from callsync_dev.emulator.testing import salesforce_client
 from simple_salesforce import format_soql
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
-BIG_ORG = {"records": {"Contact": [{"LastName": f"C{i:05d}", "Email": f"c{i}@big.example"}
-                                   for i in range(4500)]}}
+BIG_ORG = {"records": {"Contact": [{"LastName": f"C{i:05d}", "Email": f"c{i}@big.example"} for i in range(4500)]}}
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +43,17 @@ def test_email_in_query_is_case_insensitive(big: Emulator) -> None:
     emails = [f"C{i}@BIG.example" for i in (1, 2, 4499)] + ["nobody@nowhere.example"]
     result = sf.query(format_soql("SELECT Id, Email FROM Contact WHERE Email IN {}", emails))
     # Then the three that exist are found
-    assert sorted(r["Email"] for r in result["records"]) == ["c1@big.example", "c2@big.example",
-                                                             "c4499@big.example"]
+    assert sorted(r["Email"] for r in result["records"]) == ["c1@big.example", "c2@big.example", "c4499@big.example"]
 
 
 def test_parent_and_child_relationships(sf: simple_salesforce.Salesforce) -> None:
     # When an account is queried with its contacts and opportunities, and contacts with their roles
-    account = sf.query("SELECT Name, (SELECT Name FROM Contacts), (SELECT Name, StageName FROM Opportunities) "
-                       "FROM Account")["records"][0]
-    contact = sf.query("SELECT Account.Name, (SELECT Role, IsPrimary FROM OpportunityContactRoles) "
-                       "FROM Contact")["records"][0]
+    account = sf.query(
+        "SELECT Name, (SELECT Name FROM Contacts), (SELECT Name, StageName FROM Opportunities) FROM Account"
+    )["records"][0]
+    contact = sf.query("SELECT Account.Name, (SELECT Role, IsPrimary FROM OpportunityContactRoles) FROM Contact")[
+        "records"
+    ][0]
     opp = sf.query("SELECT Name, (SELECT Contact.Email FROM OpportunityContactRoles) FROM Opportunity")["records"][0]
     # Then nested results have Salesforce's shape
     assert account["Contacts"]["records"][0]["Name"] == "Hank Scorpio"
@@ -106,8 +106,15 @@ def test_request_uris_over_16_kb_are_refused(sf: simple_salesforce.Salesforce) -
     # When it is sent as one query, directly or as a composite subrequest
     with pytest.raises(simple_salesforce.exceptions.SalesforceGeneralError) as info:
         sf.query(text)
-    sub = sf.restful("composite", method="POST", json={"compositeRequest": [
-        {"method": "GET", "url": "/services/data/v62.0/query/?q=" + text.replace(" ", "+"), "referenceId": "q"}]})
+    sub = sf.restful(
+        "composite",
+        method="POST",
+        json={
+            "compositeRequest": [
+                {"method": "GET", "url": "/services/data/v62.0/query/?q=" + text.replace(" ", "+"), "referenceId": "q"}
+            ]
+        },
+    )
     # Then 414, while half the list passes
     assert info.value.status == 414
     assert sub["compositeResponse"][0]["httpStatusCode"] == 414
@@ -143,14 +150,21 @@ def test_emails_reach_people_through_email_message_relation_not_an_emails_relati
         rows = sf.query("SELECT RelationType, RelationAddress, RelationObjectType FROM EmailMessageRelation "
                         "ORDER BY RelationType DESC")["records"]  # fmt: skip
         assert [(r["RelationType"], r["RelationAddress"], r["RelationObjectType"]) for r in rows] == [
-            ("ToAddress", "raj@globex.example", "Contact"), ("CcAddress", "lee@elsewhere.example", "Lead")]
+            ("ToAddress", "raj@globex.example", "Contact"),
+            ("CcAddress", "lee@elsewhere.example", "Lead"),
+        ]
         # And a Contact's emails are found with a semi-join on EmailMessageRelation, with their relations
-        found = sf.query(format_soql(
-            "SELECT Subject, (SELECT RelationId FROM EmailMessageRelations WHERE RelationObjectType = 'Contact')"
-            " FROM EmailMessage WHERE Id IN (SELECT EmailMessageId FROM EmailMessageRelation"
-            " WHERE RelationAddress IN {} AND RelationObjectType = 'Contact')", ["RAJ@globex.example"]))["records"]
+        found = sf.query(
+            format_soql(
+                "SELECT Subject, (SELECT RelationId FROM EmailMessageRelations WHERE RelationObjectType = 'Contact')"
+                " FROM EmailMessage WHERE Id IN (SELECT EmailMessageId FROM EmailMessageRelation"
+                " WHERE RelationAddress IN {} AND RelationObjectType = 'Contact')",
+                ["RAJ@globex.example"],
+            )
+        )["records"]
         assert [(e["Subject"], [r["RelationId"] for r in e["EmailMessageRelations"]["records"]]) for e in found] == [
-            ("SSO", [next(r["Id"] for r in emu.records("Contact"))])]
+            ("SSO", [next(r["Id"] for r in emu.records("Contact"))])
+        ]
         # And an EmailMessage cannot be related to a Contact
         with pytest.raises(simple_salesforce.exceptions.SalesforceError) as created:
             sf.EmailMessage.create({"Subject": "x", "Status": "3", "RelatedToId": emu.records("Contact")[0]["Id"]})

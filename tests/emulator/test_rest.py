@@ -22,8 +22,7 @@ def raw(emulator: Emulator, method: str, path: str, **kwargs: object) -> request
     session = requests.Session()
     session.trust_env = False
     headers = {"Authorization": f"Bearer {conn['access_token']}", **kwargs.pop("headers", {})}  # type: ignore[dict-item]
-    return session.request(method, conn["instance_url"] + path, headers=headers, verify=conn["ca_file"],
-                           **kwargs)  # type: ignore[arg-type]
+    return session.request(method, conn["instance_url"] + path, headers=headers, verify=conn["ca_file"], **kwargs)  # type: ignore[arg-type]
 
 
 def test_versions_list_includes_pinned_version(emulator: Emulator) -> None:
@@ -86,13 +85,21 @@ def test_describe_honours_if_modified_since(emulator: Emulator) -> None:
     first = raw(emulator, "GET", "/services/data/v62.0/sobjects/Contact/describe")
     assert first.status_code == 200
     # When asked again with If-Modified-Since at (or after) that date
-    again = raw(emulator, "GET", "/services/data/v62.0/sobjects/Contact/describe",
-                headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    again = raw(
+        emulator,
+        "GET",
+        "/services/data/v62.0/sobjects/Contact/describe",
+        headers={"If-Modified-Since": first.headers["Last-Modified"]},
+    )
     # Then the answer is 304 without a body; an older date gets 200
     assert again.status_code == 304 and again.content == b""
     older = format_datetime(datetime.now(UTC) - timedelta(days=2), usegmt=True)
-    assert raw(emulator, "GET", "/services/data/v62.0/sobjects/Contact/describe",
-               headers={"If-Modified-Since": older}).status_code == 200
+    assert (
+        raw(
+            emulator, "GET", "/services/data/v62.0/sobjects/Contact/describe", headers={"If-Modified-Since": older}
+        ).status_code
+        == 200
+    )
 
 
 def test_create_get_update_delete(sf: simple_salesforce.Salesforce, emulator: Emulator) -> None:
@@ -111,8 +118,12 @@ def test_create_get_update_delete(sf: simple_salesforce.Salesforce, emulator: Em
     with pytest.raises(SalesforceResourceNotFound):
         sf.Account.get(account_id)
     assert sf.query(f"SELECT Id FROM Account WHERE Id = '{account_id}'")["totalSize"] == 0
-    assert sf.query_all(f"SELECT Id, IsDeleted FROM Account WHERE Id = '{account_id}'", include_deleted=True)[
-        "records"][0]["IsDeleted"] is True
+    assert (
+        sf.query_all(f"SELECT Id, IsDeleted FROM Account WHERE Id = '{account_id}'", include_deleted=True)["records"][
+            0
+        ]["IsDeleted"]
+        is True
+    )
 
 
 def test_get_with_fields_parameter(sf: simple_salesforce.Salesforce, emulator: Emulator) -> None:
@@ -143,8 +154,13 @@ def test_wrong_method_is_405(emulator: Emulator) -> None:
 
 def test_malformed_json_is_400(emulator: Emulator) -> None:
     # When a create body is not JSON
-    response = raw(emulator, "POST", "/services/data/v62.0/sobjects/Contact/", data=b"{not json",
-                   headers={"Content-Type": "application/json"})
+    response = raw(
+        emulator,
+        "POST",
+        "/services/data/v62.0/sobjects/Contact/",
+        data=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
     # Then JSON_PARSER_ERROR, no traceback
     assert response.status_code == 400 and response.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
     assert "Traceback" not in response.text
@@ -224,8 +240,9 @@ def test_resource_directory_basic_info_and_identity(sf: simple_salesforce.Salesf
 def test_collections_retrieve(sf: simple_salesforce.Salesforce, emulator: Emulator) -> None:
     contact_id = emulator.records("Contact")[0]["Id"]
     # When records are fetched by ids through a collection, one of them missing
-    records = sf.restful("composite/sobjects/Contact", params={"ids": f"{contact_id},003000000000000AAA",
-                                                                "fields": "Name,Email"})
+    records = sf.restful(
+        "composite/sobjects/Contact", params={"ids": f"{contact_id},003000000000000AAA", "fields": "Name,Email"}
+    )
     # Then found ones come back with the asked fields and the missing one is null
     assert records[0]["Name"] == "Hank Scorpio" and records[1] is None
 
@@ -235,8 +252,9 @@ def test_revoked_access_token_is_dead(emulator: Emulator) -> None:
     session = requests.Session()
     session.trust_env = False
     # When the access token is revoked
-    response = session.post(conn["instance_url"] + "/services/oauth2/revoke", data={"token": conn["access_token"]},
-                            verify=conn["ca_file"])
+    response = session.post(
+        conn["instance_url"] + "/services/oauth2/revoke", data={"token": conn["access_token"]}, verify=conn["ca_file"]
+    )
     # Then the API refuses it
     assert response.status_code == 200
     assert raw(emulator, "GET", "/services/data/v62.0/limits").status_code == 401

@@ -18,8 +18,10 @@ V = "/services/data/v62.0"
 PEOPLE_ORG: dict[str, Any] = {
     "records": {
         "Account": [{"Id": "globex", "Name": "Globex"}],
-        "Contact": [{"Id": f"c{i}", "LastName": f"Person {i}", "Email": f"p{i}@globex.com", "AccountId": "globex"}
-                    for i in range(5)],
+        "Contact": [
+            {"Id": f"c{i}", "LastName": f"Person {i}", "Email": f"p{i}@globex.com", "AccountId": "globex"}
+            for i in range(5)
+        ],
     },
 }
 
@@ -32,10 +34,10 @@ def org(request: pytest.FixtureRequest) -> Iterator[tuple[Emulator, simple_sales
         yield emu, salesforce_client(emu.connection)
 
 
-def composite(sf: simple_salesforce.Salesforce, subrequests: list[dict[str, Any]], *, all_or_none: bool
-              ) -> list[dict[str, Any]]:
-    answer = sf.restful("composite", method="POST", json={"allOrNone": all_or_none,
-                                                          "compositeRequest": subrequests})
+def composite(
+    sf: simple_salesforce.Salesforce, subrequests: list[dict[str, Any]], *, all_or_none: bool
+) -> list[dict[str, Any]]:
+    answer = sf.restful("composite", method="POST", json={"allOrNone": all_or_none, "compositeRequest": subrequests})
     return list(answer["compositeResponse"])
 
 
@@ -47,18 +49,28 @@ def error_body(call: Any) -> Any:
 
 # -- 1. allOrNone in composite and collections --------------------------------------------------------------
 
+
 def _collection_and_account() -> list[dict[str, Any]]:
     return [
-        {"method": "POST", "url": f"{V}/composite/sobjects", "referenceId": "people",
-         "body": {"allOrNone": False, "records": [
-             {"attributes": {"type": "Contact"}, "LastName": "Good"},
-             {"attributes": {"type": "Contact"}, "FirstName": "No last name"}]}},
+        {
+            "method": "POST",
+            "url": f"{V}/composite/sobjects",
+            "referenceId": "people",
+            "body": {
+                "allOrNone": False,
+                "records": [
+                    {"attributes": {"type": "Contact"}, "LastName": "Good"},
+                    {"attributes": {"type": "Contact"}, "FirstName": "No last name"},
+                ],
+            },
+        },
         {"method": "POST", "url": f"{V}/sobjects/Account", "referenceId": "acct", "body": {"Name": "Initech"}},
     ]
 
 
 def test_outer_all_or_none_overrides_a_collections_own_all_or_none(
-        org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    org: tuple[Emulator, simple_salesforce.Salesforce],
+) -> None:
     """Source: Salesforce REST API Developer Guide, "allOrNone Parameters in Composite and Collections
     Requests" (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_allornone.htm):
     with the composite's allOrNone true, all-or-none applies to each sObject Collections subrequest,
@@ -69,18 +81,24 @@ def test_outer_all_or_none_overrides_a_collections_own_all_or_none(
     responses = composite(sf, _collection_and_account(), all_or_none=True)
     # Then nothing is written: the good record is rolled back, the other subrequest halted
     people = responses[0]["body"]
-    assert people[0] == {"success": False, "errors": [{
-        "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-        "message": "Record rolled back because not all records were valid and the request was using AllOrNone "
-                   "header", "fields": []}]}
+    assert people[0] == {
+        "success": False,
+        "errors": [
+            {
+                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "message": "Record rolled back because not all records were valid and the request was using AllOrNone "
+                "header",
+                "fields": [],
+            }
+        ],
+    }
     assert people[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
     assert responses[1]["httpStatusCode"] == 400 and responses[1]["body"][0]["errorCode"] == "PROCESSING_HALTED"
     assert len(emu.records("Contact")) == contacts_before
     assert [a["Name"] for a in emu.records("Account")] == ["Globex"]
 
 
-def test_outer_all_or_none_false_lets_the_collection_decide(
-        org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+def test_outer_all_or_none_false_lets_the_collection_decide(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
     """Source: as above ("If the Composite request has allOrNone set to false, then each sObject
     Collections subrequest behaves according to its value of allOrNone")."""
     emu, sf = org
@@ -94,16 +112,20 @@ def test_outer_all_or_none_false_lets_the_collection_decide(
 
 # -- 2. ContentDocumentLink filters -------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("where", "accepted"), [
-    ("LinkedEntityId = '{opp}'", True),
-    ("LinkedEntityId IN ('{opp}', '{acct}')", True),
-    ("ContentDocumentId = '{doc}'", True),
-    ("LinkedEntityId = '{opp}' AND ContentDocument.Title = 'Call notes'", True),
-    ("LinkedEntityId IN ('{opp}', '{acct}') AND ContentDocument.Title = 'Call notes'", False),
-    ("ContentDocumentId = '{doc}' AND ContentDocument.Title = 'Call notes'", False),
-    ("ContentDocument.Title = 'Call notes'", False),
-    ("LinkedEntityId != '{opp}'", False),
-])
+
+@pytest.mark.parametrize(
+    ("where", "accepted"),
+    [
+        ("LinkedEntityId = '{opp}'", True),
+        ("LinkedEntityId IN ('{opp}', '{acct}')", True),
+        ("ContentDocumentId = '{doc}'", True),
+        ("LinkedEntityId = '{opp}' AND ContentDocument.Title = 'Call notes'", True),
+        ("LinkedEntityId IN ('{opp}', '{acct}') AND ContentDocument.Title = 'Call notes'", False),
+        ("ContentDocumentId = '{doc}' AND ContentDocument.Title = 'Call notes'", False),
+        ("ContentDocument.Title = 'Call notes'", False),
+        ("LinkedEntityId != '{opp}'", False),
+    ],
+)
 def test_content_document_link_queries_must_pin_linked_entity_or_document(where: str, accepted: bool) -> None:
     """Source: Salesforce Object Reference, "ContentDocumentLink" — Usage
     (https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_contentdocumentlink.htm):
@@ -119,8 +141,9 @@ def test_content_document_link_queries_must_pin_linked_entity_or_document(where:
         acct = emu.records("Account")[0]["Id"]
         note = sf.ContentNote.create({"Title": "Call notes", "Content": base64.b64encode(b"<p>hi</p>").decode()})
         sf.ContentDocumentLink.create({"ContentDocumentId": note["id"], "LinkedEntityId": acct, "ShareType": "V"})
-        soql = ("SELECT ContentDocumentId, LinkedEntityId FROM ContentDocumentLink WHERE "
-                + where.format(opp=acct, acct=acct, doc=note["id"]))
+        soql = "SELECT ContentDocumentId, LinkedEntityId FROM ContentDocumentLink WHERE " + where.format(
+            opp=acct, acct=acct, doc=note["id"]
+        )
         # When the query is sent
         if accepted:
             # Then Salesforce answers it
@@ -134,15 +157,28 @@ def test_content_document_link_queries_must_pin_linked_entity_or_document(where:
 
 # -- 3. duplicate rules -------------------------------------------------------------------------------------
 
+
 def _dup_org(action: str) -> dict[str, Any]:
-    return {"duplicate_rules": [{"object": "Contact", "fields": ["Email"], "action": action}],
-            "records": {"Contact": [{"Id": "jane", "LastName": "Doe", "Email": "jane@globex.com"}]}}
+    return {
+        "duplicate_rules": [{"object": "Contact", "fields": ["Email"], "action": action}],
+        "records": {"Contact": [{"Id": "jane", "LastName": "Doe", "Email": "jane@globex.com"}]},
+    }
 
 
 def _create_pair(sf: simple_salesforce.Salesforce, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    return list(sf.restful("composite/sobjects", method="POST", headers=headers or {}, json={"records": [
-        {"attributes": {"type": "Contact"}, "LastName": "Dup", "Email": "JANE@globex.com"},
-        {"attributes": {"type": "Contact"}, "LastName": "New", "Email": "new@globex.com"}]}))
+    return list(
+        sf.restful(
+            "composite/sobjects",
+            method="POST",
+            headers=headers or {},
+            json={
+                "records": [
+                    {"attributes": {"type": "Contact"}, "LastName": "Dup", "Email": "JANE@globex.com"},
+                    {"attributes": {"type": "Contact"}, "LastName": "New", "Email": "new@globex.com"},
+                ]
+            },
+        )
+    )
 
 
 @pytest.mark.parametrize("action", ["alert", "block"])
@@ -186,6 +222,7 @@ def test_allow_save_header_saves_past_an_alert_rule_only(action: str, saved: boo
 
 # -- 4. paging: top-level and child results -----------------------------------------------------------------
 
+
 def test_child_relationship_results_page_inside_the_record() -> None:
     """Sources: SOAP API Developer Guide, "queryMore()" ("A queryMore() call on a parent object
     invalidates all child cursors in the previous result set. If you need the results from the
@@ -211,9 +248,14 @@ def test_reading_the_parents_next_page_invalidates_the_child_cursors() -> None:
     call on a parent object invalidates all child cursors in the previous result set. If you need the
     results from the child, you must use queryMore() on those results before using queryMore() on the
     parent results." """
-    org = {"query_batch_size": 1, "child_batch_size": 1,
-           "records": {"Account": [{"Id": f"a{i}", "Name": f"A{i}"} for i in range(2)],
-                       "Contact": [{"LastName": f"C{n}", "AccountId": f"a{i}"} for i in range(2) for n in range(2)]}}
+    org = {
+        "query_batch_size": 1,
+        "child_batch_size": 1,
+        "records": {
+            "Account": [{"Id": f"a{i}", "Name": f"A{i}"} for i in range(2)],
+            "Contact": [{"LastName": f"C{n}", "AccountId": f"a{i}"} for i in range(2) for n in range(2)],
+        },
+    }
     with Emulator.from_fixture(org) as emu:
         sf = salesforce_client(emu.connection)
         # Given the first account's page, its contacts paged too
@@ -251,18 +293,26 @@ def test_batch_sizes_out_of_range_are_refused() -> None:
 
 # -- 7. composite strictness --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("header", ["Accept", "Authorization", "content-type"])
 def test_subrequest_may_not_set_accept_authorization_or_content_type(
-        org: tuple[Emulator, simple_salesforce.Salesforce], header: str) -> None:
+    org: tuple[Emulator, simple_salesforce.Salesforce], header: str
+) -> None:
     """Source: Salesforce REST API Developer Guide, "Composite Request Body" — Composite Subrequest,
     ``httpHeaders`` (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/requests_composite.htm):
     any header the resource supports "except for" Accept, Authorization and Content-Type."""
     emu, sf = org
     # When one subrequest sets a forbidden header
-    body = error_body(lambda: composite(sf, [
-        {"method": "POST", "url": f"{V}/sobjects/Account", "referenceId": "a", "body": {"Name": "A"}},
-        {"method": "GET", "url": f"{V}/limits", "referenceId": "b", "httpHeaders": {header: "x"}}],
-        all_or_none=False))
+    body = error_body(
+        lambda: composite(
+            sf,
+            [
+                {"method": "POST", "url": f"{V}/sobjects/Account", "referenceId": "a", "body": {"Name": "A"}},
+                {"method": "GET", "url": f"{V}/limits", "referenceId": "b", "httpHeaders": {header: "x"}},
+            ],
+            all_or_none=False,
+        )
+    )
     # Then the whole request is refused and nothing runs
     assert body[0]["errorCode"] == "INVALID_BATCH_REQUEST"
     assert [a["Name"] for a in emu.records("Account")] == ["Globex"]
@@ -277,10 +327,19 @@ def test_reference_to_a_null_field_resolves_from_v52(version: str, resolves: boo
         sf = salesforce_client(emu.connection, version=version)
         base = f"/services/data/v{version}"
         # When a subrequest copies a null Title from a queried contact
-        responses = composite(sf, [
-            {"method": "GET", "url": f"{base}/query/?q=SELECT+Id,Title+FROM+Contact+LIMIT+1", "referenceId": "q"},
-            {"method": "PATCH", "url": f"{base}/sobjects/Contact/@{{q.records[0].Id}}", "referenceId": "p",
-             "body": {"Title": "@{q.records[0].Title}", "Department": "Sales"}}], all_or_none=False)
+        responses = composite(
+            sf,
+            [
+                {"method": "GET", "url": f"{base}/query/?q=SELECT+Id,Title+FROM+Contact+LIMIT+1", "referenceId": "q"},
+                {
+                    "method": "PATCH",
+                    "url": f"{base}/sobjects/Contact/@{{q.records[0].Id}}",
+                    "referenceId": "p",
+                    "body": {"Title": "@{q.records[0].Title}", "Department": "Sales"},
+                },
+            ],
+            all_or_none=False,
+        )
         # Then v52+ resolves it, older versions halt the dependant
         assert (responses[1]["httpStatusCode"] == 204) is resolves
         if not resolves:
@@ -297,10 +356,18 @@ def test_chaos_runs_independent_subrequests_out_of_order_but_after_their_referen
         with Emulator.from_fixture({"chaos": {"seed": seed}}) as emu:
             sf = salesforce_client(emu.connection)
             # When six independent accounts and one contact depending on the first are created
-            subs = [{"method": "POST", "url": f"{V}/sobjects/Account", "referenceId": f"a{i}",
-                     "body": {"Name": f"A{i}"}} for i in range(6)]
-            subs.append({"method": "POST", "url": f"{V}/sobjects/Contact", "referenceId": "c",
-                         "body": {"LastName": "X", "AccountId": "@{a0.id}"}})
+            subs = [
+                {"method": "POST", "url": f"{V}/sobjects/Account", "referenceId": f"a{i}", "body": {"Name": f"A{i}"}}
+                for i in range(6)
+            ]
+            subs.append(
+                {
+                    "method": "POST",
+                    "url": f"{V}/sobjects/Contact",
+                    "referenceId": "c",
+                    "body": {"LastName": "X", "AccountId": "@{a0.id}"},
+                }
+            )
             responses = composite(sf, subs, all_or_none=True)
             # Then every subrequest succeeds, answers come in request order, the dependant resolved
             assert [r["referenceId"] for r in responses] == [s["referenceId"] for s in subs]
@@ -318,9 +385,22 @@ def test_collate_subrequests_false_keeps_request_order_under_chaos() -> None:
         with Emulator.from_fixture({"chaos": {"seed": seed}}) as emu:
             sf = salesforce_client(emu.connection)
             # When six accounts are created with collateSubrequests false
-            answer = sf.restful("composite", method="POST", json={"collateSubrequests": False, "compositeRequest": [
-                {"method": "POST", "url": f"{V}/sobjects/Account", "referenceId": f"a{i}", "body": {"Name": f"A{i}"}}
-                for i in range(6)]})
+            answer = sf.restful(
+                "composite",
+                method="POST",
+                json={
+                    "collateSubrequests": False,
+                    "compositeRequest": [
+                        {
+                            "method": "POST",
+                            "url": f"{V}/sobjects/Account",
+                            "referenceId": f"a{i}",
+                            "body": {"Name": f"A{i}"},
+                        }
+                        for i in range(6)
+                    ],
+                },
+            )
             # Then they were created in request order
             assert all(r["httpStatusCode"] == 201 for r in answer["compositeResponse"])
             created = sorted(emu.records("Account"), key=lambda a: a["Id"])
@@ -328,6 +408,7 @@ def test_collate_subrequests_false_keeps_request_order_under_chaos() -> None:
 
 
 # -- 8. fixture ids -----------------------------------------------------------------------------------------
+
 
 def test_fixture_id_with_a_wrong_checksum_is_refused_naming_the_record() -> None:
     """Source: SOAP API Developer Guide, "Field Types" — ID field type
@@ -352,6 +433,7 @@ def test_fixture_id_with_a_wrong_checksum_is_refused_naming_the_record() -> None
 
 # -- 9. error bodies ----------------------------------------------------------------------------------------
 
+
 def test_request_level_errors_have_no_fields_key(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
     """Source: Salesforce REST API Developer Guide, "Status Codes and Error Responses"
     (errorcodes.htm): request errors are ``[{"message": ..., "errorCode": ...}]``; ``fields`` appears
@@ -366,7 +448,8 @@ def test_request_level_errors_have_no_fields_key(org: tuple[Emulator, simple_sal
 
 
 def test_collections_delete_reports_malformed_ids_without_an_id(
-        org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    org: tuple[Emulator, simple_salesforce.Salesforce],
+) -> None:
     """Source: Salesforce REST API Developer Guide, "Delete Records Using sObject Collections"
     (resources_composite_sobjects_collections_delete.htm), response example with allOrNone true:
     the rolled-back record keeps its ``id``; the malformed one is ``{"success": false, "errors":
@@ -374,12 +457,15 @@ def test_collections_delete_reports_malformed_ids_without_an_id(
     emu, sf = org
     contact = emu.records("Contact")[0]["Id"]
     # When a contact and a malformed id are deleted all-or-none
-    results = sf.restful("composite/sobjects", method="DELETE",
-                         params={"ids": f"{contact},001RM000003oLrB000", "allOrNone": "true"})
+    results = sf.restful(
+        "composite/sobjects", method="DELETE", params={"ids": f"{contact},001RM000003oLrB000", "allOrNone": "true"}
+    )
     # Then the contact is rolled back (id kept) and the malformed id has no id key
     assert results[0]["id"] == contact and results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
-    assert results[1] == {"success": False, "errors": [
-        {"statusCode": "MALFORMED_ID", "message": "malformed id 001RM000003oLrB000", "fields": []}]}
+    assert results[1] == {
+        "success": False,
+        "errors": [{"statusCode": "MALFORMED_ID", "message": "malformed id 001RM000003oLrB000", "fields": []}],
+    }
     assert contact in [c["Id"] for c in emu.records("Contact")]
 
 
@@ -389,15 +475,24 @@ def test_rolled_back_creates_have_no_id_key(org: tuple[Emulator, simple_salesfor
     ``{"success": false, "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", ...}]}``."""
     _, sf = org
     # When a good and a bad contact are created all-or-none
-    results = sf.restful("composite/sobjects", method="POST", json={"allOrNone": True, "records": [
-        {"attributes": {"type": "Contact"}, "LastName": "Good"},
-        {"attributes": {"type": "Contact"}, "FirstName": "Bad"}]})
+    results = sf.restful(
+        "composite/sobjects",
+        method="POST",
+        json={
+            "allOrNone": True,
+            "records": [
+                {"attributes": {"type": "Contact"}, "LastName": "Good"},
+                {"attributes": {"type": "Contact"}, "FirstName": "Bad"},
+            ],
+        },
+    )
     # Then neither entry has an id key
     assert all("id" not in r for r in results)
     assert results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
 
 
 # -- the chaos switch ---------------------------------------------------------------------------------------
+
 
 def test_chaos_switch_from_the_fixture_or_the_environment() -> None:
     # Given the fixture key and CALLSYNC_EMULATOR_CHAOS in their forms
@@ -428,25 +523,28 @@ def test_chaos_pages_every_query_small_and_irregularly() -> None:
 # -- 5. SOQL restrictions -----------------------------------------------------------------------------------
 
 SOQL_ORG: dict[str, Any] = {
-    "schema": {"Opportunity": {"fields": {
-        "Competitors__c": {"type": "multipicklist", "values": ["Gong", "Chorus"]}}}},
+    "schema": {"Opportunity": {"fields": {"Competitors__c": {"type": "multipicklist", "values": ["Gong", "Chorus"]}}}},
     "records": {
         "Account": [{"Id": "globex", "Name": "Globex"}],
         "Contact": [{"Id": "jane", "LastName": "Doe", "Email": "jane@globex.com", "AccountId": "globex"}],
-        "Opportunity": [{"Id": "deal", "Name": "Deal", "AccountId": "globex", "StageName": "Prospecting",
-                         "CloseDate": "2026-12-31"}],
+        "Opportunity": [
+            {"Id": "deal", "Name": "Deal", "AccountId": "globex", "StageName": "Prospecting", "CloseDate": "2026-12-31"}
+        ],
         "Task": [{"Subject": "Call", "WhatId": "deal"}],
     },
 }
 
 
-@pytest.mark.parametrize("soql", [
-    "SELECT Id FROM Opportunity WHERE AccountId IN (SELECT AccountId FROM Contact) OR Name = 'x'",
-    "SELECT Id FROM Opportunity WHERE Name = 'x' AND (AccountId IN (SELECT AccountId FROM Contact) OR Name = 'y')",
-    "SELECT Id FROM Opportunity WHERE NOT AccountId IN (SELECT AccountId FROM Contact)",
-    "SELECT Id FROM Opportunity WHERE AccountId IN (SELECT AccountId FROM Contact "
-    "WHERE Id IN (SELECT ContactId FROM OpportunityContactRole))",
-])
+@pytest.mark.parametrize(
+    "soql",
+    [
+        "SELECT Id FROM Opportunity WHERE AccountId IN (SELECT AccountId FROM Contact) OR Name = 'x'",
+        "SELECT Id FROM Opportunity WHERE Name = 'x' AND (AccountId IN (SELECT AccountId FROM Contact) OR Name = 'y')",
+        "SELECT Id FROM Opportunity WHERE NOT AccountId IN (SELECT AccountId FROM Contact)",
+        "SELECT Id FROM Opportunity WHERE AccountId IN (SELECT AccountId FROM Contact "
+        "WHERE Id IN (SELECT ContactId FROM OpportunityContactRole))",
+    ],
+)
 def test_semi_joins_only_as_top_level_conjuncts(soql: str) -> None:
     """Sources: SOQL and SOSL Reference, "Comparison Operators" — semi-join and anti-join considerations
     (no nesting, not with OR); the MALFORMED_QUERY text "Semi join sub-selects are only allowed at the
@@ -458,8 +556,12 @@ def test_semi_joins_only_as_top_level_conjuncts(soql: str) -> None:
         body = error_body(lambda: sf.query(soql))
         assert body[0]["errorCode"] == "MALFORMED_QUERY" and "top level WHERE" in body[0]["message"]
         # And the same semi-join as a top-level conjunct is answered
-        assert sf.query("SELECT Id FROM Opportunity WHERE Name = 'Deal' AND "
-                        "AccountId IN (SELECT AccountId FROM Contact)")["totalSize"] == 1
+        assert (
+            sf.query("SELECT Id FROM Opportunity WHERE Name = 'Deal' AND AccountId IN (SELECT AccountId FROM Contact)")[
+                "totalSize"
+            ]
+            == 1
+        )
 
 
 def test_polymorphic_fields_reach_only_the_name_object() -> None:
@@ -486,13 +588,16 @@ def test_order_by_a_multi_select_picklist_is_refused() -> None:
         assert body[0]["errorCode"] == "INVALID_FIELD" and "can not be sorted" in body[0]["message"]
 
 
-@pytest.mark.parametrize(("soql", "code"), [
-    ("SELECT Id FROM Contact LIMIT 10 OFFSET 2001", "NUMBER_OUTSIDE_VALID_RANGE"),
-    ("SELECT Name, (SELECT LastName FROM Contacts LIMIT 5 OFFSET 1) FROM Account", "MALFORMED_QUERY"),
-    ("SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact LIMIT 5 OFFSET 1)", "MALFORMED_QUERY"),
-    ("SELECT Name, (SELECT LastName FROM Contacts LIMIT 5 OFFSET 1) FROM Account LIMIT 1", None),
-    ("SELECT Id FROM Contact LIMIT 10 OFFSET 2000", None),
-])
+@pytest.mark.parametrize(
+    ("soql", "code"),
+    [
+        ("SELECT Id FROM Contact LIMIT 10 OFFSET 2001", "NUMBER_OUTSIDE_VALID_RANGE"),
+        ("SELECT Name, (SELECT LastName FROM Contacts LIMIT 5 OFFSET 1) FROM Account", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Account WHERE Id IN (SELECT AccountId FROM Contact LIMIT 5 OFFSET 1)", "MALFORMED_QUERY"),
+        ("SELECT Name, (SELECT LastName FROM Contacts LIMIT 5 OFFSET 1) FROM Account LIMIT 1", None),
+        ("SELECT Id FROM Contact LIMIT 10 OFFSET 2000", None),
+    ],
+)
 def test_offset_limits(soql: str, code: str | None) -> None:
     """Source: SOQL and SOSL Reference, "OFFSET": the maximum offset is 2,000 rows (more is
     NUMBER_OUTSIDE_VALID_RANGE); a subquery can use OFFSET only if the parent query has LIMIT 1; never a
@@ -522,13 +627,15 @@ def test_child_subquery_may_name_its_parent_object() -> None:
 
 # -- 6. describe realism ------------------------------------------------------------------------------------
 
+
 def _get(sf: simple_salesforce.Salesforce, path: str, **headers: str) -> Any:
     return sf.session.get(sf.base_url + path, headers={**sf.headers, **headers})
 
 
 @pytest.mark.parametrize("path", ["sobjects/Contact/describe", "sobjects/"])
 def test_describe_answers_304_without_a_body_when_unchanged(
-        org: tuple[Emulator, simple_salesforce.Salesforce], path: str) -> None:
+    org: tuple[Emulator, simple_salesforce.Salesforce], path: str
+) -> None:
     """Source: REST API Developer Guide, "Get Object Metadata Changes"
     (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/sobject_describe_with_ifmodified_header.htm)
     and "Get a List of Objects If Metadata Has Changed" (describe_global_with_ifmodified_header.htm): with
@@ -567,7 +674,9 @@ def test_standard_picklists_describe_with_length_255(org: tuple[Emulator, simple
     fields = {f["name"]: f for f in sf.Opportunity.describe()["fields"]}
     # Then its standard picklists have length 255
     assert {name: fields[name]["length"] for name in ("ForecastCategoryName", "LeadSource")} == {
-        "ForecastCategoryName": 255, "LeadSource": 255}
+        "ForecastCategoryName": 255,
+        "LeadSource": 255,
+    }
     assert fields["LeadSource"]["type"] == fields["ForecastCategoryName"]["type"] == "picklist"
 
 
@@ -580,18 +689,22 @@ def test_people_name_their_event_and_email_relations(org: tuple[Emulator, simple
     _, sf = org
     for person in ("User", "Contact", "Lead"):
         # When a person object is described
-        rels = {(r["childSObject"], r["field"]): r["relationshipName"]
-                for r in sf.restful(f"sobjects/{person}/describe")["childRelationships"]}
+        rels = {
+            (r["childSObject"], r["field"]): r["relationshipName"]
+            for r in sf.restful(f"sobjects/{person}/describe")["childRelationships"]
+        }
         # Then the relation rows pointing at it are named
         assert rels[("EventRelation", "RelationId")] == "EventRelations", person
         assert rels[("EmailMessageRelation", "RelationId")] == "EmailMessageRelations", person
     # And the relationship can be queried from a contact
-    answer = sf.query("SELECT Id, (SELECT Id FROM EventRelations), (SELECT Id FROM EmailMessageRelations) "
-                      "FROM Contact LIMIT 1")
+    answer = sf.query(
+        "SELECT Id, (SELECT Id FROM EventRelations), (SELECT Id FROM EmailMessageRelations) FROM Contact LIMIT 1"
+    )
     assert answer["records"][0]["EventRelations"] is None
     # And Account, which EventRelation.RelationId also reaches, gets no such name
-    account = {(r["childSObject"], r["field"]): r["relationshipName"]
-               for r in sf.Account.describe()["childRelationships"]}
+    account = {
+        (r["childSObject"], r["field"]): r["relationshipName"] for r in sf.Account.describe()["childRelationships"]
+    }
     assert account.get(("EventRelation", "RelationId")) is None
 
 

@@ -47,8 +47,13 @@ def test_date_literals_and_datetime_ranges(sf: simple_salesforce.Salesforce) -> 
     # When they are filtered with TODAY, LAST_N_DAYS and a datetime range built by format_soql
     due_today = sf.query("SELECT Subject FROM Task WHERE ActivityDate = TODAY")
     recent = sf.query("SELECT Subject FROM Task WHERE ActivityDate = LAST_N_DAYS:30")
-    window = sf.query(format_soql("SELECT Subject FROM Event WHERE StartDateTime >= {} AND StartDateTime <= {}",
-                                  now - timedelta(hours=1), now + timedelta(hours=1)))
+    window = sf.query(
+        format_soql(
+            "SELECT Subject FROM Event WHERE StartDateTime >= {} AND StartDateTime <= {}",
+            now - timedelta(hours=1),
+            now + timedelta(hours=1),
+        )
+    )
     # Then only the matching rows come back
     assert [r["Subject"] for r in due_today["records"]] == ["today"]
     assert [r["Subject"] for r in recent["records"]] == ["today"]
@@ -68,14 +73,19 @@ def test_polymorphic_parents(sf: simple_salesforce.Salesforce, emulator: Emulato
 
 
 def test_long_text_cannot_be_filtered_and_date_types_do_not_mix(sf: simple_salesforce.Salesforce) -> None:
-    for text in ("SELECT Id FROM Task WHERE Description = 'x'",
-                 "SELECT Id FROM Task WHERE ActivityDate = 2026-11-20T15:00:00Z"):
+    for text in (
+        "SELECT Id FROM Task WHERE Description = 'x'",
+        "SELECT Id FROM Task WHERE ActivityDate = 2026-11-20T15:00:00Z",
+    ):
         # When a long text area is filtered, or a date compared with a datetime
         with pytest.raises(SalesforceMalformedRequest) as info:
             sf.query(text)
         # Then the query is refused with a 400 error list
-        assert info.value.content[0]["errorCode"] in ("INVALID_FIELD", "MALFORMED_QUERY",
-                                                       "INVALID_QUERY_FILTER_OPERATOR")
+        assert info.value.content[0]["errorCode"] in (
+            "INVALID_FIELD",
+            "MALFORMED_QUERY",
+            "INVALID_QUERY_FILTER_OPERATOR",
+        )
 
 
 def test_content_document_link_subquery_and_filters(sf: simple_salesforce.Salesforce, emulator: Emulator) -> None:
@@ -83,10 +93,17 @@ def test_content_document_link_subquery_and_filters(sf: simple_salesforce.Salesf
     note_id = sf.ContentNote.create({"Title": "N", "Content": "PHA+bjwvcD4="})["id"]
     sf.ContentDocumentLink.create({"ContentDocumentId": note_id, "LinkedEntityId": opp_id})
     # When links are queried by IN on LinkedEntityId with a parent field, and as a child subquery
-    links = sf.query(format_soql("SELECT ContentDocumentId, ContentDocument.Title FROM ContentDocumentLink "
-                                 "WHERE LinkedEntityId IN {}", [opp_id]))
-    child = sf.query(format_soql("SELECT Id, (SELECT ContentDocumentId FROM ContentDocumentLinks) FROM Opportunity "
-                                 "WHERE Id = {}", opp_id))
+    links = sf.query(
+        format_soql(
+            "SELECT ContentDocumentId, ContentDocument.Title FROM ContentDocumentLink WHERE LinkedEntityId IN {}",
+            [opp_id],
+        )
+    )
+    child = sf.query(
+        format_soql(
+            "SELECT Id, (SELECT ContentDocumentId FROM ContentDocumentLinks) FROM Opportunity WHERE Id = {}", opp_id
+        )
+    )
     # Then both find the note
     assert links["records"][0]["ContentDocument"]["Title"] == "N"
     assert child["records"][0]["ContentDocumentLinks"]["records"][0]["ContentDocumentId"] == note_id

@@ -23,8 +23,11 @@ def test_required_field_missing(sf: simple_salesforce.Salesforce) -> None:
     # When a contact without LastName is created
     error = error_of(lambda: sf.Contact.create({"FirstName": "No"}))
     # Then REQUIRED_FIELD_MISSING names the field
-    assert error == {"errorCode": "REQUIRED_FIELD_MISSING", "message": "Required fields are missing: [LastName]",
-                     "fields": ["LastName"]}
+    assert error == {
+        "errorCode": "REQUIRED_FIELD_MISSING",
+        "message": "Required fields are missing: [LastName]",
+        "fields": ["LastName"],
+    }
     # And a Lead needs LastName and Company
     assert error_of(lambda: sf.Lead.create({}))["fields"] == ["LastName", "Company"]
 
@@ -69,8 +72,9 @@ def test_string_too_long(sf: simple_salesforce.Salesforce) -> None:
 
 def test_wrong_value_types(sf: simple_salesforce.Salesforce) -> None:
     # When a date, a number or an email has the wrong shape
-    bad_date = error_of(lambda: sf.Opportunity.create({"Name": "x", "StageName": "Prospecting",
-                                                       "CloseDate": "next week"}))
+    bad_date = error_of(
+        lambda: sf.Opportunity.create({"Name": "x", "StageName": "Prospecting", "CloseDate": "next week"})
+    )
     bad_int = error_of(lambda: sf.Account.create({"Name": "x", "NumberOfEmployees": "many"}))
     bad_email = error_of(lambda: sf.Contact.create({"LastName": "x", "Email": "not-an-email"}))
     # Then Salesforce's error codes
@@ -90,8 +94,9 @@ def test_lookup_must_point_at_an_existing_record(sf: simple_salesforce.Salesforc
     assert malformed["errorCode"] == "MALFORMED_ID"
 
 
-def test_fifteen_character_ids_are_accepted_and_eighteen_returned(sf: simple_salesforce.Salesforce,
-                                                                   emulator: Emulator) -> None:
+def test_fifteen_character_ids_are_accepted_and_eighteen_returned(
+    sf: simple_salesforce.Salesforce, emulator: Emulator
+) -> None:
     account_id = emulator.records("Account")[0]["Id"]
     # When a lookup is written with a 15-char id
     created = sf.Contact.create({"LastName": "Short", "AccountId": account_id[:15]})
@@ -104,12 +109,13 @@ def test_non_updateable_fields(sf: simple_salesforce.Salesforce, emulator: Emula
     contact_id = emulator.records("Contact")[0]["Id"]
     task_id = sf.Task.create({"Subject": "Call", "TaskSubtype": "Call"})["id"]
     # When derived or create-only fields are written
-    for call, field in ((lambda: sf.Opportunity.update(opp_id, {"IsClosed": True}), "IsClosed"),
-                        (lambda: sf.Task.update(task_id, {"TaskSubtype": "Task"}), "TaskSubtype"),
-                        (lambda: sf.Contact.update(contact_id, {"Name": "New Name"}), "Name"),
-                        (lambda: sf.Lead.create({"LastName": "x", "Company": "y", "Name": "x"}), "Name"),
-                        (lambda: sf.Account.update(emulator.records("Account")[0]["Id"], {"Industry": "Energy"}),
-                         "Industry")):
+    for call, field in (
+        (lambda: sf.Opportunity.update(opp_id, {"IsClosed": True}), "IsClosed"),
+        (lambda: sf.Task.update(task_id, {"TaskSubtype": "Task"}), "TaskSubtype"),
+        (lambda: sf.Contact.update(contact_id, {"Name": "New Name"}), "Name"),
+        (lambda: sf.Lead.create({"LastName": "x", "Company": "y", "Name": "x"}), "Name"),
+        (lambda: sf.Account.update(emulator.records("Account")[0]["Id"], {"Industry": "Energy"}), "Industry"),
+    ):
         error = error_of(call)
         # Then INVALID_FIELD_FOR_INSERT_UPDATE names the field
         assert error["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE" and error["fields"] == [field]
@@ -117,8 +123,10 @@ def test_non_updateable_fields(sf: simple_salesforce.Salesforce, emulator: Emula
 
 def test_object_permissions() -> None:
     # Given Lead is read-only and ContentNote invisible
-    org = {"object_permissions": {"Lead": "read", "ContentNote": "none"},
-           "records": {"Lead": [{"LastName": "Lee", "Company": "Initech"}]}}
+    org = {
+        "object_permissions": {"Lead": "read", "ContentNote": "none"},
+        "records": {"Lead": [{"LastName": "Lee", "Company": "Initech"}]},
+    }
     with Emulator.from_fixture(org) as emu:
         sf = salesforce_client(emu.connection)
         # When a lead is created or the notes are touched
@@ -141,12 +149,20 @@ def test_event_needs_end_or_duration_and_derives_the_other(sf: simple_salesforce
     error = error_of(lambda: sf.Event.create({"Subject": "Demo", "StartDateTime": "2026-11-20T15:00:00Z"}))
     assert error["errorCode"] == "REQUIRED_FIELD_MISSING"
     # Then with one of them the other is derived, and ActivityDate follows StartDateTime
-    by_duration = sf.Event.get(sf.Event.create({"Subject": "Demo", "StartDateTime": "2026-11-20T15:00:00Z",
-                                                "DurationInMinutes": 45})["id"])
+    by_duration = sf.Event.get(
+        sf.Event.create({"Subject": "Demo", "StartDateTime": "2026-11-20T15:00:00Z", "DurationInMinutes": 45})["id"]
+    )
     assert by_duration["EndDateTime"] == "2026-11-20T15:45:00.000+0000"
     assert by_duration["ActivityDate"] == "2026-11-20"
-    by_end = sf.Event.get(sf.Event.create({"Subject": "Demo", "StartDateTime": "2026-11-20T23:30:00+01:00",
-                                           "EndDateTime": "2026-11-21T00:30:00+01:00"})["id"])
+    by_end = sf.Event.get(
+        sf.Event.create(
+            {
+                "Subject": "Demo",
+                "StartDateTime": "2026-11-20T23:30:00+01:00",
+                "EndDateTime": "2026-11-21T00:30:00+01:00",
+            }
+        )["id"]
+    )
     assert by_end["DurationInMinutes"] == 60 and by_end["StartDateTime"] == "2026-11-20T22:30:00.000+0000"
     # And moving the start keeps the duration
     sf.Event.update(by_end["Id"], {"StartDateTime": "2026-11-22T10:00:00Z"})
@@ -156,11 +172,11 @@ def test_event_needs_end_or_duration_and_derives_the_other(sf: simple_salesforce
 
 def test_relations_need_shared_activities() -> None:
     # Given an org without Shared Activities
-    with Emulator.from_fixture({"shared_activities": False,
-                                "records": {"Contact": [{"LastName": "Doe"}]}}) as emu:
+    with Emulator.from_fixture({"shared_activities": False, "records": {"Contact": [{"LastName": "Doe"}]}}) as emu:
         sf = salesforce_client(emu.connection)
-        event_id = sf.Event.create({"Subject": "x", "StartDateTime": "2026-11-20T15:00:00Z",
-                                    "DurationInMinutes": 30})["id"]
+        event_id = sf.Event.create({"Subject": "x", "StartDateTime": "2026-11-20T15:00:00Z", "DurationInMinutes": 30})[
+            "id"
+        ]
         # When an EventRelation is created or TaskRelation queried
         with pytest.raises(SalesforceResourceNotFound):
             sf.EventRelation.create({"EventId": event_id, "RelationId": emu.records("Contact")[0]["Id"]})
@@ -175,13 +191,21 @@ def test_shared_activities_relations(sf: simple_salesforce.Salesforce, emulator:
     opp_id = emulator.records("Opportunity")[0]["Id"]
     other = sf.Contact.create({"LastName": "Second"})["id"]
     # Given an event with a who and a what
-    event_id = sf.Event.create({"Subject": "Demo", "StartDateTime": "2026-11-20T15:00:00Z",
-                                "DurationInMinutes": 30, "WhoId": contact_id, "WhatId": opp_id})["id"]
+    event_id = sf.Event.create(
+        {
+            "Subject": "Demo",
+            "StartDateTime": "2026-11-20T15:00:00Z",
+            "DurationInMinutes": 30,
+            "WhoId": contact_id,
+            "WhatId": opp_id,
+        }
+    )["id"]
     # When a second contact is added as an EventRelation
     sf.EventRelation.create({"EventId": event_id, "RelationId": other, "IsParent": True, "IsInvitee": False})
     # Then the event's relations list the who, the what and the new contact
-    result = sf.query(f"SELECT Id, (SELECT RelationId, IsWhat, IsParent FROM EventRelations) FROM Event "
-                      f"WHERE Id = '{event_id}'")
+    result = sf.query(
+        f"SELECT Id, (SELECT RelationId, IsWhat, IsParent FROM EventRelations) FROM Event WHERE Id = '{event_id}'"
+    )
     relations = {r["RelationId"]: r["IsWhat"] for r in result["records"][0]["EventRelations"]["records"]}
     assert relations == {contact_id: False, opp_id: True, other: False}
     # And a task's TaskRelations work the same; TaskWhoRelation lists the contacts only
@@ -196,11 +220,16 @@ def test_one_primary_contact_role_per_opportunity(sf: simple_salesforce.Salesfor
     old_role = emulator.records("OpportunityContactRole")[0]["Id"]
     contact_id = sf.Contact.create({"LastName": "NewChamp"})["id"]
     # When a new primary contact role is added
-    new_role = sf.OpportunityContactRole.create({"OpportunityId": opp_id, "ContactId": contact_id,
-                                                 "IsPrimary": True, "Role": "Evaluator"})["id"]
+    new_role = sf.OpportunityContactRole.create(
+        {"OpportunityId": opp_id, "ContactId": contact_id, "IsPrimary": True, "Role": "Evaluator"}
+    )["id"]
     # Then the old primary is cleared
-    roles = {r["Id"]: r["IsPrimary"] for r in sf.query(
-        f"SELECT Id, IsPrimary FROM OpportunityContactRole WHERE OpportunityId = '{opp_id}'")["records"]}
+    roles = {
+        r["Id"]: r["IsPrimary"]
+        for r in sf.query(f"SELECT Id, IsPrimary FROM OpportunityContactRole WHERE OpportunityId = '{opp_id}'")[
+            "records"
+        ]
+    }
     assert roles == {old_role: False, new_role: True}
 
 
@@ -219,8 +248,10 @@ def test_content_note_round_trip(sf: simple_salesforce.Salesforce, emulator: Emu
     assert [r["ContentDocumentId"] for r in links["records"]] == [note_id]
     # And plain text with an unescaped ampersand or a script tag is refused
     bad = base64.b64encode(b"Tom & Jerry <script>x</script>").decode()
-    assert error_of(lambda: sf.ContentNote.create({"Title": "x", "Content": bad}))["errorCode"] == \
-        "FIELD_INTEGRITY_EXCEPTION"
+    assert (
+        error_of(lambda: sf.ContentNote.create({"Title": "x", "Content": bad}))["errorCode"]
+        == "FIELD_INTEGRITY_EXCEPTION"
+    )
 
 
 def test_content_document_link_query_needs_a_filter(sf: simple_salesforce.Salesforce) -> None:
@@ -235,13 +266,15 @@ def test_content_document_link_query_needs_a_filter(sf: simple_salesforce.Salesf
 def test_derived_fields(sf: simple_salesforce.Salesforce, emulator: Emulator) -> None:
     account_id = emulator.records("Account")[0]["Id"]
     # When an opportunity is closed won, a task completed and a lead created
-    opp_id = sf.Opportunity.create({"Name": "Deal", "StageName": "Qualification", "CloseDate": "2026-12-01",
-                                    "AccountId": account_id})["id"]
+    opp_id = sf.Opportunity.create(
+        {"Name": "Deal", "StageName": "Qualification", "CloseDate": "2026-12-01", "AccountId": account_id}
+    )["id"]
     before = sf.Opportunity.get(opp_id)
     sf.Opportunity.update(opp_id, {"StageName": "Closed Won"})
     opp = sf.Opportunity.get(opp_id)
-    task = sf.Task.get(sf.Task.create({"Subject": "x", "Status": "Completed", "WhatId": opp_id,
-                                       "ActivityDate": "2026-11-20"})["id"])
+    task = sf.Task.get(
+        sf.Task.create({"Subject": "x", "Status": "Completed", "WhatId": opp_id, "ActivityDate": "2026-11-20"})["id"]
+    )
     lead = sf.Lead.get(sf.Lead.create({"FirstName": "Ada", "LastName": "L", "Company": "C"})["id"])
     # Then IsClosed/IsWon follow the stage, task IsClosed the status, defaults apply, names are built
     assert (before["IsClosed"], before["IsWon"], before["Probability"]) == (False, False, 10)
@@ -270,14 +303,16 @@ def test_custom_object_and_reverse_relationship(sf: simple_salesforce.Salesforce
 
 def test_all_day_event(sf: simple_salesforce.Salesforce) -> None:
     # When an all-day event is created from its date alone
-    event = sf.Event.get(sf.Event.create({"Subject": "Offsite", "IsAllDayEvent": True,
-                                          "ActivityDate": "2026-11-20"})["id"])
+    event = sf.Event.get(
+        sf.Event.create({"Subject": "Offsite", "IsAllDayEvent": True, "ActivityDate": "2026-11-20"})["id"]
+    )
     # Then it spans the day
     assert event["DurationInMinutes"] == 1440 and event["StartDateTime"] == "2026-11-20T00:00:00.000+0000"
 
 
-def test_lead_activities_cannot_have_a_what_or_a_second_who(sf: simple_salesforce.Salesforce,
-                                                           emulator: Emulator) -> None:
+def test_lead_activities_cannot_have_a_what_or_a_second_who(
+    sf: simple_salesforce.Salesforce, emulator: Emulator
+) -> None:
     lead_id = emulator.records("Lead")[0]["Id"]
     opp_id = emulator.records("Opportunity")[0]["Id"]
     contact_id = emulator.records("Contact")[0]["Id"]
@@ -287,14 +322,18 @@ def test_lead_activities_cannot_have_a_what_or_a_second_who(sf: simple_salesforc
     assert error["errorCode"] == "FIELD_INTEGRITY_EXCEPTION" and error["fields"] == ["WhatId"]
     # And a lead cannot join a task that already has a contact
     task_id = sf.Task.create({"Subject": "x", "WhoId": contact_id})["id"]
-    assert error_of(lambda: sf.TaskRelation.create({"TaskId": task_id, "RelationId": lead_id}))[
-        "errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    assert (
+        error_of(lambda: sf.TaskRelation.create({"TaskId": task_id, "RelationId": lead_id}))["errorCode"]
+        == "FIELD_INTEGRITY_EXCEPTION"
+    )
 
 
 def test_duplicate_rule_blocks_a_single_create_naming_the_existing_record() -> None:
     # Given an org with a duplicate rule on Contact.Email
-    org = {"duplicate_rules": [{"object": "Contact", "fields": ["Email"]}],
-           "records": {"Contact": [{"Id": "jane", "LastName": "Doe", "Email": "jane@globex.com"}]}}
+    org = {
+        "duplicate_rules": [{"object": "Contact", "fields": ["Email"]}],
+        "records": {"Contact": [{"Id": "jane", "LastName": "Doe", "Email": "jane@globex.com"}]},
+    }
     with Emulator.from_fixture(org) as emu:
         sf = salesforce_client(emu.connection)
         existing = emu.records("Contact")[0]["Id"]

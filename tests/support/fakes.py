@@ -69,7 +69,8 @@ class FakeLedger:
         partition, revision = split_call_key(call_key)
         recorded_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         self.items[(partition, revision, sort)] = LedgerEntry(
-            call_key=call_key, revision=revision or None, recorded_at=recorded_at, **body)
+            call_key=call_key, revision=revision or None, recorded_at=recorded_at, **body
+        )
 
     def record_step(self, call_key: str, report: StepReport) -> None:
         body = "delivery" if isinstance(report, DeliveryReport) else "report"
@@ -85,8 +86,9 @@ class FakeLedger:
 
     def history(self, org_id: str, call_id: str) -> CallHistory:
         partition, _ = split_call_key(call_key(org_id, call_id, 1))
-        return CallHistory(entries=[v.model_copy(deep=True) for (p, _, _), v in sorted(self.items.items())
-                                    if p == partition])
+        return CallHistory(
+            entries=[v.model_copy(deep=True) for (p, _, _), v in sorted(self.items.items()) if p == partition]
+        )
 
     def all_entries(self) -> list[LedgerEntry]:
         return [v.model_copy(deep=True) for _, v in sorted(self.items.items())]
@@ -150,8 +152,11 @@ class FakeClaims:
         if held is not None and held["owner"] != owner and held["expires_at"] >= self.clock():
             return ClaimTaken(holder=str(held["owner"]), value=held.get("value"))
         self.items[key] = {"pk": key, "owner": owner, "expires_at": int(self.clock()) + ttl_seconds}
-        return ClaimTaken(holder=owner, previous_owner=None if held is None else held["owner"],
-                          previous_value=None if held is None else held.get("value"))
+        return ClaimTaken(
+            holder=owner,
+            previous_owner=None if held is None else held["owner"],
+            previous_value=None if held is None else held.get("value"),
+        )
 
     def resolve(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None:
         held = self.items.get(key)

@@ -56,11 +56,20 @@ def seed_org_secrets(session: Any, emulator: Emulator, org: str = ORG_ID) -> Con
     """
     conn = emulator.connection
     config = Config(salesforce_ca_bundle=conn["ca_file"])
-    put_secret(session, config.app_secret_name, {"client_id": conn["client_id"],
-                                                 "client_secret": conn["client_secret"]})
-    put_secret(session, config.secret_prefix + org, {
-        "instance_url": conn["instance_url"], "access_token": conn["access_token"],
-        "refresh_token": conn["refresh_token"], "issued_at": "0", "id": "x"})
+    put_secret(
+        session, config.app_secret_name, {"client_id": conn["client_id"], "client_secret": conn["client_secret"]}
+    )
+    put_secret(
+        session,
+        config.secret_prefix + org,
+        {
+            "instance_url": conn["instance_url"],
+            "access_token": conn["access_token"],
+            "refresh_token": conn["refresh_token"],
+            "issued_at": "0",
+            "id": "x",
+        },
+    )
     return config
 
 

@@ -10,8 +10,12 @@ from callsync.errors import all_retryable_names
 
 ASL = Path(__file__).resolve().parents[2] / "statemachine" / "post_call_sync.asl.json"
 STEPS = ("MatchOpportunity", "CreateContacts", "SyncFields", "LogActivity")
-LAMBDA_SERVICE_ERRORS = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-                         "Lambda.TooManyRequestsException"}
+LAMBDA_SERVICE_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
 
 
 def states() -> dict[str, Any]:
@@ -44,8 +48,11 @@ def test_retries_back_off_exponentially_with_jitter() -> None:
 def test_no_retrier_retries_a_permanent_error_or_everything() -> None:
     from callsync import errors
 
-    permanent = {cls.__name__ for cls in vars(errors).values()
-                 if isinstance(cls, type) and issubclass(cls, errors.PermanentError)}
+    permanent = {
+        cls.__name__
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.PermanentError)
+    }
     for name, state in states().items():
         retried = retried_names(state)
         assert not retried & permanent, name

@@ -1,9 +1,9 @@
 """A Salesforce org emulator that simple-salesforce cannot tell from Salesforce (developer tooling).
 
-    with Emulator.from_fixture("org.json") as emu:
-        sf = salesforce_client(emu.connection)      # callsync_dev.emulator.testing
-        sf.Contact.create({"LastName": "Doe"})
-        emu.dump()                                  # fixture-shaped (INTERFACES.md §3)
+with Emulator.from_fixture("org.json") as emu:
+    sf = salesforce_client(emu.connection)      # callsync_dev.emulator.testing
+    sf.Contact.create({"LastName": "Doe"})
+    emu.dump()                                  # fixture-shaped (INTERFACES.md §3)
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ class Emulator:
         self.connection: dict[str, str] = {}
 
     @classmethod
-    def from_fixture(cls, fixture: dict[str, Any] | str | pathlib.Path | None = None, *,
-                     auto_approve: bool = True) -> Emulator:
+    def from_fixture(
+        cls, fixture: dict[str, Any] | str | pathlib.Path | None = None, *, auto_approve: bool = True
+    ) -> Emulator:
         """Build an org from a fixture (dict, JSON text or path; None = an empty org)."""
         source: FixtureSource = fixture
         store, settings = build_org(source)
@@ -45,9 +46,12 @@ class Emulator:
         self._server = server
         tokens = self.app.tokens
         self.connection = {
-            "instance_url": self.app.instance_url, "ca_file": server.tls.ca_file,
-            "client_id": tokens.client_id, "client_secret": tokens.client_secret,
-            "access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
+            "instance_url": self.app.instance_url,
+            "ca_file": server.tls.ca_file,
+            "client_id": tokens.client_id,
+            "client_secret": tokens.client_secret,
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
         }
         return self
 

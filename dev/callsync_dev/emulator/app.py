@@ -38,12 +38,13 @@ from callsync_dev.emulator.store import OrgStore
 from callsync_dev.emulator.values import dumps
 
 API_VERSIONS = [f"{v}.0" for v in range(31, 65)]
-_RELEASES = {62: "Winter '25", 63: "Spring '25", 64: "Summer '25", 61: "Summer '24", 60: "Spring '24",
-             59: "Winter '24"}
+_RELEASES = {62: "Winter '25", 63: "Spring '25", 64: "Summer '25", 61: "Summer '24", 60: "Spring '24", 59: "Winter '24"}
 log = logging.getLogger(__name__)
-CDL_RESTRICTION = ("Implementation restriction: ContentDocumentLink requires a filter by a single Id on "
-                   "ContentDocumentId or LinkedEntityId using the equals operator or multiple Id's using the IN "
-                   "operator.")
+CDL_RESTRICTION = (
+    "Implementation restriction: ContentDocumentLink requires a filter by a single Id on "
+    "ContentDocumentId or LinkedEntityId using the equals operator or multiple Id's using the IN "
+    "operator."
+)
 
 
 class App:
@@ -54,18 +55,27 @@ class App:
         self.instance_url = "https://127.0.0.1"
         self.meter = ApiMeter(settings.api_limit)
         self.faults = FaultInjector(settings.faults)
-        self.tokens = TokenBook(store.org_id, session_expires_after=settings.session_expires_after,
-                                refresh_token_revoked=settings.refresh_token_revoked,
-                                rotate_refresh_tokens=settings.rotate_refresh_tokens)
+        self.tokens = TokenBook(
+            store.org_id,
+            session_expires_after=settings.session_expires_after,
+            refresh_token_revoked=settings.refresh_token_revoked,
+            rotate_refresh_tokens=settings.rotate_refresh_tokens,
+        )
         self.schema_modified = datetime.now(UTC).replace(microsecond=0)
         self._cursors: OrderedDict[str, tuple[list[dict[str, Any]], int, int, bool]] = OrderedDict()
         self._children_of: dict[str, list[str]] = {}  # parent cursor -> child cursors of its latest page
         self._cursor_lock = threading.Lock()
-        self.chaos = (random.Random(settings.chaos_seed)  # noqa: S311 - reproducible test chaos, not crypto
-                      if settings.chaos_seed is not None else None)
+        self.chaos = (
+            random.Random(settings.chaos_seed)  # noqa: S311 - reproducible test chaos, not crypto
+            if settings.chaos_seed is not None
+            else None
+        )
         if settings.chaos_seed is not None:
-            log.warning("emulator chaos switch on, seed %d (replay: CALLSYNC_EMULATOR_CHAOS=%d)",
-                        settings.chaos_seed, settings.chaos_seed)
+            log.warning(
+                "emulator chaos switch on, seed %d (replay: CALLSYNC_EMULATOR_CHAOS=%d)",
+                settings.chaos_seed,
+                settings.chaos_seed,
+            )
         parse("SELECT Id FROM User")  # builds the SOQL parser now, not during the first API request
 
     # ------------------------------------------------------------------ top level -----------------
@@ -83,8 +93,13 @@ class App:
         if path.rstrip("/") == "/services/data":
             if request.method != "GET":
                 return self._error_response(_method_not_allowed(request.method, "GET"))
-            return self._json(200, [{"label": _RELEASES.get(int(float(v)), f"v{v}"), "url": f"/services/data/v{v}",
-                                     "version": v} for v in API_VERSIONS])
+            return self._json(
+                200,
+                [
+                    {"label": _RELEASES.get(int(float(v)), f"v{v}"), "url": f"/services/data/v{v}", "version": v}
+                    for v in API_VERSIONS
+                ],
+            )
         if not path.startswith("/services/data/v"):
             return self._error_response(not_found())
         token = _bearer(request.headers.get("authorization"))
@@ -94,13 +109,12 @@ class App:
             self.meter.charge()
         except ApiError as exc:
             return self._error_response(exc)
-        version, _, rest = path[len("/services/data/v"):].partition("/")
+        version, _, rest = path[len("/services/data/v") :].partition("/")
         try:
             body = _parse_body(request)
             if version not in API_VERSIONS:
                 raise not_found()
-            result = self.dispatch(request.method, rest.rstrip("/"), version, request.query, request.headers,
-                                   body)
+            result = self.dispatch(request.method, rest.rstrip("/"), version, request.query, request.headers, body)
         except ApiError as exc:
             result = Result(exc.status, exc.body())
         return self._result_response(result)
@@ -122,15 +136,21 @@ class App:
         return Response(status, dumps(payload), {"Content-Type": "application/json;charset=UTF-8", **(headers or {})})
 
     # ------------------------------------------------------------------ routing -------------------
-    def dispatch(self, method: str, rest: str, version: str, query: dict[str, list[str]],
-                 headers: dict[str, str], body: Any) -> Result:
+    def dispatch(
+        self, method: str, rest: str, version: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> Result:
         """Answer one data request (path relative to ``/services/data/vXX.X/``). Raises ApiError."""
         parts = [urllib.parse.unquote(p) for p in rest.split("/")] if rest else []
         method = method.upper()
         if not parts:
             _allow(method, "GET")
-            return Result(200, {name: f"/services/data/v{version}/{name}" for name in
-                                ("sobjects", "query", "queryAll", "composite", "limits", "search", "tooling")})
+            return Result(
+                200,
+                {
+                    name: f"/services/data/v{version}/{name}"
+                    for name in ("sobjects", "query", "queryAll", "composite", "limits", "search", "tooling")
+                },
+            )
         head = parts[0]
         if head == "sobjects":
             return self._sobjects(method, parts[1:], version, query, headers, body)
@@ -150,8 +170,15 @@ class App:
             return Result(200, self._limits())
         raise not_found()
 
-    def _sobjects(self, method: str, parts: list[str], version: str, query: dict[str, list[str]],
-                  headers: dict[str, str], body: Any) -> Result:
+    def _sobjects(
+        self,
+        method: str,
+        parts: list[str],
+        version: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: Any,
+    ) -> Result:
         store = self.store
         if not parts:
             _allow(method, "GET")
@@ -162,13 +189,22 @@ class App:
         if len(parts) == 1:
             if method == "GET":
                 describe = store.schema.describe(od.name, version)
-                return Result(200, {"objectDescribe": {k: v for k, v in describe.items()
-                                                       if k not in ("fields", "childRelationships")},
-                                    "recentItems": []})
+                return Result(
+                    200,
+                    {
+                        "objectDescribe": {
+                            k: v for k, v in describe.items() if k not in ("fields", "childRelationships")
+                        },
+                        "recentItems": [],
+                    },
+                )
             _allow(method, "GET", "POST")
             record_id = store.create(od.name, _object_body(body), allow_save=allows_duplicates(headers))
-            return Result(201, {"id": record_id, "success": True, "errors": []},
-                          {"Location": f"/services/data/v{version}/sobjects/{od.name}/{record_id}"})
+            return Result(
+                201,
+                {"id": record_id, "success": True, "errors": []},
+                {"Location": f"/services/data/v{version}/sobjects/{od.name}/{record_id}"},
+            )
         if len(parts) == 2 and parts[1] == "describe":
             _allow(method, "GET")
             return self._if_modified(headers, lambda: store.schema.describe(od.name, version))
@@ -213,8 +249,10 @@ class App:
                 result = run_query(text, self.store, include_deleted=include_deleted, api_version=version)
         except SoqlError as exc:
             raise request_error(400, exc.error_code, exc.message) from None
-        return Result(200, self._page(result.records, result.total_size, 0, version, None,
-                                      self.settings.query_batch_size, top=True))
+        return Result(
+            200,
+            self._page(result.records, result.total_size, 0, version, None, self.settings.query_batch_size, top=True),
+        )
 
     def _batch_size(self, configured: int) -> int:
         """The size of the next page: the configured batch, or a small irregular one under chaos."""
@@ -233,14 +271,31 @@ class App:
         for key, value in record.items():
             if isinstance(value, dict) and isinstance(value.get("records"), list) and "done" in value:
                 children = value["records"]
-                out[key] = self._page(children, int(value.get("totalSize", len(children))), 0, version, None,
-                                      self.settings.child_batch_size, owner=owner)
+                out[key] = self._page(
+                    children,
+                    int(value.get("totalSize", len(children))),
+                    0,
+                    version,
+                    None,
+                    self.settings.child_batch_size,
+                    owner=owner,
+                )
         return out
 
-    def _page(self, records: list[dict[str, Any]], total: int, start: int, version: str,
-              locator: str | None, batch: int, *, top: bool = False, owner: str | None = None) -> dict[str, Any]:
+    def _page(
+        self,
+        records: list[dict[str, Any]],
+        total: int,
+        start: int,
+        version: str,
+        locator: str | None,
+        batch: int,
+        *,
+        top: bool = False,
+        owner: str | None = None,
+    ) -> dict[str, Any]:
         size = max(1, self._batch_size(batch))
-        page = records[start:start + size]
+        page = records[start : start + size]
         done = start + size >= len(records)
         with self._cursor_lock:
             if locator is not None:  # the previous page's child cursors die with this read
@@ -311,21 +366,32 @@ class App:
         if self.auto_approve or (request.method == "POST" and params.get("approve") == "1"):
             location = self.tokens.authorize(params)
             return Response(302, b"", {"Location": location})
-        hidden = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                         for k, v in params.items())
-        page = (f"<!doctype html><title>Allow Access?</title><form method=post>{hidden}"
-                '<input type="hidden" name="approve" value="1"><button>Allow</button></form>')
+        hidden = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in params.items()
+        )
+        page = (
+            f"<!doctype html><title>Allow Access?</title><form method=post>{hidden}"
+            '<input type="hidden" name="approve" value="1"><button>Allow</button></form>'
+        )
         return Response(200, page.encode(), {"Content-Type": "text/html;charset=UTF-8"})
 
     def _identity(self, request: Request) -> Response:
         if not self.tokens.is_valid(_bearer(request.headers.get("authorization"))):
             return Response(403, b"Bad_OAuth_Token", {"Content-Type": "text/plain"})
         user = self.store.tables["User"].get(self.store.integration_user_id, {})
-        return self._json(200, {"id": f"{self.instance_url}/id/{self.store.org_id}/{user.get('Id')}",
-                                "user_id": user.get("Id"), "organization_id": self.store.org_id,
-                                "username": user.get("Username"), "email": user.get("Email"),
-                                "display_name": user.get("Name"), "active": True,
-                                "urls": {"rest": f"{self.instance_url}/services/data/v{{version}}/"}})
+        return self._json(
+            200,
+            {
+                "id": f"{self.instance_url}/id/{self.store.org_id}/{user.get('Id')}",
+                "user_id": user.get("Id"),
+                "organization_id": self.store.org_id,
+                "username": user.get("Username"),
+                "email": user.get("Email"),
+                "display_name": user.get("Name"),
+                "active": True,
+                "urls": {"rest": f"{self.instance_url}/services/data/v{{version}}/"},
+            },
+        )
 
 
 def _bearer(header: str | None) -> str | None:
@@ -350,8 +416,9 @@ def _parse_body(request: Request) -> Any:
 
 def _object_body(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise ApiError(400, "JSON_PARSER_ERROR",
-                       "Cannot deserialize instance of sObject from a value that is not a JSON object")
+        raise ApiError(
+            400, "JSON_PARSER_ERROR", "Cannot deserialize instance of sObject from a value that is not a JSON object"
+        )
     return body
 
 
@@ -361,8 +428,9 @@ def _allow(method: str, *allowed: str) -> None:
 
 
 def _method_not_allowed(method: str, *allowed: str) -> ApiError:
-    return request_error(405, "METHOD_NOT_ALLOWED",
-                    f"HTTP Method '{method}' not allowed. Allowed are {','.join(allowed)}")
+    return request_error(
+        405, "METHOD_NOT_ALLOWED", f"HTTP Method '{method}' not allowed. Allowed are {','.join(allowed)}"
+    )
 
 
 def _filters_cdl(condition: Any) -> bool:

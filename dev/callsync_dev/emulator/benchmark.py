@@ -1,6 +1,6 @@
 """Emulator measures (not a test): 100,000 Contacts, an ``Email IN (20)`` query, demo-sized start-up.
 
-    python -m callsync_dev.emulator.benchmark
+python -m callsync_dev.emulator.benchmark
 """
 
 from __future__ import annotations
@@ -20,21 +20,35 @@ CONTACTS = 100_000
 
 def big_org(contacts: int = CONTACTS) -> dict[str, Any]:
     accounts = [{"Id": f"acct{i}", "Name": f"Account {i}", "Website": f"https://a{i}.example"} for i in range(1000)]
-    rows = [{"FirstName": "F", "LastName": f"L{i}", "Email": f"person{i}@company{i % 1000}.example",
-             "AccountId": f"acct{i % 1000}"} for i in range(contacts)]
+    rows = [
+        {
+            "FirstName": "F",
+            "LastName": f"L{i}",
+            "Email": f"person{i}@company{i % 1000}.example",
+            "AccountId": f"acct{i % 1000}",
+        }
+        for i in range(contacts)
+    ]
     return {"records": {"Account": accounts, "Contact": rows}}
 
 
 def demo_org() -> dict[str, Any]:
-    return {"records": {
-        "User": [{"FirstName": "U", "LastName": str(i), "Email": f"u{i}@ourco.com", "Username": f"u{i}@ourco.com"}
-                 for i in range(20)],
-        "Account": [{"Id": f"a{i}", "Name": f"Account {i}"} for i in range(50)],
-        "Contact": [{"LastName": f"C{i}", "Email": f"c{i}@a{i % 50}.example", "AccountId": f"a{i % 50}"}
-                    for i in range(300)],
-        "Opportunity": [{"Name": f"O{i}", "AccountId": f"a{i}", "StageName": "Prospecting",
-                         "CloseDate": "2026-12-31"} for i in range(50)],
-    }}
+    return {
+        "records": {
+            "User": [
+                {"FirstName": "U", "LastName": str(i), "Email": f"u{i}@ourco.com", "Username": f"u{i}@ourco.com"}
+                for i in range(20)
+            ],
+            "Account": [{"Id": f"a{i}", "Name": f"Account {i}"} for i in range(50)],
+            "Contact": [
+                {"LastName": f"C{i}", "Email": f"c{i}@a{i % 50}.example", "AccountId": f"a{i % 50}"} for i in range(300)
+            ],
+            "Opportunity": [
+                {"Name": f"O{i}", "AccountId": f"a{i}", "StageName": "Prospecting", "CloseDate": "2026-12-31"}
+                for i in range(50)
+            ],
+        }
+    }
 
 
 def _timed(action: Any, repeat: int) -> list[float]:
@@ -63,10 +77,14 @@ def main() -> None:
         assert result["totalSize"] == 20, result["totalSize"]
         over_https = _timed(lambda: sf.query(text), 50)
         scan = _timed(lambda: sf.query("SELECT Id FROM Contact WHERE LastName = 'L99999' AND FirstName = 'F'"), 5)
-    print(f"Email IN (20 addresses), in process: median {statistics.median(in_process):.2f} ms, "
-          f"max {max(in_process):.2f} ms")
-    print(f"Email IN (20 addresses), HTTPS + simple-salesforce: median {statistics.median(over_https):.2f} ms, "
-          f"max {max(over_https):.2f} ms")
+    print(
+        f"Email IN (20 addresses), in process: median {statistics.median(in_process):.2f} ms, "
+        f"max {max(in_process):.2f} ms"
+    )
+    print(
+        f"Email IN (20 addresses), HTTPS + simple-salesforce: median {statistics.median(over_https):.2f} ms, "
+        f"max {max(over_https):.2f} ms"
+    )
     print(f"LastName = ... (indexed string), HTTPS: median {statistics.median(scan):.2f} ms")
 
 

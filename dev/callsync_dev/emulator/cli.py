@@ -20,19 +20,24 @@ DEMO_ORG = pathlib.Path(callsync_dev.__file__).parent / "demo" / "demo_org.json"
 def register_cli(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``emulator`` command (with ``serve``) to a parent parser's subparsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "emulator", help="a local Salesforce org emulator over HTTPS")
+        "emulator", help="a local Salesforce org emulator over HTTPS"
+    )
     commands = parser.add_subparsers(dest="emulator_command", required=True)
     serve = commands.add_parser("serve", help="serve an org until interrupted; prints one JSON line to connect")
     serve.add_argument("--org", metavar="ORG.json", help="org fixture (default: the bundled demo org)")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
-    serve.add_argument("--manual-approve", action="store_true",
-                       help="show an approval page on /services/oauth2/authorize instead of redirecting at once")
+    serve.add_argument(
+        "--manual-approve",
+        action="store_true",
+        help="show an approval page on /services/oauth2/authorize instead of redirecting at once",
+    )
     serve.set_defaults(handler=serve_command)
     return parser
 
 
-def serve_command(args: argparse.Namespace, *, stop: threading.Event | None = None,
-                  out: Callable[[str], None] | None = None) -> int:
+def serve_command(
+    args: argparse.Namespace, *, stop: threading.Event | None = None, out: Callable[[str], None] | None = None
+) -> int:
     """Start the emulator, print its connection as one JSON line, serve until interrupted (or ``stop``)."""
     try:
         org = args.org if args.org is not None else (DEMO_ORG if DEMO_ORG.is_file() else None)

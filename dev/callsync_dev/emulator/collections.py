@@ -10,17 +10,26 @@ from callsync_dev.emulator.messages import Result, allows_duplicates
 from callsync_dev.emulator.store import OrgStore
 
 MAX_RECORDS = 200
-ROLLED_BACK = ApiError(400, "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                       "Record rolled back because not all records were valid and the request was using "
-                       "AllOrNone header")
+ROLLED_BACK = ApiError(
+    400,
+    "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+    "Record rolled back because not all records were valid and the request was using AllOrNone header",
+)
 
 
 class _Rollback(Exception):
     pass
 
 
-def run(store: OrgStore, method: str, parts: list[str], version: str, query: dict[str, list[str]], body: Any,
-        headers: dict[str, str] | None = None) -> Result:
+def run(
+    store: OrgStore,
+    method: str,
+    parts: list[str],
+    version: str,
+    query: dict[str, list[str]],
+    body: Any,
+    headers: dict[str, str] | None = None,
+) -> Result:
     allow_save = allows_duplicates(headers or {})
 
     if parts:
@@ -44,12 +53,16 @@ def run(store: OrgStore, method: str, parts: list[str], version: str, query: dic
 
 def _check_size(count: int) -> None:
     if count > MAX_RECORDS:
-        raise ApiError(400, "EXCEEDED_ID_LIMIT",
-                       f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call")
+        raise ApiError(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call",
+        )
 
 
-def _apply(store: OrgStore, items: list[tuple[Any, str | None]], all_or_none: bool, verb: str,
-           allow_save: bool) -> list[dict[str, Any]]:
+def _apply(
+    store: OrgStore, items: list[tuple[Any, str | None]], all_or_none: bool, verb: str, allow_save: bool
+) -> list[dict[str, Any]]:
     """Write each record in its own savepoint; with ``all_or_none`` any failure undoes them all.
 
     A failed entry carries the id it was given (update, delete of a well-formed id); a create's,
@@ -120,8 +133,9 @@ def _write_one(store: OrgStore, verb: str, record: Any, record_id: str | None, a
         store.update(obj, rid, fields)
     except ApiError as exc:
         if exc.status == 404:
-            raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY" if exc.error_code == "NOT_FOUND"
-                           else exc.error_code, exc.message) from None
+            raise ApiError(
+                400, "INVALID_CROSS_REFERENCE_KEY" if exc.error_code == "NOT_FOUND" else exc.error_code, exc.message
+            ) from None
         raise
     return str(store.find(store.schema.visible(obj).name, rid)["Id"])  # type: ignore[union-attr]
 

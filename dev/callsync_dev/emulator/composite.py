@@ -30,8 +30,7 @@ class _UnresolvedReference(Exception):
     pass
 
 
-def run(store: OrgStore, dispatch: Dispatch, version: str, body: Any, *, chaos: random.Random | None = None
-        ) -> Result:
+def run(store: OrgStore, dispatch: Dispatch, version: str, body: Any, *, chaos: random.Random | None = None) -> Result:
     """Answer a composite request: its subrequests go to ``dispatch`` inside one ``store`` transaction."""
     if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list):
         raise ApiError(400, "JSON_PARSER_ERROR", "No content to map due to end-of-input: compositeRequest")
@@ -48,24 +47,31 @@ def run(store: OrgStore, dispatch: Dispatch, version: str, body: Any, *, chaos: 
         if not isinstance(sub, dict) or not isinstance(sub.get("url"), str) or not sub.get("method"):
             raise ApiError(400, "JSON_PARSER_ERROR", "Each subrequest needs method, url and referenceId")
         if not isinstance(ref, str) or not re.fullmatch(r"[A-Za-z0-9_]+", ref):
-            raise ApiError(400, "INVALID_BATCH_REQUEST",
-                           f"Invalid referenceId: {ref!r}. It must start with a letter or underscore "
-                           "and contain only alphanumeric characters and underscores.")
+            raise ApiError(
+                400,
+                "INVALID_BATCH_REQUEST",
+                f"Invalid referenceId: {ref!r}. It must start with a letter or underscore "
+                "and contain only alphanumeric characters and underscores.",
+            )
         if ref in seen:
             raise ApiError(400, "INVALID_BATCH_REQUEST", f"Duplicate referenceId provided in the request: {ref}")
         seen.add(ref)
         forbidden = sorted(str(h) for h in (sub.get("httpHeaders") or {}) if str(h).lower() in FORBIDDEN_HEADERS)
         if forbidden:
-            raise request_error(400, "INVALID_BATCH_REQUEST",
-                                f"Subrequest {ref} sets the header(s) {', '.join(forbidden)}, which a composite "
-                                "subrequest cannot set (Accept, Authorization and Content-Type come from the "
-                                "composite request)")
+            raise request_error(
+                400,
+                "INVALID_BATCH_REQUEST",
+                f"Subrequest {ref} sets the header(s) {', '.join(forbidden)}, which a composite "
+                "subrequest cannot set (Accept, Authorization and Content-Type come from the "
+                "composite request)",
+            )
         path = sub["url"].split("?", 1)[0]
         if re.search(r"/(query|queryAll)/?$|/composite/sobjects", path):
             heavy += 1
     if heavy > MAX_QUERIES_AND_COLLECTIONS:
-        raise ApiError(400, "LIMIT_EXCEEDED", "A composite request can contain at most 5 query or sObject "
-                                              "Collections subrequests")
+        raise ApiError(
+            400, "LIMIT_EXCEEDED", "A composite request can contain at most 5 query or sObject Collections subrequests"
+        )
     collate = body.get("collateSubrequests", float(version) >= COLLATE_BY_DEFAULT_SINCE)
     order = _execution_order(subrequests, chaos if collate else None)
     position = {sub["referenceId"]: i for i, sub in enumerate(subrequests)}
@@ -113,8 +119,13 @@ def _execution_order(subrequests: list[dict[str, Any]], chaos: random.Random | N
     needs: list[set[int]] = []
     for i, sub in enumerate(subrequests):
         text = json.dumps([sub.get("url"), sub.get("body")])
-        needs.append({position[m.group(1)] for m in _REF_RE.finditer(text)
-                      if m.group(1) in position and position[m.group(1)] < i})
+        needs.append(
+            {
+                position[m.group(1)]
+                for m in _REF_RE.finditer(text)
+                if m.group(1) in position and position[m.group(1)] < i
+            }
+        )
     done: list[int] = []
     pending = list(range(len(subrequests)))
     while pending:
@@ -126,12 +137,17 @@ def _execution_order(subrequests: list[dict[str, Any]], chaos: random.Random | N
 
 
 def _halted(reference_id: str, message: str) -> dict[str, Any]:
-    return {"body": [{"errorCode": "PROCESSING_HALTED", "message": message}], "httpHeaders": {},
-            "httpStatusCode": 400, "referenceId": reference_id}
+    return {
+        "body": [{"errorCode": "PROCESSING_HALTED", "message": message}],
+        "httpHeaders": {},
+        "httpStatusCode": 400,
+        "referenceId": reference_id,
+    }
 
 
-def _one(store: OrgStore, dispatch: Dispatch, sub: dict[str, Any], results: dict[str, Any], version: str,
-         all_or_none: bool) -> dict[str, Any]:
+def _one(
+    store: OrgStore, dispatch: Dispatch, sub: dict[str, Any], results: dict[str, Any], version: str, all_or_none: bool
+) -> dict[str, Any]:
     """Run one subrequest: its sub-response, plus ``payload`` (what later references read) once it ran."""
     ref = sub["referenceId"]
     nulls = float(version) >= NULL_REFERENCES_SINCE
@@ -161,19 +177,31 @@ def _one(store: OrgStore, dispatch: Dispatch, sub: dict[str, Any], results: dict
         with store.transaction():
             result = dispatch(str(sub["method"]).upper(), rest, version, query, headers, body)
     except ApiError as exc:
-        return {"body": exc.body(), "httpHeaders": {}, "httpStatusCode": exc.status, "referenceId": ref,
-                "payload": None}
+        return {
+            "body": exc.body(),
+            "httpHeaders": {},
+            "httpStatusCode": exc.status,
+            "referenceId": ref,
+            "payload": None,
+        }
     headers_out = {k: v for k, v in result.headers.items() if k in ("Location", "Last-Modified", "ETag")}
-    return {"body": result.payload, "httpHeaders": headers_out, "httpStatusCode": result.status,
-            "referenceId": ref, "payload": result.payload if result.status < 400 else None}
+    return {
+        "body": result.payload,
+        "httpHeaders": headers_out,
+        "httpStatusCode": result.status,
+        "referenceId": ref,
+        "payload": result.payload if result.status < 400 else None,
+    }
 
 
 def _lookup(results: dict[str, Any], name: str, path: str, nulls: bool) -> Any:
     """The value ``@{name<path>}`` names; a field that is null resolves to None when ``nulls`` (API ≥ 52.0)."""
     if name not in results or results[name] is None:
-        raise _UnresolvedReference(f"Invalid reference specified. No value for {name}{path} found in {name}. "
-                                   f"Provided referenceId ({name}) doesn't exist or wasn't processed before "
-                                   "this subrequest.")
+        raise _UnresolvedReference(
+            f"Invalid reference specified. No value for {name}{path} found in {name}. "
+            f"Provided referenceId ({name}) doesn't exist or wasn't processed before "
+            "this subrequest."
+        )
     value = results[name]
     present = True
     for step in re.findall(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", path):

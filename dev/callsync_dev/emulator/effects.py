@@ -43,13 +43,18 @@ class SideEffects:
             row["LastModifiedById"] = self.store.integration_user_id
         row["SystemModstamp"] = stamp
 
-    def after_write(self, od: ObjectDef, row: dict[str, Any], before: dict[str, Any] | None,
-                     values: Mapping[str, Any]) -> None:
+    def after_write(
+        self, od: ObjectDef, row: dict[str, Any], before: dict[str, Any] | None, values: Mapping[str, Any]
+    ) -> None:
         """Side effects on other records."""
         if od.name == "OpportunityContactRole" and row.get("IsPrimary"):
             for other in self.store.tables["OpportunityContactRole"].values():
-                if (other is not row and other["OpportunityId"] == row["OpportunityId"] and other["IsPrimary"]
-                        and not other["IsDeleted"]):
+                if (
+                    other is not row
+                    and other["OpportunityId"] == row["OpportunityId"]
+                    and other["IsPrimary"]
+                    and not other["IsDeleted"]
+                ):
                     self.store.set_fields(od.name, other, {"IsPrimary": False, "SystemModstamp": now_ms()})
         elif od.name == "ContentNote":
             self.sync_note_document(row, creating=before is None)
@@ -62,22 +67,40 @@ class SideEffects:
 
     def sync_note_document(self, note: dict[str, Any], *, creating: bool) -> None:
         size = len((note.get("Content") or "").encode())
-        doc_fields = {"Title": note["Title"], "OwnerId": note["OwnerId"], "FileType": "SNOTE",
-                      "FileExtension": "snote", "ContentSize": size,
-                      "LastModifiedDate": note["LastModifiedDate"], "SystemModstamp": note["SystemModstamp"],
-                      "LastModifiedById": note["LastModifiedById"]}
+        doc_fields = {
+            "Title": note["Title"],
+            "OwnerId": note["OwnerId"],
+            "FileType": "SNOTE",
+            "FileExtension": "snote",
+            "ContentSize": size,
+            "LastModifiedDate": note["LastModifiedDate"],
+            "SystemModstamp": note["SystemModstamp"],
+            "LastModifiedById": note["LastModifiedById"],
+        }
         if creating:
             version_id = self.store.ids.new("068")
             note["LatestPublishedVersionId"] = version_id
             doc: dict[str, Any] = {f.name: None for f in self.store.schema.objects["ContentDocument"].fields.values()}
-            doc.update(doc_fields, Id=note["Id"], IsDeleted=False, CreatedDate=note["CreatedDate"],
-                       CreatedById=note["CreatedById"], LatestPublishedVersionId=version_id)
+            doc.update(
+                doc_fields,
+                Id=note["Id"],
+                IsDeleted=False,
+                CreatedDate=note["CreatedDate"],
+                CreatedById=note["CreatedById"],
+                LatestPublishedVersionId=version_id,
+            )
             self.store.insert_row("ContentDocument", doc)
             link_fields = self.store.schema.objects["ContentDocumentLink"].fields.values()
             link: dict[str, Any] = {f.name: None for f in link_fields}
-            link.update(Id=self.store.ids.new("06A"), IsDeleted=False, ContentDocumentId=note["Id"],
-                        LinkedEntityId=note["OwnerId"], ShareType="I", Visibility="AllUsers",
-                        SystemModstamp=note["SystemModstamp"])
+            link.update(
+                Id=self.store.ids.new("06A"),
+                IsDeleted=False,
+                ContentDocumentId=note["Id"],
+                LinkedEntityId=note["OwnerId"],
+                ShareType="I",
+                Visibility="AllUsers",
+                SystemModstamp=note["SystemModstamp"],
+            )
             self.store.insert_row("ContentDocumentLink", link)
         else:
             self.store.set_fields("ContentDocument", self.store.tables["ContentDocument"][note["Id"]], doc_fields)
@@ -90,15 +113,21 @@ class SideEffects:
             if old == new:
                 continue
             for rel in list(self.store.tables[rel_obj].values()):
-                if (old and rel[parent_field] == row["Id"] and rel["RelationId"] == old and not rel["IsDeleted"]
-                        and (obj == "Task" or rel.get("IsParent"))):
+                if (
+                    old
+                    and rel[parent_field] == row["Id"]
+                    and rel["RelationId"] == old
+                    and not rel["IsDeleted"]
+                    and (obj == "Task" or rel.get("IsParent"))
+                ):
                     self.store.set_fields(rel_obj, rel, {"IsDeleted": True, "SystemModstamp": now_ms()})
-            if new and not any(r[parent_field] == row["Id"] and r["RelationId"] == new and not r["IsDeleted"]
-                               for r in self.store.tables[rel_obj].values()):
+            if new and not any(
+                r[parent_field] == row["Id"] and r["RelationId"] == new and not r["IsDeleted"]
+                for r in self.store.tables[rel_obj].values()
+            ):
                 self.new_relation(rel_obj, parent_field, row["Id"], new, is_what)
 
-    def new_relation(self, rel_obj: str, parent_field: str, parent_id: str, relation_id: str,
-                      is_what: bool) -> None:
+    def new_relation(self, rel_obj: str, parent_field: str, parent_id: str, relation_id: str, is_what: bool) -> None:
         od = self.store.schema.objects[rel_obj]
         rel: dict[str, Any] = {f.name: None for f in od.fields.values()}
         rel.update({parent_field: parent_id, "RelationId": relation_id, "IsWhat": is_what})
@@ -127,18 +156,24 @@ class SideEffects:
             if target.get("LastActivityDate") is None or target["LastActivityDate"] < day:
                 self.store.set_fields(target_obj, target, {"LastActivityDate": day})
 
-
     def soft_delete(self, obj: str, row: dict[str, Any]) -> None:
         if row["IsDeleted"]:
             return
         self.store.set_fields(obj, row, {"IsDeleted": True, "SystemModstamp": now_ms()})
         rid = row["Id"]
         cascades: list[tuple[str, str]] = {
-            "Account": [("Contact", "AccountId"), ("Opportunity", "AccountId"),
-                        ("ContentDocumentLink", "LinkedEntityId")],
+            "Account": [
+                ("Contact", "AccountId"),
+                ("Opportunity", "AccountId"),
+                ("ContentDocumentLink", "LinkedEntityId"),
+            ],
             "Opportunity": [("OpportunityContactRole", "OpportunityId"), ("ContentDocumentLink", "LinkedEntityId")],
-            "Contact": [("OpportunityContactRole", "ContactId"), ("ContentDocumentLink", "LinkedEntityId"),
-                        ("TaskRelation", "RelationId"), ("EventRelation", "RelationId")],
+            "Contact": [
+                ("OpportunityContactRole", "ContactId"),
+                ("ContentDocumentLink", "LinkedEntityId"),
+                ("TaskRelation", "RelationId"),
+                ("EventRelation", "RelationId"),
+            ],
             "Task": [("TaskRelation", "TaskId")],
             "Event": [("EventRelation", "EventId")],
             "ContentDocument": [("ContentDocumentLink", "ContentDocumentId")],

@@ -8,8 +8,16 @@ from typing import Any
 class ApiError(Exception):
     """An API error: HTTP status, Salesforce ``errorCode``, message and the fields involved."""
 
-    def __init__(self, status: int, error_code: str, message: str, fields: list[str] | None = None,
-                 extra: dict[str, Any] | None = None, *, record_level: bool = True) -> None:
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        fields: list[str] | None = None,
+        extra: dict[str, Any] | None = None,
+        *,
+        record_level: bool = True,
+    ) -> None:
         super().__init__(f"{error_code}: {message}")
         self.status = status
         self.error_code = error_code

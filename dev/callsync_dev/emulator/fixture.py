@@ -17,10 +17,24 @@ from callsync_dev.emulator.store import OrgStore, derive_fields, now_ms
 from callsync_dev.emulator.values import coerce, to_fixture
 
 FixtureSource = dict[str, Any] | str | pathlib.Path | None
-TOP_LEVEL_KEYS = {"shared_activities", "api_limit", "schema", "hidden_fields", "read_only_fields",
-                  "object_permissions", "records", "faults", "session_expires_after", "refresh_token_revoked",
-                  "rotate_refresh_tokens", "integration_user_id", "duplicate_rules", "query_batch_size",
-                  "child_batch_size", "chaos"}
+TOP_LEVEL_KEYS = {
+    "shared_activities",
+    "api_limit",
+    "schema",
+    "hidden_fields",
+    "read_only_fields",
+    "object_permissions",
+    "records",
+    "faults",
+    "session_expires_after",
+    "refresh_token_revoked",
+    "rotate_refresh_tokens",
+    "integration_user_id",
+    "duplicate_rules",
+    "query_batch_size",
+    "child_batch_size",
+    "chaos",
+}
 DEFAULT_API_LIMIT = 15000
 QUERY_BATCH_SIZE = 2000  # Salesforce's default and maximum; not guaranteed (Query Options Header)
 CHILD_BATCH_SIZE = 200  # children of one parent record per batch before the child result pages
@@ -129,9 +143,11 @@ def _refuse_bad_checksum(obj_name: str, record: Any, field_name: str, value: Any
     """An 18-character id whose case-checksum suffix is wrong: Salesforce never issues one."""
     value = record if value is None else value
     if isinstance(value, str) and looks_like_id18(value) and not is_id(value):
-        raise FixtureError(f"fixture records: {obj_name} {record!r}: {field_name} {value!r} is an 18-character id "
-                           f"whose checksum suffix is wrong (expected {value[:15]}{checksum_suffix(value[:15])}, "
-                           "or give the 15-character id)")
+        raise FixtureError(
+            f"fixture records: {obj_name} {record!r}: {field_name} {value!r} is an 18-character id "
+            f"whose checksum suffix is wrong (expected {value[:15]}{checksum_suffix(value[:15])}, "
+            "or give the 15-character id)"
+        )
 
 
 def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], user_id: str | None) -> None:
@@ -146,8 +162,16 @@ def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], use
         canonical.setdefault(od.name, []).extend(rows or [])
     if not canonical.get("OpportunityStage"):
         canonical["OpportunityStage"] = [
-            {"MasterLabel": label, "ApiName": label, "IsActive": True, "SortOrder": i + 1, "IsClosed": closed,
-             "IsWon": won, "ForecastCategoryName": forecast, "DefaultProbability": probability}
+            {
+                "MasterLabel": label,
+                "ApiName": label,
+                "IsActive": True,
+                "SortOrder": i + 1,
+                "IsClosed": closed,
+                "IsWon": won,
+                "ForecastCategoryName": forecast,
+                "DefaultProbability": probability,
+            }
             for i, (label, probability, closed, won, forecast) in enumerate(STANDARD_STAGES)
         ]
     symbolic: dict[str, str] = {}
@@ -223,8 +247,9 @@ def _load_records(store: OrgStore, records: dict[str, list[dict[str, Any]]], use
             store.effects.sync_activity_relations(obj_name, row, None)
 
 
-def _integration_user(store: OrgStore, canonical: dict[str, list[dict[str, Any]]], symbolic: dict[str, str],
-                      wanted: str | None) -> str:
+def _integration_user(
+    store: OrgStore, canonical: dict[str, list[dict[str, Any]]], symbolic: dict[str, str], wanted: str | None
+) -> str:
     users = canonical.setdefault("User", [])
     if wanted:
         return symbolic.get(wanted) or to18(wanted)
@@ -233,20 +258,36 @@ def _integration_user(store: OrgStore, canonical: dict[str, list[dict[str, Any]]
         if "integration" in text and user.get("Id"):
             return symbolic.get(user["Id"]) or to18(user["Id"])
     user_id = store.ids.new("005")
-    users.append({"Id": user_id, "Username": "integration@callsync.invalid", "FirstName": "Callsync",
-                  "LastName": "Integration", "Email": "integration@callsync.invalid", "Alias": "csync",
-                  "IsActive": True, "UserType": "Standard"})
+    users.append(
+        {
+            "Id": user_id,
+            "Username": "integration@callsync.invalid",
+            "FirstName": "Callsync",
+            "LastName": "Integration",
+            "Email": "integration@callsync.invalid",
+            "Alias": "csync",
+            "IsActive": True,
+            "UserType": "Standard",
+        }
+    )
     return user_id
 
 
 def _refresh_stages(store: OrgStore) -> None:
     """Opportunity.StageName's values and the IsClosed/IsWon table come from OpportunityStage."""
-    stages = sorted((r for r in store.tables["OpportunityStage"].values() if r.get("IsActive", True)),
-                    key=lambda r: r.get("SortOrder") or 0)
-    store.stage_info = {str(r["ApiName"] or r["MasterLabel"]): {
-        "IsClosed": bool(r.get("IsClosed")), "IsWon": bool(r.get("IsWon")),
-        "ForecastCategoryName": r.get("ForecastCategoryName") or ("Closed" if r.get("IsWon") else "Pipeline"),
-        "DefaultProbability": r.get("DefaultProbability")} for r in stages}
+    stages = sorted(
+        (r for r in store.tables["OpportunityStage"].values() if r.get("IsActive", True)),
+        key=lambda r: r.get("SortOrder") or 0,
+    )
+    store.stage_info = {
+        str(r["ApiName"] or r["MasterLabel"]): {
+            "IsClosed": bool(r.get("IsClosed")),
+            "IsWon": bool(r.get("IsWon")),
+            "ForecastCategoryName": r.get("ForecastCategoryName") or ("Closed" if r.get("IsWon") else "Pipeline"),
+            "DefaultProbability": r.get("DefaultProbability"),
+        }
+        for r in stages
+    }
     stage_field = store.schema.objects["Opportunity"].fields["stagename"]
     if stage_field.values == [s[0] for s in STANDARD_STAGES]:
         stage_field.values = list(store.stage_info)
@@ -255,10 +296,12 @@ def _refresh_stages(store: OrgStore) -> None:
         if value not in store.stage_info:
             closed = value.lower().startswith("closed")
             won = closed and "won" in value.lower()
-            store.stage_info[value] = {"IsClosed": closed, "IsWon": won, "DefaultProbability": 100 if won else
-                                       (0 if closed else 50),
-                                       "ForecastCategoryName": "Closed" if won else ("Omitted" if closed else
-                                                                                     "Pipeline")}
+            store.stage_info[value] = {
+                "IsClosed": closed,
+                "IsWon": won,
+                "DefaultProbability": 100 if won else (0 if closed else 50),
+                "ForecastCategoryName": "Closed" if won else ("Omitted" if closed else "Pipeline"),
+            }
 
 
 def dump_org(store: OrgStore, settings: OrgSettings, *, include_deleted: bool = False) -> dict[str, Any]:
@@ -268,8 +311,11 @@ def dump_org(store: OrgStore, settings: OrgSettings, *, include_deleted: bool = 
         for obj_name, table in store.tables.items():
             if obj_name in ("TaskWhoRelation", "EventWhoRelation"):
                 continue
-            records[obj_name] = [{k: to_fixture(v) for k, v in row.items()}
-                                 for row in table.values() if include_deleted or not row["IsDeleted"]]
+            records[obj_name] = [
+                {k: to_fixture(v) for k, v in row.items()}
+                for row in table.values()
+                if include_deleted or not row["IsDeleted"]
+            ]
         return {
             "shared_activities": settings.shared_activities,
             "api_limit": settings.api_limit,
@@ -292,5 +338,6 @@ def fixture_rows(store: OrgStore, object_name: str) -> list[dict[str, Any]]:
     if od is None:
         raise KeyError(object_name)
     with store.lock:
-        return [{k: to_fixture(v) for k, v in row.items()} for row in store.tables[od.name].values()
-                if not row["IsDeleted"]]
+        return [
+            {k: to_fixture(v) for k, v in row.items()} for row in store.tables[od.name].values() if not row["IsDeleted"]
+        ]

@@ -59,11 +59,17 @@ class Fault:
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Fault:
-        return cls(path=re.compile(str(spec.get("path", ""))), method=(spec.get("method") or None),
-                   skip=int(spec.get("skip", 0)), times=int(spec.get("times", 1)),
-                   status=int(spec.get("status", 503)), error_code=str(spec.get("errorCode", "SERVER_UNAVAILABLE")),
-                   message=str(spec.get("message", "Server unavailable")), spec=dict(spec),
-                   body=None if "body" not in spec else _raw(spec["body"]))
+        return cls(
+            path=re.compile(str(spec.get("path", ""))),
+            method=(spec.get("method") or None),
+            skip=int(spec.get("skip", 0)),
+            times=int(spec.get("times", 1)),
+            status=int(spec.get("status", 503)),
+            error_code=str(spec.get("errorCode", "SERVER_UNAVAILABLE")),
+            message=str(spec.get("message", "Server unavailable")),
+            spec=dict(spec),
+            body=None if "body" not in spec else _raw(spec["body"]),
+        )
 
 
 class FaultInjector:

@@ -46,13 +46,17 @@ class Result:
 class Dispatch(Protocol):
     """Answers one data request (path relative to ``/services/data/vXX.X/``); raises ApiError."""
 
-    def __call__(self, method: str, rest: str, version: str, query: dict[str, list[str]],
-                 headers: dict[str, str], body: Any) -> Result: ...
+    def __call__(
+        self, method: str, rest: str, version: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> Result: ...
 
 
 def uri_too_long() -> ApiError:
-    return request_error(414, "URI_TOO_LONG", f"The request URI is too long (more than {MAX_URI_BYTES:,} bytes); "
-                                              "split long IN lists into several queries")
+    return request_error(
+        414,
+        "URI_TOO_LONG",
+        f"The request URI is too long (more than {MAX_URI_BYTES:,} bytes); split long IN lists into several queries",
+    )
 
 
 def allows_duplicates(headers: dict[str, str]) -> bool:

@@ -40,8 +40,14 @@ class AuthCode:
 class TokenBook:
     """Clients, codes, access and refresh tokens of one emulated org."""
 
-    def __init__(self, org_id: str, *, session_expires_after: int | None, refresh_token_revoked: bool,
-                 rotate_refresh_tokens: bool) -> None:
+    def __init__(
+        self,
+        org_id: str,
+        *,
+        session_expires_after: int | None,
+        refresh_token_revoked: bool,
+        rotate_refresh_tokens: bool,
+    ) -> None:
         self.org_id = org_id
         self.client_id = "3MVG9" + secrets.token_urlsafe(40).replace("-", "A").replace("_", "z")
         self.client_secret = secrets.token_hex(32).upper()
@@ -97,12 +103,22 @@ class TokenBook:
             raise OAuthError("redirect_uri_mismatch", "redirect_uri must match configuration")
         state = params.get("state")
         if params.get("response_type") != "code":
-            return _with_query(redirect_uri, {"error": "unsupported_response_type",
-                                              "error_description": "response type not supported", "state": state})
+            return _with_query(
+                redirect_uri,
+                {
+                    "error": "unsupported_response_type",
+                    "error_description": "response type not supported",
+                    "state": state,
+                },
+            )
         code = "aPrx" + secrets.token_urlsafe(48)
         with self._lock:
-            self._codes[code] = AuthCode(redirect_uri, params.get("code_challenge"),
-                                         params.get("code_challenge_method", "plain"), params.get("scope", ""))
+            self._codes[code] = AuthCode(
+                redirect_uri,
+                params.get("code_challenge"),
+                params.get("code_challenge_method", "plain"),
+                params.get("scope", ""),
+            )
         return _with_query(redirect_uri, {"code": code, "state": state})
 
     # ---------------------------------------------------------------- token --------------------------
@@ -113,7 +129,8 @@ class TokenBook:
         if form.get("client_id") != self.client_id:
             raise OAuthError("invalid_client_id", "client identifier invalid")
         if form.get("client_secret") is not None and not hmac.compare_digest(
-                form.get("client_secret", ""), self.client_secret):
+            form.get("client_secret", ""), self.client_secret
+        ):
             raise OAuthError("invalid_client", "invalid client credentials")
         with self._lock:
             if grant == "authorization_code":
@@ -156,10 +173,18 @@ class TokenBook:
     def _grant_body(self, instance_url: str, user_id: str, scope: str) -> dict[str, Any]:
         issued_at = str(int(time.time() * 1000))
         identity = f"{instance_url}/id/{self.org_id}/{user_id}"
-        signature = base64.b64encode(hmac.new(self.client_secret.encode(), (identity + issued_at).encode(),
-                                              hashlib.sha256).digest()).decode()
-        return {"access_token": self._new_access(), "signature": signature, "scope": scope,
-                "instance_url": instance_url, "id": identity, "token_type": "Bearer", "issued_at": issued_at}
+        signature = base64.b64encode(
+            hmac.new(self.client_secret.encode(), (identity + issued_at).encode(), hashlib.sha256).digest()
+        ).decode()
+        return {
+            "access_token": self._new_access(),
+            "signature": signature,
+            "scope": scope,
+            "instance_url": instance_url,
+            "id": identity,
+            "token_type": "Bearer",
+            "issued_at": issued_at,
+        }
 
 
 def _with_query(url: str, params: dict[str, str | None]) -> str:

@@ -72,17 +72,30 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
-            request = Request(method=self.command, path=parsed.path,
-                              query=urllib.parse.parse_qs(parsed.query, keep_blank_values=True),
-                              headers={k.lower(): v for k, v in self.headers.items()}, body=body,
-                              target_length=len(self.path.encode()))
+            request = Request(
+                method=self.command,
+                path=parsed.path,
+                query=urllib.parse.parse_qs(parsed.query, keep_blank_values=True),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+                target_length=len(self.path.encode()),
+            )
             response = self.server.app.handle(request)
         except Exception:
             log.exception("emulator: unexpected error on %s %s", self.command, parsed.path)
-            response = Response(500, dumps([{"errorCode": "UNKNOWN_EXCEPTION",
-                                             "message": "An unexpected error occurred. Please include this "
-                                                        "ErrorId if you contact support: 0-emulator"}]),
-                                {"Content-Type": "application/json;charset=UTF-8"})
+            response = Response(
+                500,
+                dumps(
+                    [
+                        {
+                            "errorCode": "UNKNOWN_EXCEPTION",
+                            "message": "An unexpected error occurred. Please include this "
+                            "ErrorId if you contact support: 0-emulator",
+                        }
+                    ]
+                ),
+                {"Content-Type": "application/json;charset=UTF-8"},
+            )
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -104,8 +117,12 @@ class HttpsServer:
         self.tls = TlsMaterial()
         self.httpd = _Server(("127.0.0.1", port), app, self.tls.context)
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                       name=f"salesforce-emulator-{self.port}", daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"salesforce-emulator-{self.port}",
+            daemon=True,
+        )
 
     def start(self) -> None:
         self.thread.start()
@@ -115,4 +132,3 @@ class HttpsServer:
         self.httpd.server_close()
         self.thread.join(timeout=5)
         self.tls.cleanup()
-

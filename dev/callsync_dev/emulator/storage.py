@@ -75,8 +75,9 @@ class RecordStorage:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    def lookup(self, object_name: str, field_name: str, values_lowercased: Iterable[str]
-               ) -> list[Mapping[str, Any]] | None:
+    def lookup(
+        self, object_name: str, field_name: str, values_lowercased: Iterable[str]
+    ) -> list[Mapping[str, Any]] | None:
         """Rows whose ``field_name`` equals (case-insensitively) one of the values, via an index.
 
         Returns None when the field is not indexable (the engine then scans ``rows``). Deleted rows
@@ -142,12 +143,20 @@ class RecordStorage:
                 continue
             if row["IsDeleted"] and not include_deleted:
                 continue
-            out.append({"Id": row["Id"], "IsDeleted": row["IsDeleted"], parent: row[parent],
-                        "RelationId": row["RelationId"],
-                        "Type": "Lead" if row["RelationId"].startswith("00Q") else "Contact",
-                        "CreatedDate": row.get("CreatedDate"), "CreatedById": row.get("CreatedById"),
-                        "LastModifiedDate": row.get("LastModifiedDate"),
-                        "LastModifiedById": row.get("LastModifiedById"), "SystemModstamp": row["SystemModstamp"]})
+            out.append(
+                {
+                    "Id": row["Id"],
+                    "IsDeleted": row["IsDeleted"],
+                    parent: row[parent],
+                    "RelationId": row["RelationId"],
+                    "Type": "Lead" if row["RelationId"].startswith("00Q") else "Contact",
+                    "CreatedDate": row.get("CreatedDate"),
+                    "CreatedById": row.get("CreatedById"),
+                    "LastModifiedDate": row.get("LastModifiedDate"),
+                    "LastModifiedById": row.get("LastModifiedById"),
+                    "SystemModstamp": row["SystemModstamp"],
+                }
+            )
         return out
 
     # ------------------------------------------------------------------ transactions --------------
@@ -206,8 +215,9 @@ class RecordStorage:
     def find(self, obj: str, record_id: str, *, allow_deleted: bool = False) -> dict[str, Any]:
         """The stored row of ``obj`` with this id (15 or 18 chars) or a 404 ApiError."""
         if not is_id(record_id):
-            raise ApiError(404, "NOT_FOUND", f"Provided external ID field does not exist or is not "
-                                             f"accessible: {record_id}")
+            raise ApiError(
+                404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {record_id}"
+            )
         row = self.tables[obj].get(to18(record_id))
         if row is None:
             raise not_found()
@@ -231,4 +241,3 @@ class RecordStorage:
         if row.get("Content") is not None:
             out["Content"] = base64.b64encode(row["Content"].encode()).decode()
         return out
-

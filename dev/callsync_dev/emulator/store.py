@@ -14,8 +14,10 @@ from callsync_dev.emulator.storage import RecordStorage, now_ms
 from callsync_dev.emulator.validation import Validator
 
 __all__ = ["OrgStore", "derive_fields", "now_ms"]
-_NO_ACCESS_MESSAGE = ("You do not have the level of access necessary to perform the operation you requested. "
-                      "Please contact the owner of the record or your administrator if access is necessary.")
+_NO_ACCESS_MESSAGE = (
+    "You do not have the level of access necessary to perform the operation you requested. "
+    "Please contact the owner of the record or your administrator if access is necessary."
+)
 
 
 class OrgStore(RecordStorage):
@@ -32,15 +34,19 @@ class OrgStore(RecordStorage):
         if row["IsDeleted"]:
             raise not_found()
         api = self._api_row(od, row)
-        out: dict[str, Any] = {"attributes": {"type": od.name,
-                                              "url": f"/services/data/v{version}/sobjects/{od.name}/{row['Id']}"}}
+        out: dict[str, Any] = {
+            "attributes": {"type": od.name, "url": f"/services/data/v{version}/sobjects/{od.name}/{row['Id']}"}
+        }
         if fields:
             for name in fields:
                 fdef = self.schema.visible_field(od, name)
                 if fdef is None:
-                    raise ApiError(400, "INVALID_FIELD",
-                                   f"No such column '{name}' on entity '{od.name}'. If you are attempting to use "
-                                   "a custom field, be sure to append the '__c' after the custom field name.")
+                    raise ApiError(
+                        400,
+                        "INVALID_FIELD",
+                        f"No such column '{name}' on entity '{od.name}'. If you are attempting to use "
+                        "a custom field, be sure to append the '__c' after the custom field name.",
+                    )
                 out[fdef.name] = api.get(fdef.name)
         else:
             for fdef in self.schema.visible_fields(od):
@@ -77,11 +83,11 @@ class OrgStore(RecordStorage):
             row.update(values)
             with self.transaction():
                 self.validator.object_rules(od, row, None, values)
-                missing = [f.name for f in od.fields.values()
-                           if f.required_on_create and row.get(f.name) in (None, "")]
+                missing = [f.name for f in od.fields.values() if f.required_on_create and row.get(f.name) in (None, "")]
                 if missing:
-                    raise ApiError(400, "REQUIRED_FIELD_MISSING",
-                                   f"Required fields are missing: [{', '.join(missing)}]", missing)
+                    raise ApiError(
+                        400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]", missing
+                    )
                 self.effects.stamp(od, row, creating=True)
                 derive_fields(self, od, row)
                 self.validator.check_duplicates(od, row, allow_save=allow_save)
@@ -98,11 +104,15 @@ class OrgStore(RecordStorage):
                 before = dict(row)
                 new_row = {**row, **values}
                 self.validator.object_rules(od, new_row, before, values)
-                missing = [f.name for f in od.fields.values() if f.name in values and not f.nillable
-                           and values[f.name] in (None, "") and f.type != "boolean"]
+                missing = [
+                    f.name
+                    for f in od.fields.values()
+                    if f.name in values and not f.nillable and values[f.name] in (None, "") and f.type != "boolean"
+                ]
                 if missing:
-                    raise ApiError(400, "REQUIRED_FIELD_MISSING",
-                                   f"Required fields are missing: [{', '.join(missing)}]", missing)
+                    raise ApiError(
+                        400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]", missing
+                    )
                 self.effects.stamp(od, new_row, creating=False)
                 derive_fields(self, od, new_row)
                 self.set_fields(od.name, row, new_row)
@@ -116,4 +126,3 @@ class OrgStore(RecordStorage):
                 raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted")
             with self.transaction():
                 self.effects.soft_delete(od.name, row)
-

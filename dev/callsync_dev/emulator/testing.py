@@ -13,5 +13,6 @@ def salesforce_client(conn: dict[str, Any], *, version: str = "62.0") -> simple_
     session = requests.Session()
     session.verify = conn["ca_file"]
     session.trust_env = False
-    return simple_salesforce.Salesforce(instance_url=conn["instance_url"], session_id=conn["access_token"],
-                                        session=session, version=version)
+    return simple_salesforce.Salesforce(
+        instance_url=conn["instance_url"], session_id=conn["access_token"], session=session, version=version
+    )

@@ -21,8 +21,33 @@ from callsync_dev.emulator.storage import RecordStorage
 from callsync_dev.emulator.values import coerce
 
 WHO_PREFIXES = ("003", "00Q")
-NOTE_TAGS = frozenset({"p", "br", "b", "strong", "i", "em", "u", "s", "strike", "ul", "ol", "li", "a", "span",
-                       "div", "h1", "h2", "h3", "pre", "code", "blockquote", "hr", "img"})
+NOTE_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "s",
+        "strike",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "span",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "pre",
+        "code",
+        "blockquote",
+        "hr",
+        "img",
+    }
+)
 _TAG_RE = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)(\s[^<>]*)?/?>")
 _ENTITY_RE = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]*);")
 
@@ -59,30 +84,45 @@ class Validator:
                 continue
             values[fdef.name] = coerce(fdef, raw)
         if locked:
-            raise ApiError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
-                           f"Unable to create/update fields: {', '.join(locked)}. Please check the security "
-                           "settings of this field and verify that it is read/write for your profile or "
-                           "permission set.", locked)
+            raise ApiError(
+                400,
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {', '.join(locked)}. Please check the security "
+                "settings of this field and verify that it is read/write for your profile or "
+                "permission set.",
+                locked,
+            )
         for name, value in values.items():
             fdef = od.fields[name.lower()]
             if value is None:
                 continue
             if fdef.type == "picklist" and fdef.restricted and value not in (fdef.values or []):
-                raise ApiError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                               f"{fdef.label}: bad value for restricted picklist field: {value}", [name])
+                raise ApiError(
+                    400,
+                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                    f"{fdef.label}: bad value for restricted picklist field: {value}",
+                    [name],
+                )
             if fdef.type == "multipicklist":
                 parts = [p for p in str(value).split(";") if p]
                 bad = [p for p in parts if fdef.restricted and p not in (fdef.values or [])]
                 if bad:
-                    raise ApiError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                                   f"{fdef.label}: bad value for restricted picklist field: {bad[0]}", [name])
+                    raise ApiError(
+                        400,
+                        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                        f"{fdef.label}: bad value for restricted picklist field: {bad[0]}",
+                        [name],
+                    )
                 values[name] = ";".join(dict.fromkeys(parts)) or None
             if fdef.type in ("reference",):
                 values[name] = self.check_reference(od, fdef.name, value)
             elif isinstance(value, str) and fdef.length and len(value) > fdef.length and fdef.type != "base64":
-                raise ApiError(400, "STRING_TOO_LONG",
-                               f"{fdef.label}: data value too large: {value[:255]} (max length={fdef.length})",
-                               [name])
+                raise ApiError(
+                    400,
+                    "STRING_TOO_LONG",
+                    f"{fdef.label}: data value too large: {value[:255]} (max length={fdef.length})",
+                    [name],
+                )
         return values
 
     def check_reference(self, od: ObjectDef, field_name: str, value: str) -> str:
@@ -95,14 +135,16 @@ class Validator:
             raise ApiError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [field_name])
         target_obj, target_row = target
         if field_name != "LinkedEntityId" and target_obj not in fdef.reference_to:
-            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
-                           f"{fdef.label}: id value of incorrect type: {value}", [field_name])
+            raise ApiError(
+                400, "FIELD_INTEGRITY_EXCEPTION", f"{fdef.label}: id value of incorrect type: {value}", [field_name]
+            )
         if target_row["IsDeleted"]:
             raise ApiError(400, "ENTITY_IS_DELETED", "entity is deleted", [field_name])
         return rid
 
-    def object_rules(self, od: ObjectDef, row: dict[str, Any], before: dict[str, Any] | None,
-                      values: dict[str, Any]) -> None:
+    def object_rules(
+        self, od: ObjectDef, row: dict[str, Any], before: dict[str, Any] | None, values: dict[str, Any]
+    ) -> None:
         """Object-specific rules that may reject the write or fill fields."""
         if od.name in ("Task", "Event"):
             self.check_lead_what(row)
@@ -114,11 +156,18 @@ class Validator:
             row["Content"] = self.note_content(values["Content"])
         elif od.name == "ContentDocumentLink" and before is None:
             for link in self.store.tables["ContentDocumentLink"].values():
-                if (not link["IsDeleted"] and link["ContentDocumentId"] == row.get("ContentDocumentId")
-                        and link["LinkedEntityId"] == row.get("LinkedEntityId")):
-                    raise ApiError(400, "DUPLICATE_VALUE",
-                                   f"Document with ID: {row['ContentDocumentId']} is already linked with the "
-                                   f"entity with ID: {row['LinkedEntityId']}", ["LinkedEntityId"])
+                if (
+                    not link["IsDeleted"]
+                    and link["ContentDocumentId"] == row.get("ContentDocumentId")
+                    and link["LinkedEntityId"] == row.get("LinkedEntityId")
+                ):
+                    raise ApiError(
+                        400,
+                        "DUPLICATE_VALUE",
+                        f"Document with ID: {row['ContentDocumentId']} is already linked with the "
+                        f"entity with ID: {row['LinkedEntityId']}",
+                        ["LinkedEntityId"],
+                    )
         elif od.name == "Opportunity" and "Probability" not in values and (before is None or "StageName" in values):
             stage = self.store.stage_info.get(str(row.get("StageName")))
             if stage is not None:
@@ -130,9 +179,12 @@ class Validator:
     @staticmethod
     def check_lead_what(row: Mapping[str, Any]) -> None:
         if str(row.get("WhoId") or "").startswith("00Q") and row.get("WhatId"):
-            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
-                           "Related To ID: You can't associate a lead with a record in the Related To field.",
-                           ["WhatId"])
+            raise ApiError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                "Related To ID: You can't associate a lead with a record in the Related To field.",
+                ["WhatId"],
+            )
 
     def check_relation(self, rel_obj: str, row: dict[str, Any], values: Mapping[str, Any]) -> None:
         """Shared Activities: up to 50 contacts or one lead per activity; invitee flags default sensibly."""
@@ -146,19 +198,36 @@ class Validator:
         parent_field = "TaskId" if rel_obj == "TaskRelation" else "EventId"
         if not is_who or (rel_obj == "EventRelation" and not row.get("IsParent")):
             return
-        whos = [r["RelationId"] for r in self.store.tables[rel_obj].values()
-                if r[parent_field] == row[parent_field] and not r["IsDeleted"] and not r["IsWhat"]
-                and (rel_obj == "TaskRelation" or r.get("IsParent"))]
+        whos = [
+            r["RelationId"]
+            for r in self.store.tables[rel_obj].values()
+            if r[parent_field] == row[parent_field]
+            and not r["IsDeleted"]
+            and not r["IsWhat"]
+            and (rel_obj == "TaskRelation" or r.get("IsParent"))
+        ]
         if relation in whos:
-            raise ApiError(400, "DUPLICATE_VALUE", f"duplicate value found: RelationId duplicates value on record "
-                                                   f"with id: {relation}", ["RelationId"])
+            raise ApiError(
+                400,
+                "DUPLICATE_VALUE",
+                f"duplicate value found: RelationId duplicates value on record with id: {relation}",
+                ["RelationId"],
+            )
         leads = [w for w in [*whos, relation] if w.startswith("00Q")]
         if leads and len(whos) >= 1:
-            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
-                           "You can relate an activity to up to 50 contacts or one lead.", ["RelationId"])
+            raise ApiError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                "You can relate an activity to up to 50 contacts or one lead.",
+                ["RelationId"],
+            )
         if len(whos) >= 50:
-            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
-                           "You can relate an activity to up to 50 contacts or one lead.", ["RelationId"])
+            raise ApiError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                "You can relate an activity to up to 50 contacts or one lead.",
+                ["RelationId"],
+            )
 
     def check_duplicates(self, od: ObjectDef, row: Mapping[str, Any], *, allow_save: bool) -> None:
         """The fixture's duplicate rules: DUPLICATES_DETECTED naming the existing records.
@@ -179,21 +248,40 @@ class Validator:
                 continue
             keys = [str(v).lower() for v in wanted]
             candidates = self.store.lookup(od.name, fields[0], [keys[0]]) or []
-            matches = [c for c in candidates if c["Id"] != row.get("Id")
-                       and all(str(c.get(f) or "").lower() == k for f, k in zip(fields, keys, strict=True))]
+            matches = [
+                c
+                for c in candidates
+                if c["Id"] != row.get("Id")
+                and all(str(c.get(f) or "").lower() == k for f, k in zip(fields, keys, strict=True))
+            ]
             if not matches:
                 continue
             message = "You're creating a duplicate record. We recommend you use an existing record instead."
             url = f"/services/data/v{self.store.api_version}/sobjects/{od.name}/"
             detail = {
-                "allowSave": alert, "duplicateRule": rule.get("name") or f"Standard_{od.name}_Duplicate_Rule",
-                "duplicateRuleEntityType": od.name, "errorMessage": message,
-                "matchResults": [{
-                    "entityType": od.name, "errors": [], "matchEngine": "ExactMatchEngine",
-                    "matchRecords": [{"additionalInformation": [], "fieldDiffs": [], "matchConfidence": 100.0,
-                                      "record": {"attributes": {"type": od.name, "url": url + m["Id"]},
-                                                 "Id": m["Id"]}} for m in matches],
-                    "rule": f"Standard_{od.name}_Match_Rule_v1_1", "size": len(matches), "success": True}],
+                "allowSave": alert,
+                "duplicateRule": rule.get("name") or f"Standard_{od.name}_Duplicate_Rule",
+                "duplicateRuleEntityType": od.name,
+                "errorMessage": message,
+                "matchResults": [
+                    {
+                        "entityType": od.name,
+                        "errors": [],
+                        "matchEngine": "ExactMatchEngine",
+                        "matchRecords": [
+                            {
+                                "additionalInformation": [],
+                                "fieldDiffs": [],
+                                "matchConfidence": 100.0,
+                                "record": {"attributes": {"type": od.name, "url": url + m["Id"]}, "Id": m["Id"]},
+                            }
+                            for m in matches
+                        ],
+                        "rule": f"Standard_{od.name}_Match_Rule_v1_1",
+                        "size": len(matches),
+                        "success": True,
+                    }
+                ],
             }
             raise ApiError(400, "DUPLICATES_DETECTED", message, [], {"duplicateResut": detail})
 
@@ -201,35 +289,52 @@ class Validator:
         try:
             text = base64.b64decode(encoded, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise ApiError(400, "JSON_PARSER_ERROR",
-                           "Cannot deserialize instance of base64 from VALUE_STRING value (Content) "
-                           "or request may be missing a required field") from None
+            raise ApiError(
+                400,
+                "JSON_PARSER_ERROR",
+                "Cannot deserialize instance of base64 from VALUE_STRING value (Content) "
+                "or request may be missing a required field",
+            ) from None
         if note_html_problem(text):
-            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
-                           "Note can't be saved because it contains HTML tags or unescaped characters that are "
-                           "not allowed in a Note.", ["Content"])
+            raise ApiError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                "Note can't be saved because it contains HTML tags or unescaped characters that are "
+                "not allowed in a Note.",
+                ["Content"],
+            )
         return text
 
     def event_times(self, row: dict[str, Any], before: dict[str, Any] | None, values: dict[str, Any]) -> None:
         if row.get("IsAllDayEvent"):
-            day = row.get("ActivityDate") if "ActivityDate" in values or row.get("StartDateTime") is None \
+            day = (
+                row.get("ActivityDate")
+                if "ActivityDate" in values or row.get("StartDateTime") is None
                 else row["StartDateTime"].date()
+            )
             if day is None:
-                raise ApiError(400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [ActivityDate]",
-                               ["ActivityDate"])
+                raise ApiError(
+                    400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [ActivityDate]", ["ActivityDate"]
+                )
             days = max(1, (row.get("DurationInMinutes") or 1440) // 1440)
             if "EndDateTime" in values and values["EndDateTime"] is not None:
                 days = max(1, (values["EndDateTime"].date() - day).days + 1)
             midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            row.update(StartDateTime=midnight, DurationInMinutes=days * 1440, ActivityDate=day,
-                       EndDateTime=midnight + timedelta(days=days - 1), ActivityDateTime=None)
+            row.update(
+                StartDateTime=midnight,
+                DurationInMinutes=days * 1440,
+                ActivityDate=day,
+                EndDateTime=midnight + timedelta(days=days - 1),
+                ActivityDateTime=None,
+            )
             return
         if values.get("ActivityDateTime") is not None and "StartDateTime" not in values:
             row["StartDateTime"] = values["ActivityDateTime"]
         start = row.get("StartDateTime")
         if start is None:
-            raise ApiError(400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [StartDateTime]",
-                           ["StartDateTime"])
+            raise ApiError(
+                400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [StartDateTime]", ["StartDateTime"]
+            )
         end_given = values.get("EndDateTime") is not None
         duration_given = values.get("DurationInMinutes") is not None
         if end_given:
@@ -239,14 +344,19 @@ class Validator:
         elif before is not None and before.get("DurationInMinutes") is not None:
             end = start + timedelta(minutes=before["DurationInMinutes"])
         else:
-            raise ApiError(400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [DurationInMinutes]",
-                           ["DurationInMinutes"])
+            raise ApiError(
+                400, "REQUIRED_FIELD_MISSING", "Required fields are missing: [DurationInMinutes]", ["DurationInMinutes"]
+            )
         if end < start:
-            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION",
-                           "End Date Time: The end date/time must be after the start date/time.", ["EndDateTime"])
+            raise ApiError(
+                400,
+                "FIELD_INTEGRITY_EXCEPTION",
+                "End Date Time: The end date/time must be after the start date/time.",
+                ["EndDateTime"],
+            )
         duration = int((end - start).total_seconds() // 60)
         if duration > 14 * 1440:
-            raise ApiError(400, "FIELD_INTEGRITY_EXCEPTION", "Event duration cannot exceed 14 days.",
-                           ["DurationInMinutes"])
+            raise ApiError(
+                400, "FIELD_INTEGRITY_EXCEPTION", "Event duration cannot exceed 14 days.", ["DurationInMinutes"]
+            )
         row.update(EndDateTime=end, DurationInMinutes=duration, ActivityDateTime=start, ActivityDate=start.date())
-

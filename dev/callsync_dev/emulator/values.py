@@ -11,8 +11,7 @@ from callsync_dev.emulator.errors import ApiError
 from callsync_dev.emulator.schema import FieldDef
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATETIME_RE = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$")
+_DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -79,9 +78,12 @@ def dumps(payload: Any) -> bytes:
 
 def _deserialize_error(value: Any, type_name: str) -> ApiError:
     kind = "VALUE_STRING" if isinstance(value, str) else "VALUE_" + type(value).__name__.upper()
-    return ApiError(400, "JSON_PARSER_ERROR",
-                    f"Cannot deserialize instance of {type_name} from {kind} value {value} "
-                    "or request may be missing a required field")
+    return ApiError(
+        400,
+        "JSON_PARSER_ERROR",
+        f"Cannot deserialize instance of {type_name} from {kind} value {value} "
+        "or request may be missing a required field",
+    )
 
 
 def coerce(fdef: FieldDef, value: Any) -> Any:
@@ -89,15 +91,26 @@ def coerce(fdef: FieldDef, value: Any) -> Any:
     if value is None:
         return None
     t = fdef.type
-    if t in ("string", "textarea", "url", "phone", "picklist", "multipicklist", "combobox", "email",
-             "encryptedstring", "base64", "id", "reference"):
+    if t in (
+        "string",
+        "textarea",
+        "url",
+        "phone",
+        "picklist",
+        "multipicklist",
+        "combobox",
+        "email",
+        "encryptedstring",
+        "base64",
+        "id",
+        "reference",
+    ):
         if isinstance(value, bool | int | float) and t not in ("id", "reference", "base64"):
             value = str(value).lower() if isinstance(value, bool) else str(value)
         if not isinstance(value, str):
             raise _deserialize_error(value, "string")
         if t == "email" and value and not _EMAIL_RE.match(value):
-            raise ApiError(400, "INVALID_EMAIL_ADDRESS", f"{fdef.label}: invalid email address: {value}",
-                           [fdef.name])
+            raise ApiError(400, "INVALID_EMAIL_ADDRESS", f"{fdef.label}: invalid email address: {value}", [fdef.name])
         return value if value != "" else None
     if t == "boolean":
         if isinstance(value, bool):

@@ -14,13 +14,21 @@ DEAL = "006000000000001AAA"
 
 
 def twins(*, indexed: bool) -> MemoryCatalog:
-    contacts = [{"Id": LOWER, "LastName": "Lower", "Email": "lower@x.example", "AccountId": None},
-                {"Id": UPPER, "LastName": "Upper", "Email": "upper@x.example", "AccountId": None}]
-    roles = [{"Id": "00K000000000001AAA", "OpportunityId": DEAL, "ContactId": LOWER, "IsPrimary": True},
-             {"Id": "00K000000000002AAA", "OpportunityId": DEAL, "ContactId": UPPER, "IsPrimary": False}]
+    contacts = [
+        {"Id": LOWER, "LastName": "Lower", "Email": "lower@x.example", "AccountId": None},
+        {"Id": UPPER, "LastName": "Upper", "Email": "upper@x.example", "AccountId": None},
+    ]
+    roles = [
+        {"Id": "00K000000000001AAA", "OpportunityId": DEAL, "ContactId": LOWER, "IsPrimary": True},
+        {"Id": "00K000000000002AAA", "OpportunityId": DEAL, "ContactId": UPPER, "IsPrimary": False},
+    ]
     deals = [{"Id": DEAL, "Name": "Deal", "IsClosed": False}]
-    return MemoryCatalog(objects(), {"Contact": contacts, "OpportunityContactRole": roles, "Opportunity": deals},
-                         now=NOW, indexed={"OpportunityContactRole": ["ContactId"]} if indexed else None)
+    return MemoryCatalog(
+        objects(),
+        {"Contact": contacts, "OpportunityContactRole": roles, "Opportunity": deals},
+        now=NOW,
+        indexed={"OpportunityContactRole": ["ContactId"]} if indexed else None,
+    )
 
 
 def test_an_18_character_id_names_its_15_character_id_in_any_case() -> None:
@@ -41,8 +49,10 @@ def test_filter_on_an_id_finds_only_its_own_record(literal: str) -> None:
 def test_child_rows_go_to_their_own_parent(indexed: bool) -> None:
     # Given one role on each twin
     # When both contacts are read with their roles (by scan or through the index)
-    result = run_query("SELECT LastName, (SELECT IsPrimary FROM OpportunityContactRoles) FROM Contact "
-                       "ORDER BY LastName", twins(indexed=indexed))
+    result = run_query(
+        "SELECT LastName, (SELECT IsPrimary FROM OpportunityContactRoles) FROM Contact ORDER BY LastName",
+        twins(indexed=indexed),
+    )
     # Then each contact gets its own role only
     roles = {r["LastName"]: [c["IsPrimary"] for c in r["OpportunityContactRoles"]["records"]] for r in result.records}
     assert roles == {"Lower": [True], "Upper": [False]}
@@ -50,7 +60,10 @@ def test_child_rows_go_to_their_own_parent(indexed: bool) -> None:
 
 def test_semi_join_keeps_twins_apart() -> None:
     # When deals' roles are selected by a semi-join on one twin
-    result = run_query(f"SELECT IsPrimary FROM OpportunityContactRole WHERE ContactId IN "
-                       f"(SELECT Id FROM Contact WHERE Id = '{UPPER}')", twins(indexed=True))
+    result = run_query(
+        f"SELECT IsPrimary FROM OpportunityContactRole WHERE ContactId IN "
+        f"(SELECT Id FROM Contact WHERE Id = '{UPPER}')",
+        twins(indexed=True),
+    )
     # Then the other twin's role is not selected
     assert [r["IsPrimary"] for r in result.records] == [False]

@@ -28,8 +28,9 @@ QUERIES = [
 def test_index_gives_the_same_answer_as_a_scan(text: str) -> None:
     # Given the same org with and without indexes
     plain = make_catalog()
-    indexed = make_catalog(indexed={"Contact": ["Email", "Id"], "OpportunityContactRole": ["ContactId"],
-                                    "Opportunity": ["AccountId"]})
+    indexed = make_catalog(
+        indexed={"Contact": ["Email", "Id"], "OpportunityContactRole": ["ContactId"], "Opportunity": ["AccountId"]}
+    )
     # When the query runs on both
     scanned = run_query(text, plain)
     looked_up = run_query(text, indexed)
@@ -41,21 +42,25 @@ def test_index_gives_the_same_answer_as_a_scan(text: str) -> None:
 def test_index_candidates_are_still_filtered() -> None:
     # Given an indexed equality combined with another condition
     catalog = make_catalog(indexed={"Contact": ["Email"]})
-    result = run_query("SELECT Id FROM Contact WHERE Email IN ('ada@acme.com', 'bob@acme.com') "
-                       "AND HasOptedOutOfEmail = true", catalog)
+    result = run_query(
+        "SELECT Id FROM Contact WHERE Email IN ('ada@acme.com', 'bob@acme.com') AND HasOptedOutOfEmail = true", catalog
+    )
     # Then the other condition still applies to what the index returned
     assert [r["Id"] for r in result.records] == [BOB]
     assert catalog.lookups == 1
 
 
-@pytest.mark.parametrize("text", [
-    "SELECT Id FROM Contact WHERE Email = 'ada@acme.com' OR LastName = 'x'",  # not a top-level conjunct
-    "SELECT Id FROM Contact WHERE Email IN ('bob@acme.com', null)",  # nulls are not indexed
-    "SELECT Id FROM Contact WHERE Email LIKE 'ada%'",
-    "SELECT Id FROM Contact WHERE Email != 'ada@acme.com'",
-    f"SELECT Id FROM Contact WHERE Id = '{ADA[:15]}'",  # 15-char id: the index holds 18-char ids
-    "SELECT Id FROM Contact WHERE AccountId NOT IN (SELECT Id FROM Account WHERE Type = 'Customer')",  # anti-join
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT Id FROM Contact WHERE Email = 'ada@acme.com' OR LastName = 'x'",  # not a top-level conjunct
+        "SELECT Id FROM Contact WHERE Email IN ('bob@acme.com', null)",  # nulls are not indexed
+        "SELECT Id FROM Contact WHERE Email LIKE 'ada%'",
+        "SELECT Id FROM Contact WHERE Email != 'ada@acme.com'",
+        f"SELECT Id FROM Contact WHERE Id = '{ADA[:15]}'",  # 15-char id: the index holds 18-char ids
+        "SELECT Id FROM Contact WHERE AccountId NOT IN (SELECT Id FROM Account WHERE Type = 'Customer')",  # anti-join
+    ],
+)
 def test_index_is_not_used_when_it_cannot_answer(text: str) -> None:
     catalog = make_catalog(indexed={"Contact": ["Email", "Id", "AccountId"]})
     result = run_query(text, catalog)
@@ -88,8 +93,12 @@ def test_catalog_without_lookup_method_is_scanned() -> None:
 def _big_catalog(n: int, *, indexed: bool) -> MemoryCatalog:
     contact = object_info("Contact", [FieldInfo("Id", "id"), FieldInfo("Email", "email")])
     rows = [{"Id": f"003{i:012d}AAA", "Email": f"person{i}@example.com"} for i in range(n)]
-    return MemoryCatalog([contact], {"Contact": rows}, now=datetime(2026, 11, 20, tzinfo=UTC),
-                         indexed={"Contact": ["Email"]} if indexed else None)
+    return MemoryCatalog(
+        [contact],
+        {"Contact": rows},
+        now=datetime(2026, 11, 20, tzinfo=UTC),
+        indexed={"Contact": ["Email"]} if indexed else None,
+    )
 
 
 def test_email_in_list_over_100k_contacts_finds_all_twenty_with_and_without_index() -> None:
@@ -117,8 +126,11 @@ def test_semi_join_runs_its_body_then_reads_the_outer_rows_through_the_index() -
     # Given Contacts indexed by Email and Opportunities by AccountId
     catalog = make_catalog(indexed={"Contact": ["Email"], "Opportunity": ["AccountId"]})
     # When deals are selected by their Account's contacts' addresses
-    result = run_query("SELECT Name FROM Opportunity WHERE AccountId IN "
-                       "(SELECT AccountId FROM Contact WHERE Email IN ('bob@acme.com', 'dan@example.com'))", catalog)
+    result = run_query(
+        "SELECT Name FROM Opportunity WHERE AccountId IN "
+        "(SELECT AccountId FROM Contact WHERE Email IN ('bob@acme.com', 'dan@example.com'))",
+        catalog,
+    )
     # Then both indexes answered (the body's, then the outer query's), and Acme's deal is found
     assert [r["Name"] for r in result.records] == ["Big deal"]
     assert catalog.lookups == 2
@@ -131,8 +143,10 @@ def test_semi_join_selecting_15_character_ids_scans_the_outer_object() -> None:
         contact["AccountId"] = contact["AccountId"] and contact["AccountId"][:15]
     catalog = MemoryCatalog(objects(), rows, now=NOW, indexed={"Opportunity": ["AccountId"]})
     # When deals are selected through it
-    result = run_query("SELECT Name FROM Opportunity WHERE AccountId IN "
-                       "(SELECT AccountId FROM Contact WHERE LastName = 'Lovelace')", catalog)
+    result = run_query(
+        "SELECT Name FROM Opportunity WHERE AccountId IN (SELECT AccountId FROM Contact WHERE LastName = 'Lovelace')",
+        catalog,
+    )
     # Then the index (18-character ids only) is not asked, and the scan still finds Acme's deal
     assert [r["Name"] for r in result.records] == ["Big deal"]
     assert catalog.lookups == 0

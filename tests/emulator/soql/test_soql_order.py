@@ -11,16 +11,19 @@ def ordered(text: str) -> list[str]:
     return [r["Id"] for r in run_query(text, make_catalog()).records]
 
 
-@pytest.mark.parametrize(("order", "expected"), [
-    ("Name", [ACME, GLOBEX, INITECH]),  # "globex" sorts case-insensitively between Acme and Initech
-    ("Name ASC", [ACME, GLOBEX, INITECH]),
-    ("name desc", [INITECH, GLOBEX, ACME]),
-    ("AnnualRevenue", [GLOBEX, INITECH, ACME]),  # ASC: nulls first
-    ("AnnualRevenue DESC", [ACME, INITECH, GLOBEX]),  # DESC: nulls last
-    ("AnnualRevenue ASC NULLS LAST", [INITECH, ACME, GLOBEX]),
-    ("AnnualRevenue DESC NULLS FIRST", [GLOBEX, ACME, INITECH]),
-    ("Owner.Name, Name DESC", [INITECH, GLOBEX, ACME]),  # parent field, null owner first
-])
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        ("Name", [ACME, GLOBEX, INITECH]),  # "globex" sorts case-insensitively between Acme and Initech
+        ("Name ASC", [ACME, GLOBEX, INITECH]),
+        ("name desc", [INITECH, GLOBEX, ACME]),
+        ("AnnualRevenue", [GLOBEX, INITECH, ACME]),  # ASC: nulls first
+        ("AnnualRevenue DESC", [ACME, INITECH, GLOBEX]),  # DESC: nulls last
+        ("AnnualRevenue ASC NULLS LAST", [INITECH, ACME, GLOBEX]),
+        ("AnnualRevenue DESC NULLS FIRST", [GLOBEX, ACME, INITECH]),
+        ("Owner.Name, Name DESC", [INITECH, GLOBEX, ACME]),  # parent field, null owner first
+    ],
+)
 def test_order_by(order: str, expected: list[str]) -> None:
     # Given accounts / When ordered / Then in the expected order
     assert ordered(f"SELECT Id FROM Account ORDER BY {order}") == expected
@@ -38,14 +41,17 @@ def test_dates_and_datetimes_sort_chronologically() -> None:
     assert ordered("SELECT Id FROM Contact ORDER BY Birthdate NULLS LAST") == [ADA, CARA, DAN, BOB]
 
 
-@pytest.mark.parametrize(("tail", "expected"), [
-    ("LIMIT 2", [ADA, BOB]),
-    ("LIMIT 0", []),
-    ("OFFSET 1", [BOB, CARA, DAN]),
-    ("LIMIT 2 OFFSET 1", [BOB, CARA]),
-    ("LIMIT 10 OFFSET 3", [DAN]),
-    ("OFFSET 10", []),
-])
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        ("LIMIT 2", [ADA, BOB]),
+        ("LIMIT 0", []),
+        ("OFFSET 1", [BOB, CARA, DAN]),
+        ("LIMIT 2 OFFSET 1", [BOB, CARA]),
+        ("LIMIT 10 OFFSET 3", [DAN]),
+        ("OFFSET 10", []),
+    ],
+)
 def test_limit_and_offset_apply_after_ordering(tail: str, expected: list[str]) -> None:
     assert ordered(f"SELECT Id FROM Contact ORDER BY Id {tail}") == expected
 

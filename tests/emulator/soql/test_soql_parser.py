@@ -16,9 +16,11 @@ def where_of(text: str) -> nodes.Condition:
 
 def test_full_query_becomes_dataclasses() -> None:
     # Given a query with every clause, keywords in mixed case
-    text = ("select Id, Account.Name, (SELECT Id FROM OpportunityContactRoles WHERE IsPrimary = TRUE "
-            "order by Role limit 1) FROM Contact where Email != null Order By LastName desc nulls first, "
-            "Id LIMIT 10 offset 5")
+    text = (
+        "select Id, Account.Name, (SELECT Id FROM OpportunityContactRoles WHERE IsPrimary = TRUE "
+        "order by Role limit 1) FROM Contact where Email != null Order By LastName desc nulls first, "
+        "Id LIMIT 10 offset 5"
+    )
     # When it is parsed
     query = parse(text)
     # Then each clause is in the AST
@@ -28,10 +30,15 @@ def test_full_query_becomes_dataclasses() -> None:
     sub = query.select[2]
     assert isinstance(sub, nodes.SubQuery)
     assert sub.query.object_name == "OpportunityContactRoles" and sub.query.limit == 1
-    assert query.where == nodes.Comparison(nodes.FieldPath(("Email",), query.where.field.position),  # type: ignore[union-attr]
-                                           "!=", nodes.Literal("null", None, "null"))
+    assert query.where == nodes.Comparison(
+        nodes.FieldPath(("Email",), query.where.field.position),  # type: ignore[union-attr]
+        "!=",
+        nodes.Literal("null", None, "null"),
+    )
     assert [(k.field.parts, k.descending, k.nulls_first) for k in query.order_by] == [
-        (("LastName",), True, True), (("Id",), False, True)]
+        (("LastName",), True, True),
+        (("Id",), False, True),
+    ]
     assert (query.limit, query.offset) == (10, 5)
 
 
@@ -50,12 +57,15 @@ def test_string_escapes_are_decoded() -> None:
     assert cond.value.value == "O'Brien \\ \" \n\r\t\b\f é"
 
 
-@pytest.mark.parametrize(("pattern", "regex"), [
-    (r"'Ada%'", "Ada.*"),
-    (r"'_d%'", ".d.*"),
-    (r"'100\%\_x'", r"100%_x"),
-    (r"'a.b'", r"a\.b"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "regex"),
+    [
+        (r"'Ada%'", "Ada.*"),
+        (r"'_d%'", ".d.*"),
+        (r"'100\%\_x'", r"100%_x"),
+        (r"'a.b'", r"a\.b"),
+    ],
+)
 def test_like_patterns_compile_to_regexes(pattern: str, regex: str) -> None:
     # Given a LIKE pattern with wildcards or escaped wildcards
     cond = where_of(f"SELECT Id FROM Contact WHERE Name LIKE {pattern}")
@@ -73,20 +83,26 @@ def test_wildcard_escapes_outside_like_are_refused() -> None:
     assert "Illegal character sequence" in raised.value.message
 
 
-@pytest.mark.parametrize(("literal", "kind", "value"), [
-    ("42", "number", 42),
-    ("-3.25", "number", -3.25),
-    ("true", "boolean", True),
-    ("FALSE", "boolean", False),
-    ("2026-11-20", "date", date(2026, 11, 20)),
-    ("2026-11-20T15:00:00Z", "datetime", datetime(2026, 11, 20, 15, tzinfo=UTC)),
-    ("2026-11-20T15:00:00.250+01:00", "datetime",
-     datetime(2026, 11, 20, 15, 0, 0, 250000, tzinfo=timezone(timedelta(hours=1)))),
-    ("2026-11-20T15:00:00-0800", "datetime", datetime(2026, 11, 20, 23, tzinfo=UTC)),
-    ("TODAY", "date_range", ("TODAY", None)),
-    ("last_n_days:30", "date_range", ("LAST_N_DAYS", 30)),
-    ("NEXT_N_DAYS:2", "date_range", ("NEXT_N_DAYS", 2)),
-])
+@pytest.mark.parametrize(
+    ("literal", "kind", "value"),
+    [
+        ("42", "number", 42),
+        ("-3.25", "number", -3.25),
+        ("true", "boolean", True),
+        ("FALSE", "boolean", False),
+        ("2026-11-20", "date", date(2026, 11, 20)),
+        ("2026-11-20T15:00:00Z", "datetime", datetime(2026, 11, 20, 15, tzinfo=UTC)),
+        (
+            "2026-11-20T15:00:00.250+01:00",
+            "datetime",
+            datetime(2026, 11, 20, 15, 0, 0, 250000, tzinfo=timezone(timedelta(hours=1))),
+        ),
+        ("2026-11-20T15:00:00-0800", "datetime", datetime(2026, 11, 20, 23, tzinfo=UTC)),
+        ("TODAY", "date_range", ("TODAY", None)),
+        ("last_n_days:30", "date_range", ("LAST_N_DAYS", 30)),
+        ("NEXT_N_DAYS:2", "date_range", ("NEXT_N_DAYS", 2)),
+    ],
+)
 def test_literals(literal: str, kind: str, value: object) -> None:
     # Given a comparison with a literal
     cond = where_of(f"SELECT Id FROM Contact WHERE X = {literal}")
@@ -97,8 +113,10 @@ def test_literals(literal: str, kind: str, value: object) -> None:
 
 def test_boolean_structure_and_joins() -> None:
     # Given nested AND/OR/NOT with IN lists and a semi-join
-    cond = where_of("SELECT Id FROM Account WHERE NOT Name = 'a' AND (Type IN ('x', 'y') OR "
-                    "Id NOT IN (SELECT AccountId FROM Contact)) AND Tags__c INCLUDES ('a;b', 'c')")
+    cond = where_of(
+        "SELECT Id FROM Account WHERE NOT Name = 'a' AND (Type IN ('x', 'y') OR "
+        "Id NOT IN (SELECT AccountId FROM Contact)) AND Tags__c INCLUDES ('a;b', 'c')"
+    )
     # Then the tree mirrors it
     assert isinstance(cond, nodes.And) and len(cond.items) == 3
     assert isinstance(cond.items[0], nodes.Not)
@@ -122,18 +140,24 @@ def test_names_that_start_with_keywords_are_names() -> None:
     query = parse("SELECT Notes, Ordering, Selection FROM Order WHERE Notes = 'x' ORDER BY Ordering")
     # Then they are names
     assert [i.parts for i in query.select if isinstance(i, nodes.FieldPath)] == [
-        ("Notes",), ("Ordering",), ("Selection",)]
+        ("Notes",),
+        ("Ordering",),
+        ("Selection",),
+    ]
     assert query.object_name == "Order"
 
 
-@pytest.mark.parametrize(("text", "detail", "column"), [
-    ("SELECT Id FROMM Contact", "unexpected token: 'FROMM'", 11),
-    ("SELECT Id FROM Contact WHERE", "unexpected token: <EOF>", 29),
-    ("SELECT Id FROM Contact WHERE A = 1 AND B = 2 OR C = 3", "unexpected token: 'OR'", 46),
-    ("SELECT FROM Contact", "unexpected token: 'FROM'", 8),
-    ("SELECT Id, FROM Contact", "unexpected token: 'FROM'", 12),
-    ("SELECT Id FROM Contact LIMIT x", "unexpected token: 'x'", 30),
-])
+@pytest.mark.parametrize(
+    ("text", "detail", "column"),
+    [
+        ("SELECT Id FROMM Contact", "unexpected token: 'FROMM'", 11),
+        ("SELECT Id FROM Contact WHERE", "unexpected token: <EOF>", 29),
+        ("SELECT Id FROM Contact WHERE A = 1 AND B = 2 OR C = 3", "unexpected token: 'OR'", 46),
+        ("SELECT FROM Contact", "unexpected token: 'FROM'", 8),
+        ("SELECT Id, FROM Contact", "unexpected token: 'FROM'", 12),
+        ("SELECT Id FROM Contact LIMIT x", "unexpected token: 'x'", 30),
+    ],
+)
 def test_syntax_errors_name_the_unexpected_token(text: str, detail: str, column: int) -> None:
     # Given a malformed query
     with pytest.raises(SoqlError) as raised:

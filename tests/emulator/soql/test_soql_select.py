@@ -36,8 +36,12 @@ def test_plain_fields_in_canonical_case_and_select_order() -> None:
 
 def test_values_serialize_like_salesforce_json() -> None:
     # Given fields of every value type
-    record = by_id(run("SELECT Id, Birthdate, CreatedDate, HasOptedOutOfEmail, NumberOfCalls__c, Languages__c, "
-                       "FirstName FROM Contact"))
+    record = by_id(
+        run(
+            "SELECT Id, Birthdate, CreatedDate, HasOptedOutOfEmail, NumberOfCalls__c, Languages__c, "
+            "FirstName FROM Contact"
+        )
+    )
     # Then dates, datetimes, numbers, booleans, multipicklists and nulls have Salesforce's JSON form
     ada, bob, dan = record[ADA], record[BOB], record[DAN]
     assert ada["Birthdate"] == "1990-12-10"
@@ -61,8 +65,11 @@ def test_parent_fields_nest_up_to_two_levels_and_null_lookups_are_null() -> None
     assert records[ADA]["Account"] == {
         "attributes": {"type": "Account", "url": f"/services/data/v62.0/sobjects/Account/{ACME}"},
         "Name": "Acme",
-        "Owner": {"attributes": {"type": "User", "url": "/services/data/v62.0/sobjects/User/005000000000001AAA"},
-                  "Name": "Olga Owner", "Email": "olga@example.com"},
+        "Owner": {
+            "attributes": {"type": "User", "url": "/services/data/v62.0/sobjects/User/005000000000001AAA"},
+            "Name": "Olga Owner",
+            "Email": "olga@example.com",
+        },
     }
     # And a contact without an account has Account null
     assert records[DAN]["Account"] is None
@@ -70,8 +77,9 @@ def test_parent_fields_nest_up_to_two_levels_and_null_lookups_are_null() -> None
 
 def test_grandparent_of_a_role_through_the_opportunity() -> None:
     # Given a path through two relationships from a child object
-    result = run(f"SELECT Opportunity.Account.Name, Contact.Email FROM OpportunityContactRole "
-                 f"WHERE ContactId = '{ADA}'")
+    result = run(
+        f"SELECT Opportunity.Account.Name, Contact.Email FROM OpportunityContactRole WHERE ContactId = '{ADA}'"
+    )
     # Then both parents are there
     record = result.records[0]
     assert record["Opportunity"]["Account"]["Name"] == "Acme"
@@ -94,21 +102,28 @@ def test_polymorphic_parents_resolve_by_id() -> None:
     assert records["Call Ada"]["What"]["Name"] == "Big deal"
     assert records["Call Ada"]["What"]["Type"] == "Opportunity"
     assert records["Call Lee"]["Who"]["attributes"] == {
-        "type": "Lead", "url": f"/services/data/v62.0/sobjects/Lead/{LEAD}"}
+        "type": "Lead",
+        "url": f"/services/data/v62.0/sobjects/Lead/{LEAD}",
+    }
     assert records["Call Lee"]["What"]["Type"] == "Account"
     assert records["Note"]["Who"] is None and records["Note"]["What"] is None
 
 
 def test_child_subquery_with_where_order_and_limit() -> None:
     # Given a child relationship query with filters
-    records = by_id(run(
-        "SELECT Id, (SELECT Contact.LastName, IsPrimary FROM OpportunityContactRoles "
-        "WHERE Role != null ORDER BY Contact.LastName DESC LIMIT 5) FROM Opportunity"))
+    records = by_id(
+        run(
+            "SELECT Id, (SELECT Contact.LastName, IsPrimary FROM OpportunityContactRoles "
+            "WHERE Role != null ORDER BY Contact.LastName DESC LIMIT 5) FROM Opportunity"
+        )
+    )
     # Then children nest as a query result, filtered, ordered and limited per parent
     big = records[BIG_DEAL]["OpportunityContactRoles"]
     assert big["totalSize"] == 2 and big["done"] is True
     assert [(r["Contact"]["LastName"], r["IsPrimary"]) for r in big["records"]] == [
-        ("O'Brien", False), ("Lovelace", True)]
+        ("O'Brien", False),
+        ("Lovelace", True),
+    ]
     assert big["records"][0]["attributes"]["type"] == "OpportunityContactRole"
     # And a parent with no matching child has null, not an empty list
     small = next(r for i, r in records.items() if i != BIG_DEAL)
@@ -116,8 +131,7 @@ def test_child_subquery_with_where_order_and_limit() -> None:
 
 
 def test_child_subquery_limit_applies_per_parent() -> None:
-    records = by_id(run("SELECT Id, (SELECT Id FROM OpportunityContactRoles ORDER BY Role LIMIT 1) "
-                        "FROM Opportunity"))
+    records = by_id(run("SELECT Id, (SELECT Id FROM OpportunityContactRoles ORDER BY Role LIMIT 1) FROM Opportunity"))
     assert records[BIG_DEAL]["OpportunityContactRoles"]["totalSize"] == 1
     assert all(r["OpportunityContactRoles"]["totalSize"] == 1 for r in records.values())
 
@@ -150,18 +164,22 @@ def test_unknown_object_is_invalid_type() -> None:
     assert "ERROR at Row:1:Column:16" in error.message
 
 
-@pytest.mark.parametrize("text", [
-    "SELECT Id, Foo FROM Contact",
-    "SELECT Id FROM Contact WHERE Foo = 'x'",
-    "SELECT Id FROM Contact ORDER BY Foo",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT Id, Foo FROM Contact",
+        "SELECT Id FROM Contact WHERE Foo = 'x'",
+        "SELECT Id FROM Contact ORDER BY Foo",
+    ],
+)
 def test_unknown_field_is_invalid_field(text: str) -> None:
     error = error_of(text)
     assert error.error_code == "INVALID_FIELD"
     assert error.detail == (
         "No such column 'Foo' on entity 'Contact'. If you are attempting to use a custom field, be sure to "
         "append the '__c' after the custom field name. Please reference your WSDL or the describe call for "
-        "the appropriate names.")
+        "the appropriate names."
+    )
 
 
 def test_unknown_parent_field_names_the_parent_entity() -> None:
@@ -170,8 +188,9 @@ def test_unknown_parent_field_names_the_parent_entity() -> None:
     assert error.detail.startswith("No such column 'Foo' on entity 'Account'.")
 
 
-@pytest.mark.parametrize("text", ["SELECT Foo.Name FROM Contact", "SELECT Email.Name FROM Contact",
-                                  "SELECT Account.Foo.Name FROM Contact"])
+@pytest.mark.parametrize(
+    "text", ["SELECT Foo.Name FROM Contact", "SELECT Email.Name FROM Contact", "SELECT Account.Foo.Name FROM Contact"]
+)
 def test_unknown_relationship_is_invalid_field(text: str) -> None:
     error = error_of(text)
     assert error.error_code == "INVALID_FIELD"
@@ -191,11 +210,14 @@ def test_relationship_name_alone_is_not_a_column() -> None:
     assert "No such column 'Account'" in error.detail
 
 
-@pytest.mark.parametrize(("text", "fragment"), [
-    ("SELECT Id, id FROM Contact", "duplicate field selected: Id"),
-    ("SELECT COUNT(), Id FROM Contact", "COUNT() must be the only element"),
-    ("SELECT COUNT(Id) FROM Contact", "aggregate queries"),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("SELECT Id, id FROM Contact", "duplicate field selected: Id"),
+        ("SELECT COUNT(), Id FROM Contact", "COUNT() must be the only element"),
+        ("SELECT COUNT(Id) FROM Contact", "aggregate queries"),
+    ],
+)
 def test_select_list_misuse_is_malformed(text: str, fragment: str) -> None:
     error = error_of(text)
     assert error.error_code == "MALFORMED_QUERY"
@@ -222,24 +244,30 @@ def test_child_subquery_errors_are_checked_against_the_child_object() -> None:
     error = error_of("SELECT Id, (SELECT Foo FROM OpportunityContactRoles) FROM Contact")
     assert error.error_code == "INVALID_FIELD"
     assert error.detail.startswith("No such column 'Foo' on entity 'OpportunityContactRole'.")
-    assert error_of("SELECT Id, (SELECT COUNT() FROM OpportunityContactRoles) FROM Contact").error_code == \
-        "MALFORMED_QUERY"
+    assert (
+        error_of("SELECT Id, (SELECT COUNT() FROM OpportunityContactRoles) FROM Contact").error_code
+        == "MALFORMED_QUERY"
+    )
 
 
 def test_from_alias_may_prefix_field_paths() -> None:
     # Given an aliased object
-    result = run("SELECT c.Id, c.Account.Name, Email FROM Contact c WHERE c.Email LIKE '%acme%' "
-                 "ORDER BY c.LastName DESC")
+    result = run(
+        "SELECT c.Id, c.Account.Name, Email FROM Contact c WHERE c.Email LIKE '%acme%' ORDER BY c.LastName DESC"
+    )
     # Then the alias is dropped from output keys and paths resolve on Contact
     assert [list(r) for r in result.records] == [["attributes", "Id", "Account", "Email"]] * 2
     assert [r["Id"] for r in result.records] == [BOB, ADA]
     assert result.records[0]["Account"]["Name"] == "Acme"
 
 
-@pytest.mark.parametrize(("text", "token"), [
-    ("SELECT AccountId FROM Contact GROUP BY AccountId", "GROUP"),
-    ("SELECT Id FROM Contact WITH SECURITY_ENFORCED", "WITH"),
-])
+@pytest.mark.parametrize(
+    ("text", "token"),
+    [
+        ("SELECT AccountId FROM Contact GROUP BY AccountId", "GROUP"),
+        ("SELECT Id FROM Contact WITH SECURITY_ENFORCED", "WITH"),
+    ],
+)
 def test_unsupported_clauses_are_unexpected_tokens(text: str, token: str) -> None:
     error = error_of(text)
     assert error.error_code == "MALFORMED_QUERY"

@@ -30,8 +30,14 @@ def org_fixture(*, shared_activities: bool = True, events: list[dict[str, Any]] 
                 {"Id": SAM, "FirstName": "Sam", "LastName": "Lee", "Email": "sam@globex.com", "AccountId": GLOBEX},
             ],
             "Opportunity": [
-                {"Id": DEAL, "Name": "Globex - Expansion", "AccountId": GLOBEX, "StageName": "Prospecting",
-                 "CloseDate": "2026-12-31", "OwnerId": BOB_REP},
+                {
+                    "Id": DEAL,
+                    "Name": "Globex - Expansion",
+                    "AccountId": GLOBEX,
+                    "StageName": "Prospecting",
+                    "CloseDate": "2026-12-31",
+                    "OwnerId": BOB_REP,
+                },
             ],
             "Event": events or [],
         },

@@ -21,14 +21,24 @@ def test_a_refused_relation_keeps_the_activity_note_links_and_follow_up(emulator
     api = deps_for(emu).salesforce(ORG)
     store = SalesforceActivityStore(api)
     # When the call is written with one good relation and one to a contact that does not exist
-    outcome = store.write(WritePlan(
-        activity=RecordWrite("Task", {"Subject": "Call with Globex", "WhoId": JANE, "WhatId": DEAL,
-                                      "ActivityDate": "2026-11-20", "Status": "Completed"}),
-        relations=[RAJ, MISSING_CONTACT],
-        note=RecordWrite("ContentNote", {"Title": "Call notes", "Content": base64.b64encode(b"<p>n</p>").decode()}),
-        note_links=[DEAL, GLOBEX],
-        follow_ups=[RecordWrite("Task", {"Subject": "Send pricing", "ActivityDate": "2026-11-27"}, key="f1")],
-    ))
+    outcome = store.write(
+        WritePlan(
+            activity=RecordWrite(
+                "Task",
+                {
+                    "Subject": "Call with Globex",
+                    "WhoId": JANE,
+                    "WhatId": DEAL,
+                    "ActivityDate": "2026-11-20",
+                    "Status": "Completed",
+                },
+            ),
+            relations=[RAJ, MISSING_CONTACT],
+            note=RecordWrite("ContentNote", {"Title": "Call notes", "Content": base64.b64encode(b"<p>n</p>").decode()}),
+            note_links=[DEAL, GLOBEX],
+            follow_ups=[RecordWrite("Task", {"Subject": "Send pricing", "ActivityDate": "2026-11-27"}, key="f1")],
+        )
+    )
     # Then everything but the bad relation is written, in one request
     assert api.api_requests == 1
     task_ids = {t["Id"] for t in emu.records("Task")}

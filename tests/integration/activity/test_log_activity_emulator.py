@@ -24,16 +24,29 @@ def person(email: str, rid: str | None, obj: str | None) -> dict[str, Any]:
 
 def state(*, revision: int = 1, candidates: list[dict[str, Any]] | None = None, **call: Any) -> dict[str, Any]:
     body = {
-        "schema_version": 1, "org_id": ORG, "call_id": "c1", "revision": revision,
-        "title": 'Globex "weekly" <b>sync</b>', "started_at": "2026-11-20T15:00:00Z", "duration_seconds": 1800,
-        "medium": "video", "host_email": "alice@ourco.com",
-        "participants": [{"email": e} for e in ("alice@ourco.com", "bob@ourco.com", "jane@globex.com",
-                                                  "raj@globex.com", "sam@globex.com")],
-        "call_type": "DISCOVERY", "summary": "Summary with @{activity.id} & more", "key_points": ["Pilot in June"],
+        "schema_version": 1,
+        "org_id": ORG,
+        "call_id": "c1",
+        "revision": revision,
+        "title": 'Globex "weekly" <b>sync</b>',
+        "started_at": "2026-11-20T15:00:00Z",
+        "duration_seconds": 1800,
+        "medium": "video",
+        "host_email": "alice@ourco.com",
+        "participants": [
+            {"email": e}
+            for e in ("alice@ourco.com", "bob@ourco.com", "jane@globex.com", "raj@globex.com", "sam@globex.com")
+        ],
+        "call_type": "DISCOVERY",
+        "summary": "Summary with @{activity.id} & more",
+        "key_points": ["Pilot in June"],
         "notes": "<script>alert(1)</script> Tom & Jerry\nline two",
-        "action_items": [{"text": "Send pricing", "assignee_email": "bob@ourco.com", "due_date": "2026-11-27"},
-                         {"text": "Book the demo"}],
-        "call_url": "https://app.example.com/calls/c1", **call,
+        "action_items": [
+            {"text": "Send pricing", "assignee_email": "bob@ourco.com", "due_date": "2026-11-27"},
+            {"text": "Book the demo"},
+        ],
+        "call_url": "https://app.example.com/calls/c1",
+        **call,
     }
     match = {
         "internal": [person("alice@ourco.com", ALICE, "User"), person("bob@ourco.com", BOB_REP, "User")],
@@ -44,9 +57,14 @@ def state(*, revision: int = 1, candidates: list[dict[str, Any]] | None = None, 
         "contacts": [person("raj@globex.com", RAJ, "Contact"), person("sam@globex.com", SAM, "Contact")],
         "activity_candidates": candidates,
     }
-    settings = {"org_id": ORG, "internal_domains": ["ourco.com"], "subject_prefix": "[Airspeed]",
-                "activity_sync": {"enabled": True, "mode": "smart"}, "notes_sync": {"enabled": True},
-                "task_sync": {"enabled": True}}
+    settings = {
+        "org_id": ORG,
+        "internal_domains": ["ourco.com"],
+        "subject_prefix": "[Airspeed]",
+        "activity_sync": {"enabled": True, "mode": "smart"},
+        "notes_sync": {"enabled": True},
+        "task_sync": {"enabled": True},
+    }
     return {"call": body, "settings": settings, "match": match}
 
 
@@ -76,8 +94,9 @@ def test_logs_event_relations_note_links_and_follow_ups(emulator_for, deps_for, 
     note = live(emu, "ContentNote")[0]
     content = note["Content"] if "<p>" in str(note["Content"]) else base64.b64decode(note["Content"]).decode()
     assert "&lt;script&gt;" in content and "Tom &amp; Jerry<br>line two" in content
-    links = {link["LinkedEntityId"] for link in live(emu, "ContentDocumentLink")
-             if link["ContentDocumentId"] == note["Id"]}
+    links = {
+        link["LinkedEntityId"] for link in live(emu, "ContentDocumentLink") if link["ContentDocumentId"] == note["Id"]
+    }
     assert {DEAL, JANE} <= links
     # And two open follow-ups, pricing owned by Bob and due the 27th
     follow = {t["Subject"]: t for t in live(emu, "Task")}
@@ -99,8 +118,13 @@ def test_logs_event_relations_note_links_and_follow_ups(emulator_for, deps_for, 
 
 def test_calendar_event_found_by_lookup_and_updated(emulator_for, deps_for, lambda_context):
     # Given the calendar integration's event (no prefix, other case) with Jane, and no read-ahead
-    calendar = {"Subject": 'globex "WEEKLY" <b>sync</b>', "StartDateTime": "2026-11-20T15:02:00Z",
-                "EndDateTime": "2026-11-20T15:30:00Z", "WhoId": JANE, "Description": "invite"}
+    calendar = {
+        "Subject": 'globex "WEEKLY" <b>sync</b>',
+        "StartDateTime": "2026-11-20T15:02:00Z",
+        "EndDateTime": "2026-11-20T15:30:00Z",
+        "WhoId": JANE,
+        "Description": "invite",
+    }
     emu = emulator_for(org_fixture(events=[calendar]))
     deps = deps_for(emu)
     api = deps.salesforce(ORG)
@@ -138,8 +162,9 @@ def test_retry_after_crash_between_write_and_ledger(emulator_for, deps_for):
     # Then the records are found, not duplicated
     assert len(live(emu, "Event")) == 1 and len(live(emu, "ContentNote")) == 1 and len(live(emu, "Task")) == 2
     assert result.deduped_with == "lookup"
-    assert len(live(emu, "ContentDocumentLink")) == len({(r["ContentDocumentId"], r["LinkedEntityId"])
-                                                         for r in live(emu, "ContentDocumentLink")})
+    assert len(live(emu, "ContentDocumentLink")) == len(
+        {(r["ContentDocumentId"], r["LinkedEntityId"]) for r in live(emu, "ContentDocumentLink")}
+    )
 
 
 def test_without_shared_activities_only_the_primary_contact(emulator_for, deps_for, lambda_context):

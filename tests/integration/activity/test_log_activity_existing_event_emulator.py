@@ -13,20 +13,35 @@ from tests.support.lambdas import latest_report
 
 pytestmark = pytest.mark.integration
 
-CANDIDATES = ("SELECT Id, Subject, ActivityDate, WhoId, WhatId, OwnerId, Type, Description, StartDateTime, "
-              "EndDateTime, DurationInMinutes, (SELECT RelationId FROM EventRelations) FROM Event")
+CANDIDATES = (
+    "SELECT Id, Subject, ActivityDate, WhoId, WhatId, OwnerId, Type, Description, StartDateTime, "
+    "EndDateTime, DurationInMinutes, (SELECT RelationId FROM EventRelations) FROM Event"
+)
 
 
 def calendar_org(attendees: int) -> dict[str, Any]:
     """The org with a calendar Event for the call: Jane as WhoId and ``attendees`` other contacts attached."""
-    org = org_fixture(events=[{
-        "Id": "ev-calendar", "Subject": 'Globex "weekly" <b>sync</b>', "StartDateTime": "2026-11-20T15:00:00Z",
-        "EndDateTime": "2026-11-20T15:30:00Z", "WhoId": JANE, "WhatId": DEAL, "Description": "Calendar invite"}])
+    org = org_fixture(
+        events=[
+            {
+                "Id": "ev-calendar",
+                "Subject": 'Globex "weekly" <b>sync</b>',
+                "StartDateTime": "2026-11-20T15:00:00Z",
+                "EndDateTime": "2026-11-20T15:30:00Z",
+                "WhoId": JANE,
+                "WhatId": DEAL,
+                "Description": "Calendar invite",
+            }
+        ]
+    )
     records = org["records"]
-    records["Contact"] += [{"Id": f"att-{i}", "LastName": f"Attendee {i}", "Email": f"att{i}@globex.com"}
-                           for i in range(attendees)]
-    records["EventRelation"] = [{"EventId": "ev-calendar", "RelationId": f"att-{i}", "IsParent": True,
-                                 "IsInvitee": True} for i in range(attendees)]
+    records["Contact"] += [
+        {"Id": f"att-{i}", "LastName": f"Attendee {i}", "Email": f"att{i}@globex.com"} for i in range(attendees)
+    ]
+    records["EventRelation"] = [
+        {"EventId": "ev-calendar", "RelationId": f"att-{i}", "IsParent": True, "IsInvitee": True}
+        for i in range(attendees)
+    ]
     return org
 
 
@@ -36,8 +51,7 @@ def read_ahead(deps: Any) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k != "attributes"} for r in api.query(CANDIDATES)]
 
 
-def test_event_holding_50_contacts_gets_no_relation_and_the_rest_are_unlinked(emulator_for, deps_for,
-                                                                             lambda_context):
+def test_event_holding_50_contacts_gets_no_relation_and_the_rest_are_unlinked(emulator_for, deps_for, lambda_context):
     # Given a calendar Event already holding 50 contacts (Jane as WhoId + 49 attendees), read ahead by the match
     emu = emulator_for(calendar_org(attendees=49))
     deps = deps_for(emu)

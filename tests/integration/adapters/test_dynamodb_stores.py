@@ -18,12 +18,17 @@ pytestmark = pytest.mark.integration
 def test_settings_round_trip(aws, config):
     # Given settings with nested mappings stored
     store = DynamoDbSettingsStore(aws.resource("dynamodb").Table(config.settings_table))
-    settings = OrgSettings.model_validate({
-        "org_id": "acme", "internal_domains": ["ourco.com"],
-        "field_sync": {"enabled": True, "mappings": [{"insight": "pain", "object": "Opportunity",
-                                                      "field": "Pain__c"}]},
-        "email_context": {"enabled": True, "days": 30, "max": 5},
-    })
+    settings = OrgSettings.model_validate(
+        {
+            "org_id": "acme",
+            "internal_domains": ["ourco.com"],
+            "field_sync": {
+                "enabled": True,
+                "mappings": [{"insight": "pain", "object": "Opportunity", "field": "Pain__c"}],
+            },
+            "email_context": {"enabled": True, "days": 30, "max": 5},
+        }
+    )
     store.put(settings)
     # When read back / Then it is equal
     assert store.get("acme") == settings
@@ -38,8 +43,15 @@ def test_missing_settings_name_the_org(aws, config):
 def test_invalid_settings_name_the_org_and_field(aws, config):
     # Given a hand-edited item with a bad policy
     store = DynamoDbSettingsStore(aws.resource("dynamodb").Table(config.settings_table))
-    store.put_raw("acme", {"field_sync": {"enabled": True, "mappings": [
-        {"insight": "pain", "object": "Opportunity", "field": "Pain__c", "policy": "sometimes"}]}})
+    store.put_raw(
+        "acme",
+        {
+            "field_sync": {
+                "enabled": True,
+                "mappings": [{"insight": "pain", "object": "Opportunity", "field": "Pain__c", "policy": "sometimes"}],
+            }
+        },
+    )
     # When read / Then the error names org and field path
     with pytest.raises(InvalidSettings) as caught:
         store.get("acme")
@@ -49,8 +61,12 @@ def test_invalid_settings_name_the_org_and_field(aws, config):
 def test_ledger_entries_per_call_with_floats_and_overwrite_on_retry(aws, config):
     # Given a ledger and a step report carrying a float value
     ledger = DynamoDbLedger(aws.resource("dynamodb").Table(config.ledger_table))
-    change = RecordChange(action="updated", object="Opportunity", id="006A",
-                          fields=[FieldChange(field="Amount", before=1000.5, after=2500.25, policy="overwrite")])
+    change = RecordChange(
+        action="updated",
+        object="Opportunity",
+        id="006A",
+        fields=[FieldChange(field="Amount", before=1000.5, after=2500.25, policy="overwrite")],
+    )
     ledger.record_step("acme#c1#1", StepReport(step="SyncFields", changes=[change], api_requests=1))
     # When the step is retried and records again, and the run ends
     ledger.record_step("acme#c1#1", StepReport(step="SyncFields", changes=[change], api_requests=2))
@@ -65,7 +81,10 @@ def test_ledger_entries_per_call_with_floats_and_overwrite_on_retry(aws, config)
     assert entries[0].outcome == Outcome(status="SUCCEEDED", execution_arn="arn:x")
     # and the scan sees every call, in the flat shape `callsync run --out` lists
     assert [(e["call_key"], e["sk"]) for e in (x.as_json() for x in ledger.all_entries())] == [
-        ("acme#c1#1", "outcome"), ("acme#c1#1", "step#SyncFields"), ("acme#c2#1", "step#MatchOpportunity")]
+        ("acme#c1#1", "outcome"),
+        ("acme#c1#1", "step#SyncFields"),
+        ("acme#c2#1", "step#MatchOpportunity"),
+    ]
 
 
 def test_one_query_gives_every_revision_and_attempt_of_a_call(aws, config):
@@ -168,7 +187,8 @@ def test_taking_a_claim_says_who_holds_it_and_what_it_replaced(aws, config):
     now[0] += 600  # past the first hold, inside the resolved claim's life
     # Then the other call learns the record instead of getting the claim
     assert claims.take("person#acme#a@x.com", "acme#c2#1", ttl_seconds=90) == ClaimTaken(
-        holder="acme#c1#1", value="Contact:003A")
+        holder="acme#c1#1", value="Contact:003A"
+    )
     # And the first call's retried attempt gets its own claim back with what it had resolved
     again = claims.take("person#acme#a@x.com", "acme#c1#1", ttl_seconds=90)
     assert again == ClaimTaken(holder="acme#c1#1", previous_owner="acme#c1#1", previous_value="Contact:003A")

@@ -23,8 +23,9 @@ def _org(action: str) -> dict:
 
 
 def _contact(email: str, last_name: str, title: str) -> NewRecord:
-    return NewRecord(person=Person(email=email), object="Contact",
-                     fields={"LastName": last_name, "Email": email, "Title": title})
+    return NewRecord(
+        person=Person(email=email), object="Contact", fields={"LastName": last_name, "Email": email, "Title": title}
+    )
 
 
 @pytest.mark.parametrize("action", ["alert", "block"])

@@ -23,17 +23,24 @@ def test_query_composite_and_collections_count_like_the_emulator(emulator_for, d
     deps = deps_for(emu)
     api = deps.salesforce(ORG)
     # When contacts are created in one collections request, read in one query and one composite
-    results = api.create_records([{"attributes": {"type": "Contact"}, "LastName": f"Doe{i}",
-                                   "Email": f"d{i}@globex.com"} for i in range(3)])
+    results = api.create_records(
+        [{"attributes": {"type": "Contact"}, "LastName": f"Doe{i}", "Email": f"d{i}@globex.com"} for i in range(3)]
+    )
     raise_for_save_results(results, ["Contact"] * 3)
     found = api.query(
         format_soql("SELECT Id, Email FROM Contact WHERE Email IN {}", ["d0@globex.com", "D1@globex.com"])
     )
-    subs = api.composite([
-        {"method": "GET", "url": api.query_url("SELECT Id FROM Contact"), "referenceId": "all"},
-        {"method": "PATCH", "url": f"sobjects/Contact/{results[0]['id']}", "referenceId": "upd",
-         "body": {"Title": "CFO"}},
-    ])
+    subs = api.composite(
+        [
+            {"method": "GET", "url": api.query_url("SELECT Id FROM Contact"), "referenceId": "all"},
+            {
+                "method": "PATCH",
+                "url": f"sobjects/Contact/{results[0]['id']}",
+                "referenceId": "upd",
+                "body": {"Title": "CFO"},
+            },
+        ]
+    )
     # Then the records are there and both sides counted three requests
     assert sorted(r["Email"] for r in found) == ["d0@globex.com", "d1@globex.com"]
     assert [s["httpStatusCode"] for s in subs] == [200, 204]
@@ -52,8 +59,18 @@ def test_a_fresh_client_per_invocation_starts_counting_at_zero(emulator_for, dep
 
 def test_rejection_and_fault_mapping_through_the_emulator(emulator_for, deps_for):
     # Given a fault on the next composite request
-    emu = emulator_for(faults=[{"method": "POST", "path": "composite$", "times": 1, "status": 503,
-                            "errorCode": "SERVER_UNAVAILABLE", "message": "try later"}])
+    emu = emulator_for(
+        faults=[
+            {
+                "method": "POST",
+                "path": "composite$",
+                "times": 1,
+                "status": 503,
+                "errorCode": "SERVER_UNAVAILABLE",
+                "message": "try later",
+            }
+        ]
+    )
     api = deps_for(emu).salesforce(ORG)
     # When a bad query runs / Then it is rejected with the code
     with pytest.raises(SalesforceRejected) as caught:
@@ -73,8 +90,9 @@ def test_describe_cache_cold_warm_and_revalidated(emulator_for, deps_for, aws):
     memory = DescribeMemory()
 
     def source(api):
-        return CachedDescribeSource(ORG, api, deps.describe_table, ttl_seconds=3600, memory=memory,
-                                    clock=lambda: now[0])
+        return CachedDescribeSource(
+            ORG, api, deps.describe_table, ttl_seconds=3600, memory=memory, clock=lambda: now[0]
+        )
 
     # When three describes are asked cold (one of them an object that does not exist)
     cold = deps.salesforce(ORG)

@@ -51,8 +51,17 @@ def secret(aws: Any, name: str) -> dict[str, Any]:
 def args_for(emu: Emulator, *extra: str) -> list[str]:
     conn = emu.connection
     return [
-        "--org-id", "acme", "--login-url", conn["instance_url"], "--ca-file", conn["ca_file"],
-        "--port", "0", "--timeout", "10", *extra,
+        "--org-id",
+        "acme",
+        "--login-url",
+        conn["instance_url"],
+        "--ca-file",
+        conn["ca_file"],
+        "--port",
+        "0",
+        "--timeout",
+        "10",
+        *extra,
     ]
 
 
@@ -104,9 +113,7 @@ def test_connect_stores_working_tokens_and_prints_no_secret(
     assert json.loads(out.out)["secret"] == "callsync/org/acme"
 
 
-def test_the_pipeline_refreshes_with_what_connect_stored(
-    aws: Any, emulator_for: StartEmulator
-) -> None:
+def test_the_pipeline_refreshes_with_what_connect_stored(aws: Any, emulator_for: StartEmulator) -> None:
     # Given an org whose sessions die after 2 API requests, connected with connect
     emu = emulator_for({**ORG, "session_expires_after": 2})
     conn = emu.connection
@@ -124,9 +131,7 @@ def test_the_pipeline_refreshes_with_what_connect_stored(
     assert after["refresh_token"] == before["refresh_token"]
 
 
-def test_the_app_secret_is_used_when_no_flags_are_given(
-    aws: Any, emulator_for: StartEmulator
-) -> None:
+def test_the_app_secret_is_used_when_no_flags_are_given(aws: Any, emulator_for: StartEmulator) -> None:
     # Given the connected app's credentials in callsync/app
     emu = emulator_for(ORG)
     conn = emu.connection
@@ -225,8 +230,7 @@ def test_a_bad_redirect_is_refused(
     assert "callsync/org/acme" not in names
 
 
-def test_no_redirect_times_out(aws: Any, emulator_for: StartEmulator,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_redirect_times_out(aws: Any, emulator_for: StartEmulator, capsys: pytest.CaptureFixture[str]) -> None:
     # Given a browser that never comes back
     emu = emulator_for(ORG)
     conn = emu.connection
@@ -245,8 +249,14 @@ class StackOutputs:
 
     def describe_stacks(self, StackName: str) -> dict[str, Any]:  # boto3's parameter name
         assert StackName == self.name
-        return {"Stacks": [{"StackName": self.name,
-                            "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in self.outputs.items()]}]}
+        return {
+            "Stacks": [
+                {
+                    "StackName": self.name,
+                    "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in self.outputs.items()],
+                }
+            ]
+        }
 
 
 class SessionWithStack:
@@ -259,9 +269,7 @@ class SessionWithStack:
         return self.cloudformation if name == "cloudformation" else self.aws.client(name)
 
 
-def test_with_a_stack_the_secrets_get_its_names_and_its_kms_key(
-    aws: Any, emulator_for: StartEmulator
-) -> None:
+def test_with_a_stack_the_secrets_get_its_names_and_its_kms_key(aws: Any, emulator_for: StartEmulator) -> None:
     # Given a deployed stack "staging" whose outputs name its secrets and their customer managed key
     key_arn = aws.client("kms").create_key(Description="staging org secrets")["KeyMetadata"]["Arn"]
     stack = StackOutputs("staging", {"OrgSecretPrefix": "staging/org/", "AppSecretName": "staging/app",
@@ -289,8 +297,11 @@ def test_a_stack_without_the_outputs_is_refused_before_the_browser_opens(
     emu = emulator_for(ORG)
     opened: list[str] = []
     # When connect runs for it
-    code = connect.main([*args_for(emu, *client_flags(emu.connection)), "--stack", "old"],
-                        open_url=opened.append, boto_session=SessionWithStack(aws, StackOutputs("old", {})))
+    code = connect.main(
+        [*args_for(emu, *client_flags(emu.connection)), "--stack", "old"],
+        open_url=opened.append,
+        boto_session=SessionWithStack(aws, StackOutputs("old", {})),
+    )
     # Then it fails naming the missing outputs, and nothing was started or stored
     assert code == 1 and "OrgSecretsKeyArn" in capsys.readouterr().err
     assert opened == [] and aws.client("secretsmanager").list_secrets()["SecretList"] == []

@@ -71,9 +71,7 @@ def test_a_hidden_mapped_field_fails_with_the_field_level_security_fix(
     assert "field sync — ✗ cannot work" in out
     assert "✗ Opportunity.Secret__c" in out
     assert f"Fix: {field_permission_fix('Opportunity', 'Secret__c')}" in out
-    assert (
-        "Setup → Object Manager → Opportunity → Fields & Relationships → Secret__c → Set Field-Level Security" in out
-    )
+    assert "Setup → Object Manager → Opportunity → Fields & Relationships → Secret__c → Set Field-Level Security" in out
     # And the other features still work
     assert "call activity — ✓ works" in out and "notes — ✓ works" in out
 

@@ -44,7 +44,11 @@ def test_import_set_show_export_round_trip(
     # When an admin changes two keys and appends a mapping
     code = settings_cli.main(
         [
-            "set", "--org-id", "acme", "activity_sync.mode=events", "task_sync.enabled=true",
+            "set",
+            "--org-id",
+            "acme",
+            "activity_sync.mode=events",
+            "task_sync.enabled=true",
             'field_sync.mappings[1]={"insight": "budget", "object": "Opportunity", "field": "Amount"}',
         ],
         boto_session=aws,

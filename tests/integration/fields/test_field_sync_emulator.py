@@ -27,19 +27,24 @@ OPP, ACC, CON = "006000000000001AAA", "001000000000001AAA", "003000000000001AAA"
 
 FIXTURE: dict[str, Any] = {
     "schema": {
-        "Opportunity": {"fields": {
-            "Pain__c": {"type": "textarea", "length": 32768},
-            "Competitors__c": {"type": "multipicklist", "values": ["Gong", "Chorus", "Clari"], "restricted": True},
-            "Forecast__c": {"type": "picklist", "values": ["Hot", "Warm", "Cold"], "restricted": True},
-            "Secret__c": {"type": "string", "length": 80},
-            "Locked__c": {"type": "string", "length": 80},
-        }},
+        "Opportunity": {
+            "fields": {
+                "Pain__c": {"type": "textarea", "length": 32768},
+                "Competitors__c": {"type": "multipicklist", "values": ["Gong", "Chorus", "Clari"], "restricted": True},
+                "Forecast__c": {"type": "picklist", "values": ["Hot", "Warm", "Cold"], "restricted": True},
+                "Secret__c": {"type": "string", "length": 80},
+                "Locked__c": {"type": "string", "length": 80},
+            }
+        },
         "Account": {"fields": {"Airspeed_Link__c": {"type": "url", "length": 255}}},
         "Contact": {"fields": {"Champion_Notes__c": {"type": "textarea", "length": 32768}}},
-        "Deal_Review__c": {"custom": True, "fields": {
-            "Opportunity__c": {"type": "reference", "referenceTo": ["Opportunity"]},
-            "Metrics__c": {"type": "textarea", "length": 1000},
-        }},
+        "Deal_Review__c": {
+            "custom": True,
+            "fields": {
+                "Opportunity__c": {"type": "reference", "referenceTo": ["Opportunity"]},
+                "Metrics__c": {"type": "textarea", "length": 1000},
+            },
+        },
     },
     "hidden_fields": ["Opportunity.Secret__c"],
     "read_only_fields": ["Opportunity.Locked__c"],
@@ -47,9 +52,18 @@ FIXTURE: dict[str, Any] = {
         "User": [{"Id": "005000000000001AAA", "Name": "Alice Rep", "Email": "alice@ourco.com", "IsActive": True}],
         "Account": [{"Id": ACC, "Name": "Globex", "Website": "https://globex.com"}],
         "Contact": [{"Id": CON, "LastName": "Doe", "FirstName": "Ann", "Email": "ann@globex.com", "AccountId": ACC}],
-        "Opportunity": [{"Id": OPP, "Name": "Globex rollout", "AccountId": ACC, "StageName": "Qualification",
-                         "CloseDate": "2026-12-31", "Amount": 10000, "Pain__c": "Rep: month-end is slow",
-                         "Competitors__c": "Clari"}],
+        "Opportunity": [
+            {
+                "Id": OPP,
+                "Name": "Globex rollout",
+                "AccountId": ACC,
+                "StageName": "Qualification",
+                "CloseDate": "2026-12-31",
+                "Amount": 10000,
+                "Pain__c": "Rep: month-end is slow",
+                "Competitors__c": "Clari",
+            }
+        ],
     },
 }
 
@@ -78,14 +92,26 @@ def new_process(deps_for: WireDependencies, emulator: Emulator) -> Callable[[], 
 
 def sync_state(current_values: dict[str, dict[str, Any]] | None = None, **call: Any) -> SyncState:
     body = {
-        "schema_version": 1, "org_id": ORG, "call_id": "c1", "title": "Globex discovery",
-        "started_at": "2026-11-20T15:00:00Z", "duration_seconds": 1800, "medium": "video",
+        "schema_version": 1,
+        "org_id": ORG,
+        "call_id": "c1",
+        "title": "Globex discovery",
+        "started_at": "2026-11-20T15:00:00Z",
+        "duration_seconds": 1800,
+        "medium": "video",
         "host_email": "alice@ourco.com",
         "participants": [{"email": "alice@ourco.com"}, {"email": "ann@globex.com"}],
-        "summary": "s", "call_url": "https://app.example.com/calls/c1",
+        "summary": "s",
+        "call_url": "https://app.example.com/calls/c1",
         "company": {"name": "Globex", "url": "https://app.example.com/companies/globex"},
-        "insights": {"pain": "Reporting takes two days", "budget": "$50k", "competitors": ["gong", "Nope"],
-                     "forecast": "HOT", "champion": "Ann pushes for it", "metrics": "Cut reporting to 1 hour"},
+        "insights": {
+            "pain": "Reporting takes two days",
+            "budget": "$50k",
+            "competitors": ["gong", "Nope"],
+            "forecast": "HOT",
+            "champion": "Ann pushes for it",
+            "metrics": "Cut reporting to 1 hour",
+        },
         **call,
     }
     match = MatchResult(
@@ -94,8 +120,12 @@ def sync_state(current_values: dict[str, dict[str, Any]] | None = None, **call: 
         primary_contact=Person(email="ann@globex.com", object="Contact", id=CON, account_id=ACC),
         current_values=current_values or {},
     )
-    settings = {"org_id": ORG, "internal_domains": ["ourco.com"], "account_link_field": "Airspeed_Link__c",
-                "field_sync": {"enabled": True, "mappings": MAPPINGS}}
+    settings = {
+        "org_id": ORG,
+        "internal_domains": ["ourco.com"],
+        "account_link_field": "Airspeed_Link__c",
+        "field_sync": {"enabled": True, "mappings": MAPPINGS},
+    }
     return SyncState.model_validate({"call": body, "settings": settings, "match": match.model_dump(mode="json")})
 
 
@@ -149,16 +179,31 @@ def test_warm_typical_call_uses_one_request(emulator, new_process):
     # Given describes cached by an earlier call and current values read ahead by the match step
     run_step(new_process(), sync_state(call_id="c0", insights={}))  # an earlier call: warms the describe cache
     current = {
-        OPP: {k: one(emulator, "Opportunity", OPP).get(k) for k in ("Pain__c", "Amount", "Competitors__c",
-                                                                    "Forecast__c", "Locked__c")},
+        OPP: {
+            k: one(emulator, "Opportunity", OPP).get(k)
+            for k in ("Pain__c", "Amount", "Competitors__c", "Forecast__c", "Locked__c")
+        },
         ACC: {"Airspeed_Link__c": one(emulator, "Account", ACC).get("Airspeed_Link__c")},
         CON: {"Champion_Notes__c": None},
     }
     settings_without_via = [m for m in MAPPINGS if "via" not in m]
     state = sync_state(current)
-    state = state.model_copy(update={"settings": state.settings.model_copy(update={
-        "field_sync": state.settings.field_sync.model_copy(update={"mappings": [
-            type(state.settings.field_sync.mappings[0]).model_validate(m) for m in settings_without_via]})})})
+    state = state.model_copy(
+        update={
+            "settings": state.settings.model_copy(
+                update={
+                    "field_sync": state.settings.field_sync.model_copy(
+                        update={
+                            "mappings": [
+                                type(state.settings.field_sync.mappings[0]).model_validate(m)
+                                for m in settings_without_via
+                            ]
+                        }
+                    )
+                }
+            )
+        }
+    )
     emulator.reset_api_requests()
     # When SyncFields runs in a new process
     result = run_step(new_process(), state)
@@ -169,8 +214,19 @@ def test_warm_typical_call_uses_one_request(emulator, new_process):
 
 def test_a_5xx_on_the_write_raises_retryable_and_the_retry_completes(emulator, new_process):
     # Given Salesforce answers the third composite (describes, read, *write*) with a 503 once
-    emulator.app.faults = FaultInjector([{"method": "POST", "path": "composite$", "skip": 2, "times": 1,
-                                          "status": 503, "errorCode": "SERVER_UNAVAILABLE", "message": "later"}])
+    emulator.app.faults = FaultInjector(
+        [
+            {
+                "method": "POST",
+                "path": "composite$",
+                "skip": 2,
+                "times": 1,
+                "status": 503,
+                "errorCode": "SERVER_UNAVAILABLE",
+                "message": "later",
+            }
+        ]
+    )
     deps = new_process()
     # When SyncFields runs, Then it raises a retryable error and wrote nothing
     with pytest.raises(SalesforceUnavailable):

@@ -41,7 +41,8 @@ def test_state_machine_definition_is_the_asl_file_invoking_the_function_aliases(
     # Given the local stack built from the template
     # When the state machine's definition is read back
     definition = json.loads(
-        stack.client("stepfunctions").describe_state_machine(stateMachineArn=stack.state_machine_arn)["definition"])
+        stack.client("stepfunctions").describe_state_machine(stateMachineArn=stack.state_machine_arn)["definition"]
+    )
     on_disk = json.loads((ROOT / "statemachine/post_call_sync.asl.json").read_text())
     # Then it is the ASL file, each task invoking its function's `live` alias
     assert definition["States"].keys() == on_disk["States"].keys()
@@ -78,7 +79,8 @@ def test_state_machine_invokes_the_in_process_handlers_and_records_the_outcome(s
     event = json.loads((ROOT / "events/sync_state_demo.json").read_text())
     sfn = stack.client("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=stack.state_machine_arn, name="it-1", input=json.dumps(event))[
-        "executionArn"]
+        "executionArn"
+    ]
     # When it runs to the end
     deadline = time.monotonic() + 60
     while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":

@@ -31,8 +31,9 @@ def test_events_reach_the_bus_with_source_detail_type_and_detail(aws):
     events.create_event_bus(Name="bus")
     url = sqs.create_queue(QueueName="q")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="r", EventBusName="bus", EventPattern=json.dumps({"source": ["callsync"],
-                                                                           "detail-type": ["deal.closed"]}))
+    events.put_rule(
+        Name="r", EventBusName="bus", EventPattern=json.dumps({"source": ["callsync"], "detail-type": ["deal.closed"]})
+    )
     events.put_targets(Rule="r", EventBusName="bus", Targets=[{"Id": "q", "Arn": arn}])
     # When two events are published
     EventBridgePublisher(events, "bus").publish([event(1), event(2)])

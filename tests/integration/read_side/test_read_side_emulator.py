@@ -76,7 +76,8 @@ def test_context_matches_reads_prep_fields_and_emails_in_two_composites_when_war
                       "Account.Industry": ("Industry", "Manufacturing"),
                       "Account.AnnualRevenue": ("Annual Revenue", 250000000)}  # fmt: skip
     assert {c["email"]: [f["value"] for f in c["fields"]] for c in warm["contacts"]}["jane.doe@globex.com"] == [
-        "VP Sales Operations"]
+        "VP Sales Operations"
+    ]
     assert any("Secret_Score__c" in w and "Field-Level Security" in w for w in warm["warnings"])
     # And the emails are the rollout's, Globex's and Raj's (through EmailMessageRelation) from the last 90 days,
     # newest first
@@ -134,8 +135,19 @@ def test_context_command_prints_the_json(capsys, tmp_path):
     (tmp_path / "settings.json").write_text(json.dumps(SETTINGS))
     parser = argparse.ArgumentParser()
     register_cli(parser.add_subparsers())
-    args = parser.parse_args(["context", "--org", str(tmp_path / "org.json"), "--settings",
-                              str(tmp_path / "settings.json"), "--email", "jane.doe@globex.com", "--at", AT])
+    args = parser.parse_args(
+        [
+            "context",
+            "--org",
+            str(tmp_path / "org.json"),
+            "--settings",
+            str(tmp_path / "settings.json"),
+            "--email",
+            "jane.doe@globex.com",
+            "--at",
+            AT,
+        ]
+    )
     assert args.handler(args) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["opportunity"]["name"] == "Globex - Sales call automation (120 seats)"

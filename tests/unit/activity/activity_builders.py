@@ -27,21 +27,35 @@ JANE = "003JANE"
 
 def make_call(**extra: Any) -> CallProcessed:
     body: dict[str, Any] = {
-        "schema_version": 1, "org_id": "acme", "call_id": "c1", "title": "Globex weekly",
-        "started_at": CALL_START.isoformat(), "duration_seconds": 1830, "medium": "video",
+        "schema_version": 1,
+        "org_id": "acme",
+        "call_id": "c1",
+        "title": "Globex weekly",
+        "started_at": CALL_START.isoformat(),
+        "duration_seconds": 1830,
+        "medium": "video",
         "host_email": "alice@ourco.com",
         "participants": [{"email": "alice@ourco.com"}, {"email": "jane@globex.com"}],
-        "summary": "We talked about the rollout.", "call_url": "https://app.example.com/calls/c1",
-        "call_type": "discovery", **extra,
+        "summary": "We talked about the rollout.",
+        "call_url": "https://app.example.com/calls/c1",
+        "call_type": "discovery",
+        **extra,
     }
     return CallProcessed.model_validate(body)
 
 
 def make_settings(**extra: Any) -> OrgSettings:
-    return OrgSettings.model_validate({
-        "org_id": "acme", "internal_domains": ["ourco.com"], "subject_prefix": "[Airspeed]",
-        "activity_sync": {"enabled": True, "mode": "smart"}, "notes_sync": {"enabled": False},
-        "task_sync": {"enabled": False}, **extra})
+    return OrgSettings.model_validate(
+        {
+            "org_id": "acme",
+            "internal_domains": ["ourco.com"],
+            "subject_prefix": "[Airspeed]",
+            "activity_sync": {"enabled": True, "mode": "smart"},
+            "notes_sync": {"enabled": False},
+            "task_sync": {"enabled": False},
+            **extra,
+        }
+    )
 
 
 def user(email: str, uid: str | None) -> Person:
@@ -52,13 +66,21 @@ def contact(email: str, cid: str) -> Person:
     return Person(email=email, object="Contact", id=cid, account_id=ACCOUNT)
 
 
-def make_match(*, opportunity: bool = True, owner: str | None = OWNER, candidates: list[dict[str, Any]] | None = None,
-               internal: list[Person] | None = None, others: int = 0, **extra: Any) -> MatchResult:
+def make_match(
+    *,
+    opportunity: bool = True,
+    owner: str | None = OWNER,
+    candidates: list[dict[str, Any]] | None = None,
+    internal: list[Person] | None = None,
+    others: int = 0,
+    **extra: Any,
+) -> MatchResult:
     fields: dict[str, Any] = {
         "internal": internal if internal is not None else [user("alice@ourco.com", HOST), user("bob@ourco.com", BOB)],
         "host_user_id": HOST if internal is None else None,
         "opportunity": OpportunityInfo(id=OPP, name="Globex deal", account_id=ACCOUNT, owner_id=owner)
-        if opportunity else None,
+        if opportunity
+        else None,
         "account": AccountInfo(id=ACCOUNT, name="Globex"),
         "primary_contact": contact("jane@globex.com", JANE),
         "contacts": [contact(f"p{i}@globex.com", f"003P{i:03d}") for i in range(others)],
@@ -67,44 +89,80 @@ def make_match(*, opportunity: bool = True, owner: str | None = OWNER, candidate
     return MatchResult(**{**fields, **extra})
 
 
-def make_state(call: CallProcessed | None = None, settings: OrgSettings | None = None,
-               match: MatchResult | None = None, contacts: ContactsResult | None = None) -> SyncState:
-    return SyncState(call=call or make_call(), settings=settings or make_settings(),
-                     match=match if match is not None else make_match(candidates=[]), contacts=contacts)
+def make_state(
+    call: CallProcessed | None = None,
+    settings: OrgSettings | None = None,
+    match: MatchResult | None = None,
+    contacts: ContactsResult | None = None,
+) -> SyncState:
+    return SyncState(
+        call=call or make_call(),
+        settings=settings or make_settings(),
+        match=match if match is not None else make_match(candidates=[]),
+        contacts=contacts,
+    )
 
 
 def _describe(name: str, fields: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     base = [{"name": "Id", "type": "id"}]
-    return {"name": name, "createable": True, "updateable": True, **extra,
-            "fields": [{"createable": True, "updateable": True, **f} for f in base + fields]}
+    return {
+        "name": name,
+        "createable": True,
+        "updateable": True,
+        **extra,
+        "fields": [{"createable": True, "updateable": True, **f} for f in base + fields],
+    }
 
 
 def _pick(name: str, values: list[str], **extra: Any) -> dict[str, Any]:
-    return {"name": name, "type": "picklist", "picklistValues": [{"value": v, "active": True} for v in values],
-            **extra}
+    return {"name": name, "type": "picklist", "picklistValues": [{"value": v, "active": True} for v in values], **extra}
 
 
-COMMON = [{"name": n, "type": t} for n, t in (
-    ("Subject", "combobox"), ("Description", "textarea"), ("ActivityDate", "date"), ("OwnerId", "reference"),
-    ("WhatId", "reference"), ("WhoId", "reference"))]
+COMMON = [
+    {"name": n, "type": t}
+    for n, t in (
+        ("Subject", "combobox"),
+        ("Description", "textarea"),
+        ("ActivityDate", "date"),
+        ("OwnerId", "reference"),
+        ("WhatId", "reference"),
+        ("WhoId", "reference"),
+    )
+]
 
 
-def describes(*, task_status: list[str] | None = None, types: list[str] | None = None, shared: bool = True,
-              note: bool = True, hidden: tuple[str, ...] = ()) -> FakeDescribeSource:
+def describes(
+    *,
+    task_status: list[str] | None = None,
+    types: list[str] | None = None,
+    shared: bool = True,
+    note: bool = True,
+    hidden: tuple[str, ...] = (),
+) -> FakeDescribeSource:
     types = types if types is not None else ["Call", "Discovery", "Demo"]
     status = task_status if task_status is not None else ["Not Started", "In Progress", "Completed"]
-    task = [*COMMON, _pick("Type", types), _pick("Status", status),
-            _pick("TaskSubtype", ["Task", "Email", "Call"], updateable=False),
-            {"name": "CallDurationInSeconds", "type": "int"}]
-    event = [*COMMON, _pick("Type", types), {"name": "StartDateTime", "type": "datetime"},
-             {"name": "EndDateTime", "type": "datetime"}, {"name": "DurationInMinutes", "type": "int"}]
+    task = [
+        *COMMON,
+        _pick("Type", types),
+        _pick("Status", status),
+        _pick("TaskSubtype", ["Task", "Email", "Call"], updateable=False),
+        {"name": "CallDurationInSeconds", "type": "int"},
+    ]
+    event = [
+        *COMMON,
+        _pick("Type", types),
+        {"name": "StartDateTime", "type": "datetime"},
+        {"name": "EndDateTime", "type": "datetime"},
+        {"name": "DurationInMinutes", "type": "int"},
+    ]
     out: dict[str, Any] = {
         "Task": _describe("Task", [f for f in task if f["name"] not in hidden]),
         "Event": _describe("Event", [f for f in event if f["name"] not in hidden]),
     }
     if note:
-        out["ContentNote"] = _describe("ContentNote", [{"name": "Title", "type": "string"},
-                                                       {"name": "Content", "type": "base64"}])
+        out["ContentNote"] = _describe(
+            "ContentNote", [{"name": "Title", "type": "string"}, {"name": "Content", "type": "base64"}]
+        )
     return FakeDescribeSource(out, shared_activities=shared)
 
 
@@ -167,12 +225,17 @@ class FakeActivityStore:
                 note = self.records.get(link["ContentDocumentId"])
                 if note and note["Title"] == request.note_title and link["LinkedEntityId"] in request.note_entities:
                     result.note_links.append(
-                        {"ContentDocumentId": note["Id"], "LinkedEntityId": link["LinkedEntityId"]})
+                        {"ContentDocumentId": note["Id"], "LinkedEntityId": link["LinkedEntityId"]}
+                    )
         return result
 
     def _relations(self, parent: str) -> list[dict[str, Any]]:
-        return [{"RelationId": r["RelationId"]} for obj in ("TaskRelation", "EventRelation") for r in self.of(obj)
-                if r.get("TaskId", r.get("EventId")) == parent]
+        return [
+            {"RelationId": r["RelationId"]}
+            for obj in ("TaskRelation", "EventRelation")
+            for r in self.of(obj)
+            if r.get("TaskId", r.get("EventId")) == parent
+        ]
 
     def write(self, plan: WritePlan) -> WriteOutcome:
         """Each part saved or refused on its own (``allOrNone: false``), like the adapter."""
@@ -194,9 +257,11 @@ class FakeActivityStore:
         if plan.note is not None:
             out.note = self._save("ContentNote", plan.note.fields, plan.note.id, out)
         for entity in plan.note_links:
-            out.note_links[entity] = SaveResult(self.add(
-                "ContentDocumentLink", ContentDocumentId=out.note_id, LinkedEntityId=entity), True) if out.note_id \
+            out.note_links[entity] = (
+                SaveResult(self.add("ContentDocumentLink", ContentDocumentId=out.note_id, LinkedEntityId=entity), True)
+                if out.note_id
                 else self._dependent_refused()
+            )
         for w in plan.follow_ups:
             out.follow_ups[str(w.key)] = self._save("Task", w.fields, w.id, out)
         if self.crash_after_write:
@@ -208,8 +273,11 @@ class FakeActivityStore:
         refusal = self.refuse.get(obj)
         if refusal is not None:
             code, message = refusal
-            error = SalesforceRowLocked(message, code=code) if code == "UNABLE_TO_LOCK_ROW" else SalesforceRejected(
-                message, code=code)
+            error = (
+                SalesforceRowLocked(message, code=code)
+                if code == "UNABLE_TO_LOCK_ROW"
+                else SalesforceRejected(message, code=code)
+            )
             return SaveResult(None, False, f"{code}: {message}", error)
         if rid and rid not in self.records:
             out.stale.append(rid)
@@ -225,8 +293,9 @@ class FakeActivityStore:
 
 
 def unavailable() -> SalesforceUnavailable:
-    return SalesforceUnavailable("Salesforce is unavailable for composite request (HTTP 503)",
-                                 code="SERVER_UNAVAILABLE")
+    return SalesforceUnavailable(
+        "Salesforce is unavailable for composite request (HTTP 503)", code="SERVER_UNAVAILABLE"
+    )
 
 
 def marker_of(call: CallProcessed, key: str | None = None) -> str:

@@ -29,17 +29,36 @@ def activity_change(changes: list[RecordChange]) -> RecordChange:
 
 def row(store: FakeActivityStore, rid: str) -> dict[str, Any]:
     """A record as a query returns it: every selected field, null when empty."""
-    selected = ("Id", "Subject", "ActivityDate", "WhoId", "WhatId", "OwnerId", "Type", "Description",
-                "StartDateTime", "EndDateTime", "DurationInMinutes")
+    selected = (
+        "Id",
+        "Subject",
+        "ActivityDate",
+        "WhoId",
+        "WhatId",
+        "OwnerId",
+        "Type",
+        "Description",
+        "StartDateTime",
+        "EndDateTime",
+        "DurationInMinutes",
+    )
     return {k: store.records[rid].get(k) for k in selected}
 
 
 def test_calendar_invite_shows_its_values_before_and_only_what_changes() -> None:
     # Given the calendar's Event for the call, read ahead by the match step with its description
     store = FakeActivityStore()
-    eid = store.add("Event", Subject="Globex weekly", StartDateTime="2026-11-20T15:00:00.000+0000",
-                    EndDateTime="2026-11-20T15:30:00.000+0000", WhoId=JANE, WhatId=None, OwnerId="005ALICE",
-                    Type=None, Description="Calendar invite")
+    eid = store.add(
+        "Event",
+        Subject="Globex weekly",
+        StartDateTime="2026-11-20T15:00:00.000+0000",
+        EndDateTime="2026-11-20T15:30:00.000+0000",
+        WhoId=JANE,
+        WhatId=None,
+        OwnerId="005ALICE",
+        Type=None,
+        Description="Calendar invite",
+    )
     # When the call is logged onto it
     result = run(make_state(match=make_match(candidates=[row(store, eid)])), store)
     # Then the report shows each changed field with the invite's value before it
@@ -58,8 +77,11 @@ def test_our_event_found_through_the_ledger_lists_only_what_revision_2_changes()
     eid = str(first.activity_id)
     # When revision 2 (a new summary) runs with the match step's fresh read of that Event
     call = make_call(revision=2, summary="We agreed on a pilot.")
-    read = {**row(store, eid), "StartDateTime": "2026-11-20T15:00:00.000+0000",
-            "EndDateTime": "2026-11-20T15:31:00.000+0000"}  # Salesforce's datetime format
+    read = {
+        **row(store, eid),
+        "StartDateTime": "2026-11-20T15:00:00.000+0000",
+        "EndDateTime": "2026-11-20T15:31:00.000+0000",
+    }  # Salesforce's datetime format
     result = run(make_state(call, match=make_match(candidates=[read])), store, ledger)
     # Then only the Description is listed, with revision 1's text before
     change = activity_change(result.report.changes)
@@ -73,9 +95,18 @@ def test_our_event_found_through_the_ledger_lists_only_what_revision_2_changes()
 def test_event_found_by_lookup_uses_the_lookup_row_as_before() -> None:
     # Given no read-ahead (the lookup runs) and our Event from a lost ledger with an older summary
     store = FakeActivityStore()
-    eid = store.add("Event", Subject="[Airspeed] Globex weekly", StartDateTime="2026-11-20T15:00:00.000+0000",
-                    EndDateTime="2026-11-20T15:31:00.000+0000", DurationInMinutes=31, WhoId=JANE, WhatId=OPP,
-                    OwnerId=HOST, Type="Discovery", Description="Old summary")
+    eid = store.add(
+        "Event",
+        Subject="[Airspeed] Globex weekly",
+        StartDateTime="2026-11-20T15:00:00.000+0000",
+        EndDateTime="2026-11-20T15:31:00.000+0000",
+        DurationInMinutes=31,
+        WhoId=JANE,
+        WhatId=OPP,
+        OwnerId=HOST,
+        Type="Discovery",
+        Description="Old summary",
+    )
     # When the call is logged
     result = run(make_state(match=make_match(candidates=None)), store)
     # Then the looked-up values are the before; unchanged fields are not listed
@@ -96,8 +127,13 @@ def test_match_read_ahead_selects_what_log_activity_writes() -> None:
     # Given the match step's candidate query for an Event and for a Task
     start = datetime(2026, 11, 20, 15, tzinfo=UTC)
     for kind, extra in (("Event", "DurationInMinutes"), ("Task", "Status")):
-        query = MatchQuery(emails=("jane@globex.com",), external_emails=("jane@globex.com",), started_at=start,
-                           activity_object=kind, activity_subjects=("Globex weekly",))
+        query = MatchQuery(
+            emails=("jane@globex.com",),
+            external_emails=("jane@globex.com",),
+            started_at=start,
+            activity_object=kind,
+            activity_subjects=("Globex weekly",),
+        )
         soql = str(SalesforceMatchReader(None).activities_soql(query))  # type: ignore[arg-type]
         # Then it reads the description (the invite's text, our marker) and the kind's own field: same query
         selected = {f.strip() for f in soql.split(" FROM ")[0].removeprefix("SELECT ").split(",")}

@@ -34,10 +34,16 @@ from callsync.domain.activity_plan import (
 from callsync.models.match import ContactsResult, MatchResult, Person
 
 
-@pytest.mark.parametrize(("mode", "medium", "kind"), [
-    ("tasks", "video", "Task"), ("events", "telephony", "Event"),
-    ("smart", "telephony", "Task"), ("smart", "video", "Event"), ("smart", "upload", "Event"),
-])
+@pytest.mark.parametrize(
+    ("mode", "medium", "kind"),
+    [
+        ("tasks", "video", "Task"),
+        ("events", "telephony", "Event"),
+        ("smart", "telephony", "Task"),
+        ("smart", "video", "Event"),
+        ("smart", "upload", "Event"),
+    ],
+)
 def test_mode_picks_task_or_event(mode: str, medium: str, kind: str) -> None:
     # Given an activity mode and a call medium / When the kind is chosen / Then it follows the mode
     settings = make_settings(activity_sync={"enabled": True, "mode": mode})
@@ -55,8 +61,10 @@ def test_subject_is_prefix_and_title_cut_to_255() -> None:
 
 def test_description_has_summary_key_points_insights_and_backlink() -> None:
     # Given a call with key points and insights of every shape
-    call = make_call(key_points=["Budget approved", "Pilot in June"],
-                     insights={"pain": "manual logging", "seats": 120, "competitors": ["Gong", "Chorus"]})
+    call = make_call(
+        key_points=["Budget approved", "Pilot in June"],
+        insights={"pain": "manual logging", "seats": 120, "competitors": ["Gong", "Chorus"]},
+    )
     # When the description is built
     text, truncated = activity_description(call)
     # Then it reads summary, key points, insights, backlink and marker, in that order
@@ -78,24 +86,30 @@ def test_long_summary_is_cut_cleanly_with_note_and_backlink_kept() -> None:
     assert "Call: https://app.example.com/calls/c1" in text and text.endswith(call_ref(call))
 
 
-@pytest.mark.parametrize(("value", "allowed", "expected"), [
-    ("discovery", ["Call", "Discovery"], "Discovery"),
-    ("  DEMO ", ["Demo"], "Demo"),
-    ("Negotiation", ["Call", "Discovery"], None),
-    (None, ["Call"], None),
-    ("", ["Call"], None),
-])
+@pytest.mark.parametrize(
+    ("value", "allowed", "expected"),
+    [
+        ("discovery", ["Call", "Discovery"], "Discovery"),
+        ("  DEMO ", ["Demo"], "Demo"),
+        ("Negotiation", ["Call", "Discovery"], None),
+        (None, ["Call"], None),
+        ("", ["Call"], None),
+    ],
+)
 def test_type_only_when_the_picklist_has_it(value: str | None, allowed: list[str], expected: str | None) -> None:
     # Given a call type in odd case / When matched against the org's values / Then the org's spelling or nothing
     assert picklist_match(value, allowed) == expected
 
 
-@pytest.mark.parametrize(("values", "expected"), [
-    (["Not Started", "Completed", "Closed"], "Completed"),
-    (["Open", "Done"], "Done"),
-    (["Open", "Closed - Finished"], "Closed - Finished"),
-    (["Open", "Waiting"], None),
-])
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["Not Started", "Completed", "Closed"], "Completed"),
+        (["Open", "Done"], "Done"),
+        (["Open", "Closed - Finished"], "Closed - Finished"),
+        (["Open", "Waiting"], None),
+    ],
+)
 def test_completed_status_valid_in_org(values: list[str], expected: str | None) -> None:
     # Given the org's Task Status values / Then "Completed" wins, else one that reads as done, else none
     assert completed_status(values) == expected
@@ -162,15 +176,21 @@ def test_shared_activities_attach_up_to_50_contacts() -> None:
 
 def test_event_times_from_actual_start_and_duration() -> None:
     # Given a call of 1830 s starting 15:00Z / Then the event spans 31 minutes
-    assert event_times(make_call()) == {"StartDateTime": "2026-11-20T15:00:00Z",
-                                        "EndDateTime": "2026-11-20T15:31:00Z", "DurationInMinutes": 31}
+    assert event_times(make_call()) == {
+        "StartDateTime": "2026-11-20T15:00:00Z",
+        "EndDateTime": "2026-11-20T15:31:00Z",
+        "DurationInMinutes": 31,
+    }
 
 
-@pytest.mark.parametrize(("seconds", "minutes", "end"), [
-    (14 * 86400, 20160, "2026-12-04T15:00:00Z"),  # exactly 14 days: allowed as is
-    (14 * 86400 + 1, 20160, "2026-12-04T15:00:00Z"),  # one second more: clamped
-    (30 * 86400, 20160, "2026-12-04T15:00:00Z"),  # 30 days: clamped
-])
+@pytest.mark.parametrize(
+    ("seconds", "minutes", "end"),
+    [
+        (14 * 86400, 20160, "2026-12-04T15:00:00Z"),  # exactly 14 days: allowed as is
+        (14 * 86400 + 1, 20160, "2026-12-04T15:00:00Z"),  # one second more: clamped
+        (30 * 86400, 20160, "2026-12-04T15:00:00Z"),  # 30 days: clamped
+    ],
+)
 def test_an_event_never_lasts_more_than_14_days(seconds: int, minutes: int, end: str) -> None:
     """Salesforce refuses a non-all-day Event longer than 14 days (20,160 minutes) with
     FIELD_INTEGRITY_EXCEPTION (Object Reference, Event: DurationInMinutes/EndDateTime; salesforce-rest.md)."""
@@ -192,14 +212,26 @@ def test_a_clamped_event_says_how_long_the_call_really_was() -> None:
 
 
 def _candidate(**fields: object) -> dict[str, object]:
-    return {"attributes": {"type": "Event"}, "Id": "00UX", "Subject": "Globex weekly",
-            "StartDateTime": "2026-11-20T15:00:00.000+0000", "WhoId": JANE, "WhatId": None, **fields}
+    return {
+        "attributes": {"type": "Event"},
+        "Id": "00UX",
+        "Subject": "Globex weekly",
+        "StartDateTime": "2026-11-20T15:00:00.000+0000",
+        "WhoId": JANE,
+        "WhatId": None,
+        **fields,
+    }
 
 
 def _pick(cands: list[dict[str, object]]) -> dict[str, object] | None:
     call = make_call()
-    return pick_existing_activity(cands, call, subjects=candidate_subjects(make_settings(), call),
-                                  related_ids=[OPP, ACCOUNT, JANE], prefer_kind="Event")
+    return pick_existing_activity(
+        cands,
+        call,
+        subjects=candidate_subjects(make_settings(), call),
+        related_ids=[OPP, ACCOUNT, JANE],
+        prefer_kind="Event",
+    )
 
 
 def test_dedupe_finds_calendar_event_same_date_title_and_contact() -> None:
@@ -210,11 +242,14 @@ def test_dedupe_finds_calendar_event_same_date_title_and_contact() -> None:
     assert _pick([_candidate(), ours])["Id"] == "00UOURS"  # type: ignore[index]
 
 
-@pytest.mark.parametrize("fields", [
-    {"StartDateTime": "2026-11-22T15:00:00.000+0000"},  # another day
-    {"Subject": "Globex quarterly"},  # another title
-    {"WhoId": "003SOMEONE", "WhatId": "006OTHER"},  # other records
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"StartDateTime": "2026-11-22T15:00:00.000+0000"},  # another day
+        {"Subject": "Globex quarterly"},  # another title
+        {"WhoId": "003SOMEONE", "WhatId": "006OTHER"},  # other records
+    ],
+)
 def test_dedupe_ignores_other_activities(fields: dict[str, object]) -> None:
     # Given an activity that differs in date, title or relations / Then it is not the call
     assert _pick([_candidate(**fields)]) is None
@@ -229,6 +264,11 @@ def test_dedupe_marker_wins_whatever_changed() -> None:
 
 def test_dedupe_task_candidates_by_activity_date() -> None:
     # Given a Task candidate (match step's read-ahead: no attributes, ActivityDate) / Then it is found by date
-    record = {"Id": "00TX", "Subject": "globex weekly", "ActivityDate": date(2026, 11, 20).isoformat(),
-              "WhoId": None, "WhatId": OPP}
+    record = {
+        "Id": "00TX",
+        "Subject": "globex weekly",
+        "ActivityDate": date(2026, 11, 20).isoformat(),
+        "WhoId": None,
+        "WhatId": OPP,
+    }
     assert _pick([record]) is not None

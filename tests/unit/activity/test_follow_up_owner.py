@@ -29,8 +29,9 @@ def test_an_assignee_on_the_call_owns_the_follow_up() -> None:
 
 def test_ownership_falls_back_to_the_host_and_the_report_says_why() -> None:
     # Given an item assigned to an address no active User has
-    call = make_call(action_items=[{"text": "Send the questionnaire", "assignee_email": "raj@globex.com"},
-                                   {"text": "Book the demo"}])
+    call = make_call(
+        action_items=[{"text": "Send the questionnaire", "assignee_email": "raj@globex.com"}, {"text": "Book the demo"}]
+    )
     match = make_match()
     # When planned
     first, second = plan_follow_ups(call, match)
@@ -50,7 +51,12 @@ def test_without_any_user_the_fallback_keeps_the_default_owner_and_says_why() ->
 
 
 def test_assignee_emails_are_normalized_distinct_and_valid() -> None:
-    call = make_call(action_items=[{"text": "a", "assignee_email": " Carol@OurCo.com "},
-                                   {"text": "b", "assignee_email": "carol@ourco.com"},
-                                   {"text": "c", "assignee_email": "not an email"}, {"text": "d"}])
+    call = make_call(
+        action_items=[
+            {"text": "a", "assignee_email": " Carol@OurCo.com "},
+            {"text": "b", "assignee_email": "carol@ourco.com"},
+            {"text": "c", "assignee_email": "not an email"},
+            {"text": "d"},
+        ]
+    )
     assert assignee_emails(call) == ["carol@ourco.com"]

@@ -88,8 +88,14 @@ def test_unknown_call_type_leaves_type_blank_with_warning() -> None:
 def test_existing_calendar_event_is_updated_not_duplicated() -> None:
     # Given the calendar's event for the call, read ahead by the match step
     store = FakeActivityStore()
-    eid = store.add("Event", Subject="Globex weekly", StartDateTime="2026-11-20T15:00:00.000+0000", WhoId=JANE,
-                    WhatId=None, Description="invite text")
+    eid = store.add(
+        "Event",
+        Subject="Globex weekly",
+        StartDateTime="2026-11-20T15:00:00.000+0000",
+        WhoId=JANE,
+        WhatId=None,
+        Description="invite text",
+    )
     cands = [{k: v for k, v in store.records[eid].items() if k != "attributes"}]
     result, store, _ = run(make_state(match=make_match(candidates=cands)), store)
     # Then it got the summary, Type, owner and relations; its subject and times are the calendar's
@@ -230,8 +236,7 @@ def test_no_access_to_notes_is_a_warning_not_a_failure() -> None:
     # And the warning carries the same fix `callsync doctor` prints
     from callsync.domain.permissions import object_permission_fix
 
-    assert any("ContentNote" in w and object_permission_fix("ContentNote", "all") in w
-               for w in result.report.warnings)
+    assert any("ContentNote" in w and object_permission_fix("ContentNote", "all") in w for w in result.report.warnings)
 
 
 def test_hidden_field_is_reported_not_sent() -> None:
@@ -319,4 +324,5 @@ def test_a_later_revision_finds_the_calls_records_by_their_role_not_by_the_repor
     assert report is not None and report.progress == "finished"
     state = full_state(revision=2)
     assert sorted(c.key or "" for c in report.with_role("follow_up")) == sorted(
-        i.key for i in plan_follow_ups(state.call, state.match))
+        i.key for i in plan_follow_ups(state.call, state.match)
+    )

@@ -21,8 +21,9 @@ def run(state: SyncState, store: FakeActivityStore, ledger: FakeLedger):
 def test_note_is_skipped_with_a_warning_when_nothing_matched() -> None:
     # Given notes sync on and a call that matched no Opportunity, Account or Contact
     store, ledger = FakeActivityStore(), FakeLedger()
-    state = make_state(make_call(notes="Some notes"), make_settings(notes_sync={"enabled": True}),
-                       make_match(**NOTHING_MATCHED))
+    state = make_state(
+        make_call(notes="Some notes"), make_settings(notes_sync={"enabled": True}), make_match(**NOTHING_MATCHED)
+    )
     # When LogActivity runs
     result = run(state, store, ledger)
     # Then the Event is logged, no note is written, and the report says why; still one request

@@ -37,12 +37,14 @@ def test_note_title_has_prefix_title_and_date_within_255() -> None:
 
 def test_follow_ups_owner_due_date_and_subject() -> None:
     # Given items with an assignee on the call, an unknown assignee, none, and a long text
-    call = make_call(action_items=[
-        {"text": "Send pricing", "assignee_email": "BOB@ourco.com", "due_date": "2026-11-27"},
-        {"text": "Intro to legal", "assignee_email": "someone@ourco.com"},
-        {"text": "Book the demo"},
-        {"text": "y" * 400},
-    ])
+    call = make_call(
+        action_items=[
+            {"text": "Send pricing", "assignee_email": "BOB@ourco.com", "due_date": "2026-11-27"},
+            {"text": "Intro to legal", "assignee_email": "someone@ourco.com"},
+            {"text": "Book the demo"},
+            {"text": "y" * 400},
+        ]
+    )
     plans = plan_follow_ups(call, make_match())
     # Then the assignee's User owns it, else the host; due dates only when given; subject ≤255
     assert [p.owner_id for p in plans] == [BOB, HOST, HOST, HOST]

@@ -48,8 +48,13 @@ def test_revision_2_with_other_contacts_first_attaches_none_beyond_50() -> None:
 def test_calendar_event_full_of_attendees_gets_no_more_relations() -> None:
     # Given a calendar Event read ahead by the match step: Jane as WhoId and 49 attendees not on our call
     store = FakeActivityStore()
-    eid = store.add("Event", Subject="Globex weekly", StartDateTime="2026-11-20T15:00:00.000+0000", WhoId=JANE,
-                    Description="Calendar invite")
+    eid = store.add(
+        "Event",
+        Subject="Globex weekly",
+        StartDateTime="2026-11-20T15:00:00.000+0000",
+        WhoId=JANE,
+        Description="Calendar invite",
+    )
     attendees = [f"003ATT{i:03d}" for i in range(49)]
     for attendee in attendees:
         store.add("EventRelation", EventId=eid, RelationId=attendee)
@@ -67,12 +72,19 @@ def test_calendar_event_full_of_attendees_gets_no_more_relations() -> None:
 def test_room_left_on_an_existing_event_is_filled_in_call_order() -> None:
     # Given our Event from a lost ledger holding Jane and 47 other contacts (room for 2 more)
     store = FakeActivityStore()
-    eid = store.add("Event", Subject="[Airspeed] Globex weekly", StartDateTime="2026-11-20T15:00:00.000+0000",
-                    WhoId=JANE)
+    eid = store.add(
+        "Event", Subject="[Airspeed] Globex weekly", StartDateTime="2026-11-20T15:00:00.000+0000", WhoId=JANE
+    )
     held = [f"003OLD{i:03d}" for i in range(47)]
     row = {k: v for k, v in store.records[eid].items() if k != "attributes"}
-    row["EventRelations"] = {"records": [{"RelationId": JANE}, *({"RelationId": h} for h in held),
-                                         {"RelationId": "006OPP"}, {"RelationId": "005HOST"}]}
+    row["EventRelations"] = {
+        "records": [
+            {"RelationId": JANE},
+            *({"RelationId": h} for h in held),
+            {"RelationId": "006OPP"},
+            {"RelationId": "005HOST"},
+        ]
+    }
     for h in held:
         store.add("EventRelation", EventId=eid, RelationId=h)
     # When the call with 4 other contacts is logged

@@ -86,7 +86,7 @@ def test_the_write_is_one_composite_whose_parts_stand_alone() -> None:
     # Then the composite is not all-or-none, nor is any collection in it: Salesforce applies an outer
     # allOrNone to every collection inside ("allOrNone Parameters in Composite and Collections Requests",
     # REST API Developer Guide), so one refused relation or follow-up would undo the call's activity
-    (subs, all_or_none), = api.composites
+    ((subs, all_or_none),) = api.composites
     assert all_or_none is False
     assert all(s["body"]["allOrNone"] is False for s in subs if "composite/sobjects" in s["url"])
 
@@ -94,14 +94,21 @@ def test_the_write_is_one_composite_whose_parts_stand_alone() -> None:
 def test_update_of_deleted_record_is_stale_and_the_rest_stands() -> None:
     # Given Salesforce says the activity to update is deleted, and saves the note
     def answer(subs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{"referenceId": s["referenceId"], "httpStatusCode": 404,
-                 "body": [{"errorCode": "ENTITY_IS_DELETED", "message": "entity is deleted"}]}
-                if s["method"] == "PATCH" else
-                {"referenceId": s["referenceId"], "httpStatusCode": 201, "body": {"id": "069NOTE", "success": True}}
-                for s in subs]
+        return [
+            {
+                "referenceId": s["referenceId"],
+                "httpStatusCode": 404,
+                "body": [{"errorCode": "ENTITY_IS_DELETED", "message": "entity is deleted"}],
+            }
+            if s["method"] == "PATCH"
+            else {"referenceId": s["referenceId"], "httpStatusCode": 201, "body": {"id": "069NOTE", "success": True}}
+            for s in subs
+        ]
 
-    write = WritePlan(activity=RecordWrite("Task", {"Description": "d"}, id="00TGONE"),
-                      note=RecordWrite("ContentNote", {"Title": "t", "Content": "c"}))
+    write = WritePlan(
+        activity=RecordWrite("Task", {"Description": "d"}, id="00TGONE"),
+        note=RecordWrite("ContentNote", {"Title": "t", "Content": "c"}),
+    )
     outcome = SalesforceActivityStore(RecordingApi(answer)).write(write)
     # Then the deleted record is listed as stale, and the note is saved
     assert outcome.stale == ["00TGONE"] and outcome.activity is not None and not outcome.activity.ok
@@ -111,14 +118,20 @@ def test_update_of_deleted_record_is_stale_and_the_rest_stands() -> None:
 def test_a_refused_part_is_returned_with_its_error_not_raised() -> None:
     # Given a validation rule rejects the follow-up Tasks, while the activity is saved
     def answer(subs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{"referenceId": s["referenceId"], "httpStatusCode": 400,
-                 "body": [{"errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "no"}]}
-                if s["referenceId"].startswith("followup") else
-                {"referenceId": s["referenceId"], "httpStatusCode": 201, "body": {"id": "00TCALL", "success": True}}
-                for s in subs]
+        return [
+            {
+                "referenceId": s["referenceId"],
+                "httpStatusCode": 400,
+                "body": [{"errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "no"}],
+            }
+            if s["referenceId"].startswith("followup")
+            else {"referenceId": s["referenceId"], "httpStatusCode": 201, "body": {"id": "00TCALL", "success": True}}
+            for s in subs
+        ]
 
-    write = WritePlan(activity=RecordWrite("Task", {"Subject": "s"}),
-                      follow_ups=[RecordWrite("Task", {"Subject": "f"}, key="k0")])
+    write = WritePlan(
+        activity=RecordWrite("Task", {"Subject": "s"}), follow_ups=[RecordWrite("Task", {"Subject": "f"}, key="k0")]
+    )
     outcome = SalesforceActivityStore(RecordingApi(answer)).write(write)
     # Then the activity is saved and the follow-up refused with the error tree's class and Salesforce's code
     assert outcome.activity_id == "00TCALL"
@@ -131,10 +144,16 @@ def test_lookup_is_one_composite_of_escaped_queries() -> None:
     # Given subjects with quotes and a backslash, related ids, follow-ups and a note title
     api = RecordingApi()
     request = LookupRequest(
-        activity_kinds=["Event"], subjects=["[A] It's \"q\" \\ x"], dates=[date(2026, 11, 20)],
+        activity_kinds=["Event"],
+        subjects=['[A] It\'s "q" \\ x'],
+        dates=[date(2026, 11, 20)],
         window=(datetime(2026, 11, 19, 21, tzinfo=UTC), datetime(2026, 11, 21, 9, tzinfo=UTC)),
-        related_ids=["006A", "003A"], shared_activities=True, follow_up_subjects=["Send 'pricing'"],
-        note_title="[A] It's (2026-11-20)", note_entities=["006A", "003A"])
+        related_ids=["006A", "003A"],
+        shared_activities=True,
+        follow_up_subjects=["Send 'pricing'"],
+        note_title="[A] It's (2026-11-20)",
+        note_entities=["006A", "003A"],
+    )
     result = SalesforceActivityStore(api).lookup(request)
     subs, _ = api.composites[0]
     queries = [unquote(s["url"].split("?q=", 1)[1]) for s in subs]
@@ -169,17 +188,39 @@ def test_a_field_the_describe_does_not_show_is_never_selected(kind: str) -> None
 
     # Given the activity object's describe without Type (hidden by field-level security: a SELECT naming
     # it fails with INVALID_FIELD) and Task's without Status
-    visible = ["Id", "Subject", "WhoId", "WhatId", "AccountId", "OwnerId", "Description", "CreatedDate",
-               "ActivityDate", "StartDateTime", "EndDateTime", "DurationInMinutes", "OwnerId"]
-    describes = FakeDescribeSource({kind: _activity_describe(kind, *visible),
-                                    "Task": _activity_describe("Task", *[f for f in visible if f != "Status"])})
+    visible = [
+        "Id",
+        "Subject",
+        "WhoId",
+        "WhatId",
+        "AccountId",
+        "OwnerId",
+        "Description",
+        "CreatedDate",
+        "ActivityDate",
+        "StartDateTime",
+        "EndDateTime",
+        "DurationInMinutes",
+        "OwnerId",
+    ]
+    describes = FakeDescribeSource(
+        {
+            kind: _activity_describe(kind, *visible),
+            "Task": _activity_describe("Task", *[f for f in visible if f != "Status"]),
+        }
+    )
     store = SalesforceActivityStore(RecordingApi(), describes=describes)
-    request = LookupRequest(activity_kinds=[kind], subjects=["Globex weekly"], dates=[date(2026, 11, 20)],
-                            window=(datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)),
-                            related_ids=["006A"], follow_up_subjects=["Send the deck"])
+    request = LookupRequest(
+        activity_kinds=[kind],
+        subjects=["Globex weekly"],
+        dates=[date(2026, 11, 20)],
+        window=(datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)),
+        related_ids=["006A"],
+        follow_up_subjects=["Send the deck"],
+    )
     # When the lookup queries are built
-    (activity_ref, activity_soql), = store.activity_queries(request)
-    (_, follow_up_soql), = store.follow_up_queries(request)
+    ((activity_ref, activity_soql),) = store.activity_queries(request)
+    ((_, follow_up_soql),) = store.follow_up_queries(request)
     # Then neither names a field the describe does not show; the visible ones are all there
     select = activity_soql.split(" FROM ")[0]
     assert "Type" not in select.replace("TaskSubtype", "")

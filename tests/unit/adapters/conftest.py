@@ -97,9 +97,7 @@ def gateway() -> Callable[..., Gateway]:
             settle_seconds=0,
             sleep=lambda _s: None,
         )
-        api = SimpleSalesforceApi(
-            "acme", tokens=tokens, refresher=refresher, session=session, api_version="62.0"
-        )
+        api = SimpleSalesforceApi("acme", tokens=tokens, refresher=refresher, session=session, api_version="62.0")
         return Gateway(api, http, tokens, refresher)
 
     return build

@@ -9,8 +9,9 @@ from callsync.errors import AwsUnavailable, SalesforceRejected
 
 
 def client_error(code: str, status: int = 400, operation: str = "GetSecretValue") -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
-                       operation)
+    return ClientError(
+        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
+    )
 
 
 def raising(error: BaseException):
@@ -21,13 +22,16 @@ def raising(error: BaseException):
     return handler
 
 
-@pytest.mark.parametrize("error", [
-    client_error("ThrottlingException"),  # Secrets Manager throttling: a plain ClientError
-    client_error("ProvisionedThroughputExceededException", operation="PutItem"),
-    client_error("InternalServiceError", 500),
-    client_error("SomethingNew", 503),
-    EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        client_error("ThrottlingException"),  # Secrets Manager throttling: a plain ClientError
+        client_error("ProvisionedThroughputExceededException", operation="PutItem"),
+        client_error("InternalServiceError", 500),
+        client_error("SomethingNew", 503),
+        EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
+    ],
+)
 def test_a_transient_aws_error_becomes_aws_unavailable(error: BaseException) -> None:
     # Given a handler whose AWS call fails transiently
     # When it runs
@@ -38,13 +42,16 @@ def test_a_transient_aws_error_becomes_aws_unavailable(error: BaseException) -> 
     assert caught.value.code
 
 
-@pytest.mark.parametrize("error", [
-    client_error("AccessDeniedException"),
-    client_error("ResourceNotFoundException"),
-    client_error("ConditionalCheckFailedException", operation="PutItem"),
-    SalesforceRejected("REQUIRED_FIELD_MISSING"),
-    ValueError("a bug"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        client_error("AccessDeniedException"),
+        client_error("ResourceNotFoundException"),
+        client_error("ConditionalCheckFailedException", operation="PutItem"),
+        SalesforceRejected("REQUIRED_FIELD_MISSING"),
+        ValueError("a bug"),
+    ],
+)
 def test_anything_else_is_left_as_it_is(error: BaseException) -> None:
     # Given a permanent AWS error, a callsync error or a bug
     with pytest.raises(type(error)) as caught:

@@ -24,10 +24,12 @@ class FakeTable:
     def put_item(self, Item: dict[str, Any]) -> None:
         self.items[Item["pk"]] = dict(Item)
 
-    def update_item(self, Key: dict[str, str], UpdateExpression: str,
-                    ExpressionAttributeValues: dict[str, Any]) -> None:
-        self.items[Key["pk"]].update(fresh_until=ExpressionAttributeValues[":f"],
-                                     expires_at=ExpressionAttributeValues[":e"])
+    def update_item(
+        self, Key: dict[str, str], UpdateExpression: str, ExpressionAttributeValues: dict[str, Any]
+    ) -> None:
+        self.items[Key["pk"]].update(
+            fresh_until=ExpressionAttributeValues[":f"], expires_at=ExpressionAttributeValues[":e"]
+        )
 
 
 class FakeComposite:
@@ -49,19 +51,34 @@ class FakeComposite:
             return {"referenceId": ref, "httpStatusCode": 304, "body": None}
         if url == "sobjects":
             if self.global_status != 200:
-                return {"referenceId": ref, "httpStatusCode": self.global_status,
-                        "body": [{"errorCode": "SERVER_UNAVAILABLE", "message": "try later"}]}
-            return {"referenceId": ref, "httpStatusCode": 200,
-                    "body": {"sobjects": [{"name": "Contact"}, {"name": "TaskRelation"}]}}
+                return {
+                    "referenceId": ref,
+                    "httpStatusCode": self.global_status,
+                    "body": [{"errorCode": "SERVER_UNAVAILABLE", "message": "try later"}],
+                }
+            return {
+                "referenceId": ref,
+                "httpStatusCode": 200,
+                "body": {"sobjects": [{"name": "Contact"}, {"name": "TaskRelation"}]},
+            }
         name = url.split("/")[1]
-        return {"referenceId": ref, "httpStatusCode": 200,
-                "body": {"name": name, "createable": True, "updateable": True, "fields": []},
-                "httpHeaders": {"Last-Modified": "Wed, 25 Nov 2026 10:00:00 GMT"}}
+        return {
+            "referenceId": ref,
+            "httpStatusCode": 200,
+            "body": {"name": name, "createable": True, "updateable": True, "fields": []},
+            "httpHeaders": {"Last-Modified": "Wed, 25 Nov 2026 10:00:00 GMT"},
+        }
 
 
 def source(api: FakeComposite, table: FakeTable, memory: DescribeMemory, now: list[float]) -> CachedDescribeSource:
-    return CachedDescribeSource(ORG, api, table, ttl_seconds=3600, memory=memory,  # type: ignore[arg-type]
-                                clock=lambda: now[0])
+    return CachedDescribeSource(
+        ORG,
+        api,
+        table,
+        ttl_seconds=3600,
+        memory=memory,  # type: ignore[arg-type]
+        clock=lambda: now[0],
+    )
 
 
 def test_cold_describes_bring_the_global_describe_in_the_same_composite() -> None:

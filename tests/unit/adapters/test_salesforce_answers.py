@@ -40,13 +40,16 @@ def test_a_composite_without_an_answer_for_a_subrequest_is_malformed(gateway):
         g.api.composite([QUERY, CREATE])
 
 
-@pytest.mark.parametrize(("request_", "body"), [
-    (QUERY, [{"Id": "003"}]),  # a list where a query page belongs
-    (QUERY, {"done": True}),  # no records
-    (QUERY, {"done": True, "records": ["003"]}),  # records that are not objects
-    (CREATE, {"success": True}),  # a create without an id
-    (CREATE, ["00T"]),
-])
+@pytest.mark.parametrize(
+    ("request_", "body"),
+    [
+        (QUERY, [{"Id": "003"}]),  # a list where a query page belongs
+        (QUERY, {"done": True}),  # no records
+        (QUERY, {"done": True, "records": ["003"]}),  # records that are not objects
+        (CREATE, {"success": True}),  # a create without an id
+        (CREATE, ["00T"]),
+    ],
+)
 def test_a_successful_subresponse_of_the_wrong_shape_is_malformed(gateway, request_, body):
     # Given one subresponse is 2xx but its body is not what the subrequest answers with
     g = gateway(lambda seen: (200, {"compositeResponse": [sub(request_["referenceId"], 200, body)]}))
@@ -122,10 +125,14 @@ class AnsweringApi:
         return [sub(s["referenceId"], 200, {"done": True, "records": self.records}) for s in subrequests]
 
 
-@pytest.mark.parametrize("records", [
-    [{"Email": "jane@globex.com"}],
-    [{"Id": None, "Email": "a@x.com"}, {"Id": "003A", "Email": "b@x.com"}],
-], ids=["no-Id", "wrong-types"])
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"Email": "jane@globex.com"}],
+        [{"Id": None, "Email": "a@x.com"}, {"Id": "003A", "Email": "b@x.com"}],
+    ],
+    ids=["no-Id", "wrong-types"],
+)
 def test_records_without_the_selected_keys_are_malformed_not_a_key_error(records):
     from callsync.adapters.salesforce_people import SalesforcePeopleWriter
 

@@ -19,11 +19,19 @@ def test_query_follows_next_records_url_and_counts_each_page(gateway):
     # Given a query answered in three pages
     def handler(seen):
         if seen.path.endswith("/query/"):
-            return 200, {"totalSize": 3, "done": False, "nextRecordsUrl": "/services/data/v62.0/query/01g-2000",
-                         "records": [{"Id": "1"}]}
+            return 200, {
+                "totalSize": 3,
+                "done": False,
+                "nextRecordsUrl": "/services/data/v62.0/query/01g-2000",
+                "records": [{"Id": "1"}],
+            }
         if seen.path.endswith("01g-2000"):
-            return 200, {"totalSize": 3, "done": False, "nextRecordsUrl": "/services/data/v62.0/query/01g-4000",
-                         "records": [{"Id": "2"}]}
+            return 200, {
+                "totalSize": 3,
+                "done": False,
+                "nextRecordsUrl": "/services/data/v62.0/query/01g-4000",
+                "records": [{"Id": "2"}],
+            }
         return 200, {"totalSize": 3, "done": True, "records": [{"Id": "3"}]}
 
     g = gateway(handler)
@@ -38,23 +46,39 @@ def test_query_follows_next_records_url_and_counts_each_page(gateway):
 
 def test_composite_is_one_request_with_relative_urls_made_absolute(gateway):
     # Given a composite with two subrequests
-    g = gateway(lambda seen: (200, {"compositeResponse": [
-        {"body": {"id": "003"}, "httpStatusCode": 201, "referenceId": "c", "httpHeaders": {}},
-        {"body": [{"errorCode": "NOT_FOUND", "message": "x"}], "httpStatusCode": 404, "referenceId": "d",
-         "httpHeaders": {}},
-    ]}))
+    g = gateway(
+        lambda seen: (
+            200,
+            {
+                "compositeResponse": [
+                    {"body": {"id": "003"}, "httpStatusCode": 201, "referenceId": "c", "httpHeaders": {}},
+                    {
+                        "body": [{"errorCode": "NOT_FOUND", "message": "x"}],
+                        "httpStatusCode": 404,
+                        "referenceId": "d",
+                        "httpHeaders": {},
+                    },
+                ]
+            },
+        )
+    )
     # When it is sent
-    answers = g.api.composite([
-        {"method": "POST", "url": "sobjects/Contact", "referenceId": "c", "body": {"LastName": "X"}},
-        {"method": "GET", "url": "/services/data/v62.0/sobjects/Foo__c/describe", "referenceId": "d"},
-    ], all_or_none=False)
+    answers = g.api.composite(
+        [
+            {"method": "POST", "url": "sobjects/Contact", "referenceId": "c", "body": {"LastName": "X"}},
+            {"method": "GET", "url": "/services/data/v62.0/sobjects/Foo__c/describe", "referenceId": "d"},
+        ],
+        all_or_none=False,
+    )
     # Then it is one request, sub-errors are returned (not raised), URLs are absolute
     assert g.api.api_requests == 1
     assert [a["httpStatusCode"] for a in answers] == [201, 404]
     sent = g.http.seen[0].body
     assert g.http.seen[0].path == "/services/data/v62.0/composite"
     assert [s["url"] for s in sent["compositeRequest"]] == [
-        "/services/data/v62.0/sobjects/Contact", "/services/data/v62.0/sobjects/Foo__c/describe"]
+        "/services/data/v62.0/sobjects/Contact",
+        "/services/data/v62.0/sobjects/Foo__c/describe",
+    ]
     assert sent["allOrNone"] is False
 
 
@@ -104,8 +128,12 @@ def test_expired_session_refreshes_once_retries_once_and_persists_the_token(gate
     # Given the stored access token is expired and the refresh grant works
     def handler(seen):
         if seen.path == "/services/oauth2/token":
-            return 200, {"access_token": "AT2", "instance_url": "https://acme.my.salesforce.test",
-                         "issued_at": "1760000000000", "token_type": "Bearer"}
+            return 200, {
+                "access_token": "AT2",
+                "instance_url": "https://acme.my.salesforce.test",
+                "issued_at": "1760000000000",
+                "token_type": "Bearer",
+            }
         if seen.headers["Authorization"] == "Bearer AT1":
             return EXPIRED
         return 200, {"compositeResponse": [{"body": {}, "httpStatusCode": 200, "referenceId": "l", "httpHeaders": {}}]}
@@ -116,8 +144,12 @@ def test_expired_session_refreshes_once_retries_once_and_persists_the_token(gate
     # Then one grant went out with the app credentials, the request was retried with the new token
     grants = [s for s in g.http.seen if s.path == "/services/oauth2/token"]
     assert len(grants) == 1
-    assert grants[0].body == {"grant_type": ["refresh_token"], "refresh_token": ["RT1"],
-                              "client_id": ["cid"], "client_secret": ["csecret"]}
+    assert grants[0].body == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["RT1"],
+        "client_id": ["cid"],
+        "client_secret": ["csecret"],
+    }
     assert g.http.rest()[-1].headers["Authorization"] == "Bearer AT2"
     # and only the successful REST request counts (no 401, no OAuth)
     assert g.api.api_requests == 1
@@ -129,7 +161,11 @@ def test_expired_session_refreshes_once_retries_once_and_persists_the_token(gate
 def test_rotated_refresh_token_is_stored(gateway):
     def handler(seen):
         if seen.path == "/services/oauth2/token":
-            return 200, {"access_token": "AT2", "refresh_token": "RT2", "instance_url": "https://acme.my.salesforce.test"}
+            return 200, {
+                "access_token": "AT2",
+                "refresh_token": "RT2",
+                "instance_url": "https://acme.my.salesforce.test",
+            }
         return EXPIRED if seen.headers["Authorization"] == "Bearer AT1" else (200, {"sobjects": []})
 
     g = gateway(handler)
@@ -166,7 +202,8 @@ def test_invalid_grant_marks_the_org_disconnected_without_retrying(gateway):
         g.api.query("SELECT Id FROM User")
     # Then the message tells how to reconnect, one grant was tried, and the secret is marked
     assert str(caught.value) == (
-        "org acme is disconnected (invalid_grant): reconnect with `callsync connect --org-id acme`")
+        "org acme is disconnected (invalid_grant): reconnect with `callsync connect --org-id acme`"
+    )
     assert g.refresher.grants == 1
     assert g.tokens.secrets["acme"]["disconnected"]["reason"] == "invalid_grant"
     # and later callers fail fast, without any request
@@ -200,8 +237,12 @@ def test_server_errors_are_counted_and_mapped_with_the_vendor_cause(gateway):
 
 def test_rejected_and_limit_answers_count_as_salesforce_charges_them(gateway):
     # Given a 400 (charged) and a REQUEST_LIMIT_EXCEEDED 403 (refused for the limit, not charged)
-    answers = iter([(400, [{"errorCode": "INVALID_FIELD", "message": "No such column"}]),
-                    (403, [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}])])
+    answers = iter(
+        [
+            (400, [{"errorCode": "INVALID_FIELD", "message": "No such column"}]),
+            (403, [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}]),
+        ]
+    )
     g = gateway(lambda seen: next(answers))
     # When both are tried / Then only the 400 counted
     with pytest.raises(SalesforceRejected):

@@ -38,8 +38,12 @@ TABLE = [
     ("INVALID_TYPE", 400, "sObject type 'Foo__c' is not supported.", SalesforceRejected),
     ("NOT_FOUND", 404, "The requested resource does not exist", SalesforceRejected),
     ("REQUIRED_FIELD_MISSING", 400, "Required fields are missing: [LastName]", SalesforceRejected),
-    ("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", 400, "Stage: bad value for restricted picklist field: X",
-     SalesforceRejected),
+    (
+        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+        400,
+        "Stage: bad value for restricted picklist field: X",
+        SalesforceRejected,
+    ),
     ("STRING_TOO_LONG", 400, "Subject: data value too large: xxx (max length=255)", SalesforceRejected),
     ("FIELD_CUSTOM_VALIDATION_EXCEPTION", 400, "Close date must be in the future", SalesforceRejected),
     ("INVALID_FIELD_FOR_INSERT_UPDATE", 400, "Unable to create/update fields: Industry", MissingPermission),
@@ -70,8 +74,9 @@ EXCEPTIONS = {
 def test_rest_exception_maps_to_class_and_keeps_code(code, status, message, expected):
     # Given simple-salesforce raised for a whole REST request
     exc_cls = EXCEPTIONS.get(status, SalesforceGeneralError)
-    vendor = exc_cls("https://x/services/data/v62.0/query/?q=secret", status, "query",
-                     [{"message": message, "errorCode": code}])
+    vendor = exc_cls(
+        "https://x/services/data/v62.0/query/?q=secret", status, "query", [{"message": message, "errorCode": code}]
+    )
     # When it is translated
     error = from_salesforce_exception(vendor, "query of Contact")
     # Then the class, the code and a message naming the code and context come out; no URL
@@ -84,8 +89,11 @@ def test_rest_exception_maps_to_class_and_keeps_code(code, status, message, expe
 @pytest.mark.parametrize(("code", "status", "message", "expected"), TABLE)
 def test_composite_subresponse_maps_like_rest(code, status, message, expected):
     # Given a failed composite sub-response
-    sub = {"body": [{"message": message, "errorCode": code, "fields": ["Name"]}],
-           "httpStatusCode": status, "referenceId": "newContact"}
+    sub = {
+        "body": [{"message": message, "errorCode": code, "fields": ["Name"]}],
+        "httpStatusCode": status,
+        "referenceId": "newContact",
+    }
     # When / Then it raises the same class, naming the reference and field
     with pytest.raises(expected) as caught:
         raise_for_subresponse(sub)
@@ -118,8 +126,11 @@ def test_successful_subresponses_and_saves_do_not_raise():
 
 def test_write_subrequest_invalid_field_is_a_missing_permission_even_with_query_wording():
     # Given an INVALID_FIELD answer to a PATCH subrequest
-    sub = {"body": [{"message": "No such column 'Secret__c' on entity 'Opportunity'", "errorCode": "INVALID_FIELD"}],
-           "httpStatusCode": 400, "referenceId": "opp"}
+    sub = {
+        "body": [{"message": "No such column 'Secret__c' on entity 'Opportunity'", "errorCode": "INVALID_FIELD"}],
+        "httpStatusCode": 400,
+        "referenceId": "opp",
+    }
     # When the caller says the subrequest was a write / Then it is a permission problem
     with pytest.raises(MissingPermission):
         raise_for_subresponse(sub, method="PATCH")
@@ -130,10 +141,8 @@ def test_write_subrequest_invalid_field_is_a_missing_permission_even_with_query_
 def test_root_cause_is_raised_before_processing_halted():
     # Given an allOrNone composite where the second subrequest failed and halted the first
     subs = [
-        {"body": [{"errorCode": "PROCESSING_HALTED", "message": "halted"}], "httpStatusCode": 400,
-         "referenceId": "a"},
-        {"body": [{"errorCode": "UNABLE_TO_LOCK_ROW", "message": "locked"}], "httpStatusCode": 400,
-         "referenceId": "b"},
+        {"body": [{"errorCode": "PROCESSING_HALTED", "message": "halted"}], "httpStatusCode": 400, "referenceId": "a"},
+        {"body": [{"errorCode": "UNABLE_TO_LOCK_ROW", "message": "locked"}], "httpStatusCode": 400, "referenceId": "b"},
     ]
     # When / Then the lock (retryable) is what surfaces
     with pytest.raises(SalesforceRowLocked):
@@ -144,16 +153,26 @@ def test_rolled_back_records_do_not_hide_the_failing_one():
     # Given an allOrNone collections answer
     results = [
         {"success": False, "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "message": "x"}]},
-        {"success": False, "errors": [{"statusCode": "REQUIRED_FIELD_MISSING", "message": "Required fields "
-                                       "are missing: [LastName]", "fields": ["LastName"]}]},
+        {
+            "success": False,
+            "errors": [
+                {
+                    "statusCode": "REQUIRED_FIELD_MISSING",
+                    "message": "Required fields are missing: [LastName]",
+                    "fields": ["LastName"],
+                }
+            ],
+        },
     ]
     # When / Then the required-field rejection is raised, naming the object
     with pytest.raises(SalesforceRejected, match=r"Lead.*REQUIRED_FIELD_MISSING"):
         raise_for_save_results(results, ["Contact", "Lead"])
 
 
-@pytest.mark.parametrize("vendor", [requests.Timeout("read timed out"), requests.ConnectionError("refused"),
-                                    requests.exceptions.SSLError("bad cert")])
+@pytest.mark.parametrize(
+    "vendor",
+    [requests.Timeout("read timed out"), requests.ConnectionError("refused"), requests.exceptions.SSLError("bad cert")],
+)
 def test_no_answer_is_unavailable(vendor):
     # Given the request got no answer / When translated / Then it is retryable
     error = from_requests_exception(vendor, "composite request")

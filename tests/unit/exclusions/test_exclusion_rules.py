@@ -12,19 +12,26 @@ from callsync.models.settings import OrgSettings
 
 def call(**changes: Any) -> CallProcessed:
     data: dict[str, Any] = {
-        "schema_version": 1, "org_id": "acme", "call_id": "c1", "title": "Globex - Discovery",
-        "started_at": "2026-11-20T15:00:00Z", "duration_seconds": 1800, "medium": "video",
+        "schema_version": 1,
+        "org_id": "acme",
+        "call_id": "c1",
+        "title": "Globex - Discovery",
+        "started_at": "2026-11-20T15:00:00Z",
+        "duration_seconds": 1800,
+        "medium": "video",
         "host_email": "alice@ourco.com",
         "participants": [{"email": "alice@ourco.com"}, {"email": "jane@globex.com"}],
-        "summary": "We talked.", "call_url": "https://app.example.com/calls/c1",
+        "summary": "We talked.",
+        "call_url": "https://app.example.com/calls/c1",
     }
     data.update(changes)
     return CallProcessed.model_validate(data)
 
 
 def settings(**exclusions: Any) -> OrgSettings:
-    return OrgSettings.model_validate({"org_id": "acme", "internal_domains": ["ourco.com"],
-                                       **({"exclusions": exclusions} if exclusions else {})})
+    return OrgSettings.model_validate(
+        {"org_id": "acme", "internal_domains": ["ourco.com"], **({"exclusions": exclusions} if exclusions else {})}
+    )
 
 
 def test_a_call_with_an_external_participant_goes_on_by_default() -> None:
@@ -36,8 +43,9 @@ def test_a_call_with_an_external_participant_goes_on_by_default() -> None:
 
 def test_an_internal_only_call_is_excluded_by_default() -> None:
     # Given a pipeline review with only people of the internal domain (one on a subdomain, one listed twice)
-    internal = call(participants=[{"email": "alice@ourco.com"}, {"email": "Bob@EU.ourco.com"},
-                                  {"email": "ALICE@ourco.com"}])
+    internal = call(
+        participants=[{"email": "alice@ourco.com"}, {"email": "Bob@EU.ourco.com"}, {"email": "ALICE@ourco.com"}]
+    )
     # When the rules are checked with the defaults
     reason = exclusion_reason(internal, settings())
     # Then the call is excluded as internal-only, and the reason says how to change it

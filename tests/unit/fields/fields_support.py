@@ -46,8 +46,11 @@ class FakeFieldStore:
             if read.record_id is not None:
                 rows = [r for r in rows if r["Id"] == read.record_id]
             else:
-                rows = sorted((r for r in rows if r.get(read.via or "") == read.parent_id),
-                              key=lambda r: r.get("LastModifiedDate", 0), reverse=True)
+                rows = sorted(
+                    (r for r in rows if r.get(read.via or "") == read.parent_id),
+                    key=lambda r: r.get("LastModifiedDate", 0),
+                    reverse=True,
+                )
             row = rows[0] if rows else None
             out[read.key] = ReadOutcome(
                 record=None if row is None else {"Id": row["Id"], **{f: row.get(f) for f in read.fields}}
@@ -81,8 +84,13 @@ def rejected(message: str = "FIELD_CUSTOM_VALIDATION_EXCEPTION: Stage needs a Ne
 
 
 def field(name: str, type_: str, **kw: Any) -> FieldDescribe:
-    base: dict[str, Any] = {"name": name, "type": type_, "createable": True, "updateable": True,
-                            "length": 255 if type_ in {"string", "url", "email", "phone"} else 0}
+    base: dict[str, Any] = {
+        "name": name,
+        "type": type_,
+        "createable": True,
+        "updateable": True,
+        "length": 255 if type_ in {"string", "url", "email", "phone"} else 0,
+    }
     if type_ == "textarea":
         base["length"] = 32768
     base.update(kw)
@@ -90,9 +98,12 @@ def field(name: str, type_: str, **kw: Any) -> FieldDescribe:
 
 
 def obj(name: str, *fields: FieldDescribe, updateable: bool = True, createable: bool = True) -> ObjectDescribe:
-    return ObjectDescribe(name=name, updateable=updateable, createable=createable,
-                          fields={f.name: f for f in (field("Id", "id", createable=False, updateable=False),
-                                                      *fields)})
+    return ObjectDescribe(
+        name=name,
+        updateable=updateable,
+        createable=createable,
+        fields={f.name: f for f in (field("Id", "id", createable=False, updateable=False), *fields)},
+    )
 
 
 def describes(**overrides: ObjectDescribe | None) -> dict[str, ObjectDescribe | None]:
@@ -115,8 +126,9 @@ def describes(**overrides: ObjectDescribe | None) -> dict[str, ObjectDescribe | 
         "Contact": obj("Contact", field("Champion_Notes__c", "textarea"), field("Title", "string", length=80)),
         "Deal_Review__c": obj(
             "Deal_Review__c",
-            field("Name", "string", length=80, nillable=False, createable=False, updateable=False,
-                  defaultedOnCreate=True),
+            field(
+                "Name", "string", length=80, nillable=False, createable=False, updateable=False, defaultedOnCreate=True
+            ),
             field("Opportunity__c", "reference", referenceTo=["Opportunity"], nillable=False),
             field("Metrics__c", "textarea"),
         ),
@@ -127,14 +139,26 @@ def describes(**overrides: ObjectDescribe | None) -> dict[str, ObjectDescribe | 
 
 def call(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "schema_version": 1, "org_id": "acme", "call_id": "c1", "title": "Globex discovery",
-        "started_at": "2026-11-20T15:00:00Z", "duration_seconds": 1800, "medium": "video",
+        "schema_version": 1,
+        "org_id": "acme",
+        "call_id": "c1",
+        "title": "Globex discovery",
+        "started_at": "2026-11-20T15:00:00Z",
+        "duration_seconds": 1800,
+        "medium": "video",
         "host_email": "alice@ourco.com",
         "participants": [{"email": "alice@ourco.com"}, {"email": "ann@globex.com", "name": "Ann"}],
-        "summary": "Discovery call", "call_url": "https://app.example.com/calls/c1",
+        "summary": "Discovery call",
+        "call_url": "https://app.example.com/calls/c1",
         "company": {"name": "Globex", "url": "https://app.example.com/companies/globex"},
-        "insights": {"pain": "Reporting takes two days", "budget": "$50k", "competitors": ["gong", "Nope"],
-                     "forecast": "hot", "champion": "Ann pushes for it", "metrics": "Cut reporting to 1 hour"},
+        "insights": {
+            "pain": "Reporting takes two days",
+            "budget": "$50k",
+            "competitors": ["gong", "Nope"],
+            "forecast": "hot",
+            "champion": "Ann pushes for it",
+            "metrics": "Cut reporting to 1 hour",
+        },
     }
     body.update(overrides)
     return body
@@ -152,7 +176,8 @@ MAPPINGS = [
 
 def settings(mappings: list[dict[str, Any]] | None = None, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "org_id": "acme", "internal_domains": ["ourco.com"],
+        "org_id": "acme",
+        "internal_domains": ["ourco.com"],
         "field_sync": {"enabled": True, "mappings": MAPPINGS if mappings is None else mappings},
         "account_link_field": "Airspeed_Link__c",
     }
@@ -160,32 +185,50 @@ def settings(mappings: list[dict[str, Any]] | None = None, **overrides: Any) -> 
     return body
 
 
-def match(current_values: dict[str, dict[str, Any]] | None = None, *, opportunity: bool = True,
-          primary: bool = True) -> MatchResult:
+def match(
+    current_values: dict[str, dict[str, Any]] | None = None, *, opportunity: bool = True, primary: bool = True
+) -> MatchResult:
     return MatchResult(
         opportunity=OpportunityInfo(id=OPP, name="Globex - 500 seats", account_id=ACC) if opportunity else None,
         account=AccountInfo(id=ACC, name="Globex"),
         primary_contact=Person(email="ann@globex.com", name="Ann", object="Contact", id=CON, account_id=ACC)
-        if primary else None,
+        if primary
+        else None,
         current_values=current_values or {},
     )
 
 
-def state(*, match_result: MatchResult | None = None, contacts: ContactsResult | None = None,
-          settings_body: dict[str, Any] | None = None, **call_overrides: Any) -> SyncState:
-    return SyncState.model_validate({
-        "call": call(**call_overrides),
-        "settings": settings_body or settings(),
-        "match": (match_result or match()).model_dump(mode="json"),
-        "contacts": contacts.model_dump(mode="json") if contacts else None,
-    })
+def state(
+    *,
+    match_result: MatchResult | None = None,
+    contacts: ContactsResult | None = None,
+    settings_body: dict[str, Any] | None = None,
+    **call_overrides: Any,
+) -> SyncState:
+    return SyncState.model_validate(
+        {
+            "call": call(**call_overrides),
+            "settings": settings_body or settings(),
+            "match": (match_result or match()).model_dump(mode="json"),
+            "contacts": contacts.model_dump(mode="json") if contacts else None,
+        }
+    )
 
 
 def org_records(**extra: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Salesforce's records: the matched Opportunity/Account/Contact with what reps typed."""
     records = {
-        "Opportunity": [{"Id": OPP, "Pain__c": "Rep: slow month-end", "Amount": 10000.0,
-                         "Competitors__c": "Clari", "Forecast__c": None, "NextStep": None, "Locked__c": None}],
+        "Opportunity": [
+            {
+                "Id": OPP,
+                "Pain__c": "Rep: slow month-end",
+                "Amount": 10000.0,
+                "Competitors__c": "Clari",
+                "Forecast__c": None,
+                "NextStep": None,
+                "Locked__c": None,
+            }
+        ],
         "Account": [{"Id": ACC, "Airspeed_Link__c": None, "Industry": "Tech"}],
         "Contact": [{"Id": CON, "Champion_Notes__c": None, "Title": "VP"}],
         "Deal_Review__c": [],

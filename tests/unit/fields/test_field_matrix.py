@@ -27,23 +27,33 @@ TYPES: dict[str, tuple[Any, Any, Any, Any]] = {
     "date": ("2026-12-01", "2026-12-01", "2026-11-01", "soon"),
     "datetime": ("2026-12-01T09:00:00Z", "2026-12-01T09:00:00Z", "2026-11-01T09:00:00.000+0000", "later"),
 }
-DEFAULT_KEEPS = {"email", "picklist", "int", "double", "currency", "percent", "boolean", "date",
-                 "datetime"}
+DEFAULT_KEEPS = {"email", "picklist", "int", "double", "currency", "percent", "boolean", "date", "datetime"}
 
 
-def run_one(type_: str, value: Any, current: Any, *, policy: str = "default", visible: bool = True,
-            updateable: bool = True, length: int = 255):
+def run_one(
+    type_: str,
+    value: Any,
+    current: Any,
+    *,
+    policy: str = "default",
+    visible: bool = True,
+    updateable: bool = True,
+    length: int = 255,
+):
     """Given one mapping insight x -> Opportunity.F__c of `type_`, When SyncFields runs, return (result, store)."""
     fields = [field("Other__c", "string")]
     if visible:
-        fields.append(field("F__c", type_, length=length, updateable=updateable,
-                            picklist_values=["Hot", "Cold", "Gong", "Clari"]))
+        fields.append(
+            field("F__c", type_, length=length, updateable=updateable, picklist_values=["Hot", "Cold", "Gong", "Clari"])
+        )
     store = FakeFieldStore({"Opportunity": [{"Id": OPP, "F__c": current}]})
     describes = FakeDescribeSource({"Opportunity": obj("Opportunity", *fields)})
-    body = settings([{"insight": "x", "object": "Opportunity", "field": "F__c", "policy": policy}],
-                    account_link_field=None)
+    body = settings(
+        [{"insight": "x", "object": "Opportunity", "field": "F__c", "policy": policy}], account_link_field=None
+    )
     result = SyncFields(store, describes, FakeLedger()).run(
-        state(match_result=match({OPP: {"F__c": current}}), settings_body=body, insights={"x": value}))
+        state(match_result=match({OPP: {"F__c": current}}), settings_body=body, insights={"x": value})
+    )
     (change,) = result.report.changes
     (field_change,) = change.fields
     return field_change, store.record("Opportunity", OPP)["F__c"], result
@@ -82,8 +92,11 @@ def test_an_invalid_value_is_dropped_and_recorded(type_):
 @pytest.mark.parametrize("type_", ["string", "textarea", "email", "url", "phone"])
 def test_an_over_long_value_is_truncated_or_dropped_and_recorded(type_):
     # Given a 40-character field and a longer value, Then text is cut (and noted); addresses are dropped
-    long_value = {"email": "a" * 60 + "@globex.com", "url": "https://globex.com/" + "p" * 60,
-                  "phone": "+1 " + "5" * 60}.get(type_, "word " * 30)
+    long_value = {
+        "email": "a" * 60 + "@globex.com",
+        "url": "https://globex.com/" + "p" * 60,
+        "phone": "+1 " + "5" * 60,
+    }.get(type_, "word " * 30)
     change, stored, _ = run_one(type_, long_value, None, length=40)
     if type_ in {"email", "url", "phone"}:
         assert stored is None and "dropped" in change.note

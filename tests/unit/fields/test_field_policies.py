@@ -13,8 +13,9 @@ E = "[2026-11-20] "
 
 
 def fd(type_: str, length: int = 0, values: list[str] | None = None) -> FieldDescribe:
-    return FieldDescribe(name="F__c", type=type_, length=length, updateable=True, createable=True,
-                         picklist_values=values or [])
+    return FieldDescribe(
+        name="F__c", type=type_, length=length, updateable=True, createable=True, picklist_values=values or []
+    )
 
 
 # (type, policy, before, new (already coerced), write?, after, rule)
@@ -44,8 +45,15 @@ CASES = [
     ("email", "overwrite", "a@x.com", "b@y.com", True, "b@y.com", "overwrite"),
     ("url", "default", None, "https://a.io", True, "https://a.io", "fill"),
     ("url", "default", "https://x.io", "https://a.io", True, "https://x.io | [2026-11-20] https://a.io", "append"),
-    ("url", "default", "https://x.io | [2026-11-20] https://a.io", "https://a.io", False,
-     "https://x.io | [2026-11-20] https://a.io", "append"),
+    (
+        "url",
+        "default",
+        "https://x.io | [2026-11-20] https://a.io",
+        "https://a.io",
+        False,
+        "https://x.io | [2026-11-20] https://a.io",
+        "append",
+    ),
     ("url", "default", "https://a.io", "https://a.io", False, "https://a.io", "append"),
     ("url", "overwrite", "https://x.io", "https://a.io", True, "https://a.io", "overwrite"),
     ("phone", "default", None, "+1 555 0100", True, "+1 555 0100", "fill"),
@@ -88,10 +96,24 @@ CASES = [
     ("date", "default", None, "2026-12-01", True, "2026-12-01", "fill"),
     ("date", "default", "2026-11-01", "2026-12-01", False, "2026-11-01", "keep"),
     ("date", "overwrite", "2026-11-01", "2026-12-01", True, "2026-12-01", "overwrite"),
-    ("datetime", "default", "2026-11-01T10:00:00.000+0000", "2026-12-01T10:00:00Z", False,
-     "2026-11-01T10:00:00.000+0000", "keep"),
-    ("datetime", "overwrite", "2026-12-01T10:00:00.000+0000", "2026-12-01T10:00:00Z", False,
-     "2026-12-01T10:00:00.000+0000", "overwrite"),
+    (
+        "datetime",
+        "default",
+        "2026-11-01T10:00:00.000+0000",
+        "2026-12-01T10:00:00Z",
+        False,
+        "2026-11-01T10:00:00.000+0000",
+        "keep",
+    ),
+    (
+        "datetime",
+        "overwrite",
+        "2026-12-01T10:00:00.000+0000",
+        "2026-12-01T10:00:00Z",
+        False,
+        "2026-12-01T10:00:00.000+0000",
+        "overwrite",
+    ),
 ]
 
 
@@ -107,10 +129,38 @@ def test_policy_by_type(type_, policy, before, new, write, after, rule):
 
 def test_default_rule_per_type():
     # Given the documented defaults, When asked per type, Then text appends, multipicklists union, the rest keep
-    assert [default_rule(t) for t in ("string", "textarea", "multipicklist", "picklist", "int", "double",
-                                      "currency", "percent", "boolean", "date", "email", "url", "phone")] == [
-        "append", "append", "union", "keep", "keep", "keep", "keep", "keep", "keep", "keep", "append", "append",
-        "append"]
+    assert [
+        default_rule(t)
+        for t in (
+            "string",
+            "textarea",
+            "multipicklist",
+            "picklist",
+            "int",
+            "double",
+            "currency",
+            "percent",
+            "boolean",
+            "date",
+            "email",
+            "url",
+            "phone",
+        )
+    ] == [
+        "append",
+        "append",
+        "union",
+        "keep",
+        "keep",
+        "keep",
+        "keep",
+        "keep",
+        "keep",
+        "keep",
+        "append",
+        "append",
+        "append",
+    ]
 
 
 def test_append_twice_adds_the_entry_once():

@@ -31,8 +31,9 @@ def test_read_soql_escapes_values_and_orders_via_lookups():
     via = RecordRead("DR", "Deal_Review__c", ("Metrics__c",), via="Opportunity__c", parent_id="006A")
     # Then the SOQL escapes the value, selects Id once, and takes the newest linked record
     assert read_soql(by_id) == "SELECT Id, Pain__c, Amount FROM Opportunity WHERE Id = '006x\\'1'"
-    assert read_soql(via) == ("SELECT Id, Metrics__c FROM Deal_Review__c WHERE Opportunity__c = '006A' "
-                              "ORDER BY LastModifiedDate DESC LIMIT 1")
+    assert read_soql(via) == (
+        "SELECT Id, Metrics__c FROM Deal_Review__c WHERE Opportunity__c = '006A' ORDER BY LastModifiedDate DESC LIMIT 1"
+    )
     with pytest.raises(ValueError):
         read_soql(RecordRead("X", "Opportunity", ("Pain__c FROM User --",), record_id="1"))
 
@@ -47,17 +48,31 @@ def test_a_field_name_with_a_trailing_newline_is_not_an_api_name():
 
 def test_reads_go_in_one_composite_and_map_records_and_errors():
     # Given answers: a record, no record, and an INVALID_FIELD error
-    api = FakeApi([[
-        {"referenceId": "r0", "httpStatusCode": 200,
-         "body": {"records": [{"attributes": {"type": "Opportunity"}, "Id": "006A", "Pain__c": "x"}]}},
-        {"referenceId": "r1", "httpStatusCode": 200, "body": {"records": []}},
-        {"referenceId": "r2", "httpStatusCode": 400,
-         "body": [{"errorCode": "INVALID_FIELD", "message": "No such column 'Secret__c' on entity 'Contact'"}]},
-    ]])
+    api = FakeApi(
+        [
+            [
+                {
+                    "referenceId": "r0",
+                    "httpStatusCode": 200,
+                    "body": {"records": [{"attributes": {"type": "Opportunity"}, "Id": "006A", "Pain__c": "x"}]},
+                },
+                {"referenceId": "r1", "httpStatusCode": 200, "body": {"records": []}},
+                {
+                    "referenceId": "r2",
+                    "httpStatusCode": 400,
+                    "body": [
+                        {"errorCode": "INVALID_FIELD", "message": "No such column 'Secret__c' on entity 'Contact'"}
+                    ],
+                },
+            ]
+        ]
+    )
     store = SalesforceFieldStore(api)
-    reads = [RecordRead("a", "Opportunity", ("Pain__c",), record_id="006A"),
-             RecordRead("b", "Deal_Review__c", ("Metrics__c",), via="Opportunity__c", parent_id="006A"),
-             RecordRead("c", "Contact", ("Secret__c",), record_id="003A")]
+    reads = [
+        RecordRead("a", "Opportunity", ("Pain__c",), record_id="006A"),
+        RecordRead("b", "Deal_Review__c", ("Metrics__c",), via="Opportunity__c", parent_id="006A"),
+        RecordRead("c", "Contact", ("Secret__c",), record_id="003A"),
+    ]
     # When read
     out = store.read(reads)
     # Then one request carried three GET queries, and each outcome is mapped
@@ -70,27 +85,47 @@ def test_reads_go_in_one_composite_and_map_records_and_errors():
 
 def test_writes_go_in_one_composite_not_all_or_none_and_map_outcomes():
     # Given a created record, an update, a lock, a hidden field and a validation rule
-    api = FakeApi([[
-        {"referenceId": "w0", "httpStatusCode": 201, "body": {"id": "a00NEW", "success": True, "errors": []}},
-        {"referenceId": "w1", "httpStatusCode": 204, "body": None},
-        {"referenceId": "w2", "httpStatusCode": 400, "body": [{"errorCode": "UNABLE_TO_LOCK_ROW", "message": "x"}]},
-        {"referenceId": "w3", "httpStatusCode": 400,
-         "body": [{"errorCode": "INVALID_FIELD", "message": "No such column 'S__c' on sobject of type Account"}]},
-        {"referenceId": "w4", "httpStatusCode": 400,
-         "body": [{"errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "Next Step needed"}]},
-    ]])
-    writes = [RecordWrite("new", "Deal_Review__c", {"Metrics__c": "m", "Opportunity__c": "006A"}),
-              RecordWrite("opp", "Opportunity", {"Pain__c": "p"}, record_id="006A"),
-              RecordWrite("con", "Contact", {"T__c": "t"}, record_id="003A"),
-              RecordWrite("acc", "Account", {"S__c": "s"}, record_id="001A"),
-              RecordWrite("opp2", "Opportunity", {"NextStep": ""}, record_id="006B")]
+    api = FakeApi(
+        [
+            [
+                {"referenceId": "w0", "httpStatusCode": 201, "body": {"id": "a00NEW", "success": True, "errors": []}},
+                {"referenceId": "w1", "httpStatusCode": 204, "body": None},
+                {
+                    "referenceId": "w2",
+                    "httpStatusCode": 400,
+                    "body": [{"errorCode": "UNABLE_TO_LOCK_ROW", "message": "x"}],
+                },
+                {
+                    "referenceId": "w3",
+                    "httpStatusCode": 400,
+                    "body": [
+                        {"errorCode": "INVALID_FIELD", "message": "No such column 'S__c' on sobject of type Account"}
+                    ],
+                },
+                {
+                    "referenceId": "w4",
+                    "httpStatusCode": 400,
+                    "body": [{"errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "Next Step needed"}],
+                },
+            ]
+        ]
+    )
+    writes = [
+        RecordWrite("new", "Deal_Review__c", {"Metrics__c": "m", "Opportunity__c": "006A"}),
+        RecordWrite("opp", "Opportunity", {"Pain__c": "p"}, record_id="006A"),
+        RecordWrite("con", "Contact", {"T__c": "t"}, record_id="003A"),
+        RecordWrite("acc", "Account", {"S__c": "s"}, record_id="001A"),
+        RecordWrite("opp2", "Opportunity", {"NextStep": ""}, record_id="006B"),
+    ]
     # When written
     out = SalesforceFieldStore(api).write(writes)
     # Then one composite request, allOrNone false, POST for the create and PATCH for updates
-    (subs, all_or_none), = api.sent
+    ((subs, all_or_none),) = api.sent
     assert api.api_requests == 1 and all_or_none is False
-    assert [(s["method"], s["url"]) for s in subs[:2]] == [("POST", "sobjects/Deal_Review__c/"),
-                                                           ("PATCH", "sobjects/Opportunity/006A")]
+    assert [(s["method"], s["url"]) for s in subs[:2]] == [
+        ("POST", "sobjects/Deal_Review__c/"),
+        ("PATCH", "sobjects/Opportunity/006A"),
+    ]
     assert out["new"].record_id == "a00NEW" and out["opp"].ok and out["opp"].record_id == "006A"
     assert isinstance(out["con"].error, SalesforceRowLocked)
     assert isinstance(out["acc"].error, MissingPermission)

@@ -169,16 +169,21 @@ def test_mappings_without_a_target_are_skipped_and_reported():
 
 def test_via_object_updates_the_newest_linked_record():
     # Given two Deal Reviews on the Opportunity, the second modified last
-    store = FakeFieldStore(org_records(Deal_Review__c=[
-        {"Id": "a00A", "Opportunity__c": OPP, "Metrics__c": "old review", "LastModifiedDate": -2},
-        {"Id": "a00B", "Opportunity__c": OPP, "Metrics__c": "Rep metrics", "LastModifiedDate": -1},
-    ]))
+    store = FakeFieldStore(
+        org_records(
+            Deal_Review__c=[
+                {"Id": "a00A", "Opportunity__c": OPP, "Metrics__c": "old review", "LastModifiedDate": -2},
+                {"Id": "a00B", "Opportunity__c": OPP, "Metrics__c": "Rep metrics", "LastModifiedDate": -1},
+            ]
+        )
+    )
     sync, _ = service(store)
     # When SyncFields runs
     result = sync.run(state(match_result=match(read_ahead(store))))
     # Then the newest one gets the entry appended; the older is untouched; nothing is created
     assert store.record("Deal_Review__c", "a00B")["Metrics__c"] == (
-        "Rep metrics\n\n[2026-11-20] Cut reporting to 1 hour")
+        "Rep metrics\n\n[2026-11-20] Cut reporting to 1 hour"
+    )
     assert store.record("Deal_Review__c", "a00A")["Metrics__c"] == "old review"
     assert change(result, "Deal_Review__c").action == "updated" and result.records_created == 0
 
@@ -186,8 +191,12 @@ def test_via_object_updates_the_newest_linked_record():
 def test_via_object_creation_fails_clearly_when_a_required_field_has_no_value():
     # Given a via-object with a required field no mapping fills
     store = FakeFieldStore(org_records())
-    review = obj("Deal_Review__c", field("Opportunity__c", "reference", referenceTo=["Opportunity"]),
-                 field("Metrics__c", "textarea"), field("Stage__c", "string", nillable=False))
+    review = obj(
+        "Deal_Review__c",
+        field("Opportunity__c", "reference", referenceTo=["Opportunity"]),
+        field("Metrics__c", "textarea"),
+        field("Stage__c", "string", nillable=False),
+    )
     sync, _ = service(store, Deal_Review__c=review)
     # When SyncFields runs
     result = sync.run(state(match_result=match(read_ahead(store))))
@@ -200,8 +209,12 @@ def test_via_object_creation_fails_clearly_when_a_required_field_has_no_value():
 def test_via_object_with_a_required_text_name_is_named_after_the_call():
     # Given a via-object whose Name is a required text field
     store = FakeFieldStore(org_records())
-    review = obj("Deal_Review__c", field("Name", "string", length=80, nillable=False),
-                 field("Opportunity__c", "reference", referenceTo=["Opportunity"]), field("Metrics__c", "textarea"))
+    review = obj(
+        "Deal_Review__c",
+        field("Name", "string", length=80, nillable=False),
+        field("Opportunity__c", "reference", referenceTo=["Opportunity"]),
+        field("Metrics__c", "textarea"),
+    )
     sync, _ = service(store, Deal_Review__c=review)
     # When SyncFields runs, Then the record is created with the call title as Name
     result = sync.run(state(match_result=match(read_ahead(store))))
@@ -217,7 +230,11 @@ def test_missing_current_values_are_read_in_one_request():
     result = sync.run(state(match_result=match({})))
     # Then one read covers every target and one write follows
     assert len(store.reads) == 1 and {r.object for r in store.reads[0]} == {
-        "Opportunity", "Account", "Contact", "Deal_Review__c"}
+        "Opportunity",
+        "Account",
+        "Contact",
+        "Deal_Review__c",
+    }
     assert result.report.api_requests == 2
     assert store.record("Opportunity", OPP)["Pain__c"].startswith("Rep: slow month-end\n\n")
 
@@ -227,12 +244,15 @@ def test_contact_target_falls_back_to_the_contact_created_for_this_call():
     new_id = "003000000000009AAA"
     store = FakeFieldStore(org_records(Contact=[{"Id": new_id, "Champion_Notes__c": None}]))
     sync, _ = service(store)
-    created = ContactsResult(created=[
-        Person(email="lee@globex.com", object="Lead", id="00Q000000000001AAA", created=True),
-        Person(email="bo@globex.com", object="Contact", id=new_id, created=True),
-    ])
-    body = settings([{"insight": "champion", "object": "Contact", "field": "Champion_Notes__c"}],
-                    account_link_field=None)
+    created = ContactsResult(
+        created=[
+            Person(email="lee@globex.com", object="Lead", id="00Q000000000001AAA", created=True),
+            Person(email="bo@globex.com", object="Contact", id=new_id, created=True),
+        ]
+    )
+    body = settings(
+        [{"insight": "champion", "object": "Contact", "field": "Champion_Notes__c"}], account_link_field=None
+    )
     # When SyncFields runs
     sync.run(state(match_result=match({}, primary=False), contacts=created, settings_body=body))
     # Then the created Contact is written without reading it first (it was created empty by this call)
@@ -316,11 +336,18 @@ def test_invalid_and_over_long_values_are_dropped_or_truncated_and_recorded():
     # Given an invalid picklist value and a text longer than its field
     store = FakeFieldStore(org_records())
     sync, _ = service(store)
-    mappings = [{"insight": "forecast", "object": "Opportunity", "field": "Forecast__c"},
-                {"insight": "pain", "object": "Opportunity", "field": "NextStep"}]
+    mappings = [
+        {"insight": "forecast", "object": "Opportunity", "field": "Forecast__c"},
+        {"insight": "pain", "object": "Opportunity", "field": "NextStep"},
+    ]
     # When SyncFields runs
-    result = sync.run(state(match_result=match(read_ahead(store)), settings_body=settings(mappings),
-                            insights={"forecast": "Lukewarm", "pain": "p" * 400}))
+    result = sync.run(
+        state(
+            match_result=match(read_ahead(store)),
+            settings_body=settings(mappings),
+            insights={"forecast": "Lukewarm", "pain": "p" * 400},
+        )
+    )
     # Then the picklist is left alone and the text is cut to 255, both explained
     opp = change(result, "Opportunity")
     assert "dropped 'Lukewarm'" in field_change(opp, "Forecast__c").note
@@ -383,7 +410,8 @@ def test_a_record_another_call_wrote_after_the_read_ahead_is_read_afresh():
     # Then it re-read the Opportunity and appended after the other call's entry instead of overwriting it
     assert any(r.object == "Opportunity" for r in store.reads[0])
     assert store.record("Opportunity", OPP)["Pain__c"] == (
-        "Rep: slow month-end\n\n[2026-11-19] Other call's entry\n\n[2026-11-20] Reporting takes two days")
+        "Rep: slow month-end\n\n[2026-11-19] Other call's entry\n\n[2026-11-20] Reporting takes two days"
+    )
     # And it gave its leases back stamped, for the calls after it
     for key in (f"acme#fields#{OPP}", f"acme#fields#{CON}"):
         assert "owner" not in leases.items[key] and leases.items[key]["written_at"] > stale.read_at.timestamp()

@@ -94,14 +94,17 @@ def test_non_finite_numbers_are_dropped_for_every_type(type_, raw):
     assert any("not a finite number" in n for n in coerced.notes), coerced.notes
 
 
-@pytest.mark.parametrize(("raw", "value"), [
-    (1e30, None),  # 31 digits before the point
-    (10**16, None),  # exactly one digit too many for currency(18,2)
-    (9_999_999_999_999_999, 9_999_999_999_999_999),  # the largest whole value that fits
-    (-1e16, None),
-    ("$50k", 50000),
-    (1234.567, 1234.567),  # extra decimals: Salesforce rounds them to the scale
-])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (1e30, None),  # 31 digits before the point
+        (10**16, None),  # exactly one digit too many for currency(18,2)
+        (9_999_999_999_999_999, 9_999_999_999_999_999),  # the largest whole value that fits
+        (-1e16, None),
+        ("$50k", 50000),
+        (1234.567, 1234.567),  # extra decimals: Salesforce rounds them to the scale
+    ],
+)
 def test_currency_values_beyond_the_describes_precision_are_dropped_not_clamped(raw, value):
     """Given a currency(18,2) field as Salesforce describes it.
 

@@ -64,11 +64,13 @@ def make_state(unknown: list[Person], *, enabled: bool = True, call_id: str = "c
     return SyncState(call=call, settings=settings, match=match)
 
 
-def service(writer: FakePeopleWriter, claims: FakeClaims | None = None, ledger: FakeLedger | None = None,
-            **waiting: Any):
+def service(
+    writer: FakePeopleWriter, claims: FakeClaims | None = None, ledger: FakeLedger | None = None, **waiting: Any
+):
     waiting.setdefault("wait_seconds", 0.0)
-    return CreateContacts(writer, claims or FakeClaims(), ledger or FakeLedger(), api_requests=lambda: writer.requests,
-                          **waiting)
+    return CreateContacts(
+        writer, claims or FakeClaims(), ledger or FakeLedger(), api_requests=lambda: writer.requests, **waiting
+    )
 
 
 NEW = Person(email="new@globex.com", name="New Person")

@@ -12,8 +12,14 @@ START = datetime(2026, 6, 3, 15, 0, tzinfo=UTC)
 
 
 def activities_soql(kind: str, relations: bool) -> str:
-    query = MatchQuery(emails=("jane@globex.com",), external_emails=("jane@globex.com",), started_at=START,
-                       activity_object=kind, activity_subjects=("Globex sync",), activity_relations=relations)
+    query = MatchQuery(
+        emails=("jane@globex.com",),
+        external_emails=("jane@globex.com",),
+        started_at=START,
+        activity_object=kind,
+        activity_subjects=("Globex sync",),
+        activity_relations=relations,
+    )
     soql = SalesforceMatchReader(None).activities_soql(query)  # type: ignore[arg-type]
     assert soql is not None
     return soql
@@ -41,11 +47,28 @@ def test_a_type_field_hidden_from_the_integration_user_is_not_selected(kind: str
 
     # Given the activity object's cached describe without Type (field-level security hides it: SOQL naming
     # it fails with INVALID_FIELD, "No such column 'Type' on entity")
-    shown = ["Id", "Subject", "ActivityDate", "WhoId", "WhatId", "OwnerId", "Description", "Status",
-             "StartDateTime", "EndDateTime", "DurationInMinutes"]
+    shown = [
+        "Id",
+        "Subject",
+        "ActivityDate",
+        "WhoId",
+        "WhatId",
+        "OwnerId",
+        "Description",
+        "Status",
+        "StartDateTime",
+        "EndDateTime",
+        "DurationInMinutes",
+    ]
     describe = ObjectDescribe.from_salesforce({"name": kind, "fields": [{"name": f, "type": "string"} for f in shown]})
-    query = MatchQuery(emails=("jane@globex.com",), external_emails=("jane@globex.com",), started_at=START,
-                       activity_object=kind, activity_subjects=("Globex sync",), activity_describe=describe)
+    query = MatchQuery(
+        emails=("jane@globex.com",),
+        external_emails=("jane@globex.com",),
+        started_at=START,
+        activity_object=kind,
+        activity_subjects=("Globex sync",),
+        activity_describe=describe,
+    )
     # When the candidate query is planned
     soql = SalesforceMatchReader(None).activities_soql(query)  # type: ignore[arg-type]
     # Then Type is not in its SELECT, every visible field still is

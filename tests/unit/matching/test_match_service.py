@@ -94,8 +94,12 @@ def test_no_describe_and_no_activity_query_when_not_needed() -> None:
     reader = FakeMatchReader(data())
     describes = FakeDescribeSource({})
     MatchOpportunity(reader, FakeLedger(), describes=describes).run(
-        state(activity_sync={"enabled": False}, field_sync={"enabled": False}, task_sync={"enabled": False},
-              notes_sync={"enabled": False})
+        state(
+            activity_sync={"enabled": False},
+            field_sync={"enabled": False},
+            task_sync={"enabled": False},
+            notes_sync={"enabled": False},
+        )
     )
     # Then no describe is asked for and no activity candidates are read
     assert describes.calls == []
@@ -125,8 +129,13 @@ def test_later_steps_alone_still_get_their_describes_prefetched() -> None:
     # Given no mapped fields, activity sync on (smart mode, a video call: an Event), tasks and notes off
     describes = FakeDescribeSource({})
     MatchOpportunity(FakeMatchReader(data()), FakeLedger(), describes=describes).run(
-        state(field_sync={"enabled": False}, activity_sync={"enabled": True, "mode": "smart"},
-              task_sync={"enabled": False}, notes_sync={"enabled": False}))
+        state(
+            field_sync={"enabled": False},
+            activity_sync={"enabled": True, "mode": "smart"},
+            task_sync={"enabled": False},
+            notes_sync={"enabled": False},
+        )
+    )
     # Then the Event describe is asked for now, in the match step's batch
     assert describes.calls == [["Event"]]
 
@@ -180,14 +189,17 @@ def test_result_carries_current_values_candidates_and_reason_and_goes_to_the_led
 
 def test_assignees_are_looked_up_as_users_and_one_not_on_the_call_is_handed_on() -> None:
     # Given an action item assigned to Carol, who was not on the call, and task sync on
-    call = make_call([{"email": "alice@ourco.com"}, {"email": "jane@globex.com"}],
-                     action_items=[{"text": "Loop in legal", "assignee_email": "Carol@ourco.com"}])
+    call = make_call(
+        [{"email": "alice@ourco.com"}, {"email": "jane@globex.com"}],
+        action_items=[{"text": "Loop in legal", "assignee_email": "Carol@ourco.com"}],
+    )
     rows = data()
     rows.users = [UserRow(id="005A", email="alice@ourco.com"), UserRow(id="005C", email="carol@ourco.com")]
     reader = FakeMatchReader(rows)
     # When the step runs
     result = MatchOpportunity(reader, FakeLedger()).run(
-        SyncState(call=call, settings=make_settings(task_sync={"enabled": True})))
+        SyncState(call=call, settings=make_settings(task_sync={"enabled": True}))
+    )
     # Then the User query covers the assignee (in the same read), and Carol is handed on as an assignee
     assert reader.queries[0].emails == ("alice@ourco.com", "jane@globex.com", "carol@ourco.com")
     assert [(p.email, p.id) for p in result.assignees] == [("carol@ourco.com", "005C")]
@@ -197,12 +209,14 @@ def test_assignees_are_looked_up_as_users_and_one_not_on_the_call_is_handed_on()
 
 def test_a_personal_address_without_company_is_not_handed_to_contact_creation() -> None:
     # Given an unknown gmail.com participant with no company, and one with a company, contact creation on
-    call = make_call([{"email": "alice@ourco.com"}, {"email": "jo@gmail.com"},
-                      {"email": "kim@yahoo.com", "company": "Initech"}])
+    call = make_call(
+        [{"email": "alice@ourco.com"}, {"email": "jo@gmail.com"}, {"email": "kim@yahoo.com", "company": "Initech"}]
+    )
     ledger = FakeLedger()
     # When the step runs
     result = MatchOpportunity(FakeMatchReader(data()), ledger).run(
-        SyncState(call=call, settings=make_settings(contact_creation={"enabled": True})))
+        SyncState(call=call, settings=make_settings(contact_creation={"enabled": True}))
+    )
     # Then only the one with a company is left for contact creation; the other is listed with the reason
     assert [p.email for p in result.unknown] == ["kim@yahoo.com"]
     assert [p.email for p in result.not_created] == ["jo@gmail.com"]

@@ -350,8 +350,9 @@ def test_no_contact_among_external_participants() -> None:
 
 def test_a_customer_hosted_meeting_matches_through_its_external_host() -> None:
     # Given Jane (a Contact, primary on an open deal) hosts the meeting and Alice (a User) attends
-    call = make_call([{"email": "alice@ourco.com", "name": "Alice Rep"}, {"email": "jane@globex.com"}],
-                     host="Jane@Globex.com")
+    call = make_call(
+        [{"email": "alice@ourco.com", "name": "Alice Rep"}, {"email": "jane@globex.com"}], host="Jane@Globex.com"
+    )
     data = MatchInput(
         started_at=CALL_START,
         users=[UserRow(id="005A", email="alice@ourco.com", name="Alice Rep")],

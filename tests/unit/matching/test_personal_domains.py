@@ -13,8 +13,9 @@ ACME_ACCOUNT = AccountInfo(id="001X", name="Acme Corp", website="https://acme.ex
 # ---- personal email domains ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("domain", ["gmail.com", "Outlook.com", "hotmail.com", "yahoo.com", "icloud.com",
-                                    "googlemail.com", "proton.me"])
+@pytest.mark.parametrize(
+    "domain", ["gmail.com", "Outlook.com", "hotmail.com", "yahoo.com", "icloud.com", "googlemail.com", "proton.me"]
+)
 def test_the_documented_personal_domains_are_known(domain: str) -> None:
     # Given a mailbox provider's domain / Then it is personal, in any case
     assert is_personal_domain(domain)

@@ -40,8 +40,9 @@ def test_minimal_event_gets_defaults() -> None:
 
 def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
     # Given a producer that sends a field we do not know yet
-    call = parse_event(json.dumps(valid_event(sentiment="positive", participants=[
-        {"email": "a@ourco.com", "title": "AE"}])))
+    call = parse_event(
+        json.dumps(valid_event(sentiment="positive", participants=[{"email": "a@ourco.com", "title": "AE"}]))
+    )
     # Then the event still parses
     assert call.participants[0].email == "a@ourco.com"
 

@@ -24,11 +24,24 @@ def test_the_contract_example_parses() -> None:
     ("change", "named"),
     [
         ({"activity_sync": {"enabled": True, "mode": "calendar"}}, "activity_sync.mode"),
-        ({"field_sync": {"enabled": True, "mappings": [
-            {"insight": "x", "object": "Opportunity", "field": "F__c", "policy": "replace"}]}},
-         "field_sync.mappings[0].policy"),
-        ({"field_sync": {"enabled": True, "mappings": [
-            {"insight": "x", "object": "Deal_Review__c", "field": "F__c"}]}}, "needs 'via'"),
+        (
+            {
+                "field_sync": {
+                    "enabled": True,
+                    "mappings": [{"insight": "x", "object": "Opportunity", "field": "F__c", "policy": "replace"}],
+                }
+            },
+            "field_sync.mappings[0].policy",
+        ),
+        (
+            {
+                "field_sync": {
+                    "enabled": True,
+                    "mappings": [{"insight": "x", "object": "Deal_Review__c", "field": "F__c"}],
+                }
+            },
+            "needs 'via'",
+        ),
         ({"autosync": "sometimes"}, "autosync"),
     ],
 )

@@ -15,8 +15,12 @@ def test_absent_keys_take_the_documented_defaults() -> None:
     # Given v1 settings without any 1.1 key
     settings = parse_settings(CONTRACT_EXAMPLE, "acme")
     # Then the 1.1 defaults apply
-    assert settings.exclusions.model_dump() == {"internal_only": True, "private": True, "domains": [],
-                                                "title_keywords": []}
+    assert settings.exclusions.model_dump() == {
+        "internal_only": True,
+        "private": True,
+        "domains": [],
+        "title_keywords": [],
+    }
     assert settings.protect_human_edits is True
     assert settings.api_budget.max_share == 0.8
     assert settings.preview is False
@@ -25,10 +29,18 @@ def test_absent_keys_take_the_documented_defaults() -> None:
 
 def test_the_contract_example_of_the_1_1_keys_parses() -> None:
     # Given the 1.1 block of the contract, with domains in mixed case
-    extra = {"exclusions": {"internal_only": False, "private": True, "domains": ["LawFirm.com"],
-                            "title_keywords": ["interview"]},
-             "protect_human_edits": False, "api_budget": {"max_share": 0.5}, "preview": True,
-             "personal_domains": ["@Example-Mail.com"]}
+    extra = {
+        "exclusions": {
+            "internal_only": False,
+            "private": True,
+            "domains": ["LawFirm.com"],
+            "title_keywords": ["interview"],
+        },
+        "protect_human_edits": False,
+        "api_budget": {"max_share": 0.5},
+        "preview": True,
+        "personal_domains": ["@Example-Mail.com"],
+    }
     settings = parse_settings({**CONTRACT_EXAMPLE, **extra}, "acme")
     # Then every value is understood and domains are kept in their comparable form
     assert settings.exclusions.domains == ["lawfirm.com"]

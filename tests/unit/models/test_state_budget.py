@@ -9,8 +9,10 @@ from callsync.models.ledger import StepReport
 
 def test_long_values_are_left_out_and_counted_short_ones_kept() -> None:
     # Given a short value, one over the per-value budget, and many that together exceed the total
-    values = {"006A": {"NextStep": "call back", "Pain__c": "p" * (VALUE_BYTES + 1)},
-              "001A": {f"F{i}__c": "v" * 1500 for i in range(20)}}
+    values = {
+        "006A": {"NextStep": "call back", "Pain__c": "p" * (VALUE_BYTES + 1)},
+        "001A": {f"F{i}__c": "v" * 1500 for i in range(20)},
+    }
     # When bounded
     kept, left_out = bounded_values(values)
     # Then the short one is kept, the long one and the overflow are left out (SyncFields reads them itself)

@@ -9,16 +9,35 @@ STANDARD_FIELDS: dict[str, list[str]] = {
     "Lead": ["Id", "Email", "FirstName", "LastName", "Company", "IsConverted"],
     "Account": ["Id", "Name", "Website", "Industry", "Airspeed_Link__c"],
     "Opportunity": [
-        "Id", "Name", "AccountId", "StageName", "IsClosed", "IsWon", "CloseDate", "CreatedDate", "OwnerId",
-        "Amount", "Pain__c", "Loss_Reason__c",
+        "Id",
+        "Name",
+        "AccountId",
+        "StageName",
+        "IsClosed",
+        "IsWon",
+        "CloseDate",
+        "CreatedDate",
+        "OwnerId",
+        "Amount",
+        "Pain__c",
+        "Loss_Reason__c",
     ],
     "OpportunityContactRole": ["Id", "OpportunityId", "ContactId", "IsPrimary"],
     "OpportunityStage": ["Id", "MasterLabel"],
     "User": ["Id", "Email", "IsActive"],
     "EmailMessage": ["Id", "Subject"],
     "Task": [
-        "Id", "Subject", "Description", "ActivityDate", "Status", "WhoId", "WhatId", "OwnerId", "Type",
-        "CallDurationInSeconds", "TaskSubtype",
+        "Id",
+        "Subject",
+        "Description",
+        "ActivityDate",
+        "Status",
+        "WhoId",
+        "WhatId",
+        "OwnerId",
+        "Type",
+        "CallDurationInSeconds",
+        "TaskSubtype",
     ],
     "Event": ["Id", "Subject", "Description", "StartDateTime", "EndDateTime", "WhoId", "WhatId", "OwnerId", "Type"],
     "EventRelation": ["Id", "EventId", "RelationId"],
@@ -44,7 +63,6 @@ def make_describe(name: str, fields: list[str], *, access: str = "edit") -> Obje
 
 
 Describes = dict[str, ObjectDescribe | None]
-
 
 
 def full_access_describes() -> Describes:

@@ -32,7 +32,11 @@ def test_doctor_asks_for_every_required_describe_in_one_batch() -> None:
     assert source.calls == [required_objects(SETTINGS)]
     assert report.ok
     assert [f.feature for f in report.features] == [
-        Feature.CORE_READ, Feature.FIELD_SYNC, Feature.CALL_ACTIVITY, Feature.SHARED_ACTIVITIES, Feature.NOTES,
+        Feature.CORE_READ,
+        Feature.FIELD_SYNC,
+        Feature.CALL_ACTIVITY,
+        Feature.SHARED_ACTIVITIES,
+        Feature.NOTES,
     ]
 
 

@@ -180,9 +180,7 @@ def test_a_hidden_task_type_degrades_call_activity_without_blocking_it() -> None
     ("obj", "feature"),
     [("ContentNote", Feature.NOTES), ("ContentDocumentLink", Feature.NOTES), ("Lead", Feature.CONTACT_CREATION)],
 )
-def test_read_only_objects_fail_the_features_that_create_them(
-    obj: str, feature: Feature
-) -> None:
+def test_read_only_objects_fail_the_features_that_create_them(obj: str, feature: Feature) -> None:
     # Given read-only access to an object a feature creates
     describes = full_access_describes()
     describes[obj] = make_describe(obj, STANDARD_FIELDS[obj], access="read")
@@ -220,9 +218,11 @@ def test_email_message_blocks_only_when_email_context_is_on() -> None:
 def test_field_names_compare_case_insensitively() -> None:
     # Given a mapping spelled in another case than the describe
     settings = ALL_ON.model_copy(
-        update={"field_sync": ALL_ON.field_sync.model_copy(update={"mappings": [
-            ALL_ON.field_sync.mappings[0].model_copy(update={"field": "pain__C"})
-        ]})}
+        update={
+            "field_sync": ALL_ON.field_sync.model_copy(
+                update={"mappings": [ALL_ON.field_sync.mappings[0].model_copy(update={"field": "pain__C"})]}
+            )
+        }
     )
     # When the checks run
     checks = permission_checks(settings, full_access_describes(), SHARED)
@@ -234,7 +234,10 @@ def test_field_names_compare_case_insensitively() -> None:
 def test_the_message_carries_problem_and_fix() -> None:
     # Given a failed check
     check = Check(
-        feature=Feature.NOTES, subject="ContentNote", need="create", ok=False,
+        feature=Feature.NOTES,
+        subject="ContentNote",
+        need="create",
+        ok=False,
         problem="the integration user cannot create ContentNote records.",
         fix=object_permission_fix("ContentNote", "create"),
     )

@@ -28,9 +28,16 @@ ARN = "arn:aws:states:us-east-1:123456789012:execution:PostCallSync:acme-zoom-88
 
 def deps() -> Dependencies:
     """Fakes, plus a Salesforce session that is never used (no request is made in these tests)."""
-    return Dependencies(config=Config(), settings=FakeSettingsStore([]), ledger=FakeLedger(),
-                        tokens=FakeTokenStore(), claims=FakeClaims(), session=requests.Session(),
-                        refresher=cast(Any, object()), describe_table=object())
+    return Dependencies(
+        config=Config(),
+        settings=FakeSettingsStore([]),
+        ledger=FakeLedger(),
+        tokens=FakeTokenStore(),
+        claims=FakeClaims(),
+        session=requests.Session(),
+        refresher=cast(Any, object()),
+        describe_table=object(),
+    )
 
 
 def invoke_all(*invocations: tuple[ModuleType, dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -60,8 +67,12 @@ def test_a_step_does_not_carry_the_execution_arn_of_the_previous_invocation() ->
     # as the local runner does with every handler in one process
     other = json.loads((ROOT / "events/sync_state_demo.json").read_text())
     other["call"] = {**other["call"], "org_id": "globex", "call_id": "other-call-7"}
-    other["settings"] = {**other["settings"], "org_id": "globex", "field_sync": {"enabled": False},
-                         "account_link_field": None}
+    other["settings"] = {
+        **other["settings"],
+        "org_id": "globex",
+        "field_sync": {"enabled": False},
+        "account_link_field": None,
+    }
     first, second = invoke_all((load_function("record_outcome"), first_event), (load_function("sync_fields"), other))
 
     # Then RecordOutcome's lines carry its keys
@@ -71,7 +82,10 @@ def test_a_step_does_not_carry_the_execution_arn_of_the_previous_invocation() ->
     for line in second:
         assert "execution_arn" not in line
         assert (line.get("org_id"), line.get("call_id"), line.get("function_request_id")) == (
-            "globex", "other-call-7", "req-2")
+            "globex",
+            "other-call-7",
+            "req-2",
+        )
 
 
 def test_the_same_handler_twice_logs_only_the_second_calls_keys() -> None:
@@ -79,13 +93,16 @@ def test_the_same_handler_twice_logs_only_the_second_calls_keys() -> None:
     handler = load_function("record_outcome")
     other_call = {**CALL, "org_id": "globex", "call_id": "other-call-7"}
     # When the same process handles another org's call, without an execution ARN
-    first, second = invoke_all((handler, {"status": "SUCCEEDED", "call": CALL, "execution_arn": ARN}),
-                               (handler, {"status": "SUCCEEDED", "call": other_call}))
+    first, second = invoke_all(
+        (handler, {"status": "SUCCEEDED", "call": CALL, "execution_arn": ARN}),
+        (handler, {"status": "SUCCEEDED", "call": other_call}),
+    )
     # Then the second invocation's lines carry none of the first one's keys
     assert first and second
     for line in second:
         assert "execution_arn" not in line
         assert (line.get("org_id"), line.get("call_id"), line.get("function_request_id")) == (
-            "globex", "other-call-7", "req-2")
-
-
+            "globex",
+            "other-call-7",
+            "req-2",
+        )

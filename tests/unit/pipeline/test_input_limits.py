@@ -84,8 +84,9 @@ def test_short_texts_are_trimmed_to_255(field, limit):
 def test_long_texts_everywhere_are_trimmed_and_each_is_named():
     # Given a long note, key point, insight (text and list item) and action item
     big = "x" * 40_000
-    result = admitted(notes=big, key_points=["short", big], insights={"pain": big, "tags": ["a", big]},
-                      action_items=[{"text": big}])
+    result = admitted(
+        notes=big, key_points=["short", big], insights={"pain": big, "tags": ["a", big]}, action_items=[{"text": big}]
+    )
     # Then each is cut to 32,000 and named in its own note (five of them then exceed the state budget: more cuts)
     labels = [n.split(":")[0] for n in result.notes if n.endswith("trimmed to 32,000")]
     assert labels == ["notes", "key_points[1]", "insights.pain", "insights.tags[1]", "action_items[0].text"]
@@ -93,10 +94,15 @@ def test_long_texts_everywhere_are_trimmed_and_each_is_named():
     assert len(result.call["insights"]["tags"][1]) == 32_000
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("call_id", "c" * 256), ("org_id", "o" * 256), ("host_email", "h" * 321 + "@acme.io"),
-    ("call_url", "https://app.example.com/" + "p" * 2048),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("call_id", "c" * 256),
+        ("org_id", "o" * 256),
+        ("host_email", "h" * 321 + "@acme.io"),
+        ("call_url", "https://app.example.com/" + "p" * 2048),
+    ],
+)
 def test_identifiers_over_their_limit_are_rejected_naming_the_field(field, value):
     # Given an identifier that trimming would turn into another one
     with pytest.raises(InputTooLarge, match=rf"^{field} is [\d,]+ characters; at most"):
@@ -114,8 +120,9 @@ def test_over_200_participants_keeps_the_first_200_and_the_host():
     # Then 200 are kept: the first 199 and the host; the note says how many were left out
     kept = [p["email"] for p in result.call["participants"]]
     assert len(kept) == MAX_PARTICIPANTS and kept[-1] == "Alice.Rep@acme.io" and kept[0] == "p0@globex.com"
-    assert result.notes == ("participants: 250 on the call, only the first 200 (the host included) are matched "
-                            "and linked; 50 left out",)
+    assert result.notes == (
+        "participants: 250 on the call, only the first 200 (the host included) are matched and linked; 50 left out",
+    )
 
 
 def test_repeated_emails_do_not_count_towards_the_200():

@@ -33,8 +33,12 @@ def emitted(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
 
 def per_org(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """metric name -> the document that carries it with an org_id dimension."""
-    return {m["Name"]: d for d in docs if dimensions(d) == ["service", "org_id"]
-            for m in d["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    return {
+        m["Name"]: d
+        for d in docs
+        if dimensions(d) == ["service", "org_id"]
+        for m in d["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+    }
 
 
 @pytest.fixture
@@ -44,13 +48,22 @@ def metrics_on(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_disconnected_org_is_counted_for_its_alarm(metrics_on: None, capsys: pytest.CaptureFixture[str]) -> None:
     # Given a run that failed because the org's refresh token is revoked
-    error = {"Error": "OrgDisconnected", "Cause": json.dumps({
-        "errorMessage": "org acme is disconnected (invalid_grant): reconnect with `callsync connect --org-id acme`",
-        "errorType": "OrgDisconnected"})}
+    error = {
+        "Error": "OrgDisconnected",
+        "Cause": json.dumps(
+            {
+                "errorMessage": "org acme is disconnected (invalid_grant): "
+                "reconnect with `callsync connect --org-id acme`",
+                "errorType": "OrgDisconnected",
+            }
+        ),
+    }
     # When RecordFailure runs
     load_function("record_outcome").handler(
         {"status": "FAILED", "call": CALL, "error": error, "execution_arn": ARN},
-        lambda_context("record-outcome", "req-1"), deps=deps())
+        lambda_context("record-outcome", "req-1"),
+        deps=deps(),
+    )
     # Then the metrics say a call failed and an org is disconnected
     doc = emitted(capsys)
     names = {m["Name"] for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
@@ -61,22 +74,29 @@ def test_a_disconnected_org_is_counted_for_its_alarm(metrics_on: None, capsys: p
 
 def test_a_success_is_counted_without_disconnect(metrics_on: None, capsys: pytest.CaptureFixture[str]) -> None:
     load_function("record_outcome").handler(
-        {"status": "SUCCEEDED", "call": CALL, "execution_arn": ARN}, lambda_context("record-outcome", "req-2"),
-        deps=deps())
+        {"status": "SUCCEEDED", "call": CALL, "execution_arn": ARN},
+        lambda_context("record-outcome", "req-2"),
+        deps=deps(),
+    )
     doc = emitted(capsys)
     names = {m["Name"] for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert "CallsSucceeded" in names and "OrgDisconnected" not in names
 
 
-def test_failures_and_api_requests_are_also_counted_per_org(metrics_on: None,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_failures_and_api_requests_are_also_counted_per_org(
+    metrics_on: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given a run that failed
-    error = {"Error": "SalesforceUnavailable", "Cause": json.dumps({"errorMessage": "down",
-                                                                    "errorType": "SalesforceUnavailable"})}
+    error = {
+        "Error": "SalesforceUnavailable",
+        "Cause": json.dumps({"errorMessage": "down", "errorType": "SalesforceUnavailable"}),
+    }
     # When RecordFailure runs
     load_function("record_outcome").handler(
         {"status": "FAILED", "call": CALL, "error": error, "execution_arn": ARN},
-        lambda_context("record-outcome", "req-3"), deps=deps())
+        lambda_context("record-outcome", "req-3"),
+        deps=deps(),
+    )
     # Then CallsFailed and SalesforceApiRequests are emitted with the call's org as a dimension
     by_org = per_org(documents(capsys))
     assert set(by_org) == {"CallsFailed", "SalesforceApiRequests"}
@@ -84,9 +104,12 @@ def test_failures_and_api_requests_are_also_counted_per_org(metrics_on: None,
     assert by_org["CallsFailed"]["CallsFailed"] == [1.0]
 
 
-def test_a_success_counts_api_requests_per_org_but_no_failure(metrics_on: None,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_success_counts_api_requests_per_org_but_no_failure(
+    metrics_on: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     load_function("record_outcome").handler(
-        {"status": "SUCCEEDED", "call": CALL, "execution_arn": ARN}, lambda_context("record-outcome", "req-4"),
-        deps=deps())
+        {"status": "SUCCEEDED", "call": CALL, "execution_arn": ARN},
+        lambda_context("record-outcome", "req-4"),
+        deps=deps(),
+    )
     assert set(per_org(documents(capsys))) == {"SalesforceApiRequests"}

@@ -20,8 +20,9 @@ def test_the_sample_demo_event_is_the_bundled_demo_event() -> None:
     assert json.loads((EVENTS / "demo_event.json").read_text()) == json.loads(bundled.read_text())
 
 
-@pytest.mark.parametrize("name", ["demo_event.json", "demo_event_revision2.json", "autosync_off_event.json",
-                                  "unknown_org_event.json"])
+@pytest.mark.parametrize(
+    "name", ["demo_event.json", "demo_event_revision2.json", "autosync_off_event.json", "unknown_org_event.json"]
+)
 def test_valid_samples_parse_as_v1_events(name: str) -> None:
     parse_event((EVENTS / name).read_text())
 

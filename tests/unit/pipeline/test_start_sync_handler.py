@@ -20,17 +20,30 @@ DLQ_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/dlq"
 
 
 def record(message_id: str, body: str) -> dict[str, Any]:
-    return {"messageId": message_id, "receiptHandle": f"rh-{message_id}", "body": body,
-            "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "md5OfBody": "",
-            "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
-            "awsRegion": "us-east-1"}
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"rh-{message_id}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+        "awsRegion": "us-east-1",
+    }
 
 
 def make_deps(sfn: FakeStepFunctionsClient, sqs: FakeSqsClient, ledger: FakeLedger) -> Dependencies:
     config = Config(state_machine_arn=STATE_MACHINE, dlq_url=DLQ_URL)
     settings = FakeSettingsStore([OrgSettings(org_id="acme", internal_domains=["acme.io"])])
-    return Dependencies(config=config, settings=settings, ledger=ledger, tokens=FakeTokenStore(),
-                        claims=FakeClaims(), _clients={"stepfunctions": sfn, "sqs": sqs})
+    return Dependencies(
+        config=config,
+        settings=settings,
+        ledger=ledger,
+        tokens=FakeTokenStore(),
+        claims=FakeClaims(),
+        _clients={"stepfunctions": sfn, "sqs": sqs},
+    )
 
 
 def event_body(call_id: str) -> str:
@@ -42,8 +55,13 @@ def event_body(call_id: str) -> str:
 def test_only_transiently_failed_messages_are_reported_back_to_sqs() -> None:
     # Given a batch: a good event, a malformed one, and one whose StartExecution is throttled
     sfn, sqs, ledger = FakeStepFunctionsClient(throttle_call_ids={"throttled"}), FakeSqsClient(), FakeLedger()
-    batch = {"Records": [record("ok", event_body("good")), record("bad", "{not json"),
-                         record("slow", event_body("throttled"))]}
+    batch = {
+        "Records": [
+            record("ok", event_body("good")),
+            record("bad", "{not json"),
+            record("slow", event_body("throttled")),
+        ]
+    }
     # When the consumer handles the batch
     handler = load_function("start_sync").handler
     response = handler(batch, lambda_context("start-sync"), deps=make_deps(sfn, sqs, ledger))

@@ -32,8 +32,9 @@ class Harness:
         self.ledger = FakeLedger()
         self.executions = executions or FakeExecutions()
         self.dlq = FakeDeadLetters()
-        self.service = StartSync(settings=self.settings, ledger=self.ledger, executions=self.executions,
-                                 dead_letters=self.dlq)
+        self.service = StartSync(
+            settings=self.settings, ledger=self.ledger, executions=self.executions, dead_letters=self.dlq
+        )
 
     def deliveries(self) -> list[dict[str, Any]]:
         return [e for e in [e.as_json() for e in self.ledger.all_entries()] if e["step"].startswith("delivery#")]

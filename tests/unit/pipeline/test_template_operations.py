@@ -209,13 +209,21 @@ def test_secret_grants_are_scoped_to_this_stacks_names_and_to_what_the_token_sto
         text = json.dumps(props(logical)["Policies"])
         for arn in re.findall(r"secret:([^\"]+)\"", text):
             assert arn.startswith("${AWS::StackName}/"), (logical, arn)
-        grants = [s for p in props(logical)["Policies"] if isinstance(p, dict) and "Statement" in p
-                  for s in p["Statement"] if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+        grants = [
+            s
+            for p in props(logical)["Policies"]
+            if isinstance(p, dict) and "Statement" in p
+            for s in p["Statement"]
+            if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))
+        ]
         (org,) = [s for s in grants if any("/org/" in json.dumps(r) for r in as_list(s["Resource"]))]
         (app,) = [s for s in grants if any("/app-" in json.dumps(r) for r in as_list(s["Resource"]))]
         # org secrets: read, and write a refreshed token (conditionally: a new version, then the stage move)
-        assert set(org["Action"]) == {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
-                                      "secretsmanager:UpdateSecretVersionStage"}, logical
+        assert set(org["Action"]) == {
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:UpdateSecretVersionStage",
+        }, logical
         assert as_list(app["Action"]) == ["secretsmanager:GetSecretValue"], logical  # the app secret: read only
 
 

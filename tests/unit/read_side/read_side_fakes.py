@@ -21,8 +21,17 @@ def describe(name: str, *fields: str | tuple[str, str, str], queryable: bool = T
     return {"name": name, "label": name, "queryable": queryable, "fields": out}
 
 
-OPPORTUNITY = describe("Opportunity", "Id", "Name", "AccountId", "StageName", ("Amount", "currency", "Amount"),
-                       ("IsClosed", "boolean", "Closed"), "Loss_Reason__c", ("NextStep", "string", "Next Step"))
+OPPORTUNITY = describe(
+    "Opportunity",
+    "Id",
+    "Name",
+    "AccountId",
+    "StageName",
+    ("Amount", "currency", "Amount"),
+    ("IsClosed", "boolean", "Closed"),
+    "Loss_Reason__c",
+    ("NextStep", "string", "Next Step"),
+)
 ACCOUNT = describe("Account", "Id", "Name", ("Industry", "picklist", "Industry"))
 TASK = describe("Task", "Id", "Subject", "WhatId")
 EVENT = describe("Event", "Id", "Subject", "WhatId")

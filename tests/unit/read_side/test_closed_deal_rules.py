@@ -23,8 +23,9 @@ LOST = "lost|Closed Lost"
 
 
 def change(*, closed: bool, won: bool = False, stage: str = "Closed Lost") -> OpportunityChange:
-    return OpportunityChange(id="006A", system_modstamp=T0, is_closed=closed, is_won=won,
-                             stage_name=stage if closed else "Negotiation")
+    return OpportunityChange(
+        id="006A", system_modstamp=T0, is_closed=closed, is_won=won, stage_name=stage if closed else "Negotiation"
+    )
 
 
 @pytest.mark.parametrize(
@@ -39,8 +40,13 @@ def change(*, closed: bool, won: bool = False, stage: str = "Closed Lost") -> Op
         # closed again after a reopen → the next generation
         (change(closed=True), DealState(1, False, LOST), "publish", 2, DealState(2, True, LOST)),
         # outcome changed while closed (lost → won) → a new close
-        (change(closed=True, won=True, stage="Closed Won"), DealState(2, True, LOST), "publish", 3,
-         DealState(3, True, "won|Closed Won")),
+        (
+            change(closed=True, won=True, stage="Closed Won"),
+            DealState(2, True, LOST),
+            "publish",
+            3,
+            DealState(3, True, "won|Closed Won"),
+        ),
         # open and never seen closed → nothing to do, nothing remembered
         (change(closed=False), None, "ignore", 0, None),
         (change(closed=False), DealState(2, False, "x"), "ignore", 2, None),

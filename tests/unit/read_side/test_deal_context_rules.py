@@ -37,7 +37,9 @@ def test_emails_are_distinct_recent_newest_first_and_bounded():
     # Then newest first (ties by Id), each once with its first relation, old and undated left out
     assert [(e["Id"], r) for e, r in chosen] == [("e2", "account"), ("e4", "contact")]
     assert [(e["Id"], r) for e, r in newest_emails(tagged, since=SINCE, limit=10)] == [
-        ("e2", "account"), ("e4", "contact"), ("e1", "opportunity")
+        ("e2", "account"),
+        ("e4", "contact"),
+        ("e1", "opportunity"),
     ]
 
 

@@ -83,8 +83,11 @@ class FakeContextReader:
         return ContextRead(
             match=MatchRead(data=data, values=values),
             accounts=[{"Id": "001G", "Name": "Globex"}],
-            emails_by_parent={k: list(v) for k, v in self.emails_by_parent.items()
-                              if plan.contact_emails or not k.startswith("003")} if plan.emails else {},
+            emails_by_parent={
+                k: list(v) for k, v in self.emails_by_parent.items() if plan.contact_emails or not k.startswith("003")
+            }
+            if plan.emails
+            else {},
             email_parents=set(self.email_parents) if plan.emails else set(),
         )
 
@@ -160,7 +163,9 @@ def test_emails_are_the_matched_records_recent_ones_newest_first_trimmed():
     context = service.run(request(body_chars=10))
     # Then emails of the Opportunity, the Account and Jane, within 30 days, newest first, at most 3
     assert [(e.id, e.related_to) for e in context.emails] == [
-        ("e-con", "contact"), ("e-opp-1", "opportunity"), ("e-acc", "account")
+        ("e-con", "contact"),
+        ("e-opp-1", "opportunity"),
+        ("e-acc", "account"),
     ]
     assert context.emails[1].text_body == "x" * 9 + "…" and context.emails[1].truncated
     assert reader.plans[0].emails is not None and reader.plans[0].emails.max == 3

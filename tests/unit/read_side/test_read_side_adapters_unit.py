@@ -29,8 +29,14 @@ class RecordingApi:
     def composite(self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
         self.api_requests += 1
         self.composites.append(subrequests)
-        return [{"referenceId": s["referenceId"], "httpStatusCode": 200,
-                 "body": {"done": True, "records": self.answers.get(s["referenceId"], [])}} for s in subrequests]
+        return [
+            {
+                "referenceId": s["referenceId"],
+                "httpStatusCode": 200,
+                "body": {"done": True, "records": self.answers.get(s["referenceId"], [])},
+            }
+            for s in subrequests
+        ]
 
     def query(self, soql: str) -> list[dict[str, Any]]:
         self.api_requests += 1
@@ -140,17 +146,35 @@ def test_the_window_query_is_ordered_and_bounded():
         "AND SystemModstamp <= 2026-11-25T15:00:00Z ORDER BY SystemModstamp ASC, Id ASC"
     )
     first = ChangeQuery(window=window, only_closed=True, with_amount=False, with_account_name=False)
-    assert SalesforceClosedDealReader(RecordingApi()).changes_soql(first).endswith(
-        "AND IsClosed = true ORDER BY SystemModstamp ASC, Id ASC")
+    assert (
+        SalesforceClosedDealReader(RecordingApi())
+        .changes_soql(first)
+        .endswith("AND IsClosed = true ORDER BY SystemModstamp ASC, Id ASC")
+    )
 
 
 def test_window_rows_are_parsed_with_loss_reason_and_amount():
-    api = RecordingApi({"query": [{"Id": "006A", "SystemModstamp": "2026-11-25T14:00:00.000+0000", "IsClosed": True,
-                                   "IsWon": False, "StageName": "Closed Lost", "Amount": 12000,
-                                   "Account": {"Name": "Globex"}, "AccountId": "001G", "Loss_Reason__c": "Price"}]})
+    api = RecordingApi(
+        {
+            "query": [
+                {
+                    "Id": "006A",
+                    "SystemModstamp": "2026-11-25T14:00:00.000+0000",
+                    "IsClosed": True,
+                    "IsWon": False,
+                    "StageName": "Closed Lost",
+                    "Amount": 12000,
+                    "Account": {"Name": "Globex"},
+                    "AccountId": "001G",
+                    "Loss_Reason__c": "Price",
+                }
+            ]
+        }
+    )
     window = Window(start=AT - timedelta(hours=1), end=AT, first_run=False)
     [row] = SalesforceClosedDealReader(api).changes(
-        ChangeQuery(window=window, only_closed=False, loss_reason_field="Loss_Reason__c"))
+        ChangeQuery(window=window, only_closed=False, loss_reason_field="Loss_Reason__c")
+    )
     assert row.system_modstamp == datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
     assert (row.amount, row.account_name, row.loss_reason) == (12000.0, "Globex", "Price")
 

@@ -8,8 +8,10 @@ from callsync.errors import InvalidEvent
 from tests.support.lambdas import lambda_context, load_function
 
 
-@pytest.mark.parametrize("event", [{}, {"org_id": ""}, {"org_id": "acme", "at": "not a time"},
-                                   {"org_id": "acme", "at": "2026-11-25T15:00:00"}])  # naive: no offset
+@pytest.mark.parametrize(
+    "event",
+    [{}, {"org_id": ""}, {"org_id": "acme", "at": "not a time"}, {"org_id": "acme", "at": "2026-11-25T15:00:00"}],
+)  # naive: no offset
 def test_an_invalid_context_request_is_an_invalid_event_naming_the_field(event):
     # Given a malformed invoke payload / When the handler runs (no dependencies are built for it)
     with pytest.raises(InvalidEvent) as raised:

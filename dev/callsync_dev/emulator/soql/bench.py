@@ -28,17 +28,32 @@ CONTACTS = 100_000
 
 
 def build_catalog(*, indexed: bool) -> MemoryCatalog:
-    contact = object_info("Contact", [
-        FieldInfo("Id", "id"), FieldInfo("LastName", "string"), FieldInfo("Email", "email"),
-        FieldInfo("AccountId", "reference", ("Account",), "Account"), FieldInfo("IsDeleted", "boolean"),
-    ])
+    contact = object_info(
+        "Contact",
+        [
+            FieldInfo("Id", "id"),
+            FieldInfo("LastName", "string"),
+            FieldInfo("Email", "email"),
+            FieldInfo("AccountId", "reference", ("Account",), "Account"),
+            FieldInfo("IsDeleted", "boolean"),
+        ],
+    )
     rows = [
-        {"Id": f"003{n:012d}AAA", "LastName": f"Person {n}", "Email": f"person{n}@example.com",
-         "AccountId": None, "IsDeleted": False}
+        {
+            "Id": f"003{n:012d}AAA",
+            "LastName": f"Person {n}",
+            "Email": f"person{n}@example.com",
+            "AccountId": None,
+            "IsDeleted": False,
+        }
         for n in range(CONTACTS)
     ]
-    return MemoryCatalog([contact], {"Contact": rows}, now=datetime(2026, 11, 20, tzinfo=UTC),
-                         indexed={"Contact": ["Id", "Email"]} if indexed else None)
+    return MemoryCatalog(
+        [contact],
+        {"Contact": rows},
+        now=datetime(2026, 11, 20, tzinfo=UTC),
+        indexed={"Contact": ["Id", "Email"]} if indexed else None,
+    )
 
 
 def query_text() -> str:

@@ -80,16 +80,26 @@ class _Run:
         for item in query.select:
             if isinstance(item, nodes.CountAll):
                 if len(query.select) > 1 or nested:
-                    raise self.resolver.error(MALFORMED_QUERY, "COUNT() must be the only element in the "
-                                              "SELECT list of a top-level query", item.position)
+                    raise self.resolver.error(
+                        MALFORMED_QUERY,
+                        "COUNT() must be the only element in the SELECT list of a top-level query",
+                        item.position,
+                    )
                 plan.count_only = True
             elif isinstance(item, nodes.CountField):
-                raise self.resolver.error(MALFORMED_QUERY, "aggregate queries (COUNT(field), GROUP BY) are not "
-                                          "supported by the callsync emulator; use COUNT()", item.position)
+                raise self.resolver.error(
+                    MALFORMED_QUERY,
+                    "aggregate queries (COUNT(field), GROUP BY) are not "
+                    "supported by the callsync emulator; use COUNT()",
+                    item.position,
+                )
             elif isinstance(item, nodes.SubQuery):
                 if item.query.offset is not None and query.limit != 1:
-                    raise self.resolver.error(MALFORMED_QUERY, "A subquery can use OFFSET only if the parent "
-                                              "query has a LIMIT 1 clause", item.query.object_position)
+                    raise self.resolver.error(
+                        MALFORMED_QUERY,
+                        "A subquery can use OFFSET only if the parent query has a LIMIT 1 clause",
+                        item.query.object_position,
+                    )
                 child = self.child(obj, item.query)
                 self._unique(seen, child.key, item.query.object_position)
                 plan.children.append(child)
@@ -105,8 +115,9 @@ class _Run:
         for key in query.order_by:
             bound = self.resolver.field(obj, key.field, query.alias)
             if not bound.info.filterable or bound.info.type == "multipicklist":
-                raise self.resolver.error(INVALID_FIELD, f"field '{bound.info.name}' can not be sorted in a "
-                                          "query call", key.field.position)
+                raise self.resolver.error(
+                    INVALID_FIELD, f"field '{bound.info.name}' can not be sorted in a query call", key.field.position
+                )
             plan.order.append(_OrderKey(bound.getter, _sort_norm(bound), key.descending, key.nulls_first))
         plan.build = record_builder(plan.shape, self.resolver, self.api_version)
         return plan
@@ -117,17 +128,22 @@ class _Run:
         if query.offset is not None and query.offset > MAX_OFFSET:
             raise SoqlError(NUMBER_OUTSIDE_VALID_RANGE, f"Maximum SOQL offset allowed is {MAX_OFFSET}")
         if semi and query.offset is not None:
-            raise self.resolver.error(MALFORMED_QUERY, "OFFSET is not allowed in a semi join sub-select",
-                                      query.object_position)
+            raise self.resolver.error(
+                MALFORMED_QUERY, "OFFSET is not allowed in a semi join sub-select", query.object_position
+            )
         if query.where is None:
             return
         top = query.where.items if isinstance(query.where, nodes.And) else (query.where,)
-        misplaced = [found for item in top for found in _semi_joins(item)
-                     if semi or not isinstance(item, nodes.InSubquery)]
+        misplaced = [
+            found for item in top for found in _semi_joins(item) if semi or not isinstance(item, nodes.InSubquery)
+        ]
         if misplaced:
-            raise self.resolver.error(MALFORMED_QUERY, "Semi join sub-selects are only allowed at the top level "
-                                      "WHERE expressions and not in nested WHERE expressions.",
-                                      misplaced[0].field.position)
+            raise self.resolver.error(
+                MALFORMED_QUERY,
+                "Semi join sub-selects are only allowed at the top level "
+                "WHERE expressions and not in nested WHERE expressions.",
+                misplaced[0].field.position,
+            )
 
     def _unique(self, seen: set[str], name: str, position: nodes.Position) -> None:
         if name.lower() in seen:
@@ -140,8 +156,7 @@ class _Run:
             relationship = None  # FROM Account.Contacts names the parent object first
         child_obj = self.catalog.object_info(relationship.child_object) if relationship else None
         if relationship is None or child_obj is None:
-            raise self.resolver.error(INVALID_TYPE, bad_child_relationship(query.object_name),
-                                      query.object_position)
+            raise self.resolver.error(INVALID_TYPE, bad_child_relationship(query.object_name), query.object_position)
         return _Child(relationship.name, relationship, self.plan(query, child_obj, nested=True))
 
     def semi_join(self, query: nodes.Query, position: nodes.Position) -> SemiJoinIds:
@@ -149,12 +164,18 @@ class _Run:
         obj = self.resolver.object(query.object_name, query.object_position)
         fields = [i for i in query.select if isinstance(i, nodes.FieldPath)]
         if len(fields) != 1 or len(query.select) != 1:
-            raise self.resolver.error(MALFORMED_QUERY, "a semi join or anti join sub-select must select exactly "
-                                      "one Id or reference field", query.object_position)
+            raise self.resolver.error(
+                MALFORMED_QUERY,
+                "a semi join or anti join sub-select must select exactly one Id or reference field",
+                query.object_position,
+            )
         bound = self.resolver.field(obj, fields[0], query.alias)
         if bound.category != "id":
-            raise self.resolver.error(MALFORMED_QUERY, f"semi join sub-select field '{bound.name}' must be an "
-                                      "Id or reference field", fields[0].position)
+            raise self.resolver.error(
+                MALFORMED_QUERY,
+                f"semi join sub-select field '{bound.name}' must be an Id or reference field",
+                fields[0].position,
+            )
         plan = self.plan(query, obj, nested=True, semi=True)
         rows = self.select(plan, self.candidates(plan))
         ids = {v for v in (bound.getter(r) for r in rows) if isinstance(v, str)}
@@ -190,8 +211,10 @@ class _Run:
         records = []
         for row in rows:
             row_id = row.get("Id")
-            own = {key: sets.get(normalize_id(row_id)) if isinstance(row_id, str) else None
-                   for key, sets in child_sets.items()}
+            own = {
+                key: sets.get(normalize_id(row_id)) if isinstance(row_id, str) else None
+                for key, sets in child_sets.items()
+            }
             records.append(plan.build(plan.obj.name, row, own))
         return records
 
@@ -260,8 +283,7 @@ def _semi_joins(condition: nodes.Condition) -> list[nodes.InSubquery]:
     return []
 
 
-def run_query(text: str, catalog: Catalog, *, include_deleted: bool = False,
-              api_version: str = "62.0") -> QueryResult:
+def run_query(text: str, catalog: Catalog, *, include_deleted: bool = False, api_version: str = "62.0") -> QueryResult:
     """Parse (cached), check against the catalog's schema, and evaluate a SOQL query.
 
     Raises :class:`SoqlError` with MALFORMED_QUERY, INVALID_FIELD or INVALID_TYPE.
@@ -269,8 +291,9 @@ def run_query(text: str, catalog: Catalog, *, include_deleted: bool = False,
     query = parse(text)
     run = _Run(text, catalog, include_deleted, api_version)
     if query.qualifier is not None:
-        raise run.resolver.error(MALFORMED_QUERY, f"unexpected token: '{query.qualifier}.{query.object_name}'",
-                                 query.object_position)
+        raise run.resolver.error(
+            MALFORMED_QUERY, f"unexpected token: '{query.qualifier}.{query.object_name}'", query.object_position
+        )
     obj = run.resolver.object(query.object_name, query.object_position)
     plan = run.plan(query, obj)
     rows = run.select(plan, run.candidates(plan))

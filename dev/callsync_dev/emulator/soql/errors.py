@@ -31,8 +31,9 @@ class SoqlError(Exception):
     ``ERROR at Row:r:Column:c``, then the ``detail`` (the bare sentence, also kept on its own).
     """
 
-    def __init__(self, error_code: str, detail: str, *, text: str | None = None,
-                 position: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, error_code: str, detail: str, *, text: str | None = None, position: tuple[int, int] | None = None
+    ) -> None:
         self.error_code = error_code
         self.detail = detail
         self.message = _with_position(detail, text, position)

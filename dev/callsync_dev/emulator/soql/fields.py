@@ -19,11 +19,29 @@ MAX_RELATIONSHIP_HOPS = 5
 
 # The fields of Salesforce's Name object (Object Reference, "Name"), lower-cased: all a polymorphic
 # relationship (What, Who, Owner) reaches without TYPEOF.
-NAME_OBJECT_FIELDS = frozenset({
-    "alias", "email", "firstname", "id", "isactive", "lastname", "lastreferenceddate", "lastvieweddate",
-    "middlename", "name", "nameoralias", "phone", "profileid", "recordtypeid", "suffix", "title", "type",
-    "userroleid", "username",
-})
+NAME_OBJECT_FIELDS = frozenset(
+    {
+        "alias",
+        "email",
+        "firstname",
+        "id",
+        "isactive",
+        "lastname",
+        "lastreferenceddate",
+        "lastvieweddate",
+        "middlename",
+        "name",
+        "nameoralias",
+        "phone",
+        "profileid",
+        "recordtypeid",
+        "suffix",
+        "title",
+        "type",
+        "userroleid",
+        "username",
+    }
+)
 
 
 def category(info: FieldInfo) -> str:
@@ -112,8 +130,9 @@ class Resolver:
             self._parents[key] = hit
         return self._parents[key]
 
-    def parent_object(self, owner: ObjectInfo, relationship: str,
-                      position: nodes.Position) -> tuple[FieldInfo, ObjectInfo, bool]:
+    def parent_object(
+        self, owner: ObjectInfo, relationship: str, position: nodes.Position
+    ) -> tuple[FieldInfo, ObjectInfo, bool]:
         """The reference field behind ``relationship`` and the object it points at.
 
         A polymorphic reference (``What``, ``Who``) points at Salesforce's "Name" object: the fields of
@@ -155,13 +174,21 @@ class Resolver:
             raise self.error(INVALID_FIELD, errors.no_such_column(parts[-1], obj.name), path.position)
         type_of_parent = polymorphic and leaf.name == "Type"
         canonical.append(leaf.name)
-        return BoundField(tuple(canonical), tuple(hops), leaf,
-                          self._getter(tuple(hops), leaf.name, type_of_parent), path.position, type_of_parent)
+        return BoundField(
+            tuple(canonical),
+            tuple(hops),
+            leaf,
+            self._getter(tuple(hops), leaf.name, type_of_parent),
+            path.position,
+            type_of_parent,
+        )
 
     def _getter(self, hops: tuple[str, ...], leaf: str, type_of_parent: bool) -> Getter:
         if not hops:
+
             def plain(row: Row) -> Any:
                 return row.get(leaf)
+
             return plain
         fetch = self.fetch
 

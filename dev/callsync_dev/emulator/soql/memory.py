@@ -13,8 +13,7 @@ from typing import Any
 from .catalog import ChildRelationship, FieldInfo, ObjectInfo
 
 
-def object_info(name: str, fields: Iterable[FieldInfo],
-                children: Iterable[ChildRelationship] = ()) -> ObjectInfo:
+def object_info(name: str, fields: Iterable[FieldInfo], children: Iterable[ChildRelationship] = ()) -> ObjectInfo:
     """ObjectInfo from lists (keys lower-cased as the contract wants)."""
     return ObjectInfo(name, {f.name.lower(): f for f in fields}, {c.name.lower(): c for c in children})
 
@@ -22,8 +21,14 @@ def object_info(name: str, fields: Iterable[FieldInfo],
 class MemoryCatalog:
     """Objects and rows in dicts; ``indexed`` maps object name -> field names to index for ``lookup``."""
 
-    def __init__(self, objects: Iterable[ObjectInfo], rows: Mapping[str, list[dict[str, Any]]], *,
-                 now: datetime | None = None, indexed: Mapping[str, Iterable[str]] | None = None) -> None:
+    def __init__(
+        self,
+        objects: Iterable[ObjectInfo],
+        rows: Mapping[str, list[dict[str, Any]]],
+        *,
+        now: datetime | None = None,
+        indexed: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
         self._objects = {o.name.lower(): o for o in objects}
         self._rows = {name.lower(): list(r) for name, r in rows.items()}
         self._live = {name: [r for r in records if not r.get("IsDeleted")] for name, records in self._rows.items()}
@@ -57,8 +62,9 @@ class MemoryCatalog:
     def now(self) -> datetime:
         return self._now
 
-    def lookup(self, object_name: str, field_name: str,
-               values_lowercased: list[str]) -> Iterable[Mapping[str, Any]] | None:
+    def lookup(
+        self, object_name: str, field_name: str, values_lowercased: list[str]
+    ) -> Iterable[Mapping[str, Any]] | None:
         index = self._indexes.get((object_name.lower(), field_name.lower()))
         if index is None:
             return None

@@ -17,10 +17,30 @@ MAX_QUERY_LENGTH = 100_000
 
 
 # SOQL's reserved words can never be names (``SELECT FROM Contact`` fails on FROM).
-RESERVED = frozenset({
-    "AND", "ASC", "DESC", "EXCLUDES", "FIRST", "FROM", "GROUP", "HAVING", "IN", "INCLUDES", "LAST",
-    "LIKE", "LIMIT", "NOT", "NULL", "NULLS", "OR", "SELECT", "WHERE", "WITH",
-})
+RESERVED = frozenset(
+    {
+        "AND",
+        "ASC",
+        "DESC",
+        "EXCLUDES",
+        "FIRST",
+        "FROM",
+        "GROUP",
+        "HAVING",
+        "IN",
+        "INCLUDES",
+        "LAST",
+        "LIKE",
+        "LIMIT",
+        "NOT",
+        "NULL",
+        "NULLS",
+        "OR",
+        "SELECT",
+        "WHERE",
+        "WITH",
+    }
+)
 
 
 def _reserved_is_not_a_name(token: Token) -> Token:
@@ -33,8 +53,13 @@ def _reserved_is_not_a_name(token: Token) -> Token:
 @functools.cache
 def _lark() -> Lark:
     grammar = resources.files(__package__).joinpath("soql.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False,
-                lexer_callbacks={"NAME": _reserved_is_not_a_name})
+    return Lark(
+        grammar,
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        lexer_callbacks={"NAME": _reserved_is_not_a_name},
+    )
 
 
 def _pos(token: Token) -> nodes.Position:
@@ -60,8 +85,9 @@ class _ToAst(Transformer[Token, nodes.Query]):
         if "qualified" in parts:  # FROM Account.Contacts: the relationship, qualified by its parent object
             relationship = parts.pop("qualified")
             parts["qualifier"] = str(name)
-            return nodes.Query(select=select, object_name=str(relationship), object_position=_pos(relationship),
-                               **parts)
+            return nodes.Query(
+                select=select, object_name=str(relationship), object_position=_pos(relationship), **parts
+            )
         return nodes.Query(select=select, object_name=str(name), object_position=_pos(name), **parts)
 
     def qualified(self, name: Token) -> tuple[str, Token]:
@@ -185,8 +211,10 @@ class _ToAst(Transformer[Token, nodes.Query]):
 
 
 def _syntax_error(text: str, error: UnexpectedInput) -> SoqlError:
-    position = (error.line if error.line and error.line > 0 else 1,
-                error.column if error.column and error.column > 0 else 1)
+    position = (
+        error.line if error.line and error.line > 0 else 1,
+        error.column if error.column and error.column > 0 else 1,
+    )
     if isinstance(error, UnexpectedToken):
         token = error.token
         if token.type == "$END":

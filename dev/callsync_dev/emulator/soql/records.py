@@ -48,8 +48,9 @@ class Shape:
         self.order.append(("child", key))
 
 
-def record_builder(shape: Shape, resolver: Resolver, api_version: str
-                   ) -> Callable[[str, Row, dict[str, Any]], dict[str, Any]]:
+def record_builder(
+    shape: Shape, resolver: Resolver, api_version: str
+) -> Callable[[str, Row, dict[str, Any]], dict[str, Any]]:
     """A function (object name, row, child result sets by key) -> Salesforce record dict."""
     base = f"/services/data/v{api_version}/sobjects/"
 

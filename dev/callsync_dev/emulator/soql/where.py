@@ -36,8 +36,14 @@ SemiJoin = Callable[[nodes.Query, nodes.Position], SemiJoinIds]
 _ID_SHAPE = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
 _ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
-_TYPE_WORDS = {"id": "id", "string": "string", "multipicklist": "string", "boolean": "boolean",
-               "date": "date", "datetime": "dateTime"}
+_TYPE_WORDS = {
+    "id": "id",
+    "string": "string",
+    "multipicklist": "string",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "dateTime",
+}
 
 
 def _lower(value: Any) -> Any:
@@ -104,8 +110,9 @@ def normalizer(field: BoundField) -> Callable[[Any], Any]:
 class WhereCompiler:
     """Turns a :class:`nodes.Condition` on one object into a predicate; checks types like Salesforce."""
 
-    def __init__(self, resolver: Resolver, owner: ObjectInfo, today: date, semi_join: SemiJoin,
-                 alias: str | None = None) -> None:
+    def __init__(
+        self, resolver: Resolver, owner: ObjectInfo, today: date, semi_join: SemiJoin, alias: str | None = None
+    ) -> None:
         self.resolver = resolver
         self.alias = alias
         self.owner = owner
@@ -141,11 +148,16 @@ class WhereCompiler:
     def _type_error(self, field: BoundField, position: nodes.Position) -> Exception:
         cat = field.category
         word = _TYPE_WORDS.get(cat) or ("int" if field.info.type.lower() in ("int", "long") else "double")
-        quotes = "should be enclosed in quotes" if cat in ("id", "string", "multipicklist") \
+        quotes = (
+            "should be enclosed in quotes"
+            if cat in ("id", "string", "multipicklist")
             else "should not be enclosed in quotes"
+        )
         return self.resolver.error(
-            INVALID_FIELD, f"value of filter criterion for field '{field.info.name}' must be of type {word} "
-            f"and {quotes}", position)
+            INVALID_FIELD,
+            f"value of filter criterion for field '{field.info.name}' must be of type {word} and {quotes}",
+            position,
+        )
 
     def _value(self, field: BoundField, literal: nodes.Literal) -> Any:
         """The literal in the field's compare form; None for null; (first, last) days for date ranges."""
@@ -153,8 +165,13 @@ class WhereCompiler:
             return None
         cat = field.category
         accepted = {
-            "id": ("string",), "string": ("string",), "multipicklist": ("string",), "number": ("number",),
-            "boolean": ("boolean",), "date": ("date", "date_range"), "datetime": ("datetime", "date_range"),
+            "id": ("string",),
+            "string": ("string",),
+            "multipicklist": ("string",),
+            "number": ("number",),
+            "boolean": ("boolean",),
+            "date": ("date", "date_range"),
+            "datetime": ("datetime", "date_range"),
         }[cat]
         if literal.kind not in accepted:
             raise self._type_error(field, field.position)
@@ -162,8 +179,9 @@ class WhereCompiler:
             name, n = literal.value
             return date_range(name, n, self.today)
         if cat == "id" and literal.value and not _ID_SHAPE.fullmatch(literal.value):
-            raise self.resolver.error(INVALID_QUERY_FILTER_OPERATOR, f"invalid ID field: {literal.value}",
-                                      field.position)
+            raise self.resolver.error(
+                INVALID_QUERY_FILTER_OPERATOR, f"invalid ID field: {literal.value}", field.position
+            )
         return normalizer(field)(literal.value)
 
     # ---- comparisons
@@ -186,29 +204,33 @@ class WhereCompiler:
             return lambda row: False
         if node.op in _ORDERING and field.category in ("boolean", "multipicklist"):
             raise self.resolver.error(
-                INVALID_FIELD, f"invalid operator '{node.op}' on field '{field.info.name}' of type "
-                f"{field.info.type}", field.position)
+                INVALID_FIELD,
+                f"invalid operator '{node.op}' on field '{field.info.name}' of type {field.info.type}",
+                field.position,
+            )
         if node.op in ("=", "!="):
             return self._equality(field, frozenset([value]), include_null=False, negated=node.op == "!=")
         compare = _ORDERING[node.op]
         norm = normalizer(field)
         return lambda row: (v := get(row)) is not None and compare(norm(v), value)
 
-    def _equality(self, field: BoundField, values: frozenset[Any], *, include_null: bool,
-                  negated: bool) -> Predicate:
+    def _equality(self, field: BoundField, values: frozenset[Any], *, include_null: bool, negated: bool) -> Predicate:
         """Membership in a set of normalized values; the hot path of ``Email IN (...)``."""
         get = field.getter
         if field.category == "string" and not field.hops:
             name = field.info.name
             if negated:
-                return lambda row: ((v := row.get(name)) is None and not include_null) or (
-                    v is not None and v.lower() not in values)
-            return lambda row: ((v := row.get(name)) is None and include_null) or (
-                v is not None and v.lower() in values)
+                return lambda row: (
+                    ((v := row.get(name)) is None and not include_null) or (v is not None and v.lower() not in values)
+                )
+            return lambda row: (
+                ((v := row.get(name)) is None and include_null) or (v is not None and v.lower() in values)
+            )
         norm = normalizer(field)
         if negated:
-            return lambda row: ((v := get(row)) is None and not include_null) or (
-                v is not None and norm(v) not in values)
+            return lambda row: (
+                ((v := get(row)) is None and not include_null) or (v is not None and norm(v) not in values)
+            )
         return lambda row: ((v := get(row)) is None and include_null) or (v is not None and norm(v) in values)
 
     def _in_range(self, field: BoundField, op: str, bounds: tuple[date, date]) -> Predicate:
@@ -231,8 +253,10 @@ class WhereCompiler:
         if literal.kind != "like" or field.category not in ("string", "id"):
             if literal.kind == "like":
                 raise self.resolver.error(
-                    INVALID_FIELD, f"invalid operator LIKE on field '{field.info.name}' of type "
-                    f"{field.info.type}", field.position)
+                    INVALID_FIELD,
+                    f"invalid operator LIKE on field '{field.info.name}' of type {field.info.type}",
+                    field.position,
+                )
             raise self._type_error(field, field.position)
         match = re.compile(literal.value, re.IGNORECASE | re.DOTALL).fullmatch
         get = field.getter
@@ -241,8 +265,10 @@ class WhereCompiler:
     def _includes(self, field: BoundField, node: nodes.Comparison) -> Predicate:
         if field.category != "multipicklist":
             raise self.resolver.error(
-                INVALID_FIELD, f"includes or excludes operator only valid on multipicklist field: "
-                f"{field.info.name}", field.position)
+                INVALID_FIELD,
+                f"includes or excludes operator only valid on multipicklist field: {field.info.name}",
+                field.position,
+            )
         assert isinstance(node.value, tuple)
         wanted = [self._value(field, v) for v in node.value]
         sets = tuple(w for w in wanted if w is not None)
@@ -273,8 +299,10 @@ class WhereCompiler:
         field = self.bind(node.field)
         if field.category != "id":
             raise self.resolver.error(
-                MALFORMED_QUERY, f"semi join sub-selects are only allowed on Id or reference fields, not "
-                f"'{field.info.name}'", field.position)
+                MALFORMED_QUERY,
+                f"semi join sub-selects are only allowed on Id or reference fields, not '{field.info.name}'",
+                field.position,
+            )
         selected = self.semi_join(node.query, node.field.position)
         if not node.negated and not field.hops and selected.index_keys is not None:
             self.semi_join_keys[id(node)] = selected.index_keys

@@ -94,17 +94,19 @@ class InvalidRequestBody(PermanentError):
 
 # AWS SDK error codes that are transient (after botocore's own retries). ``adapters.aws_errors``
 # turns them into AwsUnavailable, which the state machine retries like every RetryableError.
-AWS_TRANSIENT_ERROR_CODES: frozenset[str] = frozenset({
-    "ProvisionedThroughputExceededException",  # DynamoDB
-    "RequestLimitExceeded",  # DynamoDB
-    "ThrottlingException",
-    "Throttling",
-    "TooManyRequestsException",
-    "InternalServerError",  # DynamoDB
-    "InternalServiceError",  # Secrets Manager
-    "InternalFailure",
-    "ServiceUnavailable",
-})
+AWS_TRANSIENT_ERROR_CODES: frozenset[str] = frozenset(
+    {
+        "ProvisionedThroughputExceededException",  # DynamoDB
+        "RequestLimitExceeded",  # DynamoDB
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "InternalServerError",  # DynamoDB
+        "InternalServiceError",  # Secrets Manager
+        "InternalFailure",
+        "ServiceUnavailable",
+    }
+)
 
 
 def all_retryable_names() -> set[str]:

@@ -20,9 +20,14 @@ from callsync.errors import AWS_TRANSIENT_ERROR_CODES, AwsUnavailable, CallsyncE
 F = TypeVar("F", bound=Callable[..., Any])
 
 # botocore.exceptions names, compared by class name so this module imports no botocore.
-_CONNECTION_ERRORS = frozenset({
-    "EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError",
-})
+_CONNECTION_ERRORS = frozenset(
+    {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+    }
+)
 
 
 def transient_aws_error(error: BaseException) -> str | None:

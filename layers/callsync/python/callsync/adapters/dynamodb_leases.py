@@ -37,7 +37,9 @@ class DynamoDbLeases:
                 "OR expires_at < :now",
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={
-                    ":o": owner, ":now": Decimal(f"{now:.3f}"), ":exp": Decimal(f"{now + ttl_seconds:.3f}"),
+                    ":o": owner,
+                    ":now": Decimal(f"{now:.3f}"),
+                    ":exp": Decimal(f"{now + ttl_seconds:.3f}"),
                 },
                 ReturnValues="ALL_OLD",
             )

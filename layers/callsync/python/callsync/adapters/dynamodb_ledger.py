@@ -59,8 +59,11 @@ def outcome_item(call_key: str, outcome: Outcome) -> dict[str, Any]:
 def entry_from_item(item: dict[str, Any]) -> LedgerEntry:
     """The typed entry of a stored item (plain JSON values, as ``from_item`` gives them)."""
     body = item["body"]
-    common = {"call_key": item["entry_key"], "revision": item.get("revision") or None,
-              "recorded_at": item.get("recorded_at")}
+    common = {
+        "call_key": item["entry_key"],
+        "revision": item.get("revision") or None,
+        "recorded_at": item.get("recorded_at"),
+    }
     kind = item.get("kind")
     if kind == "outcome":
         return LedgerEntry(**common, outcome=Outcome.model_validate(body))

@@ -75,8 +75,9 @@ def _chunks(values: list[str], template: str, *args: Any) -> Iterable[list[str]]
 class SalesforceActivityStore:
     """LogActivity's reads and writes, each one composite request."""
 
-    def __init__(self, api: SalesforceApi, *, api_version: str = "62.0",
-                 describes: DescribeSource | None = None) -> None:
+    def __init__(
+        self, api: SalesforceApi, *, api_version: str = "62.0", describes: DescribeSource | None = None
+    ) -> None:
         self.api = api
         self.data_path = f"/services/data/v{getattr(api, 'api_version', api_version)}/"
         self._describes = describes
@@ -121,26 +122,39 @@ class SalesforceActivityStore:
             if related:
                 where += format_soql(" AND (WhatId IN {ids} OR WhoId IN {ids} OR AccountId IN {ids})", ids=related)
             fields = self._select(kind, wanted)
-            out.append((f"activities{kind}", f"SELECT {fields}{children} FROM {kind} WHERE {where} "  # noqa: S608
-                                             "ORDER BY CreatedDate ASC LIMIT 50"))
+            out.append(
+                (
+                    f"activities{kind}",
+                    f"SELECT {fields}{children} FROM {kind} WHERE {where} "  # noqa: S608
+                    "ORDER BY CreatedDate ASC LIMIT 50",
+                )
+            )
         return out
 
     def follow_up_queries(self, request: LookupRequest) -> list[tuple[str, str]]:
         fields = self._select("Task", ["Id", "Subject", "Description", "Status", "ActivityDate", "OwnerId"])
-        template = (f"SELECT {fields} FROM Task "  # noqa: S608 (API names from describe, values via format_soql)
-                    "WHERE Subject IN {} ORDER BY CreatedDate DESC LIMIT 200")
-        return [(f"followups{i}", format_soql(template, chunk))
-                for i, chunk in enumerate(_chunks(stored_forms(request.follow_up_subjects), template))]
+        template = (
+            f"SELECT {fields} FROM Task "  # noqa: S608 (API names from describe, values via format_soql)
+            "WHERE Subject IN {} ORDER BY CreatedDate DESC LIMIT 200"
+        )
+        return [
+            (f"followups{i}", format_soql(template, chunk))
+            for i, chunk in enumerate(_chunks(stored_forms(request.follow_up_subjects), template))
+        ]
 
     def note_queries(self, request: LookupRequest) -> list[tuple[str, str]]:
         """One query per linked record: Salesforce accepts a filter on ``ContentDocument.Title`` only
         next to ``LinkedEntityId = <one id>`` (``IN`` is refused as an implementation restriction)."""
         if not request.note_title:
             return []
-        template = ("SELECT ContentDocumentId, LinkedEntityId FROM ContentDocumentLink "
-                    "WHERE LinkedEntityId = {} AND ContentDocument.Title = {}")
-        return [(f"notes{i}", format_soql(template, entity, request.note_title))
-                for i, entity in enumerate(dict.fromkeys(request.note_entities))]
+        template = (
+            "SELECT ContentDocumentId, LinkedEntityId FROM ContentDocumentLink "
+            "WHERE LinkedEntityId = {} AND ContentDocument.Title = {}"
+        )
+        return [
+            (f"notes{i}", format_soql(template, entity, request.note_title))
+            for i, entity in enumerate(dict.fromkeys(request.note_entities))
+        ]
 
     @reads_answers("the activity lookup")
     def lookup(self, request: LookupRequest) -> LookupResult:
@@ -148,8 +162,10 @@ class SalesforceActivityStore:
         result = LookupResult(activities_queried=bool(request.activity_kinds and request.subjects))
         for start in range(0, len(queries), MAX_HEAVY):
             batch = queries[start : start + MAX_HEAVY]
-            subs = [{"method": "GET", "url": f"{self.data_path}query/?q={quote(q, safe='')}", "referenceId": ref}
-                    for ref, q in batch]
+            subs = [
+                {"method": "GET", "url": f"{self.data_path}query/?q={quote(q, safe='')}", "referenceId": ref}
+                for ref, q in batch
+            ]
             responses = self.api.composite(subs)
             raise_for_subresponses(responses, methods={ref: "GET" for ref, _ in batch})
             for response in responses:
@@ -179,13 +195,22 @@ class SalesforceActivityStore:
             parent = "EventId" if kind == "Event" else "TaskId"
             records = []
             for contact_id in plan.relations:
-                record: dict[str, Any] = {"attributes": {"type": f"{kind}Relation"}, parent: activity_ref,
-                                          "RelationId": contact_id}
+                record: dict[str, Any] = {
+                    "attributes": {"type": f"{kind}Relation"},
+                    parent: activity_ref,
+                    "RelationId": contact_id,
+                }
                 if kind == "Event":
                     record.update(IsParent=True, IsInvitee=False)
                 records.append(record)
-            subs.append({"method": "POST", "url": f"{self.data_path}composite/sobjects", "referenceId": "relations",
-                         "body": {"allOrNone": False, "records": records}})
+            subs.append(
+                {
+                    "method": "POST",
+                    "url": f"{self.data_path}composite/sobjects",
+                    "referenceId": "relations",
+                    "body": {"allOrNone": False, "records": records},
+                }
+            )
         note_ref: str | None = None
         if plan.note is not None:
             subs.append(self._save("note", plan.note))
@@ -193,9 +218,14 @@ class SalesforceActivityStore:
         for i, entity_id in enumerate(plan.note_links):
             if note_ref is None:
                 raise ValueError("note links need the note in the same plan")
-            subs.append({"method": "POST", "url": f"{self.data_path}sobjects/ContentDocumentLink",
-                         "referenceId": f"link{i}",
-                         "body": {"ContentDocumentId": note_ref, "LinkedEntityId": entity_id, "ShareType": "V"}})
+            subs.append(
+                {
+                    "method": "POST",
+                    "url": f"{self.data_path}sobjects/ContentDocumentLink",
+                    "referenceId": f"link{i}",
+                    "body": {"ContentDocumentId": note_ref, "LinkedEntityId": entity_id, "ShareType": "V"},
+                }
+            )
         if len(subs) + len(plan.follow_ups) <= MAX_SUBREQUESTS:
             subs += [self._save(f"followup{i}", w) for i, w in enumerate(plan.follow_ups)]
         else:
@@ -204,20 +234,38 @@ class SalesforceActivityStore:
 
     def _save(self, ref: str, write: RecordWrite) -> dict[str, Any]:
         if write.id:
-            return {"method": "PATCH", "url": f"{self.data_path}sobjects/{write.object}/{write.id}",
-                    "referenceId": ref, "body": _body(write.fields)}
-        return {"method": "POST", "url": f"{self.data_path}sobjects/{write.object}", "referenceId": ref,
-                "body": _body(write.fields)}
+            return {
+                "method": "PATCH",
+                "url": f"{self.data_path}sobjects/{write.object}/{write.id}",
+                "referenceId": ref,
+                "body": _body(write.fields),
+            }
+        return {
+            "method": "POST",
+            "url": f"{self.data_path}sobjects/{write.object}",
+            "referenceId": ref,
+            "body": _body(write.fields),
+        }
 
     def _follow_up_collections(self, writes: list[RecordWrite]) -> list[dict[str, Any]]:
         subs = []
-        for method, ref, group in (("POST", "followups_new", [w for w in writes if not w.id]),
-                                   ("PATCH", "followups_upd", [w for w in writes if w.id])):
+        for method, ref, group in (
+            ("POST", "followups_new", [w for w in writes if not w.id]),
+            ("PATCH", "followups_upd", [w for w in writes if w.id]),
+        ):
             for n in range(0, len(group), 200):
-                records = [{"attributes": {"type": "Task"}, **({"Id": w.id} if w.id else {}), **_body(w.fields)}
-                           for w in group[n : n + 200]]
-                subs.append({"method": method, "url": f"{self.data_path}composite/sobjects",
-                             "referenceId": f"{ref}{n // 200}", "body": {"allOrNone": False, "records": records}})
+                records = [
+                    {"attributes": {"type": "Task"}, **({"Id": w.id} if w.id else {}), **_body(w.fields)}
+                    for w in group[n : n + 200]
+                ]
+                subs.append(
+                    {
+                        "method": method,
+                        "url": f"{self.data_path}composite/sobjects",
+                        "referenceId": f"{ref}{n // 200}",
+                        "body": {"allOrNone": False, "records": records},
+                    }
+                )
         return subs
 
     @reads_answers("the activity write")
@@ -239,8 +287,13 @@ class SalesforceActivityStore:
             outcome.activity = self._part(by_ref, "activity", methods, plan.activity, outcome)
         if plan.relations:
             kind = plan.activity.object if plan.activity else "Task"
-            outcome.relations = dict(zip(plan.relations, self._collection(
-                by_ref.get("relations"), len(plan.relations), f"{kind}Relation"), strict=True))
+            outcome.relations = dict(
+                zip(
+                    plan.relations,
+                    self._collection(by_ref.get("relations"), len(plan.relations), f"{kind}Relation"),
+                    strict=True,
+                )
+            )
         if plan.note is not None:
             outcome.note = self._part(by_ref, "note", methods, plan.note, outcome)
         for i, entity_id in enumerate(plan.note_links):
@@ -253,13 +306,18 @@ class SalesforceActivityStore:
         return outcome
 
     @staticmethod
-    def _part(by_ref: dict[str, Any], ref: str, methods: dict[str, str], write: RecordWrite | None,
-              outcome: WriteOutcome) -> SaveResult:
+    def _part(
+        by_ref: dict[str, Any], ref: str, methods: dict[str, str], write: RecordWrite | None, outcome: WriteOutcome
+    ) -> SaveResult:
         """One subrequest's answer; an update of a deleted record is also listed in ``outcome.stale``."""
         response = by_ref.get(ref)
         if response is None:
-            return SaveResult(None, False, "no answer for this part", SalesforceUnavailable(
-                f"composite answered without subrequest {ref}"))
+            return SaveResult(
+                None,
+                False,
+                "no answer for this part",
+                SalesforceUnavailable(f"composite answered without subrequest {ref}"),
+            )
         status = int(response.get("httpStatusCode") or 0)
         if 200 <= status < 300:
             return SaveResult((write.id if write is not None else None) or _created_id(response), True)
@@ -289,12 +347,15 @@ class SalesforceActivityStore:
         return out + [SaveResult(None, False, "no result for this record")] * (count - len(out))
 
     def _collection_follow_ups(self, plan: WritePlan, by_ref: dict[str, Any], outcome: WriteOutcome) -> None:
-        for method_ref, group in (("followups_new", [w for w in plan.follow_ups if not w.id]),
-                                  ("followups_upd", [w for w in plan.follow_ups if w.id])):
+        for method_ref, group in (
+            ("followups_new", [w for w in plan.follow_ups if not w.id]),
+            ("followups_upd", [w for w in plan.follow_ups if w.id]),
+        ):
             for n in range(0, len(group), 200):
                 chunk = group[n : n + 200]
-                for w, saved in zip(chunk, self._collection(by_ref.get(f"{method_ref}{n // 200}"), len(chunk), "Task"),
-                                    strict=True):
+                for w, saved in zip(
+                    chunk, self._collection(by_ref.get(f"{method_ref}{n // 200}"), len(chunk), "Task"), strict=True
+                ):
                     outcome.follow_ups[str(w.key)] = SaveResult(saved.id or w.id, saved.ok, saved.error, saved.failure)
                     if not saved.ok and w.id and saved.error and any(c in saved.error for c in GONE_CODES):
                         outcome.stale.append(w.id)

@@ -88,8 +88,9 @@ _SAVE_RESULTS: TypeAdapter[list[SaveResult]] = TypeAdapter(list[SaveResult])
 
 def malformed(context: str, problem: str) -> SalesforceMalformedResponse:
     """The error for an answer to ``context`` that is not the documented shape."""
-    return SalesforceMalformedResponse(f"Salesforce sent a malformed answer to {context}: {problem}"[:1000],
-                                       code="MALFORMED_RESPONSE")
+    return SalesforceMalformedResponse(
+        f"Salesforce sent a malformed answer to {context}: {problem}"[:1000], code="MALFORMED_RESPONSE"
+    )
 
 
 def _problem(error: ValidationError) -> str:

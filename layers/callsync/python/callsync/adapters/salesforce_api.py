@@ -216,8 +216,9 @@ class SimpleSalesforceApi:
         page = answers.query_page(first, context)
 
         def next_page(url: str) -> dict[str, Any]:
-            more = self._call(context, lambda sf: sf.query_more(url, identifier_is_url=True,
-                                                                timeout=self._request_timeout))
+            more = self._call(
+                context, lambda sf: sf.query_more(url, identifier_is_url=True, timeout=self._request_timeout)
+            )
             return answers.query_page(more, context)
 
         return all_records(self, page, next_page=next_page)
@@ -313,8 +314,9 @@ class _Composite(Protocol):
 MORE_PAGES_PER_COMPOSITE = 5  # query pages per composite (Salesforce allows ≤5 query subrequests)
 
 
-def all_records(api: _Composite, answer: Mapping[str, Any] | None, *,
-                next_page: Callable[[str], Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
+def all_records(
+    api: _Composite, answer: Mapping[str, Any] | None, *, next_page: Callable[[str], Mapping[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Every record of a query answer, with every child relationship result complete.
 
     ``answer`` is a query page (``{totalSize, done, records, nextRecordsUrl?}``): a top-level

@@ -311,8 +311,11 @@ class SalesforceClosedDealReader:
                 for record in all_records(self._api, by_ref[ref].get("body") or {}):
                     refs = call_ids_in(record.get("Description"))
                     found.setdefault(str(record.get("WhatId")), []).append(
-                        LoggedCall(activity_id=record["Id"], object=name,  # type: ignore[arg-type]  # Task|Event
-                                   call_id=refs[0] if refs else None)
+                        LoggedCall(
+                            activity_id=record["Id"],
+                            object=name,  # type: ignore[arg-type]  # Task|Event
+                            call_id=refs[0] if refs else None,
+                        )
                     )
         return found
 

@@ -185,10 +185,12 @@ def from_requests_exception(error: requests.RequestException, context: str) -> C
     kind = type(error).__name__
     if isinstance(error, requests.exceptions.JSONDecodeError):
         return SalesforceMalformedResponse(
-            f"Salesforce sent a malformed answer to {context}: the body is not JSON", code="MALFORMED_RESPONSE")
+            f"Salesforce sent a malformed answer to {context}: the body is not JSON", code="MALFORMED_RESPONSE"
+        )
     if isinstance(error, requests.exceptions.InvalidJSONError):
         return InvalidRequestBody(
-            f"the request for {context} cannot be encoded as JSON (NaN or Infinity?): not sent", code=kind)
+            f"the request for {context} cannot be encoded as JSON (NaN or Infinity?): not sent", code=kind
+        )
     return SalesforceUnavailable(f"Salesforce is unavailable for {context}: {kind}", code=kind)
 
 

@@ -51,10 +51,7 @@ class SalesforceFieldStore:
         outcomes: dict[str, ReadOutcome] = {}
         for start in range(0, len(reads), MAX_QUERIES_PER_COMPOSITE):
             chunk = list(reads[start : start + MAX_QUERIES_PER_COMPOSITE])
-            subrequests = [
-                query_subrequest(f"r{i}", read_soql(read))
-                for i, read in enumerate(chunk)
-            ]
+            subrequests = [query_subrequest(f"r{i}", read_soql(read)) for i, read in enumerate(chunk)]
             answers = {str(s.get("referenceId")): s for s in self._api.composite(subrequests)}
             for i, read in enumerate(chunk):
                 outcomes[read.key] = _read_outcome(self._api, answers.get(f"r{i}"))
@@ -87,16 +84,21 @@ def read_soql(read: RecordRead) -> str:
         return head + format_soql(" WHERE Id = {}", read.record_id)
     if read.via is None or read.parent_id is None:
         raise ValueError(f"read {read.key} needs a record_id or via and parent_id")
-    return head + format_soql(f" WHERE {api_name(read.via)} = {{}} ORDER BY LastModifiedDate DESC LIMIT 1",
-                              read.parent_id)
+    return head + format_soql(
+        f" WHERE {api_name(read.via)} = {{}} ORDER BY LastModifiedDate DESC LIMIT 1", read.parent_id
+    )
 
 
 def _write_subrequest(write: RecordWrite, reference: str) -> dict[str, Any]:
     obj = api_name(write.object)
     if write.record_id is None:
         return {"method": "POST", "url": f"sobjects/{obj}/", "referenceId": reference, "body": write.values}
-    return {"method": "PATCH", "url": f"sobjects/{obj}/{quote(write.record_id, safe='')}",
-            "referenceId": reference, "body": write.values}
+    return {
+        "method": "PATCH",
+        "url": f"sobjects/{obj}/{quote(write.record_id, safe='')}",
+        "referenceId": reference,
+        "body": write.values,
+    }
 
 
 def _failed(sub: dict[str, Any] | None, method: str) -> CallsyncError | None:

@@ -138,8 +138,9 @@ class SalesforcePeopleWriter:
             return []
         results = self._api.create_records([r.payload() for r in records], all_or_none=False)
         outcomes = [interpret(result, record.object) for record, result in zip(records, results, strict=True)]
-        unnamed = [i for i, o in enumerate(outcomes)
-                   if o.error_code == "DUPLICATES_DETECTED" and o.duplicate_of is None]
+        unnamed = [
+            i for i, o in enumerate(outcomes) if o.error_code == "DUPLICATES_DETECTED" and o.duplicate_of is None
+        ]
         if not unnamed:
             return outcomes
         found = self.find_people(list(dict.fromkeys(records[i].person.email.lower() for i in unnamed)))
@@ -165,9 +166,13 @@ class SalesforcePeopleWriter:
         results: list[dict[str, Any]] = []
         for start in range(0, len(records), MAX_COLLECTION_RECORDS):
             chunk = records[start : start + MAX_COLLECTION_RECORDS]
-            sub = {"method": "POST", "url": "composite/sobjects", "referenceId": "people",
-                   "httpHeaders": {DUPLICATE_RULE_HEADER: "allowSave=true"},
-                   "body": {"allOrNone": False, "records": [r.payload() for r in chunk]}}
+            sub = {
+                "method": "POST",
+                "url": "composite/sobjects",
+                "referenceId": "people",
+                "httpHeaders": {DUPLICATE_RULE_HEADER: "allowSave=true"},
+                "body": {"allOrNone": False, "records": [r.payload() for r in chunk]},
+            }
             answers = self._api.composite([sub])
             raise_for_subresponses(answers, methods={"people": "POST"})
             results += list(answers[0].get("body") or [])

@@ -131,15 +131,17 @@ def relations(match: MatchResult, contacts: ContactsResult | None) -> Relations:
     if contact_people:
         primary = contact_people[0]
         others = [p.id for p in contact_people[1:] if p.id]
-        return Relations(what_id, what_object, primary.id, "Contact", others, emails,
-                         [p.email for p in lead_people])
+        return Relations(what_id, what_object, primary.id, "Contact", others, emails, [p.email for p in lead_people])
     if lead_people and what_id is None:
         return Relations(None, None, lead_people[0].id, "Lead", [], emails, [p.email for p in lead_people[1:]])
     return Relations(what_id, what_object, None, None, [], emails, [p.email for p in lead_people])
 
 
 def split_shared_contacts(
-    rel: Relations, *, shared_activities: bool, limit: int = MAX_SHARED_CONTACTS,
+    rel: Relations,
+    *,
+    shared_activities: bool,
+    limit: int = MAX_SHARED_CONTACTS,
     already: Iterable[str] = (),
 ) -> tuple[list[str], list[str]]:
     """(the call's other contacts the activity carries, emails left unlinked).
@@ -274,8 +276,10 @@ def event_duration_warning(call: CallProcessed) -> str | None:
     minutes = duration_minutes(call)
     if minutes <= EVENT_MAX_MINUTES:
         return None
-    return (f"the call lasted {minutes:,} minutes ({minutes / 1440:.1f} days); Salesforce limits an Event to "
-            f"14 days, so the Event ends after {EVENT_MAX_MINUTES:,} minutes")
+    return (
+        f"the call lasted {minutes:,} minutes ({minutes / 1440:.1f} days); Salesforce limits an Event to "
+        f"14 days, so the Event ends after {EVENT_MAX_MINUTES:,} minutes"
+    )
 
 
 def rfc3339(moment: datetime) -> str:
@@ -338,8 +342,9 @@ def same_value(field_name: str, before: Any, after: Any) -> bool:
         return old[:15] == new[:15]
     if "T" in old and "T" in new:
         then, now = parse_sf_datetime(old), parse_sf_datetime(new)
-        return then is not None and now is not None and then.tzinfo is not None and now.tzinfo is not None \
-            and then == now
+        return (
+            then is not None and now is not None and then.tzinfo is not None and now.tzinfo is not None and then == now
+        )
     return False
 
 
@@ -368,8 +373,11 @@ def existing_contact_ids(record: dict[str, Any], call_contacts: Iterable[str]) -
     Contact key prefix (``003``); the WhatId, Users (invitees) and Leads are not.
     """
     known = {str(i) for i in call_contacts if i}
-    return {i for i in existing_relation_ids(record) - {str(record.get("WhatId"))}
-            if i in known or i.startswith(CONTACT_KEY_PREFIX)}
+    return {
+        i
+        for i in existing_relation_ids(record) - {str(record.get("WhatId"))}
+        if i in known or i.startswith(CONTACT_KEY_PREFIX)
+    }
 
 
 def record_kind(record: dict[str, Any]) -> str | None:

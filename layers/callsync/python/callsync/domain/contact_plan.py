@@ -158,8 +158,10 @@ def uncreatable(person: Person, event_company: Company | None, personal_domains:
     """
     domain = email_domain(person.email)
     if is_personal_domain(domain, personal_domains) and company_name(person, event_company) is None:
-        return (f"{person.email}: a personal email address ({domain}) and no company given, so no Contact or "
-                "Lead was created; add the person in Salesforce, or send their company with the call")
+        return (
+            f"{person.email}: a personal email address ({domain}) and no company given, so no Contact or "
+            "Lead was created; add the person in Salesforce, or send their company with the call"
+        )
     return None
 
 
@@ -186,8 +188,7 @@ def unmatched(
 ) -> list[Person]:
     """The new people whose domain/company matches none of the Accounts already known."""
     known = list(accounts)
-    return [p for p in people
-            if find_account(p, company_name(p, event_company), known, personal_domains) is None]
+    return [p for p in people if find_account(p, company_name(p, event_company), known, personal_domains) is None]
 
 
 def needs_lookup(

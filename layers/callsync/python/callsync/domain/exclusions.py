@@ -36,6 +36,8 @@ def exclusion_reason(call: CallProcessed, settings: OrgSettings) -> str | None:
         internal = settings.internal_domain_set
         if all(is_internal_domain(email_domain(email), internal) for email in emails):
             domains = ", ".join(sorted(internal)) or "(none)"
-            return (f"excluded: internal-only call, every participant is at an internal domain ({domains}); "
-                    "set exclusions.internal_only to false to sync such calls")
+            return (
+                f"excluded: internal-only call, every participant is at an internal domain ({domains}); "
+                "set exclusions.internal_only to false to sync such calls"
+            )
     return None

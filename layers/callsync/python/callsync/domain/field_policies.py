@@ -106,9 +106,7 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
-def decide(
-    field: FieldDescribe, before: Any, new: Any, *, policy: str, call_date: date
-) -> Decision:
+def decide(field: FieldDescribe, before: Any, new: Any, *, policy: str, call_date: date) -> Decision:
     """The decision for one mapped field (``new`` is a coerced, non-empty value)."""
     if policy == "skip":
         return Decision(False, before, "skip", ("policy skip: never written",))
@@ -124,12 +122,18 @@ def decide(
     if rule == "append" and field.type in APPENDABLE_TYPES:
         return _append(field, str(before), str(new), call_date=call_date)
     if rule == "append" and field.type == "email":
-        return Decision(False, before, "keep", (
-            "an email field holds one address (Salesforce rejects an appended one); the existing value was kept",))
+        return Decision(
+            False,
+            before,
+            "keep",
+            ("an email field holds one address (Salesforce rejects an appended one); the existing value was kept",),
+        )
     if rule in ("append", "union") and field.type == "multipicklist":
         return _union(before, new)
-    reason = f"a {field.type} field holds one value" if field.type in SINGLE_VALUE_TEXT_TYPES else (
-        f"{rule} does not apply to a {field.type} field"
+    reason = (
+        f"a {field.type} field holds one value"
+        if field.type in SINGLE_VALUE_TEXT_TYPES
+        else (f"{rule} does not apply to a {field.type} field")
     )
     return Decision(False, before, "keep", (f"{reason}; the existing value was kept",))
 

@@ -116,8 +116,9 @@ def _via_target(
         return Unresolved(key, object_name, seen.message, failed=True)
     lookup = describe.field(via)
     if lookup is None:
-        return Unresolved(key, object_name, check_field(Feature.FIELD_SYNC, object_name, describe, via, "read").message,
-                          failed=True)
+        return Unresolved(
+            key, object_name, check_field(Feature.FIELD_SYNC, object_name, describe, via, "read").message, failed=True
+        )
     refs = set(lookup.reference_to)
     opp = match.opportunity
     account_id, _ = _account(match)
@@ -127,7 +128,8 @@ def _via_target(
         return Target(key, describe.name, via=lookup.name, parent_object="Account", parent_id=account_id)
     if not refs & {"Opportunity", "Account"}:
         return Unresolved(
-            key, object_name,
+            key,
+            object_name,
             f"{object_name}.{via} does not point at an Opportunity or Account (it references "
             f"{', '.join(sorted(refs)) or 'nothing'})",
             failed=True,

@@ -52,8 +52,9 @@ def _owner(item: ActionItem, call: CallProcessed, match: MatchResult) -> tuple[s
     """The assignee when an active User has that email (on the call or not), else the host, else default."""
     wanted = normalize_email(item.assignee_email) if item.assignee_email else None
     if wanted:
-        on_call = next((p.id for p in match.internal if p.object == "User" and p.id and p.email.lower() == wanted),
-                       None)
+        on_call = next(
+            (p.id for p in match.internal if p.object == "User" and p.id and p.email.lower() == wanted), None
+        )
         if on_call:
             return on_call, "the assignee"
         elsewhere = next((p.id for p in match.assignees if p.object == "User" and p.id and p.email == wanted), None)
@@ -71,8 +72,10 @@ def owner_fallbacks(call: CallProcessed, match: MatchResult) -> list[str]:
     lines = []
     for plan, item in _planned(call, match):
         if item.assignee_email and not plan.owner_reason.startswith("the assignee"):
-            lines.append(f"follow-up {plan.subject!r}: owned by {plan.owner_reason}; give that person an "
-                         "active Salesforce User with this email to make them the owner")
+            lines.append(
+                f"follow-up {plan.subject!r}: owned by {plan.owner_reason}; give that person an "
+                "active Salesforce User with this email to make them the owner"
+            )
     return lines
 
 

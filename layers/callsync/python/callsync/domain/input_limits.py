@@ -75,8 +75,10 @@ def check_message(body: str) -> None:
     """
     size = len(body.encode())
     if size > MAX_MESSAGE_BYTES:
-        raise InputTooLarge(f"the message body is {size:,} bytes; a call.processed message is at most "
-                            f"{MAX_MESSAGE_BYTES:,} bytes (256 KiB, the SQS message limit)")
+        raise InputTooLarge(
+            f"the message body is {size:,} bytes; a call.processed message is at most "
+            f"{MAX_MESSAGE_BYTES:,} bytes (256 KiB, the SQS message limit)"
+        )
 
 
 def trim_text(text: str, limit: int) -> str:
@@ -103,12 +105,18 @@ def admit(call: dict[str, Any], *, settings: dict[str, Any], message_id: str) ->
 
 
 def _check_identifiers(event: dict[str, Any]) -> None:
-    for name, limit in (("org_id", MAX_ID_CHARS), ("call_id", MAX_ID_CHARS), ("host_email", MAX_EMAIL_CHARS),
-                        ("call_url", MAX_URL_CHARS)):
+    for name, limit in (
+        ("org_id", MAX_ID_CHARS),
+        ("call_id", MAX_ID_CHARS),
+        ("host_email", MAX_EMAIL_CHARS),
+        ("call_url", MAX_URL_CHARS),
+    ):
         value = event.get(name)
         if isinstance(value, str) and len(value) > limit:
-            raise InputTooLarge(f"{name} is {len(value):,} characters; at most {limit:,} (an identifier "
-                                "cannot be trimmed without becoming another one)")
+            raise InputTooLarge(
+                f"{name} is {len(value):,} characters; at most {limit:,} (an identifier "
+                "cannot be trimmed without becoming another one)"
+            )
 
 
 def _limit_participants(event: dict[str, Any]) -> list[str]:
@@ -116,8 +124,10 @@ def _limit_participants(event: dict[str, Any]) -> list[str]:
     notes: list[str] = []
     usable = [p for p in participants if len(str(p.get("email") or "")) <= MAX_EMAIL_CHARS]
     if len(usable) < len(participants):
-        notes.append(f"participants: {len(participants) - len(usable)} email address(es) over "
-                     f"{MAX_EMAIL_CHARS} characters left out")
+        notes.append(
+            f"participants: {len(participants) - len(usable)} email address(es) over "
+            f"{MAX_EMAIL_CHARS} characters left out"
+        )
     seen: set[str] = set()
     unique = []
     for person in usable:
@@ -132,8 +142,10 @@ def _limit_participants(event: dict[str, Any]) -> list[str]:
             host_entry = next((p for p in unique if str(p.get("email") or "").strip().lower() == host), None)
             if host_entry is not None:
                 kept = [*kept[: MAX_PARTICIPANTS - 1], host_entry]
-        notes.append(f"participants: {len(unique):,} on the call, only the first {MAX_PARTICIPANTS} (the host "
-                     f"included) are matched and linked; {len(unique) - MAX_PARTICIPANTS:,} left out")
+        notes.append(
+            f"participants: {len(unique):,} on the call, only the first {MAX_PARTICIPANTS} (the host "
+            f"included) are matched and linked; {len(unique) - MAX_PARTICIPANTS:,} left out"
+        )
         unique = kept
     if notes:
         event["participants"] = unique
@@ -205,9 +217,13 @@ def _fit_budget(event: dict[str, Any], budget: int) -> list[str]:
         raise InputTooLarge(
             f"the call is {size:,} bytes once its texts are trimmed; at most {budget:,} fit in the execution "
             f"input (Step Functions holds at most {STATE_LIMIT_BYTES:,} bytes per state). Heaviest fields: "
-            f"{_heaviest(event)}")
-    return [f"{label}: {length:,} characters, trimmed to {len(_value(event, label)):,} so the call fits in "
-            "the state machine's 256 KiB" for label, length in cut.items()]
+            f"{_heaviest(event)}"
+        )
+    return [
+        f"{label}: {length:,} characters, trimmed to {len(_value(event, label)):,} so the call fits in "
+        "the state machine's 256 KiB"
+        for label, length in cut.items()
+    ]
 
 
 def _value(event: dict[str, Any], label: str) -> str:
@@ -217,4 +233,3 @@ def _value(event: dict[str, Any], label: str) -> str:
 def _heaviest(event: dict[str, Any]) -> str:
     sizes = sorted(((json_bytes(v), k) for k, v in event.items()), reverse=True)[:3]
     return ", ".join(f"{k} ({n:,} bytes)" for n, k in sizes)
-

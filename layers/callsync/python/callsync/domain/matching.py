@@ -283,7 +283,11 @@ def match_call(
         lead = index.leads_by_email.get(a.email)
         if lead is not None:
             return Person(
-                email=a.email, name=lead.name or a.name, company=lead.company or a.company, object="Lead", id=lead.id,
+                email=a.email,
+                name=lead.name or a.name,
+                company=lead.company or a.company,
+                object="Lead",
+                id=lead.id,
                 is_host=a.is_host,
             )
         return Person(email=a.email, name=a.name, company=a.company, is_host=a.is_host)

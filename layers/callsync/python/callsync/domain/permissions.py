@@ -330,9 +330,7 @@ def call_activity_checks(settings: OrgSettings, describes: Mapping[str, ObjectDe
     return checks
 
 
-def shared_activities_checks(
-    describes: Mapping[str, ObjectDescribe | None], metadata: OrgMetadata
-) -> list[Check]:
+def shared_activities_checks(describes: Mapping[str, ObjectDescribe | None], metadata: OrgMetadata) -> list[Check]:
     """Extra contacts on an Event: Shared Activities on and EventRelation creatable. Never blocking:
     without them only the primary contact is linked."""
     consequence = "only the primary contact is linked to the Event"

@@ -44,9 +44,7 @@ SINGLE_LINE_TEXT_TYPES = frozenset({"string", "url", "email", "phone"})
 LIST_SEPARATOR = "; "
 NO_VALUE = "no value in this call"  # the note of a mapped field the call gives nothing for
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_NUMBER = re.compile(
-    r"^(?P<sign>[-+]?)\s*[$€£¥]?\s*(?P<digits>\d[\d,_ ]*(?:\.\d+)?|\.\d+)\s*(?P<suffix>[kKmMbB%])?$"
-)
+_NUMBER = re.compile(r"^(?P<sign>[-+]?)\s*[$€£¥]?\s*(?P<digits>\d[\d,_ ]*(?:\.\d+)?|\.\d+)\s*(?P<suffix>[kKmMbB%])?$")
 _SCALE = {"k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
 _TRUE = frozenset({"true", "yes", "y", "on", "1"})
 _FALSE = frozenset({"false", "no", "n", "off", "0"})

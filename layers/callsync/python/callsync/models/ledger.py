@@ -114,8 +114,13 @@ class LedgerEntry(BaseModel):
         assert body is not None
         sk = "outcome" if self.outcome is not None else f"step#{self.step}"
         kind = "outcome" if self.outcome is not None else "step"
-        return {"call_key": self.call_key, "sk": sk, "kind": kind, "recorded_at": self.recorded_at,
-                **body.model_dump(mode="json")}
+        return {
+            "call_key": self.call_key,
+            "sk": sk,
+            "kind": kind,
+            "recorded_at": self.recorded_at,
+            **body.model_dump(mode="json"),
+        }
 
 
 class CallHistory(BaseModel):
@@ -125,8 +130,14 @@ class CallHistory(BaseModel):
 
     def step(self, revision: int, step: str) -> StepReport | None:
         """The report ``step`` recorded for ``revision``, if any."""
-        return next((e.report for e in self.entries
-                     if e.revision == revision and e.report is not None and e.report.step == step), None)
+        return next(
+            (
+                e.report
+                for e in self.entries
+                if e.revision == revision and e.report is not None and e.report.step == step
+            ),
+            None,
+        )
 
     def revisions(self) -> list[int]:
         return sorted({e.revision for e in self.entries if e.revision is not None})

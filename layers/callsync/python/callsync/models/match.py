@@ -94,5 +94,6 @@ class ContactsResult(BaseModel):
     def people(self) -> list[Person]:
         """Every Contact/Lead this step resolved, to be linked to the activity."""
         return [*self.created, *self.reused]
+
     # The step's report goes to the ledger, not into the execution's state (domain.state_budget).
     report: StepReport = Field(default_factory=lambda: StepReport(step="CreateContacts"), exclude=True)

@@ -115,23 +115,17 @@ class SalesforceApi(Protocol):
     def query(self, soql: str) -> list[dict[str, Any]]:
         """All records of a query, following ``nextRecordsUrl``."""
 
-    def composite(
-        self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False
-    ) -> list[dict[str, Any]]:
+    def composite(self, subrequests: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
         """POST composite (≤25 subrequests): one ``{body, httpStatusCode, referenceId, httpHeaders}`` each.
 
         Subrequest errors are returned, not raised; use ``raise_for_subresponse``
         from the adapter module to turn one into the error tree.
         """
 
-    def create_records(
-        self, records: list[dict[str, Any]], *, all_or_none: bool = False
-    ) -> list[dict[str, Any]]:
+    def create_records(self, records: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
         """POST composite/sobjects (≤200 per request; chunks beyond): ``{id, success, errors}`` each."""
 
-    def update_records(
-        self, records: list[dict[str, Any]], *, all_or_none: bool = False
-    ) -> list[dict[str, Any]]:
+    def update_records(self, records: list[dict[str, Any]], *, all_or_none: bool = False) -> list[dict[str, Any]]:
         """PATCH composite/sobjects: ``{id, success, errors}`` each."""
 
     def describe(self, object_name: str, *, if_modified_since: str | None = None) -> dict[str, Any] | None:

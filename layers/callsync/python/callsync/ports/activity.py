@@ -19,7 +19,6 @@ class RecordWrite:
     key: str | None = None  # follow-up key
 
 
-
 @dataclass
 class LookupRequest:
     """What to look for in Salesforce, in one composite of ≤5 queries."""
@@ -35,14 +34,12 @@ class LookupRequest:
     note_entities: list[str] = field(default_factory=list)
 
 
-
 @dataclass
 class LookupResult:
     activities: list[dict[str, Any]] = field(default_factory=list)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)  # Task: Id, Subject, Description
     note_links: list[dict[str, Any]] = field(default_factory=list)  # ContentDocumentLink: ContentDocumentId, ...
     activities_queried: bool = False  # False: ``activities`` says nothing (not looked up)
-
 
 
 @dataclass
@@ -58,7 +55,6 @@ class WritePlan:
         return not (self.activity or self.relations or self.note or self.note_links or self.follow_ups)
 
 
-
 @dataclass
 class SaveResult:
     """One record's answer within the write: saved (``ok``, its ``id``), or refused with Salesforce's error."""
@@ -71,7 +67,6 @@ class SaveResult:
     @property
     def retryable(self) -> bool:
         return isinstance(self.failure, RetryableError)
-
 
 
 @dataclass
@@ -94,11 +89,14 @@ class WriteOutcome:
         return self.note.id if self.note is not None and self.note.ok else None
 
     def refusals(self) -> list[SaveResult]:
-        parts = [self.activity, self.note, *self.relations.values(), *self.note_links.values(),
-                 *self.follow_ups.values()]
+        parts = [
+            self.activity,
+            self.note,
+            *self.relations.values(),
+            *self.note_links.values(),
+            *self.follow_ups.values(),
+        ]
         return [p for p in parts if p is not None and not p.ok]
-
-
 
 
 class ActivityStore(Protocol):
@@ -123,4 +121,3 @@ class ActivityStore(Protocol):
         Raises:
             RetryableError / PermanentError: the request as a whole failed (nothing was written).
         """
-

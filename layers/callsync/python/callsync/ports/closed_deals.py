@@ -14,4 +14,3 @@ class ChangeQuery:
     loss_reason_field: str | None = None  # canonical API name, visible
     with_amount: bool = True
     with_account_name: bool = True
-

@@ -16,7 +16,6 @@ class EmailPlan:
     fields: tuple[str, ...]  # visible EmailMessage fields, Id first
 
 
-
 @dataclass(frozen=True)
 class ContextReadPlan:
     """What the reader reads: the match query plus what the read side adds."""
@@ -31,14 +30,12 @@ class ContextReadPlan:
     contact_emails: bool = True  # EmailMessageRelation readable (how emails reach Contacts)
 
 
-
 @dataclass
 class ContextRead:
     match: MatchRead
     accounts: list[dict[str, Any]] = field(default_factory=list)
     emails_by_parent: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # parent id -> emails
     email_parents: set[str] = field(default_factory=set)  # ids read with the Emails subquery (all fetched)
-
 
 
 class ContextReader(Protocol):
@@ -51,4 +48,3 @@ class ContextReader(Protocol):
 
     def opportunity_emails(self, plan: ContextReadPlan, opportunity_id: str) -> list[dict[str, Any]]:
         """Emails related to one Opportunity (one query)."""
-

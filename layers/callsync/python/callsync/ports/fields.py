@@ -35,4 +35,3 @@ class FieldStore(Protocol):
         Raises:
             RetryableError: the request as a whole failed transiently (nothing was written).
         """
-

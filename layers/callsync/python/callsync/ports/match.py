@@ -19,7 +19,6 @@ class MappedFields:
     contact: tuple[str, ...] = ()
 
 
-
 @dataclass(frozen=True)
 class MatchQuery:
     """What to read for one call."""
@@ -36,7 +35,6 @@ class MatchQuery:
     activity_describe: ObjectDescribe | None = None  # the activity object's fields: hidden ones are never selected
 
 
-
 @dataclass
 class MatchRead:
     """What the reader found: rule input, current field values by record id, activity candidates."""
@@ -46,7 +44,6 @@ class MatchRead:
     activities: list[dict[str, Any]] | None = None
 
 
-
 class MatchReader(Protocol):
     def read(self, query: MatchQuery) -> MatchRead:
         """Read everything in as few requests as possible (one composite per 20 emails).
@@ -54,4 +51,3 @@ class MatchReader(Protocol):
         Raises:
             RetryableError / PermanentError: from the Salesforce gateway.
         """
-

@@ -22,7 +22,6 @@ class SaveOutcome:
     error: Exception | None = field(default=None, compare=False)  # the callsync error to raise if retryable
 
 
-
 class PeopleWriter(Protocol):
     def find_accounts(self, domains: list[str], names: list[str]) -> list[AccountInfo]:
         """Accounts whose Website contains one of ``domains`` or whose Name is one of ``names`` (one query)."""
@@ -32,4 +31,3 @@ class PeopleWriter(Protocol):
 
     def create(self, records: list[NewRecord]) -> list[SaveOutcome]:
         """One sObject Collections request (allOrNone false); one outcome per record, same order."""
-

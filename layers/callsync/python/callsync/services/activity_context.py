@@ -32,4 +32,3 @@ class ActivityContext:
     owner_reason: str = "unchanged"
     before: dict[str, Any] | None = None  # the existing activity as read (candidates/lookup): the report's before
     follow_up_rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # Task id -> looked-up follow-up
-

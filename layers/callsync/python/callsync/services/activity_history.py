@@ -50,21 +50,32 @@ class PriorWrites:
     def with_report(self, report: StepReport) -> PriorWrites:
         """This knowledge plus what ``report`` says an earlier round of this attempt saved."""
         merged = PriorWrites(
-            revision=self.revision, pending=self.pending, activity=self.activity, relations=set(self.relations),
-            note_id=self.note_id, note_links=set(self.note_links), follow_ups=dict(self.follow_ups),
-            report=StepReport(step=STEP, progress="pending",
-                              changes=[*(self.report.changes if self.report else []), *report.changes]))
+            revision=self.revision,
+            pending=self.pending,
+            activity=self.activity,
+            relations=set(self.relations),
+            note_id=self.note_id,
+            note_links=set(self.note_links),
+            follow_ups=dict(self.follow_ups),
+            report=StepReport(
+                step=STEP, progress="pending", changes=[*(self.report.changes if self.report else []), *report.changes]
+            ),
+        )
         merged._read(report)
         return merged
 
     def without(self, gone: set[str]) -> PriorWrites:
         """The same knowledge minus records found deleted."""
         return PriorWrites(
-            revision=self.revision, pending=self.pending,
+            revision=self.revision,
+            pending=self.pending,
             activity=self.activity if self.activity and self.activity[1] not in gone else None,
-            relations=set(self.relations), note_id=self.note_id if self.note_id not in gone else None,
+            relations=set(self.relations),
+            note_id=self.note_id if self.note_id not in gone else None,
             note_links=set(self.note_links) if self.note_id not in gone else set(),
-            follow_ups={k: v for k, v in self.follow_ups.items() if v not in gone}, report=self.report)
+            follow_ups={k: v for k, v in self.follow_ups.items() if v not in gone},
+            report=self.report,
+        )
 
     def _read(self, report: StepReport) -> None:
         for change in report.with_role("activity"):
@@ -96,5 +107,5 @@ def lookup_without(lookup: LookupResult | None, gone: set[str]) -> LookupResult 
         activities=[r for r in lookup.activities if str(r.get("Id")) not in gone],
         follow_ups=[r for r in lookup.follow_ups if str(r.get("Id")) not in gone],
         note_links=[r for r in lookup.note_links if str(r.get("ContentDocumentId")) not in gone],
-        activities_queried=lookup.activities_queried)
-
+        activities_queried=lookup.activities_queried,
+    )

@@ -43,8 +43,6 @@ NO_NOTE_TARGET = "no Opportunity, Account or Contact matched: no record to attac
 EVENT_WINDOW = timedelta(hours=18)
 
 
-
-
 def stub_record(obj: str, record_id: str) -> dict[str, Any]:
     return {"Id": record_id, "attributes": {"type": obj}}
 
@@ -83,8 +81,9 @@ class ActivityPlanner:
         ours = one_line(activity_subject(ctx.state.settings, ctx.call)).casefold()
         return call_ref(ctx.call) in str(record.get("Description") or "").splitlines() or subject == ours
 
-    def plan(self, ctx: ActivityContext, prior: PriorWrites, lookup: LookupResult | None,
-              gone: set[str]) -> tuple[WritePlan, ActivityResult]:
+    def plan(
+        self, ctx: ActivityContext, prior: PriorWrites, lookup: LookupResult | None, gone: set[str]
+    ) -> tuple[WritePlan, ActivityResult]:
         plan = WritePlan()
         result = ActivityResult(kind=ctx.kind)  # type: ignore[arg-type]
         same_revision_done = prior.revision == ctx.call.revision and not prior.pending
@@ -96,8 +95,16 @@ class ActivityPlanner:
             self._plan_follow_ups(ctx, prior, lookup, plan, result, same_revision_done)
         return plan, result
 
-    def _plan_activity(self, ctx: ActivityContext, prior: PriorWrites, lookup: LookupResult | None, plan: WritePlan,
-                       result: ActivityResult, done: bool, gone: set[str]) -> None:
+    def _plan_activity(
+        self,
+        ctx: ActivityContext,
+        prior: PriorWrites,
+        lookup: LookupResult | None,
+        plan: WritePlan,
+        result: ActivityResult,
+        done: bool,
+        gone: set[str],
+    ) -> None:
         call, settings, kind = ctx.call, ctx.state.settings, str(ctx.kind)
         existing: dict[str, Any] | None = None
         ours = True
@@ -108,8 +115,9 @@ class ActivityPlanner:
         if prior.activity and not prior.pending:
             existing, result.deduped_with = stub_record(*prior.activity), "ledger"
         else:
-            found = pick_existing_activity(pool, call, subjects=candidate_subjects(settings, call),
-                                           related_ids=self.related(ctx), prefer_kind=kind)
+            found = pick_existing_activity(
+                pool, call, subjects=candidate_subjects(settings, call), related_ids=self.related(ctx), prefer_kind=kind
+            )
             if found is not None:
                 existing, ours = found, self.is_ours(ctx, found)
                 result.deduped_with = "lookup" if queried else "candidates"
@@ -134,10 +142,12 @@ class ActivityPlanner:
         if unlinked and not ctx.shared:
             ctx.report.warnings.append(
                 f"Shared Activities is off: only the primary contact is linked; {len(unlinked)} other contact(s) "
-                f"stay unlinked: {', '.join(unlinked)}")
+                f"stay unlinked: {', '.join(unlinked)}"
+            )
         elif unlinked:
             ctx.report.warnings.append(
-                f"an activity takes at most 50 contacts: {len(unlinked)} stay unlinked: {', '.join(unlinked)}")
+                f"an activity takes at most 50 contacts: {len(unlinked)} stay unlinked: {', '.join(unlinked)}"
+            )
         if ctx.rel.unlinkable:
             ctx.report.warnings.append(f"lead(s) cannot be attached to the activity: {', '.join(ctx.rel.unlinkable)}")
         result.linked_contact_ids = [i for i in [ctx.rel.who_id, *attach] if i]
@@ -151,8 +161,14 @@ class ActivityPlanner:
         plan.relations = [c for c in attach if c not in linked]
         result.action = "updated" if existing else "created"
 
-    def _activity_fields(self, ctx: ActivityContext, kind: str, describe: ObjectDescribe | None,
-                         existing: dict[str, Any] | None, ours: bool) -> dict[str, Any]:
+    def _activity_fields(
+        self,
+        ctx: ActivityContext,
+        kind: str,
+        describe: ObjectDescribe | None,
+        existing: dict[str, Any] | None,
+        ours: bool,
+    ) -> dict[str, Any]:
         call, settings = ctx.call, ctx.state.settings
         description, truncated = activity_description(call)
         if truncated:
@@ -186,8 +202,10 @@ class ActivityPlanner:
             if value:
                 wanted["Type"] = value
             elif describe is not None and type_field is None:
-                ctx.report.warnings.append(f"{kind}.Type is not visible to the integration user: Type left blank. "
-                                           f"Fix: {field_permission_fix(kind, 'Type')}")
+                ctx.report.warnings.append(
+                    f"{kind}.Type is not visible to the integration user: Type left blank. "
+                    f"Fix: {field_permission_fix(kind, 'Type')}"
+                )
             else:
                 ctx.report.warnings.append(f"call type {call.call_type!r} is not a {kind}.Type value: Type left blank")
         if owner.user_id:
@@ -199,15 +217,22 @@ class ActivityPlanner:
         ctx.owner_reason = owner.reason
         return self._writable(ctx, kind, describe, wanted, create=existing is None)
 
-    def _writable(self, ctx: ActivityContext, obj: str, describe: ObjectDescribe | None, wanted: dict[str, Any],
-                  *, create: bool, feature: Feature = Feature.CALL_ACTIVITY) -> dict[str, Any]:
+    def _writable(
+        self,
+        ctx: ActivityContext,
+        obj: str,
+        describe: ObjectDescribe | None,
+        wanted: dict[str, Any],
+        *,
+        create: bool,
+        feature: Feature = Feature.CALL_ACTIVITY,
+    ) -> dict[str, Any]:
         """The fields the integration user may write; the others are reported, never sent."""
         if describe is None:
             return wanted
         kept: dict[str, Any] = {}
         for name, value in wanted.items():
-            check = check_field(feature, obj, describe, name, "create" if create else "edit",
-                                consequence="not written")
+            check = check_field(feature, obj, describe, name, "create" if create else "edit", consequence="not written")
             info = describe.field(name)
             if check.ok and info is not None:
                 kept[info.name] = value
@@ -215,8 +240,15 @@ class ActivityPlanner:
                 ctx.report.warnings.append(check.message)
         return kept
 
-    def _plan_note(self, ctx: ActivityContext, prior: PriorWrites, lookup: LookupResult | None, plan: WritePlan,
-                   result: ActivityResult, done: bool) -> None:
+    def _plan_note(
+        self,
+        ctx: ActivityContext,
+        prior: PriorWrites,
+        lookup: LookupResult | None,
+        plan: WritePlan,
+        result: ActivityResult,
+        done: bool,
+    ) -> None:
         note_id, linked = (prior.note_id, set(prior.note_links)) if not prior.pending else (None, set())
         if lookup is not None and lookup.note_links:
             note_id = str(lookup.note_links[0]["ContentDocumentId"])
@@ -237,8 +269,15 @@ class ActivityPlanner:
         if not self.note_entities(ctx):
             ctx.report.warnings.append("no Opportunity, Account or Contact matched: the note keeps its earlier links")
 
-    def _plan_follow_ups(self, ctx: ActivityContext, prior: PriorWrites, lookup: LookupResult | None, plan: WritePlan,
-                         result: ActivityResult, done: bool) -> None:
+    def _plan_follow_ups(
+        self,
+        ctx: ActivityContext,
+        prior: PriorWrites,
+        lookup: LookupResult | None,
+        plan: WritePlan,
+        result: ActivityResult,
+        done: bool,
+    ) -> None:
         known = dict(prior.follow_ups)
         if lookup is not None:
             for task in lookup.follow_ups:
@@ -252,8 +291,9 @@ class ActivityPlanner:
             task_id = known.get(item.key)
             if task_id and done and item.key in prior.follow_ups:
                 result.follow_up_task_ids.append(task_id)
-                self.reporter.unchanged(ctx, "Task", task_id, FOLLOW_UP_NOTE + item.key, "follow_up",
-                                        label=item.subject, key=item.key)
+                self.reporter.unchanged(
+                    ctx, "Task", task_id, FOLLOW_UP_NOTE + item.key, "follow_up", label=item.subject, key=item.key
+                )
                 continue
             wanted: dict[str, Any] = {"Subject": item.subject, "Description": item.description}
             if item.due_date:

@@ -28,12 +28,12 @@ NOT_READ = "its value before was not read"
 
 REFUSAL_FIXES = {
     "REQUIRED_FIELD_MISSING": "a field required on {obj} gets no value from callsync: give it a default value in "
-                              "Salesforce (Object Manager → {obj} → Fields & Relationships)",
+    "Salesforce (Object Manager → {obj} → Fields & Relationships)",
     "FIELD_CUSTOM_VALIDATION_EXCEPTION": "a validation rule on {obj} refuses it: exempt the integration user from "
-                                         "the rule (e.g. a custom permission checked in the rule) or relax it",
+    "the rule (e.g. a custom permission checked in the rule) or relax it",
     "INSUFFICIENT_ACCESS_OR_READONLY": "the integration user cannot write {obj}: " + "{permission}",
     "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY": "the integration user cannot see a record it links to: "
-                                                     "share it with the integration user",
+    "share it with the integration user",
 }
 
 
@@ -80,11 +80,29 @@ class ActivityReporter:
     def __init__(self, instance_url: Callable[[], str]) -> None:
         self.instance_url = instance_url
 
-    def unchanged(self, ctx: ActivityContext, obj: str, rid: str, note: str, role: RecordRole, *,
-                   label: str | None = None, key: str | None = None) -> None:
-        ctx.report.changes.append(RecordChange(
-            action="unchanged", object=obj, id=rid, url=record_url(self.instance_url(), obj, rid),
-            label=label, note=note, role=role, key=key))
+    def unchanged(
+        self,
+        ctx: ActivityContext,
+        obj: str,
+        rid: str,
+        note: str,
+        role: RecordRole,
+        *,
+        label: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        ctx.report.changes.append(
+            RecordChange(
+                action="unchanged",
+                object=obj,
+                id=rid,
+                url=record_url(self.instance_url(), obj, rid),
+                label=label,
+                note=note,
+                role=role,
+                key=key,
+            )
+        )
 
     def account(self, ctx: ActivityContext, plan: WritePlan, outcome: WriteOutcome, result: ActivityResult) -> None:
         url = self.instance_url()
@@ -95,23 +113,39 @@ class ActivityReporter:
             rid = saved.id or act.id if saved.ok else act.id
             result.activity_id, result.kind = rid, act.object  # type: ignore[assignment]
             label = act.fields.get("Subject") or (ctx.before or {}).get("Subject")
-            changes.append(RecordChange(
-                action=("updated" if act.id else "created") if saved.ok else "failed", object=act.object, id=rid,
-                url=record_url(url, act.object, str(rid)) if rid else None, label=label,
-                fields=field_changes(act.fields, ctx.before if act.id else None, update=bool(act.id)),
-                note=f"{ACTIVITY_NOTE}; owner: {ctx.owner_reason}" if saved.ok else saved.error, role="activity"))
+            changes.append(
+                RecordChange(
+                    action=("updated" if act.id else "created") if saved.ok else "failed",
+                    object=act.object,
+                    id=rid,
+                    url=record_url(url, act.object, str(rid)) if rid else None,
+                    label=label,
+                    fields=field_changes(act.fields, ctx.before if act.id else None, update=bool(act.id)),
+                    note=f"{ACTIVITY_NOTE}; owner: {ctx.owner_reason}" if saved.ok else saved.error,
+                    role="activity",
+                )
+            )
             if not saved.ok:
                 ctx.report.warnings.append(refused_warning(act.object, "the call's activity", saved))
         rel_obj = "EventRelation" if result.kind == "Event" else "TaskRelation"
         parent_field = "EventId" if rel_obj == "EventRelation" else "TaskId"
         for contact_id, saved in outcome.relations.items():
-            changes.append(RecordChange(
-                action="created" if saved.ok else "failed", object=rel_obj, id=saved.id,
-                url=record_url(url, rel_obj, saved.id) if saved.id else None,
-                label=ctx.rel.contact_emails.get(contact_id),
-                fields=[FieldChange(field=parent_field, after=result.activity_id),
-                        FieldChange(field="RelationId", after=contact_id)], note=saved.error,
-                role="relation", key=contact_id))
+            changes.append(
+                RecordChange(
+                    action="created" if saved.ok else "failed",
+                    object=rel_obj,
+                    id=saved.id,
+                    url=record_url(url, rel_obj, saved.id) if saved.id else None,
+                    label=ctx.rel.contact_emails.get(contact_id),
+                    fields=[
+                        FieldChange(field=parent_field, after=result.activity_id),
+                        FieldChange(field="RelationId", after=contact_id),
+                    ],
+                    note=saved.error,
+                    role="relation",
+                    key=contact_id,
+                )
+            )
             if not saved.ok:
                 ctx.report.warnings.append(refused_warning(rel_obj, f"contact {contact_id} on the activity", saved))
                 result.linked_contact_ids = [i for i in result.linked_contact_ids if i != contact_id]
@@ -119,34 +153,61 @@ class ActivityReporter:
             saved = outcome.note or SaveResult(plan.note.id, True)
             rid = (saved.id or plan.note.id) if saved.ok else plan.note.id
             result.note_id = rid if saved.ok else None
-            changes.append(RecordChange(
-                action=("updated" if plan.note.id else "created") if saved.ok else "failed", object="ContentNote",
-                id=rid, url=record_url(url, "ContentNote", str(rid)) if rid else None, label=plan.note.fields["Title"],
-                fields=[FieldChange(field="Title", after=plan.note.fields["Title"]),
-                        FieldChange(field="Content", after=f"HTML, {len(plan.note.fields['Content'])} base64 chars")],
-                note=NOTE_NOTE if saved.ok else saved.error, role="note"))
+            changes.append(
+                RecordChange(
+                    action=("updated" if plan.note.id else "created") if saved.ok else "failed",
+                    object="ContentNote",
+                    id=rid,
+                    url=record_url(url, "ContentNote", str(rid)) if rid else None,
+                    label=plan.note.fields["Title"],
+                    fields=[
+                        FieldChange(field="Title", after=plan.note.fields["Title"]),
+                        FieldChange(field="Content", after=f"HTML, {len(plan.note.fields['Content'])} base64 chars"),
+                    ],
+                    note=NOTE_NOTE if saved.ok else saved.error,
+                    role="note",
+                )
+            )
             if not saved.ok:
                 ctx.report.warnings.append(refused_warning("ContentNote", "the call notes", saved))
         for entity_id, saved in outcome.note_links.items():
-            changes.append(RecordChange(
-                action="created" if saved.ok else "failed", object="ContentDocumentLink", id=saved.id,
-                fields=[FieldChange(field="ContentDocumentId", after=result.note_id),
+            changes.append(
+                RecordChange(
+                    action="created" if saved.ok else "failed",
+                    object="ContentDocumentLink",
+                    id=saved.id,
+                    fields=[
+                        FieldChange(field="ContentDocumentId", after=result.note_id),
                         FieldChange(field="LinkedEntityId", after=entity_id),
-                        FieldChange(field="ShareType", after="V")], note=saved.error,
-                role="note_link", key=entity_id))
+                        FieldChange(field="ShareType", after="V"),
+                    ],
+                    note=saved.error,
+                    role="note_link",
+                    key=entity_id,
+                )
+            )
             if not saved.ok and (outcome.note is None or outcome.note.ok):
                 ctx.report.warnings.append(
-                    refused_warning("ContentDocumentLink", f"the notes' link to {entity_id}", saved))
+                    refused_warning("ContentDocumentLink", f"the notes' link to {entity_id}", saved)
+                )
         for write in plan.follow_ups:
             saved = outcome.follow_ups.get(str(write.key)) or SaveResult(write.id, True)
             rid = (saved.id or write.id) if saved.ok else write.id
             if rid and saved.ok:
                 result.follow_up_task_ids.append(rid)
-            changes.append(RecordChange(
-                action=("updated" if write.id else "created") if saved.ok else "failed", object="Task", id=rid,
-                url=record_url(url, "Task", str(rid)) if rid else None, label=write.fields.get("Subject"),
-                fields=field_changes(write.fields, ctx.follow_up_rows.get(str(write.id)), update=bool(write.id)),
-                note=f"{FOLLOW_UP_NOTE}{write.key}" if saved.ok else saved.error, role="follow_up", key=write.key))
+            changes.append(
+                RecordChange(
+                    action=("updated" if write.id else "created") if saved.ok else "failed",
+                    object="Task",
+                    id=rid,
+                    url=record_url(url, "Task", str(rid)) if rid else None,
+                    label=write.fields.get("Subject"),
+                    fields=field_changes(write.fields, ctx.follow_up_rows.get(str(write.id)), update=bool(write.id)),
+                    note=f"{FOLLOW_UP_NOTE}{write.key}" if saved.ok else saved.error,
+                    role="follow_up",
+                    key=write.key,
+                )
+            )
             if not saved.ok:
                 ctx.report.warnings.append(refused_warning("Task", f"follow-up '{write.fields.get('Subject')}'", saved))
 
@@ -157,19 +218,41 @@ class ActivityReporter:
         attached = {f.after for c in ctx.report.changes for f in c.fields if f.field == "RelationId"}
         rel_obj = "EventRelation" if result.kind == "Event" else "TaskRelation"
         for contact_id in sorted(prior.relations - attached - set(plan.relations)):
-            ctx.report.changes.append(RecordChange(
-                action="unchanged", object=rel_obj, label=ctx.rel.contact_emails.get(contact_id),
-                fields=[FieldChange(field="RelationId", after=contact_id)], role="relation", key=contact_id))
+            ctx.report.changes.append(
+                RecordChange(
+                    action="unchanged",
+                    object=rel_obj,
+                    label=ctx.rel.contact_emails.get(contact_id),
+                    fields=[FieldChange(field="RelationId", after=contact_id)],
+                    role="relation",
+                    key=contact_id,
+                )
+            )
         linked = {f.after for c in ctx.report.changes for f in c.fields if f.field == "LinkedEntityId"}
         if result.note_id and result.note_id == prior.note_id:
             for entity_id in sorted(prior.note_links - linked):
-                ctx.report.changes.append(RecordChange(
-                    action="unchanged", object="ContentDocumentLink",
-                    fields=[FieldChange(field="ContentDocumentId", after=result.note_id),
-                            FieldChange(field="LinkedEntityId", after=entity_id)],
-                    role="note_link", key=entity_id))
+                ctx.report.changes.append(
+                    RecordChange(
+                        action="unchanged",
+                        object="ContentDocumentLink",
+                        fields=[
+                            FieldChange(field="ContentDocumentId", after=result.note_id),
+                            FieldChange(field="LinkedEntityId", after=entity_id),
+                        ],
+                        role="note_link",
+                        key=entity_id,
+                    )
+                )
         for key, task_id in prior.follow_ups.items():
             if ("Task", task_id) not in written:
-                ctx.report.changes.append(RecordChange(
-                    action="unchanged", object="Task", id=task_id, url=record_url(url, "Task", task_id),
-                    note=f"{FOLLOW_UP_NOTE}{key} (no longer among the action items)", role="follow_up", key=key))
+                ctx.report.changes.append(
+                    RecordChange(
+                        action="unchanged",
+                        object="Task",
+                        id=task_id,
+                        url=record_url(url, "Task", task_id),
+                        note=f"{FOLLOW_UP_NOTE}{key} (no longer among the action items)",
+                        role="follow_up",
+                        key=key,
+                    )
+                )

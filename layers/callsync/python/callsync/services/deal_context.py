@@ -121,9 +121,7 @@ class DealContextService:
             context.account_url = record_url(base, "Account", result.account.id)
         values = read.match.values
         people = [p for p in ([result.primary_contact] if result.primary_contact else []) + result.contacts]
-        context.contacts = [
-            self._person(p, base, p is result.primary_contact, prep, values) for p in people if p.id
-        ]
+        context.contacts = [self._person(p, base, p is result.primary_contact, prep, values) for p in people if p.id]
         context.leads = [self._person(p, base, False, prep, values) for p in result.leads if p.id]
         for target in (result.opportunity, result.account):
             if target is not None:

@@ -102,9 +102,7 @@ def check_access(
             continue
         coerced = coerce_value(job.raw, fd)
         if coerced.value is None:
-            plan.changes.append(
-                FieldChange(field=fd.name, policy=job.policy, note=_note(job, coerced.notes))
-            )
+            plan.changes.append(FieldChange(field=fd.name, policy=job.policy, note=_note(job, coerced.notes)))
             continue
         plan.pending_notes[len(plan.jobs)] = coerced.notes
         plan.jobs.append((job, fd, coerced.value))
@@ -132,9 +130,15 @@ def decide_plan(plan: FieldPlan, call_date: date, state: SyncState, result: Fiel
         before = plan.current.get(fd.name.lower())
         decision: Decision = decide(fd, before, value, policy=job.policy, call_date=call_date)
         notes = (*plan.pending_notes.get(index, ()), *decision.notes)
-        plan.changes.append(FieldChange(field=fd.name, before=ledger_value(before),
-                                        after=ledger_value(decision.after), policy=decision.policy,
-                                        note=_note(job, notes)))
+        plan.changes.append(
+            FieldChange(
+                field=fd.name,
+                before=ledger_value(before),
+                after=ledger_value(decision.after),
+                policy=decision.policy,
+                note=_note(job, notes),
+            )
+        )
         if decision.write:
             plan.values[fd.name] = decision.after
             plan.current[fd.name.lower()] = decision.after
@@ -159,8 +163,9 @@ def prepare_create(plan: FieldPlan, state: SyncState) -> None:
         if fd.name == "Name" and fd.type == "string":
             title = state.call.title[: fd.length or None]
             plan.values["Name"] = title
-            plan.changes.append(FieldChange(field="Name", after=title, policy="fill",
-                                            note="required on create: the call title"))
+            plan.changes.append(
+                FieldChange(field="Name", after=title, policy="fill", note="required on create: the call title")
+            )
             continue
         missing.append(fd.name)
     if missing:
@@ -184,4 +189,3 @@ def _note(job: FieldJob, notes: Sequence[str]) -> str | None:
     if job.source == ACCOUNT_LINK_SOURCE:
         parts.insert(0, "account link (company.url)")
     return "; ".join(parts) or None
-

@@ -87,8 +87,9 @@ class LogActivity:
         """
         call = state.call
         lease = f"log-activity#{call.org_id}#{call.call_id}"
-        with holding(self.leases, [lease], call.call_key, ttl_seconds=LOCK_SECONDS,
-                     wait_seconds=self.lease_wait_seconds):
+        with holding(
+            self.leases, [lease], call.call_key, ttl_seconds=LOCK_SECONDS, wait_seconds=self.lease_wait_seconds
+        ):
             return self._run(state)
 
     def _run(self, state: SyncState) -> ActivityResult:
@@ -98,9 +99,15 @@ class LogActivity:
         kind = activity_kind(settings, call)
         follow_ups = plan_follow_ups(call, match) if settings.task_sync.enabled else []
         ctx = ActivityContext(
-            call=call, state=state, match=match, contacts=state.contacts, kind=kind,
-            notes_on=settings.notes_sync.enabled, follow_ups=follow_ups,
-            rel=relations(match, state.contacts), report=StepReport(step=STEP),
+            call=call,
+            state=state,
+            match=match,
+            contacts=state.contacts,
+            kind=kind,
+            notes_on=settings.notes_sync.enabled,
+            follow_ups=follow_ups,
+            rel=relations(match, state.contacts),
+            report=StepReport(step=STEP),
         )
         if kind is None and not ctx.notes_on and not follow_ups:
             ctx.report.warnings.append("Call Activity Sync, Notes sync and Task Sync are off: nothing to log")
@@ -110,7 +117,8 @@ class LogActivity:
         if newer is not None:
             ctx.report.warnings.append(
                 f"revision {newer} of this call is already logged: revision {call.revision} is older and changes "
-                "nothing (its summary would overwrite a newer one)")
+                "nothing (its summary would overwrite a newer one)"
+            )
             return self._finish(ctx, ActivityResult(kind=kind, action="skipped"), record=True)
         start = self.store.api_requests
         self._load_metadata(ctx)
@@ -119,8 +127,13 @@ class LogActivity:
         lookup = self._lookup(ctx, prior)
         gone: set[str] = set()
         while True:
-            ctx.report = StepReport(step=STEP, warnings=[
-                *base_warnings, *(f"record {g} was deleted in Salesforce: written anew" for g in sorted(gone))])
+            ctx.report = StepReport(
+                step=STEP,
+                warnings=[
+                    *base_warnings,
+                    *(f"record {g} was deleted in Salesforce: written anew" for g in sorted(gone)),
+                ],
+            )
             known = prior.without(gone)
             plan, result = self.planner.plan(ctx, known, lookup_without(lookup, gone), gone)
             if plan.empty:
@@ -129,8 +142,9 @@ class LogActivity:
                 ctx.report.api_requests = self.store.api_requests - start
                 return self._finish(ctx, result, record=prior.revision != call.revision or prior.pending)
             snapshot = list(prior.report.changes) if prior.report is not None else []
-            self.ledger.record_step(call.call_key, StepReport(
-                step=STEP, progress="pending", warnings=[PENDING], changes=snapshot))
+            self.ledger.record_step(
+                call.call_key, StepReport(step=STEP, progress="pending", warnings=[PENDING], changes=snapshot)
+            )
             outcome = self.store.write(plan)
             fresh_gone = set(outcome.stale) - gone
             if not outcome.stale:
@@ -171,23 +185,28 @@ class LogActivity:
         return result
 
     def _load_metadata(self, ctx: ActivityContext) -> None:
-        names = [n for n in (ctx.kind, "Task" if ctx.follow_ups else None,
-                             "ContentNote" if ctx.notes_on else None) if n]
+        names = [
+            n for n in (ctx.kind, "Task" if ctx.follow_ups else None, "ContentNote" if ctx.notes_on else None) if n
+        ]
         ctx.describes = self.describes.describe(names)
         if ctx.kind and ctx.rel.other_contact_ids:
             ctx.shared = self.describes.org_metadata().shared_activities
         for name in names:
             if ctx.describes.get(name) is None:
-                ctx.report.warnings.append(f"{name} is not accessible to the integration user: skipped. "
-                                           f"Fix: {object_permission_fix(name, 'all')}")
+                ctx.report.warnings.append(
+                    f"{name} is not accessible to the integration user: skipped. "
+                    f"Fix: {object_permission_fix(name, 'all')}"
+                )
         if ctx.kind and ctx.describes.get(ctx.kind) is None:
             ctx.kind = None
         if ctx.follow_ups and ctx.describes.get("Task") is None:
             ctx.follow_ups = []
         if ctx.notes_on and not (ctx.describes.get("ContentNote") or ObjectDescribe(name="x")).createable:
             if ctx.describes.get("ContentNote") is not None:
-                ctx.report.warnings.append("ContentNote is not createable by the integration user: notes skipped. "
-                                           f"Fix: {object_permission_fix('ContentNote', 'create')}")
+                ctx.report.warnings.append(
+                    "ContentNote is not createable by the integration user: notes skipped. "
+                    f"Fix: {object_permission_fix('ContentNote', 'create')}"
+                )
             ctx.notes_on = False
 
     def _lookup(self, ctx: ActivityContext, prior: PriorWrites) -> LookupResult | None:
@@ -195,12 +214,18 @@ class LogActivity:
         call, settings = ctx.call, ctx.state.settings
         candidates = ctx.match.activity_candidates
         finished_before = prior.revision is not None and not prior.pending
-        need_activity = bool(ctx.kind) and (candidates is None or prior.pending) and not (
-            finished_before and prior.activity)
+        need_activity = (
+            bool(ctx.kind) and (candidates is None or prior.pending) and not (finished_before and prior.activity)
+        )
         ours_in_salesforce = False
         if candidates and not prior.revision:
-            found = pick_existing_activity(candidates, call, subjects=candidate_subjects(settings, call),
-                                           related_ids=self.planner.related(ctx), prefer_kind=ctx.kind)
+            found = pick_existing_activity(
+                candidates,
+                call,
+                subjects=candidate_subjects(settings, call),
+                related_ids=self.planner.related(ctx),
+                prefer_kind=ctx.kind,
+            )
             ours_in_salesforce = found is not None and self.planner.is_ours(ctx, found)
         # Notes and follow-ups: the ledger knows, unless an attempt did not finish, the ledger has
         # nothing while Salesforce shows our activity, or there is no activity to tell by.

@@ -139,7 +139,8 @@ class MatchOpportunity:
         if left_out:
             result.report.warnings.append(
                 f"{left_out} long field value(s) not carried to SyncFields (the execution state stays small): "
-                "SyncFields reads them itself")
+                "SyncFields reads them itself"
+            )
         result.report = self._report(result, warnings)
         self._ledger.record_step(call.call_key, result.report)
         return result

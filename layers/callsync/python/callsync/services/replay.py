@@ -52,8 +52,14 @@ def last_run(history: CallHistory) -> tuple[int, str | None, str | None]:
     revision = revisions[-1]
     entries = [e for e in history.entries if e.revision == revision]
     outcome = next((e.outcome for e in entries if e.outcome is not None), None)
-    starts = sorted((e.delivery for e in entries if e.delivery is not None and e.delivery.execution_arn
-                     and e.delivery.status == "STARTED"), key=lambda d: d.received_at)
+    starts = sorted(
+        (
+            e.delivery
+            for e in entries
+            if e.delivery is not None and e.delivery.execution_arn and e.delivery.status == "STARTED"
+        ),
+        key=lambda d: d.received_at,
+    )
     return revision, outcome.status if outcome else None, starts[-1].execution_arn if starts else None
 
 
@@ -77,11 +83,22 @@ class ReplayCall:
             state = ended or "not finished (still running, or never started: see the dead-letter queue)"
             raise NothingToReplay(f"call {call_id} revision {revision} is {state}: nothing to replay")
         stored = self._inputs.input_of(execution_arn)
-        attempt = 1 + sum(1 for e in history.entries if e.revision == revision and e.delivery is not None
-                          and e.delivery.message_id.startswith("replay-"))
-        message = Message(message_id=f"replay-{attempt}-{execution_arn.rsplit(':', 1)[-1]}"[:120],
-                          body=json.dumps(stored["call"]))
+        attempt = 1 + sum(
+            1
+            for e in history.entries
+            if e.revision == revision and e.delivery is not None and e.delivery.message_id.startswith("replay-")
+        )
+        message = Message(
+            message_id=f"replay-{attempt}-{execution_arn.rsplit(':', 1)[-1]}"[:120], body=json.dumps(stored["call"])
+        )
         decision: Decision = self._consumer.replay(message, attempt)
-        return ReplayResult(org_id=org_id, call_id=call_id, revision=revision, replayed_status=str(ended),
-                            status=decision.status, reason=decision.report.reason,
-                            execution_arn=decision.report.execution_arn, attempt=attempt)
+        return ReplayResult(
+            org_id=org_id,
+            call_id=call_id,
+            revision=revision,
+            replayed_status=str(ended),
+            status=decision.status,
+            reason=decision.report.reason,
+            execution_arn=decision.report.execution_arn,
+            attempt=attempt,
+        )

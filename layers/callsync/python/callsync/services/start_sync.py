@@ -92,11 +92,7 @@ def execution_name(org_id: str, call_id: str, revision: int) -> str:
     forms never collide.
     """
     readable = f"{org_id}-{call_id}-{revision}"
-    if (
-        _READABLE_ORG.match(org_id)
-        and _READABLE_CALL.match(call_id)
-        and len(readable) <= EXECUTION_NAME_MAX
-    ):
+    if _READABLE_ORG.match(org_id) and _READABLE_CALL.match(call_id) and len(readable) <= EXECUTION_NAME_MAX:
         return readable
     digest = hashlib.sha256(json.dumps([org_id, call_id, revision]).encode()).hexdigest()[:24]
     suffix = f"-h{digest}"
@@ -184,8 +180,9 @@ class StartSync:
         if excluded is not None:
             return self._record(call.call_key, status="SKIPPED", reason=excluded, **base)
         try:  # trimmed to fit (notes in the report), or refused naming the field
-            admitted = input_limits.admit(call.model_dump(mode="json"), settings=settings.model_dump(mode="json"),
-                                          message_id=message.message_id)
+            admitted = input_limits.admit(
+                call.model_dump(mode="json"), settings=settings.model_dump(mode="json"), message_id=message.message_id
+            )
         except InvalidEvent as e:
             return self._reject(message, e, org_id=call.org_id, call_id=call.call_id, revision=call.revision)
         base["warnings"] = list(admitted.notes)
@@ -220,9 +217,7 @@ class StartSync:
     ) -> Decision:
         reason = str(error)[:REJECT_REASON_MAX]
         error_type = type(error).__name__
-        self._dead_letters.send(
-            message.body, reason=reason, error_type=error_type, message_id=message.message_id
-        )
+        self._dead_letters.send(message.body, reason=reason, error_type=error_type, message_id=message.message_id)
         if org_id and call_id and revision and max(len(org_id), len(call_id)) <= input_limits.MAX_ID_CHARS:
             call_key = event_call_key(org_id, call_id, revision)
         else:

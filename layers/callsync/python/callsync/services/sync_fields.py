@@ -92,8 +92,7 @@ class SyncFields:
                 plans.append(plan)
 
         keys = [self._lease_key(state, plan) for plan in plans if plan.failure is None and plan.jobs]
-        with holding(self.leases, keys, state.call.call_key,
-                     wait_seconds=self.lease_wait_seconds) as held:
+        with holding(self.leases, keys, state.call.call_key, wait_seconds=self.lease_wait_seconds) as held:
             self._check_leases(state, plans, held)
             self._load_current(state, plans)
             call_date = state.call.started_at.date()
@@ -128,9 +127,7 @@ class SyncFields:
 
     # -- 1. jobs ---------------------------------------------------------------------------------------
 
-
     # -- 2./3. targets and permissions ----------------------------------------------------------------
-
 
     # -- 4. current values -----------------------------------------------------------------------------
 
@@ -144,8 +141,9 @@ class SyncFields:
             names = list(dict.fromkeys(fd.name for _, fd, _ in plan.jobs))
             target = plan.target
             if target.via is not None:
-                reads.append(RecordRead(target.key, target.object, tuple(names), via=target.via,
-                                        parent_id=target.parent_id))
+                reads.append(
+                    RecordRead(target.key, target.object, tuple(names), via=target.via, parent_id=target.parent_id)
+                )
                 continue
             if target.created_by_call and not (retried or plan.contended):
                 plan.current = {n.lower(): None for n in names}  # created moments ago by this call
@@ -186,7 +184,6 @@ class SyncFields:
 
     # -- 5. decisions ----------------------------------------------------------------------------------
 
-
     # -- 6. write --------------------------------------------------------------------------------------
 
     def _write(self, state: SyncState, plans: list[FieldPlan], result: FieldSyncResult, held: HeldLeases) -> None:
@@ -219,25 +216,45 @@ class SyncFields:
         if plan.failure is not None:
             result.records_failed += 1
             result.report.warnings.append(f"{target.key}: {plan.failure}")
-            return RecordChange(action="failed", object=target.object, id=plan.record_id, url=url,
-                                label=target.label, fields=plan.changes, note=plan.failure)
+            return RecordChange(
+                action="failed",
+                object=target.object,
+                id=plan.record_id,
+                url=url,
+                label=target.label,
+                fields=plan.changes,
+                note=plan.failure,
+            )
         if outcome is None:
             note = f"no {target.object} linked through {target.via}; nothing to create" if plan.creating else None
             action: RecordAction = "skipped" if plan.creating else "unchanged"
-            return RecordChange(action=action, object=target.object, id=plan.record_id, url=url,
-                                label=target.label, fields=plan.changes, note=note)
+            return RecordChange(
+                action=action,
+                object=target.object,
+                id=plan.record_id,
+                url=url,
+                label=target.label,
+                fields=plan.changes,
+                note=note,
+            )
         if plan.creating:
             result.records_created += 1
             note = f"created, linked to {target.parent_object} {target.parent_id} through {target.via}"
-            return RecordChange(action="created", object=target.object, id=plan.record_id, url=url,
-                                label=target.label, fields=plan.changes, note=note)
+            return RecordChange(
+                action="created",
+                object=target.object,
+                id=plan.record_id,
+                url=url,
+                label=target.label,
+                fields=plan.changes,
+                note=note,
+            )
         result.records_updated += 1
-        return RecordChange(action="updated", object=target.object, id=plan.record_id, url=url,
-                            label=target.label, fields=plan.changes)
+        return RecordChange(
+            action="updated", object=target.object, id=plan.record_id, url=url, label=target.label, fields=plan.changes
+        )
 
     def _finish(self, state: SyncState, result: FieldSyncResult) -> FieldSyncResult:
         result.report.api_requests = self.store.api_requests
         self.ledger.record_step(state.call.call_key, result.report)
         return result
-
-

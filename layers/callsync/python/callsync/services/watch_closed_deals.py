@@ -182,8 +182,13 @@ class WatchClosedDeals:
         result = WatchResult()
         for org_id in org_ids:
             if self.remaining_ms is not None and self.remaining_ms() < ORG_RESERVE_MS:
-                result.orgs.append(OrgCycle(org_id=org_id, status="DEFERRED",
-                                            warnings=["not started: too little time left in this invocation"]))
+                result.orgs.append(
+                    OrgCycle(
+                        org_id=org_id,
+                        status="DEFERRED",
+                        warnings=["not started: too little time left in this invocation"],
+                    )
+                )
                 continue
             try:
                 result.orgs.append(self.cycle(org_id))
