@@ -212,46 +212,36 @@ class SyncFields:
 
     def _record_change(self, plan: FieldPlan, outcome: WriteOutcome | None, result: FieldSyncResult) -> RecordChange:
         target = plan.target
-        url = record_url(self.store.instance_url, target.object, plan.record_id) if plan.record_id else None
+        action: RecordAction
+        note: str | None = None
         if plan.failure is not None:
+            action, note = "failed", plan.failure
             result.records_failed += 1
             result.report.warnings.append(f"{target.key}: {plan.failure}")
-            return RecordChange(
-                action="failed",
-                object=target.object,
-                id=plan.record_id,
-                url=url,
-                label=target.label,
-                fields=plan.changes,
-                note=plan.failure,
+        elif outcome is None and plan.creating:
+            action, note = "skipped", f"no {target.object} linked through {target.via}; nothing to create"
+        elif outcome is None:
+            action = "unchanged"
+        elif plan.creating:
+            action, note = (
+                "created",
+                f"created, linked to {target.parent_object} {target.parent_id} through {target.via}",
             )
-        if outcome is None:
-            note = f"no {target.object} linked through {target.via}; nothing to create" if plan.creating else None
-            action: RecordAction = "skipped" if plan.creating else "unchanged"
-            return RecordChange(
-                action=action,
-                object=target.object,
-                id=plan.record_id,
-                url=url,
-                label=target.label,
-                fields=plan.changes,
-                note=note,
-            )
-        if plan.creating:
             result.records_created += 1
-            note = f"created, linked to {target.parent_object} {target.parent_id} through {target.via}"
-            return RecordChange(
-                action="created",
-                object=target.object,
-                id=plan.record_id,
-                url=url,
-                label=target.label,
-                fields=plan.changes,
-                note=note,
-            )
-        result.records_updated += 1
+        else:
+            action = "updated"
+            result.records_updated += 1
+        url = record_url(self.store.instance_url, target.object, plan.record_id) if plan.record_id else None
         return RecordChange(
-            action="updated", object=target.object, id=plan.record_id, url=url, label=target.label, fields=plan.changes
+            action=action,
+            object=target.object,
+            id=plan.record_id,
+            url=url,
+            label=target.label,
+            fields=plan.changes,
+            note=note,
+            role="fields",
+            key=target.key,
         )
 
     def _finish(self, state: SyncState, result: FieldSyncResult) -> FieldSyncResult:
