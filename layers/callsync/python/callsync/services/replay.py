@@ -32,6 +32,10 @@ class ExecutionInputs(Protocol):
     def input_of(self, execution_arn: str) -> dict[str, Any]:
         """The input the execution was started with."""
 
+    def status_of(self, execution_arn: str) -> str:
+        """RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED (an execution that timed out or was stopped
+        wrote no outcome to the ledger)."""
+
 
 class ReplayResult(BaseModel):
     org_id: str
@@ -79,7 +83,10 @@ class ReplayCall:
         revision, ended, execution_arn = last_run(history)
         if not revision:
             raise NothingToReplay(f"no run of call {call_id} (org {org_id}) is in the ledger")
-        if ended not in REPLAYABLE or execution_arn is None:
+        if ended is None and execution_arn is not None:  # no outcome: timed out or stopped before RecordOutcome?
+            status = self._inputs.status_of(execution_arn)
+            ended = status if status in ("TIMED_OUT", "ABORTED", "FAILED") else None
+        if ended not in (*REPLAYABLE, "TIMED_OUT", "ABORTED") or execution_arn is None:
             state = ended or "not finished (still running, or never started: see the dead-letter queue)"
             raise NothingToReplay(f"call {call_id} revision {revision} is {state}: nothing to replay")
         stored = self._inputs.input_of(execution_arn)

@@ -266,6 +266,9 @@ class StepFunctionsExecutions:
         """The input an execution was started with (``ReplayCall``'s stored input)."""
         return dict(json.loads(self._client.describe_execution(executionArn=execution_arn)["input"]))
 
+    def status_of(self, execution_arn: str) -> str:
+        return str(self._client.describe_execution(executionArn=execution_arn)["status"])
+
     def execution_arn(self, name: str) -> str:
         """``arn:…:stateMachine:<sm>`` → ``arn:…:execution:<sm>:<name>``."""
         head, _, sm_name = self._arn.rpartition(":")
