@@ -372,7 +372,7 @@ def _analysis(r: Results) -> list[str]:
                 f"- **Same deal again** ({typical.warm_same_deal.api_requests} for the typical call, as warm): "
                 "SyncFields trusts MatchOpportunity's",
                 "  read-ahead because it was taken (`MatchResult.read_at`) after the earlier call's write, which its",
-                "  claim stamps (`written@<epoch>`); a read-ahead older than another call's write is read afresh.",
+                "  lease stamps (`written_at`); a read-ahead older than another call's write is read afresh.",
             ]
             if typical.warm_same_deal.api_requests <= typical.warm.api_requests
             else [
