@@ -49,7 +49,8 @@ class ConcurrencyPoint:
         return percentile(self.step_seconds.get(step, [0.0]), pct)
 
 
-def _org(calls: int) -> dict[str, Any]:
+def org_fixture(calls: int) -> dict[str, Any]:
+    """The demo org with one multi-select value per call, long text fields and a Deal Review via-object."""
     org = json.loads(runner.DEMO_ORG.read_text())
     competitors = org["schema"]["Opportunity"]["fields"]["Competitors__c"]
     competitors["values"] = [*competitors["values"], *(f"Vendor{i}" for i in range(calls))]
@@ -64,7 +65,8 @@ def _org(calls: int) -> dict[str, Any]:
     return dict(org)
 
 
-def _settings() -> dict[str, Any]:
+def settings_fixture() -> dict[str, Any]:
+    """The demo settings mapping one Opportunity text, a multi-select, a Contact field and a via-object field."""
     body = json.loads(runner.DEMO_SETTINGS.read_text())
     body["field_sync"]["mappings"] = [
         {"insight": "pain", "object": "Opportunity", "field": "Pain__c"},
@@ -80,7 +82,8 @@ def _settings() -> dict[str, Any]:
     return dict(body)
 
 
-def _event(i: int) -> dict[str, Any]:
+def call_event(i: int) -> dict[str, Any]:
+    """Call ``i`` on the deal: its own texts and picklist value, and the same new person as every call."""
     event = json.loads(runner.DEMO_EVENT.read_text())
     event.update(
         call_id=f"bench-c{i:03d}",
@@ -96,6 +99,32 @@ def _event(i: int) -> dict[str, Any]:
         "decision_process": f"Decision step {i}.",
     }
     return dict(event)
+
+
+def contributions(records: dict[str, list[dict[str, Any]]], calls: int) -> tuple[int, int]:
+    """(lost, duplicated) contributions of calls ``0..calls-1`` in the org's records after they ran.
+
+    Per call: its Opportunity text entry, its Contact text entry, its via-record entry and its multi-select
+    value. Duplicated also counts extra Contacts for the shared new person and extra via-records.
+    """
+    opp = next(r for r in records["Opportunity"] if r["Name"] == OPPORTUNITY)
+    contact = next(r for r in records["Contact"] if r.get("Email") == PRIMARY)
+    reviews = [r for r in records.get("Deal_Review__c", []) if not r.get("IsDeleted")]
+    review_text = "".join(r.get("Decision_Process__c") or "" for r in reviews)
+    picked = (opp.get("Competitors__c") or "").split(";")
+    lost = duplicated = 0
+    for i in range(calls):
+        counts = [
+            str(opp.get("Pain__c") or "").count(f"Pain from call {i}."),
+            str(contact.get("Champion_Notes__c") or "").count(f"Champion note {i}."),
+            review_text.count(f"Decision step {i}."),
+            picked.count(f"Vendor{i}"),
+        ]
+        lost += sum(1 for n in counts if n == 0)
+        duplicated += sum(n - 1 for n in counts if n > 1)
+    people = [r for r in records["Contact"] if r.get("Email") == NEW_PERSON and not r.get("IsDeleted")]
+    duplicated += max(0, len(people) - 1) + max(0, len(reviews) - 1)
+    return lost, duplicated
 
 
 @contextmanager
@@ -122,30 +151,13 @@ def measure_concurrency(calls: int) -> ConcurrencyPoint:
         paths = []
         for i in range(calls):
             path = Path(tmp) / f"c{i}.json"
-            path.write_text(json.dumps(_event(i)))
+            path.write_text(json.dumps(call_event(i)))
             paths.append(path)
         started = time.perf_counter()
         with _timed_steps(steps):
-            result = runner.run(paths, org=_org(calls), settings=_settings())
+            result = runner.run(paths, org=org_fixture(calls), settings=settings_fixture())
         wall = time.perf_counter() - started
-    records = result.org["records"]
-    opp = next(r for r in records["Opportunity"] if r["Name"] == OPPORTUNITY)
-    contact = next(r for r in records["Contact"] if r.get("Email") == PRIMARY)
-    reviews = [r for r in records.get("Deal_Review__c", []) if not r.get("IsDeleted")]
-    review_text = "".join(r.get("Decision_Process__c") or "" for r in reviews)
-    picked = (opp.get("Competitors__c") or "").split(";")
-    lost = duplicated = 0
-    for i in range(calls):
-        counts = [
-            str(opp.get("Pain__c") or "").count(f"Pain from call {i}."),
-            str(contact.get("Champion_Notes__c") or "").count(f"Champion note {i}."),
-            review_text.count(f"Decision step {i}."),
-            picked.count(f"Vendor{i}"),
-        ]
-        lost += sum(1 for n in counts if n == 0)
-        duplicated += sum(n - 1 for n in counts if n > 1)
-    people = [r for r in records["Contact"] if r.get("Email") == NEW_PERSON and not r.get("IsDeleted")]
-    duplicated += max(0, len(people) - 1) + max(0, len(reviews) - 1)
+    lost, duplicated = contributions(result.org["records"], calls)
     return ConcurrencyPoint(
         calls=calls,
         succeeded=sum(1 for r in result.runs if r["status"] == "SUCCEEDED"),
