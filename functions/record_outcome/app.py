@@ -36,6 +36,10 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
         add_org_metric("CallsFailed", 1, data.call.org_id)
     add_org_metric("SalesforceApiRequests", summary.api_requests, data.call.org_id)
     metrics.add_metric(name="RecordsWritten", unit=MetricUnit.Count, value=summary.records_written)
+    # A feature a missing permission stopped: the call succeeded without it (FeaturesSkippedAlarm).
+    metrics.add_metric(name="FeaturesSkipped", unit=MetricUnit.Count, value=summary.features_skipped)
+    if summary.features_skipped:
+        add_org_metric("FeaturesSkipped", summary.features_skipped, data.call.org_id)
     log = logger.warning if outcome.status == "FAILED" else logger.info
     log(
         f"run {outcome.status}",
@@ -44,6 +48,7 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
             "cause": outcome.cause,
             "api_requests": summary.api_requests,
             "records_written": summary.records_written,
+            "features_skipped": summary.features_skipped,
         },
     )
     return outcome.model_dump(mode="json")

@@ -128,7 +128,8 @@ def test_calendar_event_found_by_lookup_and_updated(emulator_for, deps_for, lamb
     emu = emulator_for(org_fixture(events=[calendar]))
     deps = deps_for(emu)
     api = deps.salesforce(ORG)
-    deps.describes(ORG, api).describe(["Event", "Task", "ContentNote"])  # warm the describe cache
+    # warm the describe cache
+    deps.describes(ORG, api).describe(["Event", "Task", "ContentNote", "ContentDocumentLink"])
     deps.describes(ORG, api).org_metadata()
     emu.reset_api_requests()
     # When LogActivity runs without candidates from the match step

@@ -163,6 +163,11 @@ def describes(
         out["ContentNote"] = _describe(
             "ContentNote", [{"name": "Title", "type": "string"}, {"name": "Content", "type": "base64"}]
         )
+        out["ContentDocumentLink"] = _describe(
+            "ContentDocumentLink",
+            [{"name": n, "type": "reference"} for n in ("ContentDocumentId", "LinkedEntityId")]
+            + [{"name": "ShareType", "type": "picklist"}],
+        )
     return FakeDescribeSource(out, shared_activities=shared)
 
 

@@ -236,7 +236,8 @@ def test_no_access_to_notes_is_a_warning_not_a_failure() -> None:
     # And the warning carries the same fix `callsync doctor` prints
     from callsync.domain.permissions import object_permission_fix
 
-    assert any("ContentNote" in w and object_permission_fix("ContentNote", "all") in w for w in result.report.warnings)
+    fix = object_permission_fix("ContentNote", "create")
+    assert any("ContentNote" in w and fix in w for w in result.report.warnings)
 
 
 def test_hidden_field_is_reported_not_sent() -> None:

@@ -122,7 +122,10 @@ def test_one_describe_batch_covers_the_later_steps() -> None:
     # When the step runs
     MatchOpportunity(FakeMatchReader(data()), FakeLedger(), describes=describes).run(state(**settings))
     # Then one batch asked for its own objects and every object SyncFields and LogActivity will describe
-    assert describes.calls == [["Opportunity", "Account", "Call_Note__c", "Event", "Task", "ContentNote"]]
+    # (ContentDocumentLink for the notes' write gate)
+    assert describes.calls == [
+        ["Opportunity", "Account", "Call_Note__c", "Event", "Task", "ContentNote", "ContentDocumentLink"]
+    ]
 
 
 def test_later_steps_alone_still_get_their_describes_prefetched() -> None:

@@ -113,3 +113,27 @@ def test_a_success_counts_api_requests_per_org_but_no_failure(
         deps=deps(),
     )
     assert set(per_org(documents(capsys))) == {"SalesforceApiRequests"}
+
+
+def test_a_feature_a_permission_stopped_is_counted_for_its_alarm(
+    metrics_on: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a run whose LogActivity skipped the call activity: the integration user cannot create Events
+    from callsync.models.event import CallProcessed
+    from callsync.models.ledger import SkippedFeature, StepReport
+
+    dependencies = deps()
+    skipped = SkippedFeature(feature="call activity", subject="Event", need="create", fix="grant Create on Event")
+    call_key = CallProcessed.model_validate(CALL).call_key
+    dependencies.ledger.record_step(call_key, StepReport(step="LogActivity", skipped_features=[skipped]))
+    # When RecordSuccess runs
+    load_function("record_outcome").handler(
+        {"status": "SUCCEEDED", "call": CALL, "execution_arn": ARN},
+        lambda_context("record-outcome", "req-5"),
+        deps=dependencies,
+    )
+    # Then FeaturesSkipped (what FeaturesSkippedAlarm watches) is 1, and is emitted for the org as well
+    docs = documents(capsys)
+    service = next(d for d in docs if dimensions(d) == ["service"])
+    assert service["FeaturesSkipped"] == [1.0]
+    assert per_org(docs)["FeaturesSkipped"]["FeaturesSkipped"] == [1.0]

@@ -89,7 +89,14 @@ def test_no_policy_grants_wildcard_actions() -> None:
 
 @pytest.mark.parametrize(
     "metric",
-    ["ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage", "ExecutionsFailed", "Errors", "Throttles"],
+    [
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "ExecutionsFailed",
+        "Errors",
+        "Throttles",
+        "FeaturesSkipped",
+    ],
 )
 def test_an_alarm_watches(metric: str) -> None:
     alarms = json.dumps(resources_of_type(TEMPLATE, "AWS::CloudWatch::Alarm"))

@@ -156,6 +156,7 @@ class Dependencies:
             SalesforcePeopleWriter(api),
             self.claims,
             self.ledger,
+            describes=self.describes(org_id, api),
             instance_url=lambda: api.instance_url,
             api_requests=lambda: api.api_requests,
         )

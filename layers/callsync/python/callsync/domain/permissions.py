@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from callsync.models.describe import ObjectDescribe, OrgMetadata
+from callsync.models.ledger import SkippedFeature
 from callsync.models.settings import MATCHED_OBJECTS, OrgSettings
 
 Access = Literal["read", "create", "edit"]
@@ -62,6 +63,10 @@ class Check(BaseModel):
         if self.ok:
             return f"{self.feature.value}: {self.subject} ({self.need}) OK"
         return f"{self.feature.value}: {self.problem} Fix: {self.fix}"
+
+    def skipped(self) -> SkippedFeature:
+        """The ledger's record of a feature this failed check stopped."""
+        return SkippedFeature(feature=self.feature.value, subject=self.subject, need=self.need, fix=self.fix)
 
 
 # --- The one set of fix texts -------------------------------------------------------------------
@@ -459,3 +464,39 @@ def blocking_failures(checks: Iterable[Check], feature: Feature | None = None) -
 def feature_works(checks: Iterable[Check], feature: Feature) -> bool:
     """True when no blocking check of ``feature`` failed (degraded counts as working)."""
     return not blocking_failures(checks, feature)
+
+
+# --- What a step checks before it writes (no request: the cached describes) ---------------------
+
+# Fields without which Salesforce refuses the save itself (REQUIRED_FIELD_MISSING); any other field
+# the integration user cannot write is left out of the record with a warning, and the record is saved.
+REQUIRED_TO_SAVE: dict[str, tuple[str, ...]] = {
+    "Event": ("StartDateTime", "EndDateTime"),
+    "Task": (),
+    "ContentNote": ("Title",),
+    "ContentDocumentLink": ("ContentDocumentId", "LinkedEntityId"),
+    "Contact": ("LastName",),
+    "Lead": ("LastName", "Company"),
+}
+
+
+def write_gate(
+    feature: Feature, object_names: Iterable[str], describes: Mapping[str, ObjectDescribe | None]
+) -> Check | None:
+    """The first reason ``feature`` cannot save its records at all, or None when it can.
+
+    Checked before a step writes anything, so a missing permission skips the feature (with the same
+    fix doctor prints) instead of failing the call halfway: the object must be readable and
+    createable, and the fields Salesforce requires on save createable.
+    """
+    for name in object_names:
+        describe = describes.get(name)
+        access: Access = "read" if describe is None or not describe.queryable else "create"
+        check = check_object(feature, name, describe, access, fix_access="create")
+        if describe is None or not check.ok:
+            return check
+        required = REQUIRED_TO_SAVE.get(name, ())
+        failed = [c for c in (check_field(feature, name, describe, f, "create") for f in required) if not c.ok]
+        if failed:
+            return failed[0]
+    return None

@@ -45,8 +45,20 @@ class RecordChange(BaseModel):
     key: str | None = None  # within the role: a follow-up's key, a relation's or a note link's entity id
 
 
+class SkippedFeature(BaseModel):
+    """A feature a step did not run because the integration user lacks a permission it needs to save."""
+
+    feature: str  # as doctor names it: "call activity", "notes", "task sync", "contact creation", ...
+    subject: str  # "Event", "Event.StartDateTime"
+    need: str  # "create", "createable", "read"
+    fix: str | None = None
+
+
 class StepReport(BaseModel):
     """One step's account of itself: what it wrote, what it skipped and why, what it cost.
+
+    ``skipped_features`` names each feature that could not run for lack of a permission (its
+    warning, with the fix, is in ``warnings`` too).
 
     ``progress`` is ``pending`` while an attempt is writing to Salesforce (its changes are what was
     known before it started) and ``finished`` once the report is final.
@@ -57,6 +69,7 @@ class StepReport(BaseModel):
     changes: list[RecordChange] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     api_requests: int = 0
+    skipped_features: list[SkippedFeature] = Field(default_factory=list)
 
     def with_role(self, role: RecordRole) -> list[RecordChange]:
         """The changes of records in ``role`` that exist in Salesforce (not failed or skipped)."""

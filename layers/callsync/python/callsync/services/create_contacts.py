@@ -30,11 +30,12 @@ import time
 from collections.abc import Callable
 
 from callsync.domain.contact_plan import NewRecord, creatable, lookup_terms, plan_records, unmatched
+from callsync.domain.permissions import Feature, write_gate
 from callsync.errors import ConcurrentUpdate, RetryableError
 from callsync.models.ledger import FieldChange, RecordChange, record_url_or_none
 from callsync.models.match import ContactsResult, MatchResult, Person
 from callsync.models.state import SyncState
-from callsync.ports import Claims, Ledger
+from callsync.ports import Claims, DescribeSource, Ledger
 from callsync.ports.people import PeopleWriter, SaveOutcome
 
 CREATE_CLAIM_SECONDS = 90  # one attempt's hold on a person; longer than a step function can run
@@ -65,6 +66,7 @@ class CreateContacts:
         *,
         instance_url: str | Callable[[], str] = "",
         api_requests: Callable[[], int] = lambda: 0,
+        describes: DescribeSource | None = None,
         wait_seconds: float = WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -74,6 +76,7 @@ class CreateContacts:
         self._ledger = ledger
         self._instance_url = instance_url
         self._api_requests = api_requests
+        self._describes = describes
         self._wait_seconds = wait_seconds
         self._clock = clock
         self._sleep = sleep
@@ -172,7 +175,9 @@ class CreateContacts:
             domains, names = lookup_terms(missing, call.company, personal)
             if domains or names:
                 accounts += self._writer.find_accounts(domains, names)
-        plan = plan_records(people, accounts, call.company, personal)
+        plan = self._gate(plan_records(people, accounts, call.company, personal), result)
+        if not plan:
+            return
         outcomes = self._writer.create(plan)
         retry: Exception | None = None
         for record, outcome in zip(plan, outcomes, strict=True):
@@ -191,6 +196,27 @@ class CreateContacts:
         if retry is not None:
             self._finish(state, result)  # the ledger shows what did get written before the retry
             raise retry
+
+    def _gate(self, plan: list[NewRecord], result: ContactsResult) -> list[NewRecord]:
+        """The records the integration user can save; the others are skipped before any write, with the fix."""
+        if self._describes is None or not plan:
+            return plan
+        objects = list(dict.fromkeys(r.object for r in plan))
+        found = self._describes.describe(objects)
+        stopped: set[str] = set()
+        for obj in objects:
+            check = write_gate(Feature.CONTACT_CREATION, [obj], found)
+            if check is None:
+                continue
+            stopped.add(obj)
+            people = ", ".join(r.person.email for r in plan if r.object == obj)
+            problem = (check.problem or "").rstrip(".")
+            result.report.warnings.append(
+                f"{Feature.CONTACT_CREATION.value} skipped for {obj}: {problem}: no {obj} created for {people}. "
+                f"Fix: {check.fix}"
+            )
+            result.report.skipped_features.append(check.skipped())
+        return [r for r in plan if r.object not in stopped]
 
     # ---- results ------------------------------------------------------------------------------
 

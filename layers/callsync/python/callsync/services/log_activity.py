@@ -28,10 +28,9 @@ from callsync.domain.activity_plan import (
 )
 from callsync.domain.follow_ups import plan_follow_ups
 from callsync.domain.notes_html import note_title
-from callsync.domain.permissions import object_permission_fix
+from callsync.domain.permissions import Feature, write_gate
 from callsync.errors import SalesforceRejected
 from callsync.models.activity import ActivityResult
-from callsync.models.describe import ObjectDescribe
 from callsync.models.ledger import StepReport
 from callsync.models.match import MatchResult
 from callsync.models.state import SyncState
@@ -123,6 +122,7 @@ class LogActivity:
         start = self.store.api_requests
         self._load_metadata(ctx)
         base_warnings = list(ctx.report.warnings)
+        skipped = list(ctx.report.skipped_features)
         prior = PriorWrites.from_history(history, call)
         lookup = self._lookup(ctx, prior)
         gone: set[str] = set()
@@ -133,6 +133,7 @@ class LogActivity:
                     *base_warnings,
                     *(f"record {g} was deleted in Salesforce: written anew" for g in sorted(gone)),
                 ],
+                skipped_features=skipped,
             )
             known = prior.without(gone)
             plan, result = self.planner.plan(ctx, known, lookup_without(lookup, gone), gone)
@@ -185,28 +186,19 @@ class LogActivity:
         return result
 
     def _load_metadata(self, ctx: ActivityContext) -> None:
+        """Describes (cached), then each feature's write gate: a feature the integration user cannot
+        save is skipped before anything is written, with doctor's fix; the others go on."""
         names = [
             n for n in (ctx.kind, "Task" if ctx.follow_ups else None, "ContentNote" if ctx.notes_on else None) if n
         ]
-        ctx.describes = self.describes.describe(names)
+        ctx.describes = self.describes.describe([*names, *(["ContentDocumentLink"] if ctx.notes_on else [])])
         if ctx.kind and ctx.rel.other_contact_ids:
             ctx.shared = self.describes.org_metadata().shared_activities
-        for name in names:
-            if ctx.describes.get(name) is None:
-                ctx.report.warnings.append(
-                    f"{name} is not accessible to the integration user: skipped. "
-                    f"Fix: {object_permission_fix(name, 'all')}"
-                )
-        if ctx.kind and ctx.describes.get(ctx.kind) is None:
+        if ctx.kind and _gated(ctx, Feature.CALL_ACTIVITY, [ctx.kind], "the call is not logged as an activity"):
             ctx.kind = None
-        if ctx.follow_ups and ctx.describes.get("Task") is None:
+        if ctx.follow_ups and _gated(ctx, Feature.TASK_SYNC, ["Task"], "no follow-up Task is created"):
             ctx.follow_ups = []
-        if ctx.notes_on and not (ctx.describes.get("ContentNote") or ObjectDescribe(name="x")).createable:
-            if ctx.describes.get("ContentNote") is not None:
-                ctx.report.warnings.append(
-                    "ContentNote is not createable by the integration user: notes skipped. "
-                    f"Fix: {object_permission_fix('ContentNote', 'create')}"
-                )
+        if ctx.notes_on and _gated(ctx, Feature.NOTES, ["ContentNote", "ContentDocumentLink"], "no note is written"):
             ctx.notes_on = False
 
     def _lookup(self, ctx: ActivityContext, prior: PriorWrites) -> LookupResult | None:
@@ -252,3 +244,15 @@ class LogActivity:
         if request.activity_kinds or request.follow_up_subjects or request.note_title:
             return self.store.lookup(request)
         return None
+
+
+def _gated(ctx: ActivityContext, feature: Feature, objects: list[str], consequence: str) -> bool:
+    """Whether ``feature`` is stopped by a missing permission (then reported in the step's warnings)."""
+    check = write_gate(feature, objects, ctx.describes)
+    if check is None:
+        return False
+    ctx.report.warnings.append(
+        f"{feature.value} skipped: {check.problem[:-1] if check.problem else ''}: {consequence}. Fix: {check.fix}"
+    )
+    ctx.report.skipped_features.append(check.skipped())
+    return True

@@ -30,7 +30,8 @@ def later_step_objects(state: SyncState) -> list[str]:
     """Objects whose describes SyncFields and LogActivity will ask for on this call.
 
     SyncFields: every mapping's object (custom via-objects included) and Account for the
-    link field; LogActivity: the activity object, Task for follow-ups, ContentNote for notes.
+    link field; LogActivity: the activity object, Task for follow-ups, ContentNote and
+    ContentDocumentLink for notes; CreateContacts: Contact and Lead (its write gate).
     (The global describe rides along in the describe source's composite when it is stale.)
     """
     settings = state.settings
@@ -45,7 +46,9 @@ def later_step_objects(state: SyncState) -> list[str]:
     if settings.task_sync.enabled:
         names.append("Task")
     if settings.notes_sync.enabled:
-        names.append("ContentNote")
+        names.extend(["ContentNote", "ContentDocumentLink"])
+    if settings.contact_creation.enabled:
+        names.extend(["Contact", "Lead"])
     return list(dict.fromkeys(names))
 
 

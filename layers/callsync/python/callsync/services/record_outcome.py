@@ -51,6 +51,7 @@ class RunSummary(BaseModel):
 
     api_requests: int = 0
     records_written: int = 0
+    features_skipped: int = 0  # features a missing permission stopped (each step's ``skipped_features``)
 
 
 def summarize(entries: list[LedgerEntry]) -> RunSummary:
@@ -60,6 +61,7 @@ def summarize(entries: list[LedgerEntry]) -> RunSummary:
             continue
         summary.api_requests += entry.report.api_requests
         summary.records_written += sum(1 for c in entry.report.changes if c.action in WRITES)
+        summary.features_skipped += len(entry.report.skipped_features)
     return summary
 
 
