@@ -17,13 +17,17 @@ Rules:
   ledger says so. url and phone fields are filled with the plain value when
   empty (a link stays clickable) and get a dated entry after the old value
   otherwise; an entry that does not fit whole is dropped, never cut.
-- ``append``: text gets this call's entry ``[YYYY-MM-DD] text`` (the call's
-  date) after the old text, separated by a blank line (``"\\n\\n"``; ``" | "`` in
-  single-line fields). An empty field receives the entry alone. A
+- ``append``: text gets this call's entry ``[YYYY-MM-DD #ref] text`` (the call's
+  date and short reference, ``field_revisions.call_mark``) after the old text,
+  separated by a blank line (``"\\n\\n"``; ``" | "`` in single-line fields). An empty field receives the entry alone. A
   multipicklist unions; other types keep.
 - ``overwrite``: the new value replaces the old one.
 - ``fill_empty``: only an empty field is written (with the plain value).
 - ``union``: a multipicklist gets the new values added; other types keep.
+
+Revisions (with ``mark``, ``prior`` and ``edit``, see ``field_revisions``): a later revision of the call
+replaces its own entry in place, decides a value it wrote before again from the value before the call,
+removes multi-select values only it had added, and keeps what a person changed since.
 
 Idempotency: appending checks whether this call's entry is already in the
 field (also in its truncated form), so a retry or replay adds nothing; every

@@ -19,11 +19,17 @@ Flow (see docs/field-sync.md):
    read-ahead is trusted only when the lease says no write was sent under it since the read-ahead
    was taken (``LeaseGrant.read_is_current``) and no earlier attempt of this step recorded itself
    (a retry or replay); otherwise the record is read afresh under the lease.
+   Under the leases the call's ledger history is read (one query): when a newer revision of the call
+   already synced its fields, this one writes nothing; otherwise what earlier revisions wrote
+   (``services.field_history``) lets this revision replace its own contribution, and a record this
+   call wrote before is read afresh with who last modified it, so a person's later edit is kept
+   (``protect_human_edits``, ``domain.field_revisions``).
 5. Coerce (``domain.value_coercion``) and decide (``domain.field_policies``).
 6. One ``FieldStore.write``: updates and via-object creates. A failed write fails
    its target only; a retryable one (lock, 5xx) raises after the ledger entry is
    written, and the retry is idempotent (the policies see what was written). The
-   leases are given back on every path, stamped when a write was sent.
+   ledger entry is recorded before the leases are given back (the next revision to hold them sees it);
+   the leases are given back on every path, stamped when a write was sent.
 """
 
 from __future__ import annotations
