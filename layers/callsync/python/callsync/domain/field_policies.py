@@ -19,8 +19,9 @@ Rules:
   otherwise; an entry that does not fit whole is dropped, never cut.
 - ``append``: text gets this call's entry ``[YYYY-MM-DD #ref] text`` (the call's
   date and short reference, ``field_revisions.call_mark``) after the old text,
-  separated by a blank line (``"\\n\\n"``; ``" | "`` in single-line fields). An empty field receives the entry alone. A
-  multipicklist unions; other types keep.
+  separated by a blank line (``"\\n\\n"``; ``" | "`` in single-line fields).
+  An empty field receives the entry alone. A multipicklist unions; other
+  types keep.
 - ``overwrite``: the new value replaces the old one.
 - ``fill_empty``: only an empty field is written (with the plain value).
 - ``union``: a multipicklist gets the new values added; other types keep.

@@ -231,12 +231,12 @@ class SyncFields:
             if plan.target.via is not None:
                 plan.record_id = str(record.get("Id"))
             plan.current.update({k.lower(): v for k, v in record.items() if k != "attributes"})
-            if protect and outcome.last_modified is not None:
-                modified = outcome.last_modified
+            last = outcome.last_modified
+            if protect and last is not None:
                 plan.edit = person_edit(
-                    modified.by_id,
-                    modified.by_name,
-                    modified.at,
+                    last.by_id,
+                    last.by_name,
+                    last.at,
                     integration_user_id=self.store.integration_user_id,
                     call_started_at=state.call.started_at_utc,
                 )
