@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from callsync.domain.field_revisions import call_mark
+from callsync_dev.report import render
 from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, DEMO_SETTINGS, RunResult, run
 
 from tests.support.demo import load, records, write_event
@@ -143,6 +144,7 @@ def test_a_persons_edit_after_the_call_is_kept_by_a_resync(tmp_path):
     kept = field_change(entry, "Opportunity", "NextStep")
     assert kept["policy"] == "keep" and kept["note"] == "kept: changed by Alice Rep on 2026-06-05"
     assert field_change(entry, "Opportunity", "Competitors__c")["note"] == "kept: changed by Alice Rep on 2026-06-05"
+    assert "NextStep: " in render(again) and "(kept: changed by Alice Rep on 2026-06-05)" in render(again)
 
     # When a newer call (it started after Alice's edit) brings a next step
     newer = write_event(
