@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from copy import deepcopy
 from datetime import UTC, datetime
 from unittest import mock
 
@@ -486,3 +487,37 @@ def test_a_failed_write_gives_every_lease_back_stamped():
     # And no lease stays held (another call can go on), each stamped: the write may have landed
     for key in (f"acme#fields#{OPP}", f"acme#fields#{CON}"):
         assert "owner" not in leases.items[key] and "written_at" in leases.items[key]
+
+
+def test_an_older_revision_writes_nothing_after_a_newer_one_synced():
+    # Given revision 2 of the call synced its fields
+    store = FakeFieldStore(org_records())
+    sync, _ = service(store)
+    sync.run(state(match_result=match(read_ahead(store)), revision=2))
+    after_revision_2 = deepcopy(store.records)
+    # When revision 1 arrives late
+    result = sync.run(state(match_result=match(read_ahead(store)), revision=1))
+    # Then it sends no write, and each record says why
+    assert store.records == after_revision_2 and len(store.writes) == 1
+    assert {c.action for c in result.report.changes if c.role == "fields"} == {"skipped"}
+    assert "revision 2 of this call already synced its fields" in change(result, "Opportunity").note
+
+
+def test_the_ledger_entry_is_recorded_before_the_leases_are_given_back():
+    # Given leases and a ledger that note when the step records itself
+    store = FakeFieldStore(org_records())
+    leases = FakeLeases()
+    ledger = FakeLedger()
+    held_when_recorded: list[int] = []
+    record_step = ledger.record_step
+
+    def recording(call_key, report):
+        held_when_recorded.append(sum(1 for item in leases.items.values() if item.get("owner")))
+        record_step(call_key, report)
+
+    ledger.record_step = recording  # type: ignore[method-assign]
+    visible = {name: d for name, d in describes().items() if d is not None}
+    # When SyncFields runs
+    SyncFields(store, FakeDescribeSource(visible), ledger, leases).run(state(match_result=match(read_ahead(store))))
+    # Then its report was recorded while it still held its records' leases (the next revision sees it)
+    assert held_when_recorded and held_when_recorded[0] > 0
