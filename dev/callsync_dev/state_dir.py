@@ -33,7 +33,7 @@ TABLES_DIR = "tables"
 SECRETS_FILE = "secrets.json"
 EXECUTIONS_FILE = "executions.json"
 # Secret keys that describe the emulator process (new on every run: its port and tokens).
-CONNECTION_KEYS = ("instance_url", "access_token", "refresh_token", "issued_at")
+CONNECTION_KEYS = ("instance_url", "access_token", "refresh_token", "issued_at", "id")
 
 
 class StateError(Exception):

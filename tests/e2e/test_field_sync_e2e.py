@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from callsync.domain.field_revisions import call_mark
 from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, DEMO_SETTINGS, RunResult, run
 
 from tests.support.demo import load, records, write_event
@@ -13,6 +14,8 @@ pytestmark = pytest.mark.e2e
 
 OPP_NAME = "Globex - Sales call automation (120 seats)"
 REP_PAIN = "2026-05-12: Call notes never reach Salesforce; forecast calls rely on memory."
+DEMO = f"[2026-06-03 #{call_mark(load(DEMO_EVENT)['call_id'])}]"  # the demo call's entry header
+LATER = f"[2026-06-10 #{call_mark('zoom-9000')}]"  # the other call's
 
 
 def org_fixture() -> dict[str, Any]:
@@ -73,7 +76,7 @@ def test_a_call_lands_in_the_mapped_fields(tmp_path):
     # Then the run succeeds and the dump shows each policy's result
     assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
     opp = opportunity(result)
-    assert opp["Pain__c"] == REP_PAIN + "\n\n[2026-06-03] " + load(DEMO_EVENT)["insights"]["pain"]
+    assert opp["Pain__c"] == REP_PAIN + f"\n\n{DEMO} " + load(DEMO_EVENT)["insights"]["pain"]
     assert opp["Competitors__c"] == "Gong;Chorus"  # union, 'Nope' dropped
     assert opp["Forecast__c"] == "Warm"  # empty picklist filled, case-insensitive match
     assert opp["NextStep"] == load(DEMO_EVENT)["insights"]["next_step"]  # per-mapping overwrite
@@ -81,7 +84,7 @@ def test_a_call_lands_in_the_mapped_fields(tmp_path):
     assert opp.get("Locked__c") is None and opp.get("Secret__c") is None
     reviews = records(result, "Deal_Review__c")
     assert len(reviews) == 1 and reviews[0]["Opportunity__c"] == opp["Id"]
-    assert reviews[0]["Decision_Process__c"].startswith("[2026-06-03] Security review")
+    assert reviews[0]["Decision_Process__c"].startswith(f"{DEMO} Security review")
     account = next(r for r in records(result, "Account") if r["Name"] == "Globex")
     assert account["Callsync_Link__c"] == "https://app.callsync.example/companies/globex"
     # And the ledger explains the skipped fields with the fix; the step spent the via-object's lookup
@@ -134,7 +137,7 @@ def test_a_later_call_appends_after_the_earlier_entry(tmp_path):
     assert [r["status"] for r in again.runs] == ["SUCCEEDED"]
     opp = opportunity(again)
     assert opp["Pain__c"] == opportunity(result)["Pain__c"] + (
-        "\n\n[2026-06-10] Managers still rebuild the forecast by hand."
+        f"\n\n{LATER} Managers still rebuild the forecast by hand."
     )
     assert opp["Forecast__c"] == "Warm"
     # And SyncFields spent two requests: the via-object lookup and the write
@@ -162,8 +165,8 @@ def test_two_calls_on_one_deal_at_once_keep_both_entries(tmp_path):
     assert [r["status"] for r in result.runs] == ["SUCCEEDED", "SUCCEEDED"]
     pain = opportunity(result)["Pain__c"]
     assert pain.startswith(REP_PAIN + "\n\n")
-    assert pain.count("[2026-06-03] Reps spend about 5 hours") == 1
-    assert pain.count("[2026-06-10] Managers still rebuild the forecast by hand.") == 1
+    assert pain.count(f"{DEMO} Reps spend about 5 hours") == 1
+    assert pain.count(f"{LATER} Managers still rebuild the forecast by hand.") == 1
     (review,) = records(result, "Deal_Review__c")
-    assert "[2026-06-03] Security review" in review["Decision_Process__c"]
-    assert "[2026-06-10] CFO signs after the pilot" in review["Decision_Process__c"]
+    assert f"{DEMO} Security review" in review["Decision_Process__c"]
+    assert f"{LATER} CFO signs after the pilot" in review["Decision_Process__c"]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from callsync.adapters.salesforce_fields import SalesforceFieldStore
 from callsync.composition import Dependencies
+from callsync.domain.field_revisions import call_mark
 from callsync.errors import SalesforceUnavailable
 from callsync.models.fields import FieldSyncResult
 from callsync.models.match import AccountInfo, MatchResult, OpportunityInfo, Person
@@ -77,6 +78,8 @@ MAPPINGS = [
     {"insight": "champion", "object": "Contact", "field": "Champion_Notes__c"},
     {"insight": "metrics", "object": "Deal_Review__c", "field": "Metrics__c", "via": "Opportunity__c"},
 ]
+
+ENTRY = f"[2026-11-20 #{call_mark('c1')}]"  # the header of call c1's text entries
 
 
 @pytest.fixture
@@ -149,16 +152,16 @@ def test_cold_call_writes_the_right_values_and_a_retry_writes_nothing(emulator, 
     result = run_step(deps, sync_state())
     # Then the emulator holds the policy results
     opp = one(emulator, "Opportunity", OPP)
-    assert opp["Pain__c"] == "Rep: month-end is slow\n\n[2026-11-20] Reporting takes two days"
+    assert opp["Pain__c"] == f"Rep: month-end is slow\n\n{ENTRY} Reporting takes two days"
     assert opp["Amount"] == 10000  # number kept
     assert opp["Competitors__c"] == "Clari;Gong"  # union; invalid value dropped
     assert opp["Forecast__c"] == "Hot"
     assert opp.get("Locked__c") is None
-    assert one(emulator, "Contact", CON)["Champion_Notes__c"] == "[2026-11-20] Ann pushes for it"
+    assert one(emulator, "Contact", CON)["Champion_Notes__c"] == f"{ENTRY} Ann pushes for it"
     assert one(emulator, "Account", ACC)["Airspeed_Link__c"] == "https://app.example.com/companies/globex"
     reviews = records(emulator, "Deal_Review__c")
     assert len(reviews) == 1 and reviews[0]["Opportunity__c"] == OPP
-    assert reviews[0]["Metrics__c"] == "[2026-11-20] Cut reporting to 1 hour"
+    assert reviews[0]["Metrics__c"] == f"{ENTRY} Cut reporting to 1 hour"
     # And hidden/read-only fields are reported with the fix; describes + one read + one write were spent
     warnings = " ".join(result.report.warnings)
     assert "Opportunity.Secret__c" in warnings and "Opportunity.Locked__c" in warnings

@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from callsync.domain.field_revisions import call_mark
 from callsync.services.sync_fields import SyncFields
 from fields_support import OPP, FakeFieldStore, field, match, obj, settings, state
 
 from tests.support.fakes import FakeDescribeSource, FakeLedger
 
+ENTRY = f"[2026-11-20 #{call_mark('c1')}]"  # the header of call c1's text entries
+
 # type -> (valid insight value, value written to an empty field, a value in the field, invalid insight value)
 TYPES: dict[str, tuple[Any, Any, Any, Any]] = {
-    "string": ("Jane Doe", "[2026-11-20] Jane Doe", "Rep text", None),
-    "textarea": ("Slow reports", "[2026-11-20] Slow reports", "Rep text", None),
+    "string": ("Jane Doe", f"{ENTRY} Jane Doe", "Rep text", None),
+    "textarea": ("Slow reports", f"{ENTRY} Slow reports", "Rep text", None),
     "email": ("ann@globex.com", "ann@globex.com", "rep@globex.com", "not-an-email"),
     "url": ("https://globex.com", "https://globex.com", "https://rep.example", None),
     "phone": ("+1 555 0100", "+1 555 0100", "+1 555 0199", None),
@@ -91,17 +94,17 @@ def test_an_invalid_value_is_dropped_and_recorded(type_):
 
 @pytest.mark.parametrize("type_", ["string", "textarea", "email", "url", "phone"])
 def test_an_over_long_value_is_truncated_or_dropped_and_recorded(type_):
-    # Given a 40-character field and a longer value, Then text is cut (and noted); addresses are dropped
+    # Given a 50-character field and a longer value, Then text is cut (and noted); addresses are dropped
     long_value = {
         "email": "a" * 60 + "@globex.com",
         "url": "https://globex.com/" + "p" * 60,
         "phone": "+1 " + "5" * 60,
     }.get(type_, "word " * 30)
-    change, stored, _ = run_one(type_, long_value, None, length=40)
+    change, stored, _ = run_one(type_, long_value, None, length=50)
     if type_ in {"email", "url", "phone"}:
         assert stored is None and "dropped" in change.note
     else:
-        assert len(stored) == 40 and stored.endswith("…") and "truncated" in change.note
+        assert len(stored) == 50 and stored.endswith("…") and "truncated" in change.note
 
 
 @pytest.mark.parametrize("type_", TYPES)

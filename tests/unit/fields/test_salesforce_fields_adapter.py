@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from callsync.adapters.salesforce_fields import SalesforceFieldStore, read_soql
+from callsync.adapters.salesforce_fields import SalesforceFieldStore, read_soql, user_id_of
 from callsync.errors import MissingPermission, SalesforceRejected, SalesforceRowLocked, SalesforceUnavailable
 from callsync.models.fields import RecordRead, RecordWrite
 
@@ -136,3 +136,38 @@ def test_a_missing_sub_response_is_retryable():
     # Given Salesforce answers without one sub-response, Then that write is reported as retryable
     out = SalesforceFieldStore(FakeApi([[]])).write([RecordWrite("opp", "Opportunity", {"A": 1}, record_id="006A")])
     assert isinstance(out["opp"].error, SalesforceUnavailable)
+
+
+def test_a_read_that_asks_for_it_also_reads_who_last_modified_the_record():
+    # Given a read with last_modified, answered with the record and its LastModifiedBy relationship
+    row = {
+        "attributes": {"type": "Opportunity"},
+        "Id": "006A",
+        "NextStep": "Alice's plan",
+        "LastModifiedById": "005ALICE",
+        "LastModifiedDate": "2026-06-05T09:30:00.000+0000",
+        "LastModifiedBy": {"attributes": {"type": "User"}, "Name": "Alice Rep"},
+    }
+    api = FakeApi([[{"referenceId": "r0", "httpStatusCode": 200, "body": {"done": True, "records": [row]}}]])
+    read = RecordRead("a", "Opportunity", ("NextStep",), record_id="006A", last_modified=True)
+    # When read
+    out = SalesforceFieldStore(api, integration_user=lambda: "005INTEGRATION").read([read])
+    # Then the same query selects the system fields; the record holds the mapped fields, the modifier beside it
+    assert read_soql(read) == (
+        "SELECT Id, NextStep, LastModifiedById, LastModifiedDate, LastModifiedBy.Name"
+        " FROM Opportunity WHERE Id = '006A'"
+    )
+    assert api.api_requests == 1 and out["a"].record == {"Id": "006A", "NextStep": "Alice's plan"}
+    modified = out["a"].last_modified
+    assert modified is not None and (modified.by_id, modified.by_name) == ("005ALICE", "Alice Rep")
+    assert modified.at is not None and modified.at.isoformat() == "2026-06-05T09:30:00+00:00"
+
+
+def test_the_integration_user_comes_from_the_oauth_identity_url():
+    # Given tokens with and without the identity URL, Then the user id is its last segment, else unknown
+    assert user_id_of({"id": "https://login.salesforce.com/id/00D5g000004SyNc/0055g00000AbCdE"}) == "0055g00000AbCdE"
+    assert user_id_of({"access_token": "x"}) is None
+    store = SalesforceFieldStore(FakeApi([]), integration_user=lambda: "005INTEGRATION")
+    assert (
+        store.integration_user_id == "005INTEGRATION" and SalesforceFieldStore(FakeApi([])).integration_user_id is None
+    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from copy import deepcopy
 from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
+from callsync.domain.field_revisions import call_mark
 from callsync.errors import ConcurrentUpdate, SalesforceRejected, SalesforceRowLocked
 from callsync.models.match import ContactsResult, Person
 from callsync.services.sync_fields import SyncFields
@@ -28,6 +30,8 @@ from fields_support import (
 )
 
 from tests.support.fakes import FakeDescribeSource, FakeLeases, FakeLedger
+
+ENTRY = f"[2026-11-20 #{call_mark('c1')}]"  # the header of call c1's text entries
 
 
 def service(store: FakeFieldStore, ledger: FakeLedger | None = None, **describe_overrides):
@@ -54,14 +58,14 @@ def test_typical_call_writes_every_target_in_one_request():
     assert [[r.object for r in batch] for batch in store.reads] == [["Deal_Review__c"]]
     assert len(store.writes) == 1 and result.report.api_requests == 2
     opp = store.record("Opportunity", OPP)
-    assert opp["Pain__c"] == "Rep: slow month-end\n\n[2026-11-20] Reporting takes two days"
+    assert opp["Pain__c"] == f"Rep: slow month-end\n\n{ENTRY} Reporting takes two days"
     assert opp["Amount"] == 10000.0  # number kept
     assert opp["Competitors__c"] == "Clari;Gong"  # union; 'Nope' dropped
     assert opp["Forecast__c"] == "Hot"  # empty picklist filled, matched case-insensitively
-    assert store.record("Contact", CON)["Champion_Notes__c"] == "[2026-11-20] Ann pushes for it"
+    assert store.record("Contact", CON)["Champion_Notes__c"] == f"{ENTRY} Ann pushes for it"
     assert store.record("Account", ACC)["Airspeed_Link__c"] == "https://app.example.com/companies/globex"
     review = store.records["Deal_Review__c"][0]
-    assert review["Opportunity__c"] == OPP and review["Metrics__c"] == "[2026-11-20] Cut reporting to 1 hour"
+    assert review["Opportunity__c"] == OPP and review["Metrics__c"] == f"{ENTRY} Cut reporting to 1 hour"
     assert (result.records_updated, result.records_created, result.records_failed) == (3, 1, 0)
     # And the ledger explains every field, before -> after with the policy, and each drop
     opp_change = change(result, "Opportunity")
@@ -181,9 +185,7 @@ def test_via_object_updates_the_newest_linked_record():
     # When SyncFields runs
     result = sync.run(state(match_result=match(read_ahead(store))))
     # Then the newest one gets the entry appended; the older is untouched; nothing is created
-    assert store.record("Deal_Review__c", "a00B")["Metrics__c"] == (
-        "Rep metrics\n\n[2026-11-20] Cut reporting to 1 hour"
-    )
+    assert store.record("Deal_Review__c", "a00B")["Metrics__c"] == (f"Rep metrics\n\n{ENTRY} Cut reporting to 1 hour")
     assert store.record("Deal_Review__c", "a00A")["Metrics__c"] == "old review"
     assert change(result, "Deal_Review__c").action == "updated" and result.records_created == 0
 
@@ -257,7 +259,7 @@ def test_contact_target_falls_back_to_the_contact_created_for_this_call():
     sync.run(state(match_result=match({}, primary=False), contacts=created, settings_body=body))
     # Then the created Contact is written without reading it first (it was created empty by this call)
     assert store.reads == []
-    assert store.record("Contact", new_id)["Champion_Notes__c"] == "[2026-11-20] Ann pushes for it"
+    assert store.record("Contact", new_id)["Champion_Notes__c"] == f"{ENTRY} Ann pushes for it"
 
 
 def test_account_link_is_written_only_when_empty():
@@ -301,7 +303,7 @@ def test_a_retryable_write_raises_after_the_ledger_and_the_retry_is_idempotent()
     # Then the Opportunity is written, and the other records are not touched again nor duplicated
     assert change(result, "Opportunity").action == "updated"
     assert [w.object for w in store.writes[1]] == ["Opportunity"]
-    assert store.record("Contact", CON)["Champion_Notes__c"] == "[2026-11-20] Ann pushes for it"
+    assert store.record("Contact", CON)["Champion_Notes__c"] == f"{ENTRY} Ann pushes for it"
     assert len(store.records["Deal_Review__c"]) == 1
 
 
@@ -410,7 +412,7 @@ def test_a_record_another_call_wrote_after_the_read_ahead_is_read_afresh():
     # Then it re-read the Opportunity and appended after the other call's entry instead of overwriting it
     assert any(r.object == "Opportunity" for r in store.reads[0])
     assert store.record("Opportunity", OPP)["Pain__c"] == (
-        "Rep: slow month-end\n\n[2026-11-19] Other call's entry\n\n[2026-11-20] Reporting takes two days"
+        f"Rep: slow month-end\n\n[2026-11-19] Other call's entry\n\n{ENTRY} Reporting takes two days"
     )
     # And it gave its leases back stamped, for the calls after it
     for key in (f"acme#fields#{OPP}", f"acme#fields#{CON}"):
@@ -485,3 +487,37 @@ def test_a_failed_write_gives_every_lease_back_stamped():
     # And no lease stays held (another call can go on), each stamped: the write may have landed
     for key in (f"acme#fields#{OPP}", f"acme#fields#{CON}"):
         assert "owner" not in leases.items[key] and "written_at" in leases.items[key]
+
+
+def test_an_older_revision_writes_nothing_after_a_newer_one_synced():
+    # Given revision 2 of the call synced its fields
+    store = FakeFieldStore(org_records())
+    sync, _ = service(store)
+    sync.run(state(match_result=match(read_ahead(store)), revision=2))
+    after_revision_2 = deepcopy(store.records)
+    # When revision 1 arrives late
+    result = sync.run(state(match_result=match(read_ahead(store)), revision=1))
+    # Then it sends no write, and each record says why
+    assert store.records == after_revision_2 and len(store.writes) == 1
+    assert {c.action for c in result.report.changes if c.role == "fields"} == {"skipped"}
+    assert "revision 2 of this call already synced its fields" in change(result, "Opportunity").note
+
+
+def test_the_ledger_entry_is_recorded_before_the_leases_are_given_back():
+    # Given leases and a ledger that note when the step records itself
+    store = FakeFieldStore(org_records())
+    leases = FakeLeases()
+    ledger = FakeLedger()
+    held_when_recorded: list[int] = []
+    record_step = ledger.record_step
+
+    def recording(call_key, report):
+        held_when_recorded.append(sum(1 for item in leases.items.values() if item.get("owner")))
+        record_step(call_key, report)
+
+    ledger.record_step = recording  # type: ignore[method-assign]
+    visible = {name: d for name, d in describes().items() if d is not None}
+    # When SyncFields runs
+    SyncFields(store, FakeDescribeSource(visible), ledger, leases).run(state(match_result=match(read_ahead(store))))
+    # Then its report was recorded while it still held its records' leases (the next revision sees it)
+    assert held_when_recorded and held_when_recorded[0] > 0

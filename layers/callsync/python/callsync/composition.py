@@ -162,11 +162,12 @@ class Dependencies:
         )
 
     def sync_fields_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> SyncFields:
-        from callsync.adapters.salesforce_fields import SalesforceFieldStore
+        from callsync.adapters.salesforce_fields import SalesforceFieldStore, user_id_of
         from callsync.services.sync_fields import SyncFields
 
         api = self.salesforce(org_id, remaining_ms)
-        return SyncFields(SalesforceFieldStore(api), self.describes(org_id, api), self.ledger, self.leases)
+        store = SalesforceFieldStore(api, integration_user=lambda: user_id_of(self.tokens.get(org_id)))
+        return SyncFields(store, self.describes(org_id, api), self.ledger, self.leases)
 
     def log_activity_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> LogActivity:
         from callsync.adapters.salesforce_activity import SalesforceActivityStore

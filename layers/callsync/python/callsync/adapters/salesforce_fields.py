@@ -3,7 +3,8 @@
 - ``read``: one composite of queries (≤5 per composite, as Salesforce allows):
   ``SELECT Id, <fields> FROM X WHERE Id = '<id>'`` for a matched record, and
   ``SELECT Id, <fields> FROM X WHERE <via> = '<parent>' ORDER BY LastModifiedDate
-  DESC LIMIT 1`` for a via-object.
+  DESC LIMIT 1`` for a via-object. A read that asks for it also selects ``LastModifiedById,
+  LastModifiedDate, LastModifiedBy.Name`` (who last changed the record, in the same query).
 - ``write``: one composite (``allOrNone: false``, ≤25 subrequests) of
   ``PATCH sobjects/X/<id>`` updates and ``POST sobjects/X/`` creates; each
   sub-response becomes a ``WriteOutcome`` (errors through ``salesforce_errors``).
@@ -14,7 +15,8 @@ plain API names; every value goes through ``format_soql``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -25,18 +27,35 @@ from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponse
 from callsync.errors import CallsyncError, SalesforceUnavailable
 from callsync.models.describe import is_api_name
-from callsync.models.fields import ReadOutcome, RecordRead, RecordWrite, WriteOutcome
+from callsync.models.fields import LastModified, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
 from callsync.ports import SalesforceApi
 
 MAX_QUERIES_PER_COMPOSITE = 5
 MAX_SUBREQUESTS = 25
+LAST_MODIFIED = ("LastModifiedById", "LastModifiedDate", "LastModifiedBy.Name")
+
+
+def user_id_of(tokens: dict[str, Any]) -> str | None:
+    """The user id at the end of the OAuth identity URL (``.../id/<org id>/<user id>``), if the tokens have one."""
+    identity = str(tokens.get("id") or "").rstrip("/")
+    if "/id/" not in identity:
+        return None
+    return identity.rsplit("/", 1)[-1] or None
 
 
 class SalesforceFieldStore:
     """SyncFields' ``FieldStore`` (see ``callsync.services.sync_fields``)."""
 
-    def __init__(self, api: SalesforceApi) -> None:
+    def __init__(self, api: SalesforceApi, integration_user: Callable[[], str | None] | None = None) -> None:
         self._api = api
+        self._integration_user = integration_user
+        self._integration_user_id: str | None = None
+
+    @property
+    def integration_user_id(self) -> str | None:
+        if self._integration_user_id is None and self._integration_user is not None:
+            self._integration_user_id = self._integration_user()
+        return self._integration_user_id
 
     @property
     def instance_url(self) -> str:
@@ -54,7 +73,7 @@ class SalesforceFieldStore:
             subrequests = [query_subrequest(f"r{i}", read_soql(read)) for i, read in enumerate(chunk)]
             answers = {str(s.get("referenceId")): s for s in self._api.composite(subrequests)}
             for i, read in enumerate(chunk):
-                outcomes[read.key] = _read_outcome(self._api, answers.get(f"r{i}"))
+                outcomes[read.key] = _read_outcome(self._api, answers.get(f"r{i}"), read)
         return outcomes
 
     @reads_answers("the field writes")
@@ -79,6 +98,8 @@ def api_name(name: str) -> str:
 def read_soql(read: RecordRead) -> str:
     """The query for one ``RecordRead`` (values escaped with ``format_soql``)."""
     names = ["Id", *dict.fromkeys(api_name(f) for f in read.fields if f.lower() != "id")]
+    if read.last_modified:
+        names += [f for f in LAST_MODIFIED if f.lower() not in {n.lower() for n in names}]
     head = f"SELECT {', '.join(names)} FROM {api_name(read.object)}"  # noqa: S608 - API names checked
     if read.record_id is not None:
         return head + format_soql(" WHERE Id = {}", read.record_id)
@@ -111,14 +132,42 @@ def _failed(sub: dict[str, Any] | None, method: str) -> CallsyncError | None:
     return None
 
 
-def _read_outcome(api: SalesforceApi, sub: dict[str, Any] | None) -> ReadOutcome:
+def _read_outcome(api: SalesforceApi, sub: dict[str, Any] | None, read: RecordRead) -> ReadOutcome:
     error = _failed(sub, "GET")
     if error is not None or sub is None:
         return ReadOutcome(error=error)
     records = all_records(api, sub.get("body") or {})
     if not records:
         return ReadOutcome(record=None)
-    return ReadOutcome(record={k: v for k, v in records[0].items() if k != "attributes"})
+    row = records[0]
+    if not read.last_modified:
+        return ReadOutcome(record={k: v for k, v in row.items() if k != "attributes"})
+    wanted = {"id", *(f.lower() for f in read.fields)}
+    by = row.get("LastModifiedBy")
+    modified = LastModified(
+        by_id=_text(row.get("LastModifiedById")),
+        by_name=_text(by.get("Name")) if isinstance(by, dict) else None,
+        at=_datetime(row.get("LastModifiedDate")),
+    )
+    return ReadOutcome(record={k: v for k, v in row.items() if k.lower() in wanted}, last_modified=modified)
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+def _datetime(value: Any) -> datetime | None:
+    """Salesforce's ``2026-06-05T09:30:00.000+0000`` (or ``Z``) as an aware datetime."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _write_outcome(write: RecordWrite, sub: dict[str, Any] | None, method: str) -> WriteOutcome:

@@ -17,13 +17,18 @@ Rules:
   ledger says so. url and phone fields are filled with the plain value when
   empty (a link stays clickable) and get a dated entry after the old value
   otherwise; an entry that does not fit whole is dropped, never cut.
-- ``append``: text gets this call's entry ``[YYYY-MM-DD] text`` (the call's
-  date) after the old text, separated by a blank line (``"\\n\\n"``; ``" | "`` in
-  single-line fields). An empty field receives the entry alone. A
-  multipicklist unions; other types keep.
+- ``append``: text gets this call's entry ``[YYYY-MM-DD #ref] text`` (the call's
+  date and short reference, ``field_revisions.call_mark``) after the old text,
+  separated by a blank line (``"\\n\\n"``; ``" | "`` in single-line fields).
+  An empty field receives the entry alone. A multipicklist unions; other
+  types keep.
 - ``overwrite``: the new value replaces the old one.
 - ``fill_empty``: only an empty field is written (with the plain value).
 - ``union``: a multipicklist gets the new values added; other types keep.
+
+Revisions (with ``mark``, ``prior`` and ``edit``, see ``field_revisions``): a later revision of the call
+replaces its own entry in place, decides a value it wrote before again from the value before the call,
+removes multi-select values only it had added, and keeps what a person changed since.
 
 Idempotency: appending checks whether this call's entry is already in the
 field (also in its truncated form), so a retry or replay adds nothing; every
@@ -43,6 +48,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from callsync.domain.field_revisions import PersonEdit, PriorWrite, entry_header, entry_text, own_span, span_of
 from callsync.domain.value_coercion import SINGLE_LINE_TEXT_TYPES, format_number, is_empty, split_multipicklist
 from callsync.models.describe import NUMBER_TYPES, TEXT_TYPES, FieldDescribe
 
@@ -73,9 +79,11 @@ def default_rule(field_type: str) -> str:
     return "keep"
 
 
-def entry_for(text: str, call_date: date) -> str:
-    """This call's entry in an appended text field."""
-    return f"[{call_date.isoformat()}] {text}"
+def entry_for(text: str, call_date: date, mark: str | None = None, separator: str = PARAGRAPH) -> str:
+    """This call's entry in an appended text field (marked with the call's reference when ``mark`` is given)."""
+    if mark is None:
+        return f"[{call_date.isoformat()}] {text}"
+    return entry_header(call_date, mark) + entry_text(text, separator)
 
 
 def separator_for(field: FieldDescribe) -> str:
@@ -106,21 +114,49 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
-def decide(field: FieldDescribe, before: Any, new: Any, *, policy: str, call_date: date) -> Decision:
-    """The decision for one mapped field (``new`` is a coerced, non-empty value)."""
+def decide(
+    field: FieldDescribe,
+    before: Any,
+    new: Any,
+    *,
+    policy: str,
+    call_date: date,
+    mark: str | None = None,
+    prior: PriorWrite | None = None,
+    edit: PersonEdit | None = None,
+) -> Decision:
+    """The decision for one mapped field (``new`` is a coerced, non-empty value).
+
+    ``mark`` is the call's reference in its text entries; ``prior`` what earlier revisions of this call
+    wrote to the field (ledger); ``edit`` a person's edit of the record after the call started (only
+    given when human edits are protected). With them, a revision replaces its own earlier contribution
+    and keeps a value a person changed since (``field_revisions``).
+    """
     if policy == "skip":
         return Decision(False, before, "skip", ("policy skip: never written",))
     if new is None:
         return Decision(False, before, "keep")
     rule = default_rule(field.type) if policy == "default" else policy
+    by_entry = mark is not None and field.type in APPENDABLE_TYPES and rule in ("append", "union")
+    if by_entry and field.type in SINGLE_VALUE_TEXT_TYPES:  # a url or phone filled plain is replaced as a value
+        by_entry = not is_empty(before) and not (prior is not None and same_value(field, before, prior.last))
+    if by_entry:
+        revised = _revise_entry(field, before, str(new), call_date=call_date, mark=mark or "", prior=prior, edit=edit)
+        return revised or _decide(field, before, new, rule=rule, call_date=call_date, mark=mark)
+    if prior is not None:
+        return _revise_value(field, before, new, rule=rule, call_date=call_date, prior=prior, edit=edit)
+    return _decide(field, before, new, rule=rule, call_date=call_date, mark=mark)
+
+
+def _decide(field: FieldDescribe, before: Any, new: Any, *, rule: str, call_date: date, mark: str | None) -> Decision:
     if is_empty(before):
-        return _fill(field, before, new, rule=rule, call_date=call_date)
+        return _fill(field, before, new, rule=rule, call_date=call_date, mark=mark)
     if rule in ("keep", "fill_empty"):
         return Decision(False, before, "keep", ("the field already has a value",))
     if rule == "overwrite":
         return _overwrite(field, before, new)
     if rule == "append" and field.type in APPENDABLE_TYPES:
-        return _append(field, str(before), str(new), call_date=call_date)
+        return _append(field, str(before), str(new), call_date=call_date, mark=mark)
     if rule == "append" and field.type == "email":
         return Decision(
             False,
@@ -138,9 +174,91 @@ def decide(field: FieldDescribe, before: Any, new: Any, *, policy: str, call_dat
     return Decision(False, before, "keep", (f"{reason}; the existing value was kept",))
 
 
-def _fill(field: FieldDescribe, before: Any, new: Any, *, rule: str, call_date: date) -> Decision:
+def _revise_entry(
+    field: FieldDescribe,
+    before: Any,
+    text: str,
+    *,
+    call_date: date,
+    mark: str,
+    prior: PriorWrite | None,
+    edit: PersonEdit | None,
+) -> Decision | None:
+    """This call's entry replaces its earlier revision's entry in place; None when there is none to replace.
+
+    The earlier entry is found by its marker, else (an entry written before entries were marked) as the
+    exact text the ledger says the call appended. A person who changed or removed it since keeps it so.
+    """
+    sep = separator_for(field)
+    current = "" if is_empty(before) else str(before)
+    span = own_span(current, mark, sep)
+    legacy = entry_for(text, call_date)
+    earlier = prior.entry(mark, sep) if prior is not None else None
+    if span is None and earlier is not None and not own_span(earlier, mark, sep):
+        span = span_of(current, earlier, sep)
+    if span is None:
+        if earlier is not None and edit is not None:  # the call's entry was there; a person removed it
+            return Decision(False, before, "keep", (f"{edit.note} (this call's entry was removed)",))
+        return None
+    old = current[span[0] : span[1]]
+    entry = entry_for(text, call_date, mark, sep)
+    if old in (entry, legacy) or _is_cut_form(old, entry) or _is_cut_form(old, legacy):
+        return Decision(False, before, "append", ("this call's entry is already there",))
+    if edit is not None and earlier is not None and old != earlier:
+        return Decision(False, before, "keep", (f"{edit.note} (this call's entry was edited)",))
+    limit = field.length or None
+    room = None if limit is None else limit - (len(current) - len(old))
+    fitted, notes = fit_entry(entry, room)
+    if fitted is not None and fitted != entry and field.type in SINGLE_VALUE_TEXT_TYPES:
+        fitted = None
+    if fitted is None:
+        return Decision(False, before, "append", ("this revision's entry does not fit; the earlier one was kept",))
+    after = current[: span[0]] + fitted + current[span[1] :]
+    return Decision(True, after, "append", (*notes, "replaced this call's earlier entry"))
+
+
+def _is_cut_form(found: str, entry: str) -> bool:
+    return found.endswith(ELLIPSIS) and len(found) > 1 and entry.startswith(found[:-1]) and found != entry
+
+
+def _revise_value(
+    field: FieldDescribe,
+    before: Any,
+    new: Any,
+    *,
+    rule: str,
+    call_date: date,
+    prior: PriorWrite,
+    edit: PersonEdit | None,
+) -> Decision:
+    """A value this call wrote before: replaced as if the call were deciding it for the first time.
+
+    When the field still holds what the call last wrote, the decision starts from the value the field
+    had before the call (so its own fill or overwrite is replaced, and a multi-select loses the values
+    only the earlier revision added). When it holds something else, a person's edit is kept; otherwise
+    (another call wrote since) the policy applies to what is there.
+    """
+    ours = same_value(field, before, prior.last)
+    if not ours:
+        if edit is not None:
+            return Decision(False, before, "keep", (edit.note,))
+        return _decide(field, before, new, rule=rule, call_date=call_date, mark=None)
+    if field.type == "multipicklist" and rule in ("append", "union"):
+        return _union(before, new, drop=_added_by(prior))
+    decision = _decide(field, prior.base, new, rule=rule, call_date=call_date, mark=None)
+    if not decision.write or same_value(field, before, decision.after):
+        return Decision(False, before, decision.policy, (*decision.notes, "already holds this call's value"))
+    return Decision(True, decision.after, decision.policy, (*decision.notes, "replaced this call's earlier value"))
+
+
+def _added_by(prior: PriorWrite) -> set[str]:
+    base = {v.lower() for v in split_multipicklist(prior.base)}
+    return {v.lower() for v in split_multipicklist(prior.last)} - base
+
+
+def _fill(field: FieldDescribe, before: Any, new: Any, *, rule: str, call_date: date, mark: str | None) -> Decision:
     if field.type in APPENDABLE_TYPES and field.type not in SINGLE_VALUE_TEXT_TYPES and rule in ("append", "union"):
-        entry, notes = fit_entry(entry_for(str(new), call_date), field.length or None)
+        entry, notes = fit_entry(entry_for(str(new), call_date, mark, separator_for(field)), field.length or None)
         if entry is None:
             return Decision(False, before, "fill", notes)
         return Decision(True, entry, "fill", notes)
@@ -159,9 +277,14 @@ def _overwrite(field: FieldDescribe, before: Any, new: Any) -> Decision:
     return Decision(True, value, "overwrite", notes)
 
 
-def _append(field: FieldDescribe, before: str, text: str, *, call_date: date) -> Decision:
-    entry = entry_for(text, call_date)
-    if contains_entry(before, entry) or (field.type in SINGLE_VALUE_TEXT_TYPES and text in before):
+def _append(field: FieldDescribe, before: str, text: str, *, call_date: date, mark: str | None) -> Decision:
+    entry = entry_for(text, call_date, mark, separator_for(field))
+    unmarked = entry_for(text, call_date)
+    if (
+        contains_entry(before, entry)
+        or contains_entry(before, unmarked)
+        or (field.type in SINGLE_VALUE_TEXT_TYPES and text in before)
+    ):
         return Decision(False, before, "append", ("this call's entry is already there",))
     sep = separator_for(field)
     limit = field.length or None
@@ -200,13 +323,19 @@ def _plain(field: FieldDescribe, new: Any) -> tuple[Any, tuple[str, ...]]:
     return text[: limit - 1] + ELLIPSIS, (f"truncated from {len(text)} to {limit} characters",)
 
 
-def _union(before: Any, new: list[str]) -> Decision:
+def _union(before: Any, new: list[str], *, drop: set[str] | None = None) -> Decision:
+    """``new`` added to the values; ``drop``: values an earlier revision added that this call no longer says."""
+    asserted = {v.lower() for v in new}
     current = split_multipicklist(before)
-    known = {v.lower() for v in current}
+    removed = [v for v in current if drop and v.lower() in drop and v.lower() not in asserted]
+    kept = [v for v in current if v not in removed]
+    known = {v.lower() for v in kept}
     added = [v for v in new if v.lower() not in known]
-    if not added:
+    if not added and not removed:
         return Decision(False, before, "union", ("already holds these values",))
-    return Decision(True, ";".join([*current, *added]), "union", ())
+    why = "added by an earlier revision of this call, no longer in it"
+    notes = (f"removed {', '.join(removed)}: {why}",) if removed else ()
+    return Decision(True, ";".join([*kept, *added]) or None, "union", notes)
 
 
 def same_value(field: FieldDescribe, before: Any, after: Any) -> bool:

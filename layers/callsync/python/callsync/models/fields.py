@@ -8,6 +8,7 @@ and what came back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -35,14 +36,28 @@ class RecordRead:
     record_id: str | None = None
     via: str | None = None
     parent_id: str | None = None
+    last_modified: bool = False  # also read who last modified the record, and when (same query)
+
+
+@dataclass(frozen=True)
+class LastModified:
+    """Who last modified a record, and when (``LastModifiedById``, ``LastModifiedBy.Name``, ``LastModifiedDate``)."""
+
+    by_id: str | None
+    by_name: str | None
+    at: datetime | None
 
 
 @dataclass
 class ReadOutcome:
-    """``record`` is None when no record matched; ``error`` when the read itself failed."""
+    """``record`` is None when no record matched; ``error`` when the read itself failed.
+
+    ``last_modified`` is given for a ``RecordRead`` that asked for it (``record`` holds the mapped fields only).
+    """
 
     record: dict[str, Any] | None = None
     error: CallsyncError | None = None
+    last_modified: LastModified | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,10 @@ class FieldStore(Protocol):
     def instance_url(self) -> str: ...
 
     @property
+    def integration_user_id(self) -> str | None:
+        """The Salesforce user callsync writes as (from the org's OAuth identity); None when unknown."""
+
+    @property
     def api_requests(self) -> int:
         """Salesforce API requests made so far (as counted against the daily limit)."""
 

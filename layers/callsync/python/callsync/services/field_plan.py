@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from callsync.domain.field_policies import Decision, decide
+from callsync.domain.field_revisions import PersonEdit, PriorWrite, call_mark
 from callsync.domain.field_targets import Target, Unresolved, target_key
 from callsync.domain.permissions import Feature, check_field, check_object
 from callsync.domain.value_coercion import coerce_value
@@ -41,6 +42,8 @@ class FieldPlan:
     creating: bool = False
     contended: bool = False  # a write was sent under the lease after the read-ahead: read it afresh
     lease_key: str | None = None  # the record's lease, held from the read to the confirmed write
+    priors: dict[str, PriorWrite] = field(default_factory=dict)  # lower-case API name -> this call's earlier write
+    edit: PersonEdit | None = None  # a person changed the record after the call started (protect_human_edits)
 
 
 def plan_jobs(state: SyncState, report: StepReport) -> dict[str, tuple[str, str | None, list[FieldJob]]]:
@@ -128,7 +131,16 @@ def decide_plan(plan: FieldPlan, call_date: date, state: SyncState, result: Fiel
             skip_field(plan, job, "read-only", check.message, result)
             continue
         before = plan.current.get(fd.name.lower())
-        decision: Decision = decide(fd, before, value, policy=job.policy, call_date=call_date)
+        decision: Decision = decide(
+            fd,
+            before,
+            value,
+            policy=job.policy,
+            call_date=call_date,
+            mark=call_mark(state.call.call_id),
+            prior=plan.priors.get(fd.name.lower()),
+            edit=plan.edit,
+        )
         notes = (*plan.pending_notes.get(index, ()), *decision.notes)
         plan.changes.append(
             FieldChange(

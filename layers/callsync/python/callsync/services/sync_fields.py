@@ -19,22 +19,30 @@ Flow (see docs/field-sync.md):
    read-ahead is trusted only when the lease says no write was sent under it since the read-ahead
    was taken (``LeaseGrant.read_is_current``) and no earlier attempt of this step recorded itself
    (a retry or replay); otherwise the record is read afresh under the lease.
+   Under the leases the call's ledger history is read (one query): when a newer revision of the call
+   already synced its fields, this one writes nothing; otherwise what earlier revisions wrote
+   (``services.field_history``) lets this revision replace its own contribution, and a record this
+   call wrote before is read afresh with who last modified it, so a person's later edit is kept
+   (``protect_human_edits``, ``domain.field_revisions``).
 5. Coerce (``domain.value_coercion``) and decide (``domain.field_policies``).
 6. One ``FieldStore.write``: updates and via-object creates. A failed write fails
    its target only; a retryable one (lock, 5xx) raises after the ledger entry is
    written, and the retry is idempotent (the policies see what was written). The
-   leases are given back on every path, stamped when a write was sent.
+   ledger entry is recorded before the leases are given back (the next revision to hold them sees it);
+   the leases are given back on every path, stamped when a write was sent.
 """
 
 from __future__ import annotations
 
+from callsync.domain.field_revisions import person_edit
 from callsync.domain.field_targets import Unresolved, resolve_target
 from callsync.errors import RetryableError
 from callsync.models.fields import FieldSyncResult, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
-from callsync.models.ledger import RecordAction, RecordChange, StepReport, record_url
+from callsync.models.ledger import FieldChange, RecordAction, RecordChange, StepReport, record_url
 from callsync.models.state import SyncState
 from callsync.ports import DescribeSource, Leases, Ledger
 from callsync.ports.fields import FieldStore
+from callsync.services.field_history import newer_revision_synced, prior_writes
 from callsync.services.field_plan import (
     FieldPlan,
     check_access,
@@ -93,14 +101,48 @@ class SyncFields:
 
         keys = [self._lease_key(state, plan) for plan in plans if plan.failure is None and plan.jobs]
         with holding(self.leases, keys, state.call.call_key, wait_seconds=self.lease_wait_seconds) as held:
+            # Read under the leases: another revision of this call that wrote these records has recorded itself.
+            history = self.ledger.history(state.call.org_id, state.call.call_id)
+            newer = newer_revision_synced(history, state.call.revision)
+            if newer is not None:
+                self._skip_older(state, plans, newer, result)
+                return self._finish(state, result)
+            priors = prior_writes(history, state.call.revision)
+            for plan in plans:
+                plan.priors = priors.get(plan.target.key, {})
             self._check_leases(state, plans, held)
-            self._load_current(state, plans)
+            self._load_current(state, plans, retried=history.step(state.call.revision, STEP) is not None)
             call_date = state.call.started_at.date()
             for plan in plans:
                 if plan.failure is None:
                     decide_plan(plan, call_date, state, result)
             self._write(state, plans, result, held)
-        return self._finish(state, result)
+            return self._finish(state, result)  # recorded before the leases are given back
+
+    # -- revisions -------------------------------------------------------------------------------------
+
+    def _skip_older(self, state: SyncState, plans: list[FieldPlan], newer: int, result: FieldSyncResult) -> None:
+        """A newer revision of this call already synced its fields: this older one writes nothing."""
+        note = (
+            f"revision {newer} of this call already synced its fields: revision {state.call.revision} is older "
+            "and writes nothing"
+        )
+        for plan in plans:
+            target = plan.target
+            url = record_url(self.store.instance_url, target.object, plan.record_id) if plan.record_id else None
+            result.report.changes.append(
+                RecordChange(
+                    action="skipped",
+                    object=target.object,
+                    id=plan.record_id,
+                    url=url,
+                    label=target.label,
+                    fields=[FieldChange(field=fd.name, policy="skip", note=note) for _, fd, _ in plan.jobs],
+                    note=note,
+                    role="fields",
+                    key=target.key,
+                )
+            )
 
     # -- concurrency -----------------------------------------------------------------------------------
 
@@ -131,8 +173,8 @@ class SyncFields:
 
     # -- 4. current values -----------------------------------------------------------------------------
 
-    def _load_current(self, state: SyncState, plans: list[FieldPlan]) -> None:
-        retried = self._retried(state)
+    def _load_current(self, state: SyncState, plans: list[FieldPlan], *, retried: bool) -> None:
+        protect = state.settings.protect_human_edits
         known_by_id = {} if retried or state.match is None else state.match.current_values
         reads: list[RecordRead] = []
         for plan in plans:
@@ -140,20 +182,32 @@ class SyncFields:
                 continue
             names = list(dict.fromkeys(fd.name for _, fd, _ in plan.jobs))
             target = plan.target
+            # A record this call wrote before is read here, with who last modified it: a person's edit is kept.
+            modified = protect and bool(plan.priors)
             if target.via is not None:
                 reads.append(
-                    RecordRead(target.key, target.object, tuple(names), via=target.via, parent_id=target.parent_id)
+                    RecordRead(
+                        target.key,
+                        target.object,
+                        tuple(names),
+                        via=target.via,
+                        parent_id=target.parent_id,
+                        last_modified=modified,
+                    )
                 )
                 continue
-            if target.created_by_call and not (retried or plan.contended):
+            if target.created_by_call and not (retried or plan.contended or modified):
                 plan.current = {n.lower(): None for n in names}  # created moments ago by this call
                 continue
-            known_values = {} if plan.contended else known_by_id.get(target.record_id or "") or {}
+            fresh = plan.contended or modified
+            known_values = {} if fresh else known_by_id.get(target.record_id or "") or {}
             known = {k.lower(): v for k, v in known_values.items()}
             plan.current = known
             missing = tuple(n for n in names if n.lower() not in known)
             if missing:
-                reads.append(RecordRead(target.key, target.object, missing, record_id=target.record_id))
+                reads.append(
+                    RecordRead(target.key, target.object, missing, record_id=target.record_id, last_modified=modified)
+                )
         if not reads:
             return
         outcomes = self.store.read(reads)
@@ -177,10 +231,15 @@ class SyncFields:
             if plan.target.via is not None:
                 plan.record_id = str(record.get("Id"))
             plan.current.update({k.lower(): v for k, v in record.items() if k != "attributes"})
-
-    def _retried(self, state: SyncState) -> bool:
-        """Whether an earlier attempt of this step recorded itself for this call (retry or replay)."""
-        return any(e.step == STEP for e in self.ledger.entries(state.call.call_key))
+            last = outcome.last_modified
+            if protect and last is not None:
+                plan.edit = person_edit(
+                    last.by_id,
+                    last.by_name,
+                    last.at,
+                    integration_user_id=self.store.integration_user_id,
+                    call_started_at=state.call.started_at_utc,
+                )
 
     # -- 5. decisions ----------------------------------------------------------------------------------
 

@@ -1,0 +1,125 @@
+"""Revisions of one call in the mapped fields: its marked entry, what it wrote before, a person's edit since.
+
+Pure functions and values; ``field_policies`` applies them.
+
+- **The entry marker.** Each text entry a call appends starts with ``[YYYY-MM-DD #ref]``: the call's date
+  and ``ref``, six hex digits derived from the call id (:func:`call_mark`), the same in every field and for
+  every revision. A later revision finds its call's entry by the marker alone (no ledger needed) and
+  replaces it in place. An entry runs from its marker to the next separator (``"\\n\\n"`` in a text area,
+  ``" | "`` in a one-line field) or the end of the field; so the entry's own text never holds the separator
+  (:func:`entry_text`: blank lines become one line break, ``" | "`` becomes ``" / "``).
+- **What the call wrote before** (:class:`PriorWrite`, from the ledger): the value the field had before the
+  call first changed it (``base``) and the value the call last wrote (``last``).
+- **A person's edit** (:class:`PersonEdit`): the record was last modified by someone other than the
+  integration user, after the call started. Salesforce gives this per record, not per field: a field whose
+  value differs from what the call last wrote, on such a record, is taken as that person's edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from callsync.domain.value_coercion import is_empty
+
+MARK_DIGITS = 6
+
+
+def call_mark(call_id: str) -> str:
+    """The short reference of a call in its text entries (stable across revisions)."""
+    return hashlib.sha256(call_id.encode("utf-8")).hexdigest()[:MARK_DIGITS]
+
+
+def entry_header(call_date: date, mark: str | None) -> str:
+    return f"[{call_date.isoformat()} #{mark}] " if mark else f"[{call_date.isoformat()}] "
+
+
+def entry_text(text: str, separator: str) -> str:
+    """The entry's text without the separator between entries, so the entry's end is always known."""
+    if separator.strip() == "|":
+        return text.replace(separator, " / ")
+    return re.sub(r"\n(?:[ \t]*\n)+", "\n", text)
+
+
+def own_span(current: str, mark: str, separator: str) -> tuple[int, int] | None:
+    """Where the entry marked ``mark`` is in ``current`` (start, end), if it is there."""
+    pattern = re.compile(r"\[\d{4}-\d{2}-\d{2} #" + re.escape(mark) + r"\] ")
+    for found in pattern.finditer(current):
+        start = found.start()
+        if start == 0 or current[:start].endswith(separator):
+            end = current.find(separator, found.end())
+            return start, len(current) if end == -1 else end
+    return None
+
+
+def span_of(current: str, entry: str, separator: str) -> tuple[int, int] | None:
+    """Where an exact earlier entry (an unmarked one, known from the ledger) is in ``current``."""
+    start = current.find(entry)
+    while start != -1:
+        end = start + len(entry)
+        starts = start == 0 or current[:start].endswith(separator)
+        ends = end == len(current) or current[end:].startswith(separator)
+        if starts and ends:
+            return start, end
+        start = current.find(entry, start + 1)
+    return None
+
+
+@dataclass(frozen=True)
+class PriorWrite:
+    """What earlier revisions (or attempts) of this call wrote to one field, from the ledger."""
+
+    base: Any  # the field's value before this call first changed it
+    last: Any  # the value this call last wrote
+    revision: int
+
+    def entry(self, mark: str, separator: str) -> str | None:
+        """This call's entry as it last wrote it: marked, or the text it appended after ``base``."""
+        if not isinstance(self.last, str):
+            return None
+        span = own_span(self.last, mark, separator)
+        if span is not None:
+            return self.last[span[0] : span[1]]
+        base = "" if is_empty(self.base) else str(self.base)
+        if base and self.last.startswith(base + separator):
+            return self.last[len(base) + len(separator) :]
+        return self.last if not base else None
+
+
+@dataclass(frozen=True)
+class PersonEdit:
+    """The record was last modified by a person (not the integration user) after the call started."""
+
+    name: str
+    at: datetime
+
+    @property
+    def note(self) -> str:
+        return f"kept: changed by {self.name} on {self.at.date().isoformat()}"
+
+
+def person_edit(
+    modified_by_id: str | None,
+    modified_by_name: str | None,
+    modified_at: datetime | None,
+    *,
+    integration_user_id: str | None,
+    call_started_at: datetime,
+) -> PersonEdit | None:
+    """The person's edit, when the record's last modification is one after the call started.
+
+    An unknown integration user counts every modifier as a person (the careful side: keep).
+    """
+    if not modified_by_id or modified_at is None or modified_at <= call_started_at:
+        return None
+    if integration_user_id and _same_id(modified_by_id, integration_user_id):
+        return None
+    return PersonEdit(modified_by_name or modified_by_id, modified_at)
+
+
+def _same_id(a: str, b: str) -> bool:
+    """Salesforce ids compare on their first 15 characters (the 18-character form adds a checksum)."""
+    return a[:15] == b[:15]
