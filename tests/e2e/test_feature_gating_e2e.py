@@ -59,7 +59,7 @@ def test_read_only_event_skips_the_call_activity_and_logs_the_rest(
     assert "INSUFFICIENT_ACCESS" not in report
     assert any(c["Email"] == "sam.lee@globex.com" for c in records["Contact"])
     rollout = next(o for o in records["Opportunity"] if o["Name"] == ROLLOUT)
-    assert rollout["Metrics__c"].startswith("[2026-06-03] Cut admin time")
+    assert rollout["Metrics__c"].startswith("[2026-06-03 #") and "Cut admin time" in rollout["Metrics__c"]
     assert len(records["ContentNote"]) == 1
     assert sorted(t["Subject"] for t in records["Task"]) == [
         "Draft the pilot plan for two teams with Sam",
@@ -68,13 +68,15 @@ def test_read_only_event_skips_the_call_activity_and_logs_the_rest(
 
 
 def test_each_blocked_feature_is_skipped_on_its_own(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    # Given Contact, Task and ContentNote read-only: contact creation, follow-ups and notes cannot save
+    # Given Contact, Task and ContentNote read-only: contact creation, the Contact's mapped field, follow-ups
+    # and notes cannot save
     result, report = run_with(capsys, tmp_path, {"Contact": "read", "Task": "read", "ContentNote": "read"})
     # Then the call still succeeds and is logged as an Event, each blocked feature skipped with its fix
     (run,) = result["runs"]
     assert run["status"] == "SUCCEEDED", report
     assert {(s["feature"], s["subject"]) for s in skipped_features(result)} == {
         ("contact creation", "Contact"),
+        ("field sync", "Contact"),
         ("task sync", "Task"),
         ("notes", "ContentNote"),
     }

@@ -129,19 +129,22 @@ def test_hidden_and_read_only_fields_are_skipped_with_the_fix_and_the_rest_syncs
     assert result.fields_skipped == 2 and opp.action == "updated"
 
 
-def test_an_object_the_user_cannot_edit_fails_only_its_target():
+def test_an_object_the_user_cannot_edit_is_skipped_alone_with_the_fix():
     # Given the integration user cannot edit Opportunities
     store = FakeFieldStore(org_records())
     opp_describe = describes()["Opportunity"].model_copy(update={"updateable": False})
     sync, _ = service(store, Opportunity=opp_describe)
     # When SyncFields runs
     result = sync.run(state(match_result=match(read_ahead(store))))
-    # Then the Opportunity target fails with a clear error and the other targets sync
+    # Then the Opportunity target is skipped before any write, naming the permission, and the others sync
     opp = change(result, "Opportunity")
-    assert opp.action == "failed" and "cannot edit Opportunity" in opp.note
+    assert opp.action == "skipped" and "cannot edit Opportunity" in opp.note
     assert store.record("Opportunity", OPP)["Forecast__c"] is None
     assert store.record("Contact", CON)["Champion_Notes__c"].endswith("Ann pushes for it")
-    assert result.records_failed == 1 and result.records_updated == 2
+    assert result.records_failed == 0 and result.records_updated == 2
+    # And the ledger counts the skipped feature (what FeaturesSkippedAlarm watches)
+    (skipped,) = result.report.skipped_features
+    assert (skipped.feature, skipped.subject, skipped.need) == ("field sync", "Opportunity", "edit")
 
 
 def test_an_object_the_user_cannot_see_fails_its_target():

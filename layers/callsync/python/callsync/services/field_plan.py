@@ -10,7 +10,7 @@ from typing import Any
 from callsync.domain.field_policies import Decision, decide
 from callsync.domain.field_revisions import PersonEdit, PriorWrite, call_mark
 from callsync.domain.field_targets import Target, Unresolved, target_key
-from callsync.domain.permissions import Feature, check_field, check_object
+from callsync.domain.permissions import Check, Feature, check_field, check_object
 from callsync.domain.value_coercion import coerce_value
 from callsync.models.describe import FieldDescribe, ObjectDescribe
 from callsync.models.fields import FieldSyncResult
@@ -39,6 +39,7 @@ class FieldPlan:
     current: dict[str, Any] = field(default_factory=dict)  # lower-case API name -> value
     values: dict[str, Any] = field(default_factory=dict)
     failure: str | None = None
+    gate: Check | None = None  # the missing permission behind ``failure``: the target is skipped, not failed
     creating: bool = False
     contended: bool = False  # a write was sent under the lease after the read-ahead: read it afresh
     lease_key: str | None = None  # the record's lease, held from the read to the confirmed write
@@ -90,7 +91,8 @@ def check_access(
     plan = FieldPlan(target=target, describe=describe, record_id=target.record_id)
     if target.record_id is not None:
         edit = check_object(Feature.FIELD_SYNC, target.object, describe, "edit")
-        plan.failure = None if edit.ok else edit.message
+        if not edit.ok:
+            plan.failure, plan.gate = edit.message, edit
     for job in jobs:
         check = check_field(Feature.FIELD_SYNC, target.object, describe, job.field, "edit")
         if not check.ok and target.via is not None:  # a via-record may be created: createable is enough
@@ -123,7 +125,7 @@ def decide_plan(plan: FieldPlan, call_date: date, state: SyncState, result: Fiel
     if plan.record_id is not None and target.via is not None:  # an existing via-record is edited
         edit = check_object(Feature.FIELD_SYNC, target.object, describe, "edit")
         if not edit.ok:
-            plan.failure = edit.message
+            plan.failure, plan.gate = edit.message, edit
             return
     for index, (job, fd, value) in enumerate(plan.jobs):
         check = check_field(Feature.FIELD_SYNC, target.object, describe, fd.name, "create" if plan.creating else "edit")
@@ -165,7 +167,9 @@ def prepare_create(plan: FieldPlan, state: SyncState) -> None:
     link = check_field(Feature.FIELD_SYNC, target.object, describe, target.via, "create")
     lookup = describe.field(target.via)
     if not create.ok or not link.ok or lookup is None:
-        plan.failure = f"cannot create {target.object}: {(create if not create.ok else link).message}"
+        blocked = create if not create.ok else link
+        plan.failure = f"cannot create {target.object}: {blocked.message}"
+        plan.gate = None if blocked.ok else blocked
         return
     plan.values[lookup.name] = target.parent_id
     missing: list[str] = []

@@ -273,7 +273,11 @@ class SyncFields:
         target = plan.target
         action: RecordAction
         note: str | None = None
-        if plan.failure is not None:
+        if plan.gate is not None:  # a missing permission: skipped before any write, with doctor's fix
+            action, note = "skipped", plan.failure
+            result.report.warnings.append(f"{target.key}: {plan.failure}")
+            result.report.skipped_features.append(plan.gate.skipped())
+        elif plan.failure is not None:
             action, note = "failed", plan.failure
             result.records_failed += 1
             result.report.warnings.append(f"{target.key}: {plan.failure}")
