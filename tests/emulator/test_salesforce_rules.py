@@ -820,3 +820,39 @@ def test_a_queue_may_own_a_lead_but_not_a_contact(org: tuple[Emulator, simple_sa
     # But a contact cannot be given to the queue
     refused = error_body(lambda: sf.Contact.create({"LastName": "Doe", "OwnerId": queue}))
     assert refused[0]["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+
+
+def test_account_rows_carry_an_etag_that_conditional_requests_check(
+    org: tuple[Emulator, simple_salesforce.Salesforce],
+) -> None:
+    """Source: REST API Developer Guide, "Conditional Request Headers"
+    (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api/intro_rest_conditional_requests.htm) and
+    "Get Records Using sObject Rows" / "Update Records Using sObject Rows": an Account record's GET and PATCH
+    answer with an ETag (example ``"ddpAdaTHz+GcV35e7NLJ9iKD3XXVqAzXT1Sl2ykkP7g=--gzip"``); If-None-Match with
+    a matching tag gives 304 Not Modified on GET and 412 Precondition Failed on PATCH; If-Match with no
+    matching tag gives 412 and the request is not processed; the headers only have an effect on Account. The
+    412 body's error code is not documented (the emulator answers PRECONDITION_FAILED)."""
+    emu, sf = org
+    account = emu.records("Account")[0]["Id"]
+    url = f"sobjects/Account/{account}"
+    # When an Account record is read
+    first = _get(sf, url)
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag.startswith('"') and tag.endswith('--gzip"')
+    # Then reading it again with that tag answers 304 without a body, with another tag the record
+    unchanged = _get(sf, url, **{"If-None-Match": tag})
+    assert (unchanged.status_code, unchanged.content, unchanged.headers["ETag"]) == (304, b"", tag)
+    assert _get(sf, url, **{"If-None-Match": '"other--gzip"'}).status_code == 200
+    # When it is updated with If-Match naming an old tag / Then 412 and nothing changes
+    stale = sf.session.patch(
+        sf.base_url + url, headers={**sf.headers, "If-Match": '"other--gzip"'}, json={"Name": "Globex 2"}
+    )
+    assert stale.status_code == 412 and sf.Account.get(account)["Name"] == "Globex"
+    # When updated with the current tag / Then saved, with a new tag that a GET repeats
+    fresh = sf.session.patch(sf.base_url + url, headers={**sf.headers, "If-Match": tag}, json={"Name": "Globex 2"})
+    assert fresh.status_code == 204 and fresh.headers["ETag"] != tag
+    assert _get(sf, url).headers["ETag"] == fresh.headers["ETag"]
+    # And other objects carry no tag and ignore the headers
+    contact = emu.records("Contact")[0]["Id"]
+    plain = _get(sf, f"sobjects/Contact/{contact}", **{"If-Match": '"nothing--gzip"'})
+    assert plain.status_code == 200 and "ETag" not in plain.headers
