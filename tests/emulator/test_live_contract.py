@@ -123,6 +123,55 @@ def test_outer_all_or_none_rolls_back_a_partial_collection(org: Org) -> None:
     assert responses[1]["body"][0]["errorCode"] == "PROCESSING_HALTED"
 
 
+def test_standard_fields_describe_as_the_emulator_says(org: Org) -> None:
+    """The describe rules of docs/emulator.md whose source could not be read offline, checked on the org:
+    StageName is an open picklist and ForecastCategoryName a restricted one; Event.ShowAs is restricted;
+    Task/Event Subject are comboboxes; a queue (Group) may own a Lead; Contact names its EventRelation and
+    EmailMessageRelation children."""
+
+    def fields(obj: str) -> dict[str, Any]:
+        return {f["name"]: f for f in org.sf.restful(f"sobjects/{obj}/describe")["fields"]}
+
+    # When the standard objects are described
+    opportunity, event, task, lead = fields("Opportunity"), fields("Event"), fields("Task"), fields("Lead")
+    # Then the picklists are restricted as the emulator has them
+    assert opportunity["StageName"]["restrictedPicklist"] is False
+    assert opportunity["ForecastCategoryName"]["restrictedPicklist"] is True
+    assert event["ShowAs"]["restrictedPicklist"] is True
+    assert [(f["Subject"]["type"], f["Subject"]["restrictedPicklist"]) for f in (task, event)] == [
+        ("combobox", False),
+        ("combobox", False),
+    ]
+    # And a Lead may be owned by a queue
+    assert {"Group", "User"} <= set(lead["OwnerId"]["referenceTo"])
+    # And Contact names the relation rows that point at it
+    names = {
+        (r["childSObject"], r["field"]): r["relationshipName"]
+        for r in org.sf.restful("sobjects/Contact/describe")["childRelationships"]
+    }
+    assert names.get(("EventRelation", "RelationId")) == "EventRelations"
+    assert names.get(("EmailMessageRelation", "RelationId")) == "EmailMessageRelations"
+
+
+def test_account_rows_etag_and_conditional_requests(org: Org) -> None:
+    """Source: REST API guide, "Conditional Request Headers" (ETag on Account sObject Rows; If-None-Match
+    gives 304 on GET; If-Match with no matching tag gives 412 and nothing is processed)."""
+    # Given an Account of this run and its tag
+    account = org.create("Account", {"Name": f"{org.tag} etag"})
+    url = f"{org.sf.base_url}sobjects/Account/{account}"
+    first = org.sf.session.get(url, headers=org.sf.headers, timeout=30)
+    tag = first.headers["ETag"]
+    # When read again with that tag / Then 304 without a body
+    again = org.sf.session.get(url, headers={**org.sf.headers, "If-None-Match": tag}, timeout=30)
+    assert (again.status_code, again.content) == (304, b"")
+    # When updated with a tag it no longer has / Then 412 and the name is unchanged
+    stale = org.sf.session.patch(
+        url, headers={**org.sf.headers, "If-Match": '"stale--gzip"'}, json={"Name": f"{org.tag} changed"}, timeout=30
+    )
+    assert stale.status_code == 412
+    assert org.sf.Account.get(account)["Name"] == f"{org.tag} etag"
+
+
 def test_collections_delete_malformed_id_and_rollback(org: Org) -> None:
     """Source: REST API guide, "Delete Records Using sObject Collections" (response example)."""
     # Given a contact of this run
