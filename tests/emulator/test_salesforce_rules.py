@@ -856,3 +856,18 @@ def test_account_rows_carry_an_etag_that_conditional_requests_check(
     contact = emu.records("Contact")[0]["Id"]
     plain = _get(sf, f"sobjects/Contact/{contact}", **{"If-Match": '"nothing--gzip"'})
     assert plain.status_code == 200 and "ETag" not in plain.headers
+
+
+@pytest.mark.parametrize(
+    "org", [{"schema": {"Event": {"fields": {"Subject": {"values": ["Discovery", "Demo"]}}}}}], indirect=True
+)
+def test_an_org_sets_its_own_subject_suggestions(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: as for the combobox rule above: the Subject suggestions are org configuration (Setup, Event
+    Fields, Subject), so a fixture's ``schema`` replaces them; the field stays a combobox taking any text."""
+    _, sf = org
+    # When Event is described in an org that lists its own subjects
+    subject = _fields(sf, "Event")["Subject"]
+    # Then those are the suggestions, and other text is still a valid subject
+    assert subject["type"] == "combobox" and [v["value"] for v in subject["picklistValues"]] == ["Discovery", "Demo"]
+    when = {"StartDateTime": "2026-11-20T15:00:00Z", "DurationInMinutes": 30}
+    assert sf.Event.create({**when, "Subject": "Quarterly review"})["success"] is True
