@@ -3,76 +3,41 @@
 They talk only through the REST API, create their own records (tagged with a run id) and delete them
 afterwards, so the same assertions tell whether the emulator still answers as Salesforce does. The last
 ones run callsync's Salesforce adapters (LogActivity's write, the paged reader) against the same org.
-Skipped unless the org is given in the environment (docs/emulator.md, "Live-org contract mode"):
-
-- ``CALLSYNC_LIVE_INSTANCE_URL`` (``https://<MyDomain>.my.salesforce.com``) and either
-  ``CALLSYNC_LIVE_ACCESS_TOKEN`` or ``CALLSYNC_LIVE_CLIENT_ID`` + ``CALLSYNC_LIVE_CLIENT_SECRET`` +
-  ``CALLSYNC_LIVE_REFRESH_TOKEN`` (a connected app's refresh-token grant);
-- optional ``CALLSYNC_LIVE_CA_FILE`` (a private CA, e.g. a served emulator's) and
-  ``CALLSYNC_LIVE_API_VERSION`` (default 62.0).
+Skipped unless the org is given in the environment (tests/support/live_org.py; docs/emulator.md,
+"Live-org contract mode").
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 import simple_salesforce
 from callsync.adapters.salesforce_activity import SalesforceActivityStore
 from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.ports.activity import RecordWrite, WritePlan
 from simple_salesforce.exceptions import SalesforceError
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("CALLSYNC_LIVE_INSTANCE_URL"),
-    reason="live-org contract mode: CALLSYNC_LIVE_INSTANCE_URL is not set",
-)
+from tests.support.live_org import NOT_LIVE_REASON, access_token, api_version, instance_url, live_mode, live_session
 
-
-def _session() -> requests.Session:
-    session = requests.Session()
-    ca_file = os.environ.get("CALLSYNC_LIVE_CA_FILE")
-    if ca_file:
-        session.verify = ca_file
-        session.trust_env = False
-    return session
-
-
-def _access_token(instance_url: str, session: requests.Session) -> str:
-    token = os.environ.get("CALLSYNC_LIVE_ACCESS_TOKEN")
-    if token:
-        return token
-    answer = session.post(
-        f"{instance_url}/services/oauth2/token",
-        timeout=30,
-        data={
-            "grant_type": "refresh_token",
-            "client_id": os.environ["CALLSYNC_LIVE_CLIENT_ID"],
-            "client_secret": os.environ["CALLSYNC_LIVE_CLIENT_SECRET"],
-            "refresh_token": os.environ["CALLSYNC_LIVE_REFRESH_TOKEN"],
-        },
-    )
-    answer.raise_for_status()
-    return str(answer.json()["access_token"])
+pytestmark = pytest.mark.skipif(not live_mode(), reason=NOT_LIVE_REASON)
 
 
 class Org:
     """A client for the org under test, and the ids of what this test created (deleted afterwards)."""
 
     def __init__(self) -> None:
-        instance_url = os.environ["CALLSYNC_LIVE_INSTANCE_URL"].rstrip("/")
-        session = _session()
-        self.version = os.environ.get("CALLSYNC_LIVE_API_VERSION", "62.0")
+        url = instance_url()
+        session = live_session()
+        self.version = api_version()
         self.sf = simple_salesforce.Salesforce(
-            instance_url=instance_url,
+            instance_url=url,
             session=session,
             version=self.version,
-            session_id=_access_token(instance_url, session),
+            session_id=access_token(url, session),
         )
         self.tag = f"callsync-contract-{uuid.uuid4().hex[:10]}"
         self.created: list[str] = []
@@ -156,6 +121,55 @@ def test_outer_all_or_none_rolls_back_a_partial_collection(org: Org) -> None:
     assert responses[0]["body"][0]["success"] is False and "id" not in responses[0]["body"][0]
     assert responses[0]["body"][0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
     assert responses[1]["body"][0]["errorCode"] == "PROCESSING_HALTED"
+
+
+def test_standard_fields_describe_as_the_emulator_says(org: Org) -> None:
+    """The describe rules of docs/emulator.md whose source could not be read offline, checked on the org:
+    StageName is an open picklist and ForecastCategoryName a restricted one; Event.ShowAs is restricted;
+    Task/Event Subject are comboboxes; a queue (Group) may own a Lead; Contact names its EventRelation and
+    EmailMessageRelation children."""
+
+    def fields(obj: str) -> dict[str, Any]:
+        return {f["name"]: f for f in org.sf.restful(f"sobjects/{obj}/describe")["fields"]}
+
+    # When the standard objects are described
+    opportunity, event, task, lead = fields("Opportunity"), fields("Event"), fields("Task"), fields("Lead")
+    # Then the picklists are restricted as the emulator has them
+    assert opportunity["StageName"]["restrictedPicklist"] is False
+    assert opportunity["ForecastCategoryName"]["restrictedPicklist"] is True
+    assert event["ShowAs"]["restrictedPicklist"] is True
+    assert [(f["Subject"]["type"], f["Subject"]["restrictedPicklist"]) for f in (task, event)] == [
+        ("combobox", False),
+        ("combobox", False),
+    ]
+    # And a Lead may be owned by a queue
+    assert {"Group", "User"} <= set(lead["OwnerId"]["referenceTo"])
+    # And Contact names the relation rows that point at it
+    names = {
+        (r["childSObject"], r["field"]): r["relationshipName"]
+        for r in org.sf.restful("sobjects/Contact/describe")["childRelationships"]
+    }
+    assert names.get(("EventRelation", "RelationId")) == "EventRelations"
+    assert names.get(("EmailMessageRelation", "RelationId")) == "EmailMessageRelations"
+
+
+def test_account_rows_etag_and_conditional_requests(org: Org) -> None:
+    """Source: REST API guide, "Conditional Request Headers" (ETag on Account sObject Rows; If-None-Match
+    gives 304 on GET; If-Match with no matching tag gives 412 and nothing is processed)."""
+    # Given an Account of this run and its tag
+    account = org.create("Account", {"Name": f"{org.tag} etag"})
+    url = f"{org.sf.base_url}sobjects/Account/{account}"
+    first = org.sf.session.get(url, headers=org.sf.headers, timeout=30)
+    tag = first.headers["ETag"]
+    # When read again with that tag / Then 304 without a body
+    again = org.sf.session.get(url, headers={**org.sf.headers, "If-None-Match": tag}, timeout=30)
+    assert (again.status_code, again.content) == (304, b"")
+    # When updated with a tag it no longer has / Then 412 and the name is unchanged
+    stale = org.sf.session.patch(
+        url, headers={**org.sf.headers, "If-Match": '"stale--gzip"'}, json={"Name": f"{org.tag} changed"}, timeout=30
+    )
+    assert stale.status_code == 412
+    assert org.sf.Account.get(account)["Name"] == f"{org.tag} etag"
 
 
 def test_collections_delete_malformed_id_and_rollback(org: Org) -> None:

@@ -723,3 +723,151 @@ def test_custom_objects_may_be_owned_by_a_group(org: tuple[Emulator, simple_sale
     # And standard objects keep their User owners
     account = {f["name"]: f for f in sf.Account.describe()["fields"]}["OwnerId"]
     assert account["referenceTo"] == ["User"] and account["polymorphicForeignKey"] is False
+
+
+def _fields(sf: simple_salesforce.Salesforce, obj: str) -> dict[str, Any]:
+    return {f["name"]: f for f in sf.restful(f"sobjects/{obj}/describe")["fields"]}
+
+
+def test_stage_is_an_open_picklist_and_forecast_category_a_restricted_one(
+    org: tuple[Emulator, simple_salesforce.Salesforce],
+) -> None:
+    """Sources: Object Reference, "Opportunity" (sforce_api_objects_opportunity.htm) as quoted on
+    salesforce.stackexchange.com/questions/47367: ForecastCategory is called a "Restricted picklist field";
+    StageName ("Required. Current stage of this record ...") is not. Object Reference "OpportunityStage"
+    (developer.salesforce.com/docs/platform/object-reference/references/standard-objects/object-opportunitystage.html)
+    and "ForecastingFact" mark the forecast category names a "Restricted picklist". Whether the Opportunity
+    page itself lists "Restricted picklist" for ForecastCategoryName could not be read offline (docs/emulator.md
+    says so). An unrestricted picklist stores a value outside its list as given."""
+    _, sf = org
+    # When Opportunity is described
+    fields = _fields(sf, "Opportunity")
+    # Then StageName is open and ForecastCategoryName restricted
+    assert fields["StageName"]["restrictedPicklist"] is False
+    assert fields["ForecastCategoryName"]["restrictedPicklist"] is True
+    # And a stage the picklist does not list is saved, an open opportunity
+    opp = sf.Opportunity.create({"Name": "Deal", "StageName": "Discovery Call", "CloseDate": "2026-12-31"})["id"]
+    saved = sf.Opportunity.get(opp)
+    assert (saved["StageName"], saved["IsClosed"], saved["IsWon"]) == ("Discovery Call", False, False)
+    # But a forecast category outside the list is refused, and a listed one is kept
+    refused = error_body(lambda: sf.Opportunity.update(opp, {"ForecastCategoryName": "Maybe"}))
+    assert refused[0]["errorCode"] == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+    assert refused[0]["message"] == "Forecast Category: bad value for restricted picklist field: Maybe"
+    sf.Opportunity.update(opp, {"ForecastCategoryName": "Commit"})
+    assert sf.Opportunity.get(opp)["ForecastCategoryName"] == "Commit"
+
+
+def test_event_show_time_as_is_restricted(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: Object Reference, "Event" (sforce_api_objects_event.htm): ShowAs, label "Show Time As", a
+    picklist of Busy, OutOfOffice and Free marked "Restricted picklist" and "Defaulted on create". The page
+    is held in the reference corpus, but the ShowAs passage could not be retrieved offline (docs/emulator.md
+    says so); the rule follows the object reference as it reads in a live describe."""
+    _, sf = org
+    # When Event is described
+    show_as = _fields(sf, "Event")["ShowAs"]
+    # Then ShowAs is a restricted picklist of three values, Busy by default
+    assert show_as["restrictedPicklist"] is True
+    assert [v["value"] for v in show_as["picklistValues"]] == ["Busy", "OutOfOffice", "Free"]
+    assert [v["value"] for v in show_as["picklistValues"] if v["defaultValue"]] == ["Busy"]
+    # And a value outside it is refused while a listed one is saved
+    when = {"Subject": "Demo", "StartDateTime": "2026-11-20T15:00:00Z", "DurationInMinutes": 30}
+    refused = error_body(lambda: sf.Event.create({**when, "ShowAs": "Tentative"}))
+    assert refused[0]["errorCode"] == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+    event = sf.Event.create({**when, "ShowAs": "Free"})["id"]
+    assert sf.Event.get(event)["ShowAs"] == "Free"
+
+
+def test_activity_subjects_are_comboboxes_that_suggest_values_and_take_any_text(
+    org: tuple[Emulator, simple_salesforce.Salesforce],
+) -> None:
+    """Sources: Object Reference, "Task" and "Event": Subject is of type combobox, limit 255 characters;
+    SOAP API Developer Guide, "Field Types" (a combobox offers enumerated values and accepts a value that is
+    not among them). The suggested values are those of a new org (Setup, Task/Event Fields, Subject); no
+    recorded describe was found to confirm them (docs/emulator.md), and a fixture's ``schema`` replaces them."""
+    _, sf = org
+    for obj, suggested in (("Task", ["Call", "Send Letter", "Send Quote", "Other"]),
+                           ("Event", ["Call", "Email", "Meeting", "Send Letter/Quote", "Other"])):  # fmt: skip
+        # When the activity object is described
+        subject = _fields(sf, obj)["Subject"]
+        # Then Subject is a combobox with suggestions, never restricted, 255 long
+        assert subject["type"] == "combobox" and subject["restrictedPicklist"] is False, obj
+        assert [v["value"] for v in subject["picklistValues"]] == suggested, obj
+        assert subject["length"] == 255
+    # And any text is a valid subject
+    task = sf.Task.create({"Subject": "[Airspeed] Globex weekly — pricing follow-up"})["id"]
+    assert sf.Task.get(task)["Subject"] == "[Airspeed] Globex weekly — pricing follow-up"
+
+
+def test_a_queue_may_own_a_lead_but_not_a_contact(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Sources: Object Reference, "QueueSobject"
+    (developer.salesforce.com/docs/platform/object-reference/references/standard-objects/object-queuesobject.html):
+    a queue is a Group whose Type is Queue, mapped to the objects it may own; lead queues own leads and
+    contacts cannot be assigned to them (Adobe Marketo's Salesforce sync, "Change Owner",
+    experienceleague.adobe.com/en/docs/marketo/using/product-docs/core-marketo-concepts/smart-campaigns/salesforce-flow-actions/change-owner:
+    "Salesforce does not allow contacts to be assigned to lead queues"). So Lead.OwnerId is a polymorphic
+    reference to Group and User, Contact.OwnerId to User only."""
+    _, sf = org
+    # When Lead is described
+    owner = _fields(sf, "Lead")["OwnerId"]
+    # Then its owner may be a Group (queue) or a User
+    assert owner["referenceTo"] == ["Group", "User"] and owner["polymorphicForeignKey"] is True
+    assert _fields(sf, "Contact")["OwnerId"]["referenceTo"] == ["User"]
+    # And a lead saved with a queue as owner names the queue through Owner
+    queue = sf.Group.create({"Name": "Inbound Leads", "Type": "Queue"})["id"]
+    lead = sf.Lead.create({"LastName": "Lee", "Company": "Startup", "OwnerId": queue})["id"]
+    row = sf.query(f"SELECT Owner.Name FROM Lead WHERE Id = '{lead}'")["records"][0]
+    assert row["Owner"]["Name"] == "Inbound Leads"
+    # But a contact cannot be given to the queue
+    refused = error_body(lambda: sf.Contact.create({"LastName": "Doe", "OwnerId": queue}))
+    assert refused[0]["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+
+
+def test_account_rows_carry_an_etag_that_conditional_requests_check(
+    org: tuple[Emulator, simple_salesforce.Salesforce],
+) -> None:
+    """Source: REST API Developer Guide, "Conditional Request Headers"
+    (developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api/intro_rest_conditional_requests.htm) and
+    "Get Records Using sObject Rows" / "Update Records Using sObject Rows": an Account record's GET and PATCH
+    answer with an ETag (example ``"ddpAdaTHz+GcV35e7NLJ9iKD3XXVqAzXT1Sl2ykkP7g=--gzip"``); If-None-Match with
+    a matching tag gives 304 Not Modified on GET and 412 Precondition Failed on PATCH; If-Match with no
+    matching tag gives 412 and the request is not processed; the headers only have an effect on Account. The
+    412 body's error code is not documented (the emulator answers PRECONDITION_FAILED)."""
+    emu, sf = org
+    account = emu.records("Account")[0]["Id"]
+    url = f"sobjects/Account/{account}"
+    # When an Account record is read
+    first = _get(sf, url)
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag.startswith('"') and tag.endswith('--gzip"')
+    # Then reading it again with that tag answers 304 without a body, with another tag the record
+    unchanged = _get(sf, url, **{"If-None-Match": tag})
+    assert (unchanged.status_code, unchanged.content, unchanged.headers["ETag"]) == (304, b"", tag)
+    assert _get(sf, url, **{"If-None-Match": '"other--gzip"'}).status_code == 200
+    # When it is updated with If-Match naming an old tag / Then 412 and nothing changes
+    stale = sf.session.patch(
+        sf.base_url + url, headers={**sf.headers, "If-Match": '"other--gzip"'}, json={"Name": "Globex 2"}
+    )
+    assert stale.status_code == 412 and sf.Account.get(account)["Name"] == "Globex"
+    # When updated with the current tag / Then saved, with a new tag that a GET repeats
+    fresh = sf.session.patch(sf.base_url + url, headers={**sf.headers, "If-Match": tag}, json={"Name": "Globex 2"})
+    assert fresh.status_code == 204 and fresh.headers["ETag"] != tag
+    assert _get(sf, url).headers["ETag"] == fresh.headers["ETag"]
+    # And other objects carry no tag and ignore the headers
+    contact = emu.records("Contact")[0]["Id"]
+    plain = _get(sf, f"sobjects/Contact/{contact}", **{"If-Match": '"nothing--gzip"'})
+    assert plain.status_code == 200 and "ETag" not in plain.headers
+
+
+@pytest.mark.parametrize(
+    "org", [{"schema": {"Event": {"fields": {"Subject": {"values": ["Discovery", "Demo"]}}}}}], indirect=True
+)
+def test_an_org_sets_its_own_subject_suggestions(org: tuple[Emulator, simple_salesforce.Salesforce]) -> None:
+    """Source: as for the combobox rule above: the Subject suggestions are org configuration (Setup, Event
+    Fields, Subject), so a fixture's ``schema`` replaces them; the field stays a combobox taking any text."""
+    _, sf = org
+    # When Event is described in an org that lists its own subjects
+    subject = _fields(sf, "Event")["Subject"]
+    # Then those are the suggestions, and other text is still a valid subject
+    assert subject["type"] == "combobox" and [v["value"] for v in subject["picklistValues"]] == ["Discovery", "Demo"]
+    when = {"StartDateTime": "2026-11-20T15:00:00Z", "DurationInMinutes": 30}
+    assert sf.Event.create({**when, "Subject": "Quarterly review"})["success"] is True

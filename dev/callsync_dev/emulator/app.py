@@ -20,7 +20,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from callsync_dev.emulator import collections as sobject_collections
-from callsync_dev.emulator import composite
+from callsync_dev.emulator import composite, conditional
 from callsync_dev.emulator.errors import ApiError, not_found, request_error
 from callsync_dev.emulator.fixture import OrgSettings
 from callsync_dev.emulator.limits import ApiMeter, FaultInjector, RawAnswer
@@ -210,14 +210,29 @@ class App:
             return self._if_modified(headers, lambda: store.schema.describe(od.name, version))
         if len(parts) == 2:
             record_id = parts[1]
+            tagged = od.name in conditional.ETAG_OBJECTS
             if method == "GET":
                 fields_param = (query.get("fields") or [""])[0]
                 fields = [f.strip() for f in fields_param.split(",") if f.strip()] or None
                 with store.lock:
-                    return Result(200, store.get_record(od.name, record_id, fields, version))
+                    record = store.get_record(od.name, record_id, fields, version)
+                    if not tagged:
+                        return Result(200, record)
+                    tag = conditional.entity_tag(store.get_record(od.name, record_id, None, version))
+                    if conditional.check(method, od.name, headers, tag):
+                        return Result(304, None, {"ETag": tag})
+                    return Result(200, record, {"ETag": tag})
             if method == "PATCH":
-                store.update(od.name, record_id, _object_body(body))
-                return Result(204)
+                if not tagged:
+                    store.update(od.name, record_id, _object_body(body))
+                    return Result(204)
+                with store.lock:
+                    before = conditional.entity_tag(store.get_record(od.name, record_id, None, version))
+                    conditional.check(method, od.name, headers, before)
+                    store.update(od.name, record_id, _object_body(body))
+                    return Result(
+                        204, None, {"ETag": conditional.entity_tag(store.get_record(od.name, record_id, None, version))}
+                    )
             if method == "DELETE":
                 store.delete(od.name, record_id)
                 return Result(204)

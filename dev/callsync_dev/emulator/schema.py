@@ -200,12 +200,17 @@ INDUSTRIES = [
 NAME_ID = ["Contact", "Lead"]
 
 
-def _activity_common() -> list[FieldDef]:
+# the suggestions a new org's Subject combobox offers; a combobox takes any text besides them
+TASK_SUBJECTS = ["Call", "Send Letter", "Send Quote", "Other"]
+EVENT_SUBJECTS = ["Call", "Email", "Meeting", "Send Letter/Quote", "Other"]
+
+
+def _activity_common(subjects: list[str]) -> list[FieldDef]:
     return [
         _ref("WhoId", NAME_ID, "Who", label="Name ID"),
         _ref("WhatId", ["Account", "Opportunity"], "What", label="Related To ID"),
         _owner(),
-        _f("Subject", "combobox", values=[]),
+        _f("Subject", "combobox", values=list(subjects)),
         _f("Description", "textarea", length=32000, filterable=False),
         _f("ActivityDate", "date", label="Due Date Only"),
         _pick("Type", ACTIVITY_TYPES),
@@ -332,7 +337,7 @@ def standard_objects() -> dict[str, ObjectDef]:
                 _readonly(_ref("ConvertedAccountId", ["Account"], "ConvertedAccount")),
                 _readonly(_ref("ConvertedOpportunityId", ["Opportunity"], "ConvertedOpportunity")),
                 _readonly(_f("ConvertedDate", "date")),
-                _owner(),
+                _owner(("Group", "User")),  # a queue may own a lead
                 _readonly(_f("LastActivityDate", "date", label="Last Activity")),
             ],
         ),
@@ -343,7 +348,7 @@ def standard_objects() -> dict[str, ObjectDef]:
                 _ref("AccountId", ["Account"], "Account"),
                 _f("Name", "string", length=120, nillable=False, name_field=True),
                 _f("Description", "textarea"),
-                _pick("StageName", [s[0] for s in STANDARD_STAGES], label="Stage", nillable=False, restricted=True),
+                _pick("StageName", [s[0] for s in STANDARD_STAGES], label="Stage", nillable=False),
                 _f("Amount", "currency"),
                 _f("Probability", "percent", label="Probability (%)", precision=3, scale=0, defaulted=True),
                 _f("CloseDate", "date", label="Close Date", nillable=False),
@@ -365,6 +370,7 @@ def standard_objects() -> dict[str, ObjectDef]:
                     ["Omitted", "Pipeline", "Best Case", "Commit", "Closed"],
                     label="Forecast Category",
                     defaulted=True,
+                    restricted=True,
                 ),
                 _owner(),
                 _readonly(_f("LastActivityDate", "date", label="Last Activity")),
@@ -417,7 +423,7 @@ def standard_objects() -> dict[str, ObjectDef]:
             "Task",
             "00T",
             [
-                *_activity_common(),
+                *_activity_common(TASK_SUBJECTS),
                 _pick(
                     "Status",
                     ["Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"],
@@ -445,7 +451,7 @@ def standard_objects() -> dict[str, ObjectDef]:
             "Event",
             "00U",
             [
-                *_activity_common(),
+                *_activity_common(EVENT_SUBJECTS),
                 _f("StartDateTime", "datetime", label="Start"),
                 _f("EndDateTime", "datetime", label="End"),
                 _f("DurationInMinutes", "int", label="Duration", precision=8),
@@ -453,7 +459,14 @@ def standard_objects() -> dict[str, ObjectDef]:
                 _f("IsAllDayEvent", "boolean", label="All-Day Event"),
                 _f("Location", "string"),
                 _pick("EventSubtype", ["Event"], restricted=True, updateable=False, defaulted=True, default="Event"),
-                _pick("ShowAs", ["Busy", "OutOfOffice", "Free"], label="Show Time As", defaulted=True, default="Busy"),
+                _pick(
+                    "ShowAs",
+                    ["Busy", "OutOfOffice", "Free"],
+                    label="Show Time As",
+                    defaulted=True,
+                    default="Busy",
+                    restricted=True,
+                ),
             ],
         ),
         _obj(

@@ -48,6 +48,7 @@ def test_query_composite_and_collections_count_like_the_emulator(emulator_for, d
     assert api.instance_url == emu.connection["instance_url"]
 
 
+@pytest.mark.live_org
 def test_a_fresh_client_per_invocation_starts_counting_at_zero(emulator_for, deps_for):
     emu = emulator_for()
     deps = deps_for(emu)
@@ -82,6 +83,7 @@ def test_rejection_and_fault_mapping_through_the_emulator(emulator_for, deps_for
     assert api.api_requests == emu.api_requests
 
 
+@pytest.mark.live_org
 def test_describe_cache_cold_warm_and_revalidated(emulator_for, deps_for, aws):
     # Given an empty describe cache and a clock we control
     emu = emulator_for()

@@ -77,6 +77,28 @@ def test_match_rules_on_emulator_rows(emulator_for, deps_for):
     )
 
 
+@pytest.mark.live_org
+def test_on_any_org_the_match_composite_is_valid_and_strangers_match_nothing(emulator_for, deps_for):
+    """The reader's one composite (users, contacts, roles, leads, opportunities, candidates) is valid on the
+    org under test: an empty emulator org, or the live org in live-org mode."""
+    # Given an org and a call whose participants no record knows
+    api = deps_for(emulator_for()).salesforce(ORG)
+    strangers = ("nobody.one@callsync.invalid", "o'nobody@callsync.invalid")
+    query = MatchQuery(
+        emails=strangers,
+        external_emails=strangers,
+        started_at=START,
+        activity_object="Event",
+        activity_subjects=("[Airspeed] callsync live-org check",),
+    )
+    # When read
+    read = SalesforceMatchReader(api).read(query)
+    # Then one request answered, and nobody, no opportunity and no calendar event matched
+    assert api.api_requests == 1
+    assert (read.data.users, read.data.contacts, read.data.leads, read.data.roles) == ([], [], [], [])
+    assert read.data.opportunities == [] and not read.activities
+
+
 def test_apostrophes_and_injection_shaped_emails_are_plain_values(emulator_for, deps_for):
     # Given O'Brien, and an address shaped to break out of the string literal
     emu = emulator_for(org_fixture())
