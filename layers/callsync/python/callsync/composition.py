@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from callsync.adapters.describe_cache import DescribeMemory
     from callsync.adapters.token_refresh import TokenRefresher
+    from callsync.services.call_status import CallStatusService
     from callsync.services.create_contacts import CreateContacts
     from callsync.services.deal_context import DealContextService
     from callsync.services.log_activity import LogActivity
@@ -190,6 +191,12 @@ class Dependencies:
             instance_url=lambda: api.instance_url,
             api_requests=lambda: api.api_requests,
         )
+
+    def call_status_service(self) -> CallStatusService:
+        """A call's status from the ledger (one query; no Salesforce request)."""
+        from callsync.services.call_status import CallStatusService
+
+        return CallStatusService(self.ledger)
 
     def watch_closed_deals_service(
         self, *, bus_name: str | None = None, remaining_ms: RemainingMs | None = None
