@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-RecordAction = Literal["created", "updated", "unchanged", "reused", "skipped", "failed"]
+RecordAction = Literal["created", "updated", "unchanged", "reused", "skipped", "failed", "would_create", "would_update"]
 # What a record is to the call, so a later attempt or revision finds its own records without reading prose.
 RecordRole = Literal["activity", "follow_up", "note", "note_link", "relation", "fields", "person"]
 StepProgress = Literal["pending", "finished"]
@@ -80,7 +80,7 @@ class DeliveryReport(StepReport):
 
 
 class Outcome(BaseModel):
-    status: Literal["SUCCEEDED", "FAILED"]
+    status: Literal["SUCCEEDED", "FAILED", "PREVIEWED"]  # PREVIEWED: preview mode, nothing was written
     error: str | None = None  # error class name
     cause: str | None = None  # its message
     execution_arn: str | None = None
