@@ -42,8 +42,12 @@ def test_the_handler_answers_the_status_of_the_requested_call() -> None:
     # Given a ledger with a call whose run succeeded and created an Event
     ledger = FakeLedger()
     key = call_key("acme", "zoom-8841-2026-06-03", 1)
-    ledger.record_step(key, StepReport(step="LogActivity", api_requests=1,
-                                       changes=[RecordChange(action="created", object="Event", id="00UA")]))  # fmt: skip
+    ledger.record_step(
+        key,
+        StepReport(
+            step="LogActivity", api_requests=1, changes=[RecordChange(action="created", object="Event", id="00UA")]
+        ),
+    )
     ledger.record_outcome(key, Outcome(status="SUCCEEDED"))
     # When the function is invoked with the sample request
     request = json.loads((EVENTS / "call_status_request.json").read_text())

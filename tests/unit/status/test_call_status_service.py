@@ -30,25 +30,71 @@ def synced_call(ledger: FakeLedger, revision: int = 1) -> None:
     """A run that matched the Opportunity, created a Contact, filled a field and logged an Event with a relation."""
     key = call_key(ORG, CALL, revision)
     ledger.record_step(key, delivery(revision, "STARTED", received_at="2026-06-03T15:00:00.000Z"))
-    ledger.record_step(key, StepReport(step="MatchOpportunity", api_requests=2, changes=[
-        RecordChange(action="unchanged", object="Opportunity", id=OPP, url=f"https://x/lightning/r/Opportunity/{OPP}/view",
-                     label="Globex rollout", note="matched: primary contact"),
-        RecordChange(action="skipped", object="Lead", label="x@y.com", note="Lead object not readable"),
-    ]))  # fmt: skip
-    ledger.record_step(key, StepReport(step="CreateContacts", api_requests=1, changes=[
-        RecordChange(action="created", object="Contact", id="003A", label="Sam Lee",
-                     fields=[FieldChange(field="LastName", after="Lee")]),
-        RecordChange(action="failed", object="Contact", label="Raj", note="DUPLICATES_DETECTED"),
-    ]))  # fmt: skip
-    ledger.record_step(key, StepReport(step="SyncFields", api_requests=1, warnings=["Metrics__c is read-only: grant edit"],
-                                       changes=[RecordChange(action="updated", object="Opportunity", id=OPP, role="fields",
-                                                             key="Opportunity", fields=[
-        FieldChange(field="NextStep", before="Demo", after="Pilot", policy="overwrite")])]))  # fmt: skip
-    ledger.record_step(key, StepReport(step="LogActivity", api_requests=1, warnings=["Metrics__c is read-only: grant edit"],
-                                       changes=[
-        RecordChange(action="created", object="Event", id="00UA", role="activity", label="[callsync] Globex"),
-        RecordChange(action="created", object="EventRelation", id="0REA", role="relation", key="003A"),
-    ]))  # fmt: skip
+    ledger.record_step(
+        key,
+        StepReport(
+            step="MatchOpportunity",
+            api_requests=2,
+            changes=[
+                RecordChange(
+                    action="unchanged",
+                    object="Opportunity",
+                    id=OPP,
+                    url=f"https://x/lightning/r/Opportunity/{OPP}/view",
+                    label="Globex rollout",
+                    note="matched: primary contact",
+                ),
+                RecordChange(action="skipped", object="Lead", label="x@y.com", note="Lead object not readable"),
+            ],
+        ),
+    )
+    ledger.record_step(
+        key,
+        StepReport(
+            step="CreateContacts",
+            api_requests=1,
+            changes=[
+                RecordChange(
+                    action="created",
+                    object="Contact",
+                    id="003A",
+                    label="Sam Lee",
+                    fields=[FieldChange(field="LastName", after="Lee")],
+                ),
+                RecordChange(action="failed", object="Contact", label="Raj", note="DUPLICATES_DETECTED"),
+            ],
+        ),
+    )
+    ledger.record_step(
+        key,
+        StepReport(
+            step="SyncFields",
+            api_requests=1,
+            warnings=["Metrics__c is read-only: grant edit"],
+            changes=[
+                RecordChange(
+                    action="updated",
+                    object="Opportunity",
+                    id=OPP,
+                    role="fields",
+                    key="Opportunity",
+                    fields=[FieldChange(field="NextStep", before="Demo", after="Pilot", policy="overwrite")],
+                )
+            ],
+        ),
+    )
+    ledger.record_step(
+        key,
+        StepReport(
+            step="LogActivity",
+            api_requests=1,
+            warnings=["Metrics__c is read-only: grant edit"],
+            changes=[
+                RecordChange(action="created", object="Event", id="00UA", role="activity", label="[callsync] Globex"),
+                RecordChange(action="created", object="EventRelation", id="0REA", role="relation", key="003A"),
+            ],
+        ),
+    )
     ledger.record_outcome(key, Outcome(status="SUCCEEDED", execution_arn="arn:x"))
 
 
@@ -64,13 +110,21 @@ def test_a_synced_call_lists_each_record_once_with_what_callsync_did_and_its_fie
     assert status.warnings.count("Metrics__c is read-only: grant edit") == 1
     # And the matched-then-updated Opportunity is one updated record, with its URL and its field before -> after
     actions = {(r.object, r.id): r.action for r in status.records}
-    assert actions == {("Opportunity", OPP): "updated", ("Contact", "003A"): "created", ("Event", "00UA"): "created",
-                       ("EventRelation", "0REA"): "linked"}  # fmt: skip
+    assert actions == {
+        ("Opportunity", OPP): "updated",
+        ("Contact", "003A"): "created",
+        ("Event", "00UA"): "created",
+        ("EventRelation", "0REA"): "linked",
+    }
     opportunity = status.records[0]
     assert opportunity.url == f"https://x/lightning/r/Opportunity/{OPP}/view"
     assert opportunity.steps == ["MatchOpportunity", "SyncFields"]
-    assert opportunity.fields["NextStep"].model_dump() == {"before": "Demo", "after": "Pilot", "policy": "overwrite",
-                                                           "note": None}  # fmt: skip
+    assert opportunity.fields["NextStep"].model_dump() == {
+        "before": "Demo",
+        "after": "Pilot",
+        "policy": "overwrite",
+        "note": None,
+    }
     # And what was not written is a warning with its reason, not a record
     assert "CreateContacts: Contact 'Raj' failed: DUPLICATES_DETECTED" in status.warnings
     assert "MatchOpportunity: Lead 'x@y.com' skipped: Lead object not readable" in status.warnings
@@ -107,8 +161,10 @@ def test_an_unknown_call_or_revision_is_not_found_with_the_reason() -> None:
 def test_a_consumer_decision_is_the_status_when_no_execution_ran() -> None:
     # Given a revision the consumer skipped (autosync off), and one it started that has no outcome yet
     ledger = FakeLedger()
-    ledger.record_step(call_key(ORG, CALL, 1), delivery(1, "SKIPPED", received_at="2026-06-03T15:00:00.000Z",
-                                                        reason="autosync is off for org acme"))  # fmt: skip
+    ledger.record_step(
+        call_key(ORG, CALL, 1),
+        delivery(1, "SKIPPED", received_at="2026-06-03T15:00:00.000Z", reason="autosync is off for org acme"),
+    )
     ledger.record_step(call_key(ORG, CALL, 2), delivery(2, "STARTED", received_at="2026-06-03T16:00:00.000Z"))
     # When each revision's status is asked for
     skipped, running = CallStatusService(ledger).run(ORG, CALL, 1), CallStatusService(ledger).run(ORG, CALL, 2)
@@ -132,20 +188,45 @@ def test_a_preview_run_shows_what_would_be_created_and_updated() -> None:
     # Given a preview run: a Contact that would be created (no id yet) and a field that would be updated
     ledger = FakeLedger()
     key = call_key(ORG, CALL, 1)
-    ledger.record_step(key, StepReport(step="CreateContacts", changes=[
-        RecordChange(action="would_create", object="Contact", label="Sam Lee", fields=[FieldChange(field="LastName", after="Lee")]),
-        RecordChange(action="would_create", object="Contact", label="Raj Patel"),
-    ]))  # fmt: skip
-    ledger.record_step(key, StepReport(step="SyncFields", changes=[RecordChange(
-        action="would_update", object="Opportunity", id=OPP, fields=[FieldChange(field="NextStep", before="Demo", after="Pilot")])]))  # fmt: skip
+    ledger.record_step(
+        key,
+        StepReport(
+            step="CreateContacts",
+            changes=[
+                RecordChange(
+                    action="would_create",
+                    object="Contact",
+                    label="Sam Lee",
+                    fields=[FieldChange(field="LastName", after="Lee")],
+                ),
+                RecordChange(action="would_create", object="Contact", label="Raj Patel"),
+            ],
+        ),
+    )
+    ledger.record_step(
+        key,
+        StepReport(
+            step="SyncFields",
+            changes=[
+                RecordChange(
+                    action="would_update",
+                    object="Opportunity",
+                    id=OPP,
+                    fields=[FieldChange(field="NextStep", before="Demo", after="Pilot")],
+                )
+            ],
+        ),
+    )
     ledger.record_outcome(key, Outcome(status="PREVIEWED"))
     # When its status is asked for
     status = CallStatusService(ledger).run(ORG, CALL)
     # Then it is PREVIEWED; each record that would be created is listed on its own, without an id
     assert status.status == "PREVIEWED"
     assert [(r.object, r.id, r.label, r.action) for r in status.records] == [
-        ("Contact", None, "Sam Lee", "would_create"), ("Contact", None, "Raj Patel", "would_create"),
-        ("Opportunity", OPP, None, "would_update")]  # fmt: skip
+        ("Contact", None, "Sam Lee", "would_create"),
+        ("Contact", None, "Raj Patel", "would_create"),
+        ("Opportunity", OPP, None, "would_update"),
+    ]
     assert status.records[2].fields["NextStep"].before == "Demo"
 
 
@@ -154,8 +235,10 @@ def test_every_action_of_the_contract_is_shown_as_recorded() -> None:
     ledger = FakeLedger()
     key = call_key(ORG, CALL, 1)
     report = StepReport(step="Revert")
-    report.changes = [RecordChange.model_construct(action=a, object="Opportunity", id=f"006{a}", fields=[])
-                      for a in ("reverted", "kept", "reused", "unchanged")]  # fmt: skip
+    report.changes = [
+        RecordChange.model_construct(action=a, object="Opportunity", id=f"006{a}", fields=[])
+        for a in ("reverted", "kept", "reused", "unchanged")
+    ]
     ledger.record_step(key, report)
     # When the status is asked for / Then each record keeps its action
     actions = [r.action for r in CallStatusService(ledger).run(ORG, CALL).records]
