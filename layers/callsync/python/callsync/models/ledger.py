@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 RecordAction = Literal["created", "updated", "unchanged", "reused", "skipped", "failed", "would_create", "would_update"]
 # What a record is to the call, so a later attempt or revision finds its own records without reading prose.
 RecordRole = Literal["activity", "follow_up", "note", "note_link", "relation", "fields", "person"]
+NOT_IN_SALESFORCE = frozenset({"failed", "skipped", "would_create", "would_update"})
 StepProgress = Literal["pending", "finished"]
 ConsumerStatus = Literal["STARTED", "SKIPPED", "DUPLICATE", "REJECTED"]
 
@@ -59,8 +60,8 @@ class StepReport(BaseModel):
     api_requests: int = 0
 
     def with_role(self, role: RecordRole) -> list[RecordChange]:
-        """The changes of records in ``role`` that exist in Salesforce (not failed or skipped)."""
-        return [c for c in self.changes if c.role == role and c.action not in ("failed", "skipped")]
+        """The changes of records in ``role`` that exist in Salesforce (not failed, skipped or only previewed)."""
+        return [c for c in self.changes if c.role == role and c.action not in NOT_IN_SALESFORCE]
 
 
 class DeliveryReport(StepReport):
