@@ -96,3 +96,22 @@ def test_status_without_an_environment_is_a_usage_error(capsys: pytest.CaptureFi
     # Given a directory no run used / When status reads it / Then it says what to run first (exit 2)
     assert main(["status", "--call", CALL, "--state", str(tmp_path / "empty")]) == 2
     assert "run `callsync run ... --state" in capsys.readouterr().err
+
+
+def test_status_of_a_failed_call_names_the_error_and_exits_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given a call that failed for good: Salesforce rejects the first composite request (a permanent 400)
+    org = json.loads((ROOT / "dev/callsync_dev/demo/demo_org.json").read_text())
+    org["faults"] = [
+        {"method": "POST", "path": "composite$", "skip": 0, "times": 100, "status": 400,
+         "errorCode": "INVALID_TYPE", "message": "sObject type 'Opportunity' is not supported"}
+    ]  # fmt: skip
+    state = tmp_path / "state"
+    result = run([DEMO_EVENT], org=org, state=state)
+    assert [r["status"] for r in result.runs] == ["FAILED"]
+    # When its status is asked for
+    code, out = status(capsys, "--call", CALL, "--state", str(state))
+    # Then it is FAILED with the error class and its cause, as the run reported it, and the command exits 1
+    assert code == 1 and out["status"] == "FAILED" and out["error"] == result.runs[0]["error"]
+    assert out["error"].startswith("SalesforceRejected: ") and "INVALID_TYPE" in out["error"]
