@@ -12,6 +12,8 @@ import pytest
 from callsync_dev.cli import main
 from callsync_dev.runner import DEMO_EVENT, DEMO_SETTINGS, run
 
+from tests.support.chaos import CHAOS
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 CALL = "zoom-8841-2026-06-03"
@@ -41,8 +43,8 @@ def test_a_previewed_call_writes_nothing_and_status_shows_every_planned_write(
 ) -> None:
     # Given the demo org with preview on, and what the same call costs when it writes (5 requests: 3 are writes)
     state = tmp_path / "state"
-    writing = run([DEMO_EVENT])
-    assert writing.api_requests == 5
+    writing = None if CHAOS else run([DEMO_EVENT])  # NO_BUDGETS_UNDER_CHAOS
+    assert writing is None or writing.api_requests == 5
     fixture = run([DEMO_EVENT], dry_run=True).org  # the demo org as loaded, before any write
     # When the call runs in preview mode
     first = run([DEMO_EVENT], settings=settings(tmp_path, preview=True), state=state)
@@ -50,7 +52,7 @@ def test_a_previewed_call_writes_nothing_and_status_shows_every_planned_write(
     assert [r["status"] for r in first.runs] == ["PREVIEWED"] and first.exit_code == 0
     assert without_stamps(first.org) == without_stamps(fixture)
     # And it spent read requests only: the three write requests of the real run are not sent
-    assert first.api_requests == writing.api_requests - 3
+    assert writing is None or first.api_requests == writing.api_requests - 3
     # When the operator asks for the call's status
     capsys.readouterr()
     code = main(["status", "--call", CALL, "--state", str(state), "--json"])
