@@ -73,3 +73,25 @@ def test_a_preview_run_that_got_through_is_previewed_and_a_failed_one_failed() -
     )
     # Then the first is PREVIEWED, the second still FAILED
     assert (previewed.status, failed.status) == ("PREVIEWED", "FAILED")
+
+
+def test_a_previewed_org_runs_its_calls_even_with_autosync_off() -> None:
+    from callsync.models.settings import OrgSettings
+    from callsync.services.start_sync import Message, StartSync
+
+    from tests.support.fakes import FakeSettingsStore
+    from tests.unit.pipeline.consumer_doubles import FakeDeadLetters, FakeExecutions
+
+    # Given two orgs with autosync off, one of them in preview
+    settings = FakeSettingsStore([
+        OrgSettings(org_id="acme", internal_domains=["acme.io"], autosync=False, preview=True),
+        OrgSettings(org_id="umbrella", internal_domains=["umbrella.io"], autosync=False),
+    ])  # fmt: skip
+    executions = FakeExecutions()
+    consumer = StartSync(settings=settings, ledger=FakeLedger(), executions=executions, dead_letters=FakeDeadLetters())
+    # When a call of each arrives
+    previewed = consumer.handle(Message("m-1", json.dumps(CALL)))
+    skipped = consumer.handle(Message("m-2", json.dumps({**CALL, "org_id": "umbrella"})))
+    # Then the previewed org's call starts (it will write nothing); the other is SKIPPED because autosync is off
+    assert previewed.status == "STARTED" and list(executions.started) == ["acme-zoom-8841-2026-06-03-1"]
+    assert skipped.status == "SKIPPED" and skipped.report.reason == "autosync is off for org umbrella"
