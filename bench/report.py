@@ -350,6 +350,20 @@ def render(r: Results) -> str:
         ),
         "",
     ]
+    if r.status_lookup is not None:
+        from bench.status_lookup import render as status_rows
+
+        lines += [
+            "## 8. Status lookup (`callsync status`, the `call_status` function)",
+            "",
+            "The demo call and its second revision through `callsync run --sequential --state DIR`, then the status",
+            "looked up through the adapter and service the function uses, against the template's ledger table in",
+            "moto. Target: one DynamoDB Query per status (every revision of a call is one partition). Latency is",
+            "moto's in-process answer plus the mapping, on this machine: callsync's own work, not a network trip.",
+            "",
+            *status_rows(r.status_lookup),
+            "",
+        ]
     lines += ["## Reading the misses", "", *_analysis(r), ""]
     lines += [f"- {n}" for n in r.notes]
     return "\n".join(lines).rstrip() + "\n"

@@ -17,6 +17,7 @@ from bench.concurrency import ConcurrencyPoint, measure_concurrency
 from bench.cost import CallCounts
 from bench.fixtures import LARGE, TYPICAL
 from bench.scale import ScalePoint, match_time
+from bench.status_lookup import StatusLookup, measure_status_lookup
 from bench.throughput import Throughput, measure_throughput
 
 MEMORY_GB = 0.5  # template.yaml Globals.Function.MemorySize
@@ -58,6 +59,7 @@ class Results:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     concurrency: list[ConcurrencyPoint] = field(default_factory=list)
+    status_lookup: StatusLookup | None = None
 
 
 def machine() -> dict[str, str]:
@@ -139,9 +141,12 @@ def run_suite(mode: Mode, progress: bool = True) -> Results:
     for calls in mode.concurrency:
         say(f"{calls} concurrent calls on one deal through callsync run")
         concurrency.append(measure_concurrency(calls))
+    say("status lookup: DynamoDB requests and latency per call status")
+    status_lookup = measure_status_lookup(5 if mode.smoke else 200)
     counts = call_counts(steps, throughput, budgets[0])
     results = Results(
         mode, machine(), budgets, steps, throughput, imports, layer, scale, counts, concurrency=concurrency
     )
+    results.status_lookup = status_lookup
     results.seconds = time.perf_counter() - started
     return results

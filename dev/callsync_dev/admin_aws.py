@@ -81,3 +81,13 @@ def deployed_replay_resources(stack_name: str | None = None) -> dict[str, Any]:
         "sqs": session.client("sqs"),
         "dlq_url": outputs["CallProcessedDLQUrl"],
     }
+
+
+def deployed_status_resources(stack_name: str | None = None) -> dict[str, Any]:
+    """What ``callsync status`` needs from the deployed stack: its ledger and settings tables."""
+    outputs = stack_outputs(stack_name)
+    dynamodb = boto3.session.Session().resource("dynamodb")
+    return {
+        "ledger_table": dynamodb.Table(outputs["LedgerTableName"]),
+        "settings_table": dynamodb.Table(outputs["SettingsTableName"]),
+    }

@@ -15,7 +15,8 @@ from callsync.domain.value_coercion import NO_VALUE
 
 from callsync_dev.runner import FINAL_STATUSES, STEP_ORDER, RunResult
 
-_SYMBOL = {"created": "+", "updated": "~", "unchanged": "=", "reused": "=", "skipped": "-", "failed": "!"}
+_SYMBOL = {"created": "+", "updated": "~", "unchanged": "=", "reused": "=", "skipped": "-", "failed": "!",
+           "would_create": "+", "would_update": "~"}  # fmt: skip
 _WOULD = {"created": "would create", "updated": "would update"}
 MAX_VALUE = 90
 

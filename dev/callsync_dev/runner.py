@@ -439,6 +439,8 @@ def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]
     for run in runs:
         if run["execution_arn"] in executions:
             run["warnings"] = step_warnings(ledger, run["call_key"])
+            if run["status"] == "SUCCEEDED" and outcome_status(ledger, run["call_key"]) == "PREVIEWED":
+                run["status"] = "PREVIEWED"
     return RunResult(
         runs=runs,
         org={},
@@ -447,6 +449,13 @@ def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]
         dlq=[m["body"] for m in dlq],
         dlq_messages=dlq,
         executions={k: _jsonable(v) for k, v in executions.items()},
+    )
+
+
+def outcome_status(ledger: list[dict[str, Any]], call_key: str) -> str | None:
+    """How the ledger says the call's run ended (PREVIEWED: an execution that succeeded in preview mode)."""
+    return next(
+        (str(e["status"]) for e in ledger if e.get("call_key") == call_key and e.get("kind") == "outcome"), None
     )
 
 

@@ -26,6 +26,7 @@ SAMPLE_EVENTS = {
     "LogActivityFunction": "log_activity_state_demo.json",
     "RecordOutcomeFunction": "record_outcome_succeeded.json",
     "CrmContextFunction": "crm_context_request.json",
+    "CallStatusFunction": "call_status_request.json",
     "WatchClosedDealsFunction": "watch_closed_deals_schedule.json",
     "WatchOrgDealsFunction": "watch_org_deals.json",
 }

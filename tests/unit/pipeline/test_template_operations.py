@@ -313,6 +313,7 @@ TABLE_ACCESS = {
                             "ClaimsTable": {"read", "write"}},
     "RecordOutcomeFunction": {"LedgerTable": {"read", "write"}},
     "CrmContextFunction": {"SettingsTable": {"read"}, "DescribeCacheTable": {"read", "write"}},
+    "CallStatusFunction": {"LedgerTable": {"read"}},
     "WatchClosedDealsFunction": {"SettingsTable": {"read"}},
     "WatchOrgDealsFunction": {"SettingsTable": {"read"}, "DescribeCacheTable": {"read", "write"},
                               "ClaimsTable": {"read", "write"}},

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from callsync.adapters.describe_cache import DescribeMemory
     from callsync.adapters.token_refresh import TokenRefresher
+    from callsync.services.call_status import CallStatusService
     from callsync.services.create_contacts import CreateContacts
     from callsync.services.deal_context import DealContextService
     from callsync.services.log_activity import LogActivity
@@ -147,11 +148,24 @@ class Dependencies:
             api_requests=lambda: api.api_requests,
         )
 
-    def create_contacts_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> CreateContacts:
+    def create_contacts_service(
+        self, org_id: str, remaining_ms: RemainingMs | None = None, *, preview: bool = False
+    ) -> CreateContacts:
+        """With ``preview``: reads as usual, no write (``services.preview``)."""
         from callsync.adapters.salesforce_people import SalesforcePeopleWriter
+        from callsync.services import preview as p
         from callsync.services.create_contacts import CreateContacts
 
         api = self.salesforce(org_id, remaining_ms)
+        if preview:
+            return p.PreviewCreateContacts(
+                p.PreviewPeopleWriter(SalesforcePeopleWriter(api)),
+                p.PreviewClaims(self.claims),
+                p.PreviewLedger(self.ledger),
+                describes=self.describes(org_id, api),
+                instance_url=lambda: api.instance_url,
+                api_requests=lambda: api.api_requests,
+            )
         return CreateContacts(
             SalesforcePeopleWriter(api),
             self.claims,
@@ -161,21 +175,36 @@ class Dependencies:
             api_requests=lambda: api.api_requests,
         )
 
-    def sync_fields_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> SyncFields:
+    def sync_fields_service(
+        self, org_id: str, remaining_ms: RemainingMs | None = None, *, preview: bool = False
+    ) -> SyncFields:
+        """With ``preview``: reads as usual, no write, no lease (``services.preview``)."""
         from callsync.adapters.salesforce_fields import SalesforceFieldStore, user_id_of
+        from callsync.services import preview as p
         from callsync.services.sync_fields import SyncFields
 
         api = self.salesforce(org_id, remaining_ms)
         store = SalesforceFieldStore(api, integration_user=lambda: user_id_of(self.tokens.get(org_id)))
+        if preview:
+            return SyncFields(
+                p.PreviewFieldStore(store), self.describes(org_id, api), p.PreviewLedger(self.ledger), None
+            )
         return SyncFields(store, self.describes(org_id, api), self.ledger, self.leases)
 
-    def log_activity_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> LogActivity:
+    def log_activity_service(
+        self, org_id: str, remaining_ms: RemainingMs | None = None, *, preview: bool = False
+    ) -> LogActivity:
+        """With ``preview``: reads as usual, no write, no lease (``services.preview``)."""
         from callsync.adapters.salesforce_activity import SalesforceActivityStore
+        from callsync.services import preview as p
         from callsync.services.log_activity import LogActivity
 
         api = self.salesforce(org_id, remaining_ms)
         describes = self.describes(org_id, api)
-        return LogActivity(SalesforceActivityStore(api, describes=describes), describes, self.ledger, self.leases)
+        store = SalesforceActivityStore(api, describes=describes)
+        if preview:
+            return LogActivity(p.PreviewActivityStore(store), describes, p.PreviewLedger(self.ledger), None)
+        return LogActivity(store, describes, self.ledger, self.leases)
 
     # -- the read side ----------------------------------------------------------------------------
 
@@ -192,6 +221,12 @@ class Dependencies:
             instance_url=lambda: api.instance_url,
             api_requests=lambda: api.api_requests,
         )
+
+    def call_status_service(self) -> CallStatusService:
+        """A call's status from the ledger (one query; no Salesforce request)."""
+        from callsync.services.call_status import CallStatusService
+
+        return CallStatusService(self.ledger)
 
     def watch_closed_deals_service(
         self, *, bus_name: str | None = None, remaining_ms: RemainingMs | None = None

@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-RecordAction = Literal["created", "updated", "unchanged", "reused", "skipped", "failed"]
+RecordAction = Literal["created", "updated", "unchanged", "reused", "skipped", "failed", "would_create", "would_update"]
 # What a record is to the call, so a later attempt or revision finds its own records without reading prose.
 RecordRole = Literal["activity", "follow_up", "note", "note_link", "relation", "fields", "person"]
+NOT_IN_SALESFORCE = frozenset({"failed", "skipped", "would_create", "would_update"})
 StepProgress = Literal["pending", "finished"]
 ConsumerStatus = Literal["STARTED", "SKIPPED", "DUPLICATE", "REJECTED"]
 
@@ -72,8 +73,8 @@ class StepReport(BaseModel):
     skipped_features: list[SkippedFeature] = Field(default_factory=list)
 
     def with_role(self, role: RecordRole) -> list[RecordChange]:
-        """The changes of records in ``role`` that exist in Salesforce (not failed or skipped)."""
-        return [c for c in self.changes if c.role == role and c.action not in ("failed", "skipped")]
+        """The changes of records in ``role`` that exist in Salesforce (not failed, skipped or only previewed)."""
+        return [c for c in self.changes if c.role == role and c.action not in NOT_IN_SALESFORCE]
 
 
 class DeliveryReport(StepReport):
@@ -93,7 +94,7 @@ class DeliveryReport(StepReport):
 
 
 class Outcome(BaseModel):
-    status: Literal["SUCCEEDED", "FAILED"]
+    status: Literal["SUCCEEDED", "FAILED", "PREVIEWED"]  # PREVIEWED: preview mode, nothing was written
     error: str | None = None  # error class name
     cause: str | None = None  # its message
     execution_arn: str | None = None

@@ -25,6 +25,7 @@ class OutcomeInput(BaseModel):
     call: CallProcessed
     error: dict[str, Any] | None = None
     execution_arn: str | None = None
+    preview: bool = False  # the org's settings said preview: a run that got through wrote nothing (PREVIEWED)
 
 
 def failure_cause(error: dict[str, Any] | None) -> str | None:
@@ -72,7 +73,7 @@ class RecordOutcome:
     def run(self, data: OutcomeInput) -> tuple[Outcome, RunSummary]:
         """Write the outcome; return it with the run's totals read back from the ledger."""
         outcome = Outcome(
-            status=data.status,
+            status="PREVIEWED" if data.status == "SUCCEEDED" and data.preview else data.status,
             error=(data.error or {}).get("Error") if data.status == "FAILED" else None,
             cause=failure_cause(data.error) if data.status == "FAILED" else None,
             execution_arn=data.execution_arn,

@@ -5,7 +5,7 @@ Decisions, in order (each one is recorded in the ledger, so nothing is lost):
 - the body is over 256 KiB, not JSON or not a valid v1 event → ``REJECTED``: sent to the DLQ at
   once with the reason as a message attribute, and the message is acknowledged (retrying cannot help);
 - the org has no (valid) settings → ``REJECTED`` the same way, the reason names the org;
-- ``autosync: false`` → ``SKIPPED``;
+- ``autosync: false`` → ``SKIPPED`` (unless ``preview: true``: a preview writes nothing, so it runs);
 - excluded by the settings' ``exclusions`` (private, title keyword, domain, internal-only;
   ``domain.exclusions``) → ``SKIPPED`` with the reason: no execution, nothing written to Salesforce;
 - the call is over the input limits (``domain.input_limits``): trimmed, with the notes as the
@@ -172,7 +172,7 @@ class StartSync:
             "receive_count": message.receive_count,
             "execution_name": name,
         }
-        if not settings.autosync:
+        if not settings.autosync and not settings.preview:  # a preview writes nothing: it runs with autosync off
             return self._record(
                 call.call_key, status="SKIPPED", reason=f"autosync is off for org {call.org_id}", **base
             )
