@@ -123,6 +123,10 @@ class PreviewFieldStore:
         return self._inner.instance_url
 
     @property
+    def integration_user_id(self) -> str | None:
+        return self._inner.integration_user_id
+
+    @property
     def api_requests(self) -> int:
         return self._inner.api_requests
 
