@@ -81,3 +81,15 @@ def deployed_replay_resources(stack_name: str | None = None) -> dict[str, Any]:
         "sqs": session.client("sqs"),
         "dlq_url": outputs["CallProcessedDLQUrl"],
     }
+
+
+def deployed_config(stack_name: str | None = None) -> Config:
+    """The functions' configuration as the deployed stack sets it: its tables and secret names from its outputs."""
+    outputs = stack_outputs(stack_name)
+    return Config(
+        settings_table=outputs["SettingsTableName"],
+        ledger_table=outputs["LedgerTableName"],
+        claims_table=outputs["ClaimsTableName"],
+        secret_prefix=outputs["OrgSecretPrefix"],
+        app_secret_name=outputs["AppSecretName"],
+    )
