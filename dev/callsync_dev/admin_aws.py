@@ -59,12 +59,13 @@ def has_aws_credentials() -> bool:
     return boto3.session.Session().get_credentials() is not None
 
 
-def stack_outputs(stack_name: str | None = None) -> dict[str, str]:
+def stack_outputs(stack_name: str | None = None, *, session: Any = None) -> dict[str, str]:
     """The deployed stack's outputs (``CALLSYNC_STACK``, default ``callsync``), with the default AWS session."""
     import os
 
     name = stack_name or os.environ.get("CALLSYNC_STACK", "callsync")
-    (stack,) = boto3.session.Session().client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    aws = session or boto3.session.Session()
+    (stack,) = aws.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
 
 
@@ -83,13 +84,18 @@ def deployed_replay_resources(stack_name: str | None = None) -> dict[str, Any]:
     }
 
 
-def deployed_config(stack_name: str | None = None) -> Config:
-    """The functions' configuration as the deployed stack sets it: its tables and secret names from its outputs."""
-    outputs = stack_outputs(stack_name)
-    return Config(
-        settings_table=outputs["SettingsTableName"],
-        ledger_table=outputs["LedgerTableName"],
-        claims_table=outputs["ClaimsTableName"],
-        secret_prefix=outputs["OrgSecretPrefix"],
-        app_secret_name=outputs["AppSecretName"],
+def deployed_config(stack_name: str | None = None, *, session: Any = None) -> Config:
+    """The functions' configuration as the deployed stack sets it: tables and secret names from its outputs.
+
+    The rest comes from the environment as for a function (``Config.from_env``).
+    """
+    outputs = stack_outputs(stack_name, session=session)
+    return Config.from_env().model_copy(
+        update={
+            "settings_table": outputs["SettingsTableName"],
+            "ledger_table": outputs["LedgerTableName"],
+            "claims_table": outputs["ClaimsTableName"],
+            "secret_prefix": outputs["OrgSecretPrefix"],
+            "app_secret_name": outputs["AppSecretName"],
+        }
     )

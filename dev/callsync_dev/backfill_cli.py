@@ -82,7 +82,7 @@ def read_companies(path: str) -> tuple[list[LinkLine | InvalidLine], str]:
 
 
 @contextmanager
-def _dependencies(state: str | None) -> Iterator[tuple[Dependencies, Any]]:
+def _dependencies(state: str | None, boto_session: Any = None) -> Iterator[tuple[Dependencies, Any]]:
     """The pipeline's own adapters (Dependencies, settings table): local ``--state DIR`` or the deployed stack."""
     if state:
         from callsync_dev.replay_cli import local_environment
@@ -92,7 +92,10 @@ def _dependencies(state: str | None) -> Iterator[tuple[Dependencies, Any]]:
         return
     from callsync_dev.admin_aws import deployed_config
 
-    deps = build_dependencies(deployed_config())
+    import boto3
+
+    session = boto_session or boto3.session.Session()
+    deps = build_dependencies(deployed_config(session=session), boto_session=session)
     yield deps, deps.boto_session.resource("dynamodb").Table(deps.config.settings_table)
 
 
@@ -124,7 +127,8 @@ def _progress(total: int) -> tuple[Progress, Callable[[], None]]:
     return line, lambda: None
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace, *, boto_session: Any = None) -> int:
+    """The command; ``boto_session`` replaces the default AWS session of the deployed mode (tests)."""
     from callsync_dev.cli import _quiet_function_logs
 
     _quiet_function_logs(verbose=False)
@@ -132,7 +136,7 @@ def main(args: argparse.Namespace) -> int:
         if not 1 <= args.batch_size <= MAX_BATCH:
             raise UsageError(f"--batch-size is 1..{MAX_BATCH}, got {args.batch_size}")
         entries, file_hash = read_companies(args.file)
-        with _dependencies(args.state) as (deps, settings_table):
+        with _dependencies(args.state, boto_session) as (deps, settings_table):
             from callsync_dev.replay_cli import _only_org
 
             org_id = args.org_id or _only_org(settings_table)
