@@ -90,9 +90,9 @@ def _dependencies(state: str | None, boto_session: Any = None) -> Iterator[tuple
         with local_environment(state) as stack:
             yield stack.function("SyncFieldsFunction").dependencies(), stack.table("SettingsTable")
         return
-    from callsync_dev.admin_aws import deployed_config
-
     import boto3
+
+    from callsync_dev.admin_aws import deployed_config
 
     session = boto_session or boto3.session.Session()
     deps = build_dependencies(deployed_config(session=session), boto_session=session)

@@ -3,7 +3,6 @@ its CloudFormation outputs), here moto and the emulator over HTTPS."""
 
 from __future__ import annotations
 
-import json
 import pathlib
 from typing import Any
 
