@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from callsync.config import Config
+from callsync.errors import PermanentError
 from moto import mock_aws
 
 from callsync_dev.cfn import load_template, resources_of_type
@@ -65,7 +67,15 @@ def stack_outputs(stack_name: str | None = None, *, session: Any = None) -> dict
 
     name = stack_name or os.environ.get("CALLSYNC_STACK", "callsync")
     aws = session or boto3.session.Session()
-    (stack,) = aws.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    try:
+        (stack,) = aws.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") != "ValidationError":
+            raise
+        raise PermanentError(
+            f"no deployed stack {name!r} in this AWS account and region: set CALLSYNC_STACK to the stack's name, "
+            "or pass --state DIR for the local environment"
+        ) from e
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
 
 

@@ -36,7 +36,7 @@ from copy import deepcopy
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 from callsync.adapters.dynamodb_items import from_item
 from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
 from callsync.config import Config
@@ -360,6 +360,8 @@ def run(args: argparse.Namespace, *, boto_session: Any = None) -> int:
     except CallsyncError as e:
         print(f"callsync settings: {e}", file=sys.stderr)
         return 1
+    except (NoRegionError, NoCredentialsError):
+        raise  # the callsync command says how to set them up, in one line
     except (ClientError, BotoCoreError) as e:
         print(f"callsync settings: AWS refused: {e}", file=sys.stderr)
         return 1
