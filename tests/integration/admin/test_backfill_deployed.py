@@ -3,12 +3,17 @@ its CloudFormation outputs), here moto and the emulator over HTTPS."""
 
 from __future__ import annotations
 
+import json
 import pathlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from callsync.adapters.dynamodb_backfill_checkpoints import DynamoDbBackfillCheckpoints
 from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
 from callsync.config import Config
+from callsync.domain.account_links import parse_lines
+from callsync.models.backfill import BackfillStatus
 from callsync.models.settings import OrgSettings
 from callsync_dev.cli import build_parser
 
@@ -83,3 +88,33 @@ def test_without_state_it_fills_links_in_the_deployed_org(
     # And its checkpoint is in the stack's claims table
     items = aws.resource("dynamodb").Table(config.claims_table).scan()["Items"]
     assert [i["done"] for i in items if str(i["pk"]).startswith("backfill#account-links#acme#")] == [True]
+
+
+def test_two_backfills_of_the_same_file_at_once_fill_each_account_once_with_its_url(
+    aws: Any, emulator_for: StartEmulator, deps_for: Any
+) -> None:
+    # Given 12 Accounts without a link, and two operators starting the same file at the same moment
+    org = {
+        "schema": ORG["schema"],
+        "records": {
+            "Account": [
+                {"Id": f"acct-{i}", "Name": f"Company {i}", "Website": f"https://company{i}.example"} for i in range(12)
+            ]
+        },
+    }
+    emulator = emulator_for(org)
+    settings = OrgSettings(org_id="acme", account_link_field="Link__c")
+    entries = parse_lines(
+        [json.dumps({"domain": f"company{i}.example", "url": f"https://app.example/{i}"}) for i in range(12)]
+    )
+    services = [deps_for(emulator).account_link_backfill_service("acme", batch_size=3) for _ in range(2)]
+    # When both run in parallel (each its own Salesforce client, the same claims table)
+    with ThreadPoolExecutor(2) as pool:
+        summaries = list(pool.map(lambda s: s.run(settings, entries, "same-file"), services))
+    # Then both end cleanly, every Account holds its own URL, and the stored checkpoint is the finished one
+    assert {s.status for s in summaries} <= {BackfillStatus.COMPLETED, BackfillStatus.ALREADY_DONE}, summaries
+    assert all(s.counts.failed == 0 for s in summaries)
+    links = {a["Name"]: a.get("Link__c") for a in emulator.dump()["records"]["Account"]}
+    assert links == {f"Company {i}": f"https://app.example/{i}" for i in range(12)}
+    stored = DynamoDbBackfillCheckpoints(aws.resource("dynamodb").Table(Config().claims_table)).get("acme", "same-file")
+    assert stored is not None and stored.done and stored.next_line == 13
