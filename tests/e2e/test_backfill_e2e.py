@@ -3,7 +3,14 @@ the pipeline's adapters, the emulator over HTTPS, checkpoints in the stack's cla
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +148,35 @@ def test_the_backfill_stops_before_the_api_budget_and_resumes_when_there_is_room
     code, out, _ = backfill(capsys, state, file, "--batch-size", "2")
     # Then the last batch is written
     assert code == 0 and out["status"] == "COMPLETED" and out["counts"]["filled"] == 12, out
+
+
+def test_on_a_terminal_the_progress_is_a_bar(tmp_path: Path) -> None:
+    # Given an environment with 6 Accounts to link and the console script whose stderr is a terminal (a pty)
+    state = environment(tmp_path, 6)
+    file = write_lines(
+        tmp_path / "c.jsonl", [{"domain": f"company{i}.example", "url": f"https://app.example/{i}"} for i in range(6)]
+    )
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
+    callsync = str(Path(sys.executable).parent / "callsync")
+    argv = [callsync, "backfill", "account-links", "--file", str(file), "--state", str(state), "--batch-size", "2"]
+    # When the backfill runs
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=300)
+    terminal = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the pty is closed once the process is gone
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    os.close(master)
+    # Then the terminal shows a tqdm bar that reaches 6/6 lines, and stdout holds only the summary
+    shown = terminal.decode(errors="replace")
+    assert proc.returncode == 0, (out, shown)
+    assert "account links: 100%" in shown and "6/6" in shown and "\r" in shown, shown
+    assert "backfill: " not in shown  # not the plain lines meant for logs
+    assert out.decode().startswith("account-link backfill of org acme") and "filled            6" in out.decode()
