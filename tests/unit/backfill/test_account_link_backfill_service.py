@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from callsync.domain.account_links import parse_lines
 from callsync.models.backfill import AccountLink, BackfillStatus
 from callsync.models.settings import OrgSettings
 from callsync.services.account_link_backfill import AccountLinkBackfill, NoLinkField
 
-from tests.support.fakes import FakeAccountLinkStore, FakeBackfillCheckpoints
+from tests.support.fakes import FakeAccountLinkStore, FakeBackfillCheckpoints, FakeLeases
 
 FIELD = "Callsync_Link__c"
 
@@ -110,3 +112,48 @@ def test_without_a_link_field_there_is_nothing_to_fill() -> None:
         AccountLinkBackfill(FakeAccountLinkStore([]), FakeBackfillCheckpoints()).run(
             settings(account_link_field=None), parse_lines(lines(1)), "h1"
         )
+
+
+class CallWritingDuringTheRead(FakeAccountLinkStore):
+    """A store where a call fills Account 1's link (under its lease) while the backfill's first read is answered."""
+
+    def __init__(self, accounts: list[AccountLink], leases: FakeLeases, clock: list[float]) -> None:
+        super().__init__(accounts)
+        self.leases, self.clock = leases, clock
+
+    def find(self, field: str, account_ids: Sequence[str], domains: Sequence[str]) -> list[AccountLink]:
+        found = super().find(field, account_ids, domains)
+        if self.requests == 1:  # the call's SyncFields: lease, write, give back (stamped)
+            self.clock[0] += 1
+            assert self.leases.acquire(f"acme#fields#{account_id(1)}", "call", ttl_seconds=90) is not None
+            self.accounts[account_id(1)] = self.accounts[account_id(1)].model_copy(update={"link": "https://call"})
+            self.leases.release(f"acme#fields#{account_id(1)}", "call", written=True)
+            self.clock[0] += 1
+        return found
+
+
+def test_a_link_a_call_writes_after_the_read_is_kept() -> None:
+    # Given a call that fills Account 1's link under its record lease just after the backfill read it empty
+    clock = [1000.0]
+    leases = FakeLeases(clock=lambda: clock[0])
+    store = CallWritingDuringTheRead(org(3), leases, clock)
+    service = AccountLinkBackfill(store, FakeBackfillCheckpoints(), leases=leases, clock=lambda: clock[0])
+    # When the backfill writes its batch
+    summary = service.run(settings(), parse_lines(lines(3)), "h1")
+    # Then it read Account 1 again under the lease, kept the call's link, and filled the other two
+    assert store.accounts[account_id(1)].link == "https://call"
+    assert (summary.counts.filled, summary.counts.already_set) == (2, 1), summary
+    assert store.fills == [{account_id(0): "https://app.example/0", account_id(2): "https://app.example/2"}]
+    assert summary.api_requests == 3  # read, read again (the contended Account only), write
+    # And every lease was given back, stamped where the backfill wrote
+    assert all("owner" not in item for item in leases.items.values())
+
+
+def test_without_a_competing_writer_nothing_is_read_twice() -> None:
+    # Given leases nobody else holds
+    store, leases = FakeAccountLinkStore(org(3)), FakeLeases()
+    # When the backfill runs / Then one read and one write
+    summary = AccountLinkBackfill(store, FakeBackfillCheckpoints(), leases=leases).run(
+        settings(), parse_lines(lines(3)), "h1"
+    )
+    assert summary.counts.filled == 3 and summary.api_requests == 2

@@ -188,6 +188,7 @@ class Dependencies:
         return AccountLinkBackfill(
             SalesforceAccountLinks(api),
             DynamoDbBackfillCheckpoints(self._dynamodb_table(self.config.claims_table)),
+            leases=self.leases,
             batch_size=batch_size,
         )
 

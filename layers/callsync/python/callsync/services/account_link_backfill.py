@@ -7,6 +7,12 @@ on its own), then a checkpoint (the next line to settle, the counts so far). An 
 of the same file (same content hash) starts after it. Filling only empty fields makes a batch
 written twice harmless: its Accounts are found already set.
 
+Concurrency: the fills of a batch are written under the same record leases SyncFields takes
+(``<org>#fields#<account id>``, ``services.record_leases``), so a call filling the same link at the
+same moment is never overwritten: when a lease says a write was sent for an Account since the batch's
+read, those Accounts are read again under the lease (one more request, only when writers collide)
+and a link set meanwhile is kept (``already set``).
+
 API budget: before each request the last ``Sforce-Limit-Info`` is compared with
 ``api_budget.max_share`` of the allocation; when the next batch would go over it, the run stops
 ``DEFERRED`` with the reason and its checkpoint, before sending anything more.
@@ -15,11 +21,14 @@ API budget: before each request the last ``Sforce-Limit-Info`` is compared with
 from __future__ import annotations
 
 import math
+import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 
-from callsync.domain.account_links import plan_batch, settle
+from callsync.domain.account_links import BatchPlan, plan_batch, settle
 from callsync.errors import CallsyncError, PermanentError
 from callsync.models.backfill import (
+    AccountLink,
     BackfillCheckpoint,
     BackfillStatus,
     BackfillSummary,
@@ -29,13 +38,20 @@ from callsync.models.backfill import (
     LinkLine,
 )
 from callsync.models.settings import OrgSettings
+from callsync.ports import Leases
 from callsync.ports.account_links import AccountLinkStore, BackfillCheckpoints
+from callsync.services.record_leases import holding
 
 MAX_BATCH = 200  # records per sObject Collections request
 READ_REQUESTS = 1  # one composite per batch (more only for very long or paged answers)
 WRITE_REQUESTS = 1
+CLOCK_SKEW_SECONDS = 0.25  # margin between another writer's lease stamp and this process's read time
 
 Progress = Callable[[int, BackfillCheckpoint], None]  # (lines settled so far, checkpoint) after each batch
+
+
+class _BudgetReached(Exception):
+    """The next request would go over ``api_budget.max_share`` (the message says by how much)."""
 
 
 class NoLinkField(PermanentError):
@@ -59,13 +75,23 @@ def batches(entries: Sequence[LinkLine | InvalidLine], size: int) -> Iterator[li
 
 class AccountLinkBackfill:
     def __init__(
-        self, store: AccountLinkStore, checkpoints: BackfillCheckpoints, *, batch_size: int = MAX_BATCH
+        self,
+        store: AccountLinkStore,
+        checkpoints: BackfillCheckpoints,
+        *,
+        leases: Leases | None = None,
+        batch_size: int = MAX_BATCH,
+        clock: Callable[[], float] = time.time,
+        owner: str | None = None,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch size is 1..{MAX_BATCH}, got {batch_size}")
         self._store = store
         self._checkpoints = checkpoints
+        self._leases = leases
         self._batch_size = batch_size
+        self._clock = clock
+        self._owner = owner or f"backfill-{uuid.uuid4().hex[:12]}"
 
     def run(
         self,
@@ -126,6 +152,7 @@ class AccountLinkBackfill:
                     over = self._over_budget(settings, READ_REQUESTS + WRITE_REQUESTS)
                     if over:
                         return summary(BackfillStatus.DEFERRED, f"{over}; run again to resume at line {chunk[0].line}")
+                    read_at = self._clock()
                     found = self._store.find(
                         field,
                         [line.account_id for line in lines if line.account_id],
@@ -139,7 +166,10 @@ class AccountLinkBackfill:
                             return summary(
                                 BackfillStatus.DEFERRED, f"{over}; run again to resume at line {chunk[0].line}"
                             )
-                        errors = self._store.fill(field, plan.updates)
+                        try:
+                            plan, errors = self._write(settings, field, lines, found, plan, read_at)
+                        except _BudgetReached as e:
+                            return summary(BackfillStatus.DEFERRED, f"{e}; run again to resume at line {chunk[0].line}")
                     outcomes += settle(plan, errors)
                 outcomes.sort(key=lambda o: o.line)
                 checkpoint = checkpoint.model_copy(
@@ -165,6 +195,41 @@ class AccountLinkBackfill:
         checkpoint = checkpoint.model_copy(update={"done": True})
         self._checkpoints.save(checkpoint)
         return summary(BackfillStatus.COMPLETED)
+
+    def _write(
+        self,
+        settings: OrgSettings,
+        field: str,
+        lines: list[LinkLine],
+        found: list[AccountLink],
+        plan: BatchPlan,
+        read_at: float,
+    ) -> tuple[BatchPlan, dict[str, str | None]]:
+        """Write ``plan``'s fills under the Accounts' record leases, from a read no leased write is newer than.
+
+        Raises:
+            _BudgetReached: a read again (after another writer's write) would go over the API budget.
+        """
+        keys = {f"{settings.org_id}#fields#{account_id}": account_id for account_id in plan.updates}
+        with holding(self._leases, keys, self._owner) as held:
+            stale = [
+                keys[key]
+                for key, grant in held.grants.items()
+                if not grant.read_is_current(read_at, skew_seconds=CLOCK_SKEW_SECONDS)
+            ]
+            if stale:  # another writer sent a write for these since the read: read them again
+                over = self._over_budget(settings, READ_REQUESTS + WRITE_REQUESTS)
+                if over:
+                    raise _BudgetReached(over)
+                fresh = {a.id: a for a in self._store.find(field, stale, [])}
+                plan = plan_batch(lines, [fresh.get(a.id, a) for a in found])
+            if not plan.updates:
+                return plan, {}
+            errors = self._store.fill(field, plan.updates)
+            for key, account_id in keys.items():
+                if account_id in plan.updates:
+                    held.mark_written(key)
+        return plan, errors
 
     def _over_budget(self, settings: OrgSettings, needed: int) -> str | None:
         """Why ``needed`` more requests would exceed ``api_budget.max_share`` of the allocation; None if they fit."""
