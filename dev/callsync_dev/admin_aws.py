@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from callsync.config import Config
+from callsync.errors import PermanentError
 from moto import mock_aws
 
 from callsync_dev.cfn import load_template, resources_of_type
@@ -59,12 +61,21 @@ def has_aws_credentials() -> bool:
     return boto3.session.Session().get_credentials() is not None
 
 
-def stack_outputs(stack_name: str | None = None) -> dict[str, str]:
+def stack_outputs(stack_name: str | None = None, *, session: Any = None) -> dict[str, str]:
     """The deployed stack's outputs (``CALLSYNC_STACK``, default ``callsync``), with the default AWS session."""
     import os
 
     name = stack_name or os.environ.get("CALLSYNC_STACK", "callsync")
-    (stack,) = boto3.session.Session().client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    aws = session or boto3.session.Session()
+    try:
+        (stack,) = aws.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code") != "ValidationError":
+            raise
+        raise PermanentError(
+            f"no deployed stack {name!r} in this AWS account and region: set CALLSYNC_STACK to the stack's name, "
+            "or pass --state DIR for the local environment"
+        ) from e
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
 
 
@@ -91,3 +102,18 @@ def deployed_status_resources(stack_name: str | None = None) -> dict[str, Any]:
         "ledger_table": dynamodb.Table(outputs["LedgerTableName"]),
         "settings_table": dynamodb.Table(outputs["SettingsTableName"]),
     }
+def deployed_config(stack_name: str | None = None, *, session: Any = None) -> Config:
+    """The functions' configuration as the deployed stack sets it: tables and secret names from its outputs.
+
+    The rest comes from the environment as for a function (``Config.from_env``).
+    """
+    outputs = stack_outputs(stack_name, session=session)
+    return Config.from_env().model_copy(
+        update={
+            "settings_table": outputs["SettingsTableName"],
+            "ledger_table": outputs["LedgerTableName"],
+            "claims_table": outputs["ClaimsTableName"],
+            "secret_prefix": outputs["OrgSecretPrefix"],
+            "app_secret_name": outputs["AppSecretName"],
+        }
+    )

@@ -4,10 +4,13 @@
                  [--sequential] [--state DIR]
     callsync demo [--out RESULT.json] [--dry-run]
     callsync emulator serve [--org ORG.json] [--port N]
+    callsync backfill account-links --file COMPANIES.jsonl [--org-id ORG] [--state DIR] [--json]
+    callsync --version
 
 Exit codes: 0 when every run is SUCCEEDED, SKIPPED or DUPLICATE; 1 when any is FAILED or
 REJECTED; 2 on a usage error. The report goes to stdout; logs go to stderr (warnings only,
-unless ``--verbose``).
+unless ``--verbose``). Any command: exit 2 with one line when AWS has no region or no credentials;
+141 (quietly) when stdout's reader went away (``callsync ... | head``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ _REGISTRARS = (
     "callsync_dev.read_side_cli",
     "callsync_dev.replay_cli",
     "callsync_dev.status_cli",
+    "callsync_dev.backfill_cli",
     "callsync_dev.invoke",
 )
 
@@ -73,8 +77,22 @@ def _add_run_options(parser: argparse.ArgumentParser, *, with_inputs: bool) -> N
     parser.add_argument("--verbose", "-v", action="store_true", help="INFO logs of every function on stderr")
 
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader went away
+
+
+def package_version() -> str:
+    """The installed callsync distribution's version (``pyproject.toml``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("callsync")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callsync", description="Post-call CRM automation for Salesforce.")
+    parser.add_argument("--version", action="version", version=f"callsync {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run events through the local stack (SQS -> Step Functions -> emulator)")
     _add_run_options(run, with_inputs=True)
@@ -146,10 +164,39 @@ def _demo_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 on a usage error
-    handler: Any = args.handler
-    return int(handler(args))
+    """The console script. AWS set-up problems end in one line and exit 2; a reader that went away
+    (``callsync ... | head``) ends the command quietly."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)  # exits 2 on a usage error
+        handler: Any = args.handler
+        code = int(handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except NoRegionError:
+        print(
+            "callsync: no AWS region is set: export AWS_DEFAULT_REGION (e.g. eu-west-1) or set a region in "
+            "your AWS profile; with --state DIR (or --local for settings) the command runs locally",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except NoCredentialsError:
+        print(
+            "callsync: no AWS credentials found: sign in (e.g. aws sso login) or export AWS_PROFILE; "
+            "with --state DIR (or --local for settings) the command runs locally",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except (ClientError, BotoCoreError) as e:
+        print(f"callsync: AWS refused: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # Nothing more can reach the reader; point stdout at /dev/null so the exit flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
   fixture, in an embedded AWS (moto); the same adapters, the same checks.
 
 ``--settings`` also works with ``--org-id`` (check settings before saving them). Prints a table
-per feature with ✓/✗ and, for each ✗, the fix; ``--json`` prints the report as JSON.
+per feature with ✓/✗ and, for each ✗, the fix; ``--json`` prints the report as JSON; ``--failures`` shows
+only the checks that did not pass. A feature whose failing checks leave it working (e.g. field sync with
+some mappings unwritable: those are skipped, the others sync) is "degraded", not "cannot work".
 Exit 0 when every enabled feature can work (degraded counts as working), 1 when one cannot
 or the check itself failed, 2 on a usage error.
 """
@@ -40,16 +42,34 @@ def _status(feature: FeatureReport) -> str:
     if not feature.works:
         return f"{_CROSS} cannot work"
     if feature.degraded:
-        return f"{_WARN} works, with limits"
+        return f"{_WARN} works, with limits (degraded)"
     return f"{_TICK} works"
 
 
-def render_text(report: DoctorReport, *, instance_url: str | None = None) -> str:
-    """One table per feature: ✓/✗ per check, and under each ✗ its problem and its fix."""
+def failures_only(report: DoctorReport) -> DoctorReport:
+    """The report with only the checks that did not pass, and only the features that have one."""
+    features = [
+        FeatureReport(feature=f.feature, checks=[c for c in f.checks if not c.ok])
+        for f in report.features
+        if any(not c.ok for c in f.checks)
+    ]
+    return DoctorReport(org_id=report.org_id, features=features)
+
+
+def render_text(report: DoctorReport, *, instance_url: str | None = None, failures: bool = False) -> str:
+    """One table per feature: ✓/✗ per check, and under each ✗ its problem and its fix.
+
+    ``failures``: only the features with a failing check, and only those checks.
+    """
     where = f" ({instance_url})" if instance_url else ""
     lines = [f"Salesforce permissions of the integration user for org {report.org_id}{where}", ""]
-    width = max((len(c.subject) for c in report.checks), default=10) + 2
-    for feature in report.features:
+    shown = failures_only(report) if failures else report
+    width = max((len(c.subject) for c in shown.checks), default=10) + 2
+    if failures:
+        passing = [f.feature.value for f in report.features if all(c.ok for c in f.checks)]
+        if passing:
+            lines += [f"{_TICK} {len(passing)} feature(s) pass every check: {', '.join(passing)}.", ""]
+    for feature in shown.features:
         lines.append(f"{feature.feature.value} — {_status(feature)}")
         for check in feature.checks:
             mark = _TICK if check.ok else (_CROSS if check.blocking else _WARN)
@@ -62,10 +82,12 @@ def render_text(report: DoctorReport, *, instance_url: str | None = None) -> str
     degraded = [f.feature.value for f in report.features if f.degraded]
     if broken:
         lines.append(f"{_CROSS} {len(broken)} enabled feature(s) cannot work: {', '.join(broken)}.")
+    elif degraded:
+        lines.append(f"{_WARN} every enabled feature can work; degraded: {', '.join(degraded)} (see the ⚠ lines).")
     else:
         lines.append(f"{_TICK} every enabled feature can work.")
-    if degraded:
-        lines.append(f"{_WARN} with limits: {', '.join(degraded)} (see the ⚠ lines).")
+    if broken and degraded:
+        lines.append(f"{_WARN} degraded: {', '.join(degraded)} (see the ⚠ lines).")
     return "\n".join(lines)
 
 
@@ -148,6 +170,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--org", metavar="ORG.json", help="an org fixture: check against the emulator")
     parser.add_argument("--settings", metavar="SETTINGS.json", help="settings to check (default: the settings table)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--failures", action="store_true", help="show only the checks that did not pass (and their features)"
+    )
 
 
 def run(args: argparse.Namespace, *, deps: Dependencies | None = None) -> int:
@@ -174,9 +199,10 @@ def run(args: argparse.Namespace, *, deps: Dependencies | None = None) -> int:
         print(f"callsync doctor: {e}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        shown = failures_only(report) if args.failures else report
+        print(json.dumps({**shown.to_json(), "ok": report.ok}, indent=2, ensure_ascii=False))
     else:
-        print(render_text(report, instance_url=instance_url))
+        print(render_text(report, instance_url=instance_url, failures=args.failures))
     return 0 if report.ok else 1
 
 

@@ -79,6 +79,19 @@ def render(result: RunResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+WRITE_ACTIONS = ("created", "updated")  # ledger record actions that changed Salesforce
+
+
+def _written_before_failure(steps: dict[str, dict[str, Any]]) -> str:
+    """What a FAILED run's report says about writes: the ledger above lists them, or there were none."""
+    written = sum(
+        1 for entry in steps.values() for change in entry.get("changes") or [] if change.get("action") in WRITE_ACTIONS
+    )
+    if written:
+        return f"the ledger above lists the {written} record(s) written before the failure"
+    return "nothing was written to Salesforce before the failure"
+
+
 def _delivery_reason(entries: list[dict[str, Any]], message_id: str) -> str:
     for entry in entries:
         if entry.get("message_id") == message_id and entry.get("reason"):
@@ -122,10 +135,7 @@ def _call_section(run: dict[str, Any], entries: list[dict[str, Any]], result: Ru
     outcome = next((e for e in entries if e.get("kind") == "outcome"), None)
     if outcome and outcome.get("status") == "FAILED":
         lines.append(f"    FAILED: {outcome.get('error')}: {outcome.get('cause')}")
-        lines.append(
-            "    (the ledger above lists what was written before the failure; replay the message "
-            "to finish - every step is idempotent)"
-        )
+        lines.append(f"    ({_written_before_failure(steps)}; replay the message to finish - every step is idempotent)")
     elif run["status"] == "FAILED":
         lines.append(f"    FAILED: {run.get('error')}")
     lines.append(f"    API requests (steps' own count): {total}")

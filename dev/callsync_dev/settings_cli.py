@@ -4,11 +4,14 @@
   present; otherwise — or with ``--local [STATE.json]`` — an embedded DynamoDB (moto) whose
   items are kept in a JSON file between runs (default ``.callsync/settings.json``), so that
   ``set`` then ``show`` work on a laptop without AWS.
+- ``set`` changes an org that has settings (``--create`` starts one from the defaults) and prints
+  each key it changed as ``path: old → new``, not the whole document (``show`` prints that).
 - Every write is validated by the settings model (``OrgSettings``) first; errors name the field
   (``field_sync.mappings[0].field: Field required``), and unknown keys are refused by name.
 
   callsync settings show   --org-id acme [--raw]
   callsync settings set    --org-id acme activity_sync.mode=events notes_sync.enabled=true
+  callsync settings set    --org-id newco --create account_link_field=Callsync_Link__c
   callsync settings set    --org-id acme 'field_sync.mappings[0]={"insight":"pain","object":"Opportunity",
                                                                     "field":"Pain__c"}'
   callsync settings import --org-id acme settings.json
@@ -33,7 +36,7 @@ from copy import deepcopy
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 from callsync.adapters.dynamodb_items import from_item
 from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
 from callsync.config import Config
@@ -219,16 +222,59 @@ def cmd_show(table: SettingsTable, args: argparse.Namespace) -> int:
     return 0
 
 
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Leaf values by dotted path (``a.b[0].c``); an empty object or list is a leaf."""
+    if isinstance(value, dict) and value:
+        return {
+            k: v for key, item in value.items() for k, v in flatten(item, f"{prefix}.{key}" if prefix else key).items()
+        }
+    if isinstance(value, list) and value:
+        return {k: v for i, item in enumerate(value) for k, v in flatten(item, f"{prefix}[{i}]").items()}
+    return {prefix: value}
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """``path: old → new`` for every leaf that differs (``(unset)`` where a side has none)."""
+    old, new = flatten(before), flatten(after)
+    unset = object()
+    lines = []
+    for path in dict.fromkeys([*old, *new]):
+        a, b = old.get(path, unset), new.get(path, unset)
+        if a != b:
+            shown = ["(unset)" if v is unset else json.dumps(v, ensure_ascii=False) for v in (a, b)]
+            lines.append(f"  {path}: {shown[0]} → {shown[1]}")
+    return lines
+
+
 def cmd_set(table: SettingsTable, args: argparse.Namespace) -> int:
     assignments = [parse_assignment(a) for a in args.assignments]
-    item = deepcopy(table.raw(args.org_id) or {"org_id": args.org_id})
+    stored = table.raw(args.org_id)
+    if stored is None and not args.create:
+        raise SettingsNotFound(
+            f"no settings for org {args.org_id}: check the org id, or pass --create to create settings for it"
+        )
+    item = deepcopy(stored or {"org_id": args.org_id})
     for segments, value in assignments:
         if segments == ["org_id"]:
             raise UsageError("org_id cannot be set; import the settings under the other org id instead")
         assign(item, segments, value)
     settings = validated(item, args.org_id)
+    before: dict[str, Any] = {}
+    if stored is not None:
+        try:
+            before = validated(stored, args.org_id).model_dump(mode="json")
+        except InvalidSettings:
+            before = stored  # an invalid stored item: compare with it as stored
+    after = settings.model_dump(mode="json")
     table.store.put(settings)
-    _print_json(settings.model_dump(mode="json"))
+    if stored is None:
+        print(f"created settings of org {args.org_id} (defaults for every key not set):")
+        print("\n".join(changes({k: v for k, v in after.items() if k == "org_id"}, after)))
+        return 0
+    changed = changes(before, after)
+    print(f"changed settings of org {args.org_id}:" if changed else f"settings of org {args.org_id} unchanged")
+    if changed:
+        print("\n".join(changed))
     return 0
 
 
@@ -284,6 +330,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show.add_argument("--raw", action="store_true", help="the stored item as is, even when invalid")
     setter = actions.add_parser("set", parents=[common], help="change keys: KEY=VALUE (VALUE as JSON or text)")
     setter.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    setter.add_argument("--create", action="store_true", help="create the org's settings when it has none")
     importer = actions.add_parser("import", parents=[common], help="replace the org's settings with a file")
     importer.add_argument("file", metavar="SETTINGS.json")
     exporter = actions.add_parser("export", parents=[common], help="write the org's settings as JSON")
@@ -313,6 +360,8 @@ def run(args: argparse.Namespace, *, boto_session: Any = None) -> int:
     except CallsyncError as e:
         print(f"callsync settings: {e}", file=sys.stderr)
         return 1
+    except (NoRegionError, NoCredentialsError):
+        raise  # the callsync command says how to set them up, in one line
     except (ClientError, BotoCoreError) as e:
         print(f"callsync settings: AWS refused: {e}", file=sys.stderr)
         return 1

@@ -40,3 +40,37 @@ def test_report_summarises_fields_without_value_and_shows_an_overwrite(
     section = report.split("MatchOpportunity:", 1)[1].split("CreateContacts:", 1)[0]
     assert "unchanged" not in section
     assert "match: Opportunity 'Globex - Sales call automation (120 seats)'" in report
+
+
+def _failing_org(skip: int) -> dict[str, object]:
+    """The demo org whose composite requests answer 503 after the first ``skip`` (until retries run out)."""
+    org = json.loads((DEMO / "demo_org.json").read_text())
+    org["faults"] = [
+        {"method": "POST", "path": "composite$", "skip": skip, "times": 10_000, "status": 503,
+         "errorCode": "SERVER_UNAVAILABLE", "message": "try later"}
+    ]  # fmt: skip
+    return org
+
+
+@pytest.mark.parametrize(
+    ("skip", "says"),
+    [
+        (0, "nothing was written to Salesforce before the failure"),
+        (2, "the ledger above lists the"),
+    ],
+    ids=["nothing-written", "some-written"],
+)
+def test_a_failed_run_says_whether_anything_was_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, skip: int, says: str
+) -> None:
+    # Given Salesforce refusing every composite from the first one (nothing written), or after the match's two
+    # answers (contacts and fields written, the activity not)
+    (tmp_path / "org.json").write_text(json.dumps(_failing_org(skip)))
+    # When the demo call runs until it FAILS
+    code = main(["run", str(DEMO / "demo_event.json"), "--org", str(tmp_path / "org.json")])
+    report = capsys.readouterr().out
+    # Then the report says what the ledger holds: no claim of a list when it lists nothing
+    assert code == 1 and "FAILED:" in report, report
+    assert says in report
+    if skip == 0:
+        assert "the ledger above lists" not in report

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any
 
 from callsync.adapters.dynamodb_settings import invalid_settings_error
-from callsync.errors import ConcurrentUpdate, OrgDisconnected, SettingsNotFound
+from callsync.domain.account_links import same_id
+from callsync.errors import ConcurrentUpdate, OrgDisconnected, SalesforceUnavailable, SettingsNotFound
+from callsync.models.backfill import AccountLink, BackfillCheckpoint
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.event import call_key, split_call_key
 from callsync.models.lease import ClaimTaken, LeaseGrant
@@ -25,6 +27,8 @@ from callsync.models.settings import OrgSettings
 from pydantic import ValidationError
 
 __all__ = [
+    "FakeAccountLinkStore",
+    "FakeBackfillCheckpoints",
     "FakeClaims",
     "FakeDescribeSource",
     "FakeLeases",
@@ -238,3 +242,76 @@ class FakeDescribeSource:
 
     def org_metadata(self) -> OrgMetadata:
         return self.metadata
+
+
+class FakeAccountLinkStore:
+    """Accounts in memory with their Website and link field; counts requests and usage as Salesforce does.
+
+    ``find`` is one request and ``fill`` one per 200 Accounts; ``used``/``allocation`` stand for the org's
+    daily API usage (every request adds one). ``refuse`` maps an Account id to the error its write gets;
+    ``fail_fill_after`` makes the fill requests after that many answer 503 (``SalesforceUnavailable``).
+    """
+
+    def __init__(self, accounts: Iterable[AccountLink], *, used: int = 0, allocation: int = 15000) -> None:
+        self.accounts = {a.id: a for a in accounts}
+        self.used, self.allocation = used, allocation
+        self.requests = 0
+        self.answered = False
+        self.refuse: dict[str, str] = {}
+        self.fail_fill_after: int | None = None
+        self.fills: list[dict[str, str]] = []
+
+    def _charge(self) -> None:
+        self.requests += 1
+        self.used += 1
+        self.answered = True
+
+    def find(self, field: str, account_ids: Sequence[str], domains: Sequence[str]) -> list[AccountLink]:
+        self._charge()
+        return [
+            a
+            for a in self.accounts.values()
+            if any(same_id(a.id, i) for i in account_ids) or any(d in (a.website or "").lower() for d in domains)
+        ]
+
+    def fill(self, field: str, updates: Mapping[str, str]) -> dict[str, str | None]:
+        if self.fail_fill_after is not None and len(self.fills) >= self.fail_fill_after:
+            raise SalesforceUnavailable("update of Account records: SERVER_UNAVAILABLE: try later")
+        for _ in range(0, len(updates), 200):
+            self._charge()
+        self.fills.append(dict(updates))
+        result: dict[str, str | None] = {}
+        for account_id, url in updates.items():
+            if account_id in self.refuse:
+                result[account_id] = self.refuse[account_id]
+                continue
+            self.accounts[account_id] = self.accounts[account_id].model_copy(update={"link": url})
+            result[account_id] = None
+        return result
+
+    @property
+    def api_requests(self) -> int:
+        return self.requests
+
+    @property
+    def api_usage(self) -> tuple[int, int] | None:
+        return (self.used, self.allocation) if self.answered else None
+
+
+class FakeBackfillCheckpoints:
+    """Checkpoints by (org, file hash); like the DynamoDB adapter, a save never moves ``next_line`` back."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], BackfillCheckpoint] = {}
+
+    def get(self, org_id: str, file_hash: str) -> BackfillCheckpoint | None:
+        return self.items.get((org_id, file_hash))
+
+    def save(self, checkpoint: BackfillCheckpoint) -> None:
+        key = (checkpoint.org_id, checkpoint.file_hash)
+        held = self.items.get(key)
+        if held is None or held.next_line <= checkpoint.next_line:
+            self.items[key] = checkpoint
+
+    def clear(self, org_id: str, file_hash: str) -> None:
+        self.items.pop((org_id, file_hash), None)

@@ -142,3 +142,38 @@ def test_local_mode_keeps_the_table_between_runs(tmp_path: pathlib.Path, capsys:
     shown = json.loads(capsys.readouterr().out)
     assert shown["autosync"] is False and shown["subject_prefix"] == "[Airspeed]"
     assert json.loads(state.read_text())["acme"]["autosync"] is False
+
+
+def test_set_prints_what_changed_not_the_whole_document(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given valid settings in the table
+    stored(aws).put(settings_cli.validated(SETTINGS, "acme"))
+    capsys.readouterr()
+    # When an admin changes the activity mode and turns task sync on
+    code = settings_cli.main(
+        ["set", "--org-id", "acme", "activity_sync.mode=events", "task_sync.enabled=true"], boto_session=aws
+    )
+    # Then the output lists exactly those two keys, old → new
+    out = capsys.readouterr().out
+    assert code == 0 and out.splitlines() == [
+        "changed settings of org acme:",
+        '  activity_sync.mode: "smart" → "events"',
+        "  task_sync.enabled: false → true",
+    ], out
+    # When the same change is made again / Then nothing is listed
+    settings_cli.main(["set", "--org-id", "acme", "activity_sync.mode=events"], boto_session=aws)
+    assert capsys.readouterr().out == "settings of org acme unchanged\n"
+
+
+def test_set_for_an_unknown_org_refuses_unless_create(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given no settings for org "acmee" (a typo of acme)
+    # When an admin sets a key for it
+    code = settings_cli.main(["set", "--org-id", "acmee", "autosync=false"], boto_session=aws)
+    # Then it is refused, pointing at --create, and nothing is stored
+    assert code == 1 and "no settings for org acmee" in capsys.readouterr().err
+    assert settings_cli.SettingsTable(aws.resource("dynamodb").Table("callsync-settings")).raw("acmee") is None
+    # When it is meant: --create
+    code = settings_cli.main(["set", "--org-id", "newco", "--create", "autosync=false"], boto_session=aws)
+    # Then the settings are created from the defaults with that key
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("created settings of org newco") and "  autosync: " in out
+    assert stored(aws).get("newco").autosync is False

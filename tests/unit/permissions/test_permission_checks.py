@@ -53,14 +53,15 @@ def test_an_org_with_every_permission_passes_every_check() -> None:
     assert all(feature_works(checks, f) for f in Feature)
 
 
-def test_a_hidden_mapped_field_fails_field_sync_only_with_the_fls_fix() -> None:
-    # Given Opportunity.Pain__c hidden by field-level security
+def test_a_hidden_mapped_field_degrades_field_sync_only_with_the_fls_fix() -> None:
+    # Given Opportunity.Pain__c hidden by field-level security (the other mappings writable)
     describes = hiding("Opportunity.Pain__c")
     # When the checks run
     checks = permission_checks(ALL_ON, describes, SHARED)
-    # Then field sync fails on that field, with the Field-Level Security path, and nothing else fails
+    # Then field sync fails on that field, with the Field-Level Security path, and nothing else fails;
+    # the check does not block field sync: that mapping is skipped and the others sync
     (problem,) = failed(checks)
-    assert problem.feature is Feature.FIELD_SYNC and problem.blocking
+    assert problem.feature is Feature.FIELD_SYNC and not problem.blocking
     assert problem.subject == "Opportunity.Pain__c"
     assert "not visible" in (problem.problem or "")
     assert problem.fix == field_permission_fix("Opportunity", "Pain__c")
@@ -68,8 +69,19 @@ def test_a_hidden_mapped_field_fails_field_sync_only_with_the_fls_fix() -> None:
         "Setup → Object Manager → Opportunity → Fields & Relationships → Pain__c → Set Field-Level Security"
         in problem.fix
     )
-    assert not feature_works(checks, Feature.FIELD_SYNC)
+    assert feature_works(checks, Feature.FIELD_SYNC)
     assert feature_works(checks, Feature.CALL_ACTIVITY)
+
+
+def test_field_sync_cannot_work_when_every_mapping_fails() -> None:
+    # Given settings whose only mapping is hidden
+    settings = ALL_ON.model_copy(
+        update={"field_sync": ALL_ON.field_sync.model_copy(update={"mappings": ALL_ON.field_sync.mappings[:1]})}
+    )
+    describes = hiding(f"Opportunity.{ALL_ON.field_sync.mappings[0].field}")
+    # When the checks run / Then the failure blocks field sync
+    checks = permission_checks(settings, describes, SHARED)
+    assert [c.blocking for c in failed(checks)] == [True] and not feature_works(checks, Feature.FIELD_SYNC)
 
 
 def test_a_read_only_mapped_field_fails_as_not_updateable() -> None:

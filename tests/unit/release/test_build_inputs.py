@@ -115,3 +115,12 @@ def test_the_development_lock_holds_every_pin_of_pyproject() -> None:
     assert {name.lower(): version for name, version in pins.items()} == {
         name.lower(): lock.get(name.lower()) for name in pins
     }
+
+
+@pytest.mark.parametrize("dev_only", ["tqdm", "moto", "lark", "trustme"])
+def test_developer_tools_are_locked_for_the_venv_but_never_shipped_in_the_layer(dev_only: str) -> None:
+    # Given the development lock and the layer's lock
+    # Then a developer tool (the CLI's progress bar, the local stack, the emulator) is pinned with hashes for
+    # the venv, and the layer does not ship it
+    assert locked(REPO / "requirements" / "dev.txt").get(dev_only), dev_only
+    assert dev_only not in locked(LAYER / "requirements.txt")

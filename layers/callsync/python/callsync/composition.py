@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from callsync.config import Config, load_config
 from callsync.ports import Claims, DescribeSource, Leases, Ledger, SalesforceApi, SettingsStore, TokenStore
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from callsync.adapters.describe_cache import DescribeMemory
     from callsync.adapters.token_refresh import TokenRefresher
+    from callsync.services.account_link_backfill import AccountLinkBackfill
     from callsync.services.call_status import CallStatusService
     from callsync.services.create_contacts import CreateContacts
     from callsync.services.deal_context import DealContextService
@@ -205,6 +206,22 @@ class Dependencies:
         if preview:
             return LogActivity(p.PreviewActivityStore(store), describes, p.PreviewLedger(self.ledger), None)
         return LogActivity(store, describes, self.ledger, self.leases)
+
+    # -- operator tools ---------------------------------------------------------------------------
+
+    def account_link_backfill_service(self, org_id: str, *, batch_size: int = 200) -> AccountLinkBackfill:
+        """The account-link backfill of ``org_id``: a new counting Salesforce client, claims-table checkpoints."""
+        from callsync.adapters.dynamodb_backfill_checkpoints import DynamoDbBackfillCheckpoints
+        from callsync.adapters.salesforce_account_links import SalesforceAccountLinks, UsageReportingApi
+        from callsync.services.account_link_backfill import AccountLinkBackfill
+
+        api = cast(UsageReportingApi, self.salesforce(org_id))  # a SimpleSalesforceApi: it reads Sforce-Limit-Info
+        return AccountLinkBackfill(
+            SalesforceAccountLinks(api),
+            DynamoDbBackfillCheckpoints(self._dynamodb_table(self.config.claims_table)),
+            leases=self.leases,
+            batch_size=batch_size,
+        )
 
     # -- the read side ----------------------------------------------------------------------------
 

@@ -154,6 +154,15 @@ class SimpleSalesforceApi:
         self._instance_url = value
 
     @property
+    def api_usage(self) -> tuple[int, int] | None:
+        """``(used, allocation)`` of the org's daily API requests, from the last answer's ``Sforce-Limit-Info``.
+
+        None before the first successful answer.
+        """
+        usage = self._sf.api_usage.get("api-usage") if self._sf is not None else None
+        return (int(usage.used), int(usage.total)) if usage is not None else None
+
+    @property
     def data_path(self) -> str:
         """``/services/data/vXX.X/``: the prefix of composite subrequest URLs."""
         return f"/services/data/v{self.api_version}/"

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.ledger import SkippedFeature
-from callsync.models.settings import MATCHED_OBJECTS, OrgSettings
+from callsync.models.settings import MATCHED_OBJECTS, FieldMapping, OrgSettings
 
 Access = Literal["read", "create", "edit"]
 
@@ -294,7 +294,27 @@ def field_sync_checks(settings: OrgSettings, describes: Mapping[str, ObjectDescr
             access = ["read", "create", "edit"]
             fields = {"read": via + mapped, "create": via + mapped, "edit": mapped}
         checks += _object_and_fields(Feature.FIELD_SYNC, obj, describes, access=access, fields=fields)
-    return checks
+    working = [m for m in settings.field_sync.mappings if m.policy != "skip" and _mapping_works(m, checks)]
+    if not working:
+        return checks
+    # The pipeline skips a mapping it cannot write and syncs the others: field sync is degraded, not broken.
+    return [
+        c
+        if c.ok
+        else c.model_copy(
+            update={"blocking": False, "problem": f"{c.problem} Its mapping is skipped; the others sync."}
+        )
+        for c in checks
+    ]
+
+
+def _mapping_works(mapping: FieldMapping, checks: list[Check]) -> bool:
+    """Every check about the mapping's object, its field and its ``via`` lookup passed."""
+    subjects = {mapping.object, f"{mapping.object}.{mapping.field}"}
+    if mapping.via:
+        subjects.add(f"{mapping.object}.{mapping.via}")
+    relevant = [c for c in checks if c.subject in subjects]
+    return bool(relevant) and all(c.ok for c in relevant)
 
 
 def account_link_checks(settings: OrgSettings, describes: Mapping[str, ObjectDescribe | None]) -> list[Check]:
