@@ -32,6 +32,7 @@ _REGISTRARS = (
     "callsync_dev.settings_cli",
     "callsync_dev.read_side_cli",
     "callsync_dev.replay_cli",
+    "callsync_dev.revert_cli",
     "callsync_dev.invoke",
 )
 

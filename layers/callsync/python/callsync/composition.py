@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from callsync.services.deal_context import DealContextService
     from callsync.services.log_activity import LogActivity
     from callsync.services.match_opportunity import MatchOpportunity
+    from callsync.services.revert import RevertCall
     from callsync.services.sync_fields import SyncFields
     from callsync.services.watch_closed_deals import DispatchOrgWatches, WatchClosedDeals
 
@@ -174,6 +175,16 @@ class Dependencies:
         api = self.salesforce(org_id, remaining_ms)
         describes = self.describes(org_id, api)
         return LogActivity(SalesforceActivityStore(api, describes=describes), describes, self.ledger, self.leases)
+
+    # -- the control plane (operators' commands) --------------------------------------------------
+
+    def revert_service(self, org_id: str) -> RevertCall:
+        """``callsync revert``: the ledger and a fresh counting Salesforce client of ``org_id``."""
+        from callsync.adapters.salesforce_records import SalesforceRecordReverter
+        from callsync.services.revert import RevertCall
+
+        api = self.salesforce(org_id)
+        return RevertCall(self.ledger, SalesforceRecordReverter(api), api_requests=lambda: api.api_requests)
 
     # -- the read side ----------------------------------------------------------------------------
 
