@@ -20,6 +20,7 @@ from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.adapters.salesforce_errors import error_items, raise_for_subresponse
 from callsync.domain.revert_plan import CurrentState, RecordRef, Usage
 from callsync.models.describe import is_api_name
+from callsync.ports import SalesforceApi
 
 MAX_SUBREQUESTS = 25
 MAX_HEAVY = 5  # queries and sObject Collections subrequests per composite
@@ -61,7 +62,7 @@ def usage_queries(people: Sequence[str], relation_objects: Sequence[str]) -> lis
 
 
 class SalesforceRecordReverter:
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: SalesforceApi) -> None:
         self._api = api
 
     @reads_answers("the revert's reads")
@@ -109,11 +110,11 @@ class SalesforceRecordReverter:
         for n, start in enumerate(range(0, len(deletes), MAX_COLLECTION)):
             chunk_ids = list(deletes[start : start + MAX_COLLECTION])
             sent_ids[f"delete{n}"] = chunk_ids
-            ids = ",".join(quote(i, safe="") for i in chunk_ids)
+            joined = ",".join(quote(i, safe="") for i in chunk_ids)
             subs.append(
                 {
                     "method": "DELETE",
-                    "url": f"composite/sobjects?ids={ids}&allOrNone=false",
+                    "url": f"composite/sobjects?ids={joined}&allOrNone=false",
                     "referenceId": f"delete{n}",
                 }
             )
