@@ -114,8 +114,9 @@ class MatchOpportunity:
         fields, _hidden, described = visible_mapped_fields(state, self._describes, later_step_objects(state))
         kind = activity_kind(settings, call)
         assignees = assignee_emails(call) if settings.task_sync.enabled else []
+        read_at = self._clock()  # before the request: anything written before this is in the read
         # crm_overrides or a stored `callsync reassociate` choice: the latest wins (one ledger query)
-        association = explicit_association(self._ledger.history(call.org_id, call.call_id), call, _iso(self._clock()))
+        association = explicit_association(self._ledger.history(call.org_id, call.call_id), call, _iso(read_at))
         query = MatchQuery(
             association=association.target if association else None,
             emails=tuple(dict.fromkeys([*roster.emails, *assignees])),
@@ -127,7 +128,6 @@ class MatchOpportunity:
             activity_relations=bool(kind) and self._shared_activities(),
             activity_describe=described.get(kind) if kind else None,
         )
-        read_at = self._clock()  # before the request: anything written before this is in the read
         read = self._reader.read(query)
         result = match_call(roster, domains, read.data, assignees)
         warnings = list(roster.warnings)
