@@ -33,6 +33,7 @@ _REGISTRARS = (
     "callsync_dev.read_side_cli",
     "callsync_dev.replay_cli",
     "callsync_dev.revert_cli",
+    "callsync_dev.reassociate_cli",
     "callsync_dev.invoke",
 )
 

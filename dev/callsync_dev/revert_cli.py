@@ -23,6 +23,7 @@ from callsync.errors import CallsyncError
 from callsync.models.ledger import RecordChange
 from callsync.services.revert import NothingToRevert, RevertResult
 
+from callsync_dev.localstack import LocalStack
 from callsync_dev.state_dir import StateError
 
 
@@ -36,14 +37,14 @@ def register_cli(commands: Any) -> None:
 
 
 @contextmanager
-def control_plane(state: str | None) -> Iterator[tuple[Dependencies, Any]]:
-    """(the pipeline's dependencies, the settings table) of the local environment ``state``, else of the
-    deployed stack (its outputs name the tables and the secrets)."""
+def control_plane(state: str | None) -> Iterator[tuple[Dependencies, Any, LocalStack | None]]:
+    """(the pipeline's dependencies, the settings table, the local stack) of the local environment ``state``,
+    else of the deployed stack (its outputs name the tables and the secrets; no local stack)."""
     if state:
         from callsync_dev.replay_cli import local_environment
 
         with local_environment(state) as stack:
-            yield stack.function("MatchOpportunityFunction").dependencies(), stack.table("SettingsTable")
+            yield stack.function("MatchOpportunityFunction").dependencies(), stack.table("SettingsTable"), stack
         return
     import boto3
     from callsync.composition import build_dependencies
@@ -59,7 +60,7 @@ def control_plane(state: str | None) -> Iterator[tuple[Dependencies, Any]]:
         app_secret_name=outputs["AppSecretName"],
     )
     deps = build_dependencies(config)
-    yield deps, boto3.session.Session().resource("dynamodb").Table(config.settings_table)
+    yield deps, boto3.session.Session().resource("dynamodb").Table(config.settings_table), None
 
 
 def org_of(settings_table: Any, org_id: str | None) -> str:
@@ -73,7 +74,7 @@ def main(args: argparse.Namespace) -> int:
 
     _quiet_function_logs(verbose=False)
     try:
-        with control_plane(args.state) as (deps, settings_table):
+        with control_plane(args.state) as (deps, settings_table, _stack):
             result = deps.revert_service(org_of(settings_table, args.org_id)).run(
                 org_of(settings_table, args.org_id), args.call
             )
@@ -93,14 +94,15 @@ def main(args: argparse.Namespace) -> int:
 def render_changes(changes: list[RecordChange]) -> list[str]:
     lines: list[str] = []
     for change in changes:
-        head = f"  {'-' if change.action == 'reverted' else '='} {change.action} {change.object} {change.id}"
+        symbol = {"reverted": "-", "kept": "=", "created": "+", "updated": "~"}.get(change.action, " ")
+        head = f"  {symbol} {change.action} {change.object} {change.id}"
         if change.label:
             head += f" '{change.label}'"
         if change.note:
             head += f"  ({change.note})"
         lines.append(head)
         for f in change.fields:
-            if change.action == "reverted":
+            if change.action != "kept":
                 lines.append(f"      {f.field}: {f.before!r} -> {f.after!r}" + (f"  ({f.note})" if f.note else ""))
             else:
                 lines.append(f"      {f.field}: {f.before!r}  ({f.note})")

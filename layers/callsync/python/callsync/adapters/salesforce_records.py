@@ -21,6 +21,7 @@ from callsync.adapters.salesforce_errors import error_items, raise_for_subrespon
 from callsync.domain.revert_plan import CurrentState, RecordRef, Usage
 from callsync.models.describe import is_api_name
 from callsync.ports import SalesforceApi
+from callsync.ports.revert import WriteOutcome
 
 MAX_SUBREQUESTS = 25
 MAX_HEAVY = 5  # queries and sObject Collections subrequests per composite
@@ -99,9 +100,16 @@ class SalesforceRecordReverter:
                     state.usages.append(_usage(ref, row))
         return state
 
-    def write(self, updates: Sequence[dict[str, Any]], deletes: Sequence[str]) -> dict[str, str]:
+    def write(
+        self, updates: Sequence[dict[str, Any]], deletes: Sequence[str], creates: Sequence[dict[str, Any]] = ()
+    ) -> WriteOutcome:
         subs: list[dict[str, Any]] = []
         sent_ids: dict[str, list[str]] = {}
+        for n, start in enumerate(range(0, len(creates), MAX_COLLECTION)):
+            records = list(creates[start : start + MAX_COLLECTION])
+            sent_ids[f"create{n}"] = [f"create#{start + i}" for i in range(len(records))]
+            body = {"allOrNone": False, "records": records}
+            subs.append({"method": "POST", "url": "composite/sobjects", "referenceId": f"create{n}", "body": body})
         for n, start in enumerate(range(0, len(updates), MAX_COLLECTION)):
             records = list(updates[start : start + MAX_COLLECTION])
             sent_ids[f"update{n}"] = [str(r["Id"]) for r in records]
@@ -118,7 +126,8 @@ class SalesforceRecordReverter:
                     "referenceId": f"delete{n}",
                 }
             )
-        failures: dict[str, str] = {}
+        outcome = WriteOutcome(created=[None] * len(creates))
+        failures = outcome.failures
         for start in range(0, len(subs), MAX_HEAVY):
             chunk = subs[start : start + MAX_HEAVY]
             for answer in self._api.composite(chunk):
@@ -130,6 +139,8 @@ class SalesforceRecordReverter:
                     raise malformed(f"subrequest {ref}", "not one save result per record")
                 for record_id, result in zip(ids, results, strict=True):
                     if result.get("success"):
+                        if record_id.startswith("create#"):
+                            outcome.created[int(record_id[len("create#") :])] = str(result.get("id"))
                         continue
                     items = error_items(result.get("errors") or [])
                     if ref.startswith("delete") and items and all(i.get("errorCode") in GONE for i in items):
@@ -137,7 +148,7 @@ class SalesforceRecordReverter:
                     failures[record_id] = (
                         "; ".join(f"{i.get('errorCode')}: {i.get('message')}" for i in items) or "refused by Salesforce"
                     )
-        return failures
+        return outcome
 
 
 def _usage(ref: str, row: dict[str, Any]) -> Usage:

@@ -33,6 +33,9 @@ REVERT_STEP = "Revert"
 REASSOCIATE_STEP = "Reassociate"
 # Steps recorded after the pipeline's own at the same revision (a revert, a move), in this order.
 AFTER_PIPELINE = (REVERT_STEP, REASSOCIATE_STEP)
+# A pipeline step's report of a revision as it was before ``callsync reassociate`` ran that revision again
+# (step name ``"<step> (before reassociate <n>)"``): it keeps what the first run created.
+BEFORE_MOVE = " (before reassociate "
 PEOPLE = frozenset({"Contact", "Lead"})
 # Objects without CreatedById/LastModifiedById (Salesforce keeps only SystemModstamp on them).
 NO_AUDIT_FIELDS = frozenset({"ContentDocumentLink"})
@@ -216,6 +219,7 @@ def _report_order(history: CallHistory) -> list[tuple[int, str, list[RecordChang
         if report is None or entry.delivery is not None or report.step in READ_ONLY_STEPS:
             continue
         after = AFTER_PIPELINE.index(report.step) + 1 if report.step in AFTER_PIPELINE else 0
+        after = -1 if BEFORE_MOVE in report.step else after
         out.append((entry.revision or 0, after, report.step, report.changes))
     out.sort(key=lambda r: (r[0], r[1]))
     return [(revision, step, changes) for revision, _, step, changes in out]
@@ -232,14 +236,14 @@ def written_records(history: CallHistory) -> list[WrittenRecord]:
             if not change.id or change.role == "association":
                 continue
             known = records.get(change.id)
-            if step == REVERT_STEP:
+            if step in AFTER_PIPELINE and change.action in ("reverted", "kept"):
                 if known is not None and change.action == "reverted":
                     if known.created and not change.fields:
                         known.reverted_by_revert = True
                     for fc in change.fields:
                         known.fields.setdefault(fc.field, FieldWrites()).writes.append((fc.before, fc.after))
                 continue
-            if change.action not in ("created", "updated"):
+            if change.action not in ("created", "updated") or (step in AFTER_PIPELINE and change.action == "created"):
                 continue
             if known is None:
                 known = records[change.id] = WrittenRecord(object=change.object, id=change.id)

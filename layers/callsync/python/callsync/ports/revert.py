@@ -4,9 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from callsync.domain.revert_plan import CurrentState, RecordRef
+
+
+@dataclass
+class WriteOutcome:
+    failures: dict[str, str] = field(default_factory=dict)  # record id (or "create#<n>") -> Salesforce's error
+    created: list[str | None] = field(default_factory=list)  # the new ids, in the order of ``creates``
 
 
 class RecordReverter(Protocol):
@@ -21,9 +28,11 @@ class RecordReverter(Protocol):
             RetryableError / PermanentError: from the Salesforce gateway.
         """
 
-    def write(self, updates: Sequence[dict[str, Any]], deletes: Sequence[str]) -> dict[str, str]:
-        """Send the updates (sObject Collections records) and the deletes (ids, in order) in one composite
-        request; returns the failures by record id (a record already deleted is not a failure).
+    def write(
+        self, updates: Sequence[dict[str, Any]], deletes: Sequence[str], creates: Sequence[dict[str, Any]] = ()
+    ) -> WriteOutcome:
+        """Send the updates and creates (sObject Collections records) and the deletes (ids, in order) in one
+        composite request; a record already deleted is not a failure.
 
         Raises:
             RetryableError / PermanentError: the request as a whole failed.

@@ -66,7 +66,7 @@ class RevertCall:
         relation_objects = sorted({r.object for r in written if r.role == "relation"})
         now = self._records.read(records_to_read(written), people_ids(written), relation_objects)
         plan = plan_revert(written, now)
-        failures = self._records.write(plan.updates, plan.deletes) if plan.updates or plan.deletes else {}
+        failures = self._records.write(plan.updates, plan.deletes).failures if plan.updates or plan.deletes else {}
         changes = _with_failures(plan, failures)
         report = StepReport(step=REVERT_STEP, changes=changes, api_requests=self._api_requests())
         report.warnings = [f"{c.object} {c.id} kept: {c.note}" for c in changes if c.action == "kept"]
