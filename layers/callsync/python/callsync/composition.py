@@ -187,7 +187,9 @@ class Dependencies:
         from callsync.services.revert import RevertCall
 
         api = self.salesforce(org_id)
-        return RevertCall(self.ledger, SalesforceRecordReverter(api), api_requests=lambda: api.api_requests)
+        return RevertCall(
+            self.ledger, SalesforceRecordReverter(api), leases=self.leases, api_requests=lambda: api.api_requests
+        )
 
     def reassociate_service(self, org_id: str, inputs: ExecutionInputs, consumer: StartSync) -> ReassociateCall:
         """``callsync reassociate``: the ledger, a fresh Salesforce client of ``org_id``, and the consumer
@@ -204,6 +206,7 @@ class Dependencies:
             inputs,
             consumer,
             now=lambda: datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            leases=self.leases,
             api_requests=lambda: api.api_requests,
         )
 

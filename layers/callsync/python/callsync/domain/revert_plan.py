@@ -386,3 +386,10 @@ def _plan_fields(record: WrittenRecord, current: dict[str, Any] | None, plan: Re
     if kept:
         why = "; ".join(f"{f.field}: {f.note}" for f in kept)
         plan.changes.append(_change(record, "kept", why, kept))
+
+
+def lease_keys(org_id: str, call_id: str, records: Iterable[WrittenRecord]) -> list[str]:
+    """The leases a revert or a move holds from its read to its write, the same the pipeline's writers take
+    (docs/architecture.md): each updated record's fields lease, and the call's LogActivity lease."""
+    keys = [f"{org_id}#fields#{r.id}" for r in records if not r.created and r.role == "fields"]
+    return [*keys, f"log-activity#{org_id}#{call_id}"]

@@ -32,6 +32,7 @@ from callsync.domain.revert_plan import (
     CurrentState,
     RecordRef,
     WrittenRecord,
+    lease_keys,
     plan_revert,
     records_to_read,
     still_written,
@@ -40,8 +41,9 @@ from callsync.domain.revert_plan import (
 from callsync.errors import PermanentError
 from callsync.models.event import call_key
 from callsync.models.ledger import CallHistory, FieldChange, RecordChange, StepReport
-from callsync.ports import Ledger
+from callsync.ports import Leases, Ledger
 from callsync.ports.revert import RecordReverter, WriteOutcome
+from callsync.services.record_leases import WAIT_SECONDS, holding
 from callsync.services.replay import ExecutionInputs, last_run
 from callsync.services.start_sync import Message, StartSync
 
@@ -77,8 +79,12 @@ class ReassociateCall:
         consumer: StartSync,
         *,
         now: Callable[[], str],
+        leases: Leases | None = None,
         api_requests: Callable[[], int] = lambda: 0,
+        lease_wait_seconds: float = WAIT_SECONDS,
     ) -> None:
+        self._leases = leases
+        self._lease_wait_seconds = lease_wait_seconds
         self._ledger = ledger
         self._records = records
         self._inputs = inputs
@@ -98,21 +104,31 @@ class ReassociateCall:
         if not revision or execution_arn is None:
             raise CannotReassociate(f"no run of call {call_id} (org {org_id}) is in the ledger")
         written = [r for r in written_records(history) if r.role in ("fields", *MOVED_ROLES, "note", "note_link")]
-        target_fields = ("Id", "AccountId") if target == "Opportunity" else ("Id",)
-        chosen = RecordRef(target, target_id, target_fields)
-        now = self._records.read([chosen, *records_to_read(written)], [], [])
-        found = now.records.get(target_id)
-        if found is None:
-            raise CannotReassociate(f"{target} {target_id} does not exist or is not visible to the integration user")
-        new_ids = {target_id, *([str(found["AccountId"])] if found.get("AccountId") else [])}
-        old = [r for r in written if _on_old_target(r, new_ids, target)]
-        plan = plan_revert(old, now)
-        moves, move_changes = _moves(written, now, target_id)
-        stale_links = _stale_links(written, now, new_ids)
-        new_links = _new_links(written, now, target_id)
-        updates, deletes = [*plan.updates, *moves], [*plan.deletes, *(r.id for r in stale_links)]
-        outcome = self._records.write(updates, deletes, new_links) if updates or deletes or new_links else None
-        failures = outcome.failures if outcome else {}
+        owner = f"reassociate#{call_key(org_id, call_id, revision)}"
+        keys = lease_keys(org_id, call_id, written)
+        # From the read to the write no pipeline step of any call writes these records (the same leases);
+        # they are given back before the call runs again.
+        with holding(self._leases, keys, owner, wait_seconds=self._lease_wait_seconds) as held:
+            target_fields = ("Id", "AccountId") if target == "Opportunity" else ("Id",)
+            chosen = RecordRef(target, target_id, target_fields)
+            now = self._records.read([chosen, *records_to_read(written)], [], [])
+            found = now.records.get(target_id)
+            if found is None:
+                raise CannotReassociate(
+                    f"{target} {target_id} does not exist or is not visible to the integration user"
+                )
+            new_ids = {target_id, *([str(found["AccountId"])] if found.get("AccountId") else [])}
+            old = [r for r in written if _on_old_target(r, new_ids, target)]
+            plan = plan_revert(old, now)
+            moves, move_changes = _moves(written, now, target_id)
+            stale_links = _stale_links(written, now, new_ids)
+            new_links = _new_links(written, now, target_id)
+            updates, deletes = [*plan.updates, *moves], [*plan.deletes, *(r.id for r in stale_links)]
+            outcome = None
+            if updates or deletes or new_links:
+                held.written.update(held.grants)
+                outcome = self._records.write(updates, deletes, new_links)
+            failures = outcome.failures if outcome else {}
         changes = [
             association_change(Association(target, target_id, "reassociate", self._now()), MOVED_KEY),
             *plan.changes,

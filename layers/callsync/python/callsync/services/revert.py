@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from callsync.domain.revert_plan import (
     REVERT_STEP,
     RevertPlan,
+    lease_keys,
     people_ids,
     plan_revert,
     records_to_read,
@@ -25,8 +26,9 @@ from callsync.domain.revert_plan import (
 from callsync.errors import PermanentError
 from callsync.models.event import call_key
 from callsync.models.ledger import RecordChange, StepReport
-from callsync.ports import Ledger
+from callsync.ports import Leases, Ledger
 from callsync.ports.revert import RecordReverter
+from callsync.services.record_leases import WAIT_SECONDS, holding
 
 RevertStatus = Literal["REVERTED", "PARTLY_REVERTED"]
 
@@ -46,16 +48,27 @@ class RevertResult(BaseModel):
 
 
 class RevertCall:
-    def __init__(self, ledger: Ledger, records: RecordReverter, *, api_requests: Callable[[], int] = lambda: 0) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        records: RecordReverter,
+        *,
+        leases: Leases | None = None,
+        api_requests: Callable[[], int] = lambda: 0,
+        lease_wait_seconds: float = WAIT_SECONDS,
+    ) -> None:
         self._ledger = ledger
         self._records = records
+        self._leases = leases
         self._api_requests = api_requests
+        self._lease_wait_seconds = lease_wait_seconds
 
     def run(self, org_id: str, call_id: str) -> RevertResult:
         """Revert the call (see module doc).
 
         Raises:
             NothingToRevert: no run of the call is in the ledger.
+            ConcurrentUpdate: a call kept writing one of the records for the whole wait (run it again).
             RetryableError / PermanentError: from Salesforce; nothing is recorded then.
         """
         history = self._ledger.history(org_id, call_id)
@@ -64,9 +77,16 @@ class RevertCall:
             raise NothingToRevert(f"no run of call {call_id} (org {org_id}) is in the ledger")
         written = written_records(history)
         relation_objects = sorted({r.object for r in written if r.role == "relation"})
-        now = self._records.read(records_to_read(written), people_ids(written), relation_objects)
-        plan = plan_revert(written, now)
-        failures = self._records.write(plan.updates, plan.deletes).failures if plan.updates or plan.deletes else {}
+        owner = f"revert#{call_key(org_id, call_id, revisions[-1])}"
+        keys = lease_keys(org_id, call_id, written)
+        # From the read to the write no pipeline step of any call writes these records (the same leases)
+        with holding(self._leases, keys, owner, wait_seconds=self._lease_wait_seconds) as held:
+            now = self._records.read(records_to_read(written), people_ids(written), relation_objects)
+            plan = plan_revert(written, now)
+            failures: dict[str, str] = {}
+            if plan.updates or plan.deletes:
+                held.written.update(held.grants)
+                failures = self._records.write(plan.updates, plan.deletes).failures
         changes = _with_failures(plan, failures)
         report = StepReport(step=REVERT_STEP, changes=changes, api_requests=self._api_requests())
         report.warnings = [f"{c.object} {c.id} kept: {c.note}" for c in changes if c.action == "kept"]
