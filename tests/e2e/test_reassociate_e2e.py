@@ -177,3 +177,25 @@ def test_an_override_id_that_does_not_exist_warns_and_the_automatic_match_stands
         "the call was matched automatically instead"
     ) in only["warnings"]
     assert one(result.org, "Event", Subject=SUBJECT)["WhatId"] == ROLLOUT_ID
+
+
+def test_revert_after_a_move_undoes_the_call_on_both_deals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the demo call synced, then moved to the 2025 pilot
+    state = tmp_path / "state"
+    assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
+    code, _ = reassociate(state, capsys, "--opportunity", PILOT_2025_ID)
+    assert code == 0
+    # When the call is reverted
+    capsys.readouterr()
+    code = main(["revert", "--call", CALL, "--state", str(state), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    # Then both deals are as seeded, and what the call created (its first run and the move) is gone
+    assert code == 0 and out["status"] == "REVERTED", out
+    org = org_of(state)
+    pilot, rollout = one(org, "Opportunity", Name=PILOT_2025), one(org, "Opportunity", Name=ROLLOUT)
+    assert (pilot["Pain__c"], pilot["NextStep"], pilot["Competitors__c"]) == (None, None, None)
+    assert (rollout["Pain__c"], rollout["NextStep"]) == (seeded_rollout()["Pain__c"], seeded_rollout()["NextStep"])
+    assert not [e for e in live(org, "Event") if e["Subject"] == SUBJECT]
+    assert not live(org, "ContentNote") and not live(org, "ContentDocumentLink")
+    assert not [t for t in live(org, "Task") if t["WhatId"] in (PILOT_2025_ID, ROLLOUT_ID)]
+    assert "sam.lee@globex.com" not in {c["Email"] for c in live(org, "Contact")}
