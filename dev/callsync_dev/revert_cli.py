@@ -88,9 +88,8 @@ def main(args: argparse.Namespace) -> int:
     _quiet_function_logs(verbose=False)
     try:
         with control_plane(args.state) as (deps, settings_table, _stack):
-            result = deps.revert_service(org_of(settings_table, args.org_id)).run(
-                org_of(settings_table, args.org_id), args.call
-            )
+            org_id = org_of(settings_table, args.org_id)
+            result = deps.revert_service(org_id).run(org_id, args.call)
     except StateError as e:
         print(f"callsync revert: {e}", file=sys.stderr)
         return 2
