@@ -199,3 +199,24 @@ def test_revert_after_a_move_undoes_the_call_on_both_deals(tmp_path: Path, capsy
     assert not live(org, "ContentNote") and not live(org, "ContentDocumentLink")
     assert not [t for t in live(org, "Task") if t["WhatId"] in (PILOT_2025_ID, ROLLOUT_ID)]
     assert "sam.lee@globex.com" not in {c["Email"] for c in live(org, "Contact")}
+
+
+def test_reassociate_to_an_account_moves_the_call_off_the_deal_and_its_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the demo call synced to Globex's rollout (and Globex's link field filled from company.url)
+    state = tmp_path / "state"
+    assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
+    initech = one(org_of(state), "Account", Name="Initech")["Id"]
+    # When a person says the call belongs to the Initech account
+    code, out = reassociate(state, capsys, "--account", initech)
+    # Then the activity and follow-ups hang on Initech, the rollout and Globex are back as they were,
+    # and Initech got the account-level field (no Opportunity of Initech: none is matched)
+    assert code == 0 and out["ended"] == "SUCCEEDED", out
+    org = org_of(state)
+    assert one(org, "Event", Subject=SUBJECT)["WhatId"] == initech
+    assert {t["WhatId"] for t in live(org, "Task")} == {initech}
+    assert one(org, "Account", Name="Globex")["Callsync_Link__c"] is None
+    assert one(org, "Account", Name="Initech")["Callsync_Link__c"] == "https://app.callsync.example/companies/globex"
+    rollout = one(org, "Opportunity", Name=ROLLOUT)
+    assert (rollout["Pain__c"], rollout["NextStep"]) == (seeded_rollout()["Pain__c"], seeded_rollout()["NextStep"])
