@@ -78,3 +78,17 @@ def test_a_chosen_record_that_was_not_found_leaves_the_automatic_match_with_a_wa
         "the call was matched automatically instead"
     )
     assert result.opportunity is not None and result.opportunity.id == X and result.reason == "automatic"
+
+
+def test_running_the_same_revision_again_after_a_reassociation_keeps_the_reassociation() -> None:
+    # Given revision 1 carried crm_overrides X, and a person then reassociated the call to Y
+    history = CallHistory(
+        entries=[
+            entry(1, "MatchOpportunity", "2026-06-03T10:00:00.000Z", X, OVERRIDE_KEY),
+            entry(1, "Reassociate", "2026-06-04T10:00:00.000Z", Y, MOVED_KEY),
+        ]
+    )
+    # When revision 1 runs again (the move's own run, or a replay) with its override X
+    chosen = explicit_association(history, call(1, X), "2026-06-05T10:00:00.000Z")
+    # Then Y stands: the override X is the same choice as before, older than the reassociation
+    assert chosen is not None and chosen.id == Y
