@@ -37,7 +37,8 @@ AFTER_PIPELINE = (REVERT_STEP, REASSOCIATE_STEP)
 # (step name ``"<step> (before reassociate <n>)"``): it keeps what the first run created.
 BEFORE_MOVE = " (before reassociate "
 PEOPLE = frozenset({"Contact", "Lead"})
-# Objects without CreatedById/LastModifiedById (Salesforce keeps only SystemModstamp on them).
+# Objects without CreatedById/LastModifiedById: ContentDocumentLink has ContentDocumentId, LinkedEntityId,
+# ShareType, Visibility, SystemModstamp (Object Reference, "ContentDocumentLink"; it supports retrieve/delete).
 NO_AUDIT_FIELDS = frozenset({"ContentDocumentLink"})
 # Fields whose ledger value is a summary, not the value written (ContentNote's body is kept as its size).
 SUMMARY_FIELDS = frozenset({("ContentNote", "Content")})
