@@ -102,6 +102,8 @@ def deployed_status_resources(stack_name: str | None = None) -> dict[str, Any]:
         "ledger_table": dynamodb.Table(outputs["LedgerTableName"]),
         "settings_table": dynamodb.Table(outputs["SettingsTableName"]),
     }
+
+
 def deployed_config(stack_name: str | None = None, *, session: Any = None) -> Config:
     """The functions' configuration as the deployed stack sets it: tables and secret names from its outputs.
 

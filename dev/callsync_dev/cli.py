@@ -37,6 +37,8 @@ _REGISTRARS = (
     "callsync_dev.replay_cli",
     "callsync_dev.status_cli",
     "callsync_dev.backfill_cli",
+    "callsync_dev.revert_cli",
+    "callsync_dev.reassociate_cli",
     "callsync_dev.invoke",
 )
 

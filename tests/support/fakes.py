@@ -33,6 +33,7 @@ __all__ = [
     "FakeDescribeSource",
     "FakeLeases",
     "FakeLedger",
+    "FakeRecordReverter",
     "FakeSettingsStore",
     "FakeTokenStore",
     "invalid_settings_error",
@@ -315,3 +316,29 @@ class FakeBackfillCheckpoints:
 
     def clear(self, org_id: str, file_hash: str) -> None:
         self.items.pop((org_id, file_hash), None)
+
+
+class FakeRecordReverter:
+    """``ports.revert.RecordReverter`` over records in memory (by id); ``on_read`` runs at the read (tests look
+    at the leases held then); a deleted or unknown record reads as None, like a 404."""
+
+    def __init__(self, records: Mapping[str, dict[str, Any]], on_read: Callable[[], None] = lambda: None) -> None:
+        self.records = {k: dict(v) for k, v in records.items()}
+        self.on_read = on_read
+        self.writes: list[tuple[list[dict[str, Any]], list[str]]] = []
+
+    def read(self, records: Any, people: Any, relation_objects: Any) -> Any:
+        from callsync.domain.revert_plan import CurrentState
+
+        self.on_read()
+        return CurrentState(records={r.id: deepcopy(self.records.get(r.id)) for r in records})
+
+    def write(self, updates: Any, deletes: Any, creates: Any = ()) -> Any:
+        from callsync.ports.revert import WriteOutcome
+
+        self.writes.append((list(updates), list(deletes)))
+        for update in updates:
+            self.records[update["Id"]].update({k: v for k, v in update.items() if k not in ("attributes", "Id")})
+        for record_id in deletes:
+            self.records.pop(record_id, None)
+        return WriteOutcome(created=[None] * len(creates))

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from callsync.services.deal_context import DealContextService
     from callsync.services.log_activity import LogActivity
     from callsync.services.match_opportunity import MatchOpportunity
+    from callsync.services.reassociate import ReassociateCall
+    from callsync.services.replay import ExecutionInputs
+    from callsync.services.revert import RevertCall
+    from callsync.services.start_sync import StartSync
     from callsync.services.sync_fields import SyncFields
     from callsync.services.watch_closed_deals import DispatchOrgWatches, WatchClosedDeals
 
@@ -221,6 +225,37 @@ class Dependencies:
             DynamoDbBackfillCheckpoints(self._dynamodb_table(self.config.claims_table)),
             leases=self.leases,
             batch_size=batch_size,
+        )
+
+    # -- the control plane (operators' commands) --------------------------------------------------
+
+    def revert_service(self, org_id: str) -> RevertCall:
+        """``callsync revert``: the ledger and a fresh counting Salesforce client of ``org_id``."""
+        from callsync.adapters.salesforce_records import SalesforceRecordReverter
+        from callsync.services.revert import RevertCall
+
+        api = self.salesforce(org_id)
+        return RevertCall(
+            self.ledger, SalesforceRecordReverter(api), leases=self.leases, api_requests=lambda: api.api_requests
+        )
+
+    def reassociate_service(self, org_id: str, inputs: ExecutionInputs, consumer: StartSync) -> ReassociateCall:
+        """``callsync reassociate``: the ledger, a fresh Salesforce client of ``org_id``, and the consumer
+        (with the executions' stored inputs) that runs the call again."""
+        from datetime import UTC, datetime
+
+        from callsync.adapters.salesforce_records import SalesforceRecordReverter
+        from callsync.services.reassociate import ReassociateCall
+
+        api = self.salesforce(org_id)
+        return ReassociateCall(
+            self.ledger,
+            SalesforceRecordReverter(api),
+            inputs,
+            consumer,
+            now=lambda: datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            leases=self.leases,
+            api_requests=lambda: api.api_requests,
         )
 
     # -- the read side ----------------------------------------------------------------------------

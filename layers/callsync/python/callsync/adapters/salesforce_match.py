@@ -17,6 +17,11 @@ at most 5 queries. The plan per chunk of ≤20 participant emails (docs/matching
 5. Candidate activities for LogActivity's dedupe (first chunk only; skipped when activity
    sync is off): ``Task``/``Event`` on the call's date with one of the candidate subjects.
 
+An explicit association (``MatchQuery.association``) rides along in the first composite as one or two
+record retrievals by id (``GET sobjects/Opportunity/{id}``, then its Account through ``@{chosenOpportunity
+.AccountId}``): not queries, so the five-query limit still holds. A 404 (or a halted Account retrieval)
+means the id does not exist or the integration user cannot see it.
+
 Every value goes through ``format_soql``; field names come from describe (canonical names).
 """
 
@@ -25,13 +30,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import TypeAdapter
 from simple_salesforce.format import format_soql
 
 from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import all_records, query_subrequest
-from callsync.adapters.salesforce_errors import raise_for_subresponses
+from callsync.adapters.salesforce_errors import raise_for_subresponse, raise_for_subresponses
 from callsync.domain.activity_plan import visible_select
 from callsync.domain.matching import NEW_DEAL_WINDOW, ContactRow, LeadRow, MatchInput, RoleRow, UserRow
 from callsync.domain.reference_text import stored_forms
@@ -40,6 +46,8 @@ from callsync.models.match import AccountInfo, OpportunityInfo
 from callsync.ports import SalesforceApi
 from callsync.ports.match import MatchQuery, MatchRead
 
+CHOSEN_OPPORTUNITY = "chosenOpportunity"
+CHOSEN_ACCOUNT = "chosenAccount"
 CHUNK = 20  # participant emails per composite (keeps each query URI far below 16 KB)
 ACCOUNT_OPPORTUNITY_LIMIT = 200
 _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
@@ -166,21 +174,60 @@ class SalesforceMatchReader:
                 composites.append(subs)
         return composites
 
+    def association_subrequests(self, query: MatchQuery) -> list[dict[str, Any]]:
+        """Retrievals of the explicitly associated Opportunity (and its Account) or Account, by id."""
+        if query.association is None:
+            return []
+        obj, record_id = query.association
+        account_fields = ",".join([*ACCOUNT_BASE, *_extra(ACCOUNT_BASE, query.fields.account)])
+        subs: list[dict[str, Any]] = []
+        account_id = quote(record_id, safe="")
+        if obj == "Opportunity":
+            fields = ",".join([*OPPORTUNITY_BASE, *_extra(OPPORTUNITY_BASE, query.fields.opportunity)])
+            url = f"sobjects/Opportunity/{quote(record_id, safe='')}?fields={fields}"
+            subs.append({"method": "GET", "url": url, "referenceId": CHOSEN_OPPORTUNITY})
+            account_id = f"@{{{CHOSEN_OPPORTUNITY}.AccountId}}"
+        url = f"sobjects/Account/{account_id}?fields={account_fields}"
+        subs.append({"method": "GET", "url": url, "referenceId": CHOSEN_ACCOUNT})
+        return subs
+
     # ---- run ----------------------------------------------------------------------------------
 
     @reads_answers("the match step's queries")
     def read(self, query: MatchQuery) -> MatchRead:
         data = MatchInput(started_at=query.started_at)
         read = MatchRead(data=data, activities=[] if self.activities_soql(query) else None)
-        for composite in self.plan(query):
-            subrequests = [query_subrequest(ref, soql) for ref, soql in composite]
+        chosen = self.association_subrequests(query)
+        for composite in self.plan(query) or [[]]:
+            subrequests = [query_subrequest(ref, soql) for ref, soql in composite] + chosen
+            chosen = []  # the first composite only
+            if not subrequests:
+                continue
             answers = self._api.composite(subrequests)
+            own = [a for a in answers if str(a.get("referenceId")) in (CHOSEN_OPPORTUNITY, CHOSEN_ACCOUNT)]
+            answers = [a for a in answers if a not in own]
             raise_for_subresponses(answers)
+            self._parse_chosen(own, query, read)
             for answer in answers:
                 ref = str(answer.get("referenceId"))
                 records = all_records(self._api, answer.get("body") or {})  # every page, children complete
                 self._parse(ref, records, query, read)
         return read
+
+    def _parse_chosen(self, answers: list[dict[str, Any]], query: MatchQuery, read: MatchRead) -> None:
+        """The explicitly associated records; a missing or invisible one stays None (the rules warn)."""
+        for answer in answers:
+            status = int(answer.get("httpStatusCode") or 0)
+            if status == 404 or (status == 400 and answer.get("referenceId") == CHOSEN_ACCOUNT):
+                continue  # not found / not visible, or the Opportunity's Account could not be read
+            raise_for_subresponse(answer, method="GET")
+            body = {k: v for k, v in (answer.get("body") or {}).items() if k != "attributes"}
+            if answer.get("referenceId") == CHOSEN_OPPORTUNITY:
+                read.chosen_opportunity = _opportunity(body, query, read)
+            else:
+                read.chosen_account = _account(body, query, read)
+        if read.chosen_opportunity is not None and read.chosen_account is not None:
+            read.chosen_opportunity.account = read.chosen_account
 
     def _parse(self, ref: str, records: list[dict[str, Any]], query: MatchQuery, read: MatchRead) -> None:
         data = read.data

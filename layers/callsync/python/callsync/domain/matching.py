@@ -384,3 +384,43 @@ def explain(
         if account_note:
             base += f" ({account_note})"
     return base
+
+
+def apply_association(
+    result: MatchResult,
+    target: tuple[str, str],
+    source: str,
+    opportunity: OpportunityInfo | None,
+    account: AccountInfo | None,
+) -> str | None:
+    """Make an explicit association (``domain.association``) win over the automatic match in ``result``.
+
+    ``target``: ("Opportunity" | "Account", id); ``opportunity`` / ``account``: those records as read by id
+    (None: the id does not exist or the integration user cannot see it). An Opportunity brings its Account.
+    An Account keeps the automatic Opportunity only when it belongs to that Account (else none).
+    Returns a warning when the chosen record was not found: the automatic match then stands.
+    """
+    obj, record_id = target
+    found = opportunity if obj == "Opportunity" else account
+    if found is None:
+        return (
+            f"{source}: {obj} {record_id} does not exist or is not visible to the integration user; "
+            "the call was matched automatically instead"
+        )
+    automatic = result.opportunity
+    if opportunity is not None and obj == "Opportunity":
+        result.opportunity = opportunity
+        result.account = account or (AccountInfo(id=opportunity.account_id) if opportunity.account_id else None)
+        title = opportunity.name or opportunity.id
+    else:
+        result.account = account
+        if automatic is not None and automatic.account_id != record_id:
+            result.opportunity = None
+        title = (account.name if account else None) or record_id
+    result.link, result.tier, result.candidates = None, None, 1
+    if account is not None and all(a.id != account.id for a in result.accounts_seen):
+        result.accounts_seen.append(account)
+    result.reason = f"{title}: chosen by hand ({source})"
+    if obj == "Account" and result.opportunity is not None:
+        result.reason += f"; opportunity {result.opportunity.name or result.opportunity.id} of that account"
+    return None

@@ -7,9 +7,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-RecordAction = Literal["created", "updated", "unchanged", "reused", "skipped", "failed", "would_create", "would_update"]
+# ``reverted``: put back as it was before callsync wrote it (values restored, a created record deleted, a link
+# removed); ``kept``: left as it is by a revert or a re-association, the note says why. ``would_create`` /
+# ``would_update``: preview mode's planned writes (nothing was sent).
+RecordAction = Literal[
+    "created", "updated", "unchanged", "reused", "skipped", "failed", "would_create", "would_update", "reverted", "kept"
+]
 # What a record is to the call, so a later attempt or revision finds its own records without reading prose.
-RecordRole = Literal["activity", "follow_up", "note", "note_link", "relation", "fields", "person"]
+# ``association``: the Opportunity/Account a call was explicitly associated with (``crm_overrides`` or
+# ``callsync reassociate``), which later revisions keep.
+RecordRole = Literal["activity", "follow_up", "note", "note_link", "relation", "fields", "person", "association"]
 NOT_IN_SALESFORCE = frozenset({"failed", "skipped", "would_create", "would_update"})
 StepProgress = Literal["pending", "finished"]
 ConsumerStatus = Literal["STARTED", "SKIPPED", "DUPLICATE", "REJECTED"]

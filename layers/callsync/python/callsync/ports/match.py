@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from callsync.domain.matching import MatchInput
 from callsync.models.describe import ObjectDescribe
+from callsync.models.match import AccountInfo, OpportunityInfo
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class MatchQuery:
     # attach a contact the existing activity already has (DUPLICATE_VALUE).
     activity_relations: bool = False
     activity_describe: ObjectDescribe | None = None  # the activity object's fields: hidden ones are never selected
+    # An explicit association to read by id along with the rest ("Opportunity" | "Account", record id):
+    # ``crm_overrides`` or a stored ``callsync reassociate`` choice (``domain.association``).
+    association: tuple[str, str] | None = None
 
 
 @dataclass
@@ -42,6 +46,9 @@ class MatchRead:
     data: MatchInput
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     activities: list[dict[str, Any]] | None = None
+    # The explicitly associated records as read (None: the id does not exist or is not visible).
+    chosen_opportunity: OpportunityInfo | None = None
+    chosen_account: AccountInfo | None = None
 
 
 class MatchReader(Protocol):

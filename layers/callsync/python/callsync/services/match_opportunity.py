@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callsync.domain.activity_kind import activity_kind, candidate_subjects
+from callsync.domain.association import OVERRIDE_KEY, Association, association_change, explicit_association
 from callsync.domain.contact_plan import creatable
 from callsync.domain.follow_ups import assignee_emails, owner_fallbacks
-from callsync.domain.matching import match_call
+from callsync.domain.matching import apply_association, match_call
 from callsync.domain.participants import build_roster, looks_internal
 from callsync.domain.state_budget import bounded_candidates, bounded_values
 from callsync.models.describe import ObjectDescribe, is_api_name
@@ -116,7 +117,11 @@ class MatchOpportunity:
         fields, _hidden, described = visible_mapped_fields(state, self._describes, later_step_objects(state))
         kind = activity_kind(settings, call)
         assignees = assignee_emails(call) if settings.task_sync.enabled else []
+        read_at = self._clock()  # before the request: anything written before this is in the read
+        # crm_overrides or a stored `callsync reassociate` choice: the latest wins (one ledger query)
+        association = explicit_association(self._ledger.history(call.org_id, call.call_id), call, _iso(read_at))
         query = MatchQuery(
+            association=association.target if association else None,
             emails=tuple(dict.fromkeys([*roster.emails, *assignees])),
             external_emails=tuple(a.email for a in roster.attendees if not looks_internal(a, domains)),
             started_at=call.started_at_utc,
@@ -126,10 +131,15 @@ class MatchOpportunity:
             activity_relations=bool(kind) and self._shared_activities(),
             activity_describe=described.get(kind) if kind else None,
         )
-        read_at = self._clock()  # before the request: anything written before this is in the read
         read = self._reader.read(query)
         result = match_call(roster, domains, read.data, assignees)
         warnings = list(roster.warnings)
+        chosen_missing = None
+        if association is not None:
+            chosen_missing = apply_association(
+                result, association.target, association.source, read.chosen_opportunity, read.chosen_account
+            )
+            warnings += [chosen_missing] if chosen_missing else []
         if settings.contact_creation.enabled:
             result.unknown, skipped = creatable(result.unknown, call.company, settings.personal_domains)
             result.not_created = [s.person for s in skipped]
@@ -145,6 +155,8 @@ class MatchOpportunity:
                 "SyncFields reads them itself"
             )
         result.report = self._report(result, warnings)
+        if association is not None and association.source == "crm_overrides":
+            result.report.changes.append(self._override_change(association, found=chosen_missing is None))
         self._ledger.record_step(call.call_key, result.report)
         return result
 
@@ -173,8 +185,21 @@ class MatchOpportunity:
         report.api_requests = self._api_requests()
         return report
 
+    def _override_change(self, association: Association, *, found: bool) -> RecordChange:
+        """The event's crm_overrides as this revision saw it: later revisions keep the choice from it."""
+        change = association_change(association, OVERRIDE_KEY)
+        change.url = self._url(association.object, association.id)
+        if not found:
+            change.action, change.note = "skipped", "chosen by hand (crm_overrides): not found"
+        return change
+
     def _url(self, obj: str, record_id: str) -> str | None:
         return record_url_or_none(self._instance_url, obj, record_id)
+
+
+def _iso(moment: datetime) -> str:
+    """A time as the ledger stamps its entries (``recorded_at``), so the two compare."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _current_values(result: MatchResult, values: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,136 @@
+"""``callsync revert --call CALL_ID [--org-id ORG] [--state DIR] [--json]`` (INTERFACES.md §4).
+
+Undoes what callsync wrote for the call wherever nobody changed it since (``callsync.services.revert``):
+field values back to their value before callsync, records it created deleted, links removed; what it leaves
+alone is listed with the reason. With ``--state DIR`` it acts on the local environment of
+``callsync run --state DIR``; without it, on the deployed stack (tables and secrets from its outputs).
+
+Exit codes: 0 when everything was reverted; 1 when something was left alone (or the call has no run);
+2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from callsync.composition import Dependencies
+from callsync.errors import CallsyncError
+from callsync.models.ledger import RecordChange
+from callsync.services.revert import NothingToRevert, RevertResult
+
+from callsync_dev.localstack import LocalStack
+from callsync_dev.state_dir import StateError
+
+
+def register_cli(commands: Any) -> None:
+    parser = commands.add_parser("revert", help="undo what callsync wrote for a call, where nobody changed it since")
+    parser.add_argument("--call", required=True, metavar="CALL_ID", help="the call's call_id")
+    parser.add_argument("--org-id", metavar="ORG", help="the org (default: the only org in the settings table)")
+    parser.add_argument("--state", metavar="DIR", help="the local environment of `callsync run --state DIR`")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.set_defaults(handler=main)
+
+
+@contextmanager
+def control_plane(state: str | None) -> Iterator[tuple[Dependencies, Any, LocalStack | None]]:
+    """(the pipeline's dependencies, the settings table, the local stack) of the local environment ``state``,
+    else of the deployed stack (its outputs name the tables and the secrets; no local stack)."""
+    if state:
+        from callsync_dev.replay_cli import local_environment
+
+        with local_environment(state) as stack:
+            yield stack.function("MatchOpportunityFunction").dependencies(), stack.table("SettingsTable"), stack
+        return
+    import boto3
+    from callsync.composition import build_dependencies
+    from callsync.config import Config
+
+    from callsync_dev.admin_aws import stack_outputs
+
+    outputs = stack_outputs()
+    config = Config(
+        settings_table=outputs["SettingsTableName"],
+        ledger_table=outputs["LedgerTableName"],
+        claims_table=_claims_table(),  # the leases the pipeline's writers take
+        secret_prefix=outputs["OrgSecretPrefix"],
+        app_secret_name=outputs["AppSecretName"],
+    )
+    deps = build_dependencies(config)
+    yield deps, boto3.session.Session().resource("dynamodb").Table(config.settings_table), None
+
+
+def _claims_table() -> str:
+    """The deployed claims table's name (it has no output: the stack's resource says it)."""
+    import os
+
+    import boto3
+
+    stack = os.environ.get("CALLSYNC_STACK", "callsync")
+    cloudformation = boto3.session.Session().client("cloudformation")
+    found = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId="ClaimsTable")
+    return str(found["StackResourceDetail"]["PhysicalResourceId"])
+
+
+def org_of(settings_table: Any, org_id: str | None) -> str:
+    from callsync_dev.replay_cli import _only_org
+
+    return org_id or _only_org(settings_table)
+
+
+def main(args: argparse.Namespace) -> int:
+    from callsync_dev.cli import _quiet_function_logs
+
+    _quiet_function_logs(verbose=False)
+    try:
+        with control_plane(args.state) as (deps, settings_table, _stack):
+            org_id = org_of(settings_table, args.org_id)
+            result = deps.revert_service(org_id).run(org_id, args.call)
+    except StateError as e:
+        print(f"callsync revert: {e}", file=sys.stderr)
+        return 2
+    except NothingToRevert as e:
+        _print(args, {"status": "NOTHING_TO_REVERT", "reason": str(e)})
+        return 1
+    except CallsyncError as e:
+        print(f"callsync revert: {e}", file=sys.stderr)
+        return 1
+    _print(args, result.model_dump(mode="json"))
+    return 0 if result.status == "REVERTED" else 1
+
+
+def render_changes(changes: list[RecordChange]) -> list[str]:
+    lines: list[str] = []
+    for change in changes:
+        symbol = {"reverted": "-", "kept": "=", "created": "+", "updated": "~"}.get(change.action, " ")
+        head = f"  {symbol} {change.action} {change.object} {change.id}"
+        if change.label:
+            head += f" '{change.label}'"
+        if change.note:
+            head += f"  ({change.note})"
+        lines.append(head)
+        for f in change.fields:
+            if change.action != "kept":
+                lines.append(f"      {f.field}: {f.before!r} -> {f.after!r}" + (f"  ({f.note})" if f.note else ""))
+            else:
+                lines.append(f"      {f.field}: {f.before!r}  ({f.note})")
+    return lines
+
+
+def _print(args: argparse.Namespace, body: dict[str, Any]) -> None:
+    if args.json:
+        print(json.dumps(body, indent=2, default=str))
+        return
+    if body.get("status") == "NOTHING_TO_REVERT":
+        print(f"nothing to revert: {body['reason']}")
+        return
+    result = RevertResult.model_validate(body)
+    print(
+        f"call {result.call_id} (org {result.org_id}, revision {result.revision}): {result.status}, "
+        f"{result.writes} record(s) written, {result.api_requests} API request(s)"
+    )
+    print("\n".join(render_changes(result.changes)))

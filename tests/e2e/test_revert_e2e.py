@@ -1,0 +1,151 @@
+"""``callsync revert`` (INTERFACES.md §4) through the real pipe: ``callsync run --state DIR`` writes the demo call,
+a person may change Salesforce in ``DIR/org.json``, then ``callsync revert --state DIR`` puts back what callsync
+wrote wherever nobody changed it since, lists what it left alone, and records itself in the ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from callsync.adapters.dynamodb_ledger import DynamoDbLedger
+from callsync_dev.cli import main
+from callsync_dev.replay_cli import local_environment
+from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, run
+
+pytestmark = pytest.mark.e2e
+CALL = "zoom-8841-2026-06-03"
+ROLLOUT = "Globex - Sales call automation (120 seats)"
+SUBJECT = "[callsync] Globex x Acme - rollout scoping"
+QUESTIONNAIRE = "Send the security questionnaire and SOC 2 report to Raj"
+PILOT = "Draft the pilot plan for two teams with Sam"
+ALICE = "0055g0000000001AAA"  # a person (Alice Rep), not the integration user
+
+
+def org_of(state: Path) -> dict[str, Any]:
+    return dict(json.loads((state / "org.json").read_text()))
+
+
+def live(org: dict[str, Any], obj: str) -> list[dict[str, Any]]:
+    return [r for r in org["records"].get(obj) or [] if not r.get("IsDeleted")]
+
+
+def one(org: dict[str, Any], obj: str, **match: Any) -> dict[str, Any]:
+    (found,) = [r for r in live(org, obj) if all(r.get(k) == v for k, v in match.items())]
+    return found
+
+
+def edit(state: Path, obj: str, match: dict[str, Any], **values: Any) -> None:
+    """A person's change in Salesforce between runs: ``values`` on the record matching ``match``."""
+    org = org_of(state)
+    one(org, obj, **match).update(values, LastModifiedById=ALICE, LastModifiedDate="2026-06-10T09:00:00Z")
+    (state / "org.json").write_text(json.dumps(org))
+
+
+def revert(state: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    capsys.readouterr()
+    code = main(["revert", "--call", CALL, "--state", str(state), "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def seeded(name: str) -> dict[str, Any]:
+    """The demo org's Opportunity ``name`` as seeded (before any call)."""
+    org = json.loads(DEMO_ORG.read_text())
+    return dict(next(r for r in org["records"]["Opportunity"] if r["Name"] == name))
+
+
+def test_revert_puts_back_every_value_deletes_what_callsync_created_and_twice_changes_nothing_more(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the demo call synced: Sam created, the Opportunity's fields written, an Event with relations,
+    # a note with its links and two follow-up Tasks
+    state = tmp_path / "state"
+    assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
+    synced = org_of(state)
+    assert one(synced, "Event", Subject=SUBJECT) and one(synced, "Contact", Email="sam.lee@globex.com")
+
+    # When the call is reverted
+    code, out = revert(state, capsys)
+
+    # Then everything is back as it was before the call: the Opportunity's values are the seeded ones
+    assert code == 0 and out["status"] == "REVERTED", out
+    org = org_of(state)
+    seed = seeded(ROLLOUT)
+    opportunity = one(org, "Opportunity", Name=ROLLOUT)
+    assert opportunity["Pain__c"] == seed["Pain__c"]
+    assert opportunity["Competitors__c"] == seed["Competitors__c"]
+    assert opportunity["NextStep"] == seed["NextStep"]
+    assert opportunity["Metrics__c"] is None and opportunity["Economic_Buyer__c"] is None
+    assert one(org, "Contact", Email="jane.doe@globex.com")["Champion_Notes__c"] is None
+    assert one(org, "Account", Name="Globex")["Callsync_Link__c"] is None
+    # And what callsync created is gone: the Event and its relations, the note and its links, the follow-ups, Sam
+    assert not [e for e in live(org, "Event") if e["Subject"] == SUBJECT]
+    assert not live(org, "EventRelation") and not live(org, "ContentNote") and not live(org, "ContentDocumentLink")
+    assert not [t for t in live(org, "Task") if t["Subject"] in (QUESTIONNAIRE, PILOT)]
+    assert [c["Email"] for c in live(org, "Contact")].count("sam.lee@globex.com") == 0
+    # And the people and records that were there before stay
+    assert {c["Email"] for c in live(org, "Contact")} == {c["Email"] for c in live(synced, "Contact")} - {
+        "sam.lee@globex.com"
+    }
+
+    # When it is reverted again
+    code, again = revert(state, capsys)
+
+    # Then nothing more is written and the result is the same
+    assert code == 0 and again["status"] == "REVERTED" and again["writes"] == 0, again
+    assert {(c["object"], c["id"], c["action"]) for c in again["changes"]} == {
+        (c["object"], c["id"], c["action"]) for c in out["changes"]
+    }
+    assert org_of(state)["records"] == org["records"]
+    # And the ledger holds the revert as the call's Revert step, each record reverted
+    with local_environment(state) as stack:
+        history = DynamoDbLedger(stack.table("LedgerTable")).history("acme", CALL)
+    report = history.step(1, "Revert")
+    assert report is not None and {c.action for c in report.changes} == {"reverted"}
+    assert {c.object for c in report.changes} >= {"Event", "Task", "ContentNote", "Contact", "Opportunity"}
+
+
+def test_what_a_person_changed_since_is_kept_with_its_reason_and_the_rest_is_reverted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the demo call synced, then a person rewrote the Opportunity's Next Step, completed one follow-up
+    # Task, and logged their own Task with Sam (the Contact callsync created)
+    state = tmp_path / "state"
+    assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
+    edit(state, "Opportunity", {"Name": ROLLOUT}, NextStep="Pilot kickoff on June 20")
+    edit(state, "Task", {"Subject": QUESTIONNAIRE}, Status="Completed")
+    org = org_of(state)
+    sam = one(org, "Contact", Email="sam.lee@globex.com")
+    own_task = {**one(org, "Task", Subject=PILOT), "Id": "00T5g0000000099EAA", "Subject": "Call Sam back"}
+    own_task.update(WhoId=sam["Id"], CreatedById=ALICE, LastModifiedById=ALICE)
+    org["records"]["Task"].append(own_task)
+    (state / "org.json").write_text(json.dumps(org))
+
+    # When the call is reverted
+    code, out = revert(state, capsys)
+
+    # Then it exits 1 and lists what it left alone, each with its reason
+    assert code == 1 and out["status"] == "PARTLY_REVERTED", out
+    kept = {(c["object"], c["id"]): c for c in out["changes"] if c["action"] == "kept"}
+    opportunity = one(org_of(state), "Opportunity", Name=ROLLOUT)
+    questionnaire = one(org, "Task", Subject=QUESTIONNAIRE)
+    assert set(kept) == {("Opportunity", opportunity["Id"]), ("Task", questionnaire["Id"]), ("Contact", sam["Id"])}
+    assert "NextStep: changed since callsync wrote it" in kept[("Opportunity", opportunity["Id"])]["note"]
+    assert f"modified by {ALICE}" in kept[("Task", questionnaire["Id"])]["note"]
+    assert "used by Task 00T5g0000000099EAA" in kept[("Contact", sam["Id"])]["note"]
+    # And the org shows exactly that: the person's values and records stay, callsync's others are reverted
+    after = org_of(state)
+    assert opportunity["NextStep"] == "Pilot kickoff on June 20"
+    assert opportunity["Pain__c"] == seeded(ROLLOUT)["Pain__c"] and opportunity["Metrics__c"] is None
+    assert one(after, "Task", Subject=QUESTIONNAIRE)["Status"] == "Completed"
+    assert one(after, "Task", Subject="Call Sam back")["WhoId"] == sam["Id"]
+    assert one(after, "Contact", Email="sam.lee@globex.com")["Id"] == sam["Id"]
+    assert not [t for t in live(after, "Task") if t["Subject"] == PILOT]
+    assert not [e for e in live(after, "Event") if e["Subject"] == SUBJECT]
+
+    # When it is reverted again / Then nothing more changes and the same records are left alone
+    code, again = revert(state, capsys)
+    assert code == 1 and again["writes"] == 0
+    assert {(c["object"], c["id"]) for c in again["changes"] if c["action"] == "kept"} == set(kept)
+    assert org_of(state)["records"] == after["records"]
