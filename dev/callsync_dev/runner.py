@@ -238,6 +238,7 @@ def _seed(stack: LocalStack, items: list[dict[str, Any]], connection: dict[str, 
                     "access_token": connection["access_token"],
                     "refresh_token": connection["refresh_token"],
                     "issued_at": connection["issued_at"],
+                    **({"id": connection["id"]} if connection.get("id") else {}),
                 },
             )
 
