@@ -79,7 +79,7 @@ class ActivityPlanner:
         return list(dict.fromkeys(i for i in ids if i))
 
     @staticmethod
-    def rows_to_read(ctx: ActivityContext, prior: PriorWrites) -> list[str]:
+    def rows_to_read(ctx: ActivityContext, prior: PriorWrites) -> list[tuple[str, str]]:
         """The activity the ledger names, when no query of this run read it and its values matter: a reused
         record's Description (callsync replaces its own section only) or a person's re-association."""
         if not ctx.kind or prior.activity is None or prior.pending or prior.revision == ctx.call.revision:
@@ -89,7 +89,7 @@ class ActivityPlanner:
         rows = ctx.match.activity_candidates
         if rows is not None and any(same_id(r.get("Id"), prior.activity[1]) for r in rows):
             return []
-        return [prior.activity[1]]
+        return [prior.activity]
 
     @staticmethod
     def is_ours(ctx: ActivityContext, record: dict[str, Any]) -> bool:

@@ -218,8 +218,8 @@ class LogActivity:
         need_activity = (
             bool(ctx.kind) and (candidates is None or prior.pending) and not (finished_before and prior.activity)
         )
-        row_ids = self.planner.rows_to_read(ctx, prior)  # the ledger's activity, when no query read it yet
-        need_activity = need_activity or bool(row_ids)
+        rows = self.planner.rows_to_read(ctx, prior)  # the ledger's activity, when no query read it yet
+        need_activity = need_activity or bool(rows)
         ours_in_salesforce = False
         if candidates and not prior.revision:
             found = pick_existing_activity(
@@ -239,8 +239,8 @@ class LogActivity:
             return None
         request = LookupRequest()
         if need_activity and ctx.kind:
-            request.activity_kinds = list(dict.fromkeys([ctx.kind, *(prior.activity[:1] if row_ids else ())]))
-            request.activity_ids = row_ids
+            request.activity_kinds = list(dict.fromkeys([ctx.kind, *(kind for kind, _ in rows)]))
+            request.activity_ids = [record_id for _, record_id in rows]
             request.subjects = candidate_subjects(settings, call)
             request.dates = sorted(call_dates(call))
             request.window = (call.started_at_utc - EVENT_WINDOW, call.started_at_utc + EVENT_WINDOW)
