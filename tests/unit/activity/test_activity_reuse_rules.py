@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from activity_builders import CALL_START, make_call
+from activity_builders import (
+    ACCOUNT,
+    CALL_START,
+    HOST,
+    OPP,
+    FakeActivityStore,
+    describes,
+    make_call,
+    make_match,
+    make_state,
+)
 from callsync.domain.activity_kind import normalise_title, title_words
 from callsync.domain.activity_plan import DESCRIPTION_MAX, EVENT_START_TOLERANCE, pick_existing_activity
 from callsync.domain.activity_section import (
@@ -16,6 +26,10 @@ from callsync.domain.activity_section import (
     section_begin,
     section_end,
 )
+from callsync.models.match import OpportunityInfo
+from callsync.services.log_activity import LogActivity
+
+from tests.support.fakes import FakeLedger
 
 INTEGRATION = "005000000000INT"
 MARKER = "callsync-ref: c1"
@@ -150,3 +164,57 @@ def test_a_persons_edit_after_the_call_started_is_told_with_name_and_date() -> N
     # And without the name read, the person's User id is named
     nameless = person_edit(row("005ALICE", "2026-06-05T09:30:00Z", None), integration_user_id=INTEGRATION, since=since)
     assert nameless is not None and nameless.by == "005ALICE"
+
+
+# ---------------------------------------------------------------- the service, with the in-memory Salesforce
+
+
+def row_of(store: FakeActivityStore, record_id: str) -> dict[str, object]:
+    """The record as the match step's read-ahead returns it."""
+    return {k: v for k, v in store.records[record_id].items() if k != "attributes"}
+
+
+def edited_by_alice(store: FakeActivityStore, record_id: str, **values: object) -> None:
+    store.records[record_id].update(
+        values, LastModifiedById="005ALICE", LastModifiedDate="2026-11-21T10:00:00.000+0000",
+        LastModifiedBy={"Name": "Alice Rep"},
+    )  # fmt: skip
+
+
+def test_a_persons_other_edit_does_not_freeze_the_association_callsync_wrote() -> None:
+    # Given revision 1 logged on the deal, then Alice renamed the Event (she did not move it)
+    store, ledger = FakeActivityStore(), FakeLedger()
+    first = LogActivity(store, describes(), ledger).run(make_state(make_call(revision=1)))
+    event_id = str(first.activity_id)
+    edited_by_alice(store, event_id, Subject="Globex weekly (Alice's notes)")
+    # When revision 2 matches another deal
+    other = OpportunityInfo(id="006OTHER", name="Globex expansion", account_id=ACCOUNT, owner_id=HOST)
+    match = make_match(candidates=[row_of(store, event_id)], opportunity=True)
+    match.opportunity = other
+    second = LogActivity(store, describes(), ledger).run(make_state(make_call(revision=2), match=match))
+    # Then the Event follows the new match: the association was still the one callsync wrote
+    assert store.records[event_id]["WhatId"] == "006OTHER"
+    assert not [f for c in second.report.changes for f in c.fields if f.policy == "kept"]
+
+
+def test_a_persons_move_is_kept_and_said_and_a_reused_event_known_from_the_ledger_is_read_by_id() -> None:
+    # Given a calendar Event reused by revision 1, then moved by Alice to another deal, and renamed (so the
+    # read-ahead of revision 2 does not return it)
+    store, ledger = FakeActivityStore(), FakeLedger()
+    calendar = store.add(
+        "Event", Subject="Globex weekly", StartDateTime="2026-11-20T15:05:00.000+0000", WhatId=OPP,
+        Type="Meeting", Description="Join: https://meet.example/x",
+    )  # fmt: skip
+    match = make_match(candidates=[row_of(store, calendar)])
+    first = LogActivity(store, describes(), ledger).run(make_state(make_call(revision=1), match=match))
+    assert first.activity_id == calendar and store.records[calendar]["Type"] == "Meeting"
+    edited_by_alice(store, calendar, WhatId="006REP", Subject="Globex weekly - moved")
+    # When revision 2 runs with an empty read-ahead
+    second = LogActivity(store, describes(), ledger).run(make_state(make_call(revision=2, summary="Second take.")))
+    # Then the Event was read by its Id in one lookup, Alice's deal kept, only callsync's section replaced
+    assert store.lookups[-1].activity_ids == [calendar]
+    event = store.records[calendar]
+    assert event["WhatId"] == "006REP" and event["Type"] == "Meeting"
+    assert str(event["Description"]).startswith(f"Join: https://meet.example/x\n\n{section_begin('c1')}\nSecond take.")
+    kept = [f for c in second.report.changes for f in c.fields if f.policy == "kept"]
+    assert [(f.field, f.note) for f in kept] == [("WhatId", "kept: changed by Alice Rep on 2026-11-21")]
