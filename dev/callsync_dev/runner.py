@@ -171,6 +171,8 @@ def run(
     try:
         before = emulator.dump() if dry_run else None
         connection = {**emulator.connection, "issued_at": str(int(time.time() * 1000))}
+        # the identity URL a token answer carries (``id``): names the integration user, as `callsync connect` stores it
+        connection["id"] = f"{connection['instance_url']}/id/{emulator.store.org_id}/{emulator.integration_user_id}"
         stack_kwargs: dict[str, Any] = {"extra_env": {"SALESFORCE_CA_BUNDLE": connection["ca_file"]}}
         scale = retry_wait_scale if retry_wait_scale is not None else _env_scale()
         if scale is not None:

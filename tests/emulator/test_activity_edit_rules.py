@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 from callsync_dev.emulator import Emulator
 from callsync_dev.emulator.testing import salesforce_client
 
@@ -39,8 +40,15 @@ def test_the_connection_names_the_integration_user_and_a_fixtures_last_modified_
     # Given an org whose calendar Event was last changed by Alice on a given date
     with Emulator.from_fixture(ORG) as emu:
         sf = salesforce_client(emu.connection)
-        # Then the connection's identity URL ends in the integration user's id
-        assert emu.connection["id"].endswith(f"/id/{emu.store.org_id}/{emu.integration_user_id}")
+        # Then a token grant answers with the identity URL, ending in the integration user's id
+        conn = emu.connection
+        granted = requests.post(
+            f"{conn['instance_url']}/services/oauth2/token",
+            data={"grant_type": "refresh_token", "refresh_token": conn["refresh_token"],
+                  "client_id": conn["client_id"], "client_secret": conn["client_secret"]},
+            verify=conn["ca_file"], timeout=10,
+        ).json()  # fmt: skip
+        assert granted["id"].endswith(f"/id/{emu.store.org_id}/{emu.integration_user_id}")
         # And the Event reads as changed by Alice on that date, with her name through LastModifiedBy
         [row] = sf.query("SELECT Id, LastModifiedById, LastModifiedDate, LastModifiedBy.Name FROM Event")["records"]
         assert row["LastModifiedBy"]["Name"] == "Alice Rep"

@@ -52,8 +52,6 @@ class Emulator:
             "client_secret": tokens.client_secret,
             "access_token": tokens.access_token,
             "refresh_token": tokens.refresh_token,
-            # the identity URL a token response carries: names the integration user
-            "id": f"{self.app.instance_url}/id/{self.store.org_id}/{self.store.integration_user_id}",
         }
         return self
 
