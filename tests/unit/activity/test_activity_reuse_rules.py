@@ -3,7 +3,7 @@ section, and a person's edit read from the row's LastModified fields."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from activity_builders import (
@@ -18,7 +18,12 @@ from activity_builders import (
     make_state,
 )
 from callsync.domain.activity_kind import normalise_title, title_words
-from callsync.domain.activity_plan import DESCRIPTION_MAX, EVENT_START_TOLERANCE, pick_existing_activity
+from callsync.domain.activity_plan import (
+    DESCRIPTION_MAX,
+    EVENT_START_TOLERANCE,
+    pick_existing_activity,
+    read_ahead_dates,
+)
 from callsync.domain.activity_section import (
     has_section,
     merge_section,
@@ -218,3 +223,12 @@ def test_a_persons_move_is_kept_and_said_and_a_reused_event_known_from_the_ledge
     assert str(event["Description"]).startswith(f"Join: https://meet.example/x\n\n{section_begin('c1')}\nSecond take.")
     kept = [f for c in second.report.changes for f in c.fields if f.policy == "kept"]
     assert [(f.field, f.note) for f in kept] == [("WhatId", "kept: changed by Alice Rep on 2026-11-21")]
+
+
+def test_the_read_ahead_asks_for_every_date_an_event_within_ten_minutes_may_carry() -> None:
+    # Given a call starting 5 minutes after midnight UTC
+    start = datetime(2026, 6, 4, 0, 5, tzinfo=UTC)
+    # Then a calendar Event starting up to 10 minutes earlier (the previous day) is read ahead too
+    assert read_ahead_dates(start) == [date(2026, 6, 3), date(2026, 6, 4)]
+    # And a call at noon asks for its day only
+    assert read_ahead_dates(datetime(2026, 6, 4, 12, 0, tzinfo=UTC)) == [date(2026, 6, 4)]

@@ -33,7 +33,7 @@ from callsync.adapters.activity_soql import LAST_MODIFIED, LAST_MODIFIED_BY_NAME
 from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponses
-from callsync.domain.activity_plan import visible_select
+from callsync.domain.activity_plan import read_ahead_dates, visible_select
 from callsync.domain.matching import NEW_DEAL_WINDOW, ContactRow, LeadRow, MatchInput, RoleRow, UserRow
 from callsync.models.describe import is_api_name
 from callsync.models.match import AccountInfo, OpportunityInfo
@@ -144,7 +144,7 @@ class SalesforceMatchReader:
             select += f", (SELECT RelationId FROM {query.activity_object}Relations)"  # noqa: S608
         # the words of the title: a calendar's dash, quotes or case still match; LogActivity's rules decide
         subject = subject_filter(query.activity_subjects)
-        when = format_soql("ActivityDate = {}", query.started_at.astimezone(UTC).date())
+        when = format_soql("ActivityDate IN {}", read_ahead_dates(query.started_at))
         return f"SELECT {select} FROM {query.activity_object} WHERE {when} AND {subject}"  # noqa: S608
 
     def plan(self, query: MatchQuery) -> list[list[tuple[str, str]]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from callsync.domain.activity_kind import normalise_title
@@ -269,6 +269,17 @@ def call_date(call: CallProcessed) -> date:
 def call_dates(call: CallProcessed) -> set[date]:
     """Dates an activity for this call may carry: local and UTC (they differ near midnight)."""
     return {call_date(call), call.started_at_utc.date()}
+
+
+def read_ahead_dates(started_at: datetime) -> list[date]:
+    """``ActivityDate`` values an activity for a call starting at ``started_at`` may carry.
+
+    A Task: the call's date in its own offset, or in UTC. An Event (``ActivityDate`` is its
+    start's UTC date): also the dates of ``EVENT_START_TOLERANCE`` before and after the start.
+    """
+    utc = started_at.astimezone(UTC)
+    around = (utc - EVENT_START_TOLERANCE, utc, utc + EVENT_START_TOLERANCE)
+    return sorted({started_at.date(), *(moment.date() for moment in around)})
 
 
 def duration_minutes(call: CallProcessed) -> int:
