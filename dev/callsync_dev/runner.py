@@ -171,7 +171,7 @@ def run(
     try:
         before = emulator.dump() if dry_run else None
         connection = {**emulator.connection, "issued_at": str(int(time.time() * 1000))}
-        # The OAuth identity URL, as the token response gives it: names the user callsync writes as.
+        # the identity URL a token answer carries (``id``): names the integration user, as `callsync connect` stores it
         connection["id"] = f"{connection['instance_url']}/id/{emulator.store.org_id}/{emulator.integration_user_id}"
         stack_kwargs: dict[str, Any] = {"extra_env": {"SALESFORCE_CA_BUNDLE": connection["ca_file"]}}
         scale = retry_wait_scale if retry_wait_scale is not None else _env_scale()
@@ -240,7 +240,7 @@ def _seed(stack: LocalStack, items: list[dict[str, Any]], connection: dict[str, 
                     "access_token": connection["access_token"],
                     "refresh_token": connection["refresh_token"],
                     "issued_at": connection["issued_at"],
-                    "id": connection["id"],
+                    **({"id": connection["id"]} if connection.get("id") else {}),
                 },
             )
 

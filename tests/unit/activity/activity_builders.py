@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from copy import deepcopy
 from datetime import UTC, datetime
 from typing import Any
 
+from callsync.domain.activity_kind import title_words
 from callsync.domain.activity_plan import call_ref
 from callsync.errors import SalesforceRejected, SalesforceRowLocked, SalesforceUnavailable
 from callsync.models.event import CallProcessed
@@ -171,6 +173,14 @@ def describes(
     return FakeDescribeSource(out, shared_activities=shared)
 
 
+INTEGRATION_USER = "005000000000INT"
+
+
+def now_stamp() -> str:
+    """A Salesforce datetime of now (what a write stamps as ``LastModifiedDate``)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
 class Crash(Exception):
     """The Lambda died after Salesforce committed (timeout, out of memory)."""
 
@@ -185,6 +195,7 @@ class FakeActivityStore:
     """
 
     instance_url = "https://acme.my.salesforce.com"
+    integration_user_id = INTEGRATION_USER
 
     def __init__(self) -> None:
         self.records: dict[str, dict[str, Any]] = {}
@@ -212,13 +223,16 @@ class FakeActivityStore:
     def lookup(self, request: LookupRequest) -> LookupResult:
         self.api_requests += 1
         self.lookups.append(request)
-        subjects = {s.casefold() for s in request.subjects}
+        word_lists = [w for w in (title_words(s) for s in request.subjects) if w]
+        words = min(word_lists, key=len) if word_lists else []
+        like = re.compile(".*".join(re.escape(w) for w in words), re.IGNORECASE)  # Subject LIKE '%w%w%'
         related = set(request.related_ids)
         result = LookupResult(activities_queried=bool(request.activity_kinds))
         for kind in request.activity_kinds:
             for r in self.of(kind):
                 linked = {r.get("WhoId"), r.get("WhatId")} | {x["RelationId"] for x in self._relations(r["Id"])}
-                if str(r.get("Subject", "")).casefold() in subjects and (not related or linked & related):
+                found = words and like.search(str(r.get("Subject", ""))) and (not related or linked & related)
+                if found or r["Id"] in request.activity_ids:
                     record = deepcopy(r)
                     if request.shared_activities:
                         record[f"{kind}Relations"] = {"records": self._relations(r["Id"])}
@@ -287,10 +301,11 @@ class FakeActivityStore:
         if rid and rid not in self.records:
             out.stale.append(rid)
             return SaveResult(None, False, "ENTITY_IS_DELETED: entity is deleted", SalesforceRejected("deleted"))
+        stamp = {"LastModifiedById": INTEGRATION_USER, "LastModifiedDate": now_stamp()}
         if rid:
-            self.records[rid].update(deepcopy(fields))
+            self.records[rid].update(deepcopy(fields), **stamp)
             return SaveResult(rid, True)
-        return SaveResult(self.add(obj, **deepcopy(fields)), True)
+        return SaveResult(self.add(obj, **deepcopy(fields), **stamp), True)
 
     @staticmethod
     def _dependent_refused() -> SaveResult:

@@ -159,7 +159,8 @@ def test_lookup_is_one_composite_of_escaped_queries() -> None:
     queries = [unquote(s["url"].split("?q=", 1)[1]) for s in subs]
     # Then one request with four queries, every value escaped, relations read with the events
     assert api.api_requests == 1 and len(queries) == 4
-    assert "Subject IN ('[A] It\\'s \\\"q\\\" \\\\ x')" in queries[0]
+    # (the activity by the words of its title: quotes, backslash and brackets never reach the query)
+    assert "Subject LIKE '%a%it%s%q%x%'" in queries[0]
     assert "(SELECT RelationId FROM EventRelations)" in queries[0]
     assert "Subject IN ('Send \\'pricing\\'')" in queries[1]
     # And the note is looked up per linked record with "=", the only title filter Salesforce accepts
@@ -234,3 +235,34 @@ def test_without_describes_the_select_is_unchanged() -> None:
     request = LookupRequest(activity_kinds=["Task"], subjects=["s"], dates=[date(2026, 11, 20)], related_ids=["006A"])
     ((_, soql),) = SalesforceActivityStore(RecordingApi()).activity_queries(request)
     assert "Type, Description" in soql
+
+
+def test_a_title_without_words_is_looked_up_by_its_exact_subject_escaped() -> None:
+    # Given a title made of punctuation only (no word for a LIKE pattern)
+    api = RecordingApi()
+    request = LookupRequest(
+        activity_kinds=["Task"], subjects=["' -- \\"], dates=[date(2026, 11, 20)], related_ids=["006A"]
+    )
+    # When the activity is looked up
+    SalesforceActivityStore(api).lookup(request)
+    query = unquote(api.composites[0][0][0]["url"].split("?q=", 1)[1])
+    # Then the subject is compared exactly, every character escaped
+    assert "Subject IN ('\\' -- \\\\')" in query
+
+
+def test_the_activity_the_ledger_names_is_read_by_id_with_who_changed_it_last() -> None:
+    # Given a lookup that must read the activity an earlier revision wrote, wherever it moved
+    api = RecordingApi()
+    request = LookupRequest(
+        activity_kinds=["Event"],
+        subjects=["Globex weekly"],
+        window=(datetime(2026, 11, 19, 21, tzinfo=UTC), datetime(2026, 11, 21, 9, tzinfo=UTC)),
+        related_ids=["006A"],
+        activity_ids=["00U000000000001"],
+    )
+    # When it is looked up
+    SalesforceActivityStore(api).lookup(request)
+    query = unquote(api.composites[0][0][0]["url"].split("?q=", 1)[1])
+    # Then one query finds it by the call's rules or by its Id, and reads who changed it last, and when
+    assert "OR AccountId IN ('006A'))) OR Id IN ('00U000000000001')" in query
+    assert "LastModifiedById, LastModifiedDate, " in query and ", LastModifiedBy.Name" in query

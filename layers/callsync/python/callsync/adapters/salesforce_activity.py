@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from simple_salesforce.format import format_soql
 
+from callsync.adapters.activity_soql import LAST_MODIFIED, LAST_MODIFIED_BY_NAME, subject_filter
 from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import all_records
 from callsync.adapters.salesforce_errors import (
@@ -97,11 +98,18 @@ class SalesforceActivityStore:
     def api_requests(self) -> int:
         return self.api.api_requests
 
+    @property
+    def integration_user_id(self) -> str | None:
+        user = getattr(self.api, "integration_user_id", None)
+        return str(user) if user else None
+
     # -- lookup -------------------------------------------------------------------------------
 
     def activity_queries(self, request: LookupRequest) -> list[tuple[str, str]]:
+        """Per activity object: the records that may represent the call (``subject_filter``: the words of the
+        title, the rules decide exactly), at its date, related to its records; or the ones the ledger names."""
         out: list[tuple[str, str]] = []
-        if not request.subjects:
+        if not request.subjects and not request.activity_ids:
             return out
         related = request.related_ids
         for kind in request.activity_kinds:
@@ -111,6 +119,7 @@ class SalesforceActivityStore:
             if request.shared_activities:
                 children = f", (SELECT RelationId FROM {kind}Relations)"  # noqa: S608
             wanted = ["Id", "Subject", "WhoId", "WhatId", "AccountId", "OwnerId", "Type", "Description", "CreatedDate"]
+            wanted += LAST_MODIFIED
             if kind == "Task":
                 wanted += ["ActivityDate", "Status"]
                 when = format_soql("ActivityDate IN {}", list(request.dates))
@@ -118,10 +127,20 @@ class SalesforceActivityStore:
                 wanted += ["ActivityDate", "StartDateTime", "EndDateTime", "DurationInMinutes"]
                 start, end = request.window or (None, None)
                 when = format_soql("StartDateTime >= {} AND StartDateTime <= {}", start, end)
-            where = format_soql("Subject IN {}", stored_forms(request.subjects)) + f" AND {when}"
-            if related:
-                where += format_soql(" AND (WhatId IN {ids} OR WhoId IN {ids} OR AccountId IN {ids})", ids=related)
+            clauses: list[str] = []
+            if request.subjects and related:
+                clauses.append(
+                    f"({subject_filter(request.subjects)} AND {when}"
+                    + format_soql(" AND (WhatId IN {ids} OR WhoId IN {ids} OR AccountId IN {ids}))", ids=related)
+                )
+            if request.activity_ids:
+                clauses.append(format_soql("Id IN {}", list(request.activity_ids)))
+            if not clauses:
+                continue
+            where = " OR ".join(clauses)
             fields = self._select(kind, wanted)
+            if "LastModifiedById" in fields.split(", "):
+                fields += f", {LAST_MODIFIED_BY_NAME}"
             out.append(
                 (
                     f"activities{kind}",
@@ -159,7 +178,7 @@ class SalesforceActivityStore:
     @reads_answers("the activity lookup")
     def lookup(self, request: LookupRequest) -> LookupResult:
         queries = self.activity_queries(request) + self.follow_up_queries(request) + self.note_queries(request)
-        result = LookupResult(activities_queried=bool(request.activity_kinds and request.subjects))
+        result = LookupResult(activities_queried=bool(self.activity_queries(request)))
         for start in range(0, len(queries), MAX_HEAVY):
             batch = queries[start : start + MAX_HEAVY]
             subs = [

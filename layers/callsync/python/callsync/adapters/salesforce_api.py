@@ -138,6 +138,7 @@ class SimpleSalesforceApi:
         self._timeout = timeout
         self._sf: _CountingSalesforce | None = None
         self._instance_url: str | None = None
+        self._identity: str | None = None  # the token's identity URL: .../id/<org id>/<user id>
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -161,6 +162,14 @@ class SimpleSalesforceApi:
         """
         usage = self._sf.api_usage.get("api-usage") if self._sf is not None else None
         return (int(usage.used), int(usage.total)) if usage is not None else None
+
+    @property
+    def integration_user_id(self) -> str | None:
+        """The User this connection acts as: the last part of the OAuth token's identity URL (``id``),
+        read from the org's secret (no Salesforce request); None when the secret does not hold it."""
+        self._client()
+        user = (self._identity or "").rstrip("/").rsplit("/", 1)[-1]
+        return user if user.startswith("005") else None
 
     @property
     def data_path(self) -> str:
@@ -192,6 +201,7 @@ class SimpleSalesforceApi:
         sf.on_request = self._count
         self._sf = sf
         self._instance_url = instance_url
+        self._identity = str(tokens.get("id") or "") or self._identity
 
     def _call(self, context: str, fn: Callable[[Salesforce], T], *, write: bool | None = None) -> T:
         """Run one REST request; on an expired session refresh once and retry once."""

@@ -35,12 +35,12 @@ from urllib.parse import quote
 from pydantic import TypeAdapter
 from simple_salesforce.format import format_soql
 
+from callsync.adapters.activity_soql import LAST_MODIFIED, LAST_MODIFIED_BY_NAME, subject_filter
 from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponse, raise_for_subresponses
-from callsync.domain.activity_plan import visible_select
+from callsync.domain.activity_plan import read_ahead_dates, visible_select
 from callsync.domain.matching import NEW_DEAL_WINDOW, ContactRow, LeadRow, MatchInput, RoleRow, UserRow
-from callsync.domain.reference_text import stored_forms
 from callsync.models.describe import is_api_name
 from callsync.models.match import AccountInfo, OpportunityInfo
 from callsync.ports import SalesforceApi
@@ -144,15 +144,16 @@ class SalesforceMatchReader:
         wanted = ["Id", "Subject", "ActivityDate", "WhoId", "WhatId", "OwnerId", "Type", "Description"]
         event = query.activity_object == "Event"
         wanted += ["StartDateTime", "EndDateTime", "DurationInMinutes"] if event else ["Status"]
+        wanted += LAST_MODIFIED  # a person's edit since callsync wrote it (adapters.activity_soql)
         # Only fields the integration user can see: a hidden one (e.g. Type) fails the whole query
-        select = ", ".join(visible_select(wanted, query.activity_describe))
+        visible = visible_select(wanted, query.activity_describe)
+        select = ", ".join(visible + ([LAST_MODIFIED_BY_NAME] if "LastModifiedById" in visible else []))
         if query.activity_relations:  # the contacts the activity already has (object name checked above)
             select += f", (SELECT RelationId FROM {query.activity_object}Relations)"  # noqa: S608
-        return format_soql(
-            f"SELECT {select} FROM {query.activity_object} WHERE ActivityDate = {{}} AND Subject IN {{}}",  # noqa: S608
-            query.started_at.astimezone(UTC).date(),
-            stored_forms(query.activity_subjects),  # as the call has them and as callsync stores them
-        )
+        # the words of the title: a calendar's dash, quotes or case still match; LogActivity's rules decide
+        subject = subject_filter(query.activity_subjects)
+        when = format_soql("ActivityDate IN {}", read_ahead_dates(query.started_at))
+        return f"SELECT {select} FROM {query.activity_object} WHERE {when} AND {subject}"  # noqa: S608
 
     def plan(self, query: MatchQuery) -> list[list[tuple[str, str]]]:
         """Composites to send: per chunk of emails, (referenceId, soql) pairs; ≤5 queries each."""

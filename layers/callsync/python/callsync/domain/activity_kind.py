@@ -6,6 +6,8 @@ dedupe lookup) and LogActivity (which writes it), so both agree exactly.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Literal
 
 from callsync.models.event import CallProcessed
@@ -13,6 +15,13 @@ from callsync.models.settings import OrgSettings
 
 ActivityKind = Literal["Task", "Event"]
 SUBJECT_MAX = 255
+# Typographic variants a calendar, a dialer or a person's keyboard puts where the call has a plain one.
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_SINGLE_QUOTES = "\u2018\u2019\u201a\u201b\u2032\u00b4`"
+_DOUBLE_QUOTES = "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"
+_PLAIN = str.maketrans({**dict.fromkeys(_DASHES, "-"), **dict.fromkeys(_SINGLE_QUOTES, "'"),
+                        **dict.fromkeys(_DOUBLE_QUOTES, '"')})  # fmt: skip
+_WORD = re.compile(r"[^\W_]+")
 
 
 def activity_kind(settings: OrgSettings, call: CallProcessed) -> ActivityKind | None:
@@ -46,3 +55,26 @@ def candidate_subjects(settings: OrgSettings, call: CallProcessed) -> list[str]:
     """
     subjects = [activity_subject(settings, call), " ".join(call.title.split())[:SUBJECT_MAX]]
     return list(dict.fromkeys(s for s in subjects if s))
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text.replace("@\u200b{", "@{")).translate(_PLAIN).casefold()
+    text = re.sub(r"\s*-\s*", " - ", text)  # "a\u2013b", "a - b" and "a -b" alike
+    return " ".join(text.split())
+
+
+def normalise_title(text: str, prefix: str = "") -> str:
+    """A title as dedupe compares it: case, whitespace runs, dash and quote variants and ``prefix`` ignored.
+
+    ``"[Airspeed] Wingtip \u2013 proposal walkthrough"`` (an en dash) and
+    ``"wingtip - Proposal  walkthrough"`` are one title.
+    """
+    plain, head = _plain(text), _plain(prefix)
+    if head and (plain == head or plain.startswith(f"{head} ")):
+        plain = plain[len(head) :].strip()
+    return plain
+
+
+def title_words(text: str, prefix: str = "") -> list[str]:
+    """The words of the normalised title (letters and digits): what a ``Subject LIKE`` pattern looks for."""
+    return _WORD.findall(normalise_title(text, prefix))

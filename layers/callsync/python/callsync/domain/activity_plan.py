@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from callsync.domain.activity_kind import normalise_title
 from callsync.domain.reference_text import restore
 from callsync.models.describe import ObjectDescribe
 from callsync.models.event import CallProcessed, InsightValue
@@ -25,6 +26,10 @@ COMPLETED_HINTS = ("complet", "done", "closed")
 # A non-all-day Event lasts at most 14 days: longer is refused with FIELD_INTEGRITY_EXCEPTION
 # (Salesforce Object Reference, Event: DurationInMinutes / EndDateTime).
 EVENT_MAX_MINUTES = 14 * 24 * 60
+# A calendar Event starts at its scheduled time, the recorder at the call's actual start: people join a few
+# minutes late or early. Ten minutes covers that, and stays below the shortest usual gap to the next meeting
+# slot (15 minutes), so a back-to-back meeting with the same people on the same deal is not taken for this one.
+EVENT_START_TOLERANCE = timedelta(minutes=10)
 
 
 def call_ref(call: CallProcessed, key: str | None = None) -> str:
@@ -236,15 +241,20 @@ def cut_text(body: str, tail: str, limit: int) -> tuple[str, bool]:
     return f"{cut.rstrip()}{notice}\n\n{tail}", True
 
 
-def activity_description(call: CallProcessed, limit: int = DESCRIPTION_MAX) -> tuple[str, bool]:
-    """Summary, key points, insights, then the backlink and the marker; (text, truncated)."""
+def activity_parts(call: CallProcessed) -> tuple[str, str]:
+    """(body, tail): summary, key points and insights; then the backlink and the marker (never cut)."""
     parts: list[str] = [call.summary.strip()]
     if call.key_points:
         parts.append("Key points:\n" + "\n".join(f"- {one_line(p)}" for p in call.key_points if p.strip()))
     if call.insights:
         parts.append("Insights:\n" + "\n".join(f"- {k}: {_insight_text(v)}" for k, v in call.insights.items()))
     body = "\n\n".join(p for p in parts if p)
-    tail = f"Call: {call.call_url}\n{call_ref(call)}"
+    return body, f"Call: {call.call_url}\n{call_ref(call)}"
+
+
+def activity_description(call: CallProcessed, limit: int = DESCRIPTION_MAX) -> tuple[str, bool]:
+    """Summary, key points, insights, then the backlink and the marker; (text, truncated)."""
+    body, tail = activity_parts(call)
     return cut_text(body, tail, limit)
 
 
@@ -259,6 +269,17 @@ def call_date(call: CallProcessed) -> date:
 def call_dates(call: CallProcessed) -> set[date]:
     """Dates an activity for this call may carry: local and UTC (they differ near midnight)."""
     return {call_date(call), call.started_at_utc.date()}
+
+
+def read_ahead_dates(started_at: datetime) -> list[date]:
+    """``ActivityDate`` values an activity for a call starting at ``started_at`` may carry.
+
+    A Task: the call's date in its own offset, or in UTC. An Event (``ActivityDate`` is its
+    start's UTC date): also the dates of ``EVENT_START_TOLERANCE`` before and after the start.
+    """
+    utc = started_at.astimezone(UTC)
+    around = (utc - EVENT_START_TOLERANCE, utc, utc + EVENT_START_TOLERANCE)
+    return sorted({started_at.date(), *(moment.date() for moment in around)})
 
 
 def duration_minutes(call: CallProcessed) -> int:
@@ -388,11 +409,18 @@ def record_kind(record: dict[str, Any]) -> str | None:
     return {"00T": "Task", "00U": "Event"}.get(record_id[:3])
 
 
+def start_within_tolerance(start: datetime, call: CallProcessed) -> bool:
+    """Whether an Event starting at ``start`` is at the call's time: at most ``EVENT_START_TOLERANCE`` apart."""
+    return abs(start - call.started_at_utc) <= EVENT_START_TOLERANCE
+
+
 def _record_date_matches(record: dict[str, Any], call: CallProcessed) -> bool:
     dates = call_dates(call)
     start = parse_sf_datetime(record.get("StartDateTime"))
+    if start is not None and start.tzinfo is not None:
+        return start_within_tolerance(start, call)
     if start is not None:
-        return start.astimezone(call.started_at.tzinfo).date() in dates or start.date() in dates
+        return start.date() in dates
     day = parse_sf_date(record.get("ActivityDate"))
     if day is not None:
         return day in dates
@@ -415,15 +443,18 @@ def pick_existing_activity(
     subjects: Sequence[str],
     related_ids: Iterable[str],
     prefer_kind: str | None,
+    prefix: str = "",
 ) -> dict[str, Any] | None:
     """The existing Task/Event that already represents this call, if any.
 
-    Same date, same title (with or without our prefix, case-insensitive), and
+    At the call's time (a Task: the call's date; an Event: a start at most
+    ``EVENT_START_TOLERANCE`` from the call's), the same title (``normalise_title``:
+    case, whitespace, dash and quote variants and the ``prefix`` ignored), and
     related to one of the call's Contacts, Account or Opportunity. A record
-    carrying this call's marker is ours whatever else changed. Best first:
+    carrying this call's marker is the call's whatever else changed. Best first:
     our marker, then our prefixed subject, then the kind we would create.
     """
-    wanted = {one_line(s).casefold() for s in subjects}
+    wanted = {normalise_title(s, prefix) for s in subjects}
     ours = one_line(subjects[0]).casefold() if subjects else None
     related = {str(i) for i in related_ids if i}
     marker = call_ref(call)
@@ -435,7 +466,7 @@ def pick_existing_activity(
         has_marker = marker in description.splitlines()
         subject = one_line(str(record.get("Subject") or "")).casefold()
         if not has_marker:
-            if subject not in wanted or not _record_date_matches(record, call):
+            if normalise_title(subject, prefix) not in wanted or not _record_date_matches(record, call):
                 continue
             if not _related_matches(record, related):
                 continue

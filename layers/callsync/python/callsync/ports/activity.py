@@ -28,6 +28,7 @@ class LookupRequest:
     dates: list[date] = field(default_factory=list)  # Task ActivityDate
     window: tuple[datetime, datetime] | None = None  # Event StartDateTime
     related_ids: list[str] = field(default_factory=list)
+    activity_ids: list[str] = field(default_factory=list)  # records the ledger names: read whatever they became
     shared_activities: bool = False  # read Task/EventRelations with the candidates
     follow_up_subjects: list[str] = field(default_factory=list)
     note_title: str | None = None
@@ -107,6 +108,10 @@ class ActivityStore(Protocol):
 
     @property
     def api_requests(self) -> int: ...
+
+    @property
+    def integration_user_id(self) -> str | None:
+        """The User callsync writes as (a record last changed by anyone else was changed by a person); None: unknown."""
 
     def lookup(self, request: LookupRequest) -> LookupResult:
         """Existing activities, follow-ups and note links: one composite request."""

@@ -13,6 +13,9 @@ from callsync.ports.activity import (
 STEP = "LogActivity"
 PENDING = "in progress: an attempt started writing to Salesforce and has not finished"
 REVISIONS_BACK = 10
+REUSED = "reused"  # the activity change's key when callsync did not create the record (a calendar Event, ...)
+KEPT = "kept"  # a field change's policy when a person's value was kept (nothing was written)
+WRITTEN_FIELDS = ("WhatId", "WhoId")  # the last value callsync wrote of these is remembered (a person's edit)
 
 
 @dataclass
@@ -22,6 +25,8 @@ class PriorWrites:
     revision: int | None = None  # revision of the latest finished entry
     pending: bool = False  # a later attempt started and did not finish
     activity: tuple[str, str] | None = None  # (object, id)
+    activity_reused: bool = False  # the activity is not callsync's own: only its Description section is
+    written: dict[str, object] = field(default_factory=dict)  # WRITTEN_FIELDS: the last value callsync sent
     relations: set[str] = field(default_factory=set)  # contact ids attached by relation records
     note_id: str | None = None
     note_links: set[str] = field(default_factory=set)
@@ -45,6 +50,7 @@ class PriorWrites:
             prior.report = report
             prior._read(report)
             break
+        prior.written = last_written(history, call)
         return prior
 
     def with_report(self, report: StepReport) -> PriorWrites:
@@ -53,6 +59,8 @@ class PriorWrites:
             revision=self.revision,
             pending=self.pending,
             activity=self.activity,
+            activity_reused=self.activity_reused,
+            written=dict(self.written),
             relations=set(self.relations),
             note_id=self.note_id,
             note_links=set(self.note_links),
@@ -70,6 +78,8 @@ class PriorWrites:
             revision=self.revision,
             pending=self.pending,
             activity=self.activity if self.activity and self.activity[1] not in gone else None,
+            activity_reused=self.activity_reused and bool(self.activity and self.activity[1] not in gone),
+            written=dict(self.written),
             relations=set(self.relations),
             note_id=self.note_id if self.note_id not in gone else None,
             note_links=set(self.note_links) if self.note_id not in gone else set(),
@@ -81,6 +91,7 @@ class PriorWrites:
         for change in report.with_role("activity"):
             if change.id:
                 self.activity = (change.object, change.id)
+                self.activity_reused = change.key == REUSED
         for change in report.with_role("follow_up"):
             if change.id and change.key:
                 self.follow_ups[change.key] = change.id
@@ -89,6 +100,20 @@ class PriorWrites:
                 self.note_id = change.id
         self.note_links.update(c.key for c in report.with_role("note_link") if c.key)
         self.relations.update(c.key for c in report.with_role("relation") if c.key)
+
+
+def last_written(history: CallHistory, call: CallProcessed) -> dict[str, object]:
+    """The last value callsync sent of each of ``WRITTEN_FIELDS`` on the activity, over the revisions up to this one."""
+    written: dict[str, object] = {}
+    for revision in range(call.revision, max(0, call.revision - REVISIONS_BACK), -1):
+        report = history.step(revision, STEP)
+        if report is None:
+            continue
+        for change in report.with_role("activity"):
+            for fc in change.fields:
+                if fc.field in WRITTEN_FIELDS and fc.field not in written and fc.policy != KEPT:
+                    written[fc.field] = fc.after
+    return written
 
 
 def newer_revision_logged(history: CallHistory, call: CallProcessed) -> int | None:

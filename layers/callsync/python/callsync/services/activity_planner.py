@@ -11,6 +11,7 @@ from typing import Any
 from callsync.domain.activity_kind import activity_subject, candidate_subjects
 from callsync.domain.activity_plan import (
     activity_description,
+    activity_parts,
     call_date,
     call_ref,
     choose_owner,
@@ -25,10 +26,12 @@ from callsync.domain.activity_plan import (
     record_kind,
     split_shared_contacts,
 )
+from callsync.domain.activity_section import has_section, merge_section, person_edit
 from callsync.domain.notes_html import note_content, note_title
 from callsync.domain.permissions import Feature, check_field, field_permission_fix
 from callsync.models.activity import ActivityResult
 from callsync.models.describe import ObjectDescribe
+from callsync.models.ledger import FieldChange
 from callsync.ports import DescribeSource
 from callsync.ports.activity import (
     LookupResult,
@@ -36,7 +39,7 @@ from callsync.ports.activity import (
     WritePlan,
 )
 from callsync.services.activity_context import ActivityContext
-from callsync.services.activity_history import PriorWrites
+from callsync.services.activity_history import KEPT, REUSED, WRITTEN_FIELDS, PriorWrites
 from callsync.services.activity_report import ACTIVITY_NOTE, FOLLOW_UP_NOTE, NOTE_NOTE, ActivityReporter
 
 NO_NOTE_TARGET = "no Opportunity, Account or Contact matched: no record to attach the note to, the note is not written"
@@ -76,10 +79,27 @@ class ActivityPlanner:
         return list(dict.fromkeys(i for i in ids if i))
 
     @staticmethod
+    def rows_to_read(ctx: ActivityContext, prior: PriorWrites) -> list[tuple[str, str]]:
+        """The activity the ledger names, when no query of this run read it and its values matter: a reused
+        record's Description (callsync replaces its own section only) or a person's re-association."""
+        if not ctx.kind or prior.activity is None or prior.pending or prior.revision == ctx.call.revision:
+            return []
+        if not (prior.activity_reused or ctx.state.settings.protect_human_edits):
+            return []
+        rows = ctx.match.activity_candidates
+        if rows is not None and any(same_id(r.get("Id"), prior.activity[1]) for r in rows):
+            return []
+        return [prior.activity]
+
+    @staticmethod
     def is_ours(ctx: ActivityContext, record: dict[str, Any]) -> bool:
+        """Created by callsync: its marker outside a reuse section, or callsync's own prefixed subject."""
+        description = str(record.get("Description") or "")
+        if has_section(description, ctx.call.call_id):
+            return False
         subject = one_line(str(record.get("Subject") or "")).casefold()
         ours = one_line(activity_subject(ctx.state.settings, ctx.call)).casefold()
-        return call_ref(ctx.call) in str(record.get("Description") or "").splitlines() or subject == ours
+        return call_ref(ctx.call) in description.splitlines() or subject == ours
 
     def plan(
         self, ctx: ActivityContext, prior: PriorWrites, lookup: LookupResult | None, gone: set[str]
@@ -114,9 +134,15 @@ class ActivityPlanner:
         ctx.before = None
         if prior.activity and not prior.pending:
             existing, result.deduped_with = stub_record(*prior.activity), "ledger"
+            ours = not prior.activity_reused
         else:
             found = pick_existing_activity(
-                pool, call, subjects=candidate_subjects(settings, call), related_ids=self.related(ctx), prefer_kind=kind
+                pool,
+                call,
+                subjects=candidate_subjects(settings, call),
+                related_ids=self.related(ctx),
+                prefer_kind=kind,
+                prefix=settings.subject_prefix,
             )
             if found is not None:
                 existing, ours = found, self.is_ours(ctx, found)
@@ -124,9 +150,13 @@ class ActivityPlanner:
                 ctx.before = found
             elif prior.activity:
                 existing, result.deduped_with = stub_record(*prior.activity), "ledger"
+                ours = not prior.activity_reused
         if existing is not None and ctx.before is None:  # known from the ledger: the read-ahead may hold its values
             ctx.before = read_row(existing, pool)
             existing = {**ctx.before, **existing} if ctx.before else existing
+            if ctx.before is not None and has_section(ctx.before.get("Description"), call.call_id):
+                ours = False
+        ctx.activity_reused = existing is not None and not ours
         target_kind = record_kind(existing) if existing else kind
         describe = ctx.describes.get(target_kind or kind)
         if describe is None:  # an existing record of the other kind
@@ -151,12 +181,14 @@ class ActivityPlanner:
         if ctx.rel.unlinkable:
             ctx.report.warnings.append(f"lead(s) cannot be attached to the activity: {', '.join(ctx.rel.unlinkable)}")
         result.linked_contact_ids = [i for i in [ctx.rel.who_id, *attach] if i]
-        if existing is not None and ours and done:
+        if existing is not None and done:
             result.action, result.activity_id = "unchanged", str(existing["Id"])
-            self.reporter.unchanged(ctx, target_kind or kind, str(existing["Id"]), ACTIVITY_NOTE, "activity")
+            self.reporter.unchanged(
+                ctx, target_kind or kind, str(existing["Id"]), ACTIVITY_NOTE, "activity", key=self.activity_key(ctx)
+            )
             plan.relations = [c for c in attach if c not in linked]
             return
-        fields = self._activity_fields(ctx, str(target_kind), describe, existing, ours)
+        fields = self._activity_fields(ctx, str(target_kind), describe, existing, ours, prior)
         plan.activity = RecordWrite(str(target_kind), fields, id=str(existing["Id"]) if existing else None)
         plan.relations = [c for c in attach if c not in linked]
         result.action = "updated" if existing else "created"
@@ -168,17 +200,20 @@ class ActivityPlanner:
         describe: ObjectDescribe | None,
         existing: dict[str, Any] | None,
         ours: bool,
+        prior: PriorWrites,
     ) -> dict[str, Any]:
         call, settings = ctx.call, ctx.state.settings
-        description, truncated = activity_description(call)
-        if truncated:
-            ctx.report.warnings.append("the description was longer than 32,000 characters: cut, with a note")
         owner = choose_owner(call, ctx.match)
         wanted: dict[str, Any] = {}
         full = existing is None or ours
         if full:
             wanted["Subject"] = activity_subject(settings, call)
-        wanted["Description"] = description
+            description, truncated = activity_description(call)
+            if truncated:
+                ctx.report.warnings.append("the description was longer than 32,000 characters: cut, with a note")
+            wanted["Description"] = description
+        else:
+            self._reused_description(ctx, kind, existing or {}, wanted)
         if full and kind == "Task":
             wanted["ActivityDate"] = call_date(call).isoformat()
             status_field = describe.field("Status") if describe else None
@@ -196,7 +231,9 @@ class ActivityPlanner:
             wanted.update(event_times(call))
             if (too_long := event_duration_warning(call)) is not None:
                 ctx.report.warnings.append(too_long)
-        if call.call_type:
+        # a reused activity keeps a Type already set; one whose row was not read is left alone
+        type_set = not full and (ctx.before is None or ctx.before.get("Type") not in (None, ""))
+        if call.call_type and not type_set:
             type_field = describe.field("Type") if describe else None
             value = picklist_match(call.call_type, type_field.picklist_values) if type_field else None
             if value:
@@ -214,8 +251,59 @@ class ActivityPlanner:
             wanted["WhatId"] = ctx.rel.what_id
         if ctx.rel.who_id and not (ctx.rel.who_object == "Lead" and existing and existing.get("WhatId")):
             wanted["WhoId"] = ctx.rel.who_id
+        if existing is not None and prior.activity is not None:
+            self._keep_reassociation(ctx, existing, prior, wanted)
         ctx.owner_reason = owner.reason
         return self._writable(ctx, kind, describe, wanted, create=existing is None)
+
+    @staticmethod
+    def activity_key(ctx: ActivityContext) -> str | None:
+        """The activity change's key in the ledger: ``reused`` when callsync did not create the record."""
+        return REUSED if ctx.activity_reused else None
+
+    @staticmethod
+    def _reused_description(ctx: ActivityContext, kind: str, existing: dict[str, Any], wanted: dict[str, Any]) -> None:
+        """callsync's section in the Description of a record it did not create; the rest is left as it is."""
+        call = ctx.call
+        if "Description" not in existing:  # never write over a text that was not read
+            ctx.report.warnings.append(
+                f"the {kind}'s Description was not read: callsync's summary is not added to it this time"
+            )
+            return
+        body, tail = activity_parts(call)
+        merged = merge_section(existing.get("Description"), body, tail, call.call_id, marker=call_ref(call))
+        if merged.text is None:
+            ctx.report.warnings.append(
+                f"the {kind}'s Description already holds close to 32,000 characters: callsync's summary is not "
+                "added (the existing text is never cut)"
+            )
+            return
+        if merged.truncated:
+            ctx.report.warnings.append(
+                f"the {kind}'s Description has room for part of the summary only: callsync's section is cut, with a "
+                "note (the existing text is kept whole)"
+            )
+        wanted["Description"] = merged.text
+
+    @staticmethod
+    def _keep_reassociation(
+        ctx: ActivityContext, existing: dict[str, Any], prior: PriorWrites, wanted: dict[str, Any]
+    ) -> None:
+        """A person's re-association (WhatId, WhoId) made after callsync wrote the activity and after the call
+        started is kept on re-syncs of the call (``protect_human_edits``); the report says who and when."""
+        if not ctx.state.settings.protect_human_edits:
+            return
+        edit = person_edit(existing, integration_user_id=ctx.integration_user_id, since=ctx.call.started_at_utc)
+        if edit is None:
+            return
+        for name in WRITTEN_FIELDS:
+            if name not in wanted or name not in existing:
+                continue
+            current, ours = existing.get(name), prior.written.get(name)
+            if same_id(current, wanted[name]) or (ours is not None and same_id(current, ours)):
+                continue  # nothing to keep: the same value, or still the one callsync wrote
+            del wanted[name]
+            ctx.kept.append(FieldChange(field=name, before=current, after=current, policy=KEPT, note=edit.note))
 
     def _writable(
         self,

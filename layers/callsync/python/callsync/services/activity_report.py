@@ -17,7 +17,7 @@ from callsync.ports.activity import (
     WritePlan,
 )
 from callsync.services.activity_context import ActivityContext
-from callsync.services.activity_history import PriorWrites
+from callsync.services.activity_history import REUSED, PriorWrites
 
 ACTIVITY_NOTE = "the logged call"
 FOLLOW_UP_NOTE = "follow-up "  # + key
@@ -120,9 +120,13 @@ class ActivityReporter:
                     id=rid,
                     url=record_url(url, act.object, str(rid)) if rid else None,
                     label=label,
-                    fields=field_changes(act.fields, ctx.before if act.id else None, update=bool(act.id)),
+                    fields=[
+                        *field_changes(act.fields, ctx.before if act.id else None, update=bool(act.id)),
+                        *ctx.kept,
+                    ],
                     note=f"{ACTIVITY_NOTE}; owner: {ctx.owner_reason}" if saved.ok else saved.error,
                     role="activity",
+                    key=REUSED if ctx.activity_reused else None,
                 )
             )
             if not saved.ok:

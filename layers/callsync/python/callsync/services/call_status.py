@@ -8,6 +8,7 @@ pipeline did not make (``failed``, ``skipped``) is not a record: its note become
 
 from __future__ import annotations
 
+from callsync.domain.revert_plan import BEFORE_MOVE
 from callsync.models.call_status import STATUS_ACTIONS, CallStatus, FieldBeforeAfter, StatusRecord
 from callsync.models.ledger import CallHistory, LedgerEntry, RecordChange, StepReport
 from callsync.ports import Ledger
@@ -51,7 +52,9 @@ def call_status(history: CallHistory, org_id: str, call_id: str, revision: int |
         return base
     entries = [e for e in history.entries if e.revision == chosen]
     _ended(base, entries)
-    reports = sorted((e.report for e in entries if e.report is not None), key=_step_rank)
+    # A re-association keeps the reports it replaced under an archived step name: not the call's records now.
+    current = (e.report for e in entries if e.report is not None and BEFORE_MOVE not in e.report.step)
+    reports = sorted(current, key=_step_rank)
     base.api_requests = sum(r.api_requests for r in reports)
     base.records, notes = _records(reports)
     base.warnings = list(dict.fromkeys([w for r in reports for w in r.warnings] + notes))

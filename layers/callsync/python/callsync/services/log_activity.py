@@ -107,6 +107,7 @@ class LogActivity:
             follow_ups=follow_ups,
             rel=relations(match, state.contacts),
             report=StepReport(step=STEP),
+            integration_user_id=self.store.integration_user_id,
         )
         if kind is None and not ctx.notes_on and not follow_ups:
             ctx.report.warnings.append("Call Activity Sync, Notes sync and Task Sync are off: nothing to log")
@@ -209,6 +210,8 @@ class LogActivity:
         need_activity = (
             bool(ctx.kind) and (candidates is None or prior.pending) and not (finished_before and prior.activity)
         )
+        rows = self.planner.rows_to_read(ctx, prior)  # the ledger's activity, when no query read it yet
+        need_activity = need_activity or bool(rows)
         ours_in_salesforce = False
         if candidates and not prior.revision:
             found = pick_existing_activity(
@@ -228,7 +231,8 @@ class LogActivity:
             return None
         request = LookupRequest()
         if need_activity and ctx.kind:
-            request.activity_kinds = [ctx.kind]
+            request.activity_kinds = list(dict.fromkeys([ctx.kind, *(kind for kind, _ in rows)]))
+            request.activity_ids = [record_id for _, record_id in rows]
             request.subjects = candidate_subjects(settings, call)
             request.dates = sorted(call_dates(call))
             request.window = (call.started_at_utc - EVENT_WINDOW, call.started_at_utc + EVENT_WINDOW)
@@ -239,7 +243,7 @@ class LogActivity:
         if need_notes:
             request.note_title = note_title(settings, call)
             request.note_entities = self.planner.note_entities(ctx)
-        if need_activity and not request.related_ids:
+        if need_activity and not request.related_ids and not request.activity_ids:
             request.activity_kinds = []  # nothing to relate to: only our ledger can tell
         if request.activity_kinds or request.follow_up_subjects or request.note_title:
             return self.store.lookup(request)

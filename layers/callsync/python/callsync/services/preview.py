@@ -151,6 +151,10 @@ class PreviewActivityStore:
     def api_requests(self) -> int:
         return self._inner.api_requests
 
+    @property
+    def integration_user_id(self) -> str | None:
+        return self._inner.integration_user_id
+
     def lookup(self, request: LookupRequest) -> LookupResult:
         return self._inner.lookup(request)
 
