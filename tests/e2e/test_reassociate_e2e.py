@@ -21,7 +21,12 @@ PILOT_2025 = "Globex - Pilot 2025"
 PILOT_2025_ID = "0065g0000000001AAA"  # the emulator's id of the demo org's opp-globex-2025 (seeded first)
 ROLLOUT_ID = "0065g0000000002AAA"
 SUBJECT = "[callsync] Globex x Acme - rollout scoping"
-PAIN = "[2026-06-03] Reps spend about 5 hours a week"
+PAIN = "Reps spend about 5 hours a week"
+
+
+def is_pain_entry(value: str) -> bool:
+    """The call's dated entry, ``[2026-06-03 #<call ref>] Reps spend ...`` (docs/field-sync.md)."""
+    return value.startswith("[2026-06-03 #") and value.split("] ", 1)[1].startswith(PAIN)
 ALICE = "0055g0000000001AAA"
 
 
@@ -82,7 +87,7 @@ def test_reassociate_moves_the_call_reverts_the_old_deal_applies_the_new_one_and
         seed["Competitors__c"],
     )
     assert rollout["Metrics__c"] is None
-    assert pilot["Pain__c"].startswith(PAIN) and pilot["Competitors__c"] == "Gong;Chorus"
+    assert is_pain_entry(pilot["Pain__c"]) and pilot["Competitors__c"] == "Gong;Chorus"
     # And nothing was duplicated: one Event, one note, the same follow-ups
     assert len([e for e in live(org, "Event") if e["Subject"] == SUBJECT]) == 1
 
@@ -153,7 +158,7 @@ def test_crm_overrides_win_over_the_automatic_match_and_later_revisions_keep_the
     assert [r["status"] for r in first.runs] == ["SUCCEEDED"]
     org = org_of(state)
     assert one(org, "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
-    assert one(org, "Opportunity", Name=PILOT_2025)["Pain__c"].startswith(PAIN)
+    assert is_pain_entry(one(org, "Opportunity", Name=PILOT_2025)["Pain__c"])
     assert one(org, "Opportunity", Name=ROLLOUT)["Pain__c"] == seeded_rollout()["Pain__c"]
     # When revision 2 arrives without crm_overrides
     revision2 = write_event(tmp_path, "revision2", revision=2)
