@@ -25,9 +25,8 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
         execution_arn=data.execution_arn,
     )
     outcome, summary = RecordOutcome(deps.ledger).run(data)
-    metrics.add_metric(
-        name="CallsSucceeded" if outcome.status == "SUCCEEDED" else "CallsFailed", unit=MetricUnit.Count, value=1
-    )
+    metric = {"SUCCEEDED": "CallsSucceeded", "FAILED": "CallsFailed", "DEFERRED": "CallsDeferred"}[outcome.status]
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     if outcome.error == "OrgDisconnected":
         metrics.add_metric(name="OrgDisconnected", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="SalesforceApiRequests", unit=MetricUnit.Count, value=summary.api_requests)
@@ -42,6 +41,7 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
         extra={
             "error": outcome.error,
             "cause": outcome.cause,
+            "reason": outcome.reason,
             "api_requests": summary.api_requests,
             "records_written": summary.records_written,
         },

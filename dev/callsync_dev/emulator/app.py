@@ -53,7 +53,7 @@ class App:
         self.settings = settings
         self.auto_approve = auto_approve
         self.instance_url = "https://127.0.0.1"
-        self.meter = ApiMeter(settings.api_limit)
+        self.meter = ApiMeter(settings.api_limit, settings.api_usage)
         self.faults = FaultInjector(settings.faults)
         self.tokens = TokenBook(
             store.org_id,
@@ -326,7 +326,7 @@ class App:
         return Result(200, self._page(records, total, int(offset), version, locator, batch, top=top))
 
     def _limits(self) -> dict[str, Any]:
-        remaining = max(self.meter.limit - self.meter.used, 0)
+        remaining = max(self.meter.limit - self.meter.total, 0)
         return {
             "DailyApiRequests": {"Max": self.meter.limit, "Remaining": remaining},
             "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},

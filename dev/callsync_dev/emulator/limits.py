@@ -12,22 +12,32 @@ from callsync_dev.emulator.errors import ApiError
 
 
 class ApiMeter:
-    """Counts API requests (composite = 1, collections = 1, each query page = 1, OAuth = 0)."""
+    """Counts API requests (composite = 1, collections = 1, each query page = 1, OAuth = 0).
 
-    def __init__(self, limit: int) -> None:
+    ``used`` counts this emulator's requests; ``total`` adds ``base``, the requests the org had already
+    used in its rolling 24 hours (the fixture's ``api_usage``): the allocation and ``Sforce-Limit-Info``
+    go by ``total``, as Salesforce counts every client of the org.
+    """
+
+    def __init__(self, limit: int, base: int = 0) -> None:
         self.limit = limit
+        self.base = base
         self.used = 0
         self._lock = threading.Lock()
+
+    @property
+    def total(self) -> int:
+        return self.base + self.used
 
     def charge(self) -> None:
         """Count one request, or refuse it with 403 REQUEST_LIMIT_EXCEEDED when the allocation is spent."""
         with self._lock:
-            if self.used >= self.limit:
+            if self.total >= self.limit:
                 raise ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
             self.used += 1
 
     def header(self) -> str:
-        return f"api-usage={self.used}/{self.limit}"
+        return f"api-usage={self.total}/{self.limit}"
 
     def reset(self) -> None:
         with self._lock:

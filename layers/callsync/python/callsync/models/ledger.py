@@ -80,9 +80,10 @@ class DeliveryReport(StepReport):
 
 
 class Outcome(BaseModel):
-    status: Literal["SUCCEEDED", "FAILED"]
+    status: Literal["SUCCEEDED", "FAILED", "DEFERRED"]
     error: str | None = None  # error class name
     cause: str | None = None  # its message
+    reason: str | None = None  # DEFERRED: why the call is held (the API budget guard's reason)
     execution_arn: str | None = None
 
 

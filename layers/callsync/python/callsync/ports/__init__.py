@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from callsync.models.api_budget import ApiUsage
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.lease import ClaimTaken, LeaseGrant
 from callsync.models.ledger import CallHistory, LedgerEntry, Outcome, StepReport
@@ -145,3 +146,36 @@ class DescribeSource(Protocol):
 
     def org_metadata(self) -> OrgMetadata:
         """Global describe facts (Shared Activities), cached like describes."""
+
+
+class ApiUsageStore(Protocol):
+    """Each org's latest ``Sforce-Limit-Info`` reading (DynamoDB, shared by every function)."""
+
+    def get(self, org_id: str) -> ApiUsage | None: ...
+
+    def record(self, org_id: str, usage: ApiUsage) -> None:
+        """Keep ``usage`` unless a newer reading is already stored."""
+
+
+class DeferredCalls(Protocol):
+    """The calls the budget guard holds, per org, for the resumer."""
+
+    def add(self, org_id: str, call_id: str, deferred_at: float) -> None: ...
+
+    def remove(self, org_id: str, call_id: str) -> None: ...
+
+    def list(self, org_id: str) -> list[str]:
+        """Held call ids of ``org_id``, oldest first."""
+
+
+class OrgSlots(Protocol):
+    """A counting semaphore per org: at most N Salesforce-bound invocations at once."""
+
+    def acquire(self, org_id: str, holder: str, *, ttl_seconds: int) -> str:
+        """The slot key now held by ``holder``.
+
+        Raises:
+            OrgBusy: every slot of the org is held (retryable: the state machine waits and retries).
+        """
+
+    def release(self, slot: str, holder: str) -> None: ...
