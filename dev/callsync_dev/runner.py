@@ -72,6 +72,7 @@ class RunResult:
     wall_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # about the run itself (e.g. an ignored --org)
     state_dir: str | None = None
+    peak_concurrent_requests: int = 0  # the most Salesforce REST requests the emulator answered at once
 
     @property
     def exit_code(self) -> int:
@@ -132,6 +133,7 @@ def run(
     retry_wait_scale: float | None = None,
     sequential: bool = False,
     state: str | Path | None = None,
+    org_concurrency: int | None = None,
 ) -> RunResult:
     """Run the events through the local stack; see the module docstring.
 
@@ -172,6 +174,8 @@ def run(
         before = emulator.dump() if dry_run else None
         connection = {**emulator.connection, "issued_at": str(int(time.time() * 1000))}
         stack_kwargs: dict[str, Any] = {"extra_env": {"SALESFORCE_CA_BUNDLE": connection["ca_file"]}}
+        if org_concurrency is not None:  # the template's OrgConcurrency parameter, for this run
+            stack_kwargs["extra_env"]["ORG_CONCURRENCY"] = str(org_concurrency)
         scale = retry_wait_scale if retry_wait_scale is not None else _env_scale()
         if scale is not None:
             stack_kwargs["retry_wait_scale"] = scale
@@ -191,6 +195,7 @@ def run(
             if state_dir is not None and not dry_run:
                 state_dir.save(stack)
         result.api_requests = emulator.api_requests
+        result.peak_concurrent_requests = emulator.app.meter.peak_active
         result.org = before if before is not None else emulator.dump()
         if state_dir is not None and not dry_run:
             state_dir.write_org(result.org)
@@ -436,6 +441,9 @@ def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]
     for run in runs:
         if run["execution_arn"] in executions:
             run["warnings"] = step_warnings(ledger, run["call_key"])
+            held = deferred_reason(ledger, run["call_key"], run["execution_arn"])
+            if run["status"] == "SUCCEEDED" and held is not None:  # the API budget guard held the call
+                run.update(status="DEFERRED", reason=held)
     return RunResult(
         runs=runs,
         org={},
@@ -445,6 +453,19 @@ def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]
         dlq_messages=dlq,
         executions={k: _jsonable(v) for k, v in executions.items()},
     )
+
+
+def deferred_reason(ledger: list[dict[str, Any]], call_key: str, execution_arn: str) -> str | None:
+    """The reason when this execution's outcome in the ledger is ``DEFERRED`` (held by the API budget)."""
+    for entry in ledger:
+        if (
+            entry.get("call_key") == call_key
+            and entry.get("kind") == "outcome"
+            and entry.get("status") == "DEFERRED"
+            and entry.get("execution_arn") == execution_arn
+        ):
+            return str(entry.get("reason") or "held by the API budget")
+    return None
 
 
 def step_warnings(ledger: list[dict[str, Any]], call_key: str) -> list[str]:

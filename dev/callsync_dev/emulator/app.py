@@ -13,6 +13,7 @@ import logging
 import random
 import secrets
 import threading
+import time
 import urllib.parse
 from collections import OrderedDict
 from datetime import UTC, datetime
@@ -109,6 +110,12 @@ class App:
             self.meter.charge()
         except ApiError as exc:
             return self._error_response(exc)
+        with self.meter.in_flight():
+            if self.settings.latency_ms:
+                time.sleep(self.settings.latency_ms / 1000)
+            return self._data_request(request, path)
+
+    def _data_request(self, request: Request, path: str) -> Response:
         version, _, rest = path[len("/services/data/v") :].partition("/")
         try:
             body = _parse_body(request)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +25,20 @@ class ApiMeter:
         self.limit = limit
         self.base = base
         self.used = 0
+        self.active = 0  # REST requests being answered now
+        self.peak_active = 0  # the most answered at once (the per-org concurrency callsync caps)
         self._lock = threading.Lock()
+
+    @contextmanager
+    def in_flight(self) -> Iterator[None]:
+        with self._lock:
+            self.active += 1
+            self.peak_active = max(self.peak_active, self.active)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.active -= 1
 
     @property
     def total(self) -> int:

@@ -242,9 +242,10 @@ class Dependencies:
             raise RuntimeError("these Dependencies keep no API usage: build them with build_dependencies")
 
         def read_usage() -> ApiUsage:
-            api = self.salesforce(org_id, remaining_ms)
-            assert isinstance(api, SimpleSalesforceApi)
-            return api.read_usage()
+            with self.salesforce_bound(org_id, remaining_ms):  # a Salesforce request: under the org's cap
+                api = self.salesforce(org_id, remaining_ms)
+                assert isinstance(api, SimpleSalesforceApi)
+                return api.read_usage()
 
         return CheckApiBudget(self.api_usage, self.deferred, self.ledger, read_usage)
 

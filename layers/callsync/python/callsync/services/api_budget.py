@@ -76,11 +76,8 @@ class CheckApiBudget:
             decision = api_budget.check(fresh, share, api_requests=requests)
         if decision.deferred:
             self._deferred.add(org_id, data.call.call_id, now)
-        if decision.deferred or requests:
-            warnings = [decision.reason] if decision.reason else []
-            self._ledger.record_step(
-                data.call.call_key, StepReport(step=STEP, api_requests=requests, warnings=warnings)
-            )
+        if requests:  # what the check cost, in the call's ledger like every step's requests
+            self._ledger.record_step(data.call.call_key, StepReport(step=STEP, api_requests=requests))
         return decision
 
 
