@@ -17,6 +17,7 @@ from typing import Any
 
 from callsync.adapters.dynamodb_settings import invalid_settings_error
 from callsync.errors import ConcurrentUpdate, OrgDisconnected, SettingsNotFound
+from callsync.models.api_budget import ApiUsage
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.event import call_key, split_call_key
 from callsync.models.lease import ClaimTaken, LeaseGrant
@@ -25,7 +26,9 @@ from callsync.models.settings import OrgSettings
 from pydantic import ValidationError
 
 __all__ = [
+    "FakeApiUsageStore",
     "FakeClaims",
+    "FakeDeferredCalls",
     "FakeDescribeSource",
     "FakeLeases",
     "FakeLedger",
@@ -238,3 +241,35 @@ class FakeDescribeSource:
 
     def org_metadata(self) -> OrgMetadata:
         return self.metadata
+
+
+class FakeApiUsageStore:
+    """``ports.ApiUsageStore``: the latest reading per org; an older one never replaces a newer one."""
+
+    def __init__(self, readings: Mapping[str, ApiUsage] | None = None) -> None:
+        self.readings: dict[str, ApiUsage] = dict(readings or {})
+
+    def get(self, org_id: str) -> ApiUsage | None:
+        return self.readings.get(org_id)
+
+    def record(self, org_id: str, usage: ApiUsage) -> None:
+        held = self.readings.get(org_id)
+        if held is None or held.read_at <= usage.read_at:
+            self.readings[org_id] = usage
+
+
+class FakeDeferredCalls:
+    """``ports.DeferredCalls``: held call ids per org, oldest first (a call held again keeps its first stamp)."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, dict[str, float]] = {}
+
+    def add(self, org_id: str, call_id: str, deferred_at: float) -> None:
+        self.calls.setdefault(org_id, {}).setdefault(call_id, deferred_at)
+
+    def remove(self, org_id: str, call_id: str) -> None:
+        self.calls.get(org_id, {}).pop(call_id, None)
+
+    def list(self, org_id: str) -> list[str]:
+        held = self.calls.get(org_id, {})
+        return [c for c, _ in sorted(held.items(), key=lambda kv: (kv[1], kv[0]))]
