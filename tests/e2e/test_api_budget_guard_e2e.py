@@ -21,7 +21,7 @@ from callsync_dev.replay_cli import local_environment
 from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, run
 
 from bench.concurrency import call_event, org_fixture, settings_fixture
-from tests.support.demo import live, load, write_event
+from tests.support.demo import load, write_event
 
 pytestmark = pytest.mark.e2e
 CALL = "zoom-8841-2026-06-03"
@@ -68,7 +68,9 @@ def test_a_call_that_would_pass_the_share_is_deferred_with_the_reason_and_writes
     assert (outcome["status"], outcome["reason"]) == ("DEFERRED", only["reason"])
 
 
-def test_a_deferred_call_is_replayed_once_the_window_has_room(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_a_deferred_call_is_replayed_once_the_window_has_room(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     # Given a call held by the budget
     state = tmp_path / "state"
     first = run([DEMO_EVENT], org=org_near_the_share(11_995), state=state)
@@ -113,7 +115,9 @@ def test_the_scheduled_resumer_replays_held_calls_once_the_window_has_room(tmp_p
         # And nothing is left held
         assert resume.invoke({"source": "aws.scheduler"})["orgs"] == []
     after = json.loads((state / "org.json").read_text())
-    assert len(events(after)) == 1 and any(e["Subject"].endswith("Globex follow-up") for e in live_records(after, "Event"))
+    assert len(events(after)) == 1 and any(
+        e["Subject"].endswith("Globex follow-up") for e in live_records(after, "Event")
+    )
 
 
 def _wait_for_replays(stack: Any, count: int) -> dict[str, str]:

@@ -278,7 +278,9 @@ def test_disconnected_org_fails_before_any_request(gateway):
 
 def test_every_answer_s_sforce_limit_info_becomes_the_org_s_usage_reading(gateway):
     # Given Salesforce answering with its usage header (REST API Developer Guide, "Limit Info Header")
-    g = gateway(lambda seen: (200, {"totalSize": 0, "done": True, "records": []}, {"Sforce-Limit-Info": "api-usage=18/5000"}))
+    g = gateway(
+        lambda seen: (200, {"totalSize": 0, "done": True, "records": []}, {"Sforce-Limit-Info": "api-usage=18/5000"})
+    )
     seen = []
     g.api._on_usage = seen.append
     # When a query runs

@@ -79,7 +79,9 @@ def test_a_replay_held_by_the_stored_reading_asks_salesforce_whether_the_window_
     assert salesforce.reads == 1 and not result.deferred and result.used == 4_001
 
 
-def resumer(stored: ApiUsage | None, held: list[str]) -> tuple[ResumeDeferred, list[tuple[str, str]], FakeDeferredCalls]:
+def resumer(
+    stored: ApiUsage | None, held: list[str]
+) -> tuple[ResumeDeferred, list[tuple[str, str]], FakeDeferredCalls]:
     deferred = FakeDeferredCalls()
     for i, call in enumerate(held):
         deferred.add("acme", call, NOW + i)

@@ -12,6 +12,7 @@ Salesforce (StartSync, RecordOutcome) never import them.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -268,10 +269,8 @@ class Dependencies:
         replays = ReplayCall(self.ledger, executions, consumer)
 
         def replay(org_id: str, call_id: str) -> None:
-            try:
+            with contextlib.suppress(NothingToReplay):  # replayed by hand meanwhile, or a newer revision ran
                 replays.run(org_id, call_id)
-            except NothingToReplay:  # replayed by hand meanwhile, or superseded by a newer revision
-                pass
 
         settings_table = self._dynamodb_table(self.config.settings_table)
         return ResumeDeferred(

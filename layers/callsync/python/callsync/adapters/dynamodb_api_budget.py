@@ -92,7 +92,9 @@ class DynamoDbDeferredCalls:
             if not conditional_failed(e):
                 raise
         try:
-            self._table.put_item(Item={**key, "calls": {call_id: stamp}}, ConditionExpression="attribute_not_exists(pk)")
+            self._table.put_item(
+                Item={**key, "calls": {call_id: stamp}}, ConditionExpression="attribute_not_exists(pk)"
+            )
         except ClientError as e:
             if not conditional_failed(e):
                 raise

@@ -325,7 +325,9 @@ class SimpleSalesforceApi:
         Raises:
             SalesforceMalformedResponse: the answer carries no usage (neither the header nor ``DailyApiRequests``).
         """
-        answer = self._call("read of the org's API limits", lambda sf: sf.restful("limits", timeout=self._request_timeout))
+        answer = self._call(
+            "read of the org's API limits", lambda sf: sf.restful("limits", timeout=self._request_timeout)
+        )
         if self.api_usage is None:  # no header: the body's DailyApiRequests say the same
             daily = answer.get("DailyApiRequests") if isinstance(answer, dict) else None
             if not isinstance(daily, dict) or not isinstance(daily.get("Max"), int):

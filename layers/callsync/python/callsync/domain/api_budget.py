@@ -2,7 +2,7 @@
 
 Salesforce reports the org's usage in every REST answer (``Sforce-Limit-Info: api-usage=USED/LIMIT``):
 the count of the rolling 24 hours, every client of the org included. callsync may spend up to
-``allowed = floor(api_budget.max_share × LIMIT)`` of it. A call starts only when its estimate fits:
+``allowed = floor(api_budget.max_share * LIMIT)`` of it. A call starts only when its estimate fits:
 ``used + CALL_ESTIMATE <= allowed``; otherwise it is held (``DEFERRED``) until the window has room.
 """
 

@@ -21,7 +21,7 @@ class BudgetCheck(BaseModel):
     """The guard's decision for one execution (``$.budget`` in the state machine).
 
     ``deferred``: the call is held (the run ends ``DEFERRED`` with ``reason``). ``allowed`` is
-    ``floor(max_share × limit)``; ``share_used`` is ``used / allowed``.
+    ``floor(max_share * limit)``; ``share_used`` is ``used / allowed``.
     """
 
     deferred: bool

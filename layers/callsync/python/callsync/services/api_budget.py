@@ -1,7 +1,7 @@
 """The API budget guard (the state machine's first step) and the resumer of the calls it holds.
 
 ``CheckApiBudget`` decides from the org's latest stored ``Sforce-Limit-Info`` reading, before any
-Salesforce work: a call runs when ``used + CALL_ESTIMATE <= floor(max_share × limit)``
+Salesforce work: a call runs when ``used + CALL_ESTIMATE <= floor(max_share * limit)``
 (``domain.api_budget``), else it is held — the run ends ``DEFERRED`` with the reason and the call joins
 the org's held list. The reading is taken again (one ``GET limits/``) when none is stored, when it is
 older than ``MAX_READING_AGE_SECONDS``, and when a replay (the resumer's or ``callsync replay``) would
