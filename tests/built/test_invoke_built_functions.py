@@ -28,6 +28,8 @@ SAMPLE_EVENTS = {
     "CrmContextFunction": "crm_context_request.json",
     "WatchClosedDealsFunction": "watch_closed_deals_schedule.json",
     "WatchOrgDealsFunction": "watch_org_deals.json",
+    "CheckApiBudgetFunction": "check_api_budget_demo.json",
+    "ResumeDeferredFunction": "resume_deferred_schedule.json",
 }
 
 
