@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from callsync.adapters.dynamodb_api_budget import usage_key
 from callsync_dev.cli import main
 from callsync_dev.replay_cli import local_environment
 from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, run
@@ -103,6 +104,10 @@ def test_the_scheduled_resumer_replays_held_calls_once_the_window_has_room(tmp_p
     free_the_window(state, 3_000)
     with local_environment(state) as stack:
         resume = stack.function("ResumeDeferredFunction")
+        # (and the org's stored reading is now 20 minutes old: old enough to be read again)
+        claims = stack.table("ClaimsTable")
+        reading = claims.get_item(Key={"pk": usage_key("acme")})["Item"]
+        claims.put_item(Item={**reading, "read_at": reading["read_at"] - 1_200})
         # Then the first tick replays one held call only: the stored reading still says there is no room, so
         # that call's guard reads the usage again — and finds room, and the call runs
         (org,) = resume.invoke({"source": "aws.scheduler"})["orgs"]

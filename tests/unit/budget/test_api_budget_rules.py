@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from callsync.domain.api_budget import (
     CALL_ESTIMATE,
+    READ_RESERVE,
     allowed_requests,
     calls_with_room,
     check,
@@ -37,16 +38,17 @@ def test_the_share_is_floored_to_whole_requests() -> None:
     assert allowed_requests(100, 0.07) == 7
 
 
-def test_a_call_runs_while_its_estimate_fits_in_the_share() -> None:
-    # Given 12,000 allowed (0.8 of 15,000)
-    # When the org has used exactly allowed - estimate / Then the call runs
-    fits = check(ApiUsage(used=12_000 - CALL_ESTIMATE, limit=15_000, read_at=0), 0.8)
+def test_a_call_runs_while_its_estimate_and_the_read_reserve_fit_in_the_share() -> None:
+    # Given 12,000 allowed (0.8 of 15,000), and 96 kept for usage reads (one per 15 minutes for 24 hours)
+    assert READ_RESERVE == 96
+    # When the org has used exactly allowed - reserve - estimate / Then the call runs
+    fits = check(ApiUsage(used=12_000 - READ_RESERVE - CALL_ESTIMATE, limit=15_000, read_at=0), 0.8)
     assert not fits.deferred and fits.reason is None and fits.allowed == 12_000
     # When one more request is used / Then it is held, and the reason names the usage, the share and the way out
-    held = check(ApiUsage(used=12_000 - CALL_ESTIMATE + 1, limit=15_000, read_at=0), 0.8)
+    held = check(ApiUsage(used=12_000 - READ_RESERVE - CALL_ESTIMATE + 1, limit=15_000, read_at=0), 0.8)
     assert held.deferred
     assert held.reason is not None
-    assert "11991 of its 15000" in held.reason and "max_share 0.8" in held.reason and "callsync replay" in held.reason
+    assert "11895 of its 15000" in held.reason and "max_share 0.8" in held.reason and "callsync replay" in held.reason
 
 
 def test_share_used_is_usage_over_the_allowed_requests() -> None:
@@ -54,8 +56,8 @@ def test_share_used_is_usage_over_the_allowed_requests() -> None:
 
 
 def test_calls_with_room_counts_whole_estimates_and_never_goes_negative() -> None:
-    assert calls_with_room(ApiUsage(used=11_000, limit=15_000, read_at=0), 0.8) == 100
-    assert calls_with_room(ApiUsage(used=11_995, limit=15_000, read_at=0), 0.8) == 0
+    assert calls_with_room(ApiUsage(used=10_904, limit=15_000, read_at=0), 0.8) == 100
+    assert calls_with_room(ApiUsage(used=11_895, limit=15_000, read_at=0), 0.8) == 0
     assert calls_with_room(ApiUsage(used=14_000, limit=15_000, read_at=0), 0.8) == 0
 
 

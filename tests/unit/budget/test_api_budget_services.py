@@ -87,6 +87,7 @@ def resumer(
         deferred.add("acme", call, NOW + i)
     replayed: list[tuple[str, str]] = []
     service = ResumeDeferred(
+        clock=lambda: NOW,
         orgs=lambda: ["acme", "quiet"],
         settings=FakeSettingsStore([SETTINGS]),
         usage=FakeApiUsageStore({"acme": stored} if stored else {}),
@@ -97,8 +98,8 @@ def resumer(
 
 
 def test_the_resumer_replays_as_many_held_calls_as_the_room_fits_oldest_first() -> None:
-    # Given 5 held calls and room for 3 (12,000 allowed, 11,970 used: 30 requests = 3 estimates)
-    service, replayed, deferred = resumer(ApiUsage(used=11_970, limit=15_000, read_at=NOW), list("abcde"))
+    # Given 5 held calls and room for 3 (12,000 allowed less 96 for reads, 11,874 used: 30 requests = 3 estimates)
+    service, replayed, deferred = resumer(ApiUsage(used=11_874, limit=15_000, read_at=NOW), list("abcde"))
     # When the schedule fires
     (result,) = service.run()
     # Then the three oldest are replayed and taken off the list; the others wait for the next tick
@@ -106,9 +107,17 @@ def test_the_resumer_replays_as_many_held_calls_as_the_room_fits_oldest_first() 
     assert (result.held, result.replayed) == (5, ["a", "b", "c"]) and deferred.list("acme") == ["d", "e"]
 
 
-def test_with_no_room_the_resumer_replays_one_call_to_take_a_fresh_reading() -> None:
-    # Given held calls and a stored reading at the share
-    service, replayed, _ = resumer(ApiUsage(used=12_000, limit=15_000, read_at=NOW), ["a", "b"])
+def test_with_no_room_and_an_old_reading_the_resumer_replays_one_call_to_take_a_fresh_reading() -> None:
+    # Given held calls and a reading at the share, 20 minutes old
+    service, replayed, _ = resumer(ApiUsage(used=12_000, limit=15_000, read_at=NOW - 1_200), ["a", "b"])
     # When the schedule fires / Then one call goes (its guard reads the usage again); orgs with none held are skipped
     (result,) = service.run()
     assert replayed == [("acme", "a")] and result.org_id == "acme" and result.share_used == 1.0
+
+
+def test_with_no_room_and_a_fresh_reading_the_resumer_spends_nothing() -> None:
+    # Given held calls and a reading at the share taken a minute ago
+    service, replayed, deferred = resumer(ApiUsage(used=12_000, limit=15_000, read_at=NOW - 60), ["a", "b"])
+    # When the schedule fires / Then nothing is replayed, and both stay held
+    (result,) = service.run()
+    assert replayed == [] and result.replayed == [] and deferred.list("acme") == ["a", "b"]

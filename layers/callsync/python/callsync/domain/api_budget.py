@@ -2,8 +2,14 @@
 
 Salesforce reports the org's usage in every REST answer (``Sforce-Limit-Info: api-usage=USED/LIMIT``):
 the count of the rolling 24 hours, every client of the org included. callsync may spend up to
-``allowed = floor(api_budget.max_share * LIMIT)`` of it. A call starts only when its estimate fits:
-``used + CALL_ESTIMATE <= allowed``; otherwise it is held (``DEFERRED``) until the window has room.
+``allowed = floor(api_budget.max_share * LIMIT)`` of it. A call starts only when its estimate fits with
+the reserve for usage reads: ``used + CALL_ESTIMATE + READ_RESERVE <= allowed``; otherwise it is held
+(``DEFERRED``) until the window has room.
+
+Usage reads (``GET limits/``) are requests too. callsync reads only when its stored reading is older than
+``MAX_READING_AGE_SECONDS`` (every read refreshes it), so at most ``READ_RESERVE`` reads fall in any
+24 hours; keeping that many requests of the share free means that even reads made while calls are held
+never carry callsync past its share. (An operator's ``callsync replay`` of a held call reads once more.)
 """
 
 from __future__ import annotations
@@ -21,6 +27,9 @@ CALL_ESTIMATE = 10
 MAX_READING_AGE_SECONDS = 900
 # The share-used level at which the per-org alarm fires (80 % of the share).
 ALARM_SHARE = 0.8
+
+# One usage read per MAX_READING_AGE_SECONDS at most: the reads of a rolling 24 hours.
+READ_RESERVE = 86_400 // MAX_READING_AGE_SECONDS
 
 _API_USAGE = re.compile(r"(?:^|[;,\s])api-usage=(\d+)/(\d+)")
 
@@ -57,17 +66,17 @@ def check(usage: ApiUsage, max_share: float, *, estimate: int = CALL_ESTIMATE, a
         "read_at": usage.read_at,
         "api_requests": api_requests,
     }
-    if usage.used + estimate <= allowed:
+    if usage.used + estimate + READ_RESERVE <= allowed:
         return BudgetCheck(deferred=False, **fields)  # type: ignore[arg-type]
     reason = (
         f"API budget: the org has used {usage.used} of its {usage.limit} daily Salesforce API requests "
         f"(rolling 24 hours); api_budget.max_share {max_share:g} allows callsync {allowed}, and a call needs up "
-        f"to {estimate}. The call is held and resumes when the window has room (or run `callsync replay`)."
+        f"to {estimate} (plus {READ_RESERVE} kept for usage reads). The call is held and resumes when the window has room (or run `callsync replay`)."
     )
     return BudgetCheck(deferred=True, reason=reason, **fields)  # type: ignore[arg-type]
 
 
 def calls_with_room(usage: ApiUsage, max_share: float, *, estimate: int = CALL_ESTIMATE) -> int:
     """How many held calls fit in the share now (each counted at ``estimate``)."""
-    room = allowed_requests(usage.limit, max_share) - usage.used
+    room = allowed_requests(usage.limit, max_share) - READ_RESERVE - usage.used
     return max(room // estimate, 0)

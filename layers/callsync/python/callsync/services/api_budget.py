@@ -8,8 +8,9 @@ older than ``MAX_READING_AGE_SECONDS``, and when a replay (the resumer's or ``ca
 otherwise be held by it: the rolling window may have freed since.
 
 ``ResumeDeferred`` (scheduled) replays held calls of every org whose stored reading has room for them,
-oldest first, and one call per org otherwise, so that its guard takes a fresh reading: when the window
-has freed, that call runs and the next tick resumes the rest.
+oldest first. When the reading has no room but is old enough to be read again, it replays one call,
+whose guard takes the fresh reading: when the window has freed, that call runs and the next tick resumes
+the rest. A fresh reading without room replays nothing (no request is spent to learn nothing new).
 """
 
 from __future__ import annotations
@@ -99,7 +100,11 @@ class ResumeDeferred:
         usage: ApiUsageStore,
         deferred: DeferredCalls,
         replay: Callable[[str, str], None],
+        clock: Callable[[], float] = time.time,
+        max_age_seconds: float = api_budget.MAX_READING_AGE_SECONDS,
     ) -> None:
+        self._clock = clock
+        self._max_age = max_age_seconds
         self._orgs = orgs
         self._settings = settings
         self._usage = usage
@@ -115,7 +120,9 @@ class ResumeDeferred:
             share = self._settings.get(org_id).api_budget.max_share
             stored = self._usage.get(org_id)
             fits = api_budget.calls_with_room(stored, share) if stored is not None else 0
-            batch = held[: max(fits, 1)]  # none fits: one call takes a fresh reading for the org
+            if not fits and not api_budget.is_fresh(stored, self._clock(), max_age=self._max_age):
+                fits = 1  # one call's guard takes a fresh reading for the org
+            batch = held[:fits]
             for call_id in batch:
                 self._deferred.remove(org_id, call_id)  # held again by its guard if there is still no room
                 self._replay(org_id, call_id)
