@@ -71,7 +71,8 @@ def check(usage: ApiUsage, max_share: float, *, estimate: int = CALL_ESTIMATE, a
     reason = (
         f"API budget: the org has used {usage.used} of its {usage.limit} daily Salesforce API requests "
         f"(rolling 24 hours); api_budget.max_share {max_share:g} allows callsync {allowed}, and a call needs up "
-        f"to {estimate} (plus {READ_RESERVE} kept for usage reads). The call is held and resumes when the window has room (or run `callsync replay`)."
+        f"to {estimate} (plus {READ_RESERVE} kept for usage reads). The call is held and resumes when the "
+        "window has room (or run `callsync replay`)."
     )
     return BudgetCheck(deferred=True, reason=reason, **fields)  # type: ignore[arg-type]
 
