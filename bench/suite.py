@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.api_budget import Budget, measure_budget
+from bench.budget_day import BudgetDay, simulate
 from bench.cold_start import ImportTime, LayerSize, build_layer_size, built_layer, handler_dirs, import_time
 from bench.compute import StepTimes, time_steps
 from bench.concurrency import ConcurrencyPoint, measure_concurrency
@@ -58,6 +59,7 @@ class Results:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     concurrency: list[ConcurrencyPoint] = field(default_factory=list)
+    budget_day: BudgetDay | None = None
 
 
 def machine() -> dict[str, str]:
@@ -139,9 +141,12 @@ def run_suite(mode: Mode, progress: bool = True) -> Results:
     for calls in mode.concurrency:
         say(f"{calls} concurrent calls on one deal through callsync run")
         concurrency.append(measure_concurrency(calls))
+    say("API budget guard: a simulated day of 2,000 calls against an allocation sized for 1,500")
+    budget_day = simulate()
     counts = call_counts(steps, throughput, budgets[0])
     results = Results(
         mode, machine(), budgets, steps, throughput, imports, layer, scale, counts, concurrency=concurrency
     )
+    results.budget_day = budget_day
     results.seconds = time.perf_counter() - started
     return results
