@@ -35,7 +35,7 @@ def _ok(met: bool) -> str:
 def _budget_day_section(d: BudgetDay) -> list[str]:
     median = d.hold_hours[len(d.hold_hours) // 2] if d.hold_hours else 0.0
     return [
-        "## 7. API budget guard: a simulated day (bench/budget_day.py)",
+        "## 8. API budget guard: a simulated day (bench/budget_day.py)",
         "",
         f"{d.calls:,} calls arrive at random times over 24 hours; the allocation is sized for {d.sized_for:,} "
         f"({d.sized_for:,} x {COST_PER_CALL} requests",
