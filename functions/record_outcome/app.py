@@ -1,4 +1,4 @@
-"""PostCallSync's last task: record SUCCEEDED, or FAILED with the error name and cause, in the ledger."""
+"""PostCallSync's last task: record SUCCEEDED, DEFERRED (with the budget's reason), or FAILED with the error and cause."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callsync.adapters.dynamodb_settings import invalid_settings_error
-from callsync.errors import ConcurrentUpdate, OrgDisconnected, SettingsNotFound
+from callsync.errors import ConcurrentUpdate, OrgBusy, OrgDisconnected, SettingsNotFound
 from callsync.models.api_budget import ApiUsage
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.event import call_key, split_call_key
@@ -31,6 +31,7 @@ __all__ = [
     "FakeDeferredCalls",
     "FakeDescribeSource",
     "FakeLeases",
+    "FakeOrgSlots",
     "FakeLedger",
     "FakeSettingsStore",
     "FakeTokenStore",
@@ -273,3 +274,28 @@ class FakeDeferredCalls:
     def list(self, org_id: str) -> list[str]:
         held = self.calls.get(org_id, {})
         return [c for c, _ in sorted(held.items(), key=lambda kv: (kv[1], kv[0]))]
+
+
+class FakeOrgSlots:
+    """``ports.OrgSlots``: ``cap`` slots per org; ``OrgBusy`` when all are held (no expiry)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.held: dict[str, str] = {}  # slot -> holder
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    def acquire(self, org_id: str, holder: str, *, ttl_seconds: int) -> str:
+        with self._lock:
+            for n in range(self.cap):
+                slot = f"{org_id}#{n}"
+                if slot not in self.held:
+                    self.held[slot] = holder
+                    self.peak = max(self.peak, sum(k.startswith(f"{org_id}#") for k in self.held))
+                    return slot
+        raise OrgBusy(f"org {org_id} already has {self.cap} Salesforce-bound invocations running")
+
+    def release(self, slot: str, holder: str) -> None:
+        with self._lock:
+            if self.held.get(slot) == holder:
+                del self.held[slot]

@@ -13,7 +13,9 @@ Salesforce (StartSync, RecordOutcome) never import them.
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
 
 
 RemainingMs = Callable[[], int]  # the Lambda context's get_remaining_time_in_millis
+SLOT_WAIT_SECONDS = 10.0  # a Salesforce-bound invocation waits this long for one of its org's slots, then OrgBusy
+SLOT_WAIT_RESERVE_SECONDS = 40.0  # never wait into the time the step's own work needs
 
 
 @dataclass
@@ -126,8 +130,7 @@ class Dependencies:
         slot = holder = None
         if self.org_slots is not None:
             holder = uuid.uuid4().hex
-            ttl = int((remaining_ms() if remaining_ms is not None else 900_000) / 1000) + 60
-            slot = self.org_slots.acquire(org_id, holder, ttl_seconds=ttl)
+            slot = self._take_slot(self.org_slots, org_id, holder, remaining_ms)
         try:
             yield
         finally:
@@ -136,6 +139,26 @@ class Dependencies:
             finally:
                 if self.org_slots is not None and slot is not None and holder is not None:
                     self.org_slots.release(slot, holder)
+
+    @staticmethod
+    def _take_slot(slots: OrgSlots, org_id: str, holder: str, remaining_ms: RemainingMs | None) -> str:
+        """A slot of the org, polled with jitter for up to ``SLOT_WAIT_SECONDS`` (less when time is short).
+
+        Raises:
+            OrgBusy: still no slot free; the state machine's retrier waits longer.
+        """
+        from callsync.errors import OrgBusy
+
+        left = (remaining_ms() if remaining_ms is not None else 900_000) / 1000
+        deadline = time.monotonic() + max(min(SLOT_WAIT_SECONDS, left - SLOT_WAIT_RESERVE_SECONDS), 0)
+        while True:
+            try:
+                # Held for the rest of the invocation at most, plus a minute: a holder that dies frees it then.
+                return slots.acquire(org_id, holder, ttl_seconds=int(left) + 60)
+            except OrgBusy:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(random.uniform(0.05, 0.25))  # noqa: S311 - jitter, not security
 
     def describes(self, org_id: str, api: SalesforceApi) -> DescribeSource:
         """Describes of ``org_id`` through ``api`` (its requests count on ``api``)."""
