@@ -1,4 +1,4 @@
-"""PostCallSync's last task: record SUCCEEDED, DEFERRED (with the budget's reason), or FAILED with the error and cause."""
+"""PostCallSync's last task: record SUCCEEDED, DEFERRED (the budget's reason) or FAILED (error, cause)."""
 
 from __future__ import annotations
 
