@@ -121,3 +121,12 @@ def test_with_no_room_and_a_fresh_reading_the_resumer_spends_nothing() -> None:
     # When the schedule fires / Then nothing is replayed, and both stay held
     (result,) = service.run()
     assert replayed == [] and result.replayed == [] and deferred.list("acme") == ["a", "b"]
+
+
+def test_one_tick_replays_at_most_two_hundred_calls_of_an_org() -> None:
+    # Given 300 held calls and room for far more
+    held = [f"c{i:03d}" for i in range(300)]
+    service, replayed, deferred = resumer(ApiUsage(used=0, limit=15_000, read_at=NOW), held)
+    # When the schedule fires / Then the 200 oldest go now and the rest at the next tick
+    (result,) = service.run()
+    assert len(replayed) == 200 and result.replayed == held[:200] and deferred.list("acme") == held[200:]

@@ -28,6 +28,7 @@ from callsync.models.settings import OrgSettings
 from callsync.ports import ApiUsageStore, DeferredCalls, Ledger, SettingsStore
 
 STEP = "CheckApiBudget"
+MAX_REPLAYS_PER_ORG = 200  # per tick: the resumer's 120 s and one org's burst stay bounded; the next tick goes on
 REPLAY_MARKER = "-replay"  # StartSync.replay names a replayed execution ``<name>-replay<n>``
 
 
@@ -122,7 +123,7 @@ class ResumeDeferred:
             fits = api_budget.calls_with_room(stored, share) if stored is not None else 0
             if not fits and not api_budget.is_fresh(stored, self._clock(), max_age=self._max_age):
                 fits = 1  # one call's guard takes a fresh reading for the org
-            batch = held[:fits]
+            batch = held[: min(fits, MAX_REPLAYS_PER_ORG)]
             for call_id in batch:
                 self._deferred.remove(org_id, call_id)  # held again by its guard if there is still no room
                 self._replay(org_id, call_id)
