@@ -17,7 +17,7 @@ from typing import Any
 
 from callsync.adapters.dynamodb_settings import invalid_settings_error
 from callsync.errors import ConcurrentUpdate, OrgBusy, OrgDisconnected, SettingsNotFound
-from callsync.models.api_budget import ApiUsage
+from callsync.models.api_budget import ApiUsage, Reservation, UsageState
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.event import call_key, split_call_key
 from callsync.models.lease import ClaimTaken, LeaseGrant
@@ -249,6 +249,8 @@ class FakeApiUsageStore:
 
     def __init__(self, readings: Mapping[str, ApiUsage] | None = None) -> None:
         self.readings: dict[str, ApiUsage] = dict(readings or {})
+        self.pending: dict[str, dict[str, Reservation]] = {}
+        self.versions: dict[str, int] = {}
 
     def get(self, org_id: str) -> ApiUsage | None:
         return self.readings.get(org_id)
@@ -257,6 +259,23 @@ class FakeApiUsageStore:
         held = self.readings.get(org_id)
         if held is None or held.read_at <= usage.read_at:
             self.readings[org_id] = usage
+
+    def state(self, org_id: str) -> UsageState:
+        return UsageState(
+            usage=self.readings.get(org_id),
+            pending=dict(self.pending.get(org_id, {})),
+            version=self.versions.get(org_id, 0),
+        )
+
+    def reserve(self, org_id: str, key: str, reservation: Reservation, *, version: int, drop: list[str]) -> bool:
+        if self.versions.get(org_id, 0) != version:
+            return False
+        pending = self.pending.setdefault(org_id, {})
+        for gone in drop:
+            pending.pop(gone, None)
+        pending[key] = reservation
+        self.versions[org_id] = version + 1
+        return True
 
 
 class FakeDeferredCalls:

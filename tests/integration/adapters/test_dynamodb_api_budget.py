@@ -117,3 +117,38 @@ def test_every_org_of_the_settings_table(aws):
     for org in ("b", "a"):
         table.put_item(Item={"org_id": org})
     assert settings_org_ids(table) == ["a", "b"]
+
+
+def test_calls_checked_at_the_same_moment_cannot_together_pass_the_share(aws):
+    """The guard reserves each admitted call's estimate (a conditional update on the reservations' version)."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from callsync.models.settings import OrgSettings
+    from callsync.services.api_budget import BudgetInput, CheckApiBudget
+
+    from tests.support.fakes import FakeDeferredCalls, FakeLedger
+
+    # Given an org with room for exactly 5 calls (12,000 allowed, 96 kept for reads, 11,854 used: 50 requests)
+    store = DynamoDbApiUsage(claims(aws))
+    now = time.time()
+    store.record("acme", ApiUsage(used=11_854, limit=15_000, read_at=now))
+    event = json.loads((Path(__file__).resolve().parents[3] / "events/demo_event.json").read_text())
+    settings = OrgSettings.model_validate({"org_id": "acme"})
+
+    def no_read() -> ApiUsage:
+        raise AssertionError("the stored reading is fresh: no request")
+
+    guard = CheckApiBudget(store, FakeDeferredCalls(), FakeLedger(), no_read)
+
+    def check(i: int) -> bool:
+        call = {**event, "call_id": f"c{i}"}
+        return not guard.run(BudgetInput(call=call, settings=settings, execution_name=f"acme-c{i}-1")).deferred
+
+    # When 20 calls are checked at once
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        admitted = sum(pool.map(check, range(20)))
+    # Then exactly 5 run: each admitted call's 10 requests were reserved before the next decision
+    assert admitted == 5
+    assert sum(r.requests for r in store.state("acme").pending.values()) == 50

@@ -4,7 +4,8 @@ Items (storage keys stay here):
 
 - ``api-usage#<org>``: ``{used, limit, read_at}``, the latest ``Sforce-Limit-Info`` reading; a reading
   replaces the stored one only when it is not older (conditional update), so concurrent functions never
-  roll it back. Expires two days after its reading.
+  roll it back. Expires two days after its reading. ``pending: {key: {requests, until}}`` and ``version``:
+  the reservations of admitted calls, added with an optimistic conditional update on ``version``.
 - ``deferred#<org>``: ``{calls: {call_id: deferred_at}}``, the calls the guard holds (the resumer's list).
 - ``org-slot#<org>#<n>`` for n < cap: one item per held slot ``{owner, expires_at}``. A slot is taken
   with a conditional put (free, or its holder's time is up) and given back with a conditional delete
@@ -24,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from callsync.adapters.dynamodb_items import conditional_failed, from_item
 from callsync.errors import OrgBusy
-from callsync.models.api_budget import ApiUsage
+from callsync.models.api_budget import ApiUsage, Reservation, UsageState
 
 USAGE_TTL_SECONDS = 2 * 86400
 DEFAULT_ORG_CONCURRENCY = 10  # Salesforce allows 25 concurrent long-running requests per org, for every client
@@ -49,6 +50,41 @@ class DynamoDbApiUsage:
         if not item:
             return None
         return ApiUsage(used=int(item["used"]), limit=int(item["limit"]), read_at=float(item["read_at"]))
+
+    def state(self, org_id: str) -> UsageState:
+        item = self._table.get_item(Key={"pk": usage_key(org_id)}, ConsistentRead=True).get("Item")
+        if not item:
+            return UsageState()
+        usage = None
+        if "used" in item:
+            usage = ApiUsage(used=int(item["used"]), limit=int(item["limit"]), read_at=float(item["read_at"]))
+        pending = {str(k): Reservation.model_validate(from_item(v)) for k, v in (item.get("pending") or {}).items()}
+        return UsageState(usage=usage, pending=pending, version=int(item.get("version", 0)))
+
+    def reserve(self, org_id: str, key: str, reservation: Reservation, *, version: int, drop: list[str]) -> bool:
+        names = {"#k": key, **{f"#d{i}": k for i, k in enumerate(drop) if k != key}}
+        entry = {"requests": reservation.requests, "until": Decimal(str(round(reservation.until, 3)))}
+        removes = [f"pending.#d{i}" for i, k in enumerate(drop) if k != key]
+        condition = "version = :v" if version else "attribute_not_exists(version)"
+        values: dict[str, Any] = {":r": entry, ":one": 1} | ({":v": version} if version else {})
+        update = "SET pending.#k = :r ADD version :one" + (f" REMOVE {', '.join(removes)}" if removes else "")
+        if not version:  # no reservation yet: the map itself is created
+            names = {}
+            values = {":map": {key: entry}, ":one": 1}
+            update = "SET pending = :map ADD version :one"
+        try:
+            self._table.update_item(
+                Key={"pk": usage_key(org_id)},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                **({"ExpressionAttributeNames": names} if names else {}),
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as e:
+            if not conditional_failed(e):
+                raise
+            return False
+        return True
 
     def record(self, org_id: str, usage: ApiUsage) -> None:
         read_at = Decimal(str(round(usage.read_at, 3)))

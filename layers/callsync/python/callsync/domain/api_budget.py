@@ -53,12 +53,21 @@ def is_fresh(usage: ApiUsage | None, now: float, *, max_age: float = MAX_READING
     return usage is not None and now - usage.read_at <= max_age
 
 
-def check(usage: ApiUsage, max_share: float, *, estimate: int = CALL_ESTIMATE, api_requests: int = 0) -> BudgetCheck:
-    """Whether a call of ``estimate`` requests fits in the share, from the org's latest reading."""
+def check(
+    usage: ApiUsage,
+    max_share: float,
+    *,
+    estimate: int = CALL_ESTIMATE,
+    api_requests: int = 0,
+    reserved: int = 0,
+) -> BudgetCheck:
+    """Whether a call of ``estimate`` requests fits in the share, from the org's latest reading and the
+    requests ``reserved`` by calls admitted since (in flight: not in the reading yet)."""
     allowed = allowed_requests(usage.limit, max_share)
     share_used = usage.used / allowed if allowed else 1.0
     fields = {
         "used": usage.used,
+        "reserved": reserved,
         "limit": usage.limit,
         "allowed": allowed,
         "estimate": estimate,
@@ -66,18 +75,19 @@ def check(usage: ApiUsage, max_share: float, *, estimate: int = CALL_ESTIMATE, a
         "read_at": usage.read_at,
         "api_requests": api_requests,
     }
-    if usage.used + estimate + READ_RESERVE <= allowed:
+    if usage.used + reserved + estimate + READ_RESERVE <= allowed:
         return BudgetCheck(deferred=False, **fields)  # type: ignore[arg-type]
+    in_flight = f" and calls in flight may use {reserved} more" if reserved else ""
     reason = (
         f"API budget: the org has used {usage.used} of its {usage.limit} daily Salesforce API requests "
-        f"(rolling 24 hours); api_budget.max_share {max_share:g} allows callsync {allowed}, and a call needs up "
-        f"to {estimate} (plus {READ_RESERVE} kept for usage reads). The call is held and resumes when the "
-        "window has room (or run `callsync replay`)."
+        f"(rolling 24 hours){in_flight}; api_budget.max_share {max_share:g} allows callsync {allowed}, "
+        f"and a call needs up to {estimate} (plus {READ_RESERVE} kept for usage reads). "
+        "The call is held and resumes when the window has room (or run `callsync replay`)."
     )
     return BudgetCheck(deferred=True, reason=reason, **fields)  # type: ignore[arg-type]
 
 
-def calls_with_room(usage: ApiUsage, max_share: float, *, estimate: int = CALL_ESTIMATE) -> int:
+def calls_with_room(usage: ApiUsage, max_share: float, *, estimate: int = CALL_ESTIMATE, reserved: int = 0) -> int:
     """How many held calls fit in the share now (each counted at ``estimate``)."""
-    room = allowed_requests(usage.limit, max_share) - READ_RESERVE - usage.used
+    room = allowed_requests(usage.limit, max_share) - READ_RESERVE - usage.used - reserved
     return max(room // estimate, 0)

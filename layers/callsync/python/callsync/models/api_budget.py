@@ -17,6 +17,27 @@ class ApiUsage(BaseModel):
     read_at: float
 
 
+class Reservation(BaseModel):
+    """Requests an admitted call may still spend, counted until ``until`` (epoch seconds) or a newer reading."""
+
+    requests: int
+    until: float
+
+
+class UsageState(BaseModel):
+    """The org's reading plus the reservations of calls admitted since (``version`` guards updates)."""
+
+    usage: ApiUsage | None = None
+    pending: dict[str, Reservation] = Field(default_factory=dict)
+    version: int = 0
+
+    def reserved(self, now: float) -> int:
+        return sum(r.requests for r in self.pending.values() if r.until > now)
+
+    def expired(self, now: float) -> list[str]:
+        return [key for key, r in self.pending.items() if r.until <= now]
+
+
 class BudgetCheck(BaseModel):
     """The guard's decision for one execution (``$.budget`` in the state machine).
 
@@ -27,6 +48,7 @@ class BudgetCheck(BaseModel):
     deferred: bool
     reason: str | None = None
     used: int | None = None
+    reserved: int = 0  # requests reserved by calls admitted since the reading (in flight)
     limit: int | None = None
     allowed: int | None = None
     estimate: int

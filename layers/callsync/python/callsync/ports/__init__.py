@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from callsync.models.api_budget import ApiUsage
+from callsync.models.api_budget import ApiUsage, Reservation, UsageState
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.lease import ClaimTaken, LeaseGrant
 from callsync.models.ledger import CallHistory, LedgerEntry, Outcome, StepReport
@@ -155,6 +155,15 @@ class ApiUsageStore(Protocol):
 
     def record(self, org_id: str, usage: ApiUsage) -> None:
         """Keep ``usage`` unless a newer reading is already stored."""
+
+    def state(self, org_id: str) -> UsageState:
+        """The reading with the reservations of admitted calls, and the version to reserve against."""
+
+    def reserve(self, org_id: str, key: str, reservation: Reservation, *, version: int, drop: list[str]) -> bool:
+        """Add ``reservation`` under ``key`` (and drop expired ones) if the state is still at ``version``.
+
+        Returns False when another function changed the reservations first (read the state again).
+        """
 
 
 class DeferredCalls(Protocol):

@@ -21,13 +21,18 @@ from collections.abc import Callable, Iterable
 from pydantic import BaseModel, ConfigDict, Field
 
 from callsync.domain import api_budget
-from callsync.models.api_budget import ApiUsage, BudgetCheck
+from callsync.errors import ConcurrentUpdate
+from callsync.models.api_budget import ApiUsage, BudgetCheck, Reservation
 from callsync.models.event import CallProcessed
 from callsync.models.ledger import StepReport
 from callsync.models.settings import OrgSettings
 from callsync.ports import ApiUsageStore, DeferredCalls, Ledger, SettingsStore
 
 STEP = "CheckApiBudget"
+RESERVE_ATTEMPTS = 8
+# An admitted call's estimate counts on top of the reading this long: its requests reach the stored reading
+# when its steps end (seconds), so the reservation only overlaps them; it never outlives a stuck call for long.
+RESERVATION_SECONDS = 300.0
 MAX_REPLAYS_PER_ORG = 200  # per tick: the resumer's 120 s and one org's burst stay bounded; the next tick goes on
 REPLAY_MARKER = "-replay"  # StartSync.replay names a replayed execution ``<name>-replay<n>``
 
@@ -61,23 +66,39 @@ class CheckApiBudget:
         self._max_age = max_age_seconds
 
     def run(self, data: BudgetInput) -> BudgetCheck:
+        """The decision; an admitted call's estimate is reserved (optimistically, against the state's version)
+        so that calls checked at the same moment cannot together pass the share.
+
+        Raises:
+            ConcurrentUpdate: the reservations kept changing under this check (retried by the state machine).
+        """
         org_id, share = data.call.org_id, data.settings.api_budget.max_share
-        now = self._clock()
-        stored = self._usage.get(org_id)
+        key = data.execution_name or data.call.call_key
         requests = 0
-        decision: BudgetCheck | None = None
-        if stored is not None and api_budget.is_fresh(stored, now, max_age=self._max_age):
-            candidate = api_budget.check(stored, share)
-            # A replay held by an old-enough-to-doubt reading asks Salesforce: the window may have freed.
-            if not (candidate.deferred and REPLAY_MARKER in data.execution_name):
-                decision = candidate
-        if decision is None:
-            fresh = self._read_usage()
-            requests = 1
-            self._usage.record(org_id, fresh)
-            decision = api_budget.check(fresh, share, api_requests=requests)
-        if decision.deferred:
-            self._deferred.add(org_id, data.call.call_id, now)
+        for _ in range(RESERVE_ATTEMPTS):
+            now = self._clock()
+            state = self._usage.state(org_id)
+            decision: BudgetCheck | None = None
+            stored = state.usage
+            if stored is not None and api_budget.is_fresh(stored, now, max_age=self._max_age):
+                candidate = api_budget.check(stored, share, reserved=state.reserved(now))
+                # A replay held by the stored reading asks Salesforce: the window may have freed since.
+                if not (candidate.deferred and REPLAY_MARKER in data.execution_name and not requests):
+                    decision = candidate
+            if decision is None:
+                fresh = self._read_usage()
+                requests += 1
+                self._usage.record(org_id, fresh)
+                decision = api_budget.check(fresh, share, api_requests=requests, reserved=state.reserved(now))
+            decision = decision.model_copy(update={"api_requests": requests})
+            if decision.deferred:
+                self._deferred.add(org_id, data.call.call_id, now)
+                break
+            reservation = Reservation(requests=decision.estimate, until=now + RESERVATION_SECONDS)
+            if self._usage.reserve(org_id, key, reservation, version=state.version, drop=state.expired(now)):
+                break
+        else:
+            raise ConcurrentUpdate(f"the API budget of org {org_id} kept changing during the check", code="budget")
         if requests:  # what the check cost, in the call's ledger like every step's requests
             self._ledger.record_step(data.call.call_key, StepReport(step=STEP, api_requests=requests))
         return decision
@@ -119,9 +140,12 @@ class ResumeDeferred:
             if not held:
                 continue
             share = self._settings.get(org_id).api_budget.max_share
-            stored = self._usage.get(org_id)
-            fits = api_budget.calls_with_room(stored, share) if stored is not None else 0
-            if not fits and not api_budget.is_fresh(stored, self._clock(), max_age=self._max_age):
+            now = self._clock()
+            state = self._usage.state(org_id)
+            stored = state.usage
+            reserved = state.reserved(now)
+            fits = api_budget.calls_with_room(stored, share, reserved=reserved) if stored is not None else 0
+            if not fits and not api_budget.is_fresh(stored, now, max_age=self._max_age):
                 fits = 1  # one call's guard takes a fresh reading for the org
             batch = held[: min(fits, MAX_REPLAYS_PER_ORG)]
             for call_id in batch:
