@@ -159,3 +159,21 @@ def test_without_the_cap_the_same_burst_runs_more_requests_at_once(tmp_path: Pat
     result = run(paths, org=org, settings=settings_fixture(), org_concurrency=25)
     assert [r["status"] for r in result.runs] == ["SUCCEEDED"] * 8
     assert result.peak_concurrent_requests > 2
+
+
+def test_a_burst_near_the_share_runs_what_fits_holds_the_rest_and_never_passes_the_share(tmp_path: Path) -> None:
+    # Given an org with room for about four calls under its share (12,000 of 15,000; 11,863 used)
+    org = org_fixture(8)
+    org.update(api_limit=LIMIT, api_usage=11_863)
+    paths = [write_event(tmp_path, f"c{i}", call_event(i)) for i in range(8)]
+    # When eight calls arrive together (their guards check at the same moment)
+    result = run(paths, org=org, settings=settings_fixture())
+    statuses = [r["status"] for r in result.runs]
+    # Then some ran and the rest were held, each with its reason
+    assert set(statuses) == {"SUCCEEDED", "DEFERRED"} and statuses.count("SUCCEEDED") <= 4, statuses
+    assert all("API budget" in r["reason"] for r in result.runs if r["status"] == "DEFERRED")
+    # And the org's usage never passed callsync's share, and a held call wrote nothing (one Event per call run)
+    assert result.org["api_usage"] <= ALLOWED
+    subjects = [e["Subject"] for e in live_records(result.org, "Event")]
+    ran = [i for i, r in enumerate(result.runs) if r["status"] == "SUCCEEDED"]
+    assert sorted(i for i in range(8) if any(s.endswith(f"Globex sync #{i}") for s in subjects)) == ran
