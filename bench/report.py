@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.api_budget import TARGETS, Budget
+from bench.budget_day import COST_PER_CALL, BudgetDay
 from bench.concurrency import STEPS as LAMBDA_STEPS
 from bench.cost import allocation_share, per_thousand, total_dollars
 from bench.harness import STEP_NAMES
@@ -31,6 +32,33 @@ def _ok(met: bool) -> str:
     return "met" if met else "**missed**"
 
 
+def _budget_day_section(d: BudgetDay) -> list[str]:
+    median = d.hold_hours[len(d.hold_hours) // 2] if d.hold_hours else 0.0
+    return [
+        "## 8. API budget guard: a simulated day (bench/budget_day.py)",
+        "",
+        f"{d.calls:,} calls arrive at random times over 24 hours; the allocation is sized for {d.sized_for:,} "
+        f"({d.sized_for:,} x {COST_PER_CALL} requests",
+        f"= {d.allowed:,}, `api_budget.max_share` 0.8 of a {d.limit:,} limit). callsync's own guard and resumer "
+        "run on a simulated clock",
+        "(resumer every 15 minutes) against a rolling 24-hour count, until every held call has completed.",
+        "",
+        *_table(
+            ["measure", "value"],
+            [
+                ["most requests in the rolling 24 h (share)", f"{d.peak_used:,} ({d.allowed:,})"],
+                ["requests made (usage reads among them)", f"{d.requests:,} ({d.usage_reads})"],
+                ["calls completed at once", f"{d.completed_first_time:,}"],
+                ["calls held (DEFERRED), then completed", f"{d.completed_after_hold:,} of {d.held:,}"],
+                ["calls never completed", d.not_completed],
+                ["held: median / longest wait", f"{median:.1f} h / {d.longest_hold_hours:.1f} h"],
+                ["last call completed", f"hour {d.last_completion_hours:.1f}"],
+            ],
+        ),
+        "",
+    ]
+
+
 def targets(r: Results) -> list[tuple[str, str, bool, str]]:
     """(target, measured, met, why) for every target of issue #8."""
     out = []
@@ -56,6 +84,24 @@ def targets(r: Results) -> list[tuple[str, str, bool, str]]:
         why = ", ".join(f"{name} {_mb(size)}" for name, size in r.layer.packages[:5])
         out.append(
             ("layer ≤ 25 MB unzipped", _mb(r.layer.unzipped_bytes), r.layer.unzipped_bytes <= LAYER_TARGET_BYTES, why)
+        )
+    if r.budget_day is not None:
+        d = r.budget_day
+        out.append(
+            (
+                "budget day: never past the share",
+                f"{d.peak_used:,} ≤ {d.allowed:,}",
+                d.within_share,
+                f"{d.held} calls held, {d.usage_reads} usage reads",
+            )
+        )
+        out.append(
+            (
+                "budget day: every held call completes",
+                f"{d.completed_after_hold} of {d.held}",
+                d.not_completed == 0,
+                f"last at hour {d.last_completion_hours:.1f}",
+            )
         )
     if len(r.scale) == 2:
         small, big = r.scale
@@ -364,6 +410,8 @@ def render(r: Results) -> str:
             *status_rows(r.status_lookup),
             "",
         ]
+    if r.budget_day is not None:
+        lines += _budget_day_section(r.budget_day)
     lines += ["## Reading the misses", "", *_analysis(r), ""]
     lines += [f"- {n}" for n in r.notes]
     return "\n".join(lines).rstrip() + "\n"

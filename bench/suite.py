@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.api_budget import Budget, measure_budget
+from bench.budget_day import BudgetDay, simulate
 from bench.cold_start import ImportTime, LayerSize, build_layer_size, built_layer, handler_dirs, import_time
 from bench.compute import StepTimes, time_steps
 from bench.concurrency import ConcurrencyPoint, measure_concurrency
@@ -60,6 +61,7 @@ class Results:
     notes: list[str] = field(default_factory=list)
     concurrency: list[ConcurrencyPoint] = field(default_factory=list)
     status_lookup: StatusLookup | None = None
+    budget_day: BudgetDay | None = None
 
 
 def machine() -> dict[str, str]:
@@ -143,10 +145,13 @@ def run_suite(mode: Mode, progress: bool = True) -> Results:
         concurrency.append(measure_concurrency(calls))
     say("status lookup: DynamoDB requests and latency per call status")
     status_lookup = measure_status_lookup(5 if mode.smoke else 200)
+    say("API budget guard: a simulated day of 2,000 calls against an allocation sized for 1,500")
+    budget_day = simulate()
     counts = call_counts(steps, throughput, budgets[0])
     results = Results(
         mode, machine(), budgets, steps, throughput, imports, layer, scale, counts, concurrency=concurrency
     )
     results.status_lookup = status_lookup
+    results.budget_day = budget_day
     results.seconds = time.perf_counter() - started
     return results

@@ -5,8 +5,9 @@ Runs a call whose latest run ended ``FAILED`` or ``DEFERRED`` again from its sto
 ``callsync run --state DIR`` and waits for the replay to finish; without it, on the deployed stack
 (tables, state machine and queues from the stack's outputs), where it starts the replay and returns.
 
-Exit codes: 0 when the replay succeeded (locally) or started (deployed); 1 when there was nothing to
-replay or the replay did not succeed; 2 on a usage error.
+Exit codes: 0 when the replay succeeded (locally), started (deployed) or was held again by the API budget
+(``DEFERRED``, as ``callsync run``); 1 when there was nothing to replay or the replay did not succeed; 2 on a
+usage error.
 """
 
 from __future__ import annotations
@@ -101,7 +102,12 @@ def _settle(stack: LocalStack, result: ReplayResult) -> str:
         if time.monotonic() > deadline:
             return "RUNNING"
         time.sleep(0.05)
-    return str(described["status"])
+    outcome = DynamoDbLedger(stack.table("LedgerTable")).history(result.org_id, result.call_id)
+    held = any(
+        e.outcome is not None and e.outcome.status == "DEFERRED" and e.outcome.execution_arn == result.execution_arn
+        for e in outcome.entries
+    )
+    return "DEFERRED" if held else str(described["status"])
 
 
 def main(args: argparse.Namespace) -> int:
@@ -138,7 +144,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"callsync replay: {e}", file=sys.stderr)
         return 2
     _print(args, {**result.model_dump(mode="json"), "ended": ended})
-    return 0 if ended in ("SUCCEEDED", "STARTED") else 1
+    return 0 if ended in ("SUCCEEDED", "STARTED", "DEFERRED") else 1
 
 
 def _print(args: argparse.Namespace, body: dict[str, Any]) -> None:

@@ -72,6 +72,7 @@ class RunResult:
     wall_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # about the run itself (e.g. an ignored --org)
     state_dir: str | None = None
+    peak_concurrent_requests: int = 0  # the most Salesforce REST requests the emulator answered at once
 
     @property
     def exit_code(self) -> int:
@@ -132,6 +133,7 @@ def run(
     retry_wait_scale: float | None = None,
     sequential: bool = False,
     state: str | Path | None = None,
+    org_concurrency: int | None = None,
 ) -> RunResult:
     """Run the events through the local stack; see the module docstring.
 
@@ -174,6 +176,8 @@ def run(
         # the identity URL a token answer carries (``id``): names the integration user, as `callsync connect` stores it
         connection["id"] = f"{connection['instance_url']}/id/{emulator.store.org_id}/{emulator.integration_user_id}"
         stack_kwargs: dict[str, Any] = {"extra_env": {"SALESFORCE_CA_BUNDLE": connection["ca_file"]}}
+        if org_concurrency is not None:  # the template's OrgConcurrency parameter, for this run
+            stack_kwargs["extra_env"]["ORG_CONCURRENCY"] = str(org_concurrency)
         scale = retry_wait_scale if retry_wait_scale is not None else _env_scale()
         if scale is not None:
             stack_kwargs["retry_wait_scale"] = scale
@@ -193,6 +197,7 @@ def run(
             if state_dir is not None and not dry_run:
                 state_dir.save(stack)
         result.api_requests = emulator.api_requests
+        result.peak_concurrent_requests = emulator.app.meter.peak_active
         result.org = before if before is not None else emulator.dump()
         if state_dir is not None and not dry_run:
             state_dir.write_org(result.org)
@@ -439,7 +444,10 @@ def _collect(stack: LocalStack, events: list[EventInput], message_ids: list[str]
     for run in runs:
         if run["execution_arn"] in executions:
             run["warnings"] = step_warnings(ledger, run["call_key"])
-            if run["status"] == "SUCCEEDED" and outcome_status(ledger, run["call_key"]) == "PREVIEWED":
+            held = deferred_reason(ledger, run["call_key"], run["execution_arn"])
+            if run["status"] == "SUCCEEDED" and held is not None:  # the API budget guard held the call
+                run.update(status="DEFERRED", reason=held)
+            elif run["status"] == "SUCCEEDED" and outcome_status(ledger, run["call_key"]) == "PREVIEWED":
                 run["status"] = "PREVIEWED"
     return RunResult(
         runs=runs,
@@ -457,6 +465,19 @@ def outcome_status(ledger: list[dict[str, Any]], call_key: str) -> str | None:
     return next(
         (str(e["status"]) for e in ledger if e.get("call_key") == call_key and e.get("kind") == "outcome"), None
     )
+
+
+def deferred_reason(ledger: list[dict[str, Any]], call_key: str, execution_arn: str) -> str | None:
+    """The reason when this execution's outcome in the ledger is ``DEFERRED`` (held by the API budget)."""
+    for entry in ledger:
+        if (
+            entry.get("call_key") == call_key
+            and entry.get("kind") == "outcome"
+            and entry.get("status") == "DEFERRED"
+            and entry.get("execution_arn") == execution_arn
+        ):
+            return str(entry.get("reason") or "held by the API budget")
+    return None
 
 
 def step_warnings(ledger: list[dict[str, Any]], call_key: str) -> list[str]:

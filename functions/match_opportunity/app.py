@@ -18,7 +18,9 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
     state = SyncState.model_validate(event)
     logger.append_keys(org_id=state.call.org_id, call_id=state.call.call_id, revision=state.call.revision)
     # Salesforce requests get a deadline inside this invocation: slow answers fail retryably, before the timeout.
-    service = deps.match_opportunity_service(state.call.org_id, context.get_remaining_time_in_millis)
-    result = service.run(state)
+    # One of the org's concurrency slots while Salesforce is called; the org's usage reading is stored after.
+    with deps.salesforce_bound(state.call.org_id, context.get_remaining_time_in_millis):
+        service = deps.match_opportunity_service(state.call.org_id, context.get_remaining_time_in_millis)
+        result = service.run(state)
     logger.info("matched", extra={"reason": result.reason, "api_requests": result.report.api_requests})
     return result.model_dump(mode="json")

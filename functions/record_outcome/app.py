@@ -1,4 +1,4 @@
-"""PostCallSync's last task: record SUCCEEDED, or FAILED with the error name and cause, in the ledger."""
+"""PostCallSync's last task: record SUCCEEDED, DEFERRED (the budget's reason) or FAILED (error, cause)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,13 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
         execution_arn=data.execution_arn,
     )
     outcome, summary = RecordOutcome(deps.ledger).run(data)
-    counted = {"SUCCEEDED": "CallsSucceeded", "PREVIEWED": "CallsPreviewed"}.get(outcome.status, "CallsFailed")
-    metrics.add_metric(name=counted, unit=MetricUnit.Count, value=1)
+    metric = {
+        "SUCCEEDED": "CallsSucceeded",
+        "FAILED": "CallsFailed",
+        "DEFERRED": "CallsDeferred",
+        "PREVIEWED": "CallsPreviewed",
+    }[outcome.status]
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     if outcome.error == "OrgDisconnected":
         metrics.add_metric(name="OrgDisconnected", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="SalesforceApiRequests", unit=MetricUnit.Count, value=summary.api_requests)
@@ -45,6 +50,7 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
         extra={
             "error": outcome.error,
             "cause": outcome.cause,
+            "reason": outcome.reason,
             "api_requests": summary.api_requests,
             "records_written": summary.records_written,
             "features_skipped": summary.features_skipped,

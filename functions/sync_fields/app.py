@@ -18,10 +18,12 @@ def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = Non
     state = SyncState.model_validate(event)
     logger.append_keys(org_id=state.call.org_id, call_id=state.call.call_id, revision=state.call.revision)
     # Salesforce requests get a deadline inside this invocation: slow answers fail retryably, before the timeout.
-    service = deps.sync_fields_service(
-        state.call.org_id, context.get_remaining_time_in_millis, preview=state.settings.preview
-    )
-    result = service.run(state)
+    # One of the org's concurrency slots while Salesforce is called; the org's usage reading is stored after.
+    with deps.salesforce_bound(state.call.org_id, context.get_remaining_time_in_millis):
+        service = deps.sync_fields_service(
+            state.call.org_id, context.get_remaining_time_in_millis, preview=state.settings.preview
+        )
+        result = service.run(state)
     logger.info(
         "fields synced",
         extra={

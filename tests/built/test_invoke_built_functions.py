@@ -29,6 +29,8 @@ SAMPLE_EVENTS = {
     "CallStatusFunction": "call_status_request.json",
     "WatchClosedDealsFunction": "watch_closed_deals_schedule.json",
     "WatchOrgDealsFunction": "watch_org_deals.json",
+    "CheckApiBudgetFunction": "check_api_budget_demo.json",
+    "ResumeDeferredFunction": "resume_deferred_schedule.json",
 }
 
 

@@ -27,6 +27,8 @@ PAIN = "Reps spend about 5 hours a week"
 def is_pain_entry(value: str) -> bool:
     """The call's dated entry, ``[2026-06-03 #<call ref>] Reps spend ...`` (docs/field-sync.md)."""
     return value.startswith("[2026-06-03 #") and value.split("] ", 1)[1].startswith(PAIN)
+
+
 ALICE = "0055g0000000001AAA"
 
 

@@ -168,6 +168,22 @@ def test_api_limit_exceeded() -> None:
         assert emu.api_requests == 3
 
 
+def test_usage_already_in_the_window_counts_in_the_header_the_limits_and_the_allocation() -> None:
+    """Source: REST API Developer Guide, "Limit Info Header": every REST answer carries
+    ``Sforce-Limit-Info: api-usage=USED/LIMIT``, the org's daily usage (every client of the org counts)."""
+    # Given an org whose other clients have used 4 of its 6 requests
+    with Emulator.from_fixture({"api_limit": 6, "api_usage": 4}) as emu:
+        sf = salesforce_client(emu.connection)
+        # When one query is made / Then its answer reports 5 of 6, and GET limits/ (the 6th) leaves none
+        sf.query("SELECT Id FROM User")
+        assert sf.api_usage["api-usage"].used == 5 and sf.api_usage["api-usage"].total == 6
+        assert sf.restful("limits")["DailyApiRequests"] == {"Max": 6, "Remaining": 0}
+        # And the next is refused; this emulator answered two, and its dump carries the org's total
+        with pytest.raises(SalesforceRefusedRequest):
+            sf.query("SELECT Id FROM User")
+        assert emu.api_requests == 2 and emu.dump()["api_usage"] == 6
+
+
 def test_faults_skip_then_fail_times_then_pass() -> None:
     # Given a fault on composite: skip 1, fail 2
     fault = {

@@ -17,7 +17,8 @@ from typing import Any
 
 from callsync.adapters.dynamodb_settings import invalid_settings_error
 from callsync.domain.account_links import same_id
-from callsync.errors import ConcurrentUpdate, OrgDisconnected, SalesforceUnavailable, SettingsNotFound
+from callsync.errors import ConcurrentUpdate, OrgBusy, OrgDisconnected, SalesforceUnavailable, SettingsNotFound
+from callsync.models.api_budget import ApiUsage, Reservation, UsageState
 from callsync.models.backfill import AccountLink, BackfillCheckpoint
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.event import call_key, split_call_key
@@ -28,11 +29,14 @@ from pydantic import ValidationError
 
 __all__ = [
     "FakeAccountLinkStore",
+    "FakeApiUsageStore",
     "FakeBackfillCheckpoints",
     "FakeClaims",
+    "FakeDeferredCalls",
     "FakeDescribeSource",
     "FakeLeases",
     "FakeLedger",
+    "FakeOrgSlots",
     "FakeRecordReverter",
     "FakeSettingsStore",
     "FakeTokenStore",
@@ -342,3 +346,79 @@ class FakeRecordReverter:
         for record_id in deletes:
             self.records.pop(record_id, None)
         return WriteOutcome(created=[None] * len(creates))
+
+
+class FakeApiUsageStore:
+    """``ports.ApiUsageStore``: the latest reading per org; an older one never replaces a newer one."""
+
+    def __init__(self, readings: Mapping[str, ApiUsage] | None = None) -> None:
+        self.readings: dict[str, ApiUsage] = dict(readings or {})
+        self.pending: dict[str, dict[str, Reservation]] = {}
+        self.versions: dict[str, int] = {}
+
+    def get(self, org_id: str) -> ApiUsage | None:
+        return self.readings.get(org_id)
+
+    def record(self, org_id: str, usage: ApiUsage) -> None:
+        held = self.readings.get(org_id)
+        if held is None or held.read_at <= usage.read_at:
+            self.readings[org_id] = usage
+
+    def state(self, org_id: str) -> UsageState:
+        return UsageState(
+            usage=self.readings.get(org_id),
+            pending=dict(self.pending.get(org_id, {})),
+            version=self.versions.get(org_id, 0),
+        )
+
+    def reserve(self, org_id: str, key: str, reservation: Reservation, *, version: int, drop: list[str]) -> bool:
+        if self.versions.get(org_id, 0) != version:
+            return False
+        pending = self.pending.setdefault(org_id, {})
+        for gone in drop:
+            pending.pop(gone, None)
+        pending[key] = reservation
+        self.versions[org_id] = version + 1
+        return True
+
+
+class FakeDeferredCalls:
+    """``ports.DeferredCalls``: held call ids per org, oldest first (a call held again keeps its first stamp)."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, dict[str, float]] = {}
+
+    def add(self, org_id: str, call_id: str, deferred_at: float) -> None:
+        self.calls.setdefault(org_id, {}).setdefault(call_id, deferred_at)
+
+    def remove(self, org_id: str, call_id: str) -> None:
+        self.calls.get(org_id, {}).pop(call_id, None)
+
+    def list(self, org_id: str) -> list[str]:
+        held = self.calls.get(org_id, {})
+        return [c for c, _ in sorted(held.items(), key=lambda kv: (kv[1], kv[0]))]
+
+
+class FakeOrgSlots:
+    """``ports.OrgSlots``: ``cap`` slots per org; ``OrgBusy`` when all are held (no expiry)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.held: dict[str, str] = {}  # slot -> holder
+        self.peak = 0
+        self._lock = threading.Lock()
+
+    def acquire(self, org_id: str, holder: str, *, ttl_seconds: int) -> str:
+        with self._lock:
+            for n in range(self.cap):
+                slot = f"{org_id}#{n}"
+                if slot not in self.held:
+                    self.held[slot] = holder
+                    self.peak = max(self.peak, sum(k.startswith(f"{org_id}#") for k in self.held))
+                    return slot
+        raise OrgBusy(f"org {org_id} already has {self.cap} Salesforce-bound invocations running")
+
+    def release(self, slot: str, holder: str) -> None:
+        with self._lock:
+            if self.held.get(slot) == holder:
+                del self.held[slot]

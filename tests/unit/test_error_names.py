@@ -9,7 +9,7 @@ from typing import Any
 from callsync.errors import all_retryable_names
 
 ASL = Path(__file__).resolve().parents[2] / "statemachine" / "post_call_sync.asl.json"
-STEPS = ("MatchOpportunity", "CreateContacts", "SyncFields", "LogActivity")
+STEPS = ("CheckApiBudget", "MatchOpportunity", "CreateContacts", "SyncFields", "LogActivity")
 LAMBDA_SERVICE_ERRORS = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -75,11 +75,28 @@ def test_every_step_catches_everything_into_record_failure_then_fails() -> None:
 def test_steps_run_in_order_and_end_by_recording_success() -> None:
     all_states = states()
     order = [json.loads(ASL.read_text())["StartAt"]]
-    while all_states[order[-1]].get("Next"):
-        order.append(all_states[order[-1]]["Next"])
-    assert order == [*STEPS, "RecordSuccess", "Done"]
-    assert [all_states[s]["ResultPath"] for s in STEPS] == ["$.match", "$.contacts", "$.fields", "$.activity"]
+    while following := all_states[order[-1]].get("Next") or all_states[order[-1]].get("Default"):
+        order.append(following)
+    assert order == [STEPS[0], "WithinApiBudget", *STEPS[1:], "RecordSuccess", "Done"]
+    assert [all_states[s]["ResultPath"] for s in STEPS] == [
+        "$.budget",
+        "$.match",
+        "$.contacts",
+        "$.fields",
+        "$.activity",
+    ]
     assert all_states["RecordSuccess"]["Parameters"]["status"] == "SUCCEEDED"
+
+
+def test_a_call_the_budget_holds_goes_straight_to_record_deferred_and_succeeds() -> None:
+    # Given the choice after the API budget guard
+    all_states = states()
+    (held,) = all_states["WithinApiBudget"]["Choices"]
+    # Then a deferred budget skips every Salesforce step: it records DEFERRED with the guard's reason, then ends
+    assert (held["Variable"], held["BooleanEquals"], held["Next"]) == ("$.budget.deferred", True, "RecordDeferred")
+    record = all_states["RecordDeferred"]
+    assert record["Parameters"]["status"] == "DEFERRED" and record["Parameters"]["reason.$"] == "$.budget.reason"
+    assert all_states[record["Next"]]["Type"] == "Succeed"
 
 
 TIMEOUT_ERRORS = {"Sandbox.Timedout", "States.Timeout", "Lambda.ClientExecutionTimeoutException"}

@@ -85,8 +85,15 @@ class Emulator:
             self.app.settings.faults.append(dict(spec))
 
     def dump(self) -> dict[str, Any]:
-        """The org as a fixture: every stored record with every field (ContentNote.Content decoded)."""
-        return dump_org(self.store, self.app.settings)
+        """The org as a fixture: every stored record with every field (ContentNote.Content decoded).
+
+        ``api_usage`` is the org's usage now (the fixture's plus this emulator's requests), so a saved
+        environment keeps its place in the daily allocation.
+        """
+        dump = dump_org(self.store, self.app.settings)
+        dump.pop("api_usage", None)
+        total = self.app.meter.total
+        return {**dump, "api_usage": total} if total else dump
 
     def records(self, object_name: str) -> list[dict[str, Any]]:
         """Live (not deleted) records of one object, fixture-shaped."""

@@ -13,6 +13,7 @@ import logging
 import random
 import secrets
 import threading
+import time
 import urllib.parse
 from collections import OrderedDict
 from datetime import UTC, datetime
@@ -53,7 +54,7 @@ class App:
         self.settings = settings
         self.auto_approve = auto_approve
         self.instance_url = "https://127.0.0.1"
-        self.meter = ApiMeter(settings.api_limit)
+        self.meter = ApiMeter(settings.api_limit, settings.api_usage)
         self.faults = FaultInjector(settings.faults)
         self.tokens = TokenBook(
             store.org_id,
@@ -109,6 +110,12 @@ class App:
             self.meter.charge()
         except ApiError as exc:
             return self._error_response(exc)
+        with self.meter.in_flight():
+            if self.settings.latency_ms:
+                time.sleep(self.settings.latency_ms / 1000)
+            return self._data_request(request, path)
+
+    def _data_request(self, request: Request, path: str) -> Response:
         version, _, rest = path[len("/services/data/v") :].partition("/")
         try:
             body = _parse_body(request)
@@ -341,7 +348,7 @@ class App:
         return Result(200, self._page(records, total, int(offset), version, locator, batch, top=top))
 
     def _limits(self) -> dict[str, Any]:
-        remaining = max(self.meter.limit - self.meter.used, 0)
+        remaining = max(self.meter.limit - self.meter.total, 0)
         return {
             "DailyApiRequests": {"Max": self.meter.limit, "Remaining": remaining},
             "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},

@@ -20,6 +20,8 @@ FixtureSource = dict[str, Any] | str | pathlib.Path | None
 TOP_LEVEL_KEYS = {
     "shared_activities",
     "api_limit",
+    "api_usage",
+    "latency_ms",
     "schema",
     "hidden_fields",
     "read_only_fields",
@@ -51,6 +53,8 @@ class OrgSettings:
 
     shared_activities: bool = True
     api_limit: int = DEFAULT_API_LIMIT
+    api_usage: int = 0  # requests already counted in the rolling 24 hours (other clients, earlier runs)
+    latency_ms: int = 0  # every REST request takes at least this long to answer (a slow or busy org)
     faults: list[dict[str, Any]] = field(default_factory=list)
     session_expires_after: int | None = None
     refresh_token_revoked: bool = False
@@ -70,6 +74,17 @@ def _batch_size(fixture: dict[str, Any], key: str, default: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= QUERY_BATCH_SIZE:
         raise FixtureError(f"fixture: {key} must be an integer from 1 to {QUERY_BATCH_SIZE}, not {value!r}")
     return value
+
+
+def _non_negative(fixture: dict[str, Any], key: str) -> int:
+    value = fixture.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise FixtureError(f"fixture: {key} must be a non-negative integer, not {value!r}")
+    return value
+
+
+def _api_usage(fixture: dict[str, Any]) -> int:
+    return _non_negative(fixture, "api_usage")
 
 
 def chaos_seed(value: Any, env: str | None = None) -> int | None:
@@ -104,6 +119,8 @@ def build_org(source: FixtureSource) -> tuple[OrgStore, OrgSettings]:
     settings = OrgSettings(
         shared_activities=bool(fixture.get("shared_activities", True)),
         api_limit=int(fixture.get("api_limit") or DEFAULT_API_LIMIT),
+        api_usage=_api_usage(fixture),
+        latency_ms=_non_negative(fixture, "latency_ms"),
         faults=copy.deepcopy(list(fixture.get("faults") or [])),
         session_expires_after=fixture.get("session_expires_after"),
         refresh_token_revoked=bool(fixture.get("refresh_token_revoked", False)),
@@ -319,6 +336,8 @@ def dump_org(store: OrgStore, settings: OrgSettings, *, include_deleted: bool = 
         return {
             "shared_activities": settings.shared_activities,
             "api_limit": settings.api_limit,
+            **({"api_usage": settings.api_usage} if settings.api_usage else {}),
+            **({"latency_ms": settings.latency_ms} if settings.latency_ms else {}),
             "schema": copy.deepcopy(settings.schema),
             "hidden_fields": list(settings.hidden_fields),
             "read_only_fields": list(settings.read_only_fields),

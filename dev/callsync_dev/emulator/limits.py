@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,22 +14,45 @@ from callsync_dev.emulator.errors import ApiError
 
 
 class ApiMeter:
-    """Counts API requests (composite = 1, collections = 1, each query page = 1, OAuth = 0)."""
+    """Counts API requests (composite = 1, collections = 1, each query page = 1, OAuth = 0).
 
-    def __init__(self, limit: int) -> None:
+    ``used`` counts this emulator's requests; ``total`` adds ``base``, the requests the org had already
+    used in its rolling 24 hours (the fixture's ``api_usage``): the allocation and ``Sforce-Limit-Info``
+    go by ``total``, as Salesforce counts every client of the org.
+    """
+
+    def __init__(self, limit: int, base: int = 0) -> None:
         self.limit = limit
+        self.base = base
         self.used = 0
+        self.active = 0  # REST requests being answered now
+        self.peak_active = 0  # the most answered at once (the per-org concurrency callsync caps)
         self._lock = threading.Lock()
+
+    @contextmanager
+    def in_flight(self) -> Iterator[None]:
+        with self._lock:
+            self.active += 1
+            self.peak_active = max(self.peak_active, self.active)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.active -= 1
+
+    @property
+    def total(self) -> int:
+        return self.base + self.used
 
     def charge(self) -> None:
         """Count one request, or refuse it with 403 REQUEST_LIMIT_EXCEEDED when the allocation is spent."""
         with self._lock:
-            if self.used >= self.limit:
+            if self.total >= self.limit:
                 raise ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
             self.used += 1
 
     def header(self) -> str:
-        return f"api-usage={self.used}/{self.limit}"
+        return f"api-usage={self.total}/{self.limit}"
 
     def reset(self) -> None:
         with self._lock:

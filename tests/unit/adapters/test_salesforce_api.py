@@ -274,3 +274,38 @@ def test_disconnected_org_fails_before_any_request(gateway):
     with pytest.raises(OrgDisconnected):
         g.api.query("SELECT Id FROM User")
     assert g.http.seen == []
+
+
+def test_every_answer_s_sforce_limit_info_becomes_the_org_s_usage_reading(gateway):
+    # Given Salesforce answering with its usage header (REST API Developer Guide, "Limit Info Header")
+    g = gateway(
+        lambda seen: (200, {"totalSize": 0, "done": True, "records": []}, {"Sforce-Limit-Info": "api-usage=18/5000"})
+    )
+    seen = []
+    g.api._on_usage = seen.append
+    # When a query runs
+    g.api.query("SELECT Id FROM Contact")
+    # Then the reading is kept and handed on
+    assert g.api.api_usage is not None and (g.api.api_usage.used, g.api.api_usage.limit) == (18, 5000)
+    assert [(u.used, u.limit) for u in seen] == [(18, 5000)]
+
+
+def test_read_usage_is_one_get_limits_request(gateway):
+    # Given the limits resource answering with the header and DailyApiRequests
+    g = gateway(
+        lambda seen: (
+            200,
+            {"DailyApiRequests": {"Max": 15000, "Remaining": 2999}},
+            {"Sforce-Limit-Info": "api-usage=12001/15000"},
+        )
+    )
+    # When the usage is read / Then it is one request to limits/ and the header's reading
+    usage = g.api.read_usage()
+    assert (usage.used, usage.limit, g.api.api_requests) == (12001, 15000, 1)
+    assert [s.path for s in g.http.rest()] == ["/services/data/v62.0/limits"]
+
+
+def test_read_usage_falls_back_on_daily_api_requests_without_the_header(gateway):
+    g = gateway(lambda seen: (200, {"DailyApiRequests": {"Max": 15000, "Remaining": 2999}}))
+    usage = g.api.read_usage()
+    assert (usage.used, usage.limit) == (12001, 15000)

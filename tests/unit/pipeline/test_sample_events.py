@@ -49,3 +49,10 @@ def test_settings_samples_validate_and_one_org_has_autosync_off() -> None:
     items = [OrgSettings.model_validate(i) for i in raw]
     assert {(s.org_id, s.autosync) for s in items} == {("acme", True), ("umbrella", False)}
     OrgSettings.model_validate_json((ROOT / "dev/callsync_dev/demo/demo_settings.json").read_text())
+
+
+def test_the_budget_guard_sample_is_the_state_machine_input_with_the_execution_name() -> None:
+    from callsync.services.api_budget import BudgetInput
+
+    data = BudgetInput.model_validate(json.loads((EVENTS / "check_api_budget_demo.json").read_text()))
+    assert data.call.org_id == "acme" and data.execution_name.startswith("acme-")

@@ -305,13 +305,17 @@ SAM_TABLE_POLICIES = {"DynamoDBReadPolicy": {"read"}, "DynamoDBWritePolicy": {"w
 # What each function's code does with each table (adapters it is wired with in callsync.composition).
 TABLE_ACCESS = {
     "StartSyncFunction": {"SettingsTable": {"read"}, "LedgerTable": {"write"}},
-    "MatchOpportunityFunction": {"LedgerTable": {"write"}, "DescribeCacheTable": {"read", "write"}},
+    "MatchOpportunityFunction": {"LedgerTable": {"write"}, "DescribeCacheTable": {"read", "write"},
+                                 "ClaimsTable": {"read", "write"}},
     "CreateContactsFunction": {"LedgerTable": {"write"}, "ClaimsTable": {"read", "write"}},
     "SyncFieldsFunction": {"LedgerTable": {"read", "write"}, "DescribeCacheTable": {"read", "write"},
                            "ClaimsTable": {"read", "write"}},
     "LogActivityFunction": {"LedgerTable": {"read", "write"}, "DescribeCacheTable": {"read", "write"},
                             "ClaimsTable": {"read", "write"}},
     "RecordOutcomeFunction": {"LedgerTable": {"read", "write"}},
+    "CheckApiBudgetFunction": {"LedgerTable": {"write"}, "ClaimsTable": {"read", "write"}},
+    "ResumeDeferredFunction": {"SettingsTable": {"read"}, "LedgerTable": {"read", "write"},
+                               "ClaimsTable": {"read", "write"}},
     "CrmContextFunction": {"SettingsTable": {"read"}, "DescribeCacheTable": {"read", "write"}},
     "CallStatusFunction": {"LedgerTable": {"read"}},
     "WatchClosedDealsFunction": {"SettingsTable": {"read"}},

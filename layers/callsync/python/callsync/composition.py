@@ -12,13 +12,30 @@ Salesforce (StartSync, RecordOutcome) never import them.
 
 from __future__ import annotations
 
+import contextlib
+import random
 import threading
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from callsync.config import Config, load_config
-from callsync.ports import Claims, DescribeSource, Leases, Ledger, SalesforceApi, SettingsStore, TokenStore
+from callsync.models.api_budget import ApiUsage
+from callsync.ports import (
+    ApiUsageStore,
+    Claims,
+    DeferredCalls,
+    DescribeSource,
+    Leases,
+    Ledger,
+    OrgSlots,
+    SalesforceApi,
+    SettingsStore,
+    TokenStore,
+)
 
 if TYPE_CHECKING:
     import requests
@@ -26,6 +43,7 @@ if TYPE_CHECKING:
     from callsync.adapters.describe_cache import DescribeMemory
     from callsync.adapters.token_refresh import TokenRefresher
     from callsync.services.account_link_backfill import AccountLinkBackfill
+    from callsync.services.api_budget import CheckApiBudget, ResumeDeferred
     from callsync.services.call_status import CallStatusService
     from callsync.services.create_contacts import CreateContacts
     from callsync.services.deal_context import DealContextService
@@ -40,6 +58,8 @@ if TYPE_CHECKING:
 
 
 RemainingMs = Callable[[], int]  # the Lambda context's get_remaining_time_in_millis
+SLOT_WAIT_SECONDS = 10.0  # a Salesforce-bound invocation waits this long for one of its org's slots, then OrgBusy
+SLOT_WAIT_RESERVE_SECONDS = 40.0  # never wait into the time the step's own work needs
 
 
 @dataclass
@@ -58,6 +78,9 @@ class Dependencies:
     tokens: TokenStore
     claims: Claims
     leases: Leases | None = None  # record and call leases (the claims table); None: no leasing
+    api_usage: ApiUsageStore | None = None  # each org's latest Sforce-Limit-Info reading; None: not kept
+    deferred: DeferredCalls | None = None  # calls the budget guard holds
+    org_slots: OrgSlots | None = None  # the per-org concurrency cap; None: no cap
     session: requests.Session | None = field(default=None, repr=False)
     refresher: TokenRefresher | None = field(default=None, repr=False)
     describe_table: Any = field(default=None, repr=False)
@@ -66,6 +89,7 @@ class Dependencies:
     salesforce_factory: Callable[[], tuple[requests.Session, TokenRefresher]] | None = field(default=None, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _usage_seen: dict[str, ApiUsage] = field(default_factory=dict, repr=False)  # latest reading per org, unsaved
 
     def salesforce(self, org_id: str, remaining_ms: RemainingMs | None = None) -> SalesforceApi:
         """A new counting Salesforce client for ``org_id`` (one per invocation).
@@ -84,7 +108,63 @@ class Dependencies:
             session=session,
             api_version=self.config.salesforce_api_version,
             timeout=deadline_timeout(remaining_ms) if remaining_ms is not None else DEFAULT_TIMEOUT,
+            on_usage=lambda usage: self._saw_usage(org_id, usage),
         )
+
+    def _saw_usage(self, org_id: str, usage: ApiUsage) -> None:
+        with self._lock:
+            seen = self._usage_seen.get(org_id)
+            if seen is None or seen.read_at <= usage.read_at:
+                self._usage_seen[org_id] = usage
+
+    def save_api_usage(self, org_id: str) -> ApiUsage | None:
+        """Store the latest reading this process saw for ``org_id`` (one write); the reading, if any."""
+        with self._lock:
+            usage = self._usage_seen.pop(org_id, None)
+        if usage is not None and self.api_usage is not None:
+            self.api_usage.record(org_id, usage)
+        return usage
+
+    @contextmanager
+    def salesforce_bound(self, org_id: str, remaining_ms: RemainingMs | None = None) -> Iterator[None]:
+        """One Salesforce-bound invocation of ``org_id``: holds one of the org's slots (the concurrency cap)
+        while it runs, then stores the org's latest API usage reading and gives the slot back.
+
+        Raises:
+            OrgBusy: every slot of the org is held (the state machine retries the step).
+        """
+        slot = holder = None
+        if self.org_slots is not None:
+            holder = uuid.uuid4().hex
+            slot = self._take_slot(self.org_slots, org_id, holder, remaining_ms)
+        try:
+            yield
+        finally:
+            try:
+                self.save_api_usage(org_id)
+            finally:
+                if self.org_slots is not None and slot is not None and holder is not None:
+                    self.org_slots.release(slot, holder)
+
+    @staticmethod
+    def _take_slot(slots: OrgSlots, org_id: str, holder: str, remaining_ms: RemainingMs | None) -> str:
+        """A slot of the org, polled with jitter for up to ``SLOT_WAIT_SECONDS`` (less when time is short).
+
+        Raises:
+            OrgBusy: still no slot free; the state machine's retrier waits longer.
+        """
+        from callsync.errors import OrgBusy
+
+        left = (remaining_ms() if remaining_ms is not None else 900_000) / 1000
+        deadline = time.monotonic() + max(min(SLOT_WAIT_SECONDS, left - SLOT_WAIT_RESERVE_SECONDS), 0)
+        while True:
+            try:
+                # Held for the rest of the invocation at most, plus a minute: a holder that dies frees it then.
+                return slots.acquire(org_id, holder, ttl_seconds=int(left) + 60)
+            except OrgBusy:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(random.uniform(0.05, 0.25))  # noqa: S311 - jitter, not security
 
     def describes(self, org_id: str, api: SalesforceApi) -> DescribeSource:
         """Describes of ``org_id`` through ``api`` (its requests count on ``api``)."""
@@ -258,6 +338,55 @@ class Dependencies:
             api_requests=lambda: api.api_requests,
         )
 
+    # -- the API budget -----------------------------------------------------------------------------
+
+    def check_api_budget_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> CheckApiBudget:
+        """The guard over the stored usage; a fresh reading is one GET limits/ on a new client of ``org_id``."""
+        from callsync.adapters.salesforce_api import SimpleSalesforceApi
+        from callsync.services.api_budget import CheckApiBudget
+
+        if self.api_usage is None or self.deferred is None:
+            raise RuntimeError("these Dependencies keep no API usage: build them with build_dependencies")
+
+        def read_usage() -> ApiUsage:
+            with self.salesforce_bound(org_id, remaining_ms):  # a Salesforce request: under the org's cap
+                api = self.salesforce(org_id, remaining_ms)
+                assert isinstance(api, SimpleSalesforceApi)
+                return api.read_usage()
+
+        return CheckApiBudget(self.api_usage, self.deferred, self.ledger, read_usage)
+
+    def resume_deferred_service(self) -> ResumeDeferred:
+        """The resumer: orgs from the settings table, replays through the consumer's rules (``ReplayCall``)."""
+        from callsync.adapters.dynamodb_api_budget import settings_org_ids
+        from callsync.services.api_budget import ResumeDeferred
+        from callsync.services.replay import NothingToReplay, ReplayCall
+        from callsync.services.start_sync import SqsDeadLetters, StartSync, StepFunctionsExecutions
+
+        if self.api_usage is None or self.deferred is None:
+            raise RuntimeError("these Dependencies keep no API usage: build them with build_dependencies")
+        executions = StepFunctionsExecutions(self.stepfunctions(), self.config.state_machine_arn)
+        consumer = StartSync(
+            settings=self.settings,
+            ledger=self.ledger,
+            executions=executions,
+            dead_letters=SqsDeadLetters(self.sqs(), self.config.dlq_url),
+        )
+        replays = ReplayCall(self.ledger, executions, consumer)
+
+        def replay(org_id: str, call_id: str) -> None:
+            with contextlib.suppress(NothingToReplay):  # replayed by hand meanwhile, or a newer revision ran
+                replays.run(org_id, call_id)
+
+        settings_table = self._dynamodb_table(self.config.settings_table)
+        return ResumeDeferred(
+            orgs=lambda: settings_org_ids(settings_table),
+            settings=self.settings,
+            usage=self.api_usage,
+            deferred=self.deferred,
+            replay=replay,
+        )
+
     # -- the read side ----------------------------------------------------------------------------
 
     def deal_context_service(self, org_id: str, remaining_ms: RemainingMs | None = None) -> DealContextService:
@@ -330,6 +459,7 @@ def build_dependencies(config: Config | None = None, *, boto_session: Any = None
     """The real adapters: DynamoDB tables, Secrets Manager; one HTTP session on first Salesforce use."""
     import boto3
 
+    from callsync.adapters.dynamodb_api_budget import DynamoDbApiUsage, DynamoDbDeferredCalls, DynamoDbOrgSlots
     from callsync.adapters.dynamodb_claims import DynamoDbClaims
     from callsync.adapters.dynamodb_leases import DynamoDbLeases
     from callsync.adapters.dynamodb_ledger import DynamoDbLedger
@@ -357,6 +487,9 @@ def build_dependencies(config: Config | None = None, *, boto_session: Any = None
         tokens=tokens,
         claims=DynamoDbClaims(dynamodb.Table(config.claims_table)),
         leases=DynamoDbLeases(dynamodb.Table(config.claims_table)),
+        api_usage=DynamoDbApiUsage(dynamodb.Table(config.claims_table)),
+        deferred=DynamoDbDeferredCalls(dynamodb.Table(config.claims_table)),
+        org_slots=DynamoDbOrgSlots(dynamodb.Table(config.claims_table), cap=config.org_concurrency),
         describe_table=dynamodb.Table(config.describe_cache_table),
         boto_session=aws,
         salesforce_factory=salesforce_session,

@@ -27,6 +27,9 @@ class Config(BaseModel):
     secrets_kms_key_id: str | None = Field(default=None)
     salesforce_api_version: str = Field(default="62.0")
     describe_ttl_seconds: int = Field(default=86400)
+    # At most this many Salesforce-bound invocations of one org at once (Salesforce allows 25 concurrent
+    # long-running requests per org, shared with the org's other integrations).
+    org_concurrency: int = Field(default=10, ge=1, le=25)
     secret_cache_seconds: int = Field(default=60)
     # Developer tooling only: a private CA bundle for the local emulator. Unset in AWS.
     salesforce_ca_bundle: str | None = Field(default=None)

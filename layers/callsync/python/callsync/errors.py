@@ -50,6 +50,10 @@ class ConcurrentUpdate(RetryableError):
     """A conditional write lost a race (secret version, claim); try again."""
 
 
+class OrgBusy(RetryableError):
+    """The org's Salesforce-bound invocations are at their cap (``api_budget`` concurrency); wait for a slot."""
+
+
 class PermanentError(CallsyncError):
     """Retrying cannot help: the input, the permissions or the org must change."""
 

@@ -21,6 +21,7 @@ from callsync.adapters.salesforce_answers import reads_answers
 from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.adapters.salesforce_errors import error_items, raise_for_subresponses
 from callsync.errors import InvalidSettings
+from callsync.models.api_budget import ApiUsage
 from callsync.models.backfill import AccountLink
 from callsync.ports import SalesforceApi
 
@@ -31,7 +32,8 @@ _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 class UsageReportingApi(SalesforceApi, Protocol):
     @property
-    def api_usage(self) -> tuple[int, int] | None: ...
+    def api_usage(self) -> ApiUsage | None:
+        """The latest ``Sforce-Limit-Info`` reading of this client (None before the first answer)."""
 
 
 def _statements(field: str, conditions: list[str]) -> list[str]:
@@ -65,7 +67,8 @@ class SalesforceAccountLinks:
 
     @property
     def api_usage(self) -> tuple[int, int] | None:
-        return self._api.api_usage
+        usage = self._api.api_usage
+        return (usage.used, usage.limit) if usage is not None else None
 
     @staticmethod
     def _checked(field: str) -> str:

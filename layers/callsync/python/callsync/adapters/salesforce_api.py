@@ -11,6 +11,9 @@ the HTTP session, the token store cache and the refresher are shared.
   ``salesforce_errors`` (``raise ... from e``); a successful answer that is not the
   documented shape (not JSON, a list where an object belongs, missing keys) is
   ``SalesforceMalformedResponse`` (``salesforce_answers``).
+- Usage: every answer's ``Sforce-Limit-Info: api-usage=USED/LIMIT`` (the org's rolling 24-hour count)
+  becomes ``api_usage`` (an ``ApiUsage`` reading) and goes to ``on_usage`` when given; the composition
+  root stores the latest one per org for the budget guard (``domain.api_budget``).
 - Expired session: one refresh (``TokenRefresher``) and one retry of the same
   request; a second 401 is ``SalesforceSessionExpired``.
 - Deadline: built with ``remaining_ms`` (the Lambda context's ``get_remaining_time_in_millis``),
@@ -22,6 +25,7 @@ the HTTP session, the token store cache and the refresher are shared.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
@@ -39,7 +43,9 @@ from callsync.adapters.salesforce_errors import (
     raise_for_subresponses,
 )
 from callsync.adapters.token_refresh import RefreshableTokenStore, TokenRefresher, https_instance_url
+from callsync.domain.api_budget import parse_limit_info
 from callsync.errors import SalesforceSessionExpired, SalesforceUnavailable
+from callsync.models.api_budget import ApiUsage
 
 T = TypeVar("T")
 
@@ -91,6 +97,7 @@ class _CountingSalesforce(Salesforce):
     """simple-salesforce client that reports each answered REST request to ``on_request``."""
 
     on_request: Callable[[], None] = staticmethod(lambda: None)
+    on_limit_info: Callable[[str | None], None] = staticmethod(lambda header: None)
 
     def _call_salesforce(
         self, method: str, url: str, name: str = "", retries: int = 0, max_retries: int = 3, **kwargs: Any
@@ -102,6 +109,7 @@ class _CountingSalesforce(Salesforce):
                 self.on_request()
             raise
         self.on_request()
+        self.on_limit_info(result.headers.get("Sforce-Limit-Info"))
         return result
 
 
@@ -128,9 +136,14 @@ class SimpleSalesforceApi:
         session: requests.Session,
         api_version: str,
         timeout: Timeout | Callable[[], Timeout] = DEFAULT_TIMEOUT,
+        on_usage: Callable[[ApiUsage], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.org_id = org_id
         self.api_requests = 0
+        self.api_usage: ApiUsage | None = None  # the latest Sforce-Limit-Info reading of this client
+        self._on_usage = on_usage
+        self._clock = clock
         self.api_version = api_version
         self._tokens = tokens
         self._refresher = refresher
@@ -155,15 +168,6 @@ class SimpleSalesforceApi:
         self._instance_url = value
 
     @property
-    def api_usage(self) -> tuple[int, int] | None:
-        """``(used, allocation)`` of the org's daily API requests, from the last answer's ``Sforce-Limit-Info``.
-
-        None before the first successful answer.
-        """
-        usage = self._sf.api_usage.get("api-usage") if self._sf is not None else None
-        return (int(usage.used), int(usage.total)) if usage is not None else None
-
-    @property
     def integration_user_id(self) -> str | None:
         """The User this connection acts as: the last part of the OAuth token's identity URL (``id``),
         read from the org's secret (no Salesforce request); None when the secret does not hold it."""
@@ -178,6 +182,14 @@ class SimpleSalesforceApi:
 
     def _count(self) -> None:
         self.api_requests += 1
+
+    def _read_limit_info(self, header: str | None) -> None:
+        parsed = parse_limit_info(header)
+        if parsed is None:
+            return
+        self.api_usage = ApiUsage(used=parsed[0], limit=parsed[1], read_at=self._clock())
+        if self._on_usage is not None:
+            self._on_usage(self.api_usage)
 
     @property
     def _request_timeout(self) -> Timeout:
@@ -199,6 +211,7 @@ class SimpleSalesforceApi:
             version=self.api_version,
         )
         sf.on_request = self._count
+        sf.on_limit_info = self._read_limit_info
         self._sf = sf
         self._instance_url = instance_url
         self._identity = str(tokens.get("id") or "") or self._identity
@@ -315,6 +328,25 @@ class SimpleSalesforceApi:
         """GET sobjects (the global describe)."""
         answer = self._call("global describe", lambda sf: sf.restful("sobjects", timeout=self._request_timeout))
         return answers.global_describe(answer, "global describe")
+
+    def read_usage(self) -> ApiUsage:
+        """GET limits/ (one request): the org's usage now, from the answer's ``Sforce-Limit-Info``.
+
+        Raises:
+            SalesforceMalformedResponse: the answer carries no usage (neither the header nor ``DailyApiRequests``).
+        """
+        answer = self._call(
+            "read of the org's API limits", lambda sf: sf.restful("limits", timeout=self._request_timeout)
+        )
+        if self.api_usage is None:  # no header: the body's DailyApiRequests say the same
+            daily = answer.get("DailyApiRequests") if isinstance(answer, dict) else None
+            if not isinstance(daily, dict) or not isinstance(daily.get("Max"), int):
+                from callsync.errors import SalesforceMalformedResponse
+
+                raise SalesforceMalformedResponse("GET limits/ answered without DailyApiRequests or Sforce-Limit-Info")
+            self._read_limit_info(f"api-usage={int(daily['Max']) - int(daily.get('Remaining', 0))}/{daily['Max']}")
+        assert self.api_usage is not None
+        return self.api_usage
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -101,9 +101,11 @@ class DeliveryReport(StepReport):
 
 
 class Outcome(BaseModel):
-    status: Literal["SUCCEEDED", "FAILED", "PREVIEWED"]  # PREVIEWED: preview mode, nothing was written
+    # PREVIEWED: preview mode, nothing was written; DEFERRED: held by the API budget guard (``reason``)
+    status: Literal["SUCCEEDED", "FAILED", "PREVIEWED", "DEFERRED"]
     error: str | None = None  # error class name
     cause: str | None = None  # its message
+    reason: str | None = None  # DEFERRED: why the call is held (the API budget guard's reason)
     execution_arn: str | None = None
 
 

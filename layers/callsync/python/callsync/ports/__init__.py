@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from callsync.models.api_budget import ApiUsage, Reservation, UsageState
 from callsync.models.describe import ObjectDescribe, OrgMetadata
 from callsync.models.lease import ClaimTaken, LeaseGrant
 from callsync.models.ledger import CallHistory, LedgerEntry, Outcome, StepReport
@@ -145,3 +146,45 @@ class DescribeSource(Protocol):
 
     def org_metadata(self) -> OrgMetadata:
         """Global describe facts (Shared Activities), cached like describes."""
+
+
+class ApiUsageStore(Protocol):
+    """Each org's latest ``Sforce-Limit-Info`` reading (DynamoDB, shared by every function)."""
+
+    def get(self, org_id: str) -> ApiUsage | None: ...
+
+    def record(self, org_id: str, usage: ApiUsage) -> None:
+        """Keep ``usage`` unless a newer reading is already stored."""
+
+    def state(self, org_id: str) -> UsageState:
+        """The reading with the reservations of admitted calls, and the version to reserve against."""
+
+    def reserve(self, org_id: str, key: str, reservation: Reservation, *, version: int, drop: list[str]) -> bool:
+        """Add ``reservation`` under ``key`` (and drop expired ones) if the state is still at ``version``.
+
+        Returns False when another function changed the reservations first (read the state again).
+        """
+
+
+class DeferredCalls(Protocol):
+    """The calls the budget guard holds, per org, for the resumer."""
+
+    def add(self, org_id: str, call_id: str, deferred_at: float) -> None: ...
+
+    def remove(self, org_id: str, call_id: str) -> None: ...
+
+    def list(self, org_id: str) -> list[str]:
+        """Held call ids of ``org_id``, oldest first."""
+
+
+class OrgSlots(Protocol):
+    """A counting semaphore per org: at most N Salesforce-bound invocations at once."""
+
+    def acquire(self, org_id: str, holder: str, *, ttl_seconds: int) -> str:
+        """The slot key now held by ``holder``.
+
+        Raises:
+            OrgBusy: every slot of the org is held (retryable: the state machine waits and retries).
+        """
+
+    def release(self, slot: str, holder: str) -> None: ...

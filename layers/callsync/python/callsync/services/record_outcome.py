@@ -22,9 +22,10 @@ class OutcomeInput(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    status: Literal["SUCCEEDED", "FAILED"]
+    status: Literal["SUCCEEDED", "FAILED", "DEFERRED"]
     call: CallProcessed
     error: dict[str, Any] | None = None
+    reason: str | None = None  # DEFERRED: the budget guard's reason (``$.budget.reason``)
     execution_arn: str | None = None
     preview: bool = False  # the org's settings said preview: a run that got through wrote nothing (PREVIEWED)
 
@@ -78,6 +79,7 @@ class RecordOutcome:
             error=(data.error or {}).get("Error") if data.status == "FAILED" else None,
             cause=failure_cause(data.error) if data.status == "FAILED" else None,
             execution_arn=data.execution_arn,
+            reason=data.reason if data.status == "DEFERRED" else None,
         )
         self._ledger.record_outcome(data.call.call_key, outcome)
         return outcome, summarize(self._ledger.entries(data.call.call_key))

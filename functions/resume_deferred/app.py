@@ -1,0 +1,23 @@
+"""Scheduled (EventBridge): replay the calls the API budget held, for every org whose window has room again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from callsync.adapters.aws_errors import translating_aws_errors
+from callsync.composition import Dependencies, get_dependencies
+from callsync.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@translating_aws_errors
+def handler(event: dict[str, Any], context: Any, deps: Dependencies | None = None) -> dict[str, Any]:
+    deps = deps or get_dependencies()
+    results = deps.resume_deferred_service().run()
+    for org in results:
+        logger.info("held calls resumed", extra={"org_id": org.org_id, "held": org.held, "replayed": len(org.replayed)})
+    metrics.add_metric(name="DeferredCallsReplayed", unit=MetricUnit.Count, value=sum(len(o.replayed) for o in results))
+    return {"orgs": [o.model_dump(mode="json") for o in results]}

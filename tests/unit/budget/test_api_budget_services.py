@@ -1,0 +1,132 @@
+"""CheckApiBudget (the state machine's first step) and ResumeDeferred (the scheduled resumer), with fakes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from callsync.models.api_budget import ApiUsage
+from callsync.models.settings import OrgSettings
+from callsync.services.api_budget import BudgetInput, CheckApiBudget, ResumeDeferred
+
+from tests.support.fakes import FakeApiUsageStore, FakeDeferredCalls, FakeLedger, FakeSettingsStore
+
+ROOT = Path(__file__).resolve().parents[3]
+CALL = json.loads((ROOT / "events/demo_event.json").read_text())
+SETTINGS = OrgSettings.model_validate({"org_id": "acme", "internal_domains": ["acme.io"]})
+NOW = 1_000_000.0
+
+
+class Salesforce:
+    """GET limits/ answers: the org's usage now; counts the reads."""
+
+    def __init__(self, used: int, limit: int = 15_000) -> None:
+        self.used, self.limit, self.reads = used, limit, 0
+
+    def read_usage(self) -> ApiUsage:
+        self.reads += 1
+        self.used += 1  # the read is a request too
+        return ApiUsage(used=self.used, limit=self.limit, read_at=NOW)
+
+
+def guard(stored: ApiUsage | None, salesforce: Salesforce) -> tuple[CheckApiBudget, FakeDeferredCalls, FakeLedger]:
+    usage = FakeApiUsageStore({"acme": stored} if stored else {})
+    deferred, ledger = FakeDeferredCalls(), FakeLedger()
+    return CheckApiBudget(usage, deferred, ledger, salesforce.read_usage, clock=lambda: NOW), deferred, ledger
+
+
+def budget_input(execution_name: str = "acme-zoom-8841-2026-06-03-1") -> BudgetInput:
+    return BudgetInput(call=CALL, settings=SETTINGS, execution_name=execution_name)
+
+
+def test_a_fresh_stored_reading_with_room_costs_no_request() -> None:
+    # Given a reading taken a minute ago: 5,000 of 15,000 used
+    salesforce = Salesforce(used=5_000)
+    check, deferred, ledger = guard(ApiUsage(used=5_000, limit=15_000, read_at=NOW - 60), salesforce)
+    # When a call is checked / Then it runs, and Salesforce was not asked
+    result = check.run(budget_input())
+    assert not result.deferred and result.api_requests == 0 and salesforce.reads == 0
+    assert deferred.list("acme") == [] and ledger.entries("acme#zoom-8841-2026-06-03#1") == []
+
+
+def test_without_a_fresh_reading_the_guard_reads_the_usage_once_and_records_what_it_cost() -> None:
+    # Given a reading from an hour ago, and the org now near the share
+    salesforce = Salesforce(used=11_995)
+    check, deferred, ledger = guard(ApiUsage(used=2_000, limit=15_000, read_at=NOW - 3_600), salesforce)
+    # When a call is checked
+    result = check.run(budget_input())
+    # Then the usage was read once, the call is held and listed for the resumer, and the read is in the ledger
+    assert salesforce.reads == 1 and result.deferred and result.used == 11_996
+    assert deferred.list("acme") == ["zoom-8841-2026-06-03"]
+    (entry,) = ledger.entries("acme#zoom-8841-2026-06-03#1")
+    assert entry.report is not None and (entry.report.step, entry.report.api_requests) == ("CheckApiBudget", 1)
+
+
+def test_a_new_call_held_by_a_fresh_reading_does_not_ask_salesforce_again() -> None:
+    # Given a fresh reading at the share
+    salesforce = Salesforce(used=12_000)
+    check, _, _ = guard(ApiUsage(used=12_000, limit=15_000, read_at=NOW - 30), salesforce)
+    # When a first delivery is checked / Then it is held on the stored reading: no request spent past the share
+    assert check.run(budget_input()).deferred and salesforce.reads == 0
+
+
+def test_a_replay_held_by_the_stored_reading_asks_salesforce_whether_the_window_freed() -> None:
+    # Given a fresh reading at the share, but the rolling window has freed since
+    salesforce = Salesforce(used=4_000)
+    check, _, _ = guard(ApiUsage(used=12_000, limit=15_000, read_at=NOW - 30), salesforce)
+    # When a replay of the call is checked / Then the usage is read again and the call runs
+    result = check.run(budget_input("acme-zoom-8841-2026-06-03-1-replay2"))
+    assert salesforce.reads == 1 and not result.deferred and result.used == 4_001
+
+
+def resumer(
+    stored: ApiUsage | None, held: list[str]
+) -> tuple[ResumeDeferred, list[tuple[str, str]], FakeDeferredCalls]:
+    deferred = FakeDeferredCalls()
+    for i, call in enumerate(held):
+        deferred.add("acme", call, NOW + i)
+    replayed: list[tuple[str, str]] = []
+    service = ResumeDeferred(
+        clock=lambda: NOW,
+        orgs=lambda: ["acme", "quiet"],
+        settings=FakeSettingsStore([SETTINGS]),
+        usage=FakeApiUsageStore({"acme": stored} if stored else {}),
+        deferred=deferred,
+        replay=lambda org, call: replayed.append((org, call)),
+    )
+    return service, replayed, deferred
+
+
+def test_the_resumer_replays_as_many_held_calls_as_the_room_fits_oldest_first() -> None:
+    # Given 5 held calls and room for 3 (12,000 allowed less 96 for reads, 11,874 used: 30 requests = 3 estimates)
+    service, replayed, deferred = resumer(ApiUsage(used=11_874, limit=15_000, read_at=NOW), list("abcde"))
+    # When the schedule fires
+    (result,) = service.run()
+    # Then the three oldest are replayed and taken off the list; the others wait for the next tick
+    assert replayed == [("acme", "a"), ("acme", "b"), ("acme", "c")]
+    assert (result.held, result.replayed) == (5, ["a", "b", "c"]) and deferred.list("acme") == ["d", "e"]
+
+
+def test_with_no_room_and_an_old_reading_the_resumer_replays_one_call_to_take_a_fresh_reading() -> None:
+    # Given held calls and a reading at the share, 20 minutes old
+    service, replayed, _ = resumer(ApiUsage(used=12_000, limit=15_000, read_at=NOW - 1_200), ["a", "b"])
+    # When the schedule fires / Then one call goes (its guard reads the usage again); orgs with none held are skipped
+    (result,) = service.run()
+    assert replayed == [("acme", "a")] and result.org_id == "acme" and result.share_used == 1.0
+
+
+def test_with_no_room_and_a_fresh_reading_the_resumer_spends_nothing() -> None:
+    # Given held calls and a reading at the share taken a minute ago
+    service, replayed, deferred = resumer(ApiUsage(used=12_000, limit=15_000, read_at=NOW - 60), ["a", "b"])
+    # When the schedule fires / Then nothing is replayed, and both stay held
+    (result,) = service.run()
+    assert replayed == [] and result.replayed == [] and deferred.list("acme") == ["a", "b"]
+
+
+def test_one_tick_replays_at_most_two_hundred_calls_of_an_org() -> None:
+    # Given 300 held calls and room for far more
+    held = [f"c{i:03d}" for i in range(300)]
+    service, replayed, deferred = resumer(ApiUsage(used=0, limit=15_000, read_at=NOW), held)
+    # When the schedule fires / Then the 200 oldest go now and the rest at the next tick
+    (result,) = service.run()
+    assert len(replayed) == 200 and result.replayed == held[:200] and deferred.list("acme") == held[200:]
