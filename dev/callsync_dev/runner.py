@@ -44,7 +44,7 @@ FINAL_STATUSES = ("SUCCEEDED", "FAILED", "REJECTED", "SKIPPED", "DUPLICATE", "DE
 OK_STATUSES = frozenset({"SUCCEEDED", "SKIPPED", "DUPLICATE", "DEFERRED", "PREVIEWED"})
 REASON_STATUSES = frozenset({"SKIPPED", "DEFERRED"})  # runs whose ``reason`` says why nothing (more) ran
 SETTLE_TIMEOUT_SECONDS = 600.0
-STEP_ORDER = ("MatchOpportunity", "CreateContacts", "SyncFields", "LogActivity")
+STEP_ORDER = ("CheckApiBudget", "MatchOpportunity", "CreateContacts", "SyncFields", "LogActivity")
 RETRY_WAIT_SCALE_ENV = "CALLSYNC_RETRY_WAIT_SCALE"  # multiplies the ASL's retry waits locally (default 0.01)
 
 

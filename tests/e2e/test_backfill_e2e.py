@@ -135,6 +135,7 @@ def test_the_backfill_stops_before_the_api_budget_and_resumes_when_there_is_room
     state = environment(tmp_path, 12, settings=settings)
     org = json.loads((state / "org.json").read_text())
     org["api_limit"] = 20
+    org["api_usage"] = 0  # the day starts now (the requests of the run that made the environment are gone)
     (state / "org.json").write_text(json.dumps(org))
     file = write_lines(
         tmp_path / "c.jsonl", [{"domain": f"company{i}.example", "url": f"https://app.example/{i}"} for i in range(12)]
@@ -144,7 +145,10 @@ def test_the_backfill_stops_before_the_api_budget_and_resumes_when_there_is_room
     # Then it stops DEFERRED after 5 batches, never past 10 requests, saying why and where it resumes
     assert code == 1 and out["status"] == "DEFERRED" and out["next_line"] == 11, out
     assert out["api_usage"] == [10, 20] and "max_share 0.5 allows 10" in out["reason"]
-    # When the allocation has room again (the emulator's count starts over in the next run, as on a new day)
+    # When the allocation has room again (a new day: the org's usage in DIR/org.json starts over)
+    org = json.loads((state / "org.json").read_text())
+    org["api_usage"] = 0
+    (state / "org.json").write_text(json.dumps(org))
     code, out, _ = backfill(capsys, state, file, "--batch-size", "2")
     # Then the last batch is written
     assert code == 0 and out["status"] == "COMPLETED" and out["counts"]["filled"] == 12, out

@@ -87,5 +87,6 @@ def test_each_blocked_feature_is_skipped_on_its_own(capsys: pytest.CaptureFixtur
     assert records.get("Task", []) == [] and records.get("ContentNote", []) == []
     (event,) = records["Event"]
     assert event["Subject"].endswith("Globex x Acme - rollout scoping")
-    # And the API budget shows no write was attempted for the skipped features: Match, Fields, Activity
-    assert result["api_requests"] == 4
+    # And the API budget shows no write was attempted for the skipped features: the budget guard's usage
+    # read, Match, Fields, Activity
+    assert result["api_requests"] == 5
