@@ -48,32 +48,12 @@ def control_plane(state: str | None) -> Iterator[tuple[Dependencies, Any, LocalS
         return
     import boto3
     from callsync.composition import build_dependencies
-    from callsync.config import Config
 
-    from callsync_dev.admin_aws import stack_outputs
+    from callsync_dev.admin_aws import deployed_config
 
-    outputs = stack_outputs()
-    config = Config(
-        settings_table=outputs["SettingsTableName"],
-        ledger_table=outputs["LedgerTableName"],
-        claims_table=_claims_table(),  # the leases the pipeline's writers take
-        secret_prefix=outputs["OrgSecretPrefix"],
-        app_secret_name=outputs["AppSecretName"],
-    )
+    config = deployed_config()  # the stack's outputs name its tables (the claims table: the writers' leases)
     deps = build_dependencies(config)
     yield deps, boto3.session.Session().resource("dynamodb").Table(config.settings_table), None
-
-
-def _claims_table() -> str:
-    """The deployed claims table's name (it has no output: the stack's resource says it)."""
-    import os
-
-    import boto3
-
-    stack = os.environ.get("CALLSYNC_STACK", "callsync")
-    cloudformation = boto3.session.Session().client("cloudformation")
-    found = cloudformation.describe_stack_resource(StackName=stack, LogicalResourceId="ClaimsTable")
-    return str(found["StackResourceDetail"]["PhysicalResourceId"])
 
 
 def org_of(settings_table: Any, org_id: str | None) -> str:
