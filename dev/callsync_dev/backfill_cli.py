@@ -26,13 +26,14 @@ from typing import Any
 
 from callsync.composition import Dependencies, build_dependencies
 from callsync.domain.account_links import parse_lines
-from callsync.errors import PermanentError
+from callsync.errors import OrgBusy, PermanentError
 from callsync.models.backfill import BackfillCheckpoint, BackfillStatus, BackfillSummary, InvalidLine, LinkLine
 from callsync.services.account_link_backfill import MAX_BATCH, Progress
 
 from callsync_dev.state_dir import StateError
 
 EXIT_USAGE = 2
+EXIT_BUSY = 1  # the org's concurrency slots are all held: nothing was done, run it again later
 EXIT_INTERRUPTED = 130
 PROBLEMS_SHOWN = 20
 
@@ -144,7 +145,14 @@ def main(args: argparse.Namespace, *, boto_session: Any = None) -> int:
             service = deps.account_link_backfill_service(org_id, batch_size=args.batch_size)
             advance, close = _progress(len(entries))
             try:
-                summary = service.run(settings, entries, file_hash, restart=args.restart, progress=advance)
+                # Like a pipeline step: one of the org's concurrency slots while it runs, and the org's latest
+                # API usage reading stored at the end, so the budget guard counts what the backfill spent.
+                with deps.salesforce_bound(org_id):
+                    summary = service.run(settings, entries, file_hash, restart=args.restart, progress=advance)
+            except OrgBusy as e:
+                close()
+                print(f"callsync backfill: {e}; try again when the org's calls have settled", file=sys.stderr)
+                return EXIT_BUSY
             except KeyboardInterrupt:
                 close()
                 print(
