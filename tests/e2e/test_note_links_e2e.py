@@ -19,7 +19,8 @@ def note_links(state: Path) -> Counter[str]:
     """How many links the call's one note has, per linked record."""
     org = org_of(state)
     (note,) = live(org, "ContentNote")
-    return Counter(r["LinkedEntityId"] for r in live(org, "ContentDocumentLink") if r["ContentDocumentId"] == note["Id"])
+    links = live(org, "ContentDocumentLink")
+    return Counter(r["LinkedEntityId"] for r in links if r["ContentDocumentId"] == note["Id"])
 
 
 def test_moving_the_call_links_the_existing_note_once_per_record(
