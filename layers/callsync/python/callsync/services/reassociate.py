@@ -218,7 +218,6 @@ def _stale_links(written: list[WrittenRecord], now: CurrentState, new_ids: set[s
     return out
 
 
-
 def _link_change(record: WrittenRecord) -> RecordChange:
     return RecordChange(
         action="reverted", object=record.object, id=record.id, role=record.role, note="link to the old record removed"
