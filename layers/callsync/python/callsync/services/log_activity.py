@@ -53,7 +53,7 @@ LOCK_SECONDS = 90  # longer than the function's timeout: a crashed holder's leas
 
 
 class LogActivity:
-    """The LogActivity step (issue #6)."""
+    """The LogActivity step: the activity, its relations, the note and its links, the follow-ups."""
 
     def __init__(
         self,
