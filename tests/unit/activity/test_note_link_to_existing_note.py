@@ -67,3 +67,21 @@ def test_same_revision_with_a_new_opportunity_links_the_existing_note_once() -> 
     # When it runs once more / Then nothing is written: every link is known
     LogActivity(store, describes(), ledger).run(state_for(OTHER_OPP))  # type: ignore[arg-type]
     assert len(store.writes) == writes + 1 and len(store.of("ContentDocumentLink")) == 3
+
+
+def test_a_link_salesforce_already_holds_is_found_and_not_written_again() -> None:
+    # Given the revision logged, and the note then linked to another Opportunity by hand (unknown to the ledger)
+    store, ledger = FakeActivityStore(), FakeLedger()
+    LogActivity(store, describes(), ledger).run(state_for())  # type: ignore[arg-type]
+    (note,) = store.of("ContentNote")
+    store.add("ContentDocumentLink", ContentDocumentId=note["Id"], LinkedEntityId=OTHER_OPP)
+    writes = len(store.writes)
+
+    # When the same revision runs again and now matches that Opportunity
+    LogActivity(store, describes(), ledger).run(state_for(OTHER_OPP))  # type: ignore[arg-type]
+
+    # Then one lookup of the note's links by title, per record to link, finds it: nothing is written
+    lookup = store.lookups[-1]
+    assert lookup.note_title == note["Title"] and lookup.note_entities == [OTHER_OPP, JANE]
+    assert len(store.writes) == writes
+    assert links(store) == sorted([(note["Id"], JANE), (note["Id"], OPP), (note["Id"], OTHER_OPP)])
