@@ -1,16 +1,19 @@
 """The note of a call gets a missing ContentDocumentLink on its own when the call's revision runs again with
 another Opportunity: ``callsync reassociate`` re-runs the revision, and LogActivity links the existing note to
-the chosen record in its one write. No link is duplicated, whatever the number of moves."""
+the chosen record in its one write, after looking up the links Salesforce already holds (by the note's title, with
+``LinkedEntityId = <id>``, the filter Salesforce accepts, docs/emulator.md). No link is duplicated."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from callsync_dev.cli import main
 from callsync_dev.runner import DEMO_EVENT, run
 
-from tests.e2e.test_reassociate_e2e import PILOT_2025_ID, ROLLOUT_ID, live, org_of, reassociate
+from tests.e2e.test_reassociate_e2e import CALL, PILOT_2025_ID, ROLLOUT_ID, live, org_of, reassociate
 
 pytestmark = pytest.mark.e2e
 
@@ -50,3 +53,30 @@ def test_moving_the_call_links_the_existing_note_once_per_record(
     # Then again exactly one link per record: the rollout's anew, the pilot's removed
     assert code == 0 and out["ended"] == "SUCCEEDED", out
     assert note_links(state) == first
+
+
+def test_a_link_a_person_already_made_to_the_chosen_record_is_not_made_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the demo call synced, and a person then shared its note with the 2025 pilot by hand
+    state = tmp_path / "state"
+    assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
+    org = org_of(state)
+    (note,) = live(org, "ContentNote")
+    org["records"]["ContentDocumentLink"].append(
+        {"Id": "06A5g0000000099", "ContentDocumentId": note["Id"], "LinkedEntityId": PILOT_2025_ID, "ShareType": "V"}
+    )
+    (state / "org.json").write_text(json.dumps(org))
+    first = note_links(state)
+
+    # When the call is moved to the pilot
+    code, out = reassociate(state, capsys, "--opportunity", PILOT_2025_ID)
+
+    # Then LogActivity's note lookup (by title, LinkedEntityId = the pilot) finds the person's link: the note
+    # keeps exactly one link to the pilot (Salesforce would refuse a second one, DUPLICATE_VALUE) and none to
+    # the rollout; nothing was refused
+    assert code == 0 and out["ended"] == "SUCCEEDED", out
+    assert note_links(state) == Counter({k: v for k, v in first.items() if k != ROLLOUT_ID})
+    capsys.readouterr()
+    assert main(["status", "--call", CALL, "--state", str(state), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["warnings"] == []
