@@ -6,7 +6,9 @@ Idempotency (docs/activity-sync.md):
   latest finished LogActivity report of this call (this revision or an earlier
   one) names, by role, the activity, note, links, relations and follow-ups
   already written (``activity_history``). Only what is missing is written; a
-  finished report of this very revision means nothing is left to write.
+  finished report of this very revision means nothing is left to write, but
+  for a note link to a record matched since (a move): that link is looked up
+  first (Salesforce may hold it already) and written on its own if missing.
 - Right before writing, the step records a *pending* report; the write is one
   composite in which each part is saved or refused on its own (a refused
   relation or follow-up never undoes the activity); then the finished report
