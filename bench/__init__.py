@@ -1,4 +1,4 @@
-"""callsync's benchmark (GitHub issue #8): API requests per call, compute, cold start, scale, cost.
+"""callsync's benchmark: API requests per call, compute, cold start, scale, cost.
 
     python -m bench            # full run, writes docs/benchmarks.md
     python -m bench --smoke    # tiny run (CI): 3 calls, no 200-call loop, no layer build

@@ -1,6 +1,6 @@
 """The benchmark's orgs, settings and calls, generated in code.
 
-Two call shapes (issue #8):
+Two call shapes:
 
 - typical: 2 internal + 3 external participants (one of them new), 6 mapped fields,
   notes, one action item, logged as an Event with Shared Activities;

@@ -60,7 +60,7 @@ def _budget_day_section(d: BudgetDay) -> list[str]:
 
 
 def targets(r: Results) -> list[tuple[str, str, bool, str]]:
-    """(target, measured, met, why) for every target of issue #8."""
+    """(target, measured, met, why) for every target of the benchmark (docs/benchmarks.md)."""
     out = []
     by_shape = {b.shape: b for b in r.budgets}
     for (shape, which), limit in TARGETS.items():
@@ -151,7 +151,7 @@ def render(r: Results) -> str:
     if r.mode.smoke:
         lines += ["> **Smoke run** (`--smoke`): 3 calls, no layer build — the figures are not meaningful.", ""]
     lines += [
-        "Correctness and thrift with the customer's API allocation, measured side by side (issue #8).",
+        "Correctness and thrift with the customer's API allocation, measured side by side.",
         "Regenerate with `make bench` (or `scripts/bench`); `make bench-smoke` is the CI version.",
         "Everything runs on one machine: moto built from `template.yaml`, the handlers in-process, the",
         "Salesforce emulator (`callsync_dev.emulator`) counting requests the way Salesforce does.",

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_call_shapes_match_the_issue():
     # Given the two call shapes / When their events and settings are generated
     typical, large = call_event(TYPICAL, 1, company=1), call_event(LARGE, 1, company=1)
-    # Then they are valid call.processed v1 events and settings with the sizes issue #8 asks for
+    # Then they are valid call.processed v1 events and settings with the benchmark's sizes
     for event, shape in ((typical, TYPICAL), (large, LARGE)):
         call = CallProcessed.model_validate(event)
         settings = OrgSettings.model_validate(settings_fixture(shape))

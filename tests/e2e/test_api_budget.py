@@ -1,4 +1,4 @@
-"""The Salesforce API budget per call (issue #8), counted by the emulator — counts, not times.
+"""The Salesforce API budget per call, counted by the emulator — counts, not times.
 
 The steps run in the state machine's order with the template's functions and real
 dependencies over moto (``bench.harness``); the cold case is also checked through

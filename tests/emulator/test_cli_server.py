@@ -52,7 +52,7 @@ def test_serve_prints_connection_and_stops_on_sigterm(tmp_path: pathlib.Path) ->
 
 
 def test_register_cli_and_main() -> None:
-    # Given the lead's parser with our command registered
+    # Given the callsync CLI's parser with our command registered
     parser = argparse.ArgumentParser(prog="callsync")
     register_cli(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["emulator", "serve", "--port", "0"])

@@ -275,10 +275,11 @@ class FakeActivityStore:
                 out.relations[contact_id] = SaveResult(rid, True)
         if plan.note is not None:
             out.note = self._save("ContentNote", plan.note.fields, plan.note.id, out)
+        note_id = out.note_id if plan.note is not None else plan.note_id  # links on their own: the existing note
         for entity in plan.note_links:
             out.note_links[entity] = (
-                SaveResult(self.add("ContentDocumentLink", ContentDocumentId=out.note_id, LinkedEntityId=entity), True)
-                if out.note_id
+                SaveResult(self.add("ContentDocumentLink", ContentDocumentId=note_id, LinkedEntityId=entity), True)
+                if note_id
                 else self._dependent_refused()
             )
         for w in plan.follow_ups:

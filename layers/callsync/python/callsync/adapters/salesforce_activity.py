@@ -10,7 +10,8 @@
 - ``write``: one composite with references and ``allOrNone``: the activity,
   its relations (one sObject Collections subrequest, ``allOrNone`` false so an
   already-attached or refused contact does not undo the call), the note, its
-  ContentDocumentLinks and the follow-up Tasks (single subrequests while they
+  ContentDocumentLinks (to the note written in the same request, or on their
+  own to the existing note, ``WritePlan.note_id``) and the follow-up Tasks (single subrequests while they
   fit in 25; one collection beyond).
 """
 
@@ -230,13 +231,13 @@ class SalesforceActivityStore:
                     "body": {"allOrNone": False, "records": records},
                 }
             )
-        note_ref: str | None = None
+        note_ref = plan.note_id  # a link to a note that stays as it is references it by id
         if plan.note is not None:
             subs.append(self._save("note", plan.note))
             note_ref = plan.note.id or "@{note.id}"
         for i, entity_id in enumerate(plan.note_links):
             if note_ref is None:
-                raise ValueError("note links need the note in the same plan")
+                raise ValueError("note links need the note in the same plan or the existing note's id")
             subs.append(
                 {
                     "method": "POST",

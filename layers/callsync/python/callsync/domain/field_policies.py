@@ -10,7 +10,8 @@ Rules:
 - ``skip``: never written.
 - An empty field (None, blank, no values) is always filled.
 - ``default`` when the field has a value, by type: text (string, textarea,
-  url, phone) → ``append``; picklist, numbers and every other type → ``keep``;
+  url, phone) → ``append``; picklist, combobox (one value, typed or picked
+  from its suggestions), numbers and every other type → ``keep``;
   multipicklist → ``union``. An email field is text too, but Salesforce
   rejects anything but one address in it, so an appended email would be a
   value Salesforce rejects: it is never sent, the address is kept and the
@@ -38,8 +39,8 @@ one is not written.
 Length: the rep's text is never cut. When the entry does not fit, it is cut to
 the room left (ending in ``…``) if at least ``MIN_ENTRY_TEXT`` characters of
 its text fit, otherwise this call's entry is dropped; both are noted. A plain
-value longer than the field is truncated the same way, except url, email and
-phone values, which are dropped (a cut address is a wrong address).
+value longer than the field (a combobox too) is truncated the same way, except
+url, email and phone values, which are dropped (a cut address is a wrong address).
 """
 
 from __future__ import annotations

@@ -8,9 +8,11 @@ what the field already holds.
 
 Rules by describe type:
 
-- text (string, textarea, url, email, phone): strings as is (trimmed), numbers
-  formatted, lists joined with ``"; "``; single-line types (all but textarea)
-  collapse line breaks to spaces; an email must look like one.
+- text (string, textarea, url, email, phone, combobox): strings as is (trimmed),
+  numbers formatted, lists joined with ``"; "``; single-line types (all but
+  textarea) collapse line breaks to spaces; an email must look like one. A
+  combobox takes any text; a value that is one of its suggested values but for
+  case is sent in the field's spelling.
 - picklist: the value (a number becomes text) matched case-insensitively to the
   field's *active* values; the field's spelling is sent. A list takes its first
   matching item.
@@ -40,7 +42,7 @@ from typing import Any
 
 from callsync.models.describe import NUMBER_TYPES, TEXT_TYPES, FieldDescribe
 
-SINGLE_LINE_TEXT_TYPES = frozenset({"string", "url", "email", "phone"})
+SINGLE_LINE_TEXT_TYPES = frozenset({"string", "url", "email", "phone", "combobox"})
 LIST_SEPARATOR = "; "
 NO_VALUE = "no value in this call"  # the note of a mapped field the call gives nothing for
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -125,6 +127,8 @@ def _text(raw: Any, field: FieldDescribe) -> Coerced:
         return Coerced(None, (NO_VALUE,))
     if field.type == "email" and not _EMAIL.match(text):
         return Coerced(None, (f"dropped {text!r}: not an email address",))
+    if field.type == "combobox":
+        return Coerced(_match_picklist(text, field) or text)
     return Coerced(text)
 
 

@@ -1,4 +1,4 @@
-"""What LogActivity hands on (issue 6 owns it: add fields, do not rename)."""
+"""What LogActivity hands on (later steps read it: add fields, do not rename)."""
 
 from __future__ import annotations
 

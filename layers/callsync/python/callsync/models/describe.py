@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TEXT_TYPES = frozenset({"string", "textarea", "url", "email", "phone"})
+# combobox: "a set of enumerated values" that "allow[s] the user to specify a value not in the list" (Apex
+# Reference, "DisplayType Enum"): text, with suggestions
+TEXT_TYPES = frozenset({"string", "textarea", "url", "email", "phone", "combobox"})
 NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 

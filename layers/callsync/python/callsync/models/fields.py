@@ -1,4 +1,4 @@
-"""What SyncFields hands on (issue 5 owns it: add fields, do not rename).
+"""What SyncFields hands on (later steps read it: add fields, do not rename).
 
 Also the payloads of the SyncFields step's narrow Salesforce port
 (``callsync.services.sync_fields.FieldStore``): what to read, what to write,

@@ -1,7 +1,6 @@
 """What MatchOpportunity and CreateContacts hand to later steps.
 
-Owned by the matching work (issue 4); later steps read these fields, so add
-fields freely but do not rename or drop them.
+Later steps read these fields: add fields freely, but do not rename or drop them.
 """
 
 from __future__ import annotations

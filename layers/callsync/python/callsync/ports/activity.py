@@ -49,6 +49,7 @@ class WritePlan:
     relations: list[str] = field(default_factory=list)  # contact ids to attach to the activity
     note: RecordWrite | None = None
     note_links: list[str] = field(default_factory=list)  # entity ids to link the note to
+    note_id: str | None = None  # the existing note ``note_links`` point to when ``note`` is not rewritten
     follow_ups: list[RecordWrite] = field(default_factory=list)
 
     @property
@@ -119,7 +120,8 @@ class ActivityStore(Protocol):
     def write(self, plan: WritePlan) -> WriteOutcome:
         """Everything in one composite request with references, each part saved or refused on its own.
 
-        The activity comes first; relations reference it, note links reference the note. A refused part is
+        The activity comes first; relations reference it, note links reference the note (the one written
+        here, else the existing ``plan.note_id``). A refused part is
         returned in the outcome (with its error), and what depends on it is refused with it; the rest stays
         written. An update whose record was deleted is listed in ``stale``.
 

@@ -354,6 +354,7 @@ class ActivityPlanner:
             fields = {"Title": note_title(ctx.state.settings, ctx.call), "Content": note_content(ctx.call)}
             plan.note = RecordWrite("ContentNote", fields, id=note_id)
         plan.note_links = entities
+        plan.note_id = note_id  # links to a note that is not rewritten go on their own, to this id
         if not self.note_entities(ctx):
             ctx.report.warnings.append("no Opportunity, Account or Contact matched: the note keeps its earlier links")
 

@@ -6,7 +6,9 @@ Idempotency (docs/activity-sync.md):
   latest finished LogActivity report of this call (this revision or an earlier
   one) names, by role, the activity, note, links, relations and follow-ups
   already written (``activity_history``). Only what is missing is written; a
-  finished report of this very revision means nothing is left to write.
+  finished report of this very revision means nothing is left to write, but
+  for a note link to a record matched since (a move): that link is looked up
+  first (Salesforce may hold it already) and written on its own if missing.
 - Right before writing, the step records a *pending* report; the write is one
   composite in which each part is saved or refused on its own (a refused
   relation or follow-up never undoes the activity); then the finished report
@@ -53,7 +55,7 @@ LOCK_SECONDS = 90  # longer than the function's timeout: a crashed holder's leas
 
 
 class LogActivity:
-    """The LogActivity step (issue #6)."""
+    """The LogActivity step: the activity, its relations, the note and its links, the follow-ups."""
 
     def __init__(
         self,
@@ -225,7 +227,11 @@ class LogActivity:
         # Notes and follow-ups: the ledger knows, unless an attempt did not finish, the ledger has
         # nothing while Salesforce shows our activity, or there is no activity to tell by.
         unknown = prior.pending or (prior.revision is None and (ours_in_salesforce or need_activity or not ctx.kind))
-        need_notes = ctx.notes_on and unknown and bool(self.planner.note_entities(ctx))
+        entities = self.planner.note_entities(ctx)
+        # A link the ledger does not name, to a note that exists (another record matched since): Salesforce
+        # may hold it already (a person linked it, an attempt the ledger missed); the lookup finds it.
+        missing_links = bool(prior.note_id) and not prior.pending and bool(set(entities) - prior.note_links)
+        need_notes = ctx.notes_on and (unknown or missing_links) and bool(entities)
         need_follow_ups = bool(ctx.follow_ups) and unknown
         if not (need_activity or need_notes or need_follow_ups):
             return None
@@ -242,7 +248,7 @@ class LogActivity:
             request.follow_up_subjects = list(dict.fromkeys(f.subject for f in ctx.follow_ups))
         if need_notes:
             request.note_title = note_title(settings, call)
-            request.note_entities = self.planner.note_entities(ctx)
+            request.note_entities = entities
         if need_activity and not request.related_ids and not request.activity_ids:
             request.activity_kinds = []  # nothing to relate to: only our ledger can tell
         if request.activity_kinds or request.follow_up_subjects or request.note_title:

@@ -12,17 +12,18 @@ The rule (docs/operations.md, "reassociate"; docs/matching.md, "Manual associati
    since (``domain.revert_plan``); what is left alone is listed with the reason.
 3. The latest revision runs again from its stored input (a new execution ``<name>-move<n>`` through the
    consumer's rules, like ``callsync replay``): MatchOpportunity takes the chosen record, SyncFields applies
-   the call's fields to it, LogActivity finds its activity already moved and links the note to it.
-   Before that run, the revision's step reports are kept in the ledger as ``"<step> (before reassociate
-   <n>)"``, so what the first run created is still known (``callsync revert`` needs it), and its LogActivity
-   report is brought up to date with the note links removed and added (LogActivity trusts its ledger).
+   the call's fields to it, LogActivity finds its activity already moved and links the existing note to
+   it (a link on its own, in its one write). Before that run, the revision's step reports are kept in the
+   ledger as ``"<step> (before reassociate <n>)"``, so what the first run created is still known
+   (``callsync revert`` needs it), and its LogActivity report no longer names the deleted links
+   (LogActivity trusts its ledger: a link it names is not written again).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -42,7 +43,7 @@ from callsync.errors import PermanentError
 from callsync.models.event import call_key
 from callsync.models.ledger import CallHistory, FieldChange, RecordChange, StepReport
 from callsync.ports import Leases, Ledger
-from callsync.ports.revert import RecordReverter, WriteOutcome
+from callsync.ports.revert import RecordReverter
 from callsync.services.record_leases import WAIT_SECONDS, holding
 from callsync.services.replay import ExecutionInputs, last_run
 from callsync.services.start_sync import Message, StartSync
@@ -122,19 +123,17 @@ class ReassociateCall:
             plan = plan_revert(old, now)
             moves, move_changes = _moves(written, now, target_id)
             stale_links = _stale_links(written, now, new_ids)
-            new_links = _new_links(written, now, target_id)
             updates, deletes = [*plan.updates, *moves], [*plan.deletes, *(r.id for r in stale_links)]
             outcome = None
-            if updates or deletes or new_links:
+            if updates or deletes:
                 held.written.update(held.grants)
-                outcome = self._records.write(updates, deletes, new_links)
+                outcome = self._records.write(updates, deletes, [])
             failures = outcome.failures if outcome else {}
         changes = [
             association_change(Association(target, target_id, "reassociate", self._now()), MOVED_KEY),
             *plan.changes,
             *move_changes,
             *(_link_change(r) for r in stale_links),
-            *_created_links(new_links, outcome),
         ]
         changes = [_refused(c, failures) for c in changes]
         attempt = 1 + _moves_so_far(history, revision)
@@ -144,11 +143,10 @@ class ReassociateCall:
             if report is not None:
                 self._ledger.record_step(key, report.model_copy(update={"step": f"{step}{BEFORE_MOVE}{attempt})"}))
         logged = history.step(revision, "LogActivity")
-        if logged is not None:  # LogActivity trusts its report: it now says where the note is linked
+        if logged is not None and stale_links:  # LogActivity trusts its report: the deleted links leave it
             gone = {r.id for r in stale_links}
-            links = [c for c in changes if c.role == "note_link" and c.action == "created"]
-            moved = [c for c in logged.changes if c.id not in gone] + links
-            self._ledger.record_step(key, logged.model_copy(update={"changes": moved}))
+            kept = [c for c in logged.changes if c.id not in gone]
+            self._ledger.record_step(key, logged.model_copy(update={"changes": kept}))
         report = StepReport(step=REASSOCIATE_STEP, changes=changes, api_requests=self._api_requests())
         report.warnings = [f"{c.object} {c.id} kept: {c.note}" for c in changes if c.action == "kept"]
         self._ledger.record_step(key, report)
@@ -218,42 +216,6 @@ def _stale_links(written: list[WrittenRecord], now: CurrentState, new_ids: set[s
         if linked.startswith(("006", "001")) and linked not in new_ids:
             out.append(record)
     return out
-
-
-def _new_links(written: list[WrittenRecord], now: CurrentState, target_id: str) -> list[dict[str, Any]]:
-    """A link from each note of the call to the chosen record, unless the note already has one."""
-    notes = [r.id for r in written if r.role == "note" and r.created and now.records.get(r.id) is not None]
-    linked = {
-        (r.parent_id, str(r.fields["LinkedEntityId"].last_after))
-        for r in written
-        if r.role == "note_link" and "LinkedEntityId" in r.fields and now.records.get(r.id) is not None
-    }
-    return [
-        {"attributes": {"type": "ContentDocumentLink"}, "ContentDocumentId": n, "LinkedEntityId": target_id,
-         "ShareType": "V"}
-        for n in notes
-        if (n, target_id) not in linked
-    ]  # fmt: skip
-
-
-def _created_links(links: list[dict[str, Any]], outcome: WriteOutcome | None) -> list[RecordChange]:
-    changes = []
-    for n, link in enumerate(links):
-        new_id = outcome.created[n] if outcome is not None else None
-        fields = [FieldChange(field=k, after=v) for k, v in link.items() if k != "attributes"]
-        error = outcome.failures.get(f"create#{n}") if outcome is not None else None
-        changes.append(
-            RecordChange(
-                action="created" if new_id else "failed",
-                object="ContentDocumentLink",
-                id=new_id,
-                role="note_link",
-                key=str(link["LinkedEntityId"]),
-                fields=fields,
-                note=error,
-            )
-        )
-    return changes
 
 
 def _link_change(record: WrittenRecord) -> RecordChange:
