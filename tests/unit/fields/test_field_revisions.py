@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 from callsync.domain.field_policies import decide
-from callsync.domain.field_revisions import PersonEdit, PriorWrite, call_mark, entry_text, own_span, person_edit
+from callsync.domain.field_revisions import PriorWrite, call_mark, entry_text, own_span
+from callsync.domain.person_edits import PersonEdit, person_edit
 from callsync.models.describe import FieldDescribe
+from callsync.models.fields import LastModified
 from callsync.models.ledger import CallHistory, FieldChange, LedgerEntry, RecordChange, StepReport
 from callsync.services.field_history import newer_revision_synced, prior_writes
 
@@ -132,8 +134,8 @@ def test_a_multiselect_loses_only_what_an_earlier_revision_added_and_no_longer_s
 )
 def test_a_persons_edit_is_one_after_the_call_by_someone_else(by, at, person):
     started = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    edit = person_edit(by, "Alice Rep", datetime.fromisoformat(at), integration_user_id="005000000000001AAA",
-                       call_started_at=started)  # fmt: skip
+    last = LastModified(by_id=by, by_name="Alice Rep", at=datetime.fromisoformat(at))
+    edit = person_edit(last, integration_user_id="005000000000001AAA", since=started)
     assert (edit is not None) is person
 
 

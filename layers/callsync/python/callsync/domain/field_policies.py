@@ -48,7 +48,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from callsync.domain.field_revisions import PersonEdit, PriorWrite, entry_header, entry_text, own_span, span_of
+from callsync.domain.field_revisions import PriorWrite, entry_header, entry_text, own_span, span_of
+from callsync.domain.person_edits import PersonEdit
 from callsync.domain.value_coercion import SINGLE_LINE_TEXT_TYPES, format_number, is_empty, split_multipicklist
 from callsync.models.describe import NUMBER_TYPES, TEXT_TYPES, FieldDescribe
 

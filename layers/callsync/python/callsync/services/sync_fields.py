@@ -34,8 +34,8 @@ Flow (see docs/field-sync.md):
 
 from __future__ import annotations
 
-from callsync.domain.field_revisions import person_edit
 from callsync.domain.field_targets import Unresolved, resolve_target
+from callsync.domain.person_edits import person_edit
 from callsync.errors import RetryableError
 from callsync.models.fields import FieldSyncResult, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
 from callsync.models.ledger import FieldChange, RecordAction, RecordChange, StepReport, record_url
@@ -234,11 +234,7 @@ class SyncFields:
             last = outcome.last_modified
             if protect and last is not None:
                 plan.edit = person_edit(
-                    last.by_id,
-                    last.by_name,
-                    last.at,
-                    integration_user_id=self.store.integration_user_id,
-                    call_started_at=state.call.started_at_utc,
+                    last, integration_user_id=self.store.integration_user_id, since=state.call.started_at_utc
                 )
 
     # -- 5. decisions ----------------------------------------------------------------------------------
