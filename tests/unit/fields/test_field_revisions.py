@@ -148,6 +148,30 @@ def fields_report(*changes: FieldChange, action: str = "updated") -> StepReport:
     return StepReport(step="SyncFields", changes=[record])
 
 
+def test_a_call_older_than_a_persons_edit_keeps_the_values_it_would_replace():
+    # Given a record a person changed after this (different, late) call started: ALICE, and no prior write
+    def older(type_: str, before: object, new: object, policy: str):
+        return decide(fd(type_, 255), before, new, policy=policy, call_date=DAY, mark=MARK, edit=ALICE)
+
+    # When the call would overwrite a value, Then the value is kept, with who changed the record and when
+    kept = older("string", "Alice's plan", "Send the MSA", "overwrite")
+    assert (kept.write, kept.after, kept.policy, kept.notes) == (
+        False, "Alice's plan", "keep", ("kept: changed by Alice Rep on 2026-11-22",)
+    )  # fmt: skip
+    chosen = older("multipicklist", "Gong", ["Chorus"], "overwrite")
+    assert not chosen.write and chosen.after == "Gong"
+    # And what does not replace a value still applies: filling an empty field, appending a dated entry,
+    # adding multi-select values
+    assert older("string", None, "Send the MSA", "overwrite").after == "Send the MSA"
+    assert older("string", "", "Send the MSA", "fill_empty").write
+    appended = older("textarea", "Alice's notes", "Budget approved", "append")
+    assert appended.write and appended.after == f"Alice's notes\n\n{HEAD} Budget approved"
+    assert older("multipicklist", "Gong", ["Chorus"], "union").after == "Gong;Chorus"
+    # And the same overwrite without a person's edit (a newer call, started after it) replaces the value
+    newer = decide(fd("string", 255), "Alice's plan", "Send the MSA", policy="overwrite", call_date=DAY, mark=MARK)
+    assert newer.write and newer.after == "Send the MSA"
+
+
 def test_prior_writes_chain_revisions_and_the_newest_revision_is_found():
     # Given revisions 1 and 2 that wrote NextStep, and revision 3 that only recorded a kept field
     ledger = history(

@@ -35,9 +35,9 @@ Flow (see docs/field-sync.md):
 from __future__ import annotations
 
 from callsync.domain.field_targets import Unresolved, resolve_target
-from callsync.domain.person_edits import person_edit
+from callsync.domain.person_edits import PersonEdit, person_edit
 from callsync.errors import RetryableError
-from callsync.models.fields import FieldSyncResult, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
+from callsync.models.fields import FieldSyncResult, LastModified, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
 from callsync.models.ledger import FieldChange, RecordAction, RecordChange, StepReport, record_url
 from callsync.models.state import SyncState
 from callsync.ports import DescribeSource, Leases, Ledger
@@ -175,15 +175,16 @@ class SyncFields:
 
     def _load_current(self, state: SyncState, plans: list[FieldPlan], *, retried: bool) -> None:
         protect = state.settings.protect_human_edits
-        known_by_id = {} if retried or state.match is None else state.match.current_values
+        ahead = None if retried else state.match
+        known_by_id = ahead.current_values if ahead is not None else {}
+        modifiers = ahead.last_modified if ahead is not None else {}
         reads: list[RecordRead] = []
         for plan in plans:
             if plan.failure is not None or not plan.jobs:
                 continue
             names = list(dict.fromkeys(fd.name for _, fd, _ in plan.jobs))
             target = plan.target
-            # A record this call wrote before is read here, with who last modified it: a person's edit is kept.
-            modified = protect and bool(plan.priors)
+            # Under protect_human_edits every read also reads who last modified the record (same query).
             if target.via is not None:
                 reads.append(
                     RecordRead(
@@ -192,10 +193,12 @@ class SyncFields:
                         tuple(names),
                         via=target.via,
                         parent_id=target.parent_id,
-                        last_modified=modified,
+                        last_modified=protect,
                     )
                 )
                 continue
+            # A record this call wrote before is read afresh, with who last modified it: a person's edit is kept.
+            modified = protect and bool(plan.priors)
             if target.created_by_call and not (retried or plan.contended or modified):
                 plan.current = {n.lower(): None for n in names}  # created moments ago by this call
                 continue
@@ -204,9 +207,14 @@ class SyncFields:
             known = {k.lower(): v for k, v in known_values.items()}
             plan.current = known
             missing = tuple(n for n in names if n.lower() not in known)
-            if missing:
+            # who last modified it, from the read-ahead (read with the values: domain.person_edits)
+            last = None if fresh or not known else modifiers.get(target.record_id or "")
+            if protect and last is not None:
+                plan.edit = self._person_edit(state, last)
+            if missing or (protect and last is None):
+                fields = missing or tuple(names)
                 reads.append(
-                    RecordRead(target.key, target.object, missing, record_id=target.record_id, last_modified=modified)
+                    RecordRead(target.key, target.object, fields, record_id=target.record_id, last_modified=protect)
                 )
         if not reads:
             return
@@ -233,9 +241,10 @@ class SyncFields:
             plan.current.update({k.lower(): v for k, v in record.items() if k != "attributes"})
             last = outcome.last_modified
             if protect and last is not None:
-                plan.edit = person_edit(
-                    last, integration_user_id=self.store.integration_user_id, since=state.call.started_at_utc
-                )
+                plan.edit = self._person_edit(state, last)
+
+    def _person_edit(self, state: SyncState, last: LastModified) -> PersonEdit | None:
+        return person_edit(last, integration_user_id=self.store.integration_user_id, since=state.call.started_at_utc)
 
     # -- 5. decisions ----------------------------------------------------------------------------------
 
