@@ -12,8 +12,11 @@ Flow (see docs/field-sync.md):
    is skipped and reported; an object the user cannot see/edit fails its target.
 3. Field checks from describe: a hidden or read-only field is skipped with the
    fix (Object.Field, field-level security); everything else still syncs.
-4. Current values: from the match step's read-ahead (``MatchResult.current_values``);
-   what is missing — and every via-object lookup — in one ``FieldStore.read``.
+4. Current values: from the match step's read-ahead (``MatchResult.current_values``, with who last
+   modified each record: ``MatchResult.last_modified``); what is missing — a record whose modifier was not
+   read ahead when people's edits are protected, and every via-object lookup — in one ``FieldStore.read``,
+   which reads each record's modifier too. A person's edit of a record after the call started
+   (``domain.person_edits``) keeps the values this call would overwrite there (``field_policies``).
    Every record this call may write is leased (``ports.Leases``, ``services.record_leases``) from
    this read to the confirmed write, so two calls never read-modify-write one record at once. The
    read-ahead is trusted only when the lease says no write was sent under it since the read-ahead
