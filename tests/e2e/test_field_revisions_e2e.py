@@ -180,3 +180,46 @@ def test_protection_off_lets_a_resync_overwrite(tmp_path):
     again = run([revision(tmp_path, 2)], state=state)
     # Then revision 2's value replaces hers
     assert opportunity(again)["NextStep"] == R2_INSIGHTS["next_step"]
+
+
+def test_a_late_call_older_than_a_persons_edit_keeps_it_and_a_newer_call_overwrites(tmp_path):
+    """A different call that started before a person's edit but arrives after it keeps the person's NextStep
+    (``overwrite`` would replace it) and still appends its dated entry; a call started after the edit
+    overwrites it. Who last modified the Opportunity comes with the match step's read-ahead."""
+    # Given the demo call synced, then Alice sets NextStep in Salesforce on June 5
+    state = tmp_path / "state"
+    assert run([revision(tmp_path, 1)], state=state).exit_code == 0
+    edit_opportunity(state, NextStep="Alice: wait for the CFO's budget decision")
+    # When a call that started on June 4 (before her edit) is delivered late
+    late = write_event(
+        tmp_path,
+        "late",
+        call_id="zoom-8800",
+        started_at="2026-06-04T15:00:00Z",
+        insights={"next_step": "Send the pilot contract", "pain": "Forecast reviews take a full day."},
+    )
+    after = run([late], state=state)
+    # Then Alice's NextStep stays, said with who and when; the late call's pain entry is appended
+    assert [r["status"] for r in after.runs] == ["SUCCEEDED"]
+    opp = opportunity(after)
+    assert opp["NextStep"] == "Alice: wait for the CFO's budget decision"
+    late_entry = f"[2026-06-04 #{call_mark('zoom-8800')}] Forecast reviews take a full day."
+    assert opp["Pain__c"].endswith(f"\n\n{late_entry}")
+    entry = next(e for e in after.ledger if e["sk"] == "step#SyncFields" and "zoom-8800" in e["call_key"])
+    kept = field_change(entry, "Opportunity", "NextStep")
+    assert (kept["policy"], kept["note"]) == ("keep", "kept: changed by Alice Rep on 2026-06-05")
+    assert "(kept: changed by Alice Rep on 2026-06-05)" in render(after)
+    # And SyncFields read nothing itself: its one request is the write (the modifier came with the read-ahead)
+    assert entry["api_requests"] == 1
+
+    # When a newer call (it started after Alice's edit) brings a next step
+    newer = write_event(
+        tmp_path,
+        "newer",
+        call_id="zoom-9100",
+        started_at="2026-06-08T15:00:00Z",
+        insights={"next_step": "Security review passed: start the pilot"},
+    )
+    latest = run([newer], state=state)
+    # Then the newer call applies its policy (overwrite)
+    assert opportunity(latest)["NextStep"] == "Security review passed: start the pilot"

@@ -10,8 +10,9 @@ import pytest
 from callsync.adapters.salesforce_fields import SalesforceFieldStore
 from callsync.composition import Dependencies
 from callsync.domain.field_revisions import call_mark
+from callsync.domain.person_edits import last_modified_of
 from callsync.errors import SalesforceUnavailable
-from callsync.models.fields import FieldSyncResult
+from callsync.models.fields import FieldSyncResult, LastModified
 from callsync.models.match import AccountInfo, MatchResult, OpportunityInfo, Person
 from callsync.models.state import SyncState
 from callsync.services.sync_fields import SyncFields
@@ -93,7 +94,11 @@ def new_process(deps_for: WireDependencies, emulator: Emulator) -> Callable[[], 
     return partial(deps_for, emulator)
 
 
-def sync_state(current_values: dict[str, dict[str, Any]] | None = None, **call: Any) -> SyncState:
+def sync_state(
+    current_values: dict[str, dict[str, Any]] | None = None,
+    last_modified: dict[str, LastModified] | None = None,
+    **call: Any,
+) -> SyncState:
     body = {
         "schema_version": 1,
         "org_id": ORG,
@@ -122,6 +127,7 @@ def sync_state(current_values: dict[str, dict[str, Any]] | None = None, **call: 
         account=AccountInfo(id=ACC, name="Globex"),
         primary_contact=Person(email="ann@globex.com", object="Contact", id=CON, account_id=ACC),
         current_values=current_values or {},
+        last_modified=last_modified or {},
     )
     settings = {
         "org_id": ORG,
@@ -179,7 +185,8 @@ def test_cold_call_writes_the_right_values_and_a_retry_writes_nothing(emulator, 
 
 
 def test_warm_typical_call_uses_one_request(emulator, new_process):
-    # Given describes cached by an earlier call and current values read ahead by the match step
+    # Given describes cached by an earlier call and current values (and who last modified each record) read
+    # ahead by the match step
     run_step(new_process(), sync_state(call_id="c0", insights={}))  # an earlier call: warms the describe cache
     current = {
         OPP: {
@@ -189,8 +196,10 @@ def test_warm_typical_call_uses_one_request(emulator, new_process):
         ACC: {"Airspeed_Link__c": one(emulator, "Account", ACC).get("Airspeed_Link__c")},
         CON: {"Champion_Notes__c": None},
     }
+    rows = {OPP: "Opportunity", ACC: "Account", CON: "Contact"}
+    modifiers = {i: last_modified_of(one(emulator, obj, i)) for i, obj in rows.items()}
     settings_without_via = [m for m in MAPPINGS if "via" not in m]
-    state = sync_state(current)
+    state = sync_state(current, {i: m for i, m in modifiers.items() if m is not None})
     state = state.model_copy(
         update={
             "settings": state.settings.model_copy(

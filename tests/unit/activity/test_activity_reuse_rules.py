@@ -27,10 +27,10 @@ from callsync.domain.activity_plan import (
 from callsync.domain.activity_section import (
     has_section,
     merge_section,
-    person_edit,
     section_begin,
     section_end,
 )
+from callsync.domain.person_edits import last_modified_of, person_edit
 from callsync.models.match import OpportunityInfo
 from callsync.services.log_activity import LogActivity
 
@@ -158,16 +158,24 @@ def row(by: str | None, at: str | None, name: str | None = "Alice Rep") -> dict[
 
 def test_a_persons_edit_after_the_call_started_is_told_with_name_and_date() -> None:
     since = datetime(2026, 6, 3, 15, 0, tzinfo=UTC)
+
+    def edit(by: str | None, at: str | None, name: str | None = "Alice Rep", user: str | None = INTEGRATION):
+        return person_edit(last_modified_of(row(by, at, name)), integration_user_id=user, since=since)
+
     # Given a row changed by Alice two days after the call
-    edit = person_edit(row("005ALICE", "2026-06-05T09:30:00.000+0000"), integration_user_id=INTEGRATION, since=since)
     # Then it is a person's edit, said in the report's words
-    assert edit is not None and edit.note == "kept: changed by Alice Rep on 2026-06-05"
-    # And the integration user's own change, a change before the call, or an unknown integration user are not
-    assert person_edit(row(INTEGRATION, "2026-06-05T09:30:00Z"), integration_user_id=INTEGRATION, since=since) is None
-    assert person_edit(row("005ALICE", "2026-06-03T14:59:00Z"), integration_user_id=INTEGRATION, since=since) is None
-    assert person_edit(row("005ALICE", "2026-06-05T09:30:00Z"), integration_user_id=None, since=since) is None
+    alice = edit("005ALICE", "2026-06-05T09:30:00.000+0000")
+    assert alice is not None and alice.note == "kept: changed by Alice Rep on 2026-06-05"
+    # And the integration user's own change (also in its 18-character form) or a change before the call are not
+    assert edit(INTEGRATION, "2026-06-05T09:30:00Z") is None
+    assert edit(INTEGRATION + "AAA", "2026-06-05T09:30:00Z") is None
+    assert edit("005ALICE", "2026-06-03T14:59:00Z") is None
+    # And a row without its modifier is not
+    assert edit(None, "2026-06-05T09:30:00Z") is None and last_modified_of(None) is None
+    # And with an unknown integration user every modifier counts as a person (the careful side)
+    assert edit("005ALICE", "2026-06-05T09:30:00Z", user=None) == alice
     # And without the name read, the person's User id is named
-    nameless = person_edit(row("005ALICE", "2026-06-05T09:30:00Z", None), integration_user_id=INTEGRATION, since=since)
+    nameless = edit("005ALICE", "2026-06-05T09:30:00Z", None)
     assert nameless is not None and nameless.by == "005ALICE"
 
 
@@ -186,9 +194,12 @@ def edited_by_alice(store: FakeActivityStore, record_id: str, **values: object) 
     )  # fmt: skip
 
 
-def test_a_persons_other_edit_does_not_freeze_the_association_callsync_wrote() -> None:
-    # Given revision 1 logged on the deal, then Alice renamed the Event (she did not move it)
+@pytest.mark.parametrize("integration_user", [INTEGRATION, None], ids=["known user", "unknown user"])
+def test_a_persons_other_edit_does_not_freeze_the_association_callsync_wrote(integration_user: str | None) -> None:
+    # Given revision 1 logged on the deal, then Alice renamed the Event (she did not move it); with an unknown
+    # integration user every modifier counts as a person, callsync's own write too
     store, ledger = FakeActivityStore(), FakeLedger()
+    store.integration_user_id = integration_user
     first = LogActivity(store, describes(), ledger).run(make_state(make_call(revision=1)))
     event_id = str(first.activity_id)
     edited_by_alice(store, event_id, Subject="Globex weekly (Alice's notes)")
@@ -202,10 +213,32 @@ def test_a_persons_other_edit_does_not_freeze_the_association_callsync_wrote() -
     assert not [f for c in second.report.changes for f in c.fields if f.policy == "kept"]
 
 
-def test_a_persons_move_is_kept_and_said_and_a_reused_event_known_from_the_ledger_is_read_by_id() -> None:
-    # Given a calendar Event reused by revision 1, then moved by Alice to another deal, and renamed (so the
-    # read-ahead of revision 2 does not return it)
+def test_with_an_unknown_integration_user_an_empty_name_callsync_never_wrote_is_filled() -> None:
+    # Given revision 1 logged with no Contact matched (no WhoId written), by a connection that does not name
+    # its user (so callsync's own last write counts as a person's)
     store, ledger = FakeActivityStore(), FakeLedger()
+    store.integration_user_id = None
+    first = LogActivity(store, describes(), ledger).run(
+        make_state(make_call(revision=1), match=make_match(primary_contact=None))
+    )
+    event_id = str(first.activity_id)
+    assert not store.records[event_id].get("WhoId")
+    # When revision 2 matches Jane (the read-ahead returns the empty WhoId as Salesforce does: null)
+    match = make_match(candidates=[{"WhoId": None, **row_of(store, event_id)}])
+    second = LogActivity(store, describes(), ledger).run(make_state(make_call(revision=2), match=match))
+    # Then the Event gets her as its Name: nobody had set one, so there is nothing to keep
+    assert store.records[event_id]["WhoId"] == match.primary_contact.id
+    assert not [f for c in second.report.changes for f in c.fields if f.policy == "kept"]
+
+
+@pytest.mark.parametrize("integration_user", [INTEGRATION, None], ids=["known user", "unknown user"])
+def test_a_persons_move_is_kept_and_said_and_a_reused_event_known_from_the_ledger_is_read_by_id(
+    integration_user: str | None,
+) -> None:
+    # Given a calendar Event reused by revision 1, then moved by Alice to another deal, and renamed (so the
+    # read-ahead of revision 2 does not return it); known or unknown integration user
+    store, ledger = FakeActivityStore(), FakeLedger()
+    store.integration_user_id = integration_user
     calendar = store.add(
         "Event", Subject="Globex weekly", StartDateTime="2026-11-20T15:05:00.000+0000", WhatId=OPP,
         Type="Meeting", Description="Join: https://meet.example/x",

@@ -8,18 +8,20 @@ from typing import Any
 
 from callsync.errors import CallsyncError, SalesforceRejected
 from callsync.models.describe import FieldDescribe, ObjectDescribe
-from callsync.models.fields import ReadOutcome, RecordRead, RecordWrite, WriteOutcome
+from callsync.models.fields import LastModified, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
 from callsync.models.match import AccountInfo, ContactsResult, MatchResult, OpportunityInfo, Person
 from callsync.models.state import SyncState
 
 INSTANCE = "https://acme.my.salesforce.com"
 OPP, ACC, CON = "006000000000001AAA", "001000000000001AAA", "003000000000001AAA"
+INTEGRATION_USER = "005000000000INTAAA"
 
 
 class FakeFieldStore:
     """Records by object in memory; one request per read and per write, like the adapter."""
 
     instance_url = INSTANCE
+    integration_user_id = INTEGRATION_USER
 
     def __init__(self, records: dict[str, list[dict[str, Any]]] | None = None) -> None:
         self.records: dict[str, list[dict[str, Any]]] = deepcopy(records or {})
@@ -52,8 +54,11 @@ class FakeFieldStore:
                     reverse=True,
                 )
             row = rows[0] if rows else None
+            # who last modified the record: a row's "_modified" (a person's edit), else nobody told
+            modified = (row.get("_modified") or LastModified()) if read.last_modified and row is not None else None
             out[read.key] = ReadOutcome(
-                record=None if row is None else {"Id": row["Id"], **{f: row.get(f) for f in read.fields}}
+                record=None if row is None else {"Id": row["Id"], **{f: row.get(f) for f in read.fields}},
+                last_modified=modified,
             )
         return out
 
@@ -186,8 +191,14 @@ def settings(mappings: list[dict[str, Any]] | None = None, **overrides: Any) -> 
 
 
 def match(
-    current_values: dict[str, dict[str, Any]] | None = None, *, opportunity: bool = True, primary: bool = True
+    current_values: dict[str, dict[str, Any]] | None = None,
+    *,
+    opportunity: bool = True,
+    primary: bool = True,
+    last_modified: dict[str, LastModified] | None = None,
 ) -> MatchResult:
+    """The match step's result; its read-ahead carries who last modified each record read (by default: the
+    integration user, long ago, so nobody's edit)."""
     return MatchResult(
         opportunity=OpportunityInfo(id=OPP, name="Globex - 500 seats", account_id=ACC) if opportunity else None,
         account=AccountInfo(id=ACC, name="Globex"),
@@ -195,6 +206,7 @@ def match(
         if primary
         else None,
         current_values=current_values or {},
+        last_modified=last_modified if last_modified is not None else {i: LastModified() for i in current_values or {}},
     )
 
 
@@ -240,7 +252,7 @@ def org_records(**extra: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]
 def read_ahead(store: FakeFieldStore) -> dict[str, dict[str, Any]]:
     """What the match step would have read ahead: every stored field of the three matched records."""
     return {
-        OPP: {k: v for k, v in store.record("Opportunity", OPP).items() if k != "Id"},
-        ACC: {k: v for k, v in store.record("Account", ACC).items() if k != "Id"},
-        CON: {k: v for k, v in store.record("Contact", CON).items() if k != "Id"},
+        OPP: {k: v for k, v in store.record("Opportunity", OPP).items() if k not in ("Id", "_modified")},
+        ACC: {k: v for k, v in store.record("Account", ACC).items() if k not in ("Id", "_modified")},
+        CON: {k: v for k, v in store.record("Contact", CON).items() if k not in ("Id", "_modified")},
     }

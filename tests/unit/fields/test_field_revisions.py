@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 from callsync.domain.field_policies import decide
-from callsync.domain.field_revisions import PersonEdit, PriorWrite, call_mark, entry_text, own_span, person_edit
+from callsync.domain.field_revisions import PriorWrite, call_mark, entry_text, own_span
+from callsync.domain.person_edits import PersonEdit, person_edit
 from callsync.models.describe import FieldDescribe
+from callsync.models.fields import LastModified
 from callsync.models.ledger import CallHistory, FieldChange, LedgerEntry, RecordChange, StepReport
 from callsync.services.field_history import newer_revision_synced, prior_writes
 
@@ -132,8 +134,8 @@ def test_a_multiselect_loses_only_what_an_earlier_revision_added_and_no_longer_s
 )
 def test_a_persons_edit_is_one_after_the_call_by_someone_else(by, at, person):
     started = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    edit = person_edit(by, "Alice Rep", datetime.fromisoformat(at), integration_user_id="005000000000001AAA",
-                       call_started_at=started)  # fmt: skip
+    last = LastModified(by_id=by, by_name="Alice Rep", at=datetime.fromisoformat(at))
+    edit = person_edit(last, integration_user_id="005000000000001AAA", since=started)
     assert (edit is not None) is person
 
 
@@ -144,6 +146,30 @@ def history(*reports: tuple[int, StepReport]) -> CallHistory:
 def fields_report(*changes: FieldChange, action: str = "updated") -> StepReport:
     record = RecordChange(action=action, object="Opportunity", role="fields", key="Opportunity", fields=list(changes))
     return StepReport(step="SyncFields", changes=[record])
+
+
+def test_a_call_older_than_a_persons_edit_keeps_the_values_it_would_replace():
+    # Given a record a person changed after this (different, late) call started: ALICE, and no prior write
+    def older(type_: str, before: object, new: object, policy: str):
+        return decide(fd(type_, 255), before, new, policy=policy, call_date=DAY, mark=MARK, edit=ALICE)
+
+    # When the call would overwrite a value, Then the value is kept, with who changed the record and when
+    kept = older("string", "Alice's plan", "Send the MSA", "overwrite")
+    assert (kept.write, kept.after, kept.policy, kept.notes) == (
+        False, "Alice's plan", "keep", ("kept: changed by Alice Rep on 2026-11-22",)
+    )  # fmt: skip
+    chosen = older("multipicklist", "Gong", ["Chorus"], "overwrite")
+    assert not chosen.write and chosen.after == "Gong"
+    # And what does not replace a value still applies: filling an empty field, appending a dated entry,
+    # adding multi-select values
+    assert older("string", None, "Send the MSA", "overwrite").after == "Send the MSA"
+    assert older("string", "", "Send the MSA", "fill_empty").write
+    appended = older("textarea", "Alice's notes", "Budget approved", "append")
+    assert appended.write and appended.after == f"Alice's notes\n\n{HEAD} Budget approved"
+    assert older("multipicklist", "Gong", ["Chorus"], "union").after == "Gong;Chorus"
+    # And the same overwrite without a person's edit (a newer call, started after it) replaces the value
+    newer = decide(fd("string", 255), "Alice's plan", "Send the MSA", policy="overwrite", call_date=DAY, mark=MARK)
+    assert newer.write and newer.after == "Send the MSA"
 
 
 def test_prior_writes_chain_revisions_and_the_newest_revision_is_found():

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from callsync.adapters.salesforce_fields import SalesforceFieldStore, read_soql, user_id_of
+from callsync.adapters.salesforce_fields import SalesforceFieldStore, read_soql
 from callsync.errors import MissingPermission, SalesforceRejected, SalesforceRowLocked, SalesforceUnavailable
 from callsync.models.fields import RecordRead, RecordWrite
 
@@ -151,7 +151,7 @@ def test_a_read_that_asks_for_it_also_reads_who_last_modified_the_record():
     api = FakeApi([[{"referenceId": "r0", "httpStatusCode": 200, "body": {"done": True, "records": [row]}}]])
     read = RecordRead("a", "Opportunity", ("NextStep",), record_id="006A", last_modified=True)
     # When read
-    out = SalesforceFieldStore(api, integration_user=lambda: "005INTEGRATION").read([read])
+    out = SalesforceFieldStore(api).read([read])
     # Then the same query selects the system fields; the record holds the mapped fields, the modifier beside it
     assert read_soql(read) == (
         "SELECT Id, NextStep, LastModifiedById, LastModifiedDate, LastModifiedBy.Name"
@@ -163,11 +163,10 @@ def test_a_read_that_asks_for_it_also_reads_who_last_modified_the_record():
     assert modified.at is not None and modified.at.isoformat() == "2026-06-05T09:30:00+00:00"
 
 
-def test_the_integration_user_comes_from_the_oauth_identity_url():
-    # Given tokens with and without the identity URL, Then the user id is its last segment, else unknown
-    assert user_id_of({"id": "https://login.salesforce.com/id/00D5g000004SyNc/0055g00000AbCdE"}) == "0055g00000AbCdE"
-    assert user_id_of({"access_token": "x"}) is None
-    store = SalesforceFieldStore(FakeApi([]), integration_user=lambda: "005INTEGRATION")
-    assert (
-        store.integration_user_id == "005INTEGRATION" and SalesforceFieldStore(FakeApi([])).integration_user_id is None
-    )
+def test_the_integration_user_is_the_api_clients():
+    # Given an API client that names its user (read from the org's secret) and one that does not
+    named = FakeApi([])
+    named.integration_user_id = "005INTEGRATION"
+    # Then the field store writes as that user, and knows none without it
+    assert SalesforceFieldStore(named).integration_user_id == "005INTEGRATION"
+    assert SalesforceFieldStore(FakeApi([])).integration_user_id is None

@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from callsync.domain.field_revisions import call_mark
 from callsync.errors import ConcurrentUpdate, SalesforceRejected, SalesforceRowLocked
+from callsync.models.fields import LastModified
 from callsync.models.match import ContactsResult, Person
 from callsync.services.sync_fields import SyncFields
 from fields_support import (
@@ -524,3 +525,35 @@ def test_the_ledger_entry_is_recorded_before_the_leases_are_given_back():
     SyncFields(store, FakeDescribeSource(visible), ledger, leases).run(state(match_result=match(read_ahead(store))))
     # Then its report was recorded while it still held its records' leases (the next revision sees it)
     assert held_when_recorded and held_when_recorded[0] > 0
+
+
+@pytest.mark.parametrize(("started_at", "kept"), [("2026-11-20T15:00:00Z", True), ("2026-11-22T15:00:00Z", False)])
+def test_a_call_older_than_a_persons_edit_keeps_the_value_it_would_overwrite(started_at: str, kept: bool):
+    # Given Alice changed the Opportunity on 2026-11-21 (its Amount is hers); the match step's read-ahead says so
+    store = FakeFieldStore(org_records())
+    alice = LastModified(by_id="005ALICE", by_name="Alice Rep", at=datetime(2026, 11, 21, 10, 0, tzinfo=UTC))
+    ahead = read_ahead(store)
+    mappings = [
+        {"insight": "budget", "object": "Opportunity", "field": "Amount", "policy": "overwrite"},
+        {"insight": "pain", "object": "Opportunity", "field": "Pain__c", "policy": "append"},
+    ]
+    sync, _ = service(store)
+    # When a call that started before her edit (late) / after it (newer) syncs
+    result = sync.run(
+        state(
+            match_result=match(ahead, last_modified={**{i: LastModified() for i in ahead}, OPP: alice}),
+            settings_body=settings(mappings),
+            started_at=started_at,
+        )
+    )
+    # Then the older call keeps her Amount, said with who and when, and still appends its dated entry;
+    # the newer call overwrites it; neither reads anything (the modifier came with the read-ahead)
+    opp = store.record("Opportunity", OPP)
+    amount = field_change(change(result, "Opportunity"), "Amount")
+    if kept:
+        assert opp["Amount"] == 10000.0
+        assert (amount.policy, amount.note) == ("keep", "kept: changed by Alice Rep on 2026-11-21")
+    else:
+        assert opp["Amount"] == 50000.0 and amount.policy == "overwrite"
+    assert "Reporting takes two days" in opp["Pain__c"] and opp["Pain__c"].startswith("Rep: slow month-end")
+    assert store.reads == [] and result.report.api_requests == 1

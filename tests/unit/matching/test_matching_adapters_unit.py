@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from callsync.adapters.salesforce_match import SalesforceMatchReader
 from callsync.adapters.salesforce_people import SalesforcePeopleWriter, interpret
+from callsync.domain.matching import MatchInput
 from callsync.errors import SalesforceRowLocked
-from callsync.ports.match import MappedFields, MatchQuery
+from callsync.ports.match import MappedFields, MatchQuery, MatchRead
 
 START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -106,3 +107,37 @@ def test_account_lookup_is_one_query_for_200_new_people_and_splits_only_when_too
     assert all(f"'%{d}%'" in joined for d in domains) and all(f"'{n}'" in joined for n in names)
     # Given an ordinary call's handful of terms / Then exactly one statement
     assert len(writer.lookup_statements(["globex.com", "initech.com"], ["Globex"])) == 1
+
+
+def test_a_record_with_mapped_fields_is_read_with_who_last_modified_it() -> None:
+    reader = SalesforceMatchReader(None)  # type: ignore[arg-type]
+    # Given NextStep mapped on the Opportunity and nothing on the Contact or Account
+    q = query(["a@b.com"], fields=MappedFields(opportunity=("NextStep",)))
+    opportunities = reader.account_opportunities_soql(q, ["a@b.com"])
+    contacts = reader.contacts_soql(q, ["a@b.com"])
+    # Then the Opportunity's select adds its modifier (LastModifiedDate once), in the same query
+    select = opportunities.split(" FROM Opportunity")[0]
+    assert "LastModifiedById, LastModifiedBy.Name" in select and select.count("LastModifiedDate") == 1
+    assert "Opportunity.LastModifiedBy.Name" in contacts  # through the contact roles
+    # And the records without mapped fields are read as before
+    assert "Account.LastModifiedBy.Name" not in opportunities
+    assert not contacts.startswith("SELECT Id, Name, Email, AccountId, LastModifiedDate, LastModifiedById")
+
+
+def test_the_read_ahead_keeps_who_last_modified_each_record_beside_its_values() -> None:
+    # Given an Opportunity row as Salesforce answers the match query, with NextStep mapped
+    row = {
+        "attributes": {"type": "Opportunity"}, "Id": "006A", "Name": "Globex", "NextStep": "Alice's plan",
+        "LastModifiedById": "005ALICE", "LastModifiedDate": "2026-06-05T09:30:00.000+0000",
+        "LastModifiedBy": {"attributes": {"type": "User"}, "Name": "Alice Rep"},
+    }  # fmt: skip
+    reader = SalesforceMatchReader(None)  # type: ignore[arg-type]
+    read = MatchRead(data=MatchInput(started_at=START))
+    # When parsed
+    reader._parse("opportunities0", [row], query(["a@b.com"], fields=MappedFields(opportunity=("NextStep",))), read)
+    # Then its values and its modifier are kept by record id
+    assert read.values == {"006A": {"NextStep": "Alice's plan"}}
+    modified = read.modified["006A"]
+    assert (modified.by_id, modified.by_name, modified.at) == (
+        "005ALICE", "Alice Rep", datetime(2026, 6, 5, 9, 30, tzinfo=UTC)
+    )  # fmt: skip

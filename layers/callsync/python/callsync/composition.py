@@ -264,12 +264,12 @@ class Dependencies:
         self, org_id: str, remaining_ms: RemainingMs | None = None, *, preview: bool = False
     ) -> SyncFields:
         """With ``preview``: reads as usual, no write, no lease (``services.preview``)."""
-        from callsync.adapters.salesforce_fields import SalesforceFieldStore, user_id_of
+        from callsync.adapters.salesforce_fields import SalesforceFieldStore
         from callsync.services import preview as p
         from callsync.services.sync_fields import SyncFields
 
         api = self.salesforce(org_id, remaining_ms)
-        store = SalesforceFieldStore(api, integration_user=lambda: user_id_of(self.tokens.get(org_id)))
+        store = SalesforceFieldStore(api)
         if preview:
             return SyncFields(
                 p.PreviewFieldStore(store), self.describes(org_id, api), p.PreviewLedger(self.ledger), None

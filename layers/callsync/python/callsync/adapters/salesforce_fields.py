@@ -15,7 +15,7 @@ plain API names; every value goes through ``format_soql``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -35,27 +35,18 @@ MAX_SUBREQUESTS = 25
 LAST_MODIFIED = ("LastModifiedById", "LastModifiedDate", "LastModifiedBy.Name")
 
 
-def user_id_of(tokens: dict[str, Any]) -> str | None:
-    """The user id at the end of the OAuth identity URL (``.../id/<org id>/<user id>``), if the tokens have one."""
-    identity = str(tokens.get("id") or "").rstrip("/")
-    if "/id/" not in identity:
-        return None
-    return identity.rsplit("/", 1)[-1] or None
-
-
 class SalesforceFieldStore:
     """SyncFields' ``FieldStore`` (see ``callsync.services.sync_fields``)."""
 
-    def __init__(self, api: SalesforceApi, integration_user: Callable[[], str | None] | None = None) -> None:
+    def __init__(self, api: SalesforceApi) -> None:
         self._api = api
-        self._integration_user = integration_user
-        self._integration_user_id: str | None = None
 
     @property
     def integration_user_id(self) -> str | None:
-        if self._integration_user_id is None and self._integration_user is not None:
-            self._integration_user_id = self._integration_user()
-        return self._integration_user_id
+        """The User callsync writes as: the API client's (``SimpleSalesforceApi.integration_user_id``, read from
+        the org's secret); None when the client does not know it."""
+        user = getattr(self._api, "integration_user_id", None)
+        return str(user) if user else None
 
     @property
     def instance_url(self) -> str:

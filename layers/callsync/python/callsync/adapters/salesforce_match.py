@@ -41,6 +41,7 @@ from callsync.adapters.salesforce_api import all_records, query_subrequest
 from callsync.adapters.salesforce_errors import raise_for_subresponse, raise_for_subresponses
 from callsync.domain.activity_plan import read_ahead_dates, visible_select
 from callsync.domain.matching import NEW_DEAL_WINDOW, ContactRow, LeadRow, MatchInput, RoleRow, UserRow
+from callsync.domain.person_edits import last_modified_of
 from callsync.models.describe import is_api_name
 from callsync.models.match import AccountInfo, OpportunityInfo
 from callsync.ports import SalesforceApi
@@ -58,6 +59,7 @@ OPPORTUNITY_BASE = (
 )  # fmt: skip
 ACCOUNT_BASE = ("Id", "Name", "Website", "OwnerId")
 CONTACT_BASE = ("Id", "Name", "Email", "AccountId", "LastModifiedDate")
+MODIFIER = ("LastModifiedById", "LastModifiedDate", "LastModifiedBy.Name")
 
 
 def chunks(items: Sequence[str], size: int = CHUNK) -> list[list[str]]:
@@ -81,6 +83,15 @@ def _extra(base: Iterable[str], wanted: Iterable[str]) -> list[str]:
     return out
 
 
+def _with_modifier(fields: list[str], mapped: Sequence[str]) -> list[str]:
+    """``fields`` plus who last modified the record, when it has mapped fields (SyncFields keeps a person's
+    edit from an older call: ``domain.person_edits``); never a field twice."""
+    if not mapped:
+        return fields
+    seen = {f.lower() for f in fields}
+    return fields + [f for f in MODIFIER if f.lower() not in seen]
+
+
 def soql_datetime(value: datetime) -> str:
     """A SOQL datetime literal (UTC, whole seconds); generated, never input."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -95,10 +106,13 @@ class SalesforceMatchReader:
     # ---- SOQL ---------------------------------------------------------------------------------
 
     def account_fields(self, query: MatchQuery, prefix: str) -> list[str]:
-        return [f"{prefix}{f}" for f in (*ACCOUNT_BASE, *_extra(ACCOUNT_BASE, query.fields.account))]
+        own = _with_modifier([*ACCOUNT_BASE, *_extra(ACCOUNT_BASE, query.fields.account)], query.fields.account)
+        return [f"{prefix}{f}" for f in own]
 
     def opportunity_fields(self, query: MatchQuery, prefix: str = "") -> list[str]:
-        own = [*OPPORTUNITY_BASE, *_extra(OPPORTUNITY_BASE, query.fields.opportunity)]
+        own = _with_modifier(
+            [*OPPORTUNITY_BASE, *_extra(OPPORTUNITY_BASE, query.fields.opportunity)], query.fields.opportunity
+        )
         return [f"{prefix}{f}" for f in own] + self.account_fields(query, f"{prefix}Account.")
 
     def users_soql(self, emails: Sequence[str]) -> str:
@@ -107,8 +121,9 @@ class SalesforceMatchReader:
     def contacts_soql(self, query: MatchQuery, emails: Sequence[str]) -> str:
         roles = ", ".join(["Id", "OpportunityId", "ContactId", "IsPrimary", "Role",
                            *self.opportunity_fields(query, "Opportunity.")])  # fmt: skip
+        own = _with_modifier([*CONTACT_BASE, *_extra(CONTACT_BASE, query.fields.contact)], query.fields.contact)
         select = ", ".join([
-            *CONTACT_BASE, *_extra(CONTACT_BASE, query.fields.contact), *self.account_fields(query, "Account."),
+            *own, *self.account_fields(query, "Account."),
             f"(SELECT {roles} FROM OpportunityContactRoles)",  # noqa: S608 (API names only, see _extra)
         ])  # fmt: skip
         return format_soql(f"SELECT {select} FROM Contact WHERE Email IN {{}}", list(emails))  # noqa: S608
@@ -242,7 +257,7 @@ class SalesforceMatchReader:
                                last_modified_date=_dt(r.get("LastModifiedDate")))
                 )  # fmt: skip
                 if query.fields.contact:
-                    read.values[r["Id"]] = {f: r.get(f) for f in query.fields.contact}
+                    _read_ahead(read, r, query.fields.contact)
                 for role in _children(r.get("OpportunityContactRoles")):
                     data.roles.append(
                         RoleRow(opportunity_id=role["OpportunityId"], contact_id=role.get("ContactId") or r["Id"],
@@ -262,6 +277,14 @@ class SalesforceMatchReader:
             read.activities += [{k: v for k, v in r.items() if k != "attributes"} for r in records]
 
 
+def _read_ahead(read: MatchRead, raw: dict[str, Any], fields: Sequence[str]) -> None:
+    """The mapped fields' values of a record, and who last modified it (when the row carries it)."""
+    read.values[raw["Id"]] = {f: raw.get(f) for f in fields}
+    modified = last_modified_of(raw)
+    if modified is not None:
+        read.modified[raw["Id"]] = modified
+
+
 def _children(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, dict):
         return []
@@ -278,13 +301,13 @@ def _account(raw: Any, query: MatchQuery, read: MatchRead) -> AccountInfo | None
     if not isinstance(raw, dict) or not raw.get("Id"):
         return None
     if query.fields.account:
-        read.values[raw["Id"]] = {f: raw.get(f) for f in query.fields.account}
+        _read_ahead(read, raw, query.fields.account)
     return AccountInfo(id=raw["Id"], name=raw.get("Name"), website=raw.get("Website"), owner_id=raw.get("OwnerId"))
 
 
 def _opportunity(raw: dict[str, Any], query: MatchQuery, read: MatchRead) -> OpportunityInfo:
     if query.fields.opportunity:
-        read.values[raw["Id"]] = {f: raw.get(f) for f in query.fields.opportunity}
+        _read_ahead(read, raw, query.fields.opportunity)
     return OpportunityInfo(
         id=raw["Id"],
         name=raw.get("Name"),

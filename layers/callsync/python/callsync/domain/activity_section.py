@@ -1,4 +1,4 @@
-"""An activity callsync reuses or wrote before: its section in the Description, and a person's edit.
+"""An activity callsync reuses: its section in the Description (a person's edit is ``domain.person_edits``).
 
 callsync's section in the Description of an activity it reuses (a calendar Event, a dialer Task).
 
@@ -21,10 +21,8 @@ trimmed first (its backlink and marker stay), and when not even those fit, nothi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from callsync.domain.activity_plan import DESCRIPTION_MAX, cut_text, parse_sf_datetime
+from callsync.domain.activity_plan import DESCRIPTION_MAX, cut_text
 
 
 def section_begin(call_id: str) -> str:
@@ -84,37 +82,3 @@ def merge_section(
     inner, truncated = cut_text(body, tail, room)
     section = f"{section_begin(call_id)}\n{inner}\n{section_end(call_id)}"
     return MergedDescription(f"{head}{head_sep}{section}{foot_sep}{foot}", truncated)
-
-
-# ---------------------------------------------------------------- a person's edit
-
-
-@dataclass(frozen=True)
-class PersonEdit:
-    """The last change of a record, made by someone other than the integration user."""
-
-    by: str  # the person's name (their User id when the name was not read)
-    at: datetime
-
-    @property
-    def note(self) -> str:
-        return f"kept: changed by {self.by} on {self.at.date().isoformat()}"
-
-
-def person_edit(row: dict[str, Any] | None, *, integration_user_id: str | None, since: datetime) -> PersonEdit | None:
-    """The record's last change when a person made it after ``since`` (the call's start), else None.
-
-    Read from the row's ``LastModifiedById``, ``LastModifiedDate`` and ``LastModifiedBy.Name``. Unknown
-    integration user or modifier, or a change at or before ``since``: None (nothing to protect).
-    """
-    if row is None or not integration_user_id:
-        return None
-    modifier = str(row.get("LastModifiedById") or "")
-    when = parse_sf_datetime(row.get("LastModifiedDate"))
-    if not modifier or modifier[:15] == integration_user_id[:15] or when is None or when.tzinfo is None:
-        return None
-    if when <= since:
-        return None
-    by = row.get("LastModifiedBy")
-    name = by.get("Name") if isinstance(by, dict) else None
-    return PersonEdit(str(name or modifier), when)

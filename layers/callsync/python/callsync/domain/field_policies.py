@@ -31,6 +31,10 @@ Revisions (with ``mark``, ``prior`` and ``edit``, see ``field_revisions``): a la
 replaces its own entry in place, decides a value it wrote before again from the value before the call,
 removes multi-select values only it had added, and keeps what a person changed since.
 
+A person's edit of the record after the call started (``edit``, ``person_edits``) also keeps the values a
+call that started before it would replace (:func:`replaces`: an ``overwrite`` of a field with a value); a
+late call still fills empty fields, appends its dated entry and adds multi-select values.
+
 Idempotency: appending checks whether this call's entry is already in the
 field (also in its truncated form), so a retry or replay adds nothing; every
 other rule reaches the same value again and a value equal to the current
@@ -49,7 +53,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from callsync.domain.field_revisions import PersonEdit, PriorWrite, entry_header, entry_text, own_span, span_of
+from callsync.domain.field_revisions import PriorWrite, entry_header, entry_text, own_span, span_of
+from callsync.domain.person_edits import PersonEdit
 from callsync.domain.value_coercion import SINGLE_LINE_TEXT_TYPES, format_number, is_empty, split_multipicklist
 from callsync.models.describe import NUMBER_TYPES, TEXT_TYPES, FieldDescribe
 
@@ -143,10 +148,32 @@ def decide(
         by_entry = not is_empty(before) and not (prior is not None and same_value(field, before, prior.last))
     if by_entry:
         revised = _revise_entry(field, before, str(new), call_date=call_date, mark=mark or "", prior=prior, edit=edit)
-        return revised or _decide(field, before, new, rule=rule, call_date=call_date, mark=mark)
+        return revised or _after_edit(
+            before, _decide(field, before, new, rule=rule, call_date=call_date, mark=mark), edit
+        )
     if prior is not None:
         return _revise_value(field, before, new, rule=rule, call_date=call_date, prior=prior, edit=edit)
-    return _decide(field, before, new, rule=rule, call_date=call_date, mark=mark)
+    return _after_edit(before, _decide(field, before, new, rule=rule, call_date=call_date, mark=mark), edit)
+
+
+def replaces(before: Any, decision: Decision) -> bool:
+    """The decision writes over a value the field holds: an ``overwrite`` of a non-empty field.
+
+    Filling an empty field, appending a dated entry and adding multi-select values leave what is there.
+    """
+    return decision.write and decision.policy == "overwrite" and not is_empty(before)
+
+
+def _after_edit(before: Any, decision: Decision, edit: PersonEdit | None) -> Decision:
+    """A call that started before a person's edit of the record does not replace the record's values.
+
+    Salesforce tells who modified the record last, not which field: the person's edit of any field
+    protects every value of the record from this older call's replacing policies (a newer call, which
+    started after the edit, has no ``edit`` and applies them).
+    """
+    if edit is None or not replaces(before, decision):
+        return decision
+    return Decision(False, before, "keep", (edit.note,))
 
 
 def _decide(field: FieldDescribe, before: Any, new: Any, *, rule: str, call_date: date, mark: str | None) -> Decision:

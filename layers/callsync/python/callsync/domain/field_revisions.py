@@ -10,9 +10,9 @@ Pure functions and values; ``field_policies`` applies them.
   (:func:`entry_text`: blank lines become one line break, ``" | "`` becomes ``" / "``).
 - **What the call wrote before** (:class:`PriorWrite`, from the ledger): the value the field had before the
   call first changed it (``base``) and the value the call last wrote (``last``).
-- **A person's edit** (:class:`PersonEdit`): the record was last modified by someone other than the
-  integration user, after the call started. Salesforce gives this per record, not per field: a field whose
-  value differs from what the call last wrote, on such a record, is taken as that person's edit.
+- **A person's edit** is ``domain.person_edits`` (one rule for fields and activities): a field whose value
+  differs from what the call last wrote, on a record a person changed after the call started, is taken as
+  that person's edit.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from callsync.domain.value_coercion import is_empty
@@ -87,39 +87,3 @@ class PriorWrite:
         if base and self.last.startswith(base + separator):
             return self.last[len(base) + len(separator) :]
         return self.last if not base else None
-
-
-@dataclass(frozen=True)
-class PersonEdit:
-    """The record was last modified by a person (not the integration user) after the call started."""
-
-    name: str
-    at: datetime
-
-    @property
-    def note(self) -> str:
-        return f"kept: changed by {self.name} on {self.at.date().isoformat()}"
-
-
-def person_edit(
-    modified_by_id: str | None,
-    modified_by_name: str | None,
-    modified_at: datetime | None,
-    *,
-    integration_user_id: str | None,
-    call_started_at: datetime,
-) -> PersonEdit | None:
-    """The person's edit, when the record's last modification is one after the call started.
-
-    An unknown integration user counts every modifier as a person (the careful side: keep).
-    """
-    if not modified_by_id or modified_at is None or modified_at <= call_started_at:
-        return None
-    if integration_user_id and _same_id(modified_by_id, integration_user_id):
-        return None
-    return PersonEdit(modified_by_name or modified_by_id, modified_at)
-
-
-def _same_id(a: str, b: str) -> bool:
-    """Salesforce ids compare on their first 15 characters (the 18-character form adds a checksum)."""
-    return a[:15] == b[:15]

@@ -14,6 +14,7 @@ from typing import Any
 
 VALUE_BYTES = 2 * 1024  # one field value read ahead: larger ones are read by SyncFields itself
 VALUES_BYTES = 12 * 1024  # every value read ahead, together
+MODIFIERS_BYTES = 3 * 1024  # who last modified each record read ahead (three short values per record)
 CANDIDATES_BYTES = 12 * 1024  # the activity candidates (their Descriptions): over it, LogActivity looks them up
 
 
@@ -35,6 +36,33 @@ def bounded_values(values: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[st
             kept.setdefault(record_id, {})[name] = value
             total += size
     return kept, left_out
+
+
+def bounded_modifiers(
+    values: dict[str, dict[str, Any]], modifiers: dict[str, Any]
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any], int]:
+    """Who last modified each record whose values are read ahead, within the budget.
+
+    A record whose modifier does not fit loses its values too, so SyncFields reads the two together (one
+    read); returns the values and modifiers kept, and how many records were left out. A record read without
+    its modifier keeps its values (SyncFields reads the modifier when it protects people's edits).
+    """
+    kept_values: dict[str, dict[str, Any]] = {}
+    kept: dict[str, Any] = {}
+    left_out = 0
+    total = 0
+    for record_id, fields in values.items():
+        modifier = modifiers.get(record_id)
+        if modifier is None:
+            kept_values[record_id] = fields
+            continue
+        size = _size(modifier) + len(record_id) + 6
+        if total + size > MODIFIERS_BYTES:
+            left_out += 1
+            continue
+        kept_values[record_id], kept[record_id] = fields, modifier
+        total += size
+    return kept_values, kept, left_out
 
 
 def bounded_candidates(candidates: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:

@@ -39,13 +39,16 @@ class RecordRead:
     last_modified: bool = False  # also read who last modified the record, and when (same query)
 
 
-@dataclass(frozen=True)
-class LastModified:
-    """Who last modified a record, and when (``LastModifiedById``, ``LastModifiedBy.Name``, ``LastModifiedDate``)."""
+class LastModified(BaseModel, frozen=True):
+    """Who last modified a record, and when (``LastModifiedById``, ``LastModifiedBy.Name``, ``LastModifiedDate``).
 
-    by_id: str | None
-    by_name: str | None
-    at: datetime | None
+    Salesforce keeps this per record, not per field. Also carried in the match step's read-ahead
+    (``MatchResult.last_modified``), so its keys stay short.
+    """
+
+    by_id: str | None = None
+    by_name: str | None = None
+    at: datetime | None = None
 
 
 @dataclass

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from callsync.models.fields import LastModified
 from callsync.models.ledger import StepReport
 
 
@@ -75,6 +76,9 @@ class MatchResult(BaseModel):
     # Read ahead for later steps so they need not query again:
     # record id -> {field API name: current value} for the mapped fields of the matched records.
     current_values: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # record id -> who last modified it (for the records in current_values): SyncFields keeps a person's
+    # edit made after the call started from this call's replacing policies (domain.person_edits).
+    last_modified: dict[str, LastModified] = Field(default_factory=dict)
     # Existing Tasks/Events that may already represent this call (None = not fetched).
     activity_candidates: list[dict[str, Any]] | None = None
     # When the read-ahead's request went out (UTC); None when nothing was read (older payloads too).

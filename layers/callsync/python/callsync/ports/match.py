@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from callsync.domain.matching import MatchInput
 from callsync.models.describe import ObjectDescribe
+from callsync.models.fields import LastModified
 from callsync.models.match import AccountInfo, OpportunityInfo
 
 
@@ -49,6 +50,7 @@ class MatchRead:
     # The explicitly associated records as read (None: the id does not exist or is not visible).
     chosen_opportunity: OpportunityInfo | None = None
     chosen_account: AccountInfo | None = None
+    modified: dict[str, LastModified] = field(default_factory=dict)  # who last modified a record with values
 
 
 class MatchReader(Protocol):

@@ -26,9 +26,10 @@ from callsync.domain.activity_plan import (
     record_kind,
     split_shared_contacts,
 )
-from callsync.domain.activity_section import has_section, merge_section, person_edit
+from callsync.domain.activity_section import has_section, merge_section
 from callsync.domain.notes_html import note_content, note_title
 from callsync.domain.permissions import Feature, check_field, field_permission_fix
+from callsync.domain.person_edits import last_modified_of, person_edit
 from callsync.models.activity import ActivityResult
 from callsync.models.describe import ObjectDescribe
 from callsync.models.ledger import FieldChange
@@ -290,10 +291,16 @@ class ActivityPlanner:
         ctx: ActivityContext, existing: dict[str, Any], prior: PriorWrites, wanted: dict[str, Any]
     ) -> None:
         """A person's re-association (WhatId, WhoId) made after callsync wrote the activity and after the call
-        started is kept on re-syncs of the call (``protect_human_edits``); the report says who and when."""
+        started is kept on re-syncs of the call (``protect_human_edits``); the report says who and when.
+
+        A field is the person's when it differs from what callsync last wrote there (the ledger), or holds a
+        value callsync never wrote; so an unknown integration user (every modifier a person) never keeps
+        callsync's own association, nor an empty one callsync may now fill."""
         if not ctx.state.settings.protect_human_edits:
             return
-        edit = person_edit(existing, integration_user_id=ctx.integration_user_id, since=ctx.call.started_at_utc)
+        edit = person_edit(
+            last_modified_of(existing), integration_user_id=ctx.integration_user_id, since=ctx.call.started_at_utc
+        )
         if edit is None:
             return
         for name in WRITTEN_FIELDS:
@@ -302,6 +309,8 @@ class ActivityPlanner:
             current, ours = existing.get(name), prior.written.get(name)
             if same_id(current, wanted[name]) or (ours is not None and same_id(current, ours)):
                 continue  # nothing to keep: the same value, or still the one callsync wrote
+            if ours is None and not current:
+                continue  # nobody set it: callsync fills it (whoever modified the record last)
             del wanted[name]
             ctx.kept.append(FieldChange(field=name, before=current, after=current, policy=KEPT, note=edit.note))
 

@@ -8,9 +8,10 @@ from datetime import date
 from typing import Any
 
 from callsync.domain.field_policies import Decision, decide
-from callsync.domain.field_revisions import PersonEdit, PriorWrite, call_mark
+from callsync.domain.field_revisions import PriorWrite, call_mark
 from callsync.domain.field_targets import Target, Unresolved, target_key
 from callsync.domain.permissions import Check, Feature, check_field, check_object
+from callsync.domain.person_edits import PersonEdit
 from callsync.domain.value_coercion import coerce_value
 from callsync.models.describe import FieldDescribe, ObjectDescribe
 from callsync.models.fields import FieldSyncResult

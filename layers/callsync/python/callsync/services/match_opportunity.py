@@ -17,7 +17,7 @@ from callsync.domain.contact_plan import creatable
 from callsync.domain.follow_ups import assignee_emails, owner_fallbacks
 from callsync.domain.matching import apply_association, match_call
 from callsync.domain.participants import build_roster, looks_internal
-from callsync.domain.state_budget import bounded_candidates, bounded_values
+from callsync.domain.state_budget import bounded_candidates, bounded_modifiers, bounded_values
 from callsync.models.describe import ObjectDescribe, is_api_name
 from callsync.models.ledger import RecordChange, StepReport, record_url_or_none
 from callsync.models.match import MatchResult
@@ -147,12 +147,20 @@ class MatchOpportunity:
         if settings.task_sync.enabled:
             warnings += owner_fallbacks(call, result)
         result.read_at = read_at
-        result.current_values, left_out = bounded_values(_current_values(result, read.values))
+        values, left_out = bounded_values(_current_values(result, read.values))
+        modifiers = {i: m.model_dump(mode="json") for i, m in read.modified.items()}
+        result.current_values, kept, unmodified = bounded_modifiers(values, modifiers)
+        result.last_modified = {i: read.modified[i] for i in kept}
         result.activity_candidates = bounded_candidates(read.activities)
         if left_out:
             result.report.warnings.append(
                 f"{left_out} long field value(s) not carried to SyncFields (the execution state stays small): "
                 "SyncFields reads them itself"
+            )
+        if unmodified:
+            result.report.warnings.append(
+                f"{unmodified} record(s) not read ahead for SyncFields (who last modified each does not fit the "
+                "execution state): SyncFields reads them itself"
             )
         result.report = self._report(result, warnings)
         if association is not None and association.source == "crm_overrides":

@@ -12,8 +12,11 @@ Flow (see docs/field-sync.md):
    is skipped and reported; an object the user cannot see/edit fails its target.
 3. Field checks from describe: a hidden or read-only field is skipped with the
    fix (Object.Field, field-level security); everything else still syncs.
-4. Current values: from the match step's read-ahead (``MatchResult.current_values``);
-   what is missing — and every via-object lookup — in one ``FieldStore.read``.
+4. Current values: from the match step's read-ahead (``MatchResult.current_values``, with who last
+   modified each record: ``MatchResult.last_modified``); what is missing — a record whose modifier was not
+   read ahead when people's edits are protected, and every via-object lookup — in one ``FieldStore.read``,
+   which reads each record's modifier too. A person's edit of a record after the call started
+   (``domain.person_edits``) keeps the values this call would overwrite there (``field_policies``).
    Every record this call may write is leased (``ports.Leases``, ``services.record_leases``) from
    this read to the confirmed write, so two calls never read-modify-write one record at once. The
    read-ahead is trusted only when the lease says no write was sent under it since the read-ahead
@@ -34,10 +37,10 @@ Flow (see docs/field-sync.md):
 
 from __future__ import annotations
 
-from callsync.domain.field_revisions import person_edit
 from callsync.domain.field_targets import Unresolved, resolve_target
+from callsync.domain.person_edits import PersonEdit, person_edit
 from callsync.errors import RetryableError
-from callsync.models.fields import FieldSyncResult, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
+from callsync.models.fields import FieldSyncResult, LastModified, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
 from callsync.models.ledger import FieldChange, RecordAction, RecordChange, StepReport, record_url
 from callsync.models.state import SyncState
 from callsync.ports import DescribeSource, Leases, Ledger
@@ -175,15 +178,16 @@ class SyncFields:
 
     def _load_current(self, state: SyncState, plans: list[FieldPlan], *, retried: bool) -> None:
         protect = state.settings.protect_human_edits
-        known_by_id = {} if retried or state.match is None else state.match.current_values
+        ahead = None if retried else state.match
+        known_by_id = ahead.current_values if ahead is not None else {}
+        modifiers = ahead.last_modified if ahead is not None else {}
         reads: list[RecordRead] = []
         for plan in plans:
             if plan.failure is not None or not plan.jobs:
                 continue
             names = list(dict.fromkeys(fd.name for _, fd, _ in plan.jobs))
             target = plan.target
-            # A record this call wrote before is read here, with who last modified it: a person's edit is kept.
-            modified = protect and bool(plan.priors)
+            # Under protect_human_edits every read also reads who last modified the record (same query).
             if target.via is not None:
                 reads.append(
                     RecordRead(
@@ -192,10 +196,12 @@ class SyncFields:
                         tuple(names),
                         via=target.via,
                         parent_id=target.parent_id,
-                        last_modified=modified,
+                        last_modified=protect,
                     )
                 )
                 continue
+            # A record this call wrote before is read afresh, with who last modified it: a person's edit is kept.
+            modified = protect and bool(plan.priors)
             if target.created_by_call and not (retried or plan.contended or modified):
                 plan.current = {n.lower(): None for n in names}  # created moments ago by this call
                 continue
@@ -204,9 +210,14 @@ class SyncFields:
             known = {k.lower(): v for k, v in known_values.items()}
             plan.current = known
             missing = tuple(n for n in names if n.lower() not in known)
-            if missing:
+            # who last modified it, from the read-ahead (read with the values: domain.person_edits)
+            last = None if fresh or not known else modifiers.get(target.record_id or "")
+            if protect and last is not None:
+                plan.edit = self._person_edit(state, last)
+            if missing or (protect and last is None):
+                fields = missing or tuple(names)
                 reads.append(
-                    RecordRead(target.key, target.object, missing, record_id=target.record_id, last_modified=modified)
+                    RecordRead(target.key, target.object, fields, record_id=target.record_id, last_modified=protect)
                 )
         if not reads:
             return
@@ -233,13 +244,10 @@ class SyncFields:
             plan.current.update({k.lower(): v for k, v in record.items() if k != "attributes"})
             last = outcome.last_modified
             if protect and last is not None:
-                plan.edit = person_edit(
-                    last.by_id,
-                    last.by_name,
-                    last.at,
-                    integration_user_id=self.store.integration_user_id,
-                    call_started_at=state.call.started_at_utc,
-                )
+                plan.edit = self._person_edit(state, last)
+
+    def _person_edit(self, state: SyncState, last: LastModified) -> PersonEdit | None:
+        return person_edit(last, integration_user_id=self.store.integration_user_id, since=state.call.started_at_utc)
 
     # -- 5. decisions ----------------------------------------------------------------------------------
 
