@@ -171,6 +171,24 @@ def test_crm_overrides_win_over_the_automatic_match_and_later_revisions_keep_the
     assert one(org, "Opportunity", Name=ROLLOUT)["Pain__c"] == seeded_rollout()["Pain__c"]
 
 
+def test_a_reassociation_is_kept_when_later_revisions_repeat_the_upstream_override(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an event whose upstream chose the rollout (crm_overrides), synced, then moved by a person to the pilot
+    state = tmp_path / "state"
+    chosen = write_event(tmp_path, "chosen", crm_overrides={"opportunity_id": ROLLOUT_ID})
+    assert [r["status"] for r in run([chosen], state=state).runs] == ["SUCCEEDED"]
+    code, _ = reassociate(state, capsys, "--opportunity", PILOT_2025_ID)
+    assert code == 0
+    # When revision 2 arrives repeating the same override (upstream apps resend what they hold)
+    revision2 = write_event(tmp_path, "revision2", revision=2, crm_overrides={"opportunity_id": ROLLOUT_ID})
+    assert [r["status"] for r in run([revision2], state=state).runs] == ["SUCCEEDED"]
+    # Then the person's later choice stands: the activity stays on the pilot, the rollout keeps its seeded values
+    org = org_of(state)
+    assert one(org, "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
+    assert one(org, "Opportunity", Name=ROLLOUT)["Pain__c"] == seeded_rollout()["Pain__c"]
+
+
 def test_an_override_id_that_does_not_exist_warns_and_the_automatic_match_stands(tmp_path: Path) -> None:
     # Given an event whose crm_overrides names an Opportunity id the org does not have
     event = write_event(tmp_path, "missing", crm_overrides={"opportunity_id": "0065g0000000099AAA"})

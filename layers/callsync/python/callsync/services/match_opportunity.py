@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callsync.domain.activity_kind import activity_kind, candidate_subjects
-from callsync.domain.association import OVERRIDE_KEY, Association, association_change, explicit_association
+from callsync.domain.association import (
+    OVERRIDE_KEY,
+    Association,
+    association_change,
+    explicit_association,
+    override_choice,
+)
 from callsync.domain.contact_plan import creatable
 from callsync.domain.follow_ups import assignee_emails, owner_fallbacks
 from callsync.domain.matching import apply_association, match_call
@@ -119,7 +125,8 @@ class MatchOpportunity:
         assignees = assignee_emails(call) if settings.task_sync.enabled else []
         read_at = self._clock()  # before the request: anything written before this is in the read
         # crm_overrides or a stored `callsync reassociate` choice: the latest wins (one ledger query)
-        association = explicit_association(self._ledger.history(call.org_id, call.call_id), call, _iso(read_at))
+        history, now = self._ledger.history(call.org_id, call.call_id), _iso(read_at)
+        association = explicit_association(history, call, now)
         query = MatchQuery(
             association=association.target if association else None,
             emails=tuple(dict.fromkeys([*roster.emails, *assignees])),
@@ -163,8 +170,13 @@ class MatchOpportunity:
                 "execution state): SyncFields reads them itself"
             )
         result.report = self._report(result, warnings)
-        if association is not None and association.source == "crm_overrides":
-            result.report.changes.append(self._override_change(association, found=chosen_missing is None))
+        override = override_choice(history, call, now)
+        if override is not None:  # recorded whichever choice wins: a repeated override is then no new choice
+            winning = association is not None and association.source == "crm_overrides"
+            change = self._override_change(override, found=not winning or chosen_missing is None)
+            if not winning:
+                change.note = "chosen by hand (crm_overrides); a later choice wins (callsync reassociate)"
+            result.report.changes.append(change)
         self._ledger.record_step(call.call_key, result.report)
         return result
 
