@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from callsync_dev.cli import main
 
+from tests.support.chaos import CHAOS
+
 pytestmark = pytest.mark.e2e
 DEMO = Path(__file__).resolve().parents[2] / "dev/callsync_dev/demo"
 ROLLOUT = "Globex - Sales call automation (120 seats)"
@@ -89,4 +91,5 @@ def test_each_blocked_feature_is_skipped_on_its_own(capsys: pytest.CaptureFixtur
     assert event["Subject"].endswith("Globex x Acme - rollout scoping")
     # And the API budget shows no write was attempted for the skipped features: the budget guard's usage
     # read, Match, Fields, Activity
-    assert result["api_requests"] == 5
+    if not CHAOS:  # NO_BUDGETS_UNDER_CHAOS
+        assert result["api_requests"] == 5
