@@ -316,7 +316,11 @@ class Dependencies:
 
         api = self.salesforce(org_id)
         return RevertCall(
-            self.ledger, SalesforceRecordReverter(api), leases=self.leases, api_requests=lambda: api.api_requests
+            self.ledger,
+            SalesforceRecordReverter(api),
+            leases=self.leases,
+            settings=self.settings,
+            api_requests=lambda: api.api_requests,
         )
 
     def reassociate_service(self, org_id: str, inputs: ExecutionInputs, consumer: StartSync) -> ReassociateCall:
@@ -335,6 +339,7 @@ class Dependencies:
             consumer,
             now=lambda: datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             leases=self.leases,
+            settings=self.settings,
             api_requests=lambda: api.api_requests,
         )
 

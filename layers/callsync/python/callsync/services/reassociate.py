@@ -42,9 +42,10 @@ from callsync.domain.revert_plan import (
 from callsync.errors import PermanentError
 from callsync.models.event import call_key
 from callsync.models.ledger import CallHistory, FieldChange, RecordChange, StepReport
-from callsync.ports import Leases, Ledger
+from callsync.ports import Leases, Ledger, SettingsStore
 from callsync.ports.revert import RecordReverter
 from callsync.services.record_leases import WAIT_SECONDS, holding
+from callsync.services.revert import refuse_in_preview
 from callsync.services.replay import ExecutionInputs, last_run
 from callsync.services.start_sync import Message, StartSync
 
@@ -81,9 +82,11 @@ class ReassociateCall:
         *,
         now: Callable[[], str],
         leases: Leases | None = None,
+        settings: SettingsStore | None = None,
         api_requests: Callable[[], int] = lambda: 0,
         lease_wait_seconds: float = WAIT_SECONDS,
     ) -> None:
+        self._settings = settings
         self._leases = leases
         self._lease_wait_seconds = lease_wait_seconds
         self._ledger = ledger
@@ -97,9 +100,11 @@ class ReassociateCall:
         """Move the call (see module doc).
 
         Raises:
+            RefusedInPreview: the org's settings say ``"preview": true`` (nothing is read or written).
             CannotReassociate: no run of the call, no stored input, or the chosen record is not there.
             RetryableError / PermanentError: from Salesforce (nothing is recorded then).
         """
+        refuse_in_preview(self._settings, org_id, "reassociate")
         history = self._ledger.history(org_id, call_id)
         revision, _ended, execution_arn = last_run(history)
         if not revision or execution_arn is None:

@@ -26,7 +26,7 @@ from callsync.domain.revert_plan import (
 from callsync.errors import PermanentError
 from callsync.models.event import call_key
 from callsync.models.ledger import RecordChange, StepReport
-from callsync.ports import Leases, Ledger
+from callsync.ports import Leases, Ledger, SettingsStore
 from callsync.ports.revert import RecordReverter
 from callsync.services.record_leases import WAIT_SECONDS, holding
 
@@ -35,6 +35,23 @@ RevertStatus = Literal["REVERTED", "PARTLY_REVERTED"]
 
 class NothingToRevert(PermanentError):
     """The ledger holds no run of the call."""
+
+
+class RefusedInPreview(PermanentError):
+    """The org's settings say ``"preview": true``: callsync writes nothing to its Salesforce org."""
+
+
+def refuse_in_preview(settings: SettingsStore | None, org_id: str, command: str) -> None:
+    """Raise ``RefusedInPreview`` while the org is in preview mode (before anything is read or written).
+
+    Revert and reassociate write to Salesforce and a reassociate runs the call again: in preview mode that
+    run would only be previewed while the move itself was written, so both are refused as a whole.
+    """
+    if settings is not None and settings.get(org_id).preview:
+        raise RefusedInPreview(
+            f"{command} refused: the settings of org {org_id} say \"preview\": true, so callsync writes nothing "
+            f"to its Salesforce org; set \"preview\": false, then run {command} again"
+        )
 
 
 class RevertResult(BaseModel):
@@ -54,9 +71,11 @@ class RevertCall:
         records: RecordReverter,
         *,
         leases: Leases | None = None,
+        settings: SettingsStore | None = None,
         api_requests: Callable[[], int] = lambda: 0,
         lease_wait_seconds: float = WAIT_SECONDS,
     ) -> None:
+        self._settings = settings
         self._ledger = ledger
         self._records = records
         self._leases = leases
@@ -67,10 +86,12 @@ class RevertCall:
         """Revert the call (see module doc).
 
         Raises:
+            RefusedInPreview: the org's settings say ``"preview": true`` (nothing is read or written).
             NothingToRevert: no run of the call is in the ledger.
             ConcurrentUpdate: a call kept writing one of the records for the whole wait (run it again).
             RetryableError / PermanentError: from Salesforce; nothing is recorded then.
         """
+        refuse_in_preview(self._settings, org_id, "revert")
         history = self._ledger.history(org_id, call_id)
         revisions = history.revisions()
         if not revisions:
