@@ -256,9 +256,7 @@ def test_a_reverted_record_shows_reverted_not_what_the_pipeline_did() -> None:
             changes=[
                 RecordChange(action="reverted", object="Event", id="00UA", role="activity", note="deleted"),
                 RecordChange(action="reverted", object="Contact", id="003A", note="deleted"),
-                RecordChange(
-                    action="kept", object="Opportunity", id=OPP, role="fields", note="NextStep changed since"
-                ),
+                RecordChange(action="kept", object="Opportunity", id=OPP, role="fields", note="NextStep changed since"),
             ],
         ),
     )

@@ -34,6 +34,7 @@ from callsync.domain.revert_plan import (
     RecordRef,
     WrittenRecord,
     lease_keys,
+    parent_ids,
     plan_revert,
     records_to_read,
     still_written,
@@ -45,8 +46,8 @@ from callsync.models.ledger import CallHistory, FieldChange, RecordChange, StepR
 from callsync.ports import Leases, Ledger, SettingsStore
 from callsync.ports.revert import RecordReverter
 from callsync.services.record_leases import WAIT_SECONDS, holding
-from callsync.services.revert import refuse_in_preview
 from callsync.services.replay import ExecutionInputs, last_run
+from callsync.services.revert import refuse_in_preview
 from callsync.services.start_sync import Message, StartSync
 
 Target = Literal["Opportunity", "Account"]
@@ -111,7 +112,7 @@ class ReassociateCall:
             raise CannotReassociate(f"no run of call {call_id} (org {org_id}) is in the ledger")
         written = [r for r in written_records(history) if r.role in ("fields", *MOVED_ROLES, "note", "note_link")]
         owner = f"reassociate#{call_key(org_id, call_id, revision)}"
-        keys = lease_keys(org_id, call_id, written)
+        keys = lease_keys(org_id, call_id, written, parent_ids(history))
         # From the read to the write no pipeline step of any call writes these records (the same leases);
         # they are given back before the call runs again.
         with holding(self._leases, keys, owner, wait_seconds=self._lease_wait_seconds) as held:

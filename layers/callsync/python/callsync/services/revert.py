@@ -18,6 +18,7 @@ from callsync.domain.revert_plan import (
     REVERT_STEP,
     RevertPlan,
     lease_keys,
+    parent_ids,
     people_ids,
     plan_revert,
     records_to_read,
@@ -49,8 +50,8 @@ def refuse_in_preview(settings: SettingsStore | None, org_id: str, command: str)
     """
     if settings is not None and settings.get(org_id).preview:
         raise RefusedInPreview(
-            f"{command} refused: the settings of org {org_id} say \"preview\": true, so callsync writes nothing "
-            f"to its Salesforce org; set \"preview\": false, then run {command} again"
+            f'{command} refused: the settings of org {org_id} say "preview": true, so callsync writes nothing '
+            f'to its Salesforce org; set "preview": false, then run {command} again'
         )
 
 
@@ -99,7 +100,7 @@ class RevertCall:
         written = written_records(history)
         relation_objects = sorted({r.object for r in written if r.role == "relation"})
         owner = f"revert#{call_key(org_id, call_id, revisions[-1])}"
-        keys = lease_keys(org_id, call_id, written)
+        keys = lease_keys(org_id, call_id, written, parent_ids(history))
         # From the read to the write no pipeline step of any call writes these records (the same leases)
         with holding(self._leases, keys, owner, wait_seconds=self._lease_wait_seconds) as held:
             now = self._records.read(records_to_read(written), people_ids(written), relation_objects)
