@@ -320,6 +320,7 @@ class Dependencies:
             SalesforceRecordReverter(api),
             leases=self.leases,
             settings=self.settings,
+            shared_activities=lambda: self.describes(org_id, api).org_metadata().shared_activities,
             api_requests=lambda: api.api_requests,
         )
 

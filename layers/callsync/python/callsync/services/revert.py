@@ -73,10 +73,12 @@ class RevertCall:
         *,
         leases: Leases | None = None,
         settings: SettingsStore | None = None,
+        shared_activities: Callable[[], bool] = lambda: False,
         api_requests: Callable[[], int] = lambda: 0,
         lease_wait_seconds: float = WAIT_SECONDS,
     ) -> None:
         self._settings = settings
+        self._shared_activities = shared_activities
         self._ledger = ledger
         self._records = records
         self._leases = leases
@@ -98,12 +100,17 @@ class RevertCall:
         if not revisions:
             raise NothingToRevert(f"no run of call {call_id} (org {org_id}) is in the ledger")
         written = written_records(history)
-        relation_objects = sorted({r.object for r in written if r.role == "relation"})
+        people = people_ids(written)
+        relation_objects = {r.object for r in written if r.role == "relation"}
+        if people and self._shared_activities():
+            # A person callsync created may since be related to other activities (by a person, another
+            # call): both relation objects are asked, whichever this call wrote.
+            relation_objects |= {"EventRelation", "TaskRelation"}
         owner = f"revert#{call_key(org_id, call_id, revisions[-1])}"
         keys = lease_keys(org_id, call_id, written, parent_ids(history))
         # From the read to the write no pipeline step of any call writes these records (the same leases)
         with holding(self._leases, keys, owner, wait_seconds=self._lease_wait_seconds) as held:
-            now = self._records.read(records_to_read(written), people_ids(written), relation_objects)
+            now = self._records.read(records_to_read(written), people, sorted(relation_objects))
             plan = plan_revert(written, now)
             failures: dict[str, str] = {}
             if plan.updates or plan.deletes:
