@@ -202,3 +202,55 @@ def test_a_created_contact_another_activity_relates_to_is_kept_even_when_the_cal
     assert [r["RelationId"] for r in live(after, "EventRelation") if r["EventId"][:15] == other["Id"]] == [sam["Id"]]
     # And the call's own Event is deleted
     assert not [e for e in live(after, "Event") if e.get("Subject") == SUBJECT]
+
+
+def follow_up_call(tmp_path: Path) -> Path:
+    """The same people on a second call the next day."""
+    event = json.loads(DEMO_EVENT.read_text())
+    event.update(call_id="zoom-9999-2026-06-04", started_at="2026-06-04T15:00:00Z", title="Globex x Acme - follow-up")
+    path = tmp_path / "follow-up.json"
+    path.write_text(json.dumps(event))
+    return path
+
+
+def test_a_call_after_the_revert_creates_the_deleted_people_again_instead_of_reusing_their_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the demo call synced (it created Sam) and was reverted (Sam deleted)
+    state = tmp_path / "state"
+    assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
+    assert one(org_of(state), "Contact", Email=SAM)
+    code, _ = revert(state, capsys)
+    assert code in (0, 1) and not [c for c in live(org_of(state), "Contact") if c["Email"] == SAM]
+    # When another call with Sam runs within the hour
+    result = run([follow_up_call(tmp_path)], state=state)
+    # Then it succeeds and creates Sam again (a live Contact), and its Event names that Contact
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
+    org = org_of(state)
+    sam = one(org, "Contact", Email=SAM)
+    event = one(org, "Event", Subject="[callsync] Globex x Acme - follow-up")
+    related = {event.get("WhoId")} | {
+        r["RelationId"] for r in live(org, "EventRelation") if r["EventId"] == event["Id"]
+    }
+    assert sam["Id"] in related
+
+
+def test_a_contact_a_person_deleted_is_created_again_by_the_next_call_within_the_hour(tmp_path: Path) -> None:
+    """Its claim still names the deleted id; the next call's match step looked Sam up after that claim was
+    resolved and did not find him, so the claim is stale."""
+    # Given the demo call synced (it created Sam), then a person deleted Sam in Salesforce
+    state = tmp_path / "state"
+    assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
+    assert one(org_of(state), "Contact", Email=SAM)
+    edit(state, "Contact", {"Email": SAM}, IsDeleted=True)
+    # When another call with Sam runs within the hour
+    result = run([follow_up_call(tmp_path)], state=state)
+    # Then Sam is created again and the new call's Event names the live Contact
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
+    org = org_of(state)
+    sam = one(org, "Contact", Email=SAM)
+    event = one(org, "Event", Subject="[callsync] Globex x Acme - follow-up")
+    related = {event.get("WhoId")} | {
+        r["RelationId"] for r in live(org, "EventRelation") if r["EventId"] == event["Id"]
+    }
+    assert sam["Id"] in related

@@ -7,9 +7,10 @@ import pytest
 from callsync.domain.field_targets import fields_lease_key, target_key
 from callsync.errors import ConcurrentUpdate
 from callsync.models.ledger import FieldChange, RecordChange, StepReport
+from callsync.services.create_contacts import claim_key
 from callsync.services.revert import RevertCall
 
-from tests.support.fakes import FakeLeases, FakeLedger, FakeRecordReverter
+from tests.support.fakes import FakeClaims, FakeLeases, FakeLedger, FakeRecordReverter
 
 OPP = "0065g0000000002AAA"
 FIELDS_LEASE = f"acme#fields#{OPP}"
@@ -97,3 +98,33 @@ def test_revert_holds_the_leases_syncfields_takes_for_via_records_and_the_record
     assert "log-activity#acme#c1" in held_at_read
     # And both created records were deleted
     assert result.status == "REVERTED" and salesforce.records == {}
+
+
+def test_revert_forgets_the_claim_of_a_person_it_deletes_and_leaves_a_newer_claim_alone() -> None:
+    # Given a call that created Sam (its claim names the Contact) and another person whose claim a later
+    # call has since resolved to another record
+    ledger, claims = FakeLedger(), FakeClaims()
+    sam = RecordChange(
+        action="created",
+        object="Contact",
+        id="0035g00000000S1AAA",
+        fields=[FieldChange(field="Email", after="sam.lee@globex.com")],
+    )
+    raj = RecordChange(
+        action="created", object="Lead", id="00Q5g00000000R1AAA", fields=[FieldChange(field="Email", after="raj@x.io")]
+    )
+    ledger.record_step("acme#c1#1", StepReport(step="CreateContacts", changes=[sam, raj]))
+    for email, owner, value in (
+        ("sam.lee@globex.com", "acme#c1#1", "Contact:0035g00000000S1AAA"),
+        ("raj@x.io", "acme#c9#1", "Lead:00Q5g00000000R9AAA"),
+    ):
+        claims.take(claim_key("acme", email), owner, ttl_seconds=60)
+        claims.resolve(claim_key("acme", email), value, ttl_seconds=3600)
+    salesforce = FakeRecordReverter({r.id or "": {"Id": r.id} for r in (sam, raj)})
+    # When the call is reverted
+    result = RevertCall(ledger, salesforce, claims=claims).run("acme", "c1")
+    # Then both people are deleted, Sam's claim is gone, and the claim naming another record stays
+    assert result.status == "REVERTED" and salesforce.records == {}
+    assert claims.get(claim_key("acme", "sam.lee@globex.com")) is None
+    kept = claims.get(claim_key("acme", "raj@x.io"))
+    assert kept is not None and kept["value"] == "Lead:00Q5g00000000R9AAA"

@@ -321,6 +321,7 @@ class Dependencies:
             leases=self.leases,
             settings=self.settings,
             shared_activities=lambda: self.describes(org_id, api).org_metadata().shared_activities,
+            claims=self.claims,
             api_requests=lambda: api.api_requests,
         )
 

@@ -3,8 +3,9 @@
 The ledger says what was written (every revision); Salesforce says what is there now (one composite read);
 ``domain.revert_plan`` decides; one composite request writes (collections update + delete). The revert is
 recorded as the call's ``Revert`` step report at its latest revision (``reverted`` / ``kept`` changes, each
-kept one with its reason), so ``callsync status`` shows it. Running it again reads again and writes only
-what is still to revert: nothing, once a revert has finished.
+kept one with its reason), so ``callsync status`` shows it. Each Contact/Lead it deletes loses its org-wide
+claim (``services.create_contacts``), so no later call reuses the deleted id. Running it again reads again
+and writes only what is still to revert: nothing, once a revert has finished.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from callsync.domain.revert_plan import (
+    PEOPLE,
     REVERT_STEP,
     RevertPlan,
+    WrittenRecord,
     lease_keys,
     parent_ids,
     people_ids,
@@ -27,8 +30,9 @@ from callsync.domain.revert_plan import (
 from callsync.errors import PermanentError
 from callsync.models.event import call_key
 from callsync.models.ledger import RecordChange, StepReport
-from callsync.ports import Leases, Ledger, SettingsStore
+from callsync.ports import Claims, Leases, Ledger, SettingsStore
 from callsync.ports.revert import RecordReverter
+from callsync.services.create_contacts import claim_key
 from callsync.services.record_leases import WAIT_SECONDS, holding
 
 RevertStatus = Literal["REVERTED", "PARTLY_REVERTED"]
@@ -74,11 +78,13 @@ class RevertCall:
         leases: Leases | None = None,
         settings: SettingsStore | None = None,
         shared_activities: Callable[[], bool] = lambda: False,
+        claims: Claims | None = None,
         api_requests: Callable[[], int] = lambda: 0,
         lease_wait_seconds: float = WAIT_SECONDS,
     ) -> None:
         self._settings = settings
         self._shared_activities = shared_activities
+        self._claims = claims
         self._ledger = ledger
         self._records = records
         self._leases = leases
@@ -116,6 +122,8 @@ class RevertCall:
             if plan.updates or plan.deletes:
                 held.written.update(held.grants)
                 failures = self._records.write(plan.updates, plan.deletes).failures
+        gone = [d for d in plan.deletes if d not in failures] + [p for p in people if now.records.get(p) is None]
+        self._forget_claims(org_id, written, gone)
         changes = _with_failures(plan, failures)
         report = StepReport(step=REVERT_STEP, changes=changes, api_requests=self._api_requests())
         report.warnings = [f"{c.object} {c.id} kept: {c.note}" for c in changes if c.action == "kept"]
@@ -129,6 +137,16 @@ class RevertCall:
             writes=len(plan.updates) + len(plan.deletes) - len(failures),
             api_requests=report.api_requests,
         )
+
+    def _forget_claims(self, org_id: str, written: list[WrittenRecord], deleted: list[str]) -> None:
+        """Drop the claims naming the people just deleted (a claim naming another record is left alone)."""
+        if self._claims is None:
+            return
+        gone = set(deleted)
+        for record in written:
+            email = record.fields.get("Email")
+            if record.object in PEOPLE and record.id in gone and email is not None and email.last_after:
+                self._claims.forget(claim_key(org_id, str(email.last_after)), f"{record.object}:{record.id}")
 
 
 def _with_failures(plan: RevertPlan, failures: dict[str, str]) -> list[RecordChange]:
