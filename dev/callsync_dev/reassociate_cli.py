@@ -7,7 +7,8 @@ secrets, state machine and queues from the stack's outputs), where it starts tha
 
 Exit codes: 0 when the call was moved and its run again succeeded (locally) or started (deployed); 1 when
 something was left alone, the run did not succeed, or the call has no run; 2 on a usage error (an id that
-is not an Opportunity/Account id, or a record that does not exist).
+is not an Opportunity/Account id, or a record that does not exist) and when the org is in preview mode
+(``"preview": true``: refused, nothing written).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Literal
 from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
 from callsync.errors import CallsyncError
 from callsync.services.reassociate import CannotReassociate, ReassociateResult
+from callsync.services.revert import RefusedInPreview
 from callsync.services.start_sync import SqsDeadLetters, StartSync, StepFunctionsExecutions
 
 from callsync_dev.localstack import LocalStack
@@ -87,7 +89,7 @@ def main(args: argparse.Namespace) -> int:
             ended = (
                 _settle(stack, result.execution_arn) if stack is not None and result.execution_arn else result.status
             )
-    except StateError as e:
+    except (StateError, RefusedInPreview) as e:
         print(f"callsync reassociate: {e}", file=sys.stderr)
         return 2
     except CannotReassociate as e:

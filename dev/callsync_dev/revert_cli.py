@@ -6,7 +6,7 @@ alone is listed with the reason. With ``--state DIR`` it acts on the local envir
 ``callsync run --state DIR``; without it, on the deployed stack (tables and secrets from its outputs).
 
 Exit codes: 0 when everything was reverted; 1 when something was left alone (or the call has no run);
-2 on a usage error.
+2 on a usage error, or when the org is in preview mode (``"preview": true``: refused, nothing written).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from callsync.composition import Dependencies
 from callsync.errors import CallsyncError
 from callsync.models.ledger import RecordChange
-from callsync.services.revert import NothingToRevert, RevertResult
+from callsync.services.revert import NothingToRevert, RefusedInPreview, RevertResult
 
 from callsync_dev.localstack import LocalStack
 from callsync_dev.state_dir import StateError
@@ -70,7 +70,7 @@ def main(args: argparse.Namespace) -> int:
         with control_plane(args.state) as (deps, settings_table, _stack):
             org_id = org_of(settings_table, args.org_id)
             result = deps.revert_service(org_id).run(org_id, args.call)
-    except StateError as e:
+    except (StateError, RefusedInPreview) as e:
         print(f"callsync revert: {e}", file=sys.stderr)
         return 2
     except NothingToRevert as e:

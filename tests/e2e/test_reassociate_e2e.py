@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from callsync_dev.cli import main
-from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, run
+from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, DEMO_SETTINGS, run
 
 from tests.support.demo import load, write_event
 
@@ -245,3 +245,27 @@ def test_reassociate_to_an_account_moves_the_call_off_the_deal_and_its_account(
     assert one(org, "Account", Name="Initech")["Callsync_Link__c"] == "https://app.callsync.example/companies/globex"
     rollout = one(org, "Opportunity", Name=ROLLOUT)
     assert (rollout["Pain__c"], rollout["NextStep"]) == (seeded_rollout()["Pain__c"], seeded_rollout()["NextStep"])
+
+
+def test_reassociate_and_revert_are_refused_while_the_org_is_in_preview_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the demo call synced, then the org switched to preview mode (another call ran with those settings)
+    state = tmp_path / "state"
+    assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
+    settings = tmp_path / "preview.json"
+    settings.write_text(json.dumps({**load(DEMO_SETTINGS), "preview": True}))
+    other = write_event(tmp_path, "other", call_id="other-call")
+    assert [r["status"] for r in run([other], settings=settings, state=state).runs] == ["PREVIEWED"]
+    before = org_of(state)["records"]
+    # When the first call is moved to another Opportunity, and when it is reverted
+    capsys.readouterr()
+    code = main(["reassociate", "--call", CALL, "--opportunity", PILOT_2025_ID, "--state", str(state), "--json"])
+    out, err = capsys.readouterr()
+    reverted = main(["revert", "--call", CALL, "--state", str(state), "--json"])
+    revert_err = capsys.readouterr().err
+    # Then both are refused as usage errors naming the setting, and Salesforce is untouched (no half move)
+    assert (code, out) == (2, "")
+    assert '"preview": true' in err and "reassociate refused" in err
+    assert reverted == 2 and '"preview": true' in revert_err and "revert refused" in revert_err
+    assert org_of(state)["records"] == before

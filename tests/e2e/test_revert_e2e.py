@@ -21,6 +21,7 @@ SUBJECT = "[callsync] Globex x Acme - rollout scoping"
 QUESTIONNAIRE = "Send the security questionnaire and SOC 2 report to Raj"
 PILOT = "Draft the pilot plan for two teams with Sam"
 ALICE = "0055g0000000001AAA"  # a person (Alice Rep), not the integration user
+SAM = "sam.lee@globex.com"
 
 
 def org_of(state: Path) -> dict[str, Any]:
@@ -149,3 +150,107 @@ def test_what_a_person_changed_since_is_kept_with_its_reason_and_the_rest_is_rev
     assert code == 1 and again["writes"] == 0
     assert {(c["object"], c["id"]) for c in again["changes"] if c["action"] == "kept"} == set(kept)
     assert org_of(state)["records"] == after["records"]
+
+
+def test_a_created_contact_another_activity_relates_to_is_kept_even_when_the_call_wrote_no_relation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Shared Activities on (the demo org has TaskRelation): EventRelation.RelationId names a Contact related to
+    an Event besides its WhoId (Salesforce Object Reference, "EventRelation")."""
+    # Given a call with one external participant, Sam, whom callsync created and set as the Event's WhoId
+    # (so the call itself wrote no EventRelation)
+    state = tmp_path / "state"
+    event = json.loads(DEMO_EVENT.read_text())
+    event["participants"] = [p for p in event["participants"] if p["email"] in ("alice.rep@acme.io", SAM)]
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+    assert [r["status"] for r in run([path], state=state).runs] == ["SUCCEEDED"]
+    org = org_of(state)
+    sam = one(org, "Contact", Email=SAM)
+    # And a person then added Sam as a secondary invitee of their own Event
+    other = {
+        "Id": "00U5g0000000777",
+        "Subject": "Globex exec sync",
+        "StartDateTime": "2026-06-20T15:00:00Z",
+        "EndDateTime": "2026-06-20T15:30:00Z",
+        "DurationInMinutes": 30,
+        "ActivityDate": "2026-06-20",
+        "WhoId": None,
+        "OwnerId": ALICE,
+        "CreatedById": ALICE,
+        "LastModifiedById": ALICE,
+    }
+    relation = {
+        "Id": "0RE5g0000000777",
+        "EventId": other["Id"],
+        "RelationId": sam["Id"],
+        "IsWhat": False,
+        "CreatedById": ALICE,
+        "LastModifiedById": ALICE,
+    }
+    org["records"]["Event"].append(other)
+    org["records"].setdefault("EventRelation", []).append(relation)
+    (state / "org.json").write_text(json.dumps(org))
+    # When the call is reverted
+    code, result = revert(state, capsys)
+    # Then Sam is kept, with the other Event's relation as the reason, and the relation is still there
+    (change,) = [c for c in result["changes"] if c["object"] == "Contact" and c["id"] == sam["Id"]]
+    assert change["action"] == "kept" and "EventRelation" in change["note"], change
+    assert code == 1 and result["status"] == "PARTLY_REVERTED"
+    after = org_of(state)
+    assert one(after, "Contact", Email=SAM)["Id"] == sam["Id"]
+    assert [r["RelationId"] for r in live(after, "EventRelation") if r["EventId"][:15] == other["Id"]] == [sam["Id"]]
+    # And the call's own Event is deleted
+    assert not [e for e in live(after, "Event") if e.get("Subject") == SUBJECT]
+
+
+def follow_up_call(tmp_path: Path) -> Path:
+    """The same people on a second call the next day."""
+    event = json.loads(DEMO_EVENT.read_text())
+    event.update(call_id="zoom-9999-2026-06-04", started_at="2026-06-04T15:00:00Z", title="Globex x Acme - follow-up")
+    path = tmp_path / "follow-up.json"
+    path.write_text(json.dumps(event))
+    return path
+
+
+def test_a_call_after_the_revert_creates_the_deleted_people_again_instead_of_reusing_their_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the demo call synced (it created Sam) and was reverted (Sam deleted)
+    state = tmp_path / "state"
+    assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
+    assert one(org_of(state), "Contact", Email=SAM)
+    code, _ = revert(state, capsys)
+    assert code in (0, 1) and not [c for c in live(org_of(state), "Contact") if c["Email"] == SAM]
+    # When another call with Sam runs within the hour
+    result = run([follow_up_call(tmp_path)], state=state)
+    # Then it succeeds and creates Sam again (a live Contact), and its Event names that Contact
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
+    org = org_of(state)
+    sam = one(org, "Contact", Email=SAM)
+    event = one(org, "Event", Subject="[callsync] Globex x Acme - follow-up")
+    related = {event.get("WhoId")} | {
+        r["RelationId"] for r in live(org, "EventRelation") if r["EventId"] == event["Id"]
+    }
+    assert sam["Id"] in related
+
+
+def test_a_contact_a_person_deleted_is_created_again_by_the_next_call_within_the_hour(tmp_path: Path) -> None:
+    """Its claim still names the deleted id; the next call's match step looked Sam up after that claim was
+    resolved and did not find him, so the claim is stale."""
+    # Given the demo call synced (it created Sam), then a person deleted Sam in Salesforce
+    state = tmp_path / "state"
+    assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
+    assert one(org_of(state), "Contact", Email=SAM)
+    edit(state, "Contact", {"Email": SAM}, IsDeleted=True)
+    # When another call with Sam runs within the hour
+    result = run([follow_up_call(tmp_path)], state=state)
+    # Then Sam is created again and the new call's Event names the live Contact
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
+    org = org_of(state)
+    sam = one(org, "Contact", Email=SAM)
+    event = one(org, "Event", Subject="[callsync] Globex x Acme - follow-up")
+    related = {event.get("WhoId")} | {
+        r["RelationId"] for r in live(org, "EventRelation") if r["EventId"] == event["Id"]
+    }
+    assert sam["Id"] in related

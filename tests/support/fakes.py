@@ -159,7 +159,7 @@ class FakeClaims:
     def take(self, key: str, owner: str, *, ttl_seconds: int) -> ClaimTaken:
         held = self.items.get(key)
         if held is not None and held["owner"] != owner and held["expires_at"] >= self.clock():
-            return ClaimTaken(holder=str(held["owner"]), value=held.get("value"))
+            return ClaimTaken(holder=str(held["owner"]), value=held.get("value"), resolved_at=held.get("resolved_at"))
         self.items[key] = {"pk": key, "owner": owner, "expires_at": int(self.clock()) + ttl_seconds}
         return ClaimTaken(
             holder=owner,
@@ -172,8 +172,14 @@ class FakeClaims:
         if held is None:
             raise ConcurrentUpdate(f"claim {key} is not held")
         held["value"] = value
+        held["resolved_at"] = int(self.clock())
         if ttl_seconds is not None:
             held["expires_at"] = int(self.clock()) + ttl_seconds
+
+    def forget(self, key: str, value: str) -> None:
+        held = self.items.get(key)
+        if held is not None and held.get("value") == value:
+            del self.items[key]
 
     def get(self, key: str) -> dict[str, Any] | None:
         held = self.items.get(key)

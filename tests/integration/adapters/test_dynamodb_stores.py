@@ -185,10 +185,30 @@ def test_taking_a_claim_says_who_holds_it_and_what_it_replaced(aws, config):
     assert claims.take("person#acme#a@x.com", "acme#c2#1", ttl_seconds=90) == ClaimTaken(holder="acme#c1#1")
     claims.resolve("person#acme#a@x.com", "Contact:003A", ttl_seconds=3600)
     now[0] += 600  # past the first hold, inside the resolved claim's life
-    # Then the other call learns the record instead of getting the claim
+    # Then the other call learns the record (and when it was resolved) instead of getting the claim
     assert claims.take("person#acme#a@x.com", "acme#c2#1", ttl_seconds=90) == ClaimTaken(
-        holder="acme#c1#1", value="Contact:003A"
+        holder="acme#c1#1", value="Contact:003A", resolved_at=1_000
     )
     # And the first call's retried attempt gets its own claim back with what it had resolved
     again = claims.take("person#acme#a@x.com", "acme#c1#1", ttl_seconds=90)
     assert again == ClaimTaken(holder="acme#c1#1", previous_owner="acme#c1#1", previous_value="Contact:003A")
+
+
+def test_a_resolved_claim_says_when_it_was_resolved_and_is_forgotten_only_while_it_names_the_record(aws, config):
+    now = [1_000_000.0]
+    claims = DynamoDbClaims(aws.resource("dynamodb").Table(config.claims_table), clock=lambda: now[0])
+    key = "person#acme#sam@globex.com"
+    # Given call A created the person and resolved its claim at t=1_000_010
+    claims.take(key, "acme#a#1", ttl_seconds=90)
+    now[0] += 10
+    claims.resolve(key, "Contact:003A", ttl_seconds=3600)
+    # When call B takes it / Then it learns the value and when it was resolved
+    taken = claims.take(key, "acme#b#1", ttl_seconds=90)
+    assert (taken.holder, taken.value, taken.resolved_at) == ("acme#a#1", "Contact:003A", 1_000_010)
+    # When a claim naming another record is forgotten / Then it stays
+    claims.forget(key, "Contact:003OTHER")
+    assert claims.get(key)["value"] == "Contact:003A"
+    # When the record it names is forgotten / Then the claim is gone and B takes it at once
+    claims.forget(key, "Contact:003A")
+    assert claims.get(key) is None
+    assert claims.take(key, "acme#b#1", ttl_seconds=90).holder == "acme#b#1"

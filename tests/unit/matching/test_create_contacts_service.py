@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -290,3 +291,39 @@ def test_a_claim_left_by_a_dead_holder_is_taken_over_after_it_expires() -> None:
     result = service(writer, claims).run(make_state([NEW], call_id="c2"))
     # Then it looks the person up first (the dead holder may have created it), then creates it
     assert writer.requests == 2 and [p.email for p in result.created] == ["new@globex.com"]
+
+
+def at_read(state: SyncState, read_at: float) -> SyncState:
+    """``state`` whose match step read (and did not find) its unknown people at ``read_at`` (epoch seconds)."""
+    assert state.match is not None
+    state.match.read_at = datetime.fromtimestamp(read_at, UTC)
+    return state
+
+
+def test_a_claim_resolved_before_the_match_read_names_a_deleted_record_and_the_person_is_created() -> None:
+    # Given c1 created the person at t=1000 and its claim names that Contact for an hour
+    now = [1000.0]
+    claims = FakeClaims(clock=lambda: now[0])
+    service(FakePeopleWriter(), claims).run(at_read(make_state([NEW], call_id="c1"), 999.0))
+    # When c2's match step, ten minutes later, looked the email up and did not find it (the Contact was deleted)
+    now[0] = 1600.0
+    second = FakePeopleWriter()
+    result = service(second, claims).run(at_read(make_state([NEW], call_id="c2"), 1599.0))
+    # Then c2 creates the person again instead of reusing the deleted id, and the claim names the new record
+    assert [(p.object, p.id) for p in result.created] == [("Contact", "003NEW0")] and result.reused == []
+    assert len(second.created) == 1
+    claim = claims.get(claim_key("acme", NEW.email))
+    assert claim is not None and claim["owner"].endswith("#c2#1") and claim["value"] == "Contact:003NEW0"
+
+
+def test_a_claim_resolved_after_the_match_read_is_a_concurrent_create_and_is_reused() -> None:
+    # Given c1 and c2 both looked the new person up at t=1000 (not found), then c1 created it at t=1002
+    now = [1002.0]
+    claims = FakeClaims(clock=lambda: now[0])
+    service(FakePeopleWriter(), claims).run(at_read(make_state([NEW], call_id="c1"), 1000.0))
+    # When c2 reaches CreateContacts
+    second = FakePeopleWriter()
+    result = service(second, claims).run(at_read(make_state([NEW], call_id="c2"), 1000.0))
+    # Then it reuses c1's record without any request: nothing is created twice
+    assert second.created == [] and second.requests == 0
+    assert [(p.object, p.id) for p in result.reused] == [("Contact", "003NEW0")]

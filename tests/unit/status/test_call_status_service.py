@@ -243,3 +243,29 @@ def test_every_action_of_the_contract_is_shown_as_recorded() -> None:
     # When the status is asked for / Then each record keeps its action
     actions = [r.action for r in CallStatusService(ledger).run(ORG, CALL).records]
     assert actions == ["reverted", "kept", "reused", "unchanged"]
+
+
+def test_a_reverted_record_shows_reverted_not_what_the_pipeline_did() -> None:
+    # Given a synced call whose created Event and Contact a revert then deleted, and whose Opportunity field it kept
+    ledger = FakeLedger()
+    synced_call(ledger)
+    ledger.record_step(
+        call_key(ORG, CALL, 1),
+        StepReport(
+            step="Revert",
+            changes=[
+                RecordChange(action="reverted", object="Event", id="00UA", role="activity", note="deleted"),
+                RecordChange(action="reverted", object="Contact", id="003A", note="deleted"),
+                RecordChange(action="kept", object="Opportunity", id=OPP, role="fields", note="NextStep changed since"),
+            ],
+        ),
+    )
+    # When its status is asked for
+    status = CallStatusService(ledger).run(ORG, CALL)
+    # Then each record shows what the revert did to it, with the revert's note
+    actions = {(r.object, r.id): (r.action, r.note) for r in status.records}
+    assert actions[("Event", "00UA")] == ("reverted", "deleted")
+    assert actions[("Contact", "003A")] == ("reverted", "deleted")
+    assert actions[("Opportunity", OPP)] == ("kept", "NextStep changed since")
+    # And a record the revert did not touch keeps the pipeline's action
+    assert actions[("EventRelation", "0REA")][0] == "linked"

@@ -316,7 +316,13 @@ class Dependencies:
 
         api = self.salesforce(org_id)
         return RevertCall(
-            self.ledger, SalesforceRecordReverter(api), leases=self.leases, api_requests=lambda: api.api_requests
+            self.ledger,
+            SalesforceRecordReverter(api),
+            leases=self.leases,
+            settings=self.settings,
+            shared_activities=lambda: self.describes(org_id, api).org_metadata().shared_activities,
+            claims=self.claims,
+            api_requests=lambda: api.api_requests,
         )
 
     def reassociate_service(self, org_id: str, inputs: ExecutionInputs, consumer: StartSync) -> ReassociateCall:
@@ -335,6 +341,7 @@ class Dependencies:
             consumer,
             now=lambda: datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             leases=self.leases,
+            settings=self.settings,
             api_requests=lambda: api.api_requests,
         )
 

@@ -1,7 +1,7 @@
 """``ports.Claims`` on DynamoDB: first writer wins, with expiry.
 
 Item ``{"pk": key, "owner", "claimed_at", "expires_at" (epoch seconds, the table's
-TTL attribute), "value"?}``. A claim is a conditional put
+TTL attribute), "value"?, "resolved_at"? (epoch seconds the value was attached)}``. A claim is a conditional put
 ``attribute_not_exists(pk) OR expires_at < :now`` (DynamoDB deletes expired items
 lazily, so expiry is checked in the condition too).
 """
@@ -62,8 +62,12 @@ class DynamoDbClaims:
                 held = self.get(key)
                 if held is None:
                     continue  # gone between the two requests: try again
-                value = held.get("value")
-                return ClaimTaken(holder=str(held["owner"]), value=None if value is None else str(value))
+                value, resolved_at = held.get("value"), held.get("resolved_at")
+                return ClaimTaken(
+                    holder=str(held["owner"]),
+                    value=None if value is None else str(value),
+                    resolved_at=None if resolved_at is None else float(resolved_at),
+                )
             previous = from_item(answer.get("Attributes") or {})
             old_value = previous.get("value")
             return ClaimTaken(
@@ -79,8 +83,8 @@ class DynamoDbClaims:
         Raises:
             ConcurrentUpdate: the claim no longer exists.
         """
-        expression = "SET #v = :v"
-        values: dict[str, Any] = {":v": value}
+        expression = "SET #v = :v, resolved_at = :now"
+        values: dict[str, Any] = {":v": value, ":now": int(self._clock())}
         if ttl_seconds is not None:
             expression += ", expires_at = :exp"
             values[":exp"] = int(self._clock()) + ttl_seconds
@@ -96,6 +100,19 @@ class DynamoDbClaims:
             if conditional_failed(e):
                 raise ConcurrentUpdate(f"claim {key} is not held", code="claim") from e
             raise
+
+    def forget(self, key: str, value: str) -> None:
+        """Delete the claim if it still holds ``value`` (a conditional delete: a newer value stays)."""
+        try:
+            self._table.delete_item(
+                Key={"pk": key},
+                ConditionExpression="#v = :v",
+                ExpressionAttributeNames={"#v": "value"},
+                ExpressionAttributeValues={":v": value},
+            )
+        except ClientError as e:
+            if not conditional_failed(e):
+                raise
 
     def release(self, key: str, owner: str) -> None:
         """Delete the claim if ``owner`` still holds it (a lease given back early)."""

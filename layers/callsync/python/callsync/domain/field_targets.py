@@ -52,6 +52,22 @@ def target_key(object_name: str, via: str | None) -> str:
     return f"{object_name} via {via}" if via else object_name
 
 
+def via_of_key(key: str | None) -> tuple[str, str] | None:
+    """(object, lookup field) of a via-target's ``target_key``; None for a record written by id."""
+    if not key or " via " not in key:
+        return None
+    object_name, via = key.split(" via ", 1)
+    return object_name, via
+
+
+def fields_lease_key(
+    org_id: str, object_name: str, record_id: str | None, via: str | None = None, parent_id: str | None = None
+) -> str:
+    """The lease of one record's field writes (``services.record_leases``), taken by every writer of them:
+    a record by its id; a via-record, whose id is not known before it is looked up, by its parent."""
+    return f"{org_id}#fields#{record_id or f'{object_name}:{via}:{parent_id}'}"
+
+
 def primary_contact(match: MatchResult, contacts: ContactsResult | None) -> Person | None:
     """The Contact that receives Contact mappings (see the module docstring)."""
     primary = match.primary_contact

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from callsync.domain.field_targets import fields_lease_key, via_of_key
 from callsync.models.ledger import CallHistory, FieldChange, RecordChange, RecordRole, ledger_value
 
 # Steps whose reports say what was written (MatchOpportunity writes nothing; deliveries are not steps).
@@ -82,6 +83,7 @@ class WrittenRecord:
     created: bool = False
     fields: dict[str, FieldWrites] = field(default_factory=dict)
     reverted_by_revert: bool = False  # a revert already deleted it (a created record)
+    key: str | None = None  # the field-sync target (``field_targets.target_key``) of a ``fields`` record
 
     @property
     def parent_id(self) -> str | None:
@@ -249,6 +251,7 @@ def written_records(history: CallHistory) -> list[WrittenRecord]:
             if known is None:
                 known = records[change.id] = WrittenRecord(object=change.object, id=change.id)
             known.role = change.role or known.role
+            known.key = change.key if change.role == "fields" and change.key else known.key
             known.label = change.label or known.label
             known.url = change.url or known.url
             if change.action == "created":
@@ -389,8 +392,31 @@ def _plan_fields(record: WrittenRecord, current: dict[str, Any] | None, plan: Re
         plan.changes.append(_change(record, "kept", why, kept))
 
 
-def lease_keys(org_id: str, call_id: str, records: Iterable[WrittenRecord]) -> list[str]:
+def parent_ids(history: CallHistory) -> list[str]:
+    """Every Opportunity and Account the call's ledger names (matched, chosen, written): the records a
+    via-record of the call can hang on."""
+    ids = [
+        c.id
+        for e in history.entries
+        if e.report is not None
+        for c in e.report.changes
+        if c.id and c.object in ("Opportunity", "Account")
+    ]
+    return list(dict.fromkeys(ids))
+
+
+def lease_keys(org_id: str, call_id: str, records: Iterable[WrittenRecord], parents: Iterable[str] = ()) -> list[str]:
     """The leases a revert or a move holds from its read to its write, the same the pipeline's writers take
-    (docs/architecture.md): each updated record's fields lease, and the call's LogActivity lease."""
-    keys = [f"{org_id}#fields#{r.id}" for r in records if not r.created and r.role == "fields"]
-    return [*keys, f"log-activity#{org_id}#{call_id}"]
+    (docs/architecture.md), built by the function SyncFields uses (``field_targets.fields_lease_key``): each
+    record callsync updated or created by its id (a created one may be deleted), each via-record by its
+    parent (SyncFields leases it so, before it knows its id) for every Opportunity/Account in ``parents``,
+    and the call's LogActivity lease."""
+    keys: list[str] = []
+    parent_list = list(parents)
+    for record in records:
+        if record.created or record.role == "fields":
+            keys.append(fields_lease_key(org_id, record.object, record.id))
+        via = via_of_key(record.key) if record.role == "fields" else None
+        if via is not None:
+            keys.extend(fields_lease_key(org_id, via[0], None, via[1], parent) for parent in parent_list)
+    return [*dict.fromkeys(keys), f"log-activity#{org_id}#{call_id}"]

@@ -35,12 +35,13 @@ class ClaimTaken(BaseModel):
     ``holder`` is the owner now holding the claim (the caller when it got it). When the caller got it,
     ``previous_owner``/``previous_value`` describe the item it replaced: an earlier attempt of its own (same
     owner) or a holder whose time ran out. When another owner holds it, ``value`` is that holder's outcome
-    (e.g. ``"Contact:003..."``), or None while it is still working.
+    (e.g. ``"Contact:003..."``), or None while it is still working; ``resolved_at`` says when it was attached.
     """
 
     model_config = ConfigDict(frozen=True)
 
     holder: str
     value: str | None = None
+    resolved_at: float | None = None  # when the holder attached ``value`` (epoch seconds, its clock)
     previous_owner: str | None = None
     previous_value: str | None = None

@@ -73,7 +73,12 @@ class Claims(Protocol):
         """
 
     def resolve(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None:
-        """Attach the outcome (e.g. the created record id) to a claim we hold; ``ttl_seconds`` extends it."""
+        """Attach the outcome (e.g. the created record id) to a claim we hold, stamped with the time it was
+        attached (``ClaimTaken.resolved_at``); ``ttl_seconds`` extends it."""
+
+    def forget(self, key: str, value: str) -> None:
+        """Drop ``key`` if it still holds ``value`` (e.g. the record it names was deleted); a no-op otherwise,
+        so a claim another call has resolved since is left alone."""
 
     def get(self, key: str) -> dict[str, Any] | None: ...
 

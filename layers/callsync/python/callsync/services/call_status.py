@@ -2,19 +2,23 @@
 
 Pure mapping from ``Ledger.history(org, call)`` (every entry of every revision: one DynamoDB query) to a
 ``CallStatus``. A record several steps touched (the matched Opportunity, then its fields) is one record: its
-action is the strongest of theirs and each field shows its first *before* and its last *after*. A change the
-pipeline did not make (``failed``, ``skipped``) is not a record: its note becomes a warning.
+action is the strongest of theirs and each field shows its first *before* and its last *after*; what a later
+``Revert`` / ``Reassociate`` did to it (``reverted``, ``kept``) replaces that action, those steps applied in the
+order they were recorded. A change the pipeline did not make (``failed``, ``skipped``) is not a record: its note
+becomes a warning.
 """
 
 from __future__ import annotations
 
-from callsync.domain.revert_plan import BEFORE_MOVE
+from callsync.domain.revert_plan import AFTER_PIPELINE, BEFORE_MOVE
 from callsync.models.call_status import STATUS_ACTIONS, CallStatus, FieldBeforeAfter, StatusRecord
 from callsync.models.ledger import CallHistory, LedgerEntry, RecordChange, StepReport
 from callsync.ports import Ledger
 
 STEP_ORDER = ("MatchOpportunity", "CreateContacts", "SyncFields", "LogActivity")
 LINK_ROLES = frozenset({"relation", "note_link"})
+# What a step run after the pipeline (revert, reassociate) did to a record replaces what the pipeline did.
+UNDO_ACTIONS = frozenset({"reverted", "kept"})
 # When several steps touched one record, the record shows the first of these its changes hold.
 ACTION_STRENGTH = (
     "created",
@@ -53,17 +57,22 @@ def call_status(history: CallHistory, org_id: str, call_id: str, revision: int |
     entries = [e for e in history.entries if e.revision == chosen]
     _ended(base, entries)
     # A re-association keeps the reports it replaced under an archived step name: not the call's records now.
-    current = (e.report for e in entries if e.report is not None and BEFORE_MOVE not in e.report.step)
-    reports = sorted(current, key=_step_rank)
+    current = [e for e in entries if e.report is not None and BEFORE_MOVE not in e.report.step]
+    reports = [e.report for e in sorted(current, key=_entry_rank) if e.report is not None]
     base.api_requests = sum(r.api_requests for r in reports)
     base.records, notes = _records(reports)
     base.warnings = list(dict.fromkeys([w for r in reports for w in r.warnings] + notes))
     return base
 
 
-def _step_rank(report: StepReport) -> tuple[int, str]:
-    order = STEP_ORDER.index(report.step) if report.step in STEP_ORDER else len(STEP_ORDER)
-    return order, report.step
+def _entry_rank(entry: LedgerEntry) -> tuple[int, str, str]:
+    """Pipeline steps in pipeline order, then the steps run after it (revert, reassociate) as recorded."""
+    step = entry.report.step if entry.report is not None else ""
+    if step in STEP_ORDER:
+        return STEP_ORDER.index(step), "", step
+    if step in AFTER_PIPELINE:
+        return len(STEP_ORDER) + 1, entry.recorded_at or "", step
+    return len(STEP_ORDER), "", step
 
 
 def _ended(status: CallStatus, entries: list[LedgerEntry]) -> None:
@@ -125,6 +134,9 @@ def _records(reports: list[StepReport]) -> tuple[list[StatusRecord], list[str]]:
                     label=change.label,
                     action=action,  # type: ignore[arg-type]
                 )
+            elif report.step in AFTER_PIPELINE and action in UNDO_ACTIONS:
+                record.action = action  # type: ignore[assignment]
+                record.note = change.note or record.note
             elif ACTION_STRENGTH.index(action) < ACTION_STRENGTH.index(record.action):
                 record.action = action  # type: ignore[assignment]
             record.url = record.url or change.url

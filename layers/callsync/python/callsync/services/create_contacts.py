@@ -6,6 +6,9 @@ Rules in ``domain.contact_plan``; this use case adds what makes it safe to run t
   conditional write) by this call, for ``CREATE_CLAIM_SECONDS`` — longer than one attempt can run,
   short enough that a holder that died blocks nobody for long. Once the record exists, the claim
   holds its id (``"Contact:003..."``) for ``KNOWN_SECONDS``: other calls reuse it without a request.
+  A claim resolved before this call's match read (which looked the email up and did not find it) names
+  a record deleted since (e.g. by ``callsync revert``): it is forgotten and the person is created again.
+  One resolved after that read is another call's create at the same moment: reused.
 - A claim is never left behind by a failure: a refused create (validation rule, no permission) or
   a transient error (outage, row lock) gives the claim back before the step reports or raises, so
   another call with that person tries for itself instead of waiting on a call that gave up.
@@ -42,10 +45,20 @@ CREATE_CLAIM_SECONDS = 90  # one attempt's hold on a person; longer than a step 
 KNOWN_SECONDS = 3600  # how long a resolved claim answers "this person is Contact:003..." for other calls
 WAIT_SECONDS = 20.0  # how long a call waits for another call's create before the state machine retries it
 POLL_SECONDS = (0.05, 0.3)
+# Margin between a claim's resolve stamp (whole seconds, its writer's clock) and the match step's read time.
+CLOCK_SKEW_SECONDS = 1.25
 
 
 def claim_key(org_id: str, email: str) -> str:
     return f"person#{org_id}#{email.lower()}"
+
+
+def stale_claim(resolved_at: float | None, match_read_at: float | None) -> bool:
+    """A resolved claim names a record that existed before the match step read (and did not find) the
+    person: that record is gone. Unknown times are never stale."""
+    if resolved_at is None or match_read_at is None:
+        return False
+    return resolved_at + CLOCK_SKEW_SECONDS < match_read_at
 
 
 def _parse_claim_value(value: str | None) -> tuple[str, str] | None:
@@ -99,7 +112,8 @@ class CreateContacts:
 
         held: list[str] = []  # claims this attempt took and has not resolved: given back on any failure
         try:
-            to_create, recheck = self._claim_people(call.call_key, call.org_id, people, result, held)
+            read_at = match.read_at.timestamp() if match.read_at is not None else None
+            to_create, recheck = self._claim_people(call.call_key, call.org_id, people, result, held, read_at)
             if recheck:  # a claim taken over: its earlier holder may have created them before it stopped
                 found = self._writer.find_people([p.email for p in recheck])
                 for person in recheck:
@@ -116,7 +130,13 @@ class CreateContacts:
         return self._finish(state, result)
 
     def _claim_people(
-        self, owner: str, org_id: str, people: list[Person], result: ContactsResult, held: list[str]
+        self,
+        owner: str,
+        org_id: str,
+        people: list[Person],
+        result: ContactsResult,
+        held: list[str],
+        match_read_at: float | None = None,
     ) -> tuple[list[Person], list[Person]]:
         """Claim each person: (to create, to look up first); the others are reused from another call's claim.
 
@@ -129,6 +149,7 @@ class CreateContacts:
         for person in people:
             key = claim_key(org_id, person.email)
             waited = False
+            forgotten: str | None = None
             while True:
                 taken = self._claims.take(key, owner, ttl_seconds=CREATE_CLAIM_SECONDS)
                 if taken.holder == owner:
@@ -143,6 +164,15 @@ class CreateContacts:
                         to_create.append(person)
                     break
                 known = _parse_claim_value(taken.value)
+                if known is not None and stale_claim(taken.resolved_at, match_read_at):
+                    if taken.value == forgotten:  # still there (a preview reads claims, forgets none)
+                        to_create.append(person)
+                        break
+                    # The match step looked this email up after the claim was resolved and did not find
+                    # the record: it was deleted. Forget the claim and take it for this call.
+                    forgotten = taken.value
+                    self._claims.forget(key, str(taken.value))
+                    continue
                 if known is not None:
                     self._reused(result, person, known, "created by another call")
                     break

@@ -83,10 +83,18 @@ class PreviewClaims:
     def take(self, key: str, owner: str, *, ttl_seconds: int) -> ClaimTaken:
         held = self._inner.get(key)
         if held and held.get("value") is not None and held.get("owner") != owner:
-            return ClaimTaken(holder=str(held["owner"]), value=str(held["value"]))
+            resolved_at = held.get("resolved_at")
+            return ClaimTaken(
+                holder=str(held["owner"]),
+                value=str(held["value"]),
+                resolved_at=None if resolved_at is None else float(resolved_at),
+            )
         return ClaimTaken(holder=owner)
 
     def resolve(self, key: str, value: str, *, ttl_seconds: int | None = None) -> None:
+        return None
+
+    def forget(self, key: str, value: str) -> None:
         return None
 
     def get(self, key: str) -> dict[str, Any] | None:

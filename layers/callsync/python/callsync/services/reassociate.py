@@ -34,6 +34,7 @@ from callsync.domain.revert_plan import (
     RecordRef,
     WrittenRecord,
     lease_keys,
+    parent_ids,
     plan_revert,
     records_to_read,
     still_written,
@@ -42,10 +43,11 @@ from callsync.domain.revert_plan import (
 from callsync.errors import PermanentError
 from callsync.models.event import call_key
 from callsync.models.ledger import CallHistory, FieldChange, RecordChange, StepReport
-from callsync.ports import Leases, Ledger
+from callsync.ports import Leases, Ledger, SettingsStore
 from callsync.ports.revert import RecordReverter
 from callsync.services.record_leases import WAIT_SECONDS, holding
 from callsync.services.replay import ExecutionInputs, last_run
+from callsync.services.revert import refuse_in_preview
 from callsync.services.start_sync import Message, StartSync
 
 Target = Literal["Opportunity", "Account"]
@@ -81,9 +83,11 @@ class ReassociateCall:
         *,
         now: Callable[[], str],
         leases: Leases | None = None,
+        settings: SettingsStore | None = None,
         api_requests: Callable[[], int] = lambda: 0,
         lease_wait_seconds: float = WAIT_SECONDS,
     ) -> None:
+        self._settings = settings
         self._leases = leases
         self._lease_wait_seconds = lease_wait_seconds
         self._ledger = ledger
@@ -97,16 +101,18 @@ class ReassociateCall:
         """Move the call (see module doc).
 
         Raises:
+            RefusedInPreview: the org's settings say ``"preview": true`` (nothing is read or written).
             CannotReassociate: no run of the call, no stored input, or the chosen record is not there.
             RetryableError / PermanentError: from Salesforce (nothing is recorded then).
         """
+        refuse_in_preview(self._settings, org_id, "reassociate")
         history = self._ledger.history(org_id, call_id)
         revision, _ended, execution_arn = last_run(history)
         if not revision or execution_arn is None:
             raise CannotReassociate(f"no run of call {call_id} (org {org_id}) is in the ledger")
         written = [r for r in written_records(history) if r.role in ("fields", *MOVED_ROLES, "note", "note_link")]
         owner = f"reassociate#{call_key(org_id, call_id, revision)}"
-        keys = lease_keys(org_id, call_id, written)
+        keys = lease_keys(org_id, call_id, written, parent_ids(history))
         # From the read to the write no pipeline step of any call writes these records (the same leases);
         # they are given back before the call runs again.
         with holding(self._leases, keys, owner, wait_seconds=self._lease_wait_seconds) as held:

@@ -37,7 +37,7 @@ Flow (see docs/field-sync.md):
 
 from __future__ import annotations
 
-from callsync.domain.field_targets import Unresolved, resolve_target
+from callsync.domain.field_targets import Unresolved, fields_lease_key, resolve_target
 from callsync.domain.person_edits import PersonEdit, person_edit
 from callsync.errors import RetryableError
 from callsync.models.fields import FieldSyncResult, LastModified, ReadOutcome, RecordRead, RecordWrite, WriteOutcome
@@ -153,8 +153,9 @@ class SyncFields:
     def _lease_key(state: SyncState, plan: FieldPlan) -> str:
         """One lease per Salesforce record; a via-record by its parent (it may not exist yet)."""
         target = plan.target
-        record = target.record_id or f"{target.object}:{target.via}:{target.parent_id}"
-        plan.lease_key = f"{state.call.org_id}#fields#{record}"
+        plan.lease_key = fields_lease_key(
+            state.call.org_id, target.object, target.record_id, target.via, target.parent_id
+        )
         return plan.lease_key
 
     @staticmethod
