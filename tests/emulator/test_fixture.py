@@ -92,3 +92,27 @@ def test_picklist_and_stage_overrides() -> None:
     rows = {r["Id"]: r for r in emu.records("Opportunity")}
     # Then the closed flags still follow the stage
     assert rows[won]["IsWon"] is True and rows[open_]["IsClosed"] is False
+
+
+def test_a_reloaded_org_never_issues_the_id_of_a_deleted_record_again(tmp_path: pathlib.Path) -> None:
+    """Salesforce never reuses a record id, also after a delete (Salesforce Object Reference, "Field Types":
+    ID fields are unique within an org). A dump records the ids issued (``issued_ids``); a reload continues
+    after them, so `--state` runs keep that rule."""
+    # Given a Contact created and then deleted in an org that is dumped and loaded again
+    emu = Emulator.from_fixture(SMALL_ORG)
+    created = emu.store.create("Contact", {"LastName": "Gone"})
+    emu.store.delete("Contact", created)
+    path = tmp_path / "org.json"
+    path.write_text(json.dumps(emu.dump()))
+    again = Emulator.from_fixture(path)
+    # When a Contact is created in the reloaded org
+    fresh = again.store.create("Contact", {"LastName": "New"})
+    # Then it gets a new id, not the deleted record's
+    assert fresh != created
+    assert again.dump()["issued_ids"]["003"] == emu.dump()["issued_ids"]["003"] + 1
+
+
+def test_issued_ids_must_be_counts_per_key_prefix() -> None:
+    # Given a fixture whose issued_ids is not {prefix: count}, When it is loaded, Then the error names the key
+    with pytest.raises(FixtureError, match="issued_ids"):
+        Emulator.from_fixture({**SMALL_ORG, "issued_ids": {"003": "many"}})

@@ -36,6 +36,7 @@ TOP_LEVEL_KEYS = {
     "query_batch_size",
     "child_batch_size",
     "chaos",
+    "issued_ids",
 }
 DEFAULT_API_LIMIT = 15000
 QUERY_BATCH_SIZE = 2000  # Salesforce's default and maximum; not guaranteed (Query Options Header)
@@ -81,6 +82,17 @@ def _non_negative(fixture: dict[str, Any], key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise FixtureError(f"fixture: {key} must be a non-negative integer, not {value!r}")
     return value
+
+
+def _issued_ids(fixture: dict[str, Any]) -> dict[str, int]:
+    """``issued_ids``: ids issued so far per key prefix (a dump's), so a reloaded org never reissues a deleted one."""
+    issued = fixture.get("issued_ids") or {}
+    if not isinstance(issued, dict) or not all(
+        isinstance(k, str) and len(k) == 3 and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+        for k, v in issued.items()
+    ):
+        raise FixtureError("issued_ids: expected {key prefix (3 characters): count issued (integer >= 0)}")
+    return {str(k): int(v) for k, v in issued.items()}
 
 
 def _api_usage(fixture: dict[str, Any]) -> int:
@@ -151,6 +163,7 @@ def build_org(source: FixtureSource) -> tuple[OrgStore, OrgSettings]:
     )
     schema = Schema(objects, permissions, settings.shared_activities)
     store = OrgStore(schema, IdFactory())
+    store.ids.resume(_issued_ids(fixture))
     store.duplicate_rules = settings.duplicate_rules
     _load_records(store, fixture.get("records") or {}, fixture.get("integration_user_id"))
     return store, settings
@@ -343,6 +356,7 @@ def dump_org(store: OrgStore, settings: OrgSettings, *, include_deleted: bool = 
             "read_only_fields": list(settings.read_only_fields),
             "object_permissions": dict(settings.object_permissions),
             "integration_user_id": store.integration_user_id,
+            "issued_ids": store.ids.issued(),
             "records": records,
             "faults": copy.deepcopy(settings.faults),
             "session_expires_after": settings.session_expires_after,

@@ -63,6 +63,17 @@ class IdFactory:
         with self._lock:
             self._used.add(record_id[:15])
 
+    def issued(self) -> dict[str, int]:
+        """How many ids were issued per key prefix (a dump keeps it: a reloaded org never issues them again)."""
+        with self._lock:
+            return dict(self._counters)
+
+    def resume(self, issued: dict[str, int]) -> None:
+        """Continue after ``issued`` ids per prefix, also past records deleted since (Salesforce never reuses an id)."""
+        with self._lock:
+            for prefix, count in issued.items():
+                self._counters[prefix] = max(self._counters.get(prefix, 0), int(count))
+
     def new(self, prefix: str) -> str:
         with self._lock:
             counter = self._counters.get(prefix, 0)
