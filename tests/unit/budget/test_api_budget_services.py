@@ -80,7 +80,7 @@ def test_a_replay_held_by_the_stored_reading_asks_salesforce_whether_the_window_
 
 
 def resumer(
-    stored: ApiUsage | None, held: list[str]
+    stored: ApiUsage | None, held: list[str], *, leaves_list: bool = True
 ) -> tuple[ResumeDeferred, list[tuple[str, str]], FakeDeferredCalls]:
     deferred = FakeDeferredCalls()
     for i, call in enumerate(held):
@@ -92,7 +92,7 @@ def resumer(
         settings=FakeSettingsStore([SETTINGS]),
         usage=FakeApiUsageStore({"acme": stored} if stored else {}),
         deferred=deferred,
-        replay=lambda org, call: replayed.append((org, call)),
+        replay=lambda org, call: replayed.append((org, call)) is None and leaves_list,
     )
     return service, replayed, deferred
 
@@ -130,3 +130,92 @@ def test_one_tick_replays_at_most_two_hundred_calls_of_an_org() -> None:
     # When the schedule fires / Then the 200 oldest go now and the rest at the next tick
     (result,) = service.run()
     assert len(replayed) == 200 and result.replayed == held[:200] and deferred.list("acme") == held[200:]
+
+
+def test_a_replay_that_fails_to_start_leaves_the_call_held_and_the_other_calls_go_on() -> None:
+    # Given two held calls with room, and StartExecution throttled for the first
+    deferred = FakeDeferredCalls()
+    deferred.add("acme", "c1", NOW - 100)
+    deferred.add("acme", "c2", NOW - 50)
+    started: list[str] = []
+
+    def replay(org: str, call: str) -> bool:
+        if call == "c1":
+            raise RuntimeError("ThrottlingException from StartExecution")
+        started.append(call)
+        return True
+
+    service = ResumeDeferred(
+        clock=lambda: NOW,
+        orgs=lambda: ["acme"],
+        settings=FakeSettingsStore([SETTINGS]),
+        usage=FakeApiUsageStore({"acme": ApiUsage(used=100, limit=15_000, read_at=NOW - 10)}),
+        deferred=deferred,
+        replay=replay,
+    )
+    # When the schedule fires
+    (result,) = service.run()
+    # Then the failed call stays held for the next tick (its outcome is still DEFERRED), named in the result,
+    # and the next call is replayed and leaves the list
+    assert deferred.list("acme") == ["c1"] and started == ["c2"] and result.replayed == ["c2"]
+    assert result.errors == ["c1: RuntimeError: ThrottlingException from StartExecution"]
+
+
+def test_one_org_with_invalid_settings_does_not_stop_the_others() -> None:
+    # Given two orgs with held calls and room; the first org's settings cannot be read
+    deferred = FakeDeferredCalls()
+    deferred.add("broken", "b1", NOW)
+    deferred.add("acme", "a1", NOW)
+    replayed: list[tuple[str, str]] = []
+    room = ApiUsage(used=100, limit=15_000, read_at=NOW - 10)
+    service = ResumeDeferred(
+        clock=lambda: NOW,
+        orgs=lambda: ["broken", "acme"],
+        settings=FakeSettingsStore([SETTINGS]),  # no settings for "broken": SettingsNotFound
+        usage=FakeApiUsageStore({"acme": room, "broken": room}),
+        deferred=deferred,
+        replay=lambda org, call: replayed.append((org, call)) is None,
+    )
+    # When the schedule fires
+    broken, acme = service.run()
+    # Then the broken org is reported and keeps its call held; the other org's call is replayed
+    assert broken.org_id == "broken" and broken.errors and broken.errors[0].startswith("broken: SettingsNotFound")
+    assert deferred.list("broken") == ["b1"]
+    assert replayed == [("acme", "a1")] and acme.replayed == ["a1"] and deferred.list("acme") == []
+
+
+def test_a_call_whose_replay_is_still_running_stays_held() -> None:
+    # Given a held call a replay of which (started by hand) is still running
+    # (ReplayCall refuses it: the replay function answers that the call does not leave the list)
+    service, replayed, deferred = resumer(ApiUsage(used=100, limit=15_000, read_at=NOW), ["a"], leaves_list=False)
+    # When the schedule fires / Then it stays held and is reported as running, not as replayed
+    (result,) = service.run()
+    assert replayed == [("acme", "a")] and result.running == ["a"] and result.replayed == []
+    assert deferred.list("acme") == ["a"]
+
+
+def test_the_resumer_starts_no_replay_when_its_invocation_is_about_to_time_out() -> None:
+    # Given four held calls with room, and an invocation with 12 s left that each replay uses 1 s of
+    held = ["a", "b", "c", "d"]
+    deferred = FakeDeferredCalls()
+    for i, call in enumerate(held):
+        deferred.add("acme", call, NOW + i)
+    left = [12_000]
+
+    def replay(org: str, call: str) -> bool:
+        left[0] -= 1_000
+        return True
+
+    service = ResumeDeferred(
+        clock=lambda: NOW,
+        orgs=lambda: ["acme"],
+        settings=FakeSettingsStore([SETTINGS]),
+        usage=FakeApiUsageStore({"acme": ApiUsage(used=100, limit=15_000, read_at=NOW)}),
+        deferred=deferred,
+        replay=replay,
+        remaining_ms=lambda: left[0],
+    )
+    # When the schedule fires
+    (result,) = service.run()
+    # Then it stops while 10 s are left (MIN_REMAINING_MS); the rest stay held for the next tick
+    assert result.replayed == ["a", "b", "c"] and deferred.list("acme") == ["d"]
