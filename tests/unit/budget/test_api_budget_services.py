@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from callsync.models.api_budget import ApiUsage
+from callsync.models.api_budget import ApiUsage, Reservation
 from callsync.models.settings import OrgSettings
 from callsync.services.api_budget import BudgetInput, CheckApiBudget, ResumeDeferred
 
@@ -219,3 +219,49 @@ def test_the_resumer_starts_no_replay_when_its_invocation_is_about_to_time_out()
     (result,) = service.run()
     # Then it stops while 10 s are left (MIN_REMAINING_MS); the rest stay held for the next tick
     assert result.replayed == ["a", "b", "c"] and deferred.list("acme") == ["d"]
+
+
+def test_past_a_thousand_live_reservations_new_ones_share_an_entry_and_still_count() -> None:
+    # Given an org with room whose stored reservations already hold 1,000 live calls (and one expired)
+    usage = FakeApiUsageStore({"acme": ApiUsage(used=0, limit=1_000_000, read_at=NOW)})
+    usage.pending["acme"] = {f"acme-x{i}-1": Reservation(requests=10, until=NOW + 200) for i in range(1_000)}
+    usage.pending["acme"]["acme-gone-1"] = Reservation(requests=10, until=NOW - 1)
+    usage.versions["acme"] = 1
+    guard = CheckApiBudget(usage, FakeDeferredCalls(), FakeLedger(), Salesforce(0).read_usage, clock=lambda: NOW)
+    # When two more calls are checked
+    for i in range(2):
+        assert not guard.run(budget_input(f"acme-new{i}-1")).deferred
+    # Then the map holds no more entries of its own: both estimates are added to one shared entry, and the
+    # expired reservation is dropped; every live request still counts against the share
+    pending = usage.state("acme").pending
+    assert len(pending) == 1_001 and "acme-gone-1" not in pending
+    (shared,) = [r for k, r in pending.items() if k.startswith("shared#")]
+    assert shared.requests == 20 and shared.until >= NOW + 300
+    assert usage.state("acme").reserved(NOW) == 10_020
+
+
+def test_a_call_held_again_by_its_replays_guard_stays_held_in_its_place() -> None:
+    # Given two held calls and a stale reading: the resumer replays one, whose guard takes a fresh reading
+    deferred = FakeDeferredCalls()
+    deferred.add("acme", "a", NOW - 100)
+    deferred.add("acme", "b", NOW - 50)
+    usage = FakeApiUsageStore({"acme": ApiUsage(used=12_000, limit=15_000, read_at=NOW - 1_200)})
+    guard = CheckApiBudget(usage, deferred, FakeLedger(), Salesforce(12_000).read_usage, clock=lambda: NOW)
+
+    def replay(org: str, call: str) -> bool:  # the replay's guard runs before StartExecution returns
+        data = BudgetInput(call={**CALL, "call_id": call}, settings=SETTINGS, execution_name=f"acme-{call}-1-replay1")
+        assert guard.run(data).deferred
+        return True
+
+    service = ResumeDeferred(
+        clock=lambda: NOW,
+        orgs=lambda: ["acme"],
+        settings=FakeSettingsStore([SETTINGS]),
+        usage=usage,
+        deferred=deferred,
+        replay=replay,
+    )
+    # When the schedule fires and the window has not freed
+    (result,) = service.run()
+    # Then the replayed call, held again meanwhile, is not released: both stay held, oldest first
+    assert result.replayed == ["a"] and deferred.list("acme") == ["a", "b"]

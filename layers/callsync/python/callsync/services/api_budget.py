@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callsync.domain import api_budget
 from callsync.errors import ConcurrentUpdate
-from callsync.models.api_budget import ApiUsage, BudgetCheck, Reservation
+from callsync.models.api_budget import ApiUsage, BudgetCheck, Reservation, UsageState
 from callsync.models.event import CallProcessed
 from callsync.models.ledger import StepReport
 from callsync.models.settings import OrgSettings
@@ -33,6 +33,12 @@ RESERVE_ATTEMPTS = 8
 # An admitted call's estimate counts on top of the reading this long: its requests reach the stored reading
 # when its steps end (seconds), so the reservation only overlaps them; it never outlives a stuck call for long.
 RESERVATION_SECONDS = 300.0
+# The reservations are one stored map: at most this many of their own (execution names, up to 80 characters:
+# about 120 KB), then shared entries per 30 s of expiry (at most 11 more). A shared entry counts each call once
+# but a retried check of an admitted call adds its estimate again (a few requests reserved too many, briefly).
+MAX_RESERVATIONS = 1_000
+RESERVATION_BUCKET_SECONDS = 30
+SHARED_RESERVATION = "shared#"
 MAX_REPLAYS_PER_ORG = 200  # per tick: the resumer's 120 s and one org's burst stay bounded; the next tick goes on
 # The resumer starts no replay with less time left in its invocation (StartExecution and the ledger's writes
 # take well under a second each; a replay cut short is listed and started again at the next tick).
@@ -97,14 +103,29 @@ class CheckApiBudget:
             if decision.deferred:
                 self._deferred.add(org_id, data.call.call_id, now)
                 break
-            reservation = Reservation(requests=decision.estimate, until=now + RESERVATION_SECONDS)
-            if self._usage.reserve(org_id, key, reservation, version=state.version, drop=state.expired(now)):
+            slot, reservation = _reservation(state, key, decision.estimate, now)
+            if self._usage.reserve(org_id, slot, reservation, version=state.version, drop=state.expired(now)):
                 break
         else:
             raise ConcurrentUpdate(f"the API budget of org {org_id} kept changing during the check", code="budget")
         if requests:  # what the check cost, in the call's ledger like every step's requests
             self._ledger.record_step(data.call.call_key, StepReport(step=STEP, api_requests=requests))
         return decision
+
+
+def _reservation(state: UsageState, key: str, estimate: int, now: float) -> tuple[str, Reservation]:
+    """Where an admitted call's estimate is reserved: under its own key (a retried check replaces it), or,
+    once ``MAX_RESERVATIONS`` live ones are stored, added to a shared entry per ``RESERVATION_BUCKET_SECONDS``
+    of expiry, so the stored reservations stay a bounded map whatever the org's volume."""
+    until = now + RESERVATION_SECONDS
+    live = len(state.pending) - len(state.expired(now))
+    if key in state.pending or live < MAX_RESERVATIONS:
+        return key, Reservation(requests=estimate, until=until)
+    bucket = int(until // RESERVATION_BUCKET_SECONDS)
+    slot = f"{SHARED_RESERVATION}{bucket}"
+    prior = state.pending.get(slot)
+    held = prior.requests if prior is not None and prior.until > now else 0
+    return slot, Reservation(requests=held + estimate, until=(bucket + 1) * RESERVATION_BUCKET_SECONDS)
 
 
 class ResumeResult(BaseModel):
@@ -166,7 +187,7 @@ class ResumeDeferred:
         return results
 
     def _resume(self, org_id: str) -> ResumeResult | None:
-        held = self._deferred.list(org_id)
+        held = self._deferred.held(org_id)
         if not held:
             return None
         result = ResumeResult(org_id=org_id, held=len(held))
@@ -179,7 +200,7 @@ class ResumeDeferred:
         if not fits and not api_budget.is_fresh(stored, now, max_age=self._max_age):
             fits = 1  # one call's guard takes a fresh reading for the org
         result.share_used = api_budget.check(stored, share).share_used if stored is not None else None
-        for call_id in held[: min(fits, MAX_REPLAYS_PER_ORG)]:
+        for call_id, stamp in held[: min(fits, MAX_REPLAYS_PER_ORG)]:
             if self._out_of_time():
                 break
             try:
@@ -190,6 +211,7 @@ class ResumeDeferred:
             if not done:
                 result.running.append(call_id)
                 continue
-            self._deferred.remove(org_id, call_id)  # held again by its guard if there is still no room
+            # The replay's guard may have held it again already (no room yet): its stamp moved on, and it stays.
+            self._deferred.remove(org_id, call_id, if_stamp=stamp)
             result.replayed.append(call_id)
         return result
