@@ -19,11 +19,11 @@ from pydantic import BaseModel
 from callsync.errors import PermanentError
 from callsync.models.ledger import CallHistory
 from callsync.ports import Ledger
+from callsync.services.api_budget import REPLAY_MARKER
 from callsync.services.call_status import call_status
 from callsync.services.start_sync import Decision, Message, StartSync
 
 REPLAYABLE = ("FAILED", "DEFERRED")
-REPLAY_MARKER = "-replay"  # StartSync.replay names a replayed execution ``<name>-replay<n>``
 
 
 class NothingToReplay(PermanentError):
