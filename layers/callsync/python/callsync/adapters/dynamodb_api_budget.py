@@ -11,7 +11,9 @@ Items (storage keys stay here):
   A call held again moves on by ``HELD_AGAIN_STEP``; the resumer releases a call only if its stamp is still
   the one it listed, so a replay held again meanwhile stays. A call goes to its home shard (a hash of its
   id), else to the next shard with room (a conditional update on ``size(calls)``); with every shard full the
-  guard fails the call with ``HeldListFull``.
+  guard fails the call with ``HeldListFull``. (``size()`` of a map is its number of elements: DynamoDB
+  Developer Guide, "Condition and filter expressions, operators, and functions"; BatchGetItem takes up to
+  100 keys and answers at most 16 MB, the rest as ``UnprocessedKeys``: DynamoDB API Reference, BatchGetItem.)
 - ``org-slot#<org>#<n>`` for n < cap: one item per held slot ``{owner, expires_at}``. A slot is taken
   with a conditional put (free, or its holder's time is up) and given back with a conditional delete
   (only by its holder); a holder that dies leaves its slot to expire (``expires_at`` is checked in the
