@@ -105,9 +105,10 @@ def simulate(calls: int = 2_000, sized_for: int = 1_500, *, max_share: float = 0
         usage.record("acme", org.reading(clock[0]))  # what the steps store after their requests
         completed[call_id] = clock[0]
 
-    def replay(org_id: str, call_id: str) -> None:
+    def replay(org_id: str, call_id: str) -> bool:
         replays[call_id] = replays.get(call_id, 0) + 1
         attempt(call_id, f"{org_id}-{call_id}-1-replay{replays[call_id]}")
+        return True  # started: the call leaves the held list (its guard holds it again if there is no room)
 
     resumer = ResumeDeferred(
         orgs=lambda: ["acme"],

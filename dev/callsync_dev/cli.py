@@ -7,8 +7,8 @@
     callsync backfill account-links --file COMPANIES.jsonl [--org-id ORG] [--state DIR] [--json]
     callsync --version
 
-Exit codes: 0 when every run is SUCCEEDED, SKIPPED or DUPLICATE; 1 when any is FAILED or
-REJECTED; 2 on a usage error. The report goes to stdout; logs go to stderr (warnings only,
+Exit codes: 0 when every run is SUCCEEDED, SKIPPED, DUPLICATE, DEFERRED or PREVIEWED; 1 when any is
+FAILED or REJECTED; 2 on a usage error. The report goes to stdout; logs go to stderr (warnings only,
 unless ``--verbose``). Any command: exit 2 with one line when AWS has no region or no credentials;
 141 (quietly) when stdout's reader went away (``callsync ... | head``).
 """

@@ -6,8 +6,8 @@ Runs a call whose latest run ended ``FAILED`` or ``DEFERRED`` again from its sto
 (tables, state machine and queues from the stack's outputs), where it starts the replay and returns.
 
 Exit codes: 0 when the replay succeeded (locally), started (deployed) or was held again by the API budget
-(``DEFERRED``, as ``callsync run``); 1 when there was nothing to replay or the replay did not succeed; 2 on a
-usage error.
+(``DEFERRED``, as ``callsync run``); 1 when there was nothing to replay, a run of the call is still running
+(``a replay is running``: one call never runs twice at once) or the replay did not succeed; 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from callsync.adapters.dynamodb_ledger import DynamoDbLedger
 from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
 from callsync.errors import PermanentError
-from callsync.services.replay import NothingToReplay, ReplayCall, ReplayResult
+from callsync.services.replay import NothingToReplay, ReplayCall, ReplayResult, ReplayRunning
 from callsync.services.start_sync import SqsDeadLetters, StartSync, StepFunctionsExecutions
 
 from callsync_dev.localstack import LocalStack
@@ -137,6 +137,9 @@ def main(args: argparse.Namespace) -> int:
     except StateError as e:
         print(f"callsync replay: {e}", file=sys.stderr)
         return 2
+    except ReplayRunning as e:  # one call never runs twice at once: asked again once that run has ended
+        _print(args, {"status": "REPLAY_RUNNING", "reason": str(e)})
+        return 1
     except NothingToReplay as e:
         _print(args, {"status": "NOTHING_TO_REPLAY", "reason": str(e)})
         return 1
@@ -150,6 +153,9 @@ def main(args: argparse.Namespace) -> int:
 def _print(args: argparse.Namespace, body: dict[str, Any]) -> None:
     if args.json:
         print(json.dumps(body, indent=2))
+        return
+    if body.get("status") == "REPLAY_RUNNING":
+        print(body["reason"])
         return
     if body.get("status") == "NOTHING_TO_REPLAY":
         print(f"nothing to replay: {body['reason']}")

@@ -177,3 +177,46 @@ def test_a_burst_near_the_share_runs_what_fits_holds_the_rest_and_never_passes_t
     subjects = [e["Subject"] for e in live_records(result.org, "Event")]
     ran = [i for i, r in enumerate(result.runs) if r["status"] == "SUCCEEDED"]
     assert sorted(i for i in range(8) if any(s.endswith(f"Globex sync #{i}") for s in subjects)) == ran
+
+
+def test_a_replay_is_refused_while_the_resumers_replay_of_the_call_still_runs(tmp_path: Path) -> None:
+    """One call never runs twice at once: the DEFERRED outcome is older than the resumer's replay, so the
+    replay's own execution status decides (Step Functions DescribeExecution: RUNNING)."""
+    from callsync.services.replay import NothingToReplay, ReplayRunning
+    from callsync_dev.replay_cli import replay_call
+
+    # Given a call held by the budget, and a slow org (every Salesforce request takes 1.5 s)
+    state = tmp_path / "state"
+    assert [r["status"] for r in run([DEMO_EVENT], org=org_near_the_share(11_995), state=state).runs] == ["DEFERRED"]
+    free_the_window(state, 3_000)
+    org = json.loads((state / "org.json").read_text())
+    (state / "org.json").write_text(json.dumps({**org, "latency_ms": 1_500}))
+    with local_environment(state) as stack:
+        claims = stack.table("ClaimsTable")
+        reading = claims.get_item(Key={"pk": usage_key("acme")})["Item"]
+        claims.put_item(Item={**reading, "read_at": reading["read_at"] - 1_200})
+
+        def replay() -> Any:
+            return replay_call(
+                stack.table("LedgerTable"),
+                stack.table("SettingsTable"),
+                stack.client("stepfunctions"),
+                stack.state_machines["PostCallSyncStateMachine"],
+                stack.client("sqs"),
+                stack.dlq_url,
+                CALL,
+                "acme",
+            )
+
+        # When the resumer's schedule fires (it starts a replay of the held call) and, while that replay
+        # runs, an admin replays the call too
+        (resumed,) = stack.function("ResumeDeferredFunction").invoke({"source": "aws.scheduler"})["orgs"]
+        assert resumed["replayed"] == [CALL]
+        # Then the admin's replay is refused, naming the running replay, and no second execution starts
+        with pytest.raises(ReplayRunning, match=f"a replay is running: a replay of call {CALL} revision 1"):
+            replay()
+        # And once the resumer's replay has run the call, there is nothing left to replay
+        assert _wait_for_replays(stack, 1) == {f"acme-{CALL}-1-replay1": "SUCCEEDED"}
+        with pytest.raises(NothingToReplay):
+            replay()
+    assert len(events(json.loads((state / "org.json").read_text()))) == 1

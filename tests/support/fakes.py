@@ -17,6 +17,7 @@ from typing import Any
 
 from callsync.adapters.dynamodb_settings import invalid_settings_error
 from callsync.domain.account_links import same_id
+from callsync.domain.api_budget import HELD_AGAIN_STEP
 from callsync.errors import ConcurrentUpdate, OrgBusy, OrgDisconnected, SalesforceUnavailable, SettingsNotFound
 from callsync.models.api_budget import ApiUsage, Reservation, UsageState
 from callsync.models.backfill import AccountLink, BackfillCheckpoint
@@ -389,20 +390,26 @@ class FakeApiUsageStore:
 
 
 class FakeDeferredCalls:
-    """``ports.DeferredCalls``: held call ids per org, oldest first (a call held again keeps its first stamp)."""
+    """``ports.DeferredCalls``: held call ids per org, oldest first (a call held again keeps its place; its
+    stamp moves on by ``HELD_AGAIN_STEP``)."""
 
     def __init__(self) -> None:
         self.calls: dict[str, dict[str, float]] = {}
 
     def add(self, org_id: str, call_id: str, deferred_at: float) -> None:
-        self.calls.setdefault(org_id, {}).setdefault(call_id, deferred_at)
+        held = self.calls.setdefault(org_id, {})
+        held[call_id] = round(held[call_id] + HELD_AGAIN_STEP, 3) if call_id in held else deferred_at
 
-    def remove(self, org_id: str, call_id: str) -> None:
-        self.calls.get(org_id, {}).pop(call_id, None)
+    def remove(self, org_id: str, call_id: str, *, if_stamp: float | None = None) -> None:
+        held = self.calls.get(org_id, {})
+        if if_stamp is None or held.get(call_id) == if_stamp:
+            held.pop(call_id, None)
+
+    def held(self, org_id: str) -> list[tuple[str, float]]:
+        return sorted(self.calls.get(org_id, {}).items(), key=lambda kv: (kv[1], kv[0]))
 
     def list(self, org_id: str) -> list[str]:
-        held = self.calls.get(org_id, {})
-        return [c for c, _ in sorted(held.items(), key=lambda kv: (kv[1], kv[0]))]
+        return [c for c, _ in self.held(org_id)]
 
 
 class FakeOrgSlots:

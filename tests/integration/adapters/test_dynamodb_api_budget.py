@@ -8,12 +8,16 @@ from typing import Any
 
 import pytest
 from callsync.adapters.dynamodb_api_budget import (
+    HELD_PER_SHARD,
+    HELD_SHARDS,
     DynamoDbApiUsage,
     DynamoDbDeferredCalls,
     DynamoDbOrgSlots,
+    HeldListFull,
     settings_org_ids,
 )
 from callsync.config import Config
+from callsync.domain.input_limits import MAX_ID_CHARS
 from callsync.errors import OrgBusy
 from callsync.models.api_budget import ApiUsage
 
@@ -50,6 +54,70 @@ def test_held_calls_are_listed_oldest_first_once_each(aws):
     held.remove("acme", "never-held")
     held.remove("quiet", "x")
     assert held.list("acme") == ["b", "c.with#odd chars"] and held.list("quiet") == []
+
+
+def test_a_call_held_again_after_it_was_listed_is_not_released_by_the_older_listing(aws):
+    held = DynamoDbDeferredCalls(claims(aws))
+    # Given a held call the resumer listed, then held again (its replay's guard) before the resumer releases it
+    held.add("acme", "a", 10.0)
+    ((call, listed),) = held.held("acme")
+    held.add("acme", "a", 50.0)
+    # When the resumer releases it as listed / Then it stays, in its place (its stamp moved on by 1 ms)
+    held.remove("acme", call, if_stamp=listed)
+    assert held.held("acme") == [("a", 10.001)]
+    # And released with its current stamp, it goes
+    held.remove("acme", "a", if_stamp=10.001)
+    assert held.list("acme") == []
+
+
+def test_a_full_shard_of_the_held_list_overflows_into_the_next_and_a_full_list_is_refused(aws):
+    # Given an org's held list of 2 shards of 3 calls (the real one: 100 of 350), with 255-character ids
+    held = DynamoDbDeferredCalls(claims(aws), shards=2, per_shard=3)
+    calls = [f"{i}".ljust(MAX_ID_CHARS, "x") for i in range(6)]
+    # When six calls are held, then one held again
+    for i, call in enumerate(calls):
+        held.add("acme", call, float(i))
+    held.add("acme", calls[0], 99.0)
+    # Then every shard stays within its bound and all six are listed, oldest first, first stamps kept
+    items = [claims(aws).get_item(Key={"pk": f"deferred#acme#{n}"})["Item"]["calls"] for n in range(2)]
+    assert [len(i) for i in items] == [3, 3] and held.list("acme") == calls
+    # And a seventh call is refused with a clear error (the run fails naming it), the list unchanged
+    with pytest.raises(HeldListFull, match="held list of org acme is full \\(6 calls\\)"):
+        held.add("acme", "one-more", 7.0)
+    # And every call is released from whichever shard holds it, making room again
+    for call in calls[:3]:
+        held.remove("acme", call)
+    held.add("acme", "one-more", 7.0)
+    assert held.list("acme") == [*calls[3:], "one-more"]
+
+
+def test_calls_held_at_once_never_pass_a_shards_bound(aws):
+    # Given an org's held list of 2 shards of 5 calls
+    from concurrent.futures import ThreadPoolExecutor
+
+    held = DynamoDbDeferredCalls(claims(aws), shards=2, per_shard=5)
+
+    def hold(i: int) -> bool:
+        try:
+            held.add("acme", f"c{i:02d}", float(i))
+        except HeldListFull:
+            return False
+        return True
+
+    # When 16 calls are held at the same moment
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        accepted = sum(pool.map(hold, range(16)))
+    # Then exactly 10 are held (each conditional update checks its shard's size) and the rest are refused
+    assert accepted == 10 and len(held.list("acme")) == 10
+
+
+def test_a_full_shard_stays_under_dynamodbs_400_kb_item_size():
+    # Given the worst call id: 255 characters of 4 bytes in UTF-8, its stamp a Number (up to 21 bytes) and
+    # a map element's own bytes
+    worst_entry = 4 * MAX_ID_CHARS + 21 + 3
+    # Then a full shard (with its key) fits one DynamoDB item, and one BatchGetItem (100 keys) reads the list
+    assert HELD_PER_SHARD * worst_entry + 4 * (len("deferred##99") + MAX_ID_CHARS) < 400 * 1024
+    assert HELD_SHARDS <= 100
 
 
 def test_at_most_cap_holders_at_once_under_concurrent_acquires(aws):

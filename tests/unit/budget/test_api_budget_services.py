@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from callsync.models.api_budget import ApiUsage
+from callsync.models.api_budget import ApiUsage, Reservation
 from callsync.models.settings import OrgSettings
 from callsync.services.api_budget import BudgetInput, CheckApiBudget, ResumeDeferred
 
@@ -80,7 +80,7 @@ def test_a_replay_held_by_the_stored_reading_asks_salesforce_whether_the_window_
 
 
 def resumer(
-    stored: ApiUsage | None, held: list[str]
+    stored: ApiUsage | None, held: list[str], *, leaves_list: bool = True
 ) -> tuple[ResumeDeferred, list[tuple[str, str]], FakeDeferredCalls]:
     deferred = FakeDeferredCalls()
     for i, call in enumerate(held):
@@ -92,7 +92,7 @@ def resumer(
         settings=FakeSettingsStore([SETTINGS]),
         usage=FakeApiUsageStore({"acme": stored} if stored else {}),
         deferred=deferred,
-        replay=lambda org, call: replayed.append((org, call)),
+        replay=lambda org, call: replayed.append((org, call)) is None and leaves_list,
     )
     return service, replayed, deferred
 
@@ -130,3 +130,138 @@ def test_one_tick_replays_at_most_two_hundred_calls_of_an_org() -> None:
     # When the schedule fires / Then the 200 oldest go now and the rest at the next tick
     (result,) = service.run()
     assert len(replayed) == 200 and result.replayed == held[:200] and deferred.list("acme") == held[200:]
+
+
+def test_a_replay_that_fails_to_start_leaves_the_call_held_and_the_other_calls_go_on() -> None:
+    # Given two held calls with room, and StartExecution throttled for the first
+    deferred = FakeDeferredCalls()
+    deferred.add("acme", "c1", NOW - 100)
+    deferred.add("acme", "c2", NOW - 50)
+    started: list[str] = []
+
+    def replay(org: str, call: str) -> bool:
+        if call == "c1":
+            raise RuntimeError("ThrottlingException from StartExecution")
+        started.append(call)
+        return True
+
+    service = ResumeDeferred(
+        clock=lambda: NOW,
+        orgs=lambda: ["acme"],
+        settings=FakeSettingsStore([SETTINGS]),
+        usage=FakeApiUsageStore({"acme": ApiUsage(used=100, limit=15_000, read_at=NOW - 10)}),
+        deferred=deferred,
+        replay=replay,
+    )
+    # When the schedule fires
+    (result,) = service.run()
+    # Then the failed call stays held for the next tick (its outcome is still DEFERRED), named in the result,
+    # and the next call is replayed and leaves the list
+    assert deferred.list("acme") == ["c1"] and started == ["c2"] and result.replayed == ["c2"]
+    assert result.errors == ["c1: RuntimeError: ThrottlingException from StartExecution"]
+
+
+def test_one_org_with_invalid_settings_does_not_stop_the_others() -> None:
+    # Given two orgs with held calls and room; the first org's settings cannot be read
+    deferred = FakeDeferredCalls()
+    deferred.add("broken", "b1", NOW)
+    deferred.add("acme", "a1", NOW)
+    replayed: list[tuple[str, str]] = []
+    room = ApiUsage(used=100, limit=15_000, read_at=NOW - 10)
+    service = ResumeDeferred(
+        clock=lambda: NOW,
+        orgs=lambda: ["broken", "acme"],
+        settings=FakeSettingsStore([SETTINGS]),  # no settings for "broken": SettingsNotFound
+        usage=FakeApiUsageStore({"acme": room, "broken": room}),
+        deferred=deferred,
+        replay=lambda org, call: replayed.append((org, call)) is None,
+    )
+    # When the schedule fires
+    broken, acme = service.run()
+    # Then the broken org is reported and keeps its call held; the other org's call is replayed
+    assert broken.org_id == "broken" and broken.errors and broken.errors[0].startswith("broken: SettingsNotFound")
+    assert deferred.list("broken") == ["b1"]
+    assert replayed == [("acme", "a1")] and acme.replayed == ["a1"] and deferred.list("acme") == []
+
+
+def test_a_call_whose_replay_is_still_running_stays_held() -> None:
+    # Given a held call a replay of which (started by hand) is still running
+    # (ReplayCall refuses it: the replay function answers that the call does not leave the list)
+    service, replayed, deferred = resumer(ApiUsage(used=100, limit=15_000, read_at=NOW), ["a"], leaves_list=False)
+    # When the schedule fires / Then it stays held and is reported as running, not as replayed
+    (result,) = service.run()
+    assert replayed == [("acme", "a")] and result.running == ["a"] and result.replayed == []
+    assert deferred.list("acme") == ["a"]
+
+
+def test_the_resumer_starts_no_replay_when_its_invocation_is_about_to_time_out() -> None:
+    # Given four held calls with room, and an invocation with 12 s left that each replay uses 1 s of
+    held = ["a", "b", "c", "d"]
+    deferred = FakeDeferredCalls()
+    for i, call in enumerate(held):
+        deferred.add("acme", call, NOW + i)
+    left = [12_000]
+
+    def replay(org: str, call: str) -> bool:
+        left[0] -= 1_000
+        return True
+
+    service = ResumeDeferred(
+        clock=lambda: NOW,
+        orgs=lambda: ["acme"],
+        settings=FakeSettingsStore([SETTINGS]),
+        usage=FakeApiUsageStore({"acme": ApiUsage(used=100, limit=15_000, read_at=NOW)}),
+        deferred=deferred,
+        replay=replay,
+        remaining_ms=lambda: left[0],
+    )
+    # When the schedule fires
+    (result,) = service.run()
+    # Then it stops while 10 s are left (MIN_REMAINING_MS); the rest stay held for the next tick
+    assert result.replayed == ["a", "b", "c"] and deferred.list("acme") == ["d"]
+
+
+def test_past_a_thousand_live_reservations_new_ones_share_an_entry_and_still_count() -> None:
+    # Given an org with room whose stored reservations already hold 1,000 live calls (and one expired)
+    usage = FakeApiUsageStore({"acme": ApiUsage(used=0, limit=1_000_000, read_at=NOW)})
+    usage.pending["acme"] = {f"acme-x{i}-1": Reservation(requests=10, until=NOW + 200) for i in range(1_000)}
+    usage.pending["acme"]["acme-gone-1"] = Reservation(requests=10, until=NOW - 1)
+    usage.versions["acme"] = 1
+    guard = CheckApiBudget(usage, FakeDeferredCalls(), FakeLedger(), Salesforce(0).read_usage, clock=lambda: NOW)
+    # When two more calls are checked
+    for i in range(2):
+        assert not guard.run(budget_input(f"acme-new{i}-1")).deferred
+    # Then the map holds no more entries of its own: both estimates are added to one shared entry, and the
+    # expired reservation is dropped; every live request still counts against the share
+    pending = usage.state("acme").pending
+    assert len(pending) == 1_001 and "acme-gone-1" not in pending
+    (shared,) = [r for k, r in pending.items() if k.startswith("shared#")]
+    assert shared.requests == 20 and shared.until >= NOW + 300
+    assert usage.state("acme").reserved(NOW) == 10_020
+
+
+def test_a_call_held_again_by_its_replays_guard_stays_held_in_its_place() -> None:
+    # Given two held calls and a stale reading: the resumer replays one, whose guard takes a fresh reading
+    deferred = FakeDeferredCalls()
+    deferred.add("acme", "a", NOW - 100)
+    deferred.add("acme", "b", NOW - 50)
+    usage = FakeApiUsageStore({"acme": ApiUsage(used=12_000, limit=15_000, read_at=NOW - 1_200)})
+    guard = CheckApiBudget(usage, deferred, FakeLedger(), Salesforce(12_000).read_usage, clock=lambda: NOW)
+
+    def replay(org: str, call: str) -> bool:  # the replay's guard runs before StartExecution returns
+        data = BudgetInput(call={**CALL, "call_id": call}, settings=SETTINGS, execution_name=f"acme-{call}-1-replay1")
+        assert guard.run(data).deferred
+        return True
+
+    service = ResumeDeferred(
+        clock=lambda: NOW,
+        orgs=lambda: ["acme"],
+        settings=FakeSettingsStore([SETTINGS]),
+        usage=usage,
+        deferred=deferred,
+        replay=replay,
+    )
+    # When the schedule fires and the window has not freed
+    (result,) = service.run()
+    # Then the replayed call, held again meanwhile, is not released: both stay held, oldest first
+    assert result.replayed == ["a"] and deferred.list("acme") == ["a", "b"]

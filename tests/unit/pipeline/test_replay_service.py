@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from callsync.models.ledger import Outcome
-from callsync.services.replay import NothingToReplay, ReplayCall
+from callsync.services.replay import NothingToReplay, ReplayCall, ReplayRunning
 from callsync.services.start_sync import Message
 
 from tests.unit.pipeline.consumer_doubles import FakeExecutions
@@ -59,3 +60,28 @@ def test_a_run_that_succeeded_or_still_runs_is_not_replayed(ended, execution_sta
     with pytest.raises(NothingToReplay):
         replay.run("acme", "zoom-8841-2026-06-03")
     assert list(h.executions.started) == ["acme-zoom-8841-2026-06-03-1"]
+
+
+def test_a_replay_is_refused_while_an_earlier_replay_of_the_revision_still_runs() -> None:
+    # Given the call's run ended DEFERRED and a replay of it was started, which is still running: the DEFERRED
+    # outcome is older than the replay's start, so it no longer says how the call ended
+    h, replay = delivered("DEFERRED", execution_status="RUNNING")
+    time.sleep(0.002)  # the ledger stamps to the millisecond: the replay starts after the outcome was written
+    first = replay.run("acme", "zoom-8841-2026-06-03")
+    assert first.status == "STARTED"
+    # When a second replay is asked (the resumer and `callsync replay` at the same time)
+    # Then it is refused, naming the running replay, and no second execution starts
+    with pytest.raises(ReplayRunning, match="a replay is running: a replay of call zoom-8841-2026-06-03 revision 1"):
+        replay.run("acme", "zoom-8841-2026-06-03")
+    assert list(h.executions.started) == ["acme-zoom-8841-2026-06-03-1", "acme-zoom-8841-2026-06-03-1-replay1"]
+
+
+def test_a_replay_that_ended_without_an_outcome_is_replayed_from_its_own_execution() -> None:
+    # Given a DEFERRED run whose replay then timed out (it wrote no outcome: the DEFERRED one is stale)
+    h, replay = delivered("DEFERRED", execution_status="TIMED_OUT")
+    time.sleep(0.002)  # the ledger stamps to the millisecond: the replay starts after the outcome was written
+    replay.run("acme", "zoom-8841-2026-06-03")
+    # When the call is replayed again / Then the next attempt starts, from the timed-out replay's input
+    result = replay.run("acme", "zoom-8841-2026-06-03")
+    assert (result.status, result.replayed_status, result.attempt) == ("STARTED", "TIMED_OUT", 2)
+    assert "acme-zoom-8841-2026-06-03-1-replay2" in h.executions.started

@@ -12,7 +12,6 @@ Salesforce (StartSync, RecordOutcome) never import them.
 
 from __future__ import annotations
 
-import contextlib
 import random
 import threading
 import time
@@ -363,11 +362,12 @@ class Dependencies:
 
         return CheckApiBudget(self.api_usage, self.deferred, self.ledger, read_usage)
 
-    def resume_deferred_service(self) -> ResumeDeferred:
-        """The resumer: orgs from the settings table, replays through the consumer's rules (``ReplayCall``)."""
+    def resume_deferred_service(self, remaining_ms: RemainingMs | None = None) -> ResumeDeferred:
+        """The resumer: orgs from the settings table, replays through the consumer's rules (``ReplayCall``);
+        it starts no replay when ``remaining_ms`` (the invocation's time left) runs short."""
         from callsync.adapters.dynamodb_api_budget import settings_org_ids
         from callsync.services.api_budget import ResumeDeferred
-        from callsync.services.replay import NothingToReplay, ReplayCall
+        from callsync.services.replay import NothingToReplay, ReplayCall, ReplayRunning
         from callsync.services.start_sync import SqsDeadLetters, StartSync, StepFunctionsExecutions
 
         if self.api_usage is None or self.deferred is None:
@@ -381,9 +381,14 @@ class Dependencies:
         )
         replays = ReplayCall(self.ledger, executions, consumer)
 
-        def replay(org_id: str, call_id: str) -> None:
-            with contextlib.suppress(NothingToReplay):  # replayed by hand meanwhile, or a newer revision ran
+        def replay(org_id: str, call_id: str) -> bool:
+            try:
                 replays.run(org_id, call_id)
+            except ReplayRunning:  # a run of it is still running: kept held, asked again at the next tick
+                return False
+            except NothingToReplay:  # replayed by hand meanwhile, or a newer revision ran
+                pass
+            return True
 
         settings_table = self._dynamodb_table(self.config.settings_table)
         return ResumeDeferred(
@@ -392,6 +397,7 @@ class Dependencies:
             usage=self.api_usage,
             deferred=self.deferred,
             replay=replay,
+            remaining_ms=remaining_ms,
         )
 
     # -- the read side ----------------------------------------------------------------------------

@@ -6,7 +6,14 @@ Items (storage keys stay here):
   replaces the stored one only when it is not older (conditional update), so concurrent functions never
   roll it back. Expires two days after its reading. ``pending: {key: {requests, until}}`` and ``version``:
   the reservations of admitted calls, added with an optimistic conditional update on ``version``.
-- ``deferred#<org>``: ``{calls: {call_id: deferred_at}}``, the calls the guard holds (the resumer's list).
+- ``deferred#<org>#<n>`` for n < ``HELD_SHARDS``: ``{calls: {call_id: deferred_at}}``, the calls the guard
+  holds (the resumer's list), at most ``HELD_PER_SHARD`` per item so that no item nears DynamoDB's 400 KB.
+  A call held again moves on by ``HELD_AGAIN_STEP``; the resumer releases a call only if its stamp is still
+  the one it listed, so a replay held again meanwhile stays. A call goes to its home shard (a hash of its
+  id), else to the next shard with room (a conditional update on ``size(calls)``); with every shard full the
+  guard fails the call with ``HeldListFull``. (``size()`` of a map is its number of elements: DynamoDB
+  Developer Guide, "Condition and filter expressions, operators, and functions"; BatchGetItem takes up to
+  100 keys and answers at most 16 MB, the rest as ``UnprocessedKeys``: DynamoDB API Reference, BatchGetItem.)
 - ``org-slot#<org>#<n>`` for n < cap: one item per held slot ``{owner, expires_at}``. A slot is taken
   with a conditional put (free, or its holder's time is up) and given back with a conditional delete
   (only by its holder); a holder that dies leaves its slot to expire (``expires_at`` is checked in the
@@ -15,6 +22,7 @@ Items (storage keys stay here):
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections.abc import Callable
@@ -24,10 +32,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from callsync.adapters.dynamodb_items import conditional_failed, from_item
-from callsync.errors import OrgBusy
+from callsync.domain.api_budget import HELD_AGAIN_STEP
+from callsync.errors import OrgBusy, PermanentError
 from callsync.models.api_budget import ApiUsage, Reservation, UsageState
 
 USAGE_TTL_SECONDS = 2 * 86400
+# The held list of an org is HELD_SHARDS items of at most HELD_PER_SHARD calls each (35,000 calls): an item
+# stays under DynamoDB's 400 KB even when every call id is 255 four-byte characters (350 x ~1,050 bytes), and
+# the resumer reads every shard with one BatchGetItem (at most 100 keys).
+HELD_SHARDS = 100
+HELD_PER_SHARD = 350
 DEFAULT_ORG_CONCURRENCY = 10  # Salesforce allows 25 concurrent long-running requests per org, for every client
 
 
@@ -35,8 +49,8 @@ def usage_key(org_id: str) -> str:
     return f"api-usage#{org_id}"
 
 
-def deferred_key(org_id: str) -> str:
-    return f"deferred#{org_id}"
+def deferred_key(org_id: str, shard: int) -> str:
+    return f"deferred#{org_id}#{shard}"
 
 
 class DynamoDbApiUsage:
@@ -106,52 +120,124 @@ class DynamoDbApiUsage:
                 raise
 
 
-class DynamoDbDeferredCalls:
-    """``ports.DeferredCalls`` on the claims table (one item per org)."""
+STEP = Decimal(str(HELD_AGAIN_STEP))
 
-    def __init__(self, table: Any) -> None:
+
+def _stamp(at: float) -> Decimal:
+    return Decimal(str(round(at, 3)))
+
+
+class HeldListFull(PermanentError):
+    """Every shard of an org's held list is full (``HELD_SHARDS * HELD_PER_SHARD`` calls)."""
+
+
+class DynamoDbDeferredCalls:
+    """``ports.DeferredCalls`` on the claims table: ``HELD_SHARDS`` bounded shard items per org (module doc)."""
+
+    def __init__(self, table: Any, *, shards: int = HELD_SHARDS, per_shard: int = HELD_PER_SHARD) -> None:
         self._table = table
+        self._shards = shards
+        self._per_shard = per_shard
+
+    def _keys(self, org_id: str, call_id: str) -> list[str]:
+        """The org's shard keys in the order a call is placed: its home shard first, then the next ones."""
+        home = int.from_bytes(hashlib.sha256(call_id.encode()).digest()[:4], "big") % self._shards
+        return [deferred_key(org_id, (home + i) % self._shards) for i in range(self._shards)]
 
     def add(self, org_id: str, call_id: str, deferred_at: float) -> None:
-        key = {"pk": deferred_key(org_id)}
-        stamp = Decimal(str(round(deferred_at, 3)))
-        try:  # the map exists: add one entry (a retried attempt keeps the first stamp)
+        """Hold the call (a call held again keeps its first stamp): in its home shard, else the next with room.
+
+        Raises:
+            HeldListFull: every shard of the org holds ``per_shard`` calls.
+        """
+        stamp = _stamp(deferred_at)
+        for pk in self._keys(org_id, call_id):
+            if self._add_to(pk, call_id, stamp):
+                return
+        raise HeldListFull(
+            f"the API budget's held list of org {org_id} is full ({self._shards * self._per_shard} calls): "
+            "the call cannot be held; raise the org's max_share or replay held calls once its window frees",
+            code="held_list_full",
+        )
+
+    def _add_to(self, pk: str, call_id: str, stamp: Decimal) -> bool:
+        """Whether the shard holds the call now (False: it is full)."""
+        try:  # the map exists: add one entry if the shard has room (a call in it already moves on one step)
             self._table.update_item(
-                Key=key,
-                UpdateExpression="SET calls.#c = if_not_exists(calls.#c, :t)",
-                ConditionExpression="attribute_exists(calls)",
+                Key={"pk": pk},
+                UpdateExpression="SET calls.#c = if_not_exists(calls.#c, :before) + :step",
+                ConditionExpression="attribute_exists(calls.#c) OR (attribute_exists(calls) AND size(calls) < :n)",
                 ExpressionAttributeNames={"#c": call_id},
-                ExpressionAttributeValues={":t": stamp},
+                ExpressionAttributeValues={":before": stamp - STEP, ":step": STEP, ":n": self._per_shard},
             )
-            return
+            return True
         except ClientError as e:
             if not conditional_failed(e):
                 raise
         try:
             self._table.put_item(
-                Item={**key, "calls": {call_id: stamp}}, ConditionExpression="attribute_not_exists(pk)"
+                Item={"pk": pk, "calls": {call_id: stamp}}, ConditionExpression="attribute_not_exists(pk)"
             )
+            return True
         except ClientError as e:
             if not conditional_failed(e):
                 raise
-            self.add(org_id, call_id, deferred_at)  # created meanwhile by another function
+        item = self._table.get_item(Key={"pk": pk}, ConsistentRead=True).get("Item") or {}
+        calls = item.get("calls") or {}
+        if call_id in calls or len(calls) < self._per_shard:  # created meanwhile by another function
+            return self._add_to(pk, call_id, stamp)
+        return False
 
-    def remove(self, org_id: str, call_id: str) -> None:
+    def remove(self, org_id: str, call_id: str, *, if_stamp: float | None = None) -> None:
+        """Release the call (with ``if_stamp``: only if it was not held again since): from its home shard,
+        else from the shard that holds it (one read of them all)."""
+        keys = self._keys(org_id, call_id)
+        if self._remove_from(keys[0], call_id, if_stamp):
+            return
+        for pk, calls in self._shard_items(org_id).items():
+            if call_id in calls and pk != keys[0]:
+                self._remove_from(pk, call_id, if_stamp)
+
+    def _remove_from(self, pk: str, call_id: str, if_stamp: float | None) -> bool:
+        condition = "attribute_exists(calls.#c)" if if_stamp is None else "calls.#c = :t"
+        values = {} if if_stamp is None else {"ExpressionAttributeValues": {":t": _stamp(if_stamp)}}
         try:
             self._table.update_item(
-                Key={"pk": deferred_key(org_id)},
+                Key={"pk": pk},
                 UpdateExpression="REMOVE calls.#c",
-                ConditionExpression="attribute_exists(calls)",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#c": call_id},
+                **values,
             )
         except ClientError as e:
             if not conditional_failed(e):
                 raise
+            return False
+        return True
+
+    def held(self, org_id: str) -> list[tuple[str, float]]:
+        """The org's held calls and their stamps, oldest first (one BatchGetItem of its shards)."""
+        calls: dict[str, float] = {}
+        for shard in self._shard_items(org_id).values():
+            calls.update({call: float(stamp) for call, stamp in shard.items()})
+        return sorted(calls.items(), key=lambda kv: (kv[1], kv[0]))
 
     def list(self, org_id: str) -> list[str]:
-        item = self._table.get_item(Key={"pk": deferred_key(org_id)}, ConsistentRead=True).get("Item") or {}
-        calls = from_item(item.get("calls") or {})
-        return [call for call, _ in sorted(calls.items(), key=lambda kv: (kv[1], kv[0]))]
+        return [call for call, _ in self.held(org_id)]
+
+    def _shard_items(self, org_id: str) -> dict[str, dict[str, Any]]:
+        """``{shard key: calls}`` of every shard of the org that exists (consistent reads)."""
+        name = self._table.name
+        keys = [{"pk": deferred_key(org_id, n)} for n in range(self._shards)]
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {name: {"Keys": keys, "ConsistentRead": True}}
+        while request:  # up to 100 keys a request; a large answer comes back in parts (UnprocessedKeys)
+            # the table resource's client: items and keys in Python types, as the table's own calls
+            response = self._table.meta.client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(name, []):
+                found[str(item["pk"])] = dict(item.get("calls") or {})
+            request = response.get("UnprocessedKeys") or {}
+        return found
 
 
 class DynamoDbOrgSlots:

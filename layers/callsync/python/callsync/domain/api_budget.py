@@ -22,6 +22,9 @@ from callsync.models.api_budget import ApiUsage, BudgetCheck
 # The most requests one call may cost: the typical cold call's target (docs/benchmarks.md). A warm call
 # costs 2-6, so a call admitted with this estimate cannot carry callsync past the share.
 CALL_ESTIMATE = 10
+# A held call held again keeps its place in the held list; its stamp moves on by this much (the stored
+# stamp's resolution, seconds), which tells the resumer it was held again after it was listed.
+HELD_AGAIN_STEP = 0.001
 # A stored reading older than this is read again (one GET limits/) before deciding: usage leaves the
 # rolling window as time passes, so an old reading overstates it.
 MAX_READING_AGE_SECONDS = 900

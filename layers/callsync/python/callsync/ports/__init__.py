@@ -174,9 +174,15 @@ class ApiUsageStore(Protocol):
 class DeferredCalls(Protocol):
     """The calls the budget guard holds, per org, for the resumer."""
 
-    def add(self, org_id: str, call_id: str, deferred_at: float) -> None: ...
+    def add(self, org_id: str, call_id: str, deferred_at: float) -> None:
+        """Hold the call, stamped ``deferred_at``. A call held again keeps its place in the list but its stamp
+        moves on by ``domain.api_budget.HELD_AGAIN_STEP``: a resumer that listed it before sees it held again."""
 
-    def remove(self, org_id: str, call_id: str) -> None: ...
+    def remove(self, org_id: str, call_id: str, *, if_stamp: float | None = None) -> None:
+        """Release the call; with ``if_stamp``, only if its stamp is still that one (it was not held again)."""
+
+    def held(self, org_id: str) -> list[tuple[str, float]]:
+        """Held ``(call id, stamp)`` of ``org_id``, oldest first."""
 
     def list(self, org_id: str) -> list[str]:
         """Held call ids of ``org_id``, oldest first."""

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callsync.domain import api_budget
 from callsync.errors import ConcurrentUpdate
-from callsync.models.api_budget import ApiUsage, BudgetCheck, Reservation
+from callsync.models.api_budget import ApiUsage, BudgetCheck, Reservation, UsageState
 from callsync.models.event import CallProcessed
 from callsync.models.ledger import StepReport
 from callsync.models.settings import OrgSettings
@@ -33,7 +33,16 @@ RESERVE_ATTEMPTS = 8
 # An admitted call's estimate counts on top of the reading this long: its requests reach the stored reading
 # when its steps end (seconds), so the reservation only overlaps them; it never outlives a stuck call for long.
 RESERVATION_SECONDS = 300.0
+# The reservations are one stored map: at most this many of their own (execution names, up to 80 characters:
+# about 120 KB), then shared entries per 30 s of expiry (at most 11 more). A shared entry counts each call once
+# but a retried check of an admitted call adds its estimate again (a few requests reserved too many, briefly).
+MAX_RESERVATIONS = 1_000
+RESERVATION_BUCKET_SECONDS = 30
+SHARED_RESERVATION = "shared#"
 MAX_REPLAYS_PER_ORG = 200  # per tick: the resumer's 120 s and one org's burst stay bounded; the next tick goes on
+# The resumer starts no replay with less time left in its invocation (StartExecution and the ledger's writes
+# take well under a second each; a replay cut short is listed and started again at the next tick).
+MIN_REMAINING_MS = 10_000
 REPLAY_MARKER = "-replay"  # StartSync.replay names a replayed execution ``<name>-replay<n>``
 
 
@@ -94,8 +103,8 @@ class CheckApiBudget:
             if decision.deferred:
                 self._deferred.add(org_id, data.call.call_id, now)
                 break
-            reservation = Reservation(requests=decision.estimate, until=now + RESERVATION_SECONDS)
-            if self._usage.reserve(org_id, key, reservation, version=state.version, drop=state.expired(now)):
+            slot, reservation = _reservation(state, key, decision.estimate, now)
+            if self._usage.reserve(org_id, slot, reservation, version=state.version, drop=state.expired(now)):
                 break
         else:
             raise ConcurrentUpdate(f"the API budget of org {org_id} kept changing during the check", code="budget")
@@ -104,15 +113,41 @@ class CheckApiBudget:
         return decision
 
 
+def _reservation(state: UsageState, key: str, estimate: int, now: float) -> tuple[str, Reservation]:
+    """Where an admitted call's estimate is reserved: under its own key (a retried check replaces it), or,
+    once ``MAX_RESERVATIONS`` live ones are stored, added to a shared entry per ``RESERVATION_BUCKET_SECONDS``
+    of expiry, so the stored reservations stay a bounded map whatever the org's volume."""
+    until = now + RESERVATION_SECONDS
+    live = len(state.pending) - len(state.expired(now))
+    if key in state.pending or live < MAX_RESERVATIONS:
+        return key, Reservation(requests=estimate, until=until)
+    bucket = int(until // RESERVATION_BUCKET_SECONDS)
+    slot = f"{SHARED_RESERVATION}{bucket}"
+    prior = state.pending.get(slot)
+    held = prior.requests if prior is not None and prior.until > now else 0
+    return slot, Reservation(requests=held + estimate, until=(bucket + 1) * RESERVATION_BUCKET_SECONDS)
+
+
 class ResumeResult(BaseModel):
     org_id: str
     held: int
-    replayed: list[str] = Field(default_factory=list)
+    replayed: list[str] = Field(default_factory=list)  # started (or had nothing left to replay): off the list
+    running: list[str] = Field(default_factory=list)  # a run of the call is still running: kept held
+    errors: list[str] = Field(default_factory=list)  # "<call>: <error>" (or "<org>: ..."): kept held, retried
     share_used: float | None = None
 
 
 class ResumeDeferred:
-    """Replays held calls of orgs with room again (see module doc); ``replay(org, call)`` starts one."""
+    """Replays held calls of orgs with room again (see module doc).
+
+    ``replay(org, call)`` starts one replay and says whether the call leaves the held list: True when the
+    replay started (or there is nothing left to replay), False when a run of the call is still running. A call
+    leaves the list only after that answer, so a failure in between (a throttled StartExecution, the
+    function's timeout) leaves it listed for the next tick; a replay started twice is harmless (the second
+    finds the first in the ledger, or Step Functions refuses its execution name). A failing call or org is
+    reported in its result and never stops the others. No replay starts once ``remaining_ms()`` (the
+    invocation's time left) is below ``MIN_REMAINING_MS``: the next tick goes on.
+    """
 
     def __init__(
         self,
@@ -121,9 +156,10 @@ class ResumeDeferred:
         settings: SettingsStore,
         usage: ApiUsageStore,
         deferred: DeferredCalls,
-        replay: Callable[[str, str], None],
+        replay: Callable[[str, str], bool],
         clock: Callable[[], float] = time.time,
         max_age_seconds: float = api_budget.MAX_READING_AGE_SECONDS,
+        remaining_ms: Callable[[], int] | None = None,
     ) -> None:
         self._clock = clock
         self._max_age = max_age_seconds
@@ -132,31 +168,50 @@ class ResumeDeferred:
         self._usage = usage
         self._deferred = deferred
         self._replay = replay
+        self._remaining_ms = remaining_ms
+
+    def _out_of_time(self) -> bool:
+        return self._remaining_ms is not None and self._remaining_ms() < MIN_REMAINING_MS
 
     def run(self) -> list[ResumeResult]:
         results = []
         for org_id in self._orgs():
-            held = self._deferred.list(org_id)
-            if not held:
-                continue
-            share = self._settings.get(org_id).api_budget.max_share
-            now = self._clock()
-            state = self._usage.state(org_id)
-            stored = state.usage
-            reserved = state.reserved(now)
-            fits = api_budget.calls_with_room(stored, share, reserved=reserved) if stored is not None else 0
-            if not fits and not api_budget.is_fresh(stored, now, max_age=self._max_age):
-                fits = 1  # one call's guard takes a fresh reading for the org
-            batch = held[: min(fits, MAX_REPLAYS_PER_ORG)]
-            for call_id in batch:
-                self._deferred.remove(org_id, call_id)  # held again by its guard if there is still no room
-                self._replay(org_id, call_id)
-            results.append(
-                ResumeResult(
-                    org_id=org_id,
-                    held=len(held),
-                    replayed=batch,
-                    share_used=api_budget.check(stored, share).share_used if stored is not None else None,
-                )
-            )
+            if self._out_of_time():
+                break
+            try:
+                result = self._resume(org_id)
+            except Exception as e:  # one org's failure (its settings, a throttle) never stops the rest
+                result = ResumeResult(org_id=org_id, held=0, errors=[f"{org_id}: {type(e).__name__}: {e}"])
+            if result is not None:
+                results.append(result)
         return results
+
+    def _resume(self, org_id: str) -> ResumeResult | None:
+        held = self._deferred.held(org_id)
+        if not held:
+            return None
+        result = ResumeResult(org_id=org_id, held=len(held))
+        share = self._settings.get(org_id).api_budget.max_share
+        now = self._clock()
+        state = self._usage.state(org_id)
+        stored = state.usage
+        reserved = state.reserved(now)
+        fits = api_budget.calls_with_room(stored, share, reserved=reserved) if stored is not None else 0
+        if not fits and not api_budget.is_fresh(stored, now, max_age=self._max_age):
+            fits = 1  # one call's guard takes a fresh reading for the org
+        result.share_used = api_budget.check(stored, share).share_used if stored is not None else None
+        for call_id, stamp in held[: min(fits, MAX_REPLAYS_PER_ORG)]:
+            if self._out_of_time():
+                break
+            try:
+                done = self._replay(org_id, call_id)
+            except Exception as e:  # kept held: the next tick replays it again
+                result.errors.append(f"{call_id}: {type(e).__name__}: {e}")
+                continue
+            if not done:
+                result.running.append(call_id)
+                continue
+            # The replay's guard may have held it again already (no room yet): its stamp moved on, and it stays.
+            self._deferred.remove(org_id, call_id, if_stamp=stamp)
+            result.replayed.append(call_id)
+        return result

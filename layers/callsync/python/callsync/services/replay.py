@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from callsync.errors import PermanentError
 from callsync.models.ledger import CallHistory
 from callsync.ports import Ledger
+from callsync.services.api_budget import REPLAY_MARKER
+from callsync.services.call_status import call_status
 from callsync.services.start_sync import Decision, Message, StartSync
 
 REPLAYABLE = ("FAILED", "DEFERRED")
@@ -26,6 +28,11 @@ REPLAYABLE = ("FAILED", "DEFERRED")
 
 class NothingToReplay(PermanentError):
     """The call has no run that ended FAILED or DEFERRED (or no stored input to run it from)."""
+
+
+class ReplayRunning(NothingToReplay):
+    """The latest execution of the call's revision (its first run or a replay) is still running: replaying
+    now would run the call twice at once. Asked again once it has ended."""
 
 
 class ExecutionInputs(Protocol):
@@ -77,14 +84,26 @@ class ReplayCall:
         """Replay the call's latest revision if its run ended FAILED or DEFERRED.
 
         Raises:
-            NothingToReplay: the run succeeded, was skipped, is still running, or was never started.
+            ReplayRunning: the revision's latest execution (its first run or a replay) is still running.
+            NothingToReplay: the run succeeded, was skipped, or was never started.
         """
         history = self._ledger.history(org_id, call_id)
         revision, ended, execution_arn = last_run(history)
         if not revision:
             raise NothingToReplay(f"no run of call {call_id} (org {org_id}) is in the ledger")
-        if ended is None and execution_arn is not None:  # no outcome: timed out or stopped before RecordOutcome?
+        current = call_status(history, org_id, call_id, revision)
+        if current.status == "RUNNING" and current.execution_arn:
+            # No outcome since the latest start (the first run, or a replay newer than a stale FAILED/DEFERRED
+            # outcome): still running, or it timed out or was stopped before RecordOutcome.
+            execution_arn = current.execution_arn
             status = self._inputs.status_of(execution_arn)
+            if status == "RUNNING":
+                name = execution_arn.rsplit(":", 1)[-1]
+                run = "a replay" if REPLAY_MARKER in name else "its run"
+                raise ReplayRunning(
+                    f"a replay is running: {run} of call {call_id} revision {revision} (execution {name}) "
+                    "has not ended; replay it again once it has"
+                )
             ended = status if status in ("TIMED_OUT", "ABORTED", "FAILED") else None
         if ended not in (*REPLAYABLE, "TIMED_OUT", "ABORTED") or execution_arn is None:
             state = ended or "not finished (still running, or never started: see the dead-letter queue)"
