@@ -43,7 +43,12 @@ def per_org(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture
 def metrics_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Metrics emitted, starting from none: Powertools' metric set is process-wide, and another test of this
+    worker may have added metrics with emission off (they would be flushed with this test's document)."""
+    from callsync.observability import metrics
+
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    metrics.clear_metrics()
 
 
 def test_a_disconnected_org_is_counted_for_its_alarm(metrics_on: None, capsys: pytest.CaptureFixture[str]) -> None:
