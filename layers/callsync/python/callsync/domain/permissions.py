@@ -64,6 +64,11 @@ class Check(BaseModel):
             return f"{self.feature.value}: {self.subject} ({self.need}) OK"
         return f"{self.feature.value}: {self.problem} Fix: {self.fix}"
 
+    def skip_warning(self, consequence: str, *, scope: str = "") -> str:
+        """A gated feature's warning: ``<feature> skipped[ scope]: <problem>: <consequence>. Fix: <fix>``."""
+        problem = (self.problem or "").rstrip(".")
+        return f"{self.feature.value} skipped{scope}: {problem}: {consequence}. Fix: {self.fix}"
+
     def skipped(self) -> SkippedFeature:
         """The ledger's record of a feature this failed check stopped."""
         return SkippedFeature(feature=self.feature.value, subject=self.subject, need=self.need, fix=self.fix)

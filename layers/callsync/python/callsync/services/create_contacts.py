@@ -240,11 +240,7 @@ class CreateContacts:
                 continue
             stopped.add(obj)
             people = ", ".join(r.person.email for r in plan if r.object == obj)
-            problem = (check.problem or "").rstrip(".")
-            result.report.warnings.append(
-                f"{Feature.CONTACT_CREATION.value} skipped for {obj}: {problem}: no {obj} created for {people}. "
-                f"Fix: {check.fix}"
-            )
+            result.report.warnings.append(check.skip_warning(f"no {obj} created for {people}", scope=f" for {obj}"))
             result.report.skipped_features.append(check.skipped())
         return [r for r in plan if r.object not in stopped]
 

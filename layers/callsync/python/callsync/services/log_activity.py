@@ -261,8 +261,6 @@ def _gated(ctx: ActivityContext, feature: Feature, objects: list[str], consequen
     check = write_gate(feature, objects, ctx.describes)
     if check is None:
         return False
-    ctx.report.warnings.append(
-        f"{feature.value} skipped: {check.problem[:-1] if check.problem else ''}: {consequence}. Fix: {check.fix}"
-    )
+    ctx.report.warnings.append(check.skip_warning(consequence))
     ctx.report.skipped_features.append(check.skipped())
     return True
