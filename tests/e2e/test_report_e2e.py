@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from callsync_dev.cli import main
 
+from tests.support.chaos import CHAOS, NO_BUDGETS_UNDER_CHAOS
+
 pytestmark = pytest.mark.e2e
 DEMO = Path(__file__).resolve().parents[2] / "dev/callsync_dev/demo"
 
@@ -56,7 +58,8 @@ def _failing_org(skip: int) -> dict[str, object]:
     ("skip", "says"),
     [
         (0, "nothing was written to Salesforce before the failure"),
-        (2, "the ledger above lists the"),
+        # which composite is the third depends on Salesforce's batch sizes: not under the chaos switch
+        pytest.param(2, "the ledger above lists the", marks=pytest.mark.skipif(CHAOS, reason=NO_BUDGETS_UNDER_CHAOS)),
     ],
     ids=["nothing-written", "some-written"],
 )
