@@ -34,8 +34,8 @@ REVERT_STEP = "Revert"
 REASSOCIATE_STEP = "Reassociate"
 # Steps recorded after the pipeline's own at the same revision (a revert, a move), in this order.
 AFTER_PIPELINE = (REVERT_STEP, REASSOCIATE_STEP)
-# A pipeline step's report of a revision as it was before ``callsync reassociate`` ran that revision again
-# (step name ``"<step> (before reassociate <n>)"``): it keeps what the first run created.
+# The step name of a pipeline step's report kept as it was before ``callsync reassociate`` ran that revision
+# again (``"<step> (before reassociate <n>)"``, ``StepReport.archived``): it keeps what the first run created.
 BEFORE_MOVE = " (before reassociate "
 PEOPLE = frozenset({"Contact", "Lead"})
 # Objects without CreatedById/LastModifiedById: ContentDocumentLink has ContentDocumentId, LinkedEntityId,
@@ -222,7 +222,7 @@ def _report_order(history: CallHistory) -> list[tuple[int, str, list[RecordChang
         if report is None or entry.delivery is not None or report.step in READ_ONLY_STEPS:
             continue
         after = AFTER_PIPELINE.index(report.step) + 1 if report.step in AFTER_PIPELINE else 0
-        after = -1 if BEFORE_MOVE in report.step else after
+        after = -1 if report.archived else after
         out.append((entry.revision or 0, after, report.step, report.changes))
     out.sort(key=lambda r: (r[0], r[1]))
     return [(revision, step, changes) for revision, _, step, changes in out]

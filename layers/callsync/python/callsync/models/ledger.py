@@ -78,6 +78,9 @@ class StepReport(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     api_requests: int = 0
     skipped_features: list[SkippedFeature] = Field(default_factory=list)
+    # A pipeline step's report kept as it was before ``callsync reassociate`` ran its revision again (its own
+    # step name, so it sits beside the new report): what the first run created, read by revert only.
+    archived: bool = False
 
     def with_role(self, role: RecordRole) -> list[RecordChange]:
         """The changes of records in ``role`` that exist in Salesforce (not failed, skipped or only previewed)."""

@@ -10,7 +10,7 @@ becomes a warning.
 
 from __future__ import annotations
 
-from callsync.domain.revert_plan import AFTER_PIPELINE, BEFORE_MOVE
+from callsync.domain.revert_plan import AFTER_PIPELINE
 from callsync.models.call_status import STATUS_ACTIONS, CallStatus, FieldBeforeAfter, StatusRecord
 from callsync.models.ledger import CallHistory, LedgerEntry, RecordChange, StepReport
 from callsync.ports import Ledger
@@ -57,7 +57,7 @@ def call_status(history: CallHistory, org_id: str, call_id: str, revision: int |
     entries = [e for e in history.entries if e.revision == chosen]
     _ended(base, entries)
     # A re-association keeps the reports it replaced under an archived step name: not the call's records now.
-    current = [e for e in entries if e.report is not None and BEFORE_MOVE not in e.report.step]
+    current = [e for e in entries if e.report is not None and not e.report.archived]
     reports = [e.report for e in sorted(current, key=_entry_rank) if e.report is not None]
     base.api_requests = sum(r.api_requests for r in reports)
     base.records, notes = _records(reports)

@@ -147,7 +147,8 @@ class ReassociateCall:
         for step in PIPELINE_STEPS:  # what the first run of this revision wrote, kept before it runs again
             report = history.step(revision, step)
             if report is not None:
-                self._ledger.record_step(key, report.model_copy(update={"step": f"{step}{BEFORE_MOVE}{attempt})"}))
+                archived = {"step": f"{step}{BEFORE_MOVE}{attempt})", "archived": True}
+                self._ledger.record_step(key, report.model_copy(update=archived))
         logged = history.step(revision, "LogActivity")
         if logged is not None and stale_links:  # LogActivity trusts its report: the deleted links leave it
             gone = {r.id for r in stale_links}

@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from callsync.domain.revert_plan import BEFORE_MOVE
 from callsync.models.event import CallProcessed
 from callsync.models.ledger import LedgerEntry, Outcome
 from callsync.ports import Ledger
@@ -60,7 +59,7 @@ class RunSummary(BaseModel):
 def summarize(entries: list[LedgerEntry]) -> RunSummary:
     summary = RunSummary()
     for entry in entries:
-        if entry.report is None or BEFORE_MOVE in entry.report.step:  # archived by a re-association: counted once
+        if entry.report is None or entry.report.archived:  # kept by a re-association: counted once
             continue
         summary.api_requests += entry.report.api_requests
         summary.records_written += sum(1 for c in entry.report.changes if c.action in WRITES)
