@@ -54,6 +54,9 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 DEFAULT_RETRY_WAIT_SCALE = 0.01
 
+# Kept on after the stack stops when the process had no value of its own: a state machine execution still
+# finishing in moto's background thread must not print EMF metrics or traces into the command's own output.
+_KEPT_AFTER_EXIT = frozenset({"POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_TRACE_DISABLED"})
 _AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -209,10 +212,10 @@ class LocalStack:
             self._mock.stop()
             self._mock = None
         for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
+            if value is not None:
                 os.environ[key] = value
+            elif key not in _KEPT_AFTER_EXIT:
+                os.environ.pop(key, None)
         self._saved_env.clear()
 
     # ------------------------------------------------------------------ accessors
