@@ -16,6 +16,8 @@ for _key, _value in {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
+    # Functions run in-process; a test that reads EMF turns metrics on itself (test_record_outcome_metrics).
+    "POWERTOOLS_METRICS_DISABLED": "true",
 }.items():
     os.environ.setdefault(_key, _value)
 

@@ -170,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     (``callsync ... | head``) ends the command quietly."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+    # This process is never a Lambda function: functions it runs in-process (the local stack, possibly still
+    # finishing an execution in moto's background thread) must not print EMF metrics into its report.
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     try:
         parser = build_parser()
         args = parser.parse_args(argv)  # exits 2 on a usage error
