@@ -19,17 +19,16 @@ import argparse
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from callsync.composition import Dependencies, build_dependencies
 from callsync.domain.account_links import parse_lines
 from callsync.errors import OrgBusy, PermanentError
 from callsync.models.backfill import BackfillCheckpoint, BackfillStatus, BackfillSummary, InvalidLine, LinkLine
 from callsync.services.account_link_backfill import MAX_BATCH, Progress
 
+from callsync_dev.control_plane import add_org_arguments, control_plane, org_of
 from callsync_dev.state_dir import StateError
 
 EXIT_USAGE = 2
@@ -52,9 +51,7 @@ def register_cli(commands: Any) -> None:
     links.add_argument(
         "--file", required=True, metavar="COMPANIES.jsonl", help='lines {"account_id" or "domain": ..., "url": ...}'
     )
-    links.add_argument("--org-id", metavar="ORG", help="the org (default: the only org in the settings table)")
-    links.add_argument("--state", metavar="DIR", help="the local environment of `callsync run --state DIR`")
-    links.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_org_arguments(links, json_help="print the summary as JSON")
     links.add_argument("--restart", action="store_true", help="ignore this file's checkpoint and start over")
     links.add_argument(
         "--batch-size", type=int, default=MAX_BATCH, metavar="N", help=f"lines per batch, 1..{MAX_BATCH}"
@@ -80,24 +77,6 @@ def read_companies(path: str) -> tuple[list[LinkLine | InvalidLine], str]:
     if not entries:
         raise UsageError(f"{path} has no lines")
     return entries, hashlib.sha256(raw).hexdigest()
-
-
-@contextmanager
-def _dependencies(state: str | None, boto_session: Any = None) -> Iterator[tuple[Dependencies, Any]]:
-    """The pipeline's own adapters (Dependencies, settings table): local ``--state DIR`` or the deployed stack."""
-    if state:
-        from callsync_dev.replay_cli import local_environment
-
-        with local_environment(state) as stack:
-            yield stack.function("SyncFieldsFunction").dependencies(), stack.table("SettingsTable")
-        return
-    import boto3
-
-    from callsync_dev.admin_aws import deployed_config
-
-    session = boto_session or boto3.session.Session()
-    deps = build_dependencies(deployed_config(session=session), boto_session=session)
-    yield deps, deps.boto_session.resource("dynamodb").Table(deps.config.settings_table)
 
 
 def _progress(total: int) -> tuple[Progress, Callable[[], None]]:
@@ -137,10 +116,9 @@ def main(args: argparse.Namespace, *, boto_session: Any = None) -> int:
         if not 1 <= args.batch_size <= MAX_BATCH:
             raise UsageError(f"--batch-size is 1..{MAX_BATCH}, got {args.batch_size}")
         entries, file_hash = read_companies(args.file)
-        with _dependencies(args.state, boto_session) as (deps, settings_table):
-            from callsync_dev.replay_cli import _only_org
-
-            org_id = args.org_id or _only_org(settings_table)
+        plane = control_plane(args.state, function="SyncFieldsFunction", boto_session=boto_session)
+        with plane as (deps, settings_table, _stack):
+            org_id = org_of(settings_table, args.org_id)
             settings = deps.settings.get(org_id)
             service = deps.account_link_backfill_service(org_id, batch_size=args.batch_size)
             advance, close = _progress(len(entries))

@@ -26,9 +26,10 @@ from callsync.services.reassociate import CannotReassociate, ReassociateResult
 from callsync.services.revert import RefusedInPreview
 from callsync.services.start_sync import SqsDeadLetters, StartSync, StepFunctionsExecutions
 
+from callsync_dev.control_plane import add_org_arguments, control_plane, org_of
 from callsync_dev.localstack import LocalStack
 from callsync_dev.replay_cli import SETTLE_SECONDS
-from callsync_dev.revert_cli import control_plane, org_of, render_changes
+from callsync_dev.revert_cli import render_changes
 from callsync_dev.state_dir import StateError
 
 ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
@@ -40,9 +41,7 @@ def register_cli(commands: Any) -> None:
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--opportunity", metavar="ID", help="the Opportunity the call belongs to (006...)")
     target.add_argument("--account", metavar="ID", help="the Account the call belongs to (001...)")
-    parser.add_argument("--org-id", metavar="ORG", help="the org (default: the only org in the settings table)")
-    parser.add_argument("--state", metavar="DIR", help="the local environment of `callsync run --state DIR`")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_org_arguments(parser)
     parser.set_defaults(handler=main)
 
 

@@ -16,9 +16,6 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from callsync.adapters.dynamodb_ledger import DynamoDbLedger
@@ -27,47 +24,17 @@ from callsync.errors import PermanentError
 from callsync.services.replay import NothingToReplay, ReplayCall, ReplayResult, ReplayRunning
 from callsync.services.start_sync import SqsDeadLetters, StartSync, StepFunctionsExecutions
 
+from callsync_dev.control_plane import add_call_arguments, local_environment, org_of
 from callsync_dev.localstack import LocalStack
-from callsync_dev.state_dir import StateDir, StateError
+from callsync_dev.state_dir import StateError
 
 SETTLE_SECONDS = 300
 
 
 def register_cli(commands: Any) -> None:
     parser = commands.add_parser("replay", help="run a FAILED or DEFERRED call again from its stored input")
-    parser.add_argument("--call", required=True, metavar="CALL_ID", help="the call's call_id")
-    parser.add_argument("--org-id", metavar="ORG", help="the org (default: the only org in the settings table)")
-    parser.add_argument("--state", metavar="DIR", help="the local environment of `callsync run --state DIR`")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_call_arguments(parser)
     parser.set_defaults(handler=main)
-
-
-@contextmanager
-def local_environment(state: str | Path) -> Iterator[LocalStack]:
-    """The local stack and emulator restored from ``state``, saved back when the block ends."""
-    from callsync_dev.emulator import Emulator
-
-    state_dir = StateDir(state)
-    if not (state_dir.has_org and state_dir.has_aws):
-        raise StateError(f"{state_dir.path} holds no environment: run `callsync run ... --state {state}` first")
-    emulator = Emulator.from_fixture(state_dir.read_org())
-    emulator.start()
-    try:
-        connection = {**emulator.connection, "issued_at": str(int(time.time() * 1000))}
-        with LocalStack(extra_env={"SALESFORCE_CA_BUNDLE": connection["ca_file"]}) as stack:
-            state_dir.restore(stack, connection)
-            yield stack
-            state_dir.save(stack)
-        state_dir.write_org(emulator.dump())
-    finally:
-        emulator.stop()
-
-
-def _only_org(settings_table: Any) -> str:
-    orgs = [str(i["org_id"]) for i in settings_table.scan(ProjectionExpression="org_id").get("Items", [])]
-    if len(orgs) != 1:
-        raise PermanentError(f"--org-id is needed: the settings table holds {len(orgs)} orgs ({', '.join(orgs)})")
-    return orgs[0]
 
 
 def replay_call(
@@ -89,7 +56,7 @@ def replay_call(
         executions=executions,
         dead_letters=SqsDeadLetters(sqs, dlq_url),
     )
-    return ReplayCall(ledger, executions, consumer).run(org_id or _only_org(settings_table), call_id)
+    return ReplayCall(ledger, executions, consumer).run(org_of(settings_table, org_id), call_id)
 
 
 def _settle(stack: LocalStack, result: ReplayResult) -> str:

@@ -14,52 +14,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from callsync.composition import Dependencies
 from callsync.errors import CallsyncError
 from callsync.models.ledger import RecordChange
 from callsync.services.revert import NothingToRevert, RefusedInPreview, RevertResult
 
-from callsync_dev.localstack import LocalStack
+from callsync_dev.control_plane import add_call_arguments, control_plane, org_of
 from callsync_dev.state_dir import StateError
 
 
 def register_cli(commands: Any) -> None:
     parser = commands.add_parser("revert", help="undo what callsync wrote for a call, where nobody changed it since")
-    parser.add_argument("--call", required=True, metavar="CALL_ID", help="the call's call_id")
-    parser.add_argument("--org-id", metavar="ORG", help="the org (default: the only org in the settings table)")
-    parser.add_argument("--state", metavar="DIR", help="the local environment of `callsync run --state DIR`")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_call_arguments(parser)
     parser.set_defaults(handler=main)
-
-
-@contextmanager
-def control_plane(state: str | None) -> Iterator[tuple[Dependencies, Any, LocalStack | None]]:
-    """(the pipeline's dependencies, the settings table, the local stack) of the local environment ``state``,
-    else of the deployed stack (its outputs name the tables and the secrets; no local stack)."""
-    if state:
-        from callsync_dev.replay_cli import local_environment
-
-        with local_environment(state) as stack:
-            yield stack.function("MatchOpportunityFunction").dependencies(), stack.table("SettingsTable"), stack
-        return
-    import boto3
-    from callsync.composition import build_dependencies
-
-    from callsync_dev.admin_aws import deployed_config
-
-    config = deployed_config()  # the stack's outputs name its tables (the claims table: the writers' leases)
-    deps = build_dependencies(config)
-    yield deps, boto3.session.Session().resource("dynamodb").Table(config.settings_table), None
-
-
-def org_of(settings_table: Any, org_id: str | None) -> str:
-    from callsync_dev.replay_cli import _only_org
-
-    return org_id or _only_org(settings_table)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from callsync.errors import PermanentError
 from callsync.models.call_status import CallStatus
 from callsync.services.call_status import CallStatusService
 
+from callsync_dev.control_plane import add_call_arguments, org_of
 from callsync_dev.state_dir import StateDir, StateError
 
 OK_STATUSES = frozenset({"SUCCEEDED", "PREVIEWED", "SKIPPED", "DUPLICATE", "DEFERRED", "RUNNING"})
@@ -33,11 +34,8 @@ VERB = {"would_create": "would create", "would_update": "would update"}
 
 def register_cli(commands: Any) -> None:
     parser = commands.add_parser("status", help="how a call's sync ended and every Salesforce record related to it")
-    parser.add_argument("--call", required=True, metavar="CALL_ID", help="the call's call_id")
+    add_call_arguments(parser, json_help="print the status as JSON")
     parser.add_argument("--revision", type=int, metavar="N", help="the revision (default: the latest)")
-    parser.add_argument("--org-id", metavar="ORG", help="the org (default: the only org in the settings table)")
-    parser.add_argument("--state", metavar="DIR", help="the local environment of `callsync run --state DIR`")
-    parser.add_argument("--json", action="store_true", help="print the status as JSON")
     parser.set_defaults(handler=main)
 
 
@@ -66,9 +64,7 @@ def call_status(
     ledger_table: Any, settings_table: Any, call_id: str, org_id: str | None, revision: int | None
 ) -> CallStatus:
     """The status over boto3 tables: the adapter and service the ``call_status`` function uses."""
-    from callsync_dev.replay_cli import _only_org
-
-    return CallStatusService(DynamoDbLedger(ledger_table)).run(org_id or _only_org(settings_table), call_id, revision)
+    return CallStatusService(DynamoDbLedger(ledger_table)).run(org_of(settings_table, org_id), call_id, revision)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from callsync.adapters.dynamodb_api_budget import usage_key
 from callsync_dev.cli import main
-from callsync_dev.replay_cli import local_environment
+from callsync_dev.control_plane import local_environment
 from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, run
 
 from bench.concurrency import call_event, org_fixture, settings_fixture
-from tests.support.demo import load, write_event
+from tests.support.demo import live_records, load, write_event
 
 pytestmark = pytest.mark.e2e
 CALL = "zoom-8841-2026-06-03"
@@ -46,10 +46,6 @@ def free_the_window(state: Path, used: int) -> None:
 
 def events(org: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in live_records(org, "Event") if e["Subject"] == SUBJECT]
-
-
-def live_records(org: dict[str, Any], obj: str) -> list[dict[str, Any]]:
-    return [r for r in org["records"].get(obj) or [] if not r.get("IsDeleted")]
 
 
 def test_a_call_that_would_pass_the_share_is_deferred_with_the_reason_and_writes_nothing(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from callsync_dev.cli import main
 from callsync_dev.runner import DEMO_EVENT, DEMO_SETTINGS, run
 
 from tests.support.chaos import CHAOS
+from tests.support.demo import live_records
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,10 +33,6 @@ def without_stamps(org: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         obj: sorted(({k: v for k, v in r.items() if k not in STAMPS} for r in rows), key=lambda r: str(r.get("Id")))
         for obj, rows in org["records"].items()
     }
-
-
-def live(org: dict[str, Any], obj: str) -> list[dict[str, Any]]:
-    return [r for r in org["records"].get(obj) or [] if not r.get("IsDeleted")]
 
 
 def test_a_previewed_call_writes_nothing_and_status_shows_every_planned_write(
@@ -96,8 +93,8 @@ def test_turning_preview_off_writes_the_call_for_real_once(tmp_path: Path) -> No
     done = run([ROOT / "events" / "demo_event_revision2.json"], settings=settings(tmp_path, preview=False), state=state)
     # Then it is written as usual: one Event, Sam created once (the preview reserved nothing and linked nothing)
     assert [r["status"] for r in done.runs] == ["SUCCEEDED"]
-    assert len([e for e in live(done.org, "Event") if e["Subject"] == SUBJECT]) == 1
-    assert [c["Email"] for c in live(done.org, "Contact")].count("sam.lee@globex.com") == 1
-    sam = next(c for c in live(done.org, "Contact") if c["Email"] == "sam.lee@globex.com")
-    relations = [r["RelationId"] for r in live(done.org, "EventRelation")]
+    assert len([e for e in live_records(done.org, "Event") if e["Subject"] == SUBJECT]) == 1
+    assert [c["Email"] for c in live_records(done.org, "Contact")].count("sam.lee@globex.com") == 1
+    sam = next(c for c in live_records(done.org, "Contact") if c["Email"] == "sam.lee@globex.com")
+    relations = [r["RelationId"] for r in live_records(done.org, "EventRelation")]
     assert sam["Id"] in relations

@@ -12,7 +12,7 @@ import pytest
 from callsync_dev.cli import main
 from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, DEMO_SETTINGS, run
 
-from tests.support.demo import load, write_event
+from tests.support.demo import live_records, load, one_record, state_org, write_event
 
 pytestmark = pytest.mark.e2e
 CALL = "zoom-8841-2026-06-03"
@@ -30,19 +30,6 @@ def is_pain_entry(value: str) -> bool:
 
 
 ALICE = "0055g0000000001AAA"
-
-
-def org_of(state: Path) -> dict[str, Any]:
-    return dict(json.loads((state / "org.json").read_text()))
-
-
-def live(org: dict[str, Any], obj: str) -> list[dict[str, Any]]:
-    return [r for r in org["records"].get(obj) or [] if not r.get("IsDeleted")]
-
-
-def one(org: dict[str, Any], obj: str, **match: Any) -> dict[str, Any]:
-    (found,) = [r for r in live(org, obj) if all(r.get(k) == v for k, v in match.items())]
-    return found
 
 
 def seeded_rollout() -> dict[str, Any]:
@@ -63,25 +50,27 @@ def test_reassociate_moves_the_call_reverts_the_old_deal_applies_the_new_one_and
     # Given the demo call synced to the rollout Opportunity (its fields, Event, note, follow-ups)
     state = tmp_path / "state"
     assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
-    assert one(org_of(state), "Event", Subject=SUBJECT)["WhatId"] == ROLLOUT_ID
+    assert one_record(state_org(state), "Event", Subject=SUBJECT)["WhatId"] == ROLLOUT_ID
 
     # When a person moves it to the 2025 pilot Opportunity
     code, out = reassociate(state, capsys, "--opportunity", PILOT_2025_ID)
 
     # Then the call runs again to the end, and its activity, follow-ups and note now hang on the pilot
     assert code == 0 and out["ended"] == "SUCCEEDED" and out["execution_arn"].endswith("-move1"), out
-    org = org_of(state)
-    event = one(org, "Event", Subject=SUBJECT)
+    org = state_org(state)
+    event = one_record(org, "Event", Subject=SUBJECT)
     assert event["WhatId"] == PILOT_2025_ID
-    follow_ups = [t for t in live(org, "Task") if t["WhatId"] in (PILOT_2025_ID, ROLLOUT_ID)]
+    follow_ups = [t for t in live_records(org, "Task") if t["WhatId"] in (PILOT_2025_ID, ROLLOUT_ID)]
     assert len(follow_ups) == 2 and {t["WhatId"] for t in follow_ups} == {PILOT_2025_ID}
-    (note,) = live(org, "ContentNote")
+    (note,) = live_records(org, "ContentNote")
     linked = {
-        link["LinkedEntityId"] for link in live(org, "ContentDocumentLink") if link["ContentDocumentId"] == note["Id"]
+        link["LinkedEntityId"]
+        for link in live_records(org, "ContentDocumentLink")
+        if link["ContentDocumentId"] == note["Id"]
     }
     assert PILOT_2025_ID in linked and ROLLOUT_ID not in linked
     # And the rollout's fields are back to their seeded values, while the pilot got the call's fields
-    rollout, pilot = one(org, "Opportunity", Name=ROLLOUT), one(org, "Opportunity", Name=PILOT_2025)
+    rollout, pilot = one_record(org, "Opportunity", Name=ROLLOUT), one_record(org, "Opportunity", Name=PILOT_2025)
     seed = seeded_rollout()
     assert (rollout["Pain__c"], rollout["NextStep"], rollout["Competitors__c"]) == (
         seed["Pain__c"],
@@ -91,7 +80,7 @@ def test_reassociate_moves_the_call_reverts_the_old_deal_applies_the_new_one_and
     assert rollout["Metrics__c"] is None
     assert is_pain_entry(pilot["Pain__c"]) and pilot["Competitors__c"] == "Gong;Chorus"
     # And nothing was duplicated: one Event, one note, the same follow-ups
-    assert len([e for e in live(org, "Event") if e["Subject"] == SUBJECT]) == 1
+    assert len([e for e in live_records(org, "Event") if e["Subject"] == SUBJECT]) == 1
 
     # When revision 2 of the call arrives (no crm_overrides in it)
     revision2 = write_event(tmp_path, "revision2", revision=2, summary=load(DEMO_EVENT)["summary"] + " Revised.")
@@ -99,9 +88,9 @@ def test_reassociate_moves_the_call_reverts_the_old_deal_applies_the_new_one_and
 
     # Then it keeps the chosen Opportunity
     assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
-    org = org_of(state)
-    assert one(org, "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
-    assert one(org, "Opportunity", Name=ROLLOUT)["Pain__c"] == seed["Pain__c"]
+    org = state_org(state)
+    assert one_record(org, "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
+    assert one_record(org, "Opportunity", Name=ROLLOUT)["Pain__c"] == seed["Pain__c"]
     match = next(e for e in result.ledger if e.get("step") == "MatchOpportunity" and e["call_key"].endswith("#2"))
     assert "chosen by hand (reassociate)" in match["changes"][0]["note"]
 
@@ -112,8 +101,8 @@ def test_a_field_a_person_changed_on_the_old_deal_is_kept_when_the_call_moves(
     # Given the demo call synced, then a person rewrote the rollout's Next Step
     state = tmp_path / "state"
     assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
-    org = org_of(state)
-    one(org, "Opportunity", Name=ROLLOUT).update(
+    org = state_org(state)
+    one_record(org, "Opportunity", Name=ROLLOUT).update(
         NextStep="Pilot kickoff on June 20", LastModifiedById=ALICE, LastModifiedDate="2026-06-10T09:00:00Z"
     )
     (state / "org.json").write_text(json.dumps(org))
@@ -127,9 +116,9 @@ def test_a_field_a_person_changed_on_the_old_deal_is_kept_when_the_call_moves(
     assert [(c["object"], c["id"], c["note"]) for c in kept] == [
         ("Opportunity", ROLLOUT_ID, "NextStep: changed since callsync wrote it")
     ]
-    rollout = one(org_of(state), "Opportunity", Name=ROLLOUT)
+    rollout = one_record(state_org(state), "Opportunity", Name=ROLLOUT)
     assert rollout["NextStep"] == "Pilot kickoff on June 20" and rollout["Pain__c"] == seeded_rollout()["Pain__c"]
-    assert one(org_of(state), "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
+    assert one_record(state_org(state), "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
 
 
 def test_reassociate_to_a_record_that_does_not_exist_is_refused_and_changes_nothing(
@@ -138,7 +127,7 @@ def test_reassociate_to_a_record_that_does_not_exist_is_refused_and_changes_noth
     # Given the demo call synced
     state = tmp_path / "state"
     assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
-    before = org_of(state)["records"]
+    before = state_org(state)["records"]
     # When it is moved to an Opportunity id that does not exist, or given an Account id as an Opportunity
     capsys.readouterr()
     missing = main(["reassociate", "--call", CALL, "--opportunity", "0065g0000000099AAA", "--state", str(state)])
@@ -147,7 +136,7 @@ def test_reassociate_to_a_record_that_does_not_exist_is_refused_and_changes_noth
     # Then both are usage errors naming what is wrong, and Salesforce is untouched
     assert missing == 2 and "Opportunity 0065g0000000099AAA does not exist or is not visible" in err
     assert wrong == 2 and "is not a Salesforce Opportunity id" in capsys.readouterr().err
-    assert org_of(state)["records"] == before
+    assert state_org(state)["records"] == before
 
 
 def test_crm_overrides_win_over_the_automatic_match_and_later_revisions_keep_them(tmp_path: Path) -> None:
@@ -158,17 +147,17 @@ def test_crm_overrides_win_over_the_automatic_match_and_later_revisions_keep_the
     first = run([chosen], state=state)
     # Then everything goes to the pilot, and the rollout is untouched
     assert [r["status"] for r in first.runs] == ["SUCCEEDED"]
-    org = org_of(state)
-    assert one(org, "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
-    assert is_pain_entry(one(org, "Opportunity", Name=PILOT_2025)["Pain__c"])
-    assert one(org, "Opportunity", Name=ROLLOUT)["Pain__c"] == seeded_rollout()["Pain__c"]
+    org = state_org(state)
+    assert one_record(org, "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
+    assert is_pain_entry(one_record(org, "Opportunity", Name=PILOT_2025)["Pain__c"])
+    assert one_record(org, "Opportunity", Name=ROLLOUT)["Pain__c"] == seeded_rollout()["Pain__c"]
     # When revision 2 arrives without crm_overrides
     revision2 = write_event(tmp_path, "revision2", revision=2)
     assert [r["status"] for r in run([revision2], state=state).runs] == ["SUCCEEDED"]
     # Then it keeps the upstream choice
-    org = org_of(state)
-    assert one(org, "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
-    assert one(org, "Opportunity", Name=ROLLOUT)["Pain__c"] == seeded_rollout()["Pain__c"]
+    org = state_org(state)
+    assert one_record(org, "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
+    assert one_record(org, "Opportunity", Name=ROLLOUT)["Pain__c"] == seeded_rollout()["Pain__c"]
 
 
 def test_a_reassociation_is_kept_when_later_revisions_repeat_the_upstream_override(
@@ -184,9 +173,9 @@ def test_a_reassociation_is_kept_when_later_revisions_repeat_the_upstream_overri
     revision2 = write_event(tmp_path, "revision2", revision=2, crm_overrides={"opportunity_id": ROLLOUT_ID})
     assert [r["status"] for r in run([revision2], state=state).runs] == ["SUCCEEDED"]
     # Then the person's later choice stands: the activity stays on the pilot, the rollout keeps its seeded values
-    org = org_of(state)
-    assert one(org, "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
-    assert one(org, "Opportunity", Name=ROLLOUT)["Pain__c"] == seeded_rollout()["Pain__c"]
+    org = state_org(state)
+    assert one_record(org, "Event", Subject=SUBJECT)["WhatId"] == PILOT_2025_ID
+    assert one_record(org, "Opportunity", Name=ROLLOUT)["Pain__c"] == seeded_rollout()["Pain__c"]
 
 
 def test_an_override_id_that_does_not_exist_warns_and_the_automatic_match_stands(tmp_path: Path) -> None:
@@ -201,7 +190,7 @@ def test_an_override_id_that_does_not_exist_warns_and_the_automatic_match_stands
         "crm_overrides: Opportunity 0065g0000000099AAA does not exist or is not visible to the integration user; "
         "the call was matched automatically instead"
     ) in only["warnings"]
-    assert one(result.org, "Event", Subject=SUBJECT)["WhatId"] == ROLLOUT_ID
+    assert one_record(result.org, "Event", Subject=SUBJECT)["WhatId"] == ROLLOUT_ID
 
 
 def test_revert_after_a_move_undoes_the_call_on_both_deals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -216,14 +205,14 @@ def test_revert_after_a_move_undoes_the_call_on_both_deals(tmp_path: Path, capsy
     out = json.loads(capsys.readouterr().out)
     # Then both deals are as seeded, and what the call created (its first run and the move) is gone
     assert code == 0 and out["status"] == "REVERTED", out
-    org = org_of(state)
-    pilot, rollout = one(org, "Opportunity", Name=PILOT_2025), one(org, "Opportunity", Name=ROLLOUT)
+    org = state_org(state)
+    pilot, rollout = one_record(org, "Opportunity", Name=PILOT_2025), one_record(org, "Opportunity", Name=ROLLOUT)
     assert (pilot["Pain__c"], pilot["NextStep"], pilot["Competitors__c"]) == (None, None, None)
     assert (rollout["Pain__c"], rollout["NextStep"]) == (seeded_rollout()["Pain__c"], seeded_rollout()["NextStep"])
-    assert not [e for e in live(org, "Event") if e["Subject"] == SUBJECT]
-    assert not live(org, "ContentNote") and not live(org, "ContentDocumentLink")
-    assert not [t for t in live(org, "Task") if t["WhatId"] in (PILOT_2025_ID, ROLLOUT_ID)]
-    assert "sam.lee@globex.com" not in {c["Email"] for c in live(org, "Contact")}
+    assert not [e for e in live_records(org, "Event") if e["Subject"] == SUBJECT]
+    assert not live_records(org, "ContentNote") and not live_records(org, "ContentDocumentLink")
+    assert not [t for t in live_records(org, "Task") if t["WhatId"] in (PILOT_2025_ID, ROLLOUT_ID)]
+    assert "sam.lee@globex.com" not in {c["Email"] for c in live_records(org, "Contact")}
 
 
 def test_reassociate_to_an_account_moves_the_call_off_the_deal_and_its_account(
@@ -232,18 +221,21 @@ def test_reassociate_to_an_account_moves_the_call_off_the_deal_and_its_account(
     # Given the demo call synced to Globex's rollout (and Globex's link field filled from company.url)
     state = tmp_path / "state"
     assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
-    initech = one(org_of(state), "Account", Name="Initech")["Id"]
+    initech = one_record(state_org(state), "Account", Name="Initech")["Id"]
     # When a person says the call belongs to the Initech account
     code, out = reassociate(state, capsys, "--account", initech)
     # Then the activity and follow-ups hang on Initech, the rollout and Globex are back as they were,
     # and Initech got the account-level field (no Opportunity of Initech: none is matched)
     assert code == 0 and out["ended"] == "SUCCEEDED", out
-    org = org_of(state)
-    assert one(org, "Event", Subject=SUBJECT)["WhatId"] == initech
-    assert {t["WhatId"] for t in live(org, "Task")} == {initech}
-    assert one(org, "Account", Name="Globex")["Callsync_Link__c"] is None
-    assert one(org, "Account", Name="Initech")["Callsync_Link__c"] == "https://app.callsync.example/companies/globex"
-    rollout = one(org, "Opportunity", Name=ROLLOUT)
+    org = state_org(state)
+    assert one_record(org, "Event", Subject=SUBJECT)["WhatId"] == initech
+    assert {t["WhatId"] for t in live_records(org, "Task")} == {initech}
+    assert one_record(org, "Account", Name="Globex")["Callsync_Link__c"] is None
+    assert (
+        one_record(org, "Account", Name="Initech")["Callsync_Link__c"]
+        == "https://app.callsync.example/companies/globex"
+    )
+    rollout = one_record(org, "Opportunity", Name=ROLLOUT)
     assert (rollout["Pain__c"], rollout["NextStep"]) == (seeded_rollout()["Pain__c"], seeded_rollout()["NextStep"])
 
 
@@ -257,7 +249,7 @@ def test_reassociate_and_revert_are_refused_while_the_org_is_in_preview_mode(
     settings.write_text(json.dumps({**load(DEMO_SETTINGS), "preview": True}))
     other = write_event(tmp_path, "other", call_id="other-call")
     assert [r["status"] for r in run([other], settings=settings, state=state).runs] == ["PREVIEWED"]
-    before = org_of(state)["records"]
+    before = state_org(state)["records"]
     # When the first call is moved to another Opportunity, and when it is reverted
     capsys.readouterr()
     code = main(["reassociate", "--call", CALL, "--opportunity", PILOT_2025_ID, "--state", str(state), "--json"])
@@ -268,4 +260,4 @@ def test_reassociate_and_revert_are_refused_while_the_org_is_in_preview_mode(
     assert (code, out) == (2, "")
     assert '"preview": true' in err and "reassociate refused" in err
     assert reverted == 2 and '"preview": true' in revert_err and "revert refused" in revert_err
-    assert org_of(state)["records"] == before
+    assert state_org(state)["records"] == before

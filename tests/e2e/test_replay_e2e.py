@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from callsync_dev.cli import main
 from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, run
 
+from tests.support.demo import live_records
+
 pytestmark = pytest.mark.e2e
 CALL = "zoom-8841-2026-06-03"
 SUBJECT = "[callsync] Globex x Acme - rollout scoping"
 ROLLOUT = "Globex - Sales call automation (120 seats)"
-
-
-def live(org: dict[str, Any], obj: str) -> list[dict[str, Any]]:
-    return [r for r in org["records"].get(obj) or [] if not r.get("IsDeleted")]
 
 
 def test_a_failed_call_is_replayed_once_its_cause_is_fixed_and_nothing_is_written_twice(
@@ -41,7 +38,7 @@ def test_a_failed_call_is_replayed_once_its_cause_is_fixed_and_nothing_is_writte
     ]
     first = run([DEMO_EVENT], org=org, state=state)
     assert [r["status"] for r in first.runs] == ["FAILED"]
-    assert not [e for e in live(first.org, "Event") if e["Subject"] == SUBJECT]
+    assert not [e for e in live_records(first.org, "Event") if e["Subject"] == SUBJECT]
     # When an admin fixes the cause (here: Salesforce answers again) and replays the call
     fixed = json.loads((state / "org.json").read_text())
     fixed["faults"] = []
@@ -54,9 +51,9 @@ def test_a_failed_call_is_replayed_once_its_cause_is_fixed_and_nothing_is_writte
     assert out["execution_arn"].endswith("-replay1")
     # And nothing was written twice: one Event, Sam created once, the pain appended once
     after = json.loads((state / "org.json").read_text())
-    assert len([e for e in live(after, "Event") if e["Subject"] == SUBJECT]) == 1
-    assert [c["Email"] for c in live(after, "Contact")].count("sam.lee@globex.com") == 1
-    pain = next(r for r in live(after, "Opportunity") if r["Name"] == ROLLOUT)["Pain__c"]
+    assert len([e for e in live_records(after, "Event") if e["Subject"] == SUBJECT]) == 1
+    assert [c["Email"] for c in live_records(after, "Contact")].count("sam.lee@globex.com") == 1
+    pain = next(r for r in live_records(after, "Opportunity") if r["Name"] == ROLLOUT)["Pain__c"]
     assert pain.count("Reps spend about 5 hours a week") == 1
     # When it is replayed again / Then there is nothing left to replay
     code = main(["replay", "--call", CALL, "--state", str(state), "--json"])

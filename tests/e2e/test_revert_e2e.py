@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from callsync.adapters.dynamodb_ledger import DynamoDbLedger
 from callsync_dev.cli import main
-from callsync_dev.replay_cli import local_environment
+from callsync_dev.control_plane import local_environment
 from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, run
+
+from tests.support.demo import live_records, one_record, state_org
 
 pytestmark = pytest.mark.e2e
 CALL = "zoom-8841-2026-06-03"
@@ -24,23 +26,10 @@ ALICE = "0055g0000000001AAA"  # a person (Alice Rep), not the integration user
 SAM = "sam.lee@globex.com"
 
 
-def org_of(state: Path) -> dict[str, Any]:
-    return dict(json.loads((state / "org.json").read_text()))
-
-
-def live(org: dict[str, Any], obj: str) -> list[dict[str, Any]]:
-    return [r for r in org["records"].get(obj) or [] if not r.get("IsDeleted")]
-
-
-def one(org: dict[str, Any], obj: str, **match: Any) -> dict[str, Any]:
-    (found,) = [r for r in live(org, obj) if all(r.get(k) == v for k, v in match.items())]
-    return found
-
-
 def edit(state: Path, obj: str, match: dict[str, Any], **values: Any) -> None:
     """A person's change in Salesforce between runs: ``values`` on the record matching ``match``."""
-    org = org_of(state)
-    one(org, obj, **match).update(values, LastModifiedById=ALICE, LastModifiedDate="2026-06-10T09:00:00Z")
+    org = state_org(state)
+    one_record(org, obj, **match).update(values, LastModifiedById=ALICE, LastModifiedDate="2026-06-10T09:00:00Z")
     (state / "org.json").write_text(json.dumps(org))
 
 
@@ -63,32 +52,36 @@ def test_revert_puts_back_every_value_deletes_what_callsync_created_and_twice_ch
     # a note with its links and two follow-up Tasks
     state = tmp_path / "state"
     assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
-    synced = org_of(state)
-    assert one(synced, "Event", Subject=SUBJECT) and one(synced, "Contact", Email="sam.lee@globex.com")
+    synced = state_org(state)
+    assert one_record(synced, "Event", Subject=SUBJECT) and one_record(synced, "Contact", Email="sam.lee@globex.com")
 
     # When the call is reverted
     code, out = revert(state, capsys)
 
     # Then everything is back as it was before the call: the Opportunity's values are the seeded ones
     assert code == 0 and out["status"] == "REVERTED", out
-    org = org_of(state)
+    org = state_org(state)
     seed = seeded(ROLLOUT)
-    opportunity = one(org, "Opportunity", Name=ROLLOUT)
+    opportunity = one_record(org, "Opportunity", Name=ROLLOUT)
     assert opportunity["Pain__c"] == seed["Pain__c"]
     assert opportunity["Competitors__c"] == seed["Competitors__c"]
     assert opportunity["NextStep"] == seed["NextStep"]
     assert opportunity["Metrics__c"] is None and opportunity["Economic_Buyer__c"] is None
-    assert one(org, "Contact", Email="jane.doe@globex.com")["Champion_Notes__c"] is None
-    assert one(org, "Account", Name="Globex")["Callsync_Link__c"] is None
+    assert one_record(org, "Contact", Email="jane.doe@globex.com")["Champion_Notes__c"] is None
+    assert one_record(org, "Account", Name="Globex")["Callsync_Link__c"] is None
     # And what callsync created is gone: the Event and its relations, the note and its links, the follow-ups, Sam
-    assert not [e for e in live(org, "Event") if e["Subject"] == SUBJECT]
-    assert not live(org, "EventRelation") and not live(org, "ContentNote") and not live(org, "ContentDocumentLink")
-    assert not [t for t in live(org, "Task") if t["Subject"] in (QUESTIONNAIRE, PILOT)]
-    assert [c["Email"] for c in live(org, "Contact")].count("sam.lee@globex.com") == 0
+    assert not [e for e in live_records(org, "Event") if e["Subject"] == SUBJECT]
+    assert (
+        not live_records(org, "EventRelation")
+        and not live_records(org, "ContentNote")
+        and not live_records(org, "ContentDocumentLink")
+    )
+    assert not [t for t in live_records(org, "Task") if t["Subject"] in (QUESTIONNAIRE, PILOT)]
+    assert [c["Email"] for c in live_records(org, "Contact")].count("sam.lee@globex.com") == 0
     # And the people and records that were there before stay
-    assert {c["Email"] for c in live(org, "Contact")} == {c["Email"] for c in live(synced, "Contact")} - {
-        "sam.lee@globex.com"
-    }
+    assert {c["Email"] for c in live_records(org, "Contact")} == {
+        c["Email"] for c in live_records(synced, "Contact")
+    } - {"sam.lee@globex.com"}
 
     # When it is reverted again
     code, again = revert(state, capsys)
@@ -98,7 +91,7 @@ def test_revert_puts_back_every_value_deletes_what_callsync_created_and_twice_ch
     assert {(c["object"], c["id"], c["action"]) for c in again["changes"]} == {
         (c["object"], c["id"], c["action"]) for c in out["changes"]
     }
-    assert org_of(state)["records"] == org["records"]
+    assert state_org(state)["records"] == org["records"]
     # And the ledger holds the revert as the call's Revert step, each record reverted
     with local_environment(state) as stack:
         history = DynamoDbLedger(stack.table("LedgerTable")).history("acme", CALL)
@@ -116,9 +109,9 @@ def test_what_a_person_changed_since_is_kept_with_its_reason_and_the_rest_is_rev
     assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
     edit(state, "Opportunity", {"Name": ROLLOUT}, NextStep="Pilot kickoff on June 20")
     edit(state, "Task", {"Subject": QUESTIONNAIRE}, Status="Completed")
-    org = org_of(state)
-    sam = one(org, "Contact", Email="sam.lee@globex.com")
-    own_task = {**one(org, "Task", Subject=PILOT), "Id": "00T5g0000000099EAA", "Subject": "Call Sam back"}
+    org = state_org(state)
+    sam = one_record(org, "Contact", Email="sam.lee@globex.com")
+    own_task = {**one_record(org, "Task", Subject=PILOT), "Id": "00T5g0000000099EAA", "Subject": "Call Sam back"}
     own_task.update(WhoId=sam["Id"], CreatedById=ALICE, LastModifiedById=ALICE)
     org["records"]["Task"].append(own_task)
     (state / "org.json").write_text(json.dumps(org))
@@ -129,27 +122,27 @@ def test_what_a_person_changed_since_is_kept_with_its_reason_and_the_rest_is_rev
     # Then it exits 1 and lists what it left alone, each with its reason
     assert code == 1 and out["status"] == "PARTLY_REVERTED", out
     kept = {(c["object"], c["id"]): c for c in out["changes"] if c["action"] == "kept"}
-    opportunity = one(org_of(state), "Opportunity", Name=ROLLOUT)
-    questionnaire = one(org, "Task", Subject=QUESTIONNAIRE)
+    opportunity = one_record(state_org(state), "Opportunity", Name=ROLLOUT)
+    questionnaire = one_record(org, "Task", Subject=QUESTIONNAIRE)
     assert set(kept) == {("Opportunity", opportunity["Id"]), ("Task", questionnaire["Id"]), ("Contact", sam["Id"])}
     assert "NextStep: changed since callsync wrote it" in kept[("Opportunity", opportunity["Id"])]["note"]
     assert f"modified by {ALICE}" in kept[("Task", questionnaire["Id"])]["note"]
     assert "used by Task 00T5g0000000099EAA" in kept[("Contact", sam["Id"])]["note"]
     # And the org shows exactly that: the person's values and records stay, callsync's others are reverted
-    after = org_of(state)
+    after = state_org(state)
     assert opportunity["NextStep"] == "Pilot kickoff on June 20"
     assert opportunity["Pain__c"] == seeded(ROLLOUT)["Pain__c"] and opportunity["Metrics__c"] is None
-    assert one(after, "Task", Subject=QUESTIONNAIRE)["Status"] == "Completed"
-    assert one(after, "Task", Subject="Call Sam back")["WhoId"] == sam["Id"]
-    assert one(after, "Contact", Email="sam.lee@globex.com")["Id"] == sam["Id"]
-    assert not [t for t in live(after, "Task") if t["Subject"] == PILOT]
-    assert not [e for e in live(after, "Event") if e["Subject"] == SUBJECT]
+    assert one_record(after, "Task", Subject=QUESTIONNAIRE)["Status"] == "Completed"
+    assert one_record(after, "Task", Subject="Call Sam back")["WhoId"] == sam["Id"]
+    assert one_record(after, "Contact", Email="sam.lee@globex.com")["Id"] == sam["Id"]
+    assert not [t for t in live_records(after, "Task") if t["Subject"] == PILOT]
+    assert not [e for e in live_records(after, "Event") if e["Subject"] == SUBJECT]
 
     # When it is reverted again / Then nothing more changes and the same records are left alone
     code, again = revert(state, capsys)
     assert code == 1 and again["writes"] == 0
     assert {(c["object"], c["id"]) for c in again["changes"] if c["action"] == "kept"} == set(kept)
-    assert org_of(state)["records"] == after["records"]
+    assert state_org(state)["records"] == after["records"]
 
 
 def test_a_created_contact_another_activity_relates_to_is_kept_even_when_the_call_wrote_no_relation(
@@ -165,8 +158,8 @@ def test_a_created_contact_another_activity_relates_to_is_kept_even_when_the_cal
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
     assert [r["status"] for r in run([path], state=state).runs] == ["SUCCEEDED"]
-    org = org_of(state)
-    sam = one(org, "Contact", Email=SAM)
+    org = state_org(state)
+    sam = one_record(org, "Contact", Email=SAM)
     # And a person then added Sam as a secondary invitee of their own Event
     other = {
         "Id": "00U5g0000000777",
@@ -197,11 +190,13 @@ def test_a_created_contact_another_activity_relates_to_is_kept_even_when_the_cal
     (change,) = [c for c in result["changes"] if c["object"] == "Contact" and c["id"] == sam["Id"]]
     assert change["action"] == "kept" and "EventRelation" in change["note"], change
     assert code == 1 and result["status"] == "PARTLY_REVERTED"
-    after = org_of(state)
-    assert one(after, "Contact", Email=SAM)["Id"] == sam["Id"]
-    assert [r["RelationId"] for r in live(after, "EventRelation") if r["EventId"][:15] == other["Id"]] == [sam["Id"]]
+    after = state_org(state)
+    assert one_record(after, "Contact", Email=SAM)["Id"] == sam["Id"]
+    assert [r["RelationId"] for r in live_records(after, "EventRelation") if r["EventId"][:15] == other["Id"]] == [
+        sam["Id"]
+    ]
     # And the call's own Event is deleted
-    assert not [e for e in live(after, "Event") if e.get("Subject") == SUBJECT]
+    assert not [e for e in live_records(after, "Event") if e.get("Subject") == SUBJECT]
 
 
 def follow_up_call(tmp_path: Path) -> Path:
@@ -219,18 +214,18 @@ def test_a_call_after_the_revert_creates_the_deleted_people_again_instead_of_reu
     # Given the demo call synced (it created Sam) and was reverted (Sam deleted)
     state = tmp_path / "state"
     assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
-    assert one(org_of(state), "Contact", Email=SAM)
+    assert one_record(state_org(state), "Contact", Email=SAM)
     code, _ = revert(state, capsys)
-    assert code in (0, 1) and not [c for c in live(org_of(state), "Contact") if c["Email"] == SAM]
+    assert code in (0, 1) and not [c for c in live_records(state_org(state), "Contact") if c["Email"] == SAM]
     # When another call with Sam runs within the hour
     result = run([follow_up_call(tmp_path)], state=state)
     # Then it succeeds and creates Sam again (a live Contact), and its Event names that Contact
     assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
-    org = org_of(state)
-    sam = one(org, "Contact", Email=SAM)
-    event = one(org, "Event", Subject="[callsync] Globex x Acme - follow-up")
+    org = state_org(state)
+    sam = one_record(org, "Contact", Email=SAM)
+    event = one_record(org, "Event", Subject="[callsync] Globex x Acme - follow-up")
     related = {event.get("WhoId")} | {
-        r["RelationId"] for r in live(org, "EventRelation") if r["EventId"] == event["Id"]
+        r["RelationId"] for r in live_records(org, "EventRelation") if r["EventId"] == event["Id"]
     }
     assert sam["Id"] in related
 
@@ -241,16 +236,16 @@ def test_a_contact_a_person_deleted_is_created_again_by_the_next_call_within_the
     # Given the demo call synced (it created Sam), then a person deleted Sam in Salesforce
     state = tmp_path / "state"
     assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
-    assert one(org_of(state), "Contact", Email=SAM)
+    assert one_record(state_org(state), "Contact", Email=SAM)
     edit(state, "Contact", {"Email": SAM}, IsDeleted=True)
     # When another call with Sam runs within the hour
     result = run([follow_up_call(tmp_path)], state=state)
     # Then Sam is created again and the new call's Event names the live Contact
     assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
-    org = org_of(state)
-    sam = one(org, "Contact", Email=SAM)
-    event = one(org, "Event", Subject="[callsync] Globex x Acme - follow-up")
+    org = state_org(state)
+    sam = one_record(org, "Contact", Email=SAM)
+    event = one_record(org, "Event", Subject="[callsync] Globex x Acme - follow-up")
     related = {event.get("WhoId")} | {
-        r["RelationId"] for r in live(org, "EventRelation") if r["EventId"] == event["Id"]
+        r["RelationId"] for r in live_records(org, "EventRelation") if r["EventId"] == event["Id"]
     }
     assert sam["Id"] in related

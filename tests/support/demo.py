@@ -32,3 +32,19 @@ def records(result: RunResult, object_name: str) -> list[dict[str, Any]]:
 def live(result: RunResult, object_name: str) -> list[dict[str, Any]]:
     """The records of ``object_name`` the run left undeleted."""
     return [r for r in records(result, object_name) if not r.get("IsDeleted")]
+
+
+def state_org(state: Path) -> dict[str, Any]:
+    """The org of a local environment (``callsync run --state DIR``) as its last command saved it."""
+    return load(state / "org.json")
+
+
+def live_records(org: dict[str, Any], object_name: str) -> list[dict[str, Any]]:
+    """The undeleted records of ``object_name`` in an org document."""
+    return [r for r in org["records"].get(object_name) or [] if not r.get("IsDeleted")]
+
+
+def one_record(org: dict[str, Any], object_name: str, **match: Any) -> dict[str, Any]:
+    """The one undeleted record of ``object_name`` whose fields equal ``match`` (fails unless exactly one)."""
+    (found,) = [r for r in live_records(org, object_name) if all(r.get(k) == v for k, v in match.items())]
+    return found

@@ -8,7 +8,7 @@ import json
 import boto3
 import pytest
 from callsync_dev.cfn import load_template
-from callsync_dev.revert_cli import control_plane
+from callsync_dev.control_plane import control_plane
 from moto import mock_aws
 
 OUTPUTS = {
