@@ -13,16 +13,17 @@ import pytest
 from callsync_dev.cli import main
 from callsync_dev.runner import DEMO_EVENT, run
 
-from tests.e2e.test_reassociate_e2e import CALL, PILOT_2025_ID, ROLLOUT_ID, live, org_of, reassociate
+from tests.e2e.test_reassociate_e2e import CALL, PILOT_2025_ID, ROLLOUT_ID, reassociate
+from tests.support.demo import live_records, state_org
 
 pytestmark = pytest.mark.e2e
 
 
 def note_links(state: Path) -> Counter[str]:
     """How many links the call's one note has, per linked record."""
-    org = org_of(state)
-    (note,) = live(org, "ContentNote")
-    links = live(org, "ContentDocumentLink")
+    org = state_org(state)
+    (note,) = live_records(org, "ContentNote")
+    links = live_records(org, "ContentDocumentLink")
     return Counter(r["LinkedEntityId"] for r in links if r["ContentDocumentId"] == note["Id"])
 
 
@@ -61,8 +62,8 @@ def test_a_link_a_person_already_made_to_the_chosen_record_is_not_made_twice(
     # Given the demo call synced, and a person then shared its note with the 2025 pilot by hand
     state = tmp_path / "state"
     assert [r["status"] for r in run([DEMO_EVENT], state=state).runs] == ["SUCCEEDED"]
-    org = org_of(state)
-    (note,) = live(org, "ContentNote")
+    org = state_org(state)
+    (note,) = live_records(org, "ContentNote")
     org["records"]["ContentDocumentLink"].append(
         {"Id": "06A5g0000000099", "ContentDocumentId": note["Id"], "LinkedEntityId": PILOT_2025_ID, "ShareType": "V"}
     )
