@@ -189,11 +189,9 @@ def run(
                     raise UsageError(str(e)) from e
             _seed(stack, items, connection)
             if sequential:
-                message_ids = [_send_and_settle(stack, event) for event in events]
+                result = _collect(stack, events, [_send_and_settle(stack, event) for event in events])
             else:
-                message_ids = _send(stack, events)
-                _consume(stack)
-            result = _collect(stack, events, message_ids)
+                result = deliver(stack, events)
             if state_dir is not None and not dry_run:
                 state_dir.save(stack)
         result.api_requests = emulator.api_requests
@@ -248,6 +246,14 @@ def _seed(stack: LocalStack, items: list[dict[str, Any]], connection: dict[str, 
                     **({"id": connection["id"]} if connection.get("id") else {}),
                 },
             )
+
+
+def deliver(stack: LocalStack, events: list[EventInput]) -> RunResult:
+    """Send ``events`` to a running local stack's queue together, let the consumer take them, and wait until
+    their executions ended (their runs; the org and the request counts are the caller's, see ``run``)."""
+    message_ids = _send(stack, events)
+    _consume(stack)
+    return _collect(stack, events, message_ids)
 
 
 def _send(stack: LocalStack, events: list[EventInput]) -> list[str]:

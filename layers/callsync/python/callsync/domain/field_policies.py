@@ -53,15 +53,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from callsync.domain.field_revisions import PriorWrite, entry_header, entry_text, own_span, span_of
+from callsync.domain.field_revisions import INLINE, PARAGRAPH, PriorWrite, entry_header, entry_text, own_span, span_of
 from callsync.domain.person_edits import PersonEdit
 from callsync.domain.value_coercion import SINGLE_LINE_TEXT_TYPES, format_number, is_empty, split_multipicklist
 from callsync.models.describe import NUMBER_TYPES, TEXT_TYPES, FieldDescribe
 
 ELLIPSIS = "…"
 MIN_ENTRY_TEXT = 20  # fewer characters of a call's text than this are not worth appending
-PARAGRAPH = "\n\n"
-INLINE = " | "
 APPENDABLE_TYPES = frozenset({"string", "textarea", "url", "phone"})
 SINGLE_VALUE_TEXT_TYPES = frozenset({"url", "email", "phone"})  # filled plain; never cut
 

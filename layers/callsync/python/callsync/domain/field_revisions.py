@@ -26,6 +26,8 @@ from typing import Any
 from callsync.domain.value_coercion import is_empty
 
 MARK_DIGITS = 6
+PARAGRAPH = "\n\n"  # between the entries of a text area
+INLINE = " | "  # between the entries of a one-line text field
 
 
 def call_mark(call_id: str) -> str:
@@ -87,3 +89,36 @@ class PriorWrite:
         if base and self.last.startswith(base + separator):
             return self.last[len(base) + len(separator) :]
         return self.last if not base else None
+
+
+def holds_entry(value: Any, mark: str) -> bool:
+    """Whether ``value`` holds an entry marked ``mark`` (in a text area's or a one-line field's form)."""
+    return isinstance(value, str) and any(own_span(value, mark, sep) is not None for sep in (PARAGRAPH, INLINE))
+
+
+def without_own_entry(current: Any, base: Any, last: Any, mark: str) -> str | None:
+    """``current`` with this call's entry taken out (with one separator next to it), the rest byte for byte.
+
+    The entry is the one the call last wrote (``last``, written over ``base``: :meth:`PriorWrite.entry`),
+    found in ``current`` by its marker, else as that exact text. None when ``current`` does not hold it as
+    written: it is gone, or someone edited the entry itself (then it is theirs to keep). The separator is
+    tried a text area's first, since a text area's entry may hold a one-line field's separator in its text.
+    """
+    if not isinstance(current, str):
+        return None
+    prior = PriorWrite(base=base, last=last, revision=0)
+    for separator in (PARAGRAPH, INLINE):
+        entry = prior.entry(mark, separator)
+        if not entry:
+            continue
+        marked = own_span(entry, mark, separator) is not None
+        span = own_span(current, mark, separator) if marked else span_of(current, entry, separator)
+        if span is None or current[span[0] : span[1]] != entry:
+            continue
+        start, end = span
+        if current.startswith(separator, end):
+            return current[:start] + current[end + len(separator) :]
+        if start >= len(separator) and current[:start].endswith(separator):
+            return current[: start - len(separator)] + current[end:]
+        return current[:start] + current[end:]
+    return None

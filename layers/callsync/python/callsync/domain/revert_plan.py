@@ -8,6 +8,10 @@ the records as Salesforce has them now (docs/operations.md, "revert"):
   of writes (a later write whose ``before`` is not the earlier ``after`` starts a new chain: someone changed
   the field in between, and that value is what it goes back to). It is reverted only when its current value
   is still callsync's last ``after``; otherwise it is kept, with the value found.
+- A text field holding the call's marked entry (``field_revisions``) that others wrote to since (or whose
+  value before already held an earlier revision's entry) loses only that entry, with one separator; the
+  rest stays byte for byte (``ENTRY_REMOVED``). An entry someone edited is kept with the field. A created
+  record that is kept loses the call's entries the same way and keeps its other values.
 - A record callsync created is deleted only when it is still as callsync left it: its ``LastModifiedById``
   is still its creator (callsync's integration user) and every field callsync wrote still has that value.
   A Contact or Lead is also kept when another record that stays (a Task or Event, a contact role, a
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from callsync.domain.field_revisions import call_mark, holds_entry, without_own_entry
 from callsync.domain.field_targets import fields_lease_key, via_of_key
 from callsync.models.ledger import CallHistory, FieldChange, RecordChange, RecordRole, ledger_value
 
@@ -47,6 +52,7 @@ SUMMARY_FIELDS = frozenset({("ContentNote", "Content")})
 # report's preview (head, length). Such a value can be recognised in Salesforce, not restored from the ledger.
 _LEDGER_SHORT = re.compile(r"^(?P<head>.*)… \[(?P<length>\d+) characters\] …(?P<tail>.*)$", re.DOTALL)
 _PREVIEW_SHORT = re.compile(r"^(?P<head>.*)… \((?P<length>\d+) characters\)$", re.DOTALL)
+ENTRY_REMOVED = "the call's entry removed; the rest of the field kept"
 PARENT_FIELDS = {"EventRelation": "EventId", "TaskRelation": "TaskId", "ContentDocumentLink": "ContentDocumentId"}
 
 
@@ -55,6 +61,7 @@ class FieldWrites:
     """The values callsync wrote to one field, oldest first: (before, after) pairs."""
 
     writes: list[tuple[Any, Any]] = field(default_factory=list)
+    entry_removed: bool = False  # a revert took the call's entry out of the field after the last write
 
     @property
     def last_after(self) -> Any:
@@ -244,7 +251,11 @@ def written_records(history: CallHistory) -> list[WrittenRecord]:
                     if known.created and not change.fields:
                         known.reverted_by_revert = True
                     for fc in change.fields:
-                        known.fields.setdefault(fc.field, FieldWrites()).writes.append((fc.before, fc.after))
+                        writes = known.fields.setdefault(fc.field, FieldWrites())
+                        if fc.note == ENTRY_REMOVED:  # not a value to chain on: the call has no entry left
+                            writes.entry_removed = True
+                        else:
+                            writes.writes.append((fc.before, fc.after))
                 continue
             if change.action not in ("created", "updated") or (step in AFTER_PIPELINE and change.action == "created"):
                 continue
@@ -259,7 +270,9 @@ def written_records(history: CallHistory) -> list[WrittenRecord]:
             for fc in change.fields:
                 if fc.after is None and fc.before is None:
                     continue
-                known.fields.setdefault(fc.field, FieldWrites()).writes.append((fc.before, fc.after))
+                writes = known.fields.setdefault(fc.field, FieldWrites())
+                writes.writes.append((fc.before, fc.after))
+                writes.entry_removed = False
     return list(records.values())
 
 
@@ -303,9 +316,11 @@ def _change(record: WrittenRecord, action: str, note: str | None, fields: list[F
     )
 
 
-def plan_revert(records: Sequence[WrittenRecord], now: CurrentState) -> RevertPlan:
-    """The revert of ``records`` against Salesforce's current state (rules: module doc)."""
+def plan_revert(records: Sequence[WrittenRecord], now: CurrentState, call_id: str | None = None) -> RevertPlan:
+    """The revert of ``records`` against Salesforce's current state (rules: module doc); ``call_id`` finds
+    the call's marked text entries (``field_revisions.call_mark``)."""
     plan = RevertPlan()
+    mark = call_mark(call_id) if call_id else None
     created = [r for r in records if r.created]
     deleting: dict[str, WrittenRecord] = {}
     kept_created: set[str] = set()
@@ -330,13 +345,14 @@ def plan_revert(records: Sequence[WrittenRecord], now: CurrentState) -> RevertPl
         if reason is not None:
             kept_created.add(record.id)
             plan.changes.append(_change(record, "kept", reason, []))
+            _plan_fields(record, current, plan, mark, only_entries=True)
             continue
         deleting[record.id] = record
         plan.deletes.append(record.id)
         plan.changes.append(_change(record, "reverted", "deleted", []))
     for record in records:
         if not record.created:
-            _plan_fields(record, now.records.get(record.id), plan)
+            _plan_fields(record, now.records.get(record.id), plan, mark, only_entries=False)
     return plan
 
 
@@ -352,7 +368,12 @@ def _used_by(person_id: str, usages: Iterable[Usage], deleting: set[str]) -> str
     return None
 
 
-def _plan_fields(record: WrittenRecord, current: dict[str, Any] | None, plan: RevertPlan) -> None:
+def _plan_fields(
+    record: WrittenRecord, current: dict[str, Any] | None, plan: RevertPlan, mark: str | None, *, only_entries: bool
+) -> None:
+    """The fields of an updated record back to their value before the call; a text field others wrote to
+    since loses only the call's own entry. ``only_entries``: a created record that stays keeps its values and
+    loses only the call's entries."""
     if current is None:
         plan.changes.append(_change(record, "kept", "the record is deleted or no longer visible", []))
         return
@@ -361,12 +382,27 @@ def _plan_fields(record: WrittenRecord, current: dict[str, Any] | None, plan: Re
     values: dict[str, Any] = {}
     for name, writes in record.fields.items():
         now_value = current.get(name)
+        if writes.entry_removed:
+            shown = ledger_value(now_value)
+            reverted.append(FieldChange(field=name, before=shown, after=shown, note="the call's entry already removed"))
+            continue
         target = writes.restore_to
-        if not shortened(target) and same_value(now_value, target):
+        others_wrote = not still_written(now_value, writes.last_after)
+        # Others wrote to the field since, or its value before holds the call's own entry (an earlier revision's,
+        # when others wrote between the revisions): only the call's entry goes.
+        by_entry = mark is not None and (others_wrote or holds_entry(target, mark))
+        rest = without_own_entry(now_value, target, writes.last_after, mark) if mark and by_entry else None
+        if rest is not None:
+            values[name] = rest
+            reverted.append(FieldChange(field=name, before=ledger_value(now_value), after=ledger_value(rest),
+                                        note=ENTRY_REMOVED))  # fmt: skip
+        elif only_entries:
+            continue
+        elif not shortened(target) and same_value(now_value, target):
             reverted.append(
                 FieldChange(field=name, before=ledger_value(now_value), after=target, note="already as before")
             )
-        elif not still_written(now_value, writes.last_after):
+        elif others_wrote:
             kept.append(
                 FieldChange(
                     field=name,

@@ -126,7 +126,7 @@ class ReassociateCall:
                 )
             new_ids = {target_id, *([str(found["AccountId"])] if found.get("AccountId") else [])}
             old = [r for r in written if _on_old_target(r, new_ids, target)]
-            plan = plan_revert(old, now)
+            plan = plan_revert(old, now, call_id)
             moves, move_changes = _moves(written, now, target_id)
             stale_links = _stale_links(written, now, new_ids)
             updates, deletes = [*plan.updates, *moves], [*plan.deletes, *(r.id for r in stale_links)]

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from callsync.domain.revert_plan import (
+    ENTRY_REMOVED,
     PEOPLE,
     REVERT_STEP,
     RevertPlan,
@@ -117,7 +118,7 @@ class RevertCall:
         # From the read to the write no pipeline step of any call writes these records (the same leases)
         with holding(self._leases, keys, owner, wait_seconds=self._lease_wait_seconds) as held:
             now = self._records.read(records_to_read(written), people, sorted(relation_objects))
-            plan = plan_revert(written, now)
+            plan = plan_revert(written, now, call_id)
             failures: dict[str, str] = {}
             if plan.updates or plan.deletes:
                 held.written.update(held.grants)
@@ -159,7 +160,7 @@ def _with_failures(plan: RevertPlan, failures: dict[str, str]) -> list[RecordCha
         if (
             error
             and change.action == "reverted"
-            and (change.note == "deleted" or any(f.note is None for f in change.fields))
+            and (change.note == "deleted" or any(f.note in (None, ENTRY_REMOVED) for f in change.fields))
         ):
             out.append(change.model_copy(update={"action": "kept", "note": f"Salesforce refused the revert: {error}"}))
         else:

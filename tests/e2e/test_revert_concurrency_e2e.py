@@ -1,0 +1,135 @@
+"""Reverts racing new calls on one deal, through the real pipe: the result is the same whatever the order.
+
+Six calls are synced on one Opportunity (``bench.concurrency``'s calls: each appends its own dated entry to
+an Opportunity field, the primary Contact's field and a Deal Review via-record, and brings the same new
+person). Then, in the same local environment, three of them are reverted from three threads while four new
+calls on the same deal are delivered together. Reverts and field writes hold the same record leases; a revert
+takes out only its call's entries (docs/operations.md, "Revert a call"). The final state of Salesforce is
+asserted exactly: the reverted calls' entries and activities are gone, every other call's are there once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from callsync.errors import RetryableError
+from callsync.services.revert import RevertResult
+from callsync_dev.control_plane import local_environment
+from callsync_dev.localstack import LocalStack
+from callsync_dev.runner import deliver, read_events, run
+
+from bench.concurrency import NEW_PERSON, OPPORTUNITY, PRIMARY, call_event, org_fixture, settings_fixture
+from tests.support.demo import live_records, state_org, write_event
+
+pytestmark = pytest.mark.e2e
+
+ORG_ID = "acme"
+SYNCED, NEW = range(6), range(6, 10)
+REVERTED = range(3)
+REFUSED = "Salesforce refused the revert"
+ATTEMPTS = 10
+
+
+def text_settings() -> dict[str, Any]:
+    """The benchmark's mappings without the multi-select: every target is a text field with marked entries."""
+    settings = settings_fixture()
+    mappings = settings["field_sync"]["mappings"]
+    settings["field_sync"]["mappings"] = [m for m in mappings if m["insight"] != "competition"]
+    return settings
+
+
+def synced_environment(tmp_path: Path) -> Path:
+    """Calls 0-5 synced on the deal into a local environment."""
+    state = tmp_path / "state"
+    events = [write_event(tmp_path, f"c{i}", call_event(i)) for i in SYNCED]
+    first = run(events, org=org_fixture(len(SYNCED) + len(NEW)), settings=text_settings(), state=state)
+    assert [r["status"] for r in first.runs] == ["SUCCEEDED"] * len(SYNCED), first.runs
+    return state
+
+
+def revert_until_settled(stack: LocalStack, call_id: str, results: dict[str, RevertResult]) -> None:
+    """An operator's revert, run again while Salesforce refuses part of it or a call holds its records."""
+    service = stack.function("MatchOpportunityFunction").dependencies().revert_service(ORG_ID)
+    for _ in range(ATTEMPTS):
+        try:
+            result = service.run(ORG_ID, call_id)
+        except RetryableError:
+            continue
+        if not any(c.note and c.note.startswith(REFUSED) for c in result.changes):
+            results[call_id] = result
+            return
+
+
+def revert_while_new_calls_sync(tmp_path: Path, state: Path) -> tuple[list[dict[str, Any]], dict[str, RevertResult]]:
+    new_calls = read_events([write_event(tmp_path, f"c{i}", call_event(i)) for i in NEW])
+    results: dict[str, RevertResult] = {}
+    with local_environment(state) as stack:
+        threads = [
+            threading.Thread(target=revert_until_settled, args=(stack, call_event(i)["call_id"], results))
+            for i in REVERTED
+        ]
+        for thread in threads:
+            thread.start()
+        delivered = deliver(stack, new_calls)
+        for thread in threads:
+            thread.join()
+    return delivered.runs, results
+
+
+def assert_only_the_kept_calls_remain(org: dict[str, Any]) -> None:
+    opportunity = next(r for r in live_records(org, "Opportunity") if r["Name"] == OPPORTUNITY)
+    contact = next(r for r in live_records(org, "Contact") if r.get("Email") == PRIMARY)
+    (review,) = live_records(org, "Deal_Review__c")
+    subjects = [e["Subject"] for e in live_records(org, "Event")]
+    for i in [*SYNCED, *NEW]:
+        expected = 0 if i in REVERTED else 1
+        counts = {
+            "Pain__c": str(opportunity["Pain__c"]).count(f"Pain from call {i}."),
+            "Champion_Notes__c": str(contact["Champion_Notes__c"]).count(f"Champion note {i}."),
+            "Decision_Process__c": str(review["Decision_Process__c"]).count(f"Decision step {i}."),
+            "Event": sum(s.endswith(f"Globex sync #{i}") for s in subjects),
+        }
+        assert counts == dict.fromkeys(counts, expected), (i, counts)
+    # And the new person every call brought is one Contact, kept for the activities that stay
+    assert [c.get("Email") for c in live_records(org, "Contact")].count(NEW_PERSON) == 1
+    # And what was on the deal before any call stays first, byte for byte
+    seeded = next(r for r in org_fixture(0)["records"]["Opportunity"] if r["Name"] == OPPORTUNITY)
+    assert str(opportunity["Pain__c"]).startswith(seeded["Pain__c"] + "\n\n[")
+
+
+def test_reverts_racing_new_calls_on_one_deal_leave_exactly_the_other_calls(tmp_path: Path) -> None:
+    # Given six calls synced on one deal
+    state = synced_environment(tmp_path)
+    # When three of them are reverted from three threads while four new calls on the deal are delivered together
+    runs, results = revert_while_new_calls_sync(tmp_path, state)
+    # Then every new call succeeded and every revert settled
+    assert [r["status"] for r in runs] == ["SUCCEEDED"] * len(NEW), runs
+    assert sorted(results) == sorted(call_event(i)["call_id"] for i in REVERTED)
+    # And Salesforce holds exactly the entries and activities of the calls not reverted, each once
+    assert_only_the_kept_calls_remain(state_org(state))
+
+
+def test_reverts_racing_new_calls_under_row_locks_and_outages_leave_exactly_the_other_calls(tmp_path: Path) -> None:
+    # Given six calls synced on one deal, then Salesforce refusing writes for a while: row locks on updates,
+    # an outage on creates and failed composite requests (the reverts' reads and writes among them)
+    state = synced_environment(tmp_path)
+    org = state_org(state)
+    org["faults"] = [
+        {"method": "PATCH", "path": "composite/sobjects", "skip": 1, "times": 4, "status": 400,
+         "errorCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access to this record"},
+        {"method": "POST", "path": "composite/sobjects", "skip": 0, "times": 3, "status": 503,
+         "errorCode": "SERVER_UNAVAILABLE", "message": "try later"},
+        {"method": "POST", "path": "composite$", "skip": 2, "times": 5, "status": 503,
+         "errorCode": "SERVER_UNAVAILABLE", "message": "try later"},
+    ]  # fmt: skip
+    (state / "org.json").write_text(json.dumps(org))
+    # When three calls are reverted while four new calls are delivered
+    runs, results = revert_while_new_calls_sync(tmp_path, state)
+    # Then every new call still succeeded, every revert settled once run again, and the state is exact
+    assert [r["status"] for r in runs] == ["SUCCEEDED"] * len(NEW), runs
+    assert sorted(results) == sorted(call_event(i)["call_id"] for i in REVERTED)
+    assert_only_the_kept_calls_remain(state_org(state))
