@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
 from callsync.composition import Dependencies
 from callsync.errors import PermanentError
+from callsync.services.start_sync import SqsDeadLetters, StartSync, StepFunctionsExecutions
 
 from callsync_dev.localstack import LocalStack
 from callsync_dev.state_dir import StateDir, StateError
@@ -72,6 +74,32 @@ def control_plane(
     config = deployed_config(session=session)  # the stack's outputs name its tables (the claims table: leases)
     deps = build_dependencies(config, boto_session=session)
     yield deps, session.resource("dynamodb").Table(config.settings_table), None
+
+
+def pipeline_starter(
+    deps: Dependencies, settings_table: Any, stack: LocalStack | None
+) -> tuple[StepFunctionsExecutions, StartSync]:
+    """The state machine's executions and the consumer's start rules (``StartSync``), over the local stack's
+    resources or the deployed stack's: what a command that runs a call again starts it with."""
+    if stack is not None:
+        resources = {
+            "sfn": stack.client("stepfunctions"),
+            "state_machine_arn": stack.state_machines["PostCallSyncStateMachine"],
+            "sqs": stack.client("sqs"),
+            "dlq_url": stack.dlq_url,
+        }
+    else:
+        from callsync_dev.admin_aws import deployed_replay_resources
+
+        resources = deployed_replay_resources()
+    executions = StepFunctionsExecutions(resources["sfn"], resources["state_machine_arn"])
+    consumer = StartSync(
+        settings=DynamoDbSettingsStore(settings_table),
+        ledger=deps.ledger,
+        executions=executions,
+        dead_letters=SqsDeadLetters(resources["sqs"], resources["dlq_url"]),
+    )
+    return executions, consumer
 
 
 def only_org(settings_table: Any) -> str:

@@ -20,13 +20,11 @@ import sys
 import time
 from typing import Any, Literal
 
-from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
 from callsync.errors import CallsyncError
 from callsync.services.reassociate import CannotReassociate, ReassociateResult
 from callsync.services.revert import RefusedInPreview
-from callsync.services.start_sync import SqsDeadLetters, StartSync, StepFunctionsExecutions
 
-from callsync_dev.control_plane import add_org_arguments, control_plane, org_of
+from callsync_dev.control_plane import add_org_arguments, control_plane, org_of, pipeline_starter
 from callsync_dev.localstack import LocalStack
 from callsync_dev.replay_cli import SETTLE_SECONDS
 from callsync_dev.revert_cli import render_changes
@@ -64,24 +62,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     try:
         with control_plane(args.state) as (deps, settings_table, stack):
-            if stack is not None:
-                resources = {
-                    "sfn": stack.client("stepfunctions"),
-                    "state_machine_arn": stack.state_machines["PostCallSyncStateMachine"],
-                    "sqs": stack.client("sqs"),
-                    "dlq_url": stack.dlq_url,
-                }
-            else:
-                from callsync_dev.admin_aws import deployed_replay_resources
-
-                resources = deployed_replay_resources()
-            executions = StepFunctionsExecutions(resources["sfn"], resources["state_machine_arn"])
-            consumer = StartSync(
-                settings=DynamoDbSettingsStore(settings_table),
-                ledger=deps.ledger,
-                executions=executions,
-                dead_letters=SqsDeadLetters(resources["sqs"], resources["dlq_url"]),
-            )
+            executions, consumer = pipeline_starter(deps, settings_table, stack)
             org_id = org_of(settings_table, args.org_id)
             service = deps.reassociate_service(org_id, executions, consumer)
             result = service.run(org_id, args.call, obj, target_id)

@@ -99,6 +99,12 @@ class WrittenRecord:
         writes = self.fields.get(name) if name else None
         return str(writes.last_after) if writes is not None and writes.last_after else None
 
+    @property
+    def via_field(self) -> str | None:
+        """The lookup a via-record of field sync hangs on its Opportunity/Account by (``Opportunity__c``)."""
+        via = via_of_key(self.key) if self.role == "fields" else None
+        return via[1] if via else None
+
     def compared_fields(self) -> list[str]:
         """Fields whose value callsync wrote and the ledger holds in full (comparable with Salesforce's)."""
         return [name for name, writes in self.fields.items() if (self.object, name) not in SUMMARY_FIELDS]
@@ -107,7 +113,8 @@ class WrittenRecord:
         """What to read of the record now: audit fields and the fields callsync wrote."""
         audit = [] if self.object in NO_AUDIT_FIELDS else ["CreatedById", "LastModifiedById"]
         wanted = self.compared_fields() if self.created else list(self.fields)
-        return list(dict.fromkeys(["Id", *audit, *wanted]))
+        parent = [self.via_field] if self.via_field else []
+        return list(dict.fromkeys(["Id", *audit, *wanted, *parent]))
 
 
 @dataclass(frozen=True)

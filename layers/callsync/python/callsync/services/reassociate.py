@@ -8,8 +8,8 @@ The rule (docs/operations.md, "reassociate"; docs/matching.md, "Manual associati
 2. In one composite read and one composite write: the logged activity and the follow-up Tasks get the new
    ``WhatId`` (where it is still the one callsync wrote), the note's links to the old Opportunity/Account
    are deleted (a link cannot be re-parented), and the field values callsync wrote on the old
-   Opportunity/Account (and via-records it created under them) are reverted where nobody changed them
-   since (``domain.revert_plan``); what is left alone is listed with the reason.
+   Opportunity/Account (and the via-records hanging on them, created or appended to) are reverted where
+   nobody changed them since (``domain.revert_plan``); what is left alone is listed with the reason.
 3. The latest revision runs again from its stored input (a new execution ``<name>-move<n>`` through the
    consumer's rules, like ``callsync replay``): MatchOpportunity takes the chosen record, SyncFields applies
    the call's fields to it, LogActivity finds its activity already moved and links the existing note to
@@ -125,7 +125,7 @@ class ReassociateCall:
                     f"{target} {target_id} does not exist or is not visible to the integration user"
                 )
             new_ids = {target_id, *([str(found["AccountId"])] if found.get("AccountId") else [])}
-            old = [r for r in written if _on_old_target(r, new_ids, target)]
+            old = [r for r in written if _on_old_target(r, new_ids, now)]
             plan = plan_revert(old, now, call_id)
             moves, move_changes = _moves(written, now, target_id)
             stale_links = _stale_links(written, now, new_ids)
@@ -177,13 +177,18 @@ class ReassociateCall:
         )
 
 
-def _on_old_target(record: WrittenRecord, new_ids: set[str], target: Target) -> bool:
-    """Field writes that belonged to the old association: the old Opportunity/Account, and via-records."""
+def _on_old_target(record: WrittenRecord, new_ids: set[str], now: CurrentState) -> bool:
+    """Field writes that belonged to the old association: the old Opportunity/Account, and the via-records
+    (created or updated by the call) that hang on another record than the new one."""
     if record.role != "fields" or record.id in new_ids:
         return False
     if record.object in ("Opportunity", "Account"):
         return not record.created
-    return record.object != "Contact" and record.created and target == "Opportunity"
+    if record.via_field is None:  # a record written by id (the primary Contact): not the association's
+        return False
+    written = record.fields.get(record.via_field)
+    parent = (now.records.get(record.id) or {}).get(record.via_field) or (written.last_after if written else None)
+    return parent is not None and str(parent)[:15] not in {i[:15] for i in new_ids}
 
 
 def _moves(
