@@ -30,13 +30,17 @@ STEPS: list[tuple[str, str]] = [
     ("activity", "LogActivityFunction"),
 ]
 RECORD = "RecordOutcomeFunction"
+BUDGET = "CheckApiBudgetFunction"
 STEP_NAMES = {
+    "budget": "CheckApiBudget",
     "match": "MatchOpportunity",
     "contacts": "CreateContacts",
     "fields": "SyncFields",
     "activity": "LogActivity",
     "record": "RecordOutcome",
 }
+# Steps that may call Salesforce (CheckApiBudget: its usage reading, when the stored one is stale).
+SALESFORCE_STEPS = frozenset(STEP_NAMES[k] for k in ("budget", "match", "contacts", "fields", "activity"))
 
 
 @dataclass
@@ -158,9 +162,15 @@ class StepHarness:
         return report.api_requests
 
     def run_call(self, event: dict[str, Any]) -> CallMeasure:
-        """MatchOpportunity → CreateContacts → SyncFields → LogActivity → RecordOutcome(SUCCEEDED)."""
+        """CheckApiBudget → MatchOpportunity → CreateContacts → SyncFields → LogActivity →
+        RecordOutcome(SUCCEEDED), as the state machine runs a call its budget admits."""
         state = self.start_state(event)
-        measures = []
+        budget_input = {"call": state["call"], "settings": state["settings"], "execution_name": event["call_id"]}
+        budget, measure = self.invoke(BUDGET, budget_input, STEP_NAMES["budget"], reported=False)
+        if budget.get("deferred"):
+            raise RuntimeError(f"the API budget guard held benchmark call {event['call_id']}: {budget}")
+        state["budget"] = budget
+        measures = [measure]
         for key, logical_id in STEPS:
             result, measure = self.invoke(logical_id, state, STEP_NAMES[key])
             state[key] = result

@@ -7,6 +7,7 @@ from bench.budget_day import COST_PER_CALL, BudgetDay
 from bench.concurrency import STEPS as LAMBDA_STEPS
 from bench.cost import allocation_share, per_thousand, total_dollars
 from bench.harness import STEP_NAMES
+from bench.state_size import TARGET_BYTES
 from bench.suite import Results
 
 IMPORT_TARGET_MS = 350
@@ -28,6 +29,10 @@ def _table(header: list[str], rows: list[list[object]]) -> list[str]:
     return lines
 
 
+def _kib(n: int) -> str:
+    return f"{n / 1024:.1f} KiB"
+
+
 def _ok(met: bool) -> str:
     return "met" if met else "**missed**"
 
@@ -35,7 +40,7 @@ def _ok(met: bool) -> str:
 def _budget_day_section(d: BudgetDay) -> list[str]:
     median = d.hold_hours[len(d.hold_hours) // 2] if d.hold_hours else 0.0
     return [
-        "## 8. API budget guard: a simulated day (bench/budget_day.py)",
+        "## 9. API budget guard: a simulated day (bench/budget_day.py)",
         "",
         f"{d.calls:,} calls arrive at random times over 24 hours; the allocation is sized for {d.sized_for:,} "
         f"({d.sized_for:,} x {COST_PER_CALL} requests",
@@ -55,6 +60,14 @@ def _budget_day_section(d: BudgetDay) -> list[str]:
                 ["last call completed", f"hour {d.last_completion_hours:.1f}"],
             ],
         ),
+        "",
+        "The held calls wait for the requests of the day before to leave the rolling window: a call held at hour",
+        "18 runs at about hour 24 plus the time the backlog ahead of it takes to fit. A call whose replay is held",
+        "again keeps its place in the held list (oldest first), so no call waits behind calls held after it.",
+        "Usage reads are the guard's `GET limits/` when its stored reading is over 15 minutes old (at most 96 a",
+        "day, kept free in the share). Each admitted call's estimate is reserved for 5 minutes on top of the",
+        "reading, so calls checked at the same moment cannot together pass the share; the reservation overlaps",
+        "the call's own requests, which keeps the peak a little under the share.",
         "",
     ]
 
@@ -84,6 +97,16 @@ def targets(r: Results) -> list[tuple[str, str, bool, str]]:
         why = ", ".join(f"{name} {_mb(size)}" for name, size in r.layer.packages[:5])
         out.append(
             ("layer ≤ 25 MB unzipped", _mb(r.layer.unzipped_bytes), r.layer.unzipped_bytes <= LAYER_TARGET_BYTES, why)
+        )
+    if r.state_size is not None:
+        z = r.state_size
+        out.append(
+            (
+                f"largest call's state < {_kib(TARGET_BYTES)}",
+                f"{_kib(z.max_state_bytes)}",
+                z.met,
+                f"{z.status}; between two states, section 7",
+            )
         )
     if r.budget_day is not None:
         d = r.budget_day
@@ -136,7 +159,7 @@ def _budget_rows(budgets: list[Budget]) -> list[list[object]]:
 
 def _step_rows(budgets: list[Budget]) -> list[list[object]]:
     rows = []
-    for step in [*STEPS, STEP_NAMES["record"]]:
+    for step in [STEP_NAMES["budget"], *STEPS, STEP_NAMES["record"]]:
         row: list[object] = [step]
         for b in budgets:
             for which in ("cold", "warm", "warm_same_deal"):
@@ -382,6 +405,11 @@ def render(r: Results) -> str:
         "the org afterwards (target: 0 and 0). Step times are handler wall times, lease waits included",
         "(in-process, one machine: they measure contention, not AWS latency).",
         "",
+        "Requests per call include the first call's cold describes and, for calls that collide, SyncFields' fresh",
+        "read under the lease (one more request, only when another call wrote the record after the read-ahead).",
+        "SyncFields' p95 at the largest N is the lease queue: the writes to one Opportunity are serialised, each",
+        "call waiting its turn (up to 20 s in the function, then the state machine's `ConcurrentUpdate` retrier).",
+        "",
         *_table(
             [
                 "calls",
@@ -396,6 +424,26 @@ def render(r: Results) -> str:
         ),
         "",
     ]
+    if r.state_size is not None:
+        z = r.state_size
+        lines += [
+            "## 7. State size of the largest call",
+            "",
+            "`bench/state_size.py` (the call `tests/e2e/test_state_size_e2e.py` asserts): 40 participants (35 new),",
+            "20 mapped fields each already holding 30,000 characters, 30 action items, through `callsync run`.",
+            "Step Functions refuses a state over 256 KiB (`States.DataLimitExceeded`, which no `Catch` of",
+            "`States.ALL` catches); the target is 64 KiB.",
+            "",
+            *_table(
+                ["status", "largest state between two states", "target", "wall"],
+                [[z.status, _kib(z.max_state_bytes), f"< {_kib(TARGET_BYTES)}", f"{z.wall_seconds:.1f} s"]],
+            ),
+            "",
+            "Reports go to the ledger only; read-ahead values over 2 KiB each (12 KiB in all) and activity",
+            "candidates over 12 KiB are left out of the state and read by the step that needs them (one request,",
+            "only on such deals); who last modified each record read ahead rides beside its values (3 KiB in all).",
+            "",
+        ]
     if r.status_lookup is not None:
         from bench.status_lookup import render as status_rows
 
@@ -408,6 +456,11 @@ def render(r: Results) -> str:
             "moto's in-process answer plus the mapping, on this machine: callsync's own work, not a network trip.",
             "",
             *status_rows(r.status_lookup),
+            "",
+            "Every revision of a call is one partition of the ledger (`call_key` = `org#call`), so a status is one",
+            "strongly consistent Query whatever the revision asked for (a Query pages at 1 MB, far above a call's",
+            "ledger). On AWS, expect one DynamoDB round trip (single-digit milliseconds) plus a warm function's",
+            "overhead.",
             "",
         ]
     if r.budget_day is not None:
@@ -429,6 +482,9 @@ def _analysis(r: Results) -> list[str]:
         "  Task for follow-ups, ContentNote for notes); the global describe (`GET sobjects`, Shared Activities)",
         "  rides along in any describe composite when it is missing or stale. Describes are cached in DynamoDB",
         "  for 24 h per org, so on AWS 'cold' is an org's first call of the day, not a Lambda cold start.",
+        "  CheckApiBudget (the API budget guard) reads the org's usage (`GET limits/`) only when its stored",
+        "  reading is over 15 minutes old, as on a fresh org: at most 96 requests a day per org, none per call",
+        "  otherwise (every Salesforce answer's `Sforce-Limit-Info` refreshes the reading).",
         *(
             [
                 f"- **Same deal again** ({typical.warm_same_deal.api_requests} for the typical call, as warm): "

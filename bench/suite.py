@@ -17,7 +17,9 @@ from bench.compute import StepTimes, time_steps
 from bench.concurrency import ConcurrencyPoint, measure_concurrency
 from bench.cost import CallCounts
 from bench.fixtures import LARGE, TYPICAL
+from bench.harness import SALESFORCE_STEPS
 from bench.scale import ScalePoint, match_time
+from bench.state_size import StateSize, measure_state_size
 from bench.status_lookup import StatusLookup, measure_status_lookup
 from bench.throughput import Throughput, measure_throughput
 
@@ -62,6 +64,7 @@ class Results:
     concurrency: list[ConcurrencyPoint] = field(default_factory=list)
     status_lookup: StatusLookup | None = None
     budget_day: BudgetDay | None = None
+    state_size: StateSize | None = None
 
 
 def machine() -> dict[str, str]:
@@ -91,7 +94,7 @@ def call_counts(steps: StepTimes, throughput: Throughput, budget: Budget) -> Cal
     dynamodb = sum(n for k, n in aws.items() if k.startswith("dynamodb.") and k not in ("dynamodb.WRU", "dynamodb.RRU"))
     start_sync_seconds = run.handler_seconds["StartSyncFunction"] * per  # one batch serves up to 10 calls
     compute = sum(steps.mean(s) for s in steps.seconds) + start_sync_seconds
-    salesforce_steps = sum(1 for s in budget.warm.steps if s.reported_requests is not None)
+    salesforce_steps = sum(1 for s in budget.warm.steps if s.step in SALESFORCE_STEPS)
     return CallCounts(
         state_transitions=(step_functions + run.calls) * per,  # every Task entered, + the Succeed state
         lambda_invocations=(step_functions + run.invocations["StartSyncFunction"]) * per,
@@ -143,6 +146,8 @@ def run_suite(mode: Mode, progress: bool = True) -> Results:
     for calls in mode.concurrency:
         say(f"{calls} concurrent calls on one deal through callsync run")
         concurrency.append(measure_concurrency(calls))
+    say("state size: the largest call through callsync run")
+    state_size = measure_state_size()
     say("status lookup: DynamoDB requests and latency per call status")
     status_lookup = measure_status_lookup(5 if mode.smoke else 200)
     say("API budget guard: a simulated day of 2,000 calls against an allocation sized for 1,500")
@@ -153,5 +158,6 @@ def run_suite(mode: Mode, progress: bool = True) -> Results:
     )
     results.status_lookup = status_lookup
     results.budget_day = budget_day
+    results.state_size = state_size
     results.seconds = time.perf_counter() - started
     return results

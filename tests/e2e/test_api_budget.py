@@ -43,8 +43,20 @@ def test_typical_call_cold_within_10_requests(typical):
 
 def test_cold_describes_cost_one_request_in_total(typical):
     # Given a fresh process / When a typical call syncs / Then the describes every step needs (the global
-    # describe included) came in MatchOpportunity's one describe composite: cold costs one request more than warm
-    assert typical.cold.api_requests <= typical.warm.api_requests + 1, typical.per_step("cold")
+    # describe included) came in MatchOpportunity's one describe composite: the steps' cold costs one request
+    # more than warm
+    cold, warm = typical.per_step("cold"), typical.per_step("warm")
+    for steps in (cold, warm):
+        steps.pop("CheckApiBudget", None)  # the guard's usage reading: the next test
+    assert sum(cold.values()) <= sum(warm.values()) + 1, typical.per_step("cold")
+
+
+def test_the_budget_guard_reads_the_usage_once_on_a_fresh_org_and_not_per_call(typical):
+    # Given a fresh org (no stored usage reading) / When two calls sync one after the other
+    # Then the guard read the org's usage (GET limits/) for the first, and the second used the stored reading,
+    # which the first call's own answers (Sforce-Limit-Info) refreshed
+    assert typical.per_step("cold").get("CheckApiBudget") == 1
+    assert typical.per_step("warm").get("CheckApiBudget", 0) == 0
 
 
 def test_large_call_warm_within_6_requests(large):
