@@ -152,7 +152,7 @@ def build_layer_size(python: str | None = None) -> LayerSize:
         done = subprocess.run(command, capture_output=True, text=True)  # noqa: S603
         if done.returncode != 0:
             return LayerSize(0, 0, [], 0, error=(done.stderr.strip().splitlines() or ["make failed"])[-1])
-        sizes = {}
+        sizes: dict[str, int] = {}
         for entry in target.iterdir():
             name = entry.name.split("-")[0] if entry.name.endswith(".dist-info") else entry.name.split(".")[0]
             sizes[name] = sizes.get(name, 0) + _tree_size(entry)

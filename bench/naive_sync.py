@@ -11,9 +11,15 @@ from __future__ import annotations
 import base64
 import html
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from simple_salesforce import Salesforce, format_soql
+from simple_salesforce.api import SFType
+
+
+def sobject(sf: Salesforce, name: str) -> SFType:
+    """``sf.<name>``: simple-salesforce's object API (its attribute access is typed for the bulk APIs too)."""
+    return cast(SFType, getattr(sf, name))
 
 
 def naive_sync(sf: Salesforce, event: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +55,7 @@ def naive_sync(sf: Salesforce, event: dict[str, Any], settings: dict[str, Any]) 
     deal_id = deals[0]["Id"] if deals else None
     for person in new_people:  # one insert per record
         first, _, last = (person.get("name") or "").rpartition(" ")
-        created = sf.Contact.create(
+        created = sobject(sf, "Contact").create(
             {
                 "FirstName": first or None,
                 "LastName": last or person["email"],
@@ -98,7 +104,7 @@ def _log_event(
     start = datetime.fromisoformat(event["started_at"].replace("Z", "+00:00"))
     end = start + timedelta(seconds=event["duration_seconds"])
     owner = users.get(event["host_email"].lower())
-    created = sf.Event.create(
+    created = sobject(sf, "Event").create(
         {
             "Subject": f"{settings['subject_prefix']} {event['title']}"[:255],
             "Description": event["summary"],
@@ -112,8 +118,8 @@ def _log_event(
     event_id = created["id"]
     for contact in contacts.values():
         if contact["Id"] != primary:
-            sf.EventRelation.create({"EventId": event_id, "RelationId": contact["Id"]})
-    note = sf.ContentNote.create(
+            sobject(sf, "EventRelation").create({"EventId": event_id, "RelationId": contact["Id"]})
+    note = sobject(sf, "ContentNote").create(
         {
             "Title": event["title"],
             "Content": base64.b64encode(f"<p>{html.escape(event.get('notes') or '')}</p>".encode()).decode(),
@@ -121,9 +127,11 @@ def _log_event(
     )
     for linked in (deal_id, primary):
         if linked:
-            sf.ContentDocumentLink.create({"ContentDocumentId": note["id"], "LinkedEntityId": linked, "ShareType": "V"})
+            sobject(sf, "ContentDocumentLink").create(
+                {"ContentDocumentId": note["id"], "LinkedEntityId": linked, "ShareType": "V"}
+            )
     tasks = [
-        sf.Task.create(
+        sobject(sf, "Task").create(
             {
                 "Subject": item["text"][:255],
                 "ActivityDate": item.get("due_date"),

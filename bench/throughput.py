@@ -11,7 +11,7 @@ import json
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +33,9 @@ class StackRun:
     statuses: Counter[str]
     api_requests: int
     invocations: Counter[str] = field(default_factory=Counter)  # function logical id -> count
-    handler_seconds: Counter[str] = field(default_factory=Counter)  # function logical id -> summed duration
+    handler_seconds: defaultdict[str, float] = field(
+        default_factory=lambda: defaultdict(float)
+    )  # function logical id -> summed duration
     aws_calls: Counter[str] = field(default_factory=Counter)  # "dynamodb.PutItem" -> n, made by the handlers
 
     @property
