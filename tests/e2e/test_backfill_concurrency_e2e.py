@@ -10,8 +10,8 @@ the call's report says it updated the Account, else by the backfill, and never o
 from __future__ import annotations
 
 import json
-import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,11 @@ import pytest
 from callsync.errors import RetryableError
 from callsync.models.backfill import BackfillStatus, BackfillSummary
 from callsync_dev.backfill_cli import read_companies
-from callsync_dev.control_plane import local_environment
 from callsync_dev.localstack import LocalStack
-from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, DEMO_SETTINGS, deliver, read_events, run
+from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, DEMO_SETTINGS, read_events, run
 
-from tests.e2e.test_control_plane_concurrency_e2e import inject_faults
 from tests.support.demo import live_records, state_org, write_event
+from tests.support.races import inject_faults, while_delivering
 
 pytestmark = pytest.mark.e2e
 
@@ -119,11 +118,7 @@ def test_a_backfill_racing_calls_fills_every_link_once_and_overwrites_none(tmp_p
     calls = read_events([write_event(tmp_path, f"c{i}", call_event(i)) for i in COMPANIES])
     summaries: list[BackfillSummary] = []
     # When the backfill runs while the calls are delivered together
-    with local_environment(state) as stack:
-        backfilling = threading.Thread(target=backfill_until_settled, args=(stack, file, summaries))
-        backfilling.start()
-        delivered = deliver(stack, calls)
-        backfilling.join()
+    delivered = while_delivering(state, calls, [partial(backfill_until_settled, file=file, out=summaries)])
     # Then every call succeeded and the backfill completed, every line settled
     assert [r["status"] for r in delivered.runs] == ["SUCCEEDED"] * len(COMPANIES), delivered.runs
     final = summaries[-1]

@@ -11,21 +11,21 @@ field writes hold the same record leases; a revert takes out only its call's ent
 
 from __future__ import annotations
 
-import json
-import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from callsync.errors import RetryableError
 from callsync.services.revert import RevertResult
-from callsync_dev.control_plane import local_environment, pipeline_starter
+from callsync_dev.control_plane import pipeline_starter
 from callsync_dev.localstack import LocalStack
-from callsync_dev.runner import deliver, read_events, run
+from callsync_dev.runner import read_events, run
 
 from bench.concurrency import NEW_PERSON, OPPORTUNITY, PRIMARY, call_event, org_fixture, settings_fixture
 from tests.support.demo import live_records, state_org, write_event
+from tests.support.races import inject_faults, while_delivering
 
 pytestmark = pytest.mark.e2e
 
@@ -53,21 +53,6 @@ def synced_environment(tmp_path: Path) -> Path:
     return state
 
 
-def inject_faults(state: Path) -> None:
-    """From now on Salesforce refuses writes for a while: row locks on updates, an outage on creates and
-    failed composite requests (the control plane's reads and writes among them)."""
-    org = state_org(state)
-    org["faults"] = [
-        {"method": "PATCH", "path": "composite/sobjects", "skip": 1, "times": 4, "status": 400,
-         "errorCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access to this record"},
-        {"method": "POST", "path": "composite/sobjects", "skip": 0, "times": 3, "status": 503,
-         "errorCode": "SERVER_UNAVAILABLE", "message": "try later"},
-        {"method": "POST", "path": "composite$", "skip": 2, "times": 5, "status": 503,
-         "errorCode": "SERVER_UNAVAILABLE", "message": "try later"},
-    ]  # fmt: skip
-    (state / "org.json").write_text(json.dumps(org))
-
-
 def revert_until_settled(stack: LocalStack, call_id: str, results: dict[str, RevertResult]) -> None:
     """An operator's revert, run again while Salesforce refuses part of it or a call holds its records."""
     service = stack.function("MatchOpportunityFunction").dependencies().revert_service(ORG_ID)
@@ -84,17 +69,8 @@ def revert_until_settled(stack: LocalStack, call_id: str, results: dict[str, Rev
 def revert_while_new_calls_sync(tmp_path: Path, state: Path) -> tuple[list[dict[str, Any]], dict[str, RevertResult]]:
     new_calls = read_events([write_event(tmp_path, f"c{i}", call_event(i)) for i in NEW])
     results: dict[str, RevertResult] = {}
-    with local_environment(state) as stack:
-        threads = [
-            threading.Thread(target=revert_until_settled, args=(stack, call_event(i)["call_id"], results))
-            for i in REVERTED
-        ]
-        for thread in threads:
-            thread.start()
-        delivered = deliver(stack, new_calls)
-        for thread in threads:
-            thread.join()
-    return delivered.runs, results
+    reverts = [partial(revert_until_settled, call_id=call_event(i)["call_id"], results=results) for i in REVERTED]
+    return while_delivering(state, new_calls, reverts).runs, results
 
 
 def assert_only_the_kept_calls_remain(org: dict[str, Any]) -> None:
@@ -180,16 +156,8 @@ def test_moves_racing_new_calls_on_one_deal_put_each_call_on_exactly_one_deal(tm
     new_calls = read_events([write_event(tmp_path, f"c{i}", call_event(i)) for i in NEW])
     ended: dict[str, str] = {}
     # When two of them are moved to the pilot from two threads while four new calls on the rollout are delivered
-    with local_environment(state) as stack:
-        threads = [
-            threading.Thread(target=move_and_wait, args=(stack, call_event(i)["call_id"], pilot_id, ended))
-            for i in MOVED
-        ]
-        for thread in threads:
-            thread.start()
-        delivered = deliver(stack, new_calls)
-        for thread in threads:
-            thread.join()
+    moves = [partial(move_and_wait, call_id=call_event(i)["call_id"], pilot_id=pilot_id, ended=ended) for i in MOVED]
+    delivered = while_delivering(state, new_calls, moves)
     # Then every new call and every moved call's run on the pilot succeeded
     assert [r["status"] for r in delivered.runs] == ["SUCCEEDED"] * len(NEW), delivered.runs
     assert ended == {call_event(i)["call_id"]: "SUCCEEDED" for i in MOVED}
