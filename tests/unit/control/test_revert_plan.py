@@ -5,6 +5,7 @@ from __future__ import annotations
 from callsync.domain.field_revisions import call_mark
 from callsync.domain.revert_plan import (
     ENTRY_REMOVED,
+    REMOVE_ENTRY,
     CurrentState,
     FieldWrites,
     Usage,
@@ -110,7 +111,9 @@ def test_a_text_field_others_appended_to_since_loses_only_the_calls_entry() -> N
     plan = plan_revert(records, now, CALL)
     # Then only the call's entry goes: what was there before and the other call's entry stay byte for byte
     assert plan.updates == [{"attributes": {"type": "Opportunity"}, "Id": OPP, "Pain__c": f"Seeded.\n\n{OTHER}"}]
-    assert [(c.action, c.fields[0].note) for c in plan.changes] == [("reverted", ENTRY_REMOVED)]
+    assert [(c.action, c.fields[0].policy, c.fields[0].note) for c in plan.changes] == [
+        ("reverted", REMOVE_ENTRY, ENTRY_REMOVED)
+    ]
 
 
 def test_a_one_line_field_loses_the_calls_entry_and_one_separator() -> None:

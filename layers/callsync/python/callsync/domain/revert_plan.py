@@ -10,7 +10,7 @@ the records as Salesforce has them now (docs/operations.md, "revert"):
   is still callsync's last ``after``; otherwise it is kept, with the value found.
 - A text field holding the call's marked entry (``field_revisions``) that others wrote to since (or whose
   value before already held an earlier revision's entry) loses only that entry, with one separator; the
-  rest stays byte for byte (``ENTRY_REMOVED``). An entry someone edited is kept with the field. A created
+  rest stays byte for byte (policy ``REMOVE_ENTRY``). An entry someone edited is kept with the field. A created
   record that is kept loses the call's entries the same way and keeps its other values.
 - A record callsync created is deleted only when it is still as callsync left it: its ``LastModifiedById``
   is still its creator (callsync's integration user) and every field callsync wrote still has that value.
@@ -52,6 +52,9 @@ SUMMARY_FIELDS = frozenset({("ContentNote", "Content")})
 # report's preview (head, length). Such a value can be recognised in Salesforce, not restored from the ledger.
 _LEDGER_SHORT = re.compile(r"^(?P<head>.*)… \[(?P<length>\d+) characters\] …(?P<tail>.*)$", re.DOTALL)
 _PREVIEW_SHORT = re.compile(r"^(?P<head>.*)… \((?P<length>\d+) characters\)$", re.DOTALL)
+# The FieldChange.policy of a revert that took the call's entry out of a field (or found it already out):
+# not a value to chain on, the call has no entry left there.
+REMOVE_ENTRY = "remove_entry"
 ENTRY_REMOVED = "the call's entry removed; the rest of the field kept"
 PARENT_FIELDS = {"EventRelation": "EventId", "TaskRelation": "TaskId", "ContentDocumentLink": "ContentDocumentId"}
 
@@ -259,7 +262,7 @@ def written_records(history: CallHistory) -> list[WrittenRecord]:
                         known.reverted_by_revert = True
                     for fc in change.fields:
                         writes = known.fields.setdefault(fc.field, FieldWrites())
-                        if fc.note == ENTRY_REMOVED:  # not a value to chain on: the call has no entry left
+                        if fc.policy == REMOVE_ENTRY:
                             writes.entry_removed = True
                         else:
                             writes.writes.append((fc.before, fc.after))
@@ -391,7 +394,8 @@ def _plan_fields(
         now_value = current.get(name)
         if writes.entry_removed:
             shown = ledger_value(now_value)
-            reverted.append(FieldChange(field=name, before=shown, after=shown, note="the call's entry already removed"))
+            reverted.append(FieldChange(field=name, before=shown, after=shown, policy=REMOVE_ENTRY,
+                                        note="the call's entry already removed"))  # fmt: skip
             continue
         target = writes.restore_to
         others_wrote = not still_written(now_value, writes.last_after)
@@ -402,7 +406,7 @@ def _plan_fields(
         if rest is not None:
             values[name] = rest
             reverted.append(FieldChange(field=name, before=ledger_value(now_value), after=ledger_value(rest),
-                                        note=ENTRY_REMOVED))  # fmt: skip
+                                        policy=REMOVE_ENTRY, note=ENTRY_REMOVED))  # fmt: skip
         elif only_entries:
             continue
         elif not shortened(target) and same_value(now_value, target):

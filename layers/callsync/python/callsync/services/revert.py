@@ -16,8 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from callsync.domain.revert_plan import (
-    ENTRY_REMOVED,
     PEOPLE,
+    REMOVE_ENTRY,
     REVERT_STEP,
     RevertPlan,
     WrittenRecord,
@@ -160,7 +160,7 @@ def _with_failures(plan: RevertPlan, failures: dict[str, str]) -> list[RecordCha
         if (
             error
             and change.action == "reverted"
-            and (change.note == "deleted" or any(f.note in (None, ENTRY_REMOVED) for f in change.fields))
+            and (change.note == "deleted" or any(f.note is None or f.policy == REMOVE_ENTRY for f in change.fields))
         ):
             out.append(change.model_copy(update={"action": "kept", "note": f"Salesforce refused the revert: {error}"}))
         else:
