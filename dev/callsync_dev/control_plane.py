@@ -14,6 +14,7 @@ from typing import Any
 from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
 from callsync.composition import Dependencies
 from callsync.errors import PermanentError
+from callsync.ports import Ledger
 from callsync.services.start_sync import SqsDeadLetters, StartSync, StepFunctionsExecutions
 
 from callsync_dev.localstack import LocalStack
@@ -76,30 +77,33 @@ def control_plane(
     yield deps, session.resource("dynamodb").Table(config.settings_table), None
 
 
+def starter(
+    settings_table: Any, ledger: Ledger, sfn: Any, state_machine_arn: str, sqs: Any, dlq_url: str
+) -> tuple[StepFunctionsExecutions, StartSync]:
+    """The state machine's executions and the consumer's start rules (``StartSync``) over these resources:
+    what a command that runs a call again starts it with (the adapters the consumer function uses)."""
+    executions = StepFunctionsExecutions(sfn, state_machine_arn)
+    consumer = StartSync(
+        settings=DynamoDbSettingsStore(settings_table),
+        ledger=ledger,
+        executions=executions,
+        dead_letters=SqsDeadLetters(sqs, dlq_url),
+    )
+    return executions, consumer
+
+
 def pipeline_starter(
     deps: Dependencies, settings_table: Any, stack: LocalStack | None
 ) -> tuple[StepFunctionsExecutions, StartSync]:
-    """The state machine's executions and the consumer's start rules (``StartSync``), over the local stack's
-    resources or the deployed stack's: what a command that runs a call again starts it with."""
-    if stack is not None:
-        resources = {
-            "sfn": stack.client("stepfunctions"),
-            "state_machine_arn": stack.state_machines["PostCallSyncStateMachine"],
-            "sqs": stack.client("sqs"),
-            "dlq_url": stack.dlq_url,
-        }
-    else:
+    """``starter`` over the local stack's resources, or the deployed stack's (its outputs name them)."""
+    if stack is None:
         from callsync_dev.admin_aws import deployed_replay_resources
 
         resources = deployed_replay_resources()
-    executions = StepFunctionsExecutions(resources["sfn"], resources["state_machine_arn"])
-    consumer = StartSync(
-        settings=DynamoDbSettingsStore(settings_table),
-        ledger=deps.ledger,
-        executions=executions,
-        dead_letters=SqsDeadLetters(resources["sqs"], resources["dlq_url"]),
-    )
-    return executions, consumer
+        return starter(settings_table, deps.ledger, resources["sfn"], resources["state_machine_arn"],
+                       resources["sqs"], resources["dlq_url"])  # fmt: skip
+    return starter(settings_table, deps.ledger, stack.client("stepfunctions"),
+                   stack.state_machines["PostCallSyncStateMachine"], stack.client("sqs"), stack.dlq_url)  # fmt: skip
 
 
 def only_org(settings_table: Any) -> str:

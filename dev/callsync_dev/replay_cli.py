@@ -19,12 +19,10 @@ import time
 from typing import Any
 
 from callsync.adapters.dynamodb_ledger import DynamoDbLedger
-from callsync.adapters.dynamodb_settings import DynamoDbSettingsStore
 from callsync.errors import PermanentError
 from callsync.services.replay import NothingToReplay, ReplayCall, ReplayResult, ReplayRunning
-from callsync.services.start_sync import SqsDeadLetters, StartSync, StepFunctionsExecutions
 
-from callsync_dev.control_plane import add_call_arguments, local_environment, org_of
+from callsync_dev.control_plane import add_call_arguments, local_environment, org_of, starter
 from callsync_dev.localstack import LocalStack
 from callsync_dev.state_dir import StateError
 
@@ -49,13 +47,7 @@ def replay_call(
 ) -> ReplayResult:
     """The replay over boto3 resources: the same adapters the consumer function uses."""
     ledger = DynamoDbLedger(ledger_table)
-    executions = StepFunctionsExecutions(sfn, state_machine_arn)
-    consumer = StartSync(
-        settings=DynamoDbSettingsStore(settings_table),
-        ledger=ledger,
-        executions=executions,
-        dead_letters=SqsDeadLetters(sqs, dlq_url),
-    )
+    executions, consumer = starter(settings_table, ledger, sfn, state_machine_arn, sqs, dlq_url)
     return ReplayCall(ledger, executions, consumer).run(org_of(settings_table, org_id), call_id)
 
 
