@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field
 
 from callsync.domain.revert_plan import (
     PEOPLE,
-    REMOVE_ENTRY,
     REVERT_STEP,
     RevertPlan,
     WrittenRecord,
@@ -151,17 +150,14 @@ class RevertCall:
 
 
 def _with_failures(plan: RevertPlan, failures: dict[str, str]) -> list[RecordChange]:
-    """The plan's changes, a write Salesforce refused turned into ``kept`` with Salesforce's reason."""
+    """The plan's changes, a record whose write (update or delete) Salesforce refused turned into ``kept``
+    with Salesforce's reason (``failures`` is keyed by the ids the plan wrote)."""
     if not failures:
         return plan.changes
     out: list[RecordChange] = []
     for change in plan.changes:
         error = failures.get(change.id or "")
-        if (
-            error
-            and change.action == "reverted"
-            and (change.note == "deleted" or any(f.note is None or f.policy == REMOVE_ENTRY for f in change.fields))
-        ):
+        if error and change.action == "reverted":
             out.append(change.model_copy(update={"action": "kept", "note": f"Salesforce refused the revert: {error}"}))
         else:
             out.append(change)
