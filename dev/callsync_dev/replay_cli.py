@@ -51,6 +51,20 @@ def replay_call(
     return ReplayCall(ledger, executions, consumer).run(org_of(settings_table, org_id), call_id)
 
 
+def replay_local(stack: LocalStack, call_id: str, org_id: str | None) -> ReplayResult:
+    """``replay_call`` over a running local stack's tables, state machine and queues."""
+    return replay_call(
+        stack.table("LedgerTable"),
+        stack.table("SettingsTable"),
+        stack.client("stepfunctions"),
+        stack.state_machines["PostCallSyncStateMachine"],
+        stack.client("sqs"),
+        stack.dlq_url,
+        call_id,
+        org_id,
+    )
+
+
 def _settle(stack: LocalStack, result: ReplayResult) -> str:
     """Wait for the replayed execution; how it ended (the ledger's outcome, else the execution's status)."""
     if result.execution_arn is None:
@@ -76,16 +90,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.state:
             with local_environment(args.state) as stack:
-                result = replay_call(
-                    stack.table("LedgerTable"),
-                    stack.table("SettingsTable"),
-                    stack.client("stepfunctions"),
-                    stack.state_machines["PostCallSyncStateMachine"],
-                    stack.client("sqs"),
-                    stack.dlq_url,
-                    args.call,
-                    args.org_id,
-                )
+                result = replay_local(stack, args.call, args.org_id)
                 ended = _settle(stack, result)
         else:
             from callsync_dev.admin_aws import deployed_replay_resources

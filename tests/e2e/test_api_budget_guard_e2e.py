@@ -179,7 +179,7 @@ def test_a_replay_is_refused_while_the_resumers_replay_of_the_call_still_runs(tm
     """One call never runs twice at once: the DEFERRED outcome is older than the resumer's replay, so the
     replay's own execution status decides (Step Functions DescribeExecution: RUNNING)."""
     from callsync.services.replay import NothingToReplay, ReplayRunning
-    from callsync_dev.replay_cli import replay_call
+    from callsync_dev.replay_cli import replay_local
 
     # Given a call held by the budget, and a slow org (every Salesforce request takes 1.5 s)
     state = tmp_path / "state"
@@ -193,16 +193,7 @@ def test_a_replay_is_refused_while_the_resumers_replay_of_the_call_still_runs(tm
         claims.put_item(Item={**reading, "read_at": reading["read_at"] - 1_200})
 
         def replay() -> Any:
-            return replay_call(
-                stack.table("LedgerTable"),
-                stack.table("SettingsTable"),
-                stack.client("stepfunctions"),
-                stack.state_machines["PostCallSyncStateMachine"],
-                stack.client("sqs"),
-                stack.dlq_url,
-                CALL,
-                "acme",
-            )
+            return replay_local(stack, CALL, "acme")
 
         # When the resumer's schedule fires (it starts a replay of the held call) and, while that replay
         # runs, an admin replays the call too
