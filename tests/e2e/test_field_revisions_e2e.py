@@ -58,6 +58,19 @@ def assert_revision_2_values(opp: dict[str, Any]) -> None:
     assert opp["Metrics__c"] == f"{ENTRY} {R1['metrics']}"  # unchanged between the revisions: one entry
 
 
+def assert_a_newer_call_applies_its_policy(tmp_path: Path, state: Path) -> None:
+    """A call that started after the person's edit (2026-06-08) overwrites NextStep with its own."""
+    newer = write_event(
+        tmp_path,
+        "newer",
+        call_id="zoom-9100",
+        started_at="2026-06-08T15:00:00Z",
+        insights={"next_step": "Security review passed: start the pilot"},
+    )
+    latest = run([newer], state=state)
+    assert opportunity(latest)["NextStep"] == "Security review passed: start the pilot"
+
+
 def test_a_later_revision_replaces_its_own_contribution(tmp_path):
     # Given revision 1 of a call, then another call on the deal, then revision 2 with changed insights
     other = write_event(
@@ -147,16 +160,8 @@ def test_a_persons_edit_after_the_call_is_kept_by_a_resync(tmp_path):
     assert "NextStep: " in render(again) and "(kept: changed by Alice Rep on 2026-06-05)" in render(again)
 
     # When a newer call (it started after Alice's edit) brings a next step
-    newer = write_event(
-        tmp_path,
-        "newer",
-        call_id="zoom-9100",
-        started_at="2026-06-08T15:00:00Z",
-        insights={"next_step": "Security review passed: start the pilot"},
-    )
-    latest = run([newer], state=state)
     # Then the newer call applies its policy (overwrite)
-    assert opportunity(latest)["NextStep"] == "Security review passed: start the pilot"
+    assert_a_newer_call_applies_its_policy(tmp_path, state)
 
 
 def test_an_edit_made_before_the_call_started_does_not_protect(tmp_path):
@@ -213,13 +218,5 @@ def test_a_late_call_older_than_a_persons_edit_keeps_it_and_a_newer_call_overwri
     assert entry["api_requests"] == 1
 
     # When a newer call (it started after Alice's edit) brings a next step
-    newer = write_event(
-        tmp_path,
-        "newer",
-        call_id="zoom-9100",
-        started_at="2026-06-08T15:00:00Z",
-        insights={"next_step": "Security review passed: start the pilot"},
-    )
-    latest = run([newer], state=state)
     # Then the newer call applies its policy (overwrite)
-    assert opportunity(latest)["NextStep"] == "Security review passed: start the pilot"
+    assert_a_newer_call_applies_its_policy(tmp_path, state)

@@ -12,7 +12,7 @@ import pytest
 from callsync.adapters.dynamodb_ledger import DynamoDbLedger
 from callsync_dev.cli import main
 from callsync_dev.control_plane import local_environment
-from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, run
+from callsync_dev.runner import DEMO_EVENT, DEMO_ORG, RunResult, run
 
 from tests.support.demo import live_records, one_record, state_org
 
@@ -208,6 +208,17 @@ def follow_up_call(tmp_path: Path) -> Path:
     return path
 
 
+def assert_the_follow_up_names_a_live_sam(result: RunResult, state: Path) -> None:
+    assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
+    org = state_org(state)
+    sam = one_record(org, "Contact", Email=SAM)
+    event = one_record(org, "Event", Subject="[callsync] Globex x Acme - follow-up")
+    related = {event.get("WhoId")} | {
+        r["RelationId"] for r in live_records(org, "EventRelation") if r["EventId"] == event["Id"]
+    }
+    assert sam["Id"] in related
+
+
 def test_a_call_after_the_revert_creates_the_deleted_people_again_instead_of_reusing_their_ids(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -220,14 +231,7 @@ def test_a_call_after_the_revert_creates_the_deleted_people_again_instead_of_reu
     # When another call with Sam runs within the hour
     result = run([follow_up_call(tmp_path)], state=state)
     # Then it succeeds and creates Sam again (a live Contact), and its Event names that Contact
-    assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
-    org = state_org(state)
-    sam = one_record(org, "Contact", Email=SAM)
-    event = one_record(org, "Event", Subject="[callsync] Globex x Acme - follow-up")
-    related = {event.get("WhoId")} | {
-        r["RelationId"] for r in live_records(org, "EventRelation") if r["EventId"] == event["Id"]
-    }
-    assert sam["Id"] in related
+    assert_the_follow_up_names_a_live_sam(result, state)
 
 
 def test_a_contact_a_person_deleted_is_created_again_by_the_next_call_within_the_hour(tmp_path: Path) -> None:
@@ -241,11 +245,4 @@ def test_a_contact_a_person_deleted_is_created_again_by_the_next_call_within_the
     # When another call with Sam runs within the hour
     result = run([follow_up_call(tmp_path)], state=state)
     # Then Sam is created again and the new call's Event names the live Contact
-    assert [r["status"] for r in result.runs] == ["SUCCEEDED"]
-    org = state_org(state)
-    sam = one_record(org, "Contact", Email=SAM)
-    event = one_record(org, "Event", Subject="[callsync] Globex x Acme - follow-up")
-    related = {event.get("WhoId")} | {
-        r["RelationId"] for r in live_records(org, "EventRelation") if r["EventId"] == event["Id"]
-    }
-    assert sam["Id"] in related
+    assert_the_follow_up_names_a_live_sam(result, state)
